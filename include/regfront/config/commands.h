@@ -1,0 +1,103 @@
+// regfront/config/commands.h — the IOS command grammar and its action functions.
+//
+// One grammar for the startup-config loader and for the operator CLI: both feed lines to an
+// `Interpreter`, which walks the command tree of the current mode (unique-prefix abbreviations,
+// `no` forms), checks the restrictions R1–R7 of SEED-NOTES.md and calls one action function per
+// operation. A refused command changes nothing and returns an IOS-style error.
+//
+//   regfront::config::Config cfg;
+//   regfront::config::Interpreter in(cfg);
+//   regfront::config::Session s;             // starts in privileged exec for a loader
+//   auto r = in.execute("sip-ua", s);         // error: not in configuration mode
+//   in.execute("configure terminal", s);
+//   r = in.execute("registrar 1 dns:example1.com expires 180", s);  // from sip-ua mode
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "regfront/config/model.h"
+
+namespace regfront::config {
+
+enum class Mode : unsigned char {
+  user_exec,        // Router>
+  privileged_exec,  // Router#
+  global_config,    // Router(config)#
+  sip_ua,           // Router(config-sip-ua)#
+  dial_peer,        // Router(config-dial-peer)#
+};
+
+// Where a sequence of commands stands: the mode, and the dial peer being edited.
+struct Session {
+  Mode mode = Mode::privileged_exec;
+  std::uint32_t dial_peer_tag = 0;
+  // A startup-config is applied in configuration mode: `enable`, `configure terminal` are
+  // accepted as no-ops and `exit`/`end` at global configuration level stay there.
+  bool loading_file = false;
+};
+
+// The prompt of a mode, e.g. "Router(config-sip-ua)#".
+std::string prompt(const Config& cfg, const Session& s);
+
+enum class ResultCode : unsigned char {
+  ok,
+  invalid_input,   // "% Invalid input detected at '^' marker."
+  incomplete,      // "% Incomplete command."
+  ambiguous,       // "% Ambiguous command:  \"…\""
+  rejected,        // a restriction (R1–R7) or a semantic check refused it
+};
+
+struct Result {
+  ResultCode code = ResultCode::ok;
+  // For invalid_input: offset in the line of the offending word (where '^' goes).
+  std::size_t marker = 0;
+  // IOS-style message, without the marker line (see format_error()).
+  std::string message;
+  // Output of the command (show commands, later), empty for configuration commands.
+  std::string output;
+  bool ok() const { return code == ResultCode::ok; }
+};
+
+// "% Invalid input detected at '^' marker." rendered under `line` as IOS does:
+//   registrar 9 dns:x
+//             ^
+//   % Invalid input detected at '^' marker.
+std::string format_error(std::string_view line, const Result& r);
+
+class Interpreter {
+ public:
+  explicit Interpreter(Config& cfg) : cfg_(cfg) {}
+  // Runs one line in `s`. Blank lines and comments ('!' first) are no-ops.
+  Result execute(std::string_view line, Session& s);
+
+ private:
+  Config& cfg_;
+};
+
+struct LoadError {
+  int line = 0;            // 1-based
+  std::string text;        // the line as written
+  std::string reason;      // IOS-style message
+  std::string format(const std::string& file = {}) const;  // "FILE:LINE: reason\n  text"
+};
+
+struct LoadResult {
+  std::vector<LoadError> errors;
+  bool ok() const { return errors.empty(); }
+};
+
+// Applies a startup-config (a list of commands as `show running-config` prints them) to `cfg`.
+// On any error `cfg` is left as it was and every error is reported with its line number.
+LoadResult load_startup_config(std::string_view text, Config& cfg);
+
+// The running configuration in IOS syntax; loading it gives back an equal Config.
+std::string render_running_config(const Config& cfg);
+
+// Cisco type 7 password encoding (reversible; it is obfuscation, not security).
+std::string type7_encode(std::string_view clear, unsigned seed = 2);
+// Returns false when `encoded` is not valid type 7 text.
+bool type7_decode(std::string_view encoded, std::string& clear);
+
+}  // namespace regfront::config
