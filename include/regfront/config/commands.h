@@ -13,6 +13,8 @@
 //   r = in.execute("registrar 1 dns:example1.com expires 180", s);  // from sip-ua mode
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,8 +71,23 @@ std::string format_error(std::string_view line, const Result& r);
 class Interpreter {
  public:
   explicit Interpreter(Config& cfg) : cfg_(cfg) {}
-  // Runs one line in `s`. Blank lines and comments ('!' first) are no-ops.
+  // Runs one line in `s`. Blank lines and comments ('!' first) are no-ops. In a sub-mode, a
+  // line that is not a command of the sub-mode but is one of global configuration leaves the
+  // sub-mode and runs there (IOS behaviour).
   Result execute(std::string_view line, Session& s);
+
+  // `?` help: the words that may come next. When `line` ends inside a word, only the words
+  // that word abbreviates; when it ends with a space, every word that may follow. `word` is
+  // the keyword or a placeholder ("WORD", "<1-6>", "<cr>"). Empty when `line` does not parse.
+  struct HelpItem {
+    std::string word;
+    std::string help;
+  };
+  std::vector<HelpItem> help(std::string_view line, const Session& s) const;
+
+  // Tab completion: `line` with its last word completed when that word abbreviates exactly one
+  // keyword (plus a space); `line` unchanged otherwise.
+  std::string complete(std::string_view line, const Session& s) const;
 
  private:
   Config& cfg_;
@@ -80,7 +97,10 @@ struct LoadError {
   int line = 0;            // 1-based
   std::string text;        // the line as written
   std::string reason;      // IOS-style message
-  std::string format(const std::string& file = {}) const;  // "FILE:LINE: reason\n  text"
+  long column = -1;        // for "% Invalid input": offset of the '^' marker in `text`
+  // "FILE:LINE: reason\n  text" (plus a "  ^" line under the offending word for invalid input);
+  // "LINE: reason…" without a file name.
+  std::string format(const std::string& file = {}) const;
 };
 
 struct LoadResult {

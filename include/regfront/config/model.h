@@ -87,9 +87,14 @@ struct DialPeer {
 
 struct SipUa {
   std::map<int, Registrar> registrars;  // by index (indexed form or legacy 1/2)
-  bool registrar_dhcp = false;          // `registrar dhcp` (legacy form only, R2)
+  bool registrar_dhcp = false;          // `registrar dhcp` (legacy form only, R2); mirrors a
+                                        // legacy entry of `registrars` with kind dhcp, which
+                                        // keeps its expires/secondary
   std::vector<Authentication> authentication;
   std::vector<Credential> credentials;
+  // `credentials dhcp password P realm R` (legacy registrar form only, R2): the number and
+  // username come from DHCP, so `number` and `username` stay empty.
+  std::optional<Credential> credentials_dhcp;
   std::optional<Localhost> localhost;
   std::uint8_t retry_register = kDefaultRetryRegister;
   std::uint32_t timers_register_ms = kDefaultTimersRegisterMs;

@@ -1,0 +1,300 @@
+// control/config/grammar.cc — tokenizer, parameter checks and the tree walker (see grammar.h).
+#include "grammar.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+namespace regfront::config::grammar {
+
+const std::string& Args::get(std::string_view slot) const {
+  static const std::string empty;
+  auto it = values.find(slot);
+  return it == values.end() ? empty : it->second.text;
+}
+
+std::uint64_t Args::number(std::string_view slot, std::uint64_t dflt) const {
+  auto it = values.find(slot);
+  if (it == values.end()) return dflt;
+  std::uint64_t v = 0;
+  const std::string& s = it->second.text;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+std::size_t Args::offset(std::string_view slot) const {
+  auto it = values.find(slot);
+  return it == values.end() ? 0 : it->second.offset;
+}
+
+Node* Grammar::make(Kind k, std::string text, std::string help) {
+  Node& n = nodes_.emplace_back();
+  n.kind = k;
+  n.text = std::move(text);
+  n.help = std::move(help);
+  return &n;
+}
+
+const Grammar& Grammar::instance() {
+  static const Grammar g;  // thread-safe initialisation; never modified afterwards
+  return g;
+}
+
+std::vector<Token> tokenize(std::string_view line) {
+  std::vector<Token> out;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
+    if (i >= line.size()) break;
+    std::size_t start = i;
+    while (i < line.size() && !std::isspace(static_cast<unsigned char>(line[i]))) ++i;
+    out.push_back({line.substr(start, i - start), start});
+  }
+  return out;
+}
+
+namespace {
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool parse_u64(std::string_view s, std::uint64_t& v) {
+  if (!all_digits(s) || s.size() > 19) return false;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+// RFC 1035 §2.3.1 labels, relaxed as resolvers are: letters, digits, '-', '_' ; dots between.
+bool valid_dns_name(std::string_view s) {
+  if (s.empty() || s.size() > 253 || s.front() == '.' || s.front() == '-') return false;
+  bool has_alpha_or_dash = false;
+  char prev = 0;
+  for (char c : s) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
+    if (c == '.' && prev == '.') return false;
+    if (!std::isdigit(static_cast<unsigned char>(c)) && c != '.') has_alpha_or_dash = true;
+    prev = c;
+  }
+  // A name made only of digits and dots is an address typed with the wrong prefix.
+  return has_alpha_or_dash;
+}
+
+bool valid_ipv4(std::string_view s) {
+  if (s.size() > 15) return false;
+  std::string z(s);
+  in_addr a;
+  return inet_pton(AF_INET, z.c_str(), &a) == 1;
+}
+
+bool valid_ipv6(std::string_view s) {
+  if (s.size() > 45) return false;
+  std::string z(s);
+  in6_addr a;
+  return inet_pton(AF_INET6, z.c_str(), &a) == 1;
+}
+
+bool valid_port(std::string_view s) {
+  std::uint64_t v = 0;
+  return parse_u64(s, v) && v >= 1 && v <= 65535;
+}
+
+// "HOST[:PORT]" for dns/ipv4.
+bool split_port(std::string_view s, std::string_view& host, std::string_view& port) {
+  auto colon = s.find(':');
+  host = s.substr(0, colon);
+  port = colon == std::string_view::npos ? std::string_view{} : s.substr(colon + 1);
+  return colon == std::string_view::npos || valid_port(port);
+}
+
+}  // namespace
+
+bool parse_registrar_address(std::string_view tok, RegistrarAddress& out) {
+  std::string_view host, port;
+  RegistrarAddress a;
+  if (tok.starts_with("dns:")) {
+    if (!split_port(tok.substr(4), host, port) || !valid_dns_name(host)) return false;
+    a.kind = AddressKind::dns;
+  } else if (tok.starts_with("ipv4:")) {
+    if (!split_port(tok.substr(5), host, port) || !valid_ipv4(host)) return false;
+    a.kind = AddressKind::ipv4;
+  } else if (tok.starts_with("ipv6:")) {
+    // RFC 3986 §3.2.2: an IPv6 literal is bracketed so that the port can follow it.
+    std::string_view rest = tok.substr(5);
+    if (rest.size() < 3 || rest.front() != '[') return false;
+    auto close = rest.find(']');
+    if (close == std::string_view::npos) return false;
+    host = rest.substr(1, close - 1);
+    std::string_view after = rest.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':' || !valid_port(after.substr(1))) return false;
+      port = after.substr(1);
+    }
+    if (!valid_ipv6(host)) return false;
+    a.kind = AddressKind::ipv6;
+  } else {
+    return false;
+  }
+  a.host = std::string(host);
+  std::uint64_t p = 0;
+  if (!port.empty()) parse_u64(port, p);
+  a.port = static_cast<std::uint16_t>(p);
+  out = a;
+  return true;
+}
+
+bool accepts(const Node& n, std::string_view t) {
+  switch (n.kind) {
+    case Kind::root:
+    case Kind::keyword:
+      return false;
+    case Kind::word:
+      return !t.empty();
+    case Kind::number: {
+      std::uint64_t v = 0;
+      return parse_u64(t, v) && v >= n.lo && v <= n.hi;
+    }
+    case Kind::e164:
+      return all_digits(t.starts_with('+') ? t.substr(1) : t) && t.size() <= 32;
+    case Kind::pattern:
+      // IOS destination-pattern characters: digits, + . T [ ] - ^ $ * # ? % , and ( ) |.
+      return t.size() <= 64 && std::all_of(t.begin(), t.end(), [](char c) {
+               return std::isdigit(static_cast<unsigned char>(c)) ||
+                      std::string_view("+.T[]-^$*#?%,()|").find(c) != std::string_view::npos;
+             });
+    case Kind::hostname:
+      // RFC 1123 §2.1 host name label, as IOS enforces for `hostname`.
+      return t.size() <= 63 && std::isalpha(static_cast<unsigned char>(t.front())) &&
+             std::all_of(t.begin(), t.end(), [](char c) {
+               return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
+             }) && t.back() != '-';
+    case Kind::reg_addr: {
+      RegistrarAddress a;
+      return parse_registrar_address(t, a);
+    }
+    case Kind::dns_addr:
+      return t.starts_with("dns:") && valid_dns_name(t.substr(4));
+  }
+  return false;
+}
+
+namespace {
+
+bool used(const std::vector<const Node*>& u, const Node* n) {
+  return std::find(u.begin(), u.end(), n) != u.end();
+}
+
+enum class Match : std::uint8_t { none, one, ambiguous };
+
+// Picks the node for `t` among `cur->next` (rules in grammar.h).
+Match match(const Node* cur, std::string_view t, const std::vector<const Node*>& u,
+            const Node*& out) {
+  const Node* exact = nullptr;
+  const Node* prefix = nullptr;
+  const Node* pref = nullptr;
+  int prefixes = 0, prefs = 0;
+  for (const Node* n : cur->next) {
+    if (n->kind != Kind::keyword || (n->once && used(u, n))) continue;
+    if (n->text == t) exact = n;
+    if (n->text.starts_with(t)) {
+      ++prefixes;
+      prefix = n;
+      if (n->preferred) {
+        ++prefs;
+        pref = n;
+      }
+    }
+  }
+  if (exact) {
+    out = exact;
+    return Match::one;
+  }
+  if (prefixes == 1) {
+    out = prefix;
+    return Match::one;
+  }
+  if (prefixes > 1) {
+    if (prefs == 1) {
+      out = pref;
+      return Match::one;
+    }
+    return Match::ambiguous;
+  }
+  for (const Node* n : cur->next) {
+    if (n->kind != Kind::keyword && accepts(*n, t)) {
+      out = n;
+      return Match::one;
+    }
+  }
+  return Match::none;
+}
+
+}  // namespace
+
+Walk walk(const Node* root, const std::vector<Token>& tokens) {
+  Walk w;
+  std::vector<const Node*> u;
+  const Node* cur = root;
+  for (const Token& tok : tokens) {
+    const Node* n = nullptr;
+    switch (match(cur, tok.text, u, n)) {
+      case Match::none:
+        w.code = ResultCode::invalid_input;
+        w.marker = tok.offset;
+        return w;
+      case Match::ambiguous:
+        w.code = ResultCode::ambiguous;
+        w.marker = tok.offset;
+        return w;
+      case Match::one:
+        break;
+    }
+    if (n->once) u.push_back(n);
+    if (!n->slot.empty()) {
+      std::string v = n->kind == Kind::keyword ? n->text : std::string(tok.text);
+      w.args.values[n->slot] = Args::Value{std::move(v), tok.offset};
+    }
+    ++w.matched;
+    cur = n;
+  }
+  if (cur == root) {
+    w.code = ResultCode::ok;  // blank line
+    return w;
+  }
+  if (!cur->terminal) {
+    w.code = ResultCode::incomplete;
+    return w;
+  }
+  w.handler = cur->handler;
+  return w;
+}
+
+Candidates candidates(const Node* root, const std::vector<Token>& tokens,
+                      std::string_view partial) {
+  Candidates c;
+  std::vector<const Node*> u;
+  const Node* cur = root;
+  for (const Token& tok : tokens) {
+    const Node* n = nullptr;
+    if (match(cur, tok.text, u, n) != Match::one) return c;
+    if (n->once) u.push_back(n);
+    cur = n;
+  }
+  c.valid = true;
+  c.cr = cur != root && cur->terminal && partial.empty();
+  for (const Node* n : cur->next) {
+    if (n->once && used(u, n)) continue;
+    if (n->kind == Kind::keyword) {
+      if (n->text.starts_with(partial)) c.nodes.push_back(n);
+    } else if (partial.empty() || accepts(*n, partial) || n->kind == Kind::reg_addr ||
+               n->kind == Kind::dns_addr) {
+      c.nodes.push_back(n);
+    }
+  }
+  return c;
+}
+
+}  // namespace regfront::config::grammar

@@ -1,0 +1,151 @@
+// control/config/interpreter.cc — runs lines through the mode trees (grammar.h, tree.cc).
+#include <algorithm>
+#include <cctype>
+
+#include "grammar.h"
+#include "regfront/config/commands.h"
+
+namespace regfront::config {
+
+namespace g = grammar;
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+Result error_of(const g::Walk& w, std::string_view line) {
+  Result r;
+  r.code = w.code;
+  switch (w.code) {
+    case ResultCode::invalid_input:
+      r.marker = w.marker;
+      r.message = "% Invalid input detected at '^' marker.";
+      break;
+    case ResultCode::incomplete:
+      r.message = "% Incomplete command.";
+      break;
+    case ResultCode::ambiguous:
+      r.message = "% Ambiguous command:  \"" + std::string(trim(line)) + "\"";
+      break;
+    default:
+      break;
+  }
+  return r;
+}
+
+}  // namespace
+
+std::string prompt(const Config& cfg, const Session& s) {
+  switch (s.mode) {
+    case Mode::user_exec:
+      return cfg.hostname + ">";
+    case Mode::privileged_exec:
+      return cfg.hostname + "#";
+    case Mode::global_config:
+      return cfg.hostname + "(config)#";
+    case Mode::sip_ua:
+      return cfg.hostname + "(config-sip-ua)#";
+    case Mode::dial_peer:
+      return cfg.hostname + "(config-dial-peer)#";
+  }
+  return cfg.hostname + "#";
+}
+
+std::string format_error(std::string_view line, const Result& r) {
+  if (r.code != ResultCode::invalid_input) return r.message;
+  std::string out(line);
+  out += '\n';
+  out.append(r.marker, ' ');
+  out += "^\n";
+  out += r.message;
+  return out;
+}
+
+Result Interpreter::execute(std::string_view line, Session& s) {
+  std::string_view body = trim(line);
+  if (body.empty() || body.front() == '!') return Result{};
+  const auto& gr = g::Grammar::instance();
+  auto tokens = g::tokenize(line);
+
+  // The modes to try, in order: the current one; from a sub-mode, global configuration; and,
+  // while loading a file, the exec modes (`enable`, `configure terminal` are no-ops there).
+  Mode tries[4];
+  int n = 0;
+  tries[n++] = s.mode;
+  if (s.mode == Mode::sip_ua || s.mode == Mode::dial_peer) tries[n++] = Mode::global_config;
+  if (s.loading_file && s.mode != Mode::privileged_exec && s.mode != Mode::user_exec) {
+    tries[n++] = Mode::privileged_exec;
+  }
+
+  g::Walk best;
+  bool have_best = false;
+  for (int i = 0; i < n; ++i) {
+    g::Walk w = g::walk(gr.root(tries[i]), tokens);
+    if (w.code == ResultCode::ok) {
+      if (!w.handler) return Result{};
+      Session before = s;
+      // Leaving a sub-mode for global configuration happens before the command runs there.
+      if (tries[i] == Mode::global_config) s.mode = Mode::global_config;
+      g::Context ctx{cfg_, s};
+      Result r = w.handler(ctx, w.args);
+      if (!r.ok() || tries[i] == Mode::privileged_exec) {
+        // A refused command changes nothing, the session included; exec lines met in a file
+        // keep the file in configuration mode.
+        if (!r.ok() || s.loading_file) s = before;
+      }
+      return r;
+    }
+    if (!have_best || w.matched > best.matched) {
+      best = std::move(w);
+      have_best = true;
+    }
+  }
+  return error_of(best, line);
+}
+
+std::vector<Interpreter::HelpItem> Interpreter::help(std::string_view line,
+                                                     const Session& s) const {
+  auto tokens = g::tokenize(line);
+  std::string_view partial;
+  if (!tokens.empty() && !line.empty() && !std::isspace(static_cast<unsigned char>(line.back()))) {
+    partial = tokens.back().text;
+    tokens.pop_back();
+  }
+  auto c = g::candidates(g::Grammar::instance().root(s.mode), tokens, partial);
+  std::vector<HelpItem> out;
+  std::vector<const g::Node*> nodes = c.nodes;
+  std::stable_sort(nodes.begin(), nodes.end(), [](const g::Node* a, const g::Node* b) {
+    bool ak = a->kind == g::Kind::keyword, bk = b->kind == g::Kind::keyword;
+    if (ak != bk) return !ak;  // parameters first, as IOS lists them
+    return ak && a->text < b->text;
+  });
+  for (const g::Node* n : nodes) out.push_back({n->text, n->help});
+  if (c.cr) out.push_back({"<cr>", ""});
+  return out;
+}
+
+std::string Interpreter::complete(std::string_view line, const Session& s) const {
+  auto tokens = g::tokenize(line);
+  if (tokens.empty() || std::isspace(static_cast<unsigned char>(line.back()))) {
+    return std::string(line);
+  }
+  g::Token last = tokens.back();
+  tokens.pop_back();
+  auto c = g::candidates(g::Grammar::instance().root(s.mode), tokens, last.text);
+  const g::Node* only = nullptr;
+  int keywords = 0;
+  for (const g::Node* n : c.nodes) {
+    if (n->kind == g::Kind::keyword) {
+      ++keywords;
+      only = n;
+    }
+  }
+  if (keywords != 1 || c.nodes.size() != 1) return std::string(line);
+  return std::string(line.substr(0, last.offset)) + only->text + " ";
+}
+
+}  // namespace regfront::config

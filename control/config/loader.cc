@@ -1,0 +1,47 @@
+// control/config/loader.cc — applies a startup-config, all or nothing.
+#include <string>
+
+#include "regfront/config/commands.h"
+
+namespace regfront::config {
+
+std::string LoadError::format(const std::string& file) const {
+  std::string out = file.empty() ? std::to_string(line) : file + ":" + std::to_string(line);
+  out += ": " + reason + "\n  " + text;
+  if (column >= 0) {
+    out += "\n  ";
+    out.append(static_cast<std::size_t>(column), ' ');
+    out += '^';
+  }
+  return out;
+}
+
+LoadResult load_startup_config(std::string_view text, Config& cfg) {
+  LoadResult result;
+  Config work = cfg;  // applied to a copy, committed only when every line was accepted
+  Interpreter in(work);
+  Session s;
+  s.mode = Mode::global_config;
+  s.loading_file = true;
+  int number = 0;
+  while (!text.empty()) {
+    std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    Result r = in.execute(line, s);
+    if (!r.ok()) {
+      LoadError e;
+      e.line = number;
+      e.text = std::string(line);
+      e.reason = r.message;
+      if (r.code == ResultCode::invalid_input) e.column = static_cast<long>(r.marker);
+      result.errors.push_back(std::move(e));
+    }
+  }
+  if (result.ok()) cfg = std::move(work);
+  return result;
+}
+
+}  // namespace regfront::config

@@ -1,0 +1,107 @@
+// control/config/render.cc — `show running-config`: the configuration as the commands that
+// rebuild it. Layout as IOS: '!' between sections, one space of indentation in sub-modes,
+// settings at their default omitted; order is fixed (dial peers by tag, then sip-ua), and
+// lists keep the order in which they were configured, so load(render(cfg)) == cfg.
+#include <string>
+
+#include "regfront/config/commands.h"
+
+namespace regfront::config {
+
+namespace {
+
+// Passwords always carry their type so that a password such as "7" reads back unchanged:
+// type 7 with `service password-encryption`, type 0 (clear) otherwise.
+std::string password(const Config& cfg, const std::string& clear) {
+  if (cfg.service_password_encryption) return "password 7 " + type7_encode(clear);
+  return "password 0 " + clear;
+}
+
+std::string address(const RegistrarAddress& a) {
+  std::string out;
+  switch (a.kind) {
+    case AddressKind::dns:
+      out = "dns:" + a.host;
+      break;
+    case AddressKind::ipv4:
+      out = "ipv4:" + a.host;
+      break;
+    case AddressKind::ipv6:
+      out = "ipv6:[" + a.host + "]";
+      break;
+    case AddressKind::dhcp:
+      return "dhcp";
+  }
+  if (a.port != 0) out += ":" + std::to_string(a.port);
+  return out;
+}
+
+std::string registrar(const Registrar& r) {
+  std::string out = " registrar ";
+  if (!r.legacy) out += std::to_string(r.index) + " ";
+  out += address(r.address);
+  if (r.expires_given) out += " expires " + std::to_string(r.expires);
+  if (!r.legacy) {
+    if (!r.auth_realm.empty()) out += " auth-realm " + r.auth_realm;
+    if (r.refresh_ratio_given) out += " refresh-ratio " + std::to_string(r.refresh_ratio);
+  }
+  if (r.tcp) out += " tcp";
+  if (!r.legacy && r.scheme_given) out += r.scheme == Scheme::sips ? " scheme sips" : " scheme sip";
+  if (r.legacy && r.index == 2) out += " secondary";
+  return out + "\n";
+}
+
+std::string authentication(const Config& cfg, const Authentication& a) {
+  std::string out = " authentication username " + a.username + " " + password(cfg, a.password);
+  if (!a.realm.empty()) out += " realm " + a.realm;
+  return out + "\n";
+}
+
+std::string localhost(const Localhost& l) {
+  return "localhost dns:" + l.dns_name + (l.preferred ? " preferred" : "") + "\n";
+}
+
+bool sip_ua_configured(const SipUa& ua) {
+  return ua.present || !(ua == SipUa{});
+}
+
+}  // namespace
+
+std::string render_running_config(const Config& cfg) {
+  std::string out = "!\n";
+  out += "hostname " + cfg.hostname + "\n!\n";
+  if (cfg.service_password_encryption) out += "service password-encryption\n!\n";
+  for (const auto& [tag, dp] : cfg.dial_peers) {
+    out += "dial-peer voice " + std::to_string(tag) + " pots\n";
+    if (!dp.destination_pattern.empty()) out += " destination-pattern " + dp.destination_pattern + "\n";
+    for (const auto& a : dp.authentication) out += authentication(cfg, a);
+    if (dp.localhost) out += " voice-class sip " + localhost(*dp.localhost);
+    out += "!\n";
+  }
+  const SipUa& ua = cfg.sip_ua;
+  if (sip_ua_configured(ua)) {
+    out += "sip-ua\n";
+    for (const auto& c : ua.credentials) {
+      out += " credentials number " + c.number + " username " + c.username + " " +
+             password(cfg, c.password) + " realm " + c.realm + "\n";
+    }
+    if (ua.credentials_dhcp) {
+      out += " credentials dhcp " + password(cfg, ua.credentials_dhcp->password) + " realm " +
+             ua.credentials_dhcp->realm + "\n";
+    }
+    for (const auto& a : ua.authentication) out += authentication(cfg, a);
+    if (ua.localhost) out += " " + localhost(*ua.localhost);
+    if (ua.retry_register != kDefaultRetryRegister)
+      out += " retry register " + std::to_string(ua.retry_register) + "\n";
+    if (ua.timers_register_ms != kDefaultTimersRegisterMs)
+      out += " timers register " + std::to_string(ua.timers_register_ms) + "\n";
+    for (const auto& [index, r] : ua.registrars) out += registrar(r);
+    if (ua.registration_rate != kDefaultRegistrationRate)
+      out += " registration rate " + std::to_string(ua.registration_rate) + "\n";
+    out += "!\n";
+  }
+  out += "end\n";
+  return out;
+}
+
+}  // namespace regfront::config

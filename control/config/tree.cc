@@ -1,0 +1,559 @@
+// control/config/tree.cc — the command trees of every mode, their handlers, and the
+// Interpreter that runs one line through them.
+//
+// A handler only turns the parsed words (Args) into one typed action call (actions.h) and, for
+// mode commands, moves the session; all checks that can refuse a command live in the actions.
+#include <algorithm>
+
+#include "actions.h"
+#include "grammar.h"
+#include "regfront/config/commands.h"
+
+namespace regfront::config {
+
+namespace g = grammar;
+using g::Args;
+using g::Context;
+using g::Kind;
+using g::Node;
+
+namespace {
+
+// Expires: IOS accepts 60-2147483647; regfront accepts any positive value so that labs can run
+// short bindings (a registrar enforces its own minimum with 423 Min-Expires, RFC 3261 §10.3).
+constexpr std::uint64_t kExpiresMin = 1;
+constexpr std::uint64_t kExpiresMax = 2147483647;
+constexpr std::uint64_t kDialPeerTagMax = 2147483647;
+
+Result invalid_at(std::size_t offset) {
+  Result r;
+  r.code = ResultCode::invalid_input;
+  r.marker = offset;
+  r.message = "% Invalid input detected at '^' marker.";
+  return r;
+}
+
+// `password [0|7] P`: the clear password, or the invalid-input error under a bad type 7 text.
+bool take_password(const Args& a, std::string& clear, Result& err) {
+  const std::string& p = a.get("password");
+  if (a.get("ptype") == "7") {
+    if (!type7_decode(p, clear)) {
+      err = invalid_at(a.offset("password"));
+      return false;
+    }
+    return true;
+  }
+  clear = p;
+  return true;
+}
+
+DialPeer* current_peer(Context& c) {
+  auto it = c.cfg.dial_peers.find(c.session.dial_peer_tag);
+  return it == c.cfg.dial_peers.end() ? nullptr : &it->second;
+}
+
+Result no_peer() { return actions::rejected("% No dial peer is being configured"); }
+
+// ---- handlers: exec -------------------------------------------------------------------------
+
+Result h_enable(Context& c, const Args&) {
+  if (!c.session.loading_file) c.session.mode = Mode::privileged_exec;
+  return actions::ok();
+}
+Result h_disable(Context& c, const Args&) {
+  if (!c.session.loading_file) c.session.mode = Mode::user_exec;
+  return actions::ok();
+}
+Result h_configure(Context& c, const Args&) {
+  c.session.mode = Mode::global_config;
+  return actions::ok();
+}
+Result h_exec_exit(Context&, const Args&) { return actions::ok(); }  // the shell ends itself
+Result h_show_run(Context& c, const Args&) {
+  Result r;
+  r.output = render_running_config(c.cfg);
+  return r;
+}
+
+// ---- handlers: global configuration and mode moves -------------------------------------------
+
+Result h_exit(Context& c, const Args&) {
+  if (c.session.mode == Mode::global_config) {
+    if (!c.session.loading_file) c.session.mode = Mode::privileged_exec;
+  } else {
+    c.session.mode = Mode::global_config;
+  }
+  return actions::ok();
+}
+Result h_end(Context& c, const Args&) {
+  c.session.mode = c.session.loading_file ? Mode::global_config : Mode::privileged_exec;
+  return actions::ok();
+}
+Result h_hostname(Context& c, const Args& a) { return actions::set_hostname(c.cfg, a.get("name")); }
+Result h_no_hostname(Context& c, const Args&) { return actions::set_hostname(c.cfg, "Router"); }
+Result h_service_pe(Context& c, const Args&) { return actions::set_password_encryption(c.cfg, true); }
+Result h_no_service_pe(Context& c, const Args&) {
+  return actions::set_password_encryption(c.cfg, false);
+}
+Result h_sip_ua(Context& c, const Args&) {
+  Result r = actions::sip_ua_enter(c.cfg);
+  if (r.ok()) c.session.mode = Mode::sip_ua;
+  return r;
+}
+Result h_no_sip_ua(Context& c, const Args&) { return actions::sip_ua_reset(c.cfg); }
+Result h_dial_peer(Context& c, const Args& a) {
+  auto tag = static_cast<std::uint32_t>(a.number("tag"));
+  Result r = actions::dial_peer_enter(c.cfg, tag);
+  if (r.ok()) {
+    c.session.mode = Mode::dial_peer;
+    c.session.dial_peer_tag = tag;
+  }
+  return r;
+}
+Result h_no_dial_peer(Context& c, const Args& a) {
+  return actions::dial_peer_remove(c.cfg, static_cast<std::uint32_t>(a.number("tag")));
+}
+
+// ---- handlers: sip-ua -------------------------------------------------------------------------
+
+void fill_registrar_options(const Args& a, Registrar& r) {
+  if (a.has("expires")) {
+    r.expires = static_cast<std::uint32_t>(a.number("expires"));
+    r.expires_given = true;
+  }
+  r.auth_realm = a.get("auth-realm");
+  if (a.has("refresh-ratio")) {
+    r.refresh_ratio = static_cast<std::uint8_t>(a.number("refresh-ratio"));
+    r.refresh_ratio_given = true;
+  }
+  r.tcp = a.has("tcp");
+  if (a.has("scheme")) {
+    r.scheme = a.get("scheme") == "sips" ? Scheme::sips : Scheme::sip;
+    r.scheme_given = true;
+  }
+}
+
+Result h_registrar_indexed(Context& c, const Args& a) {
+  Registrar r;
+  r.index = static_cast<int>(a.number("index"));
+  g::parse_registrar_address(a.get("address"), r.address);
+  fill_registrar_options(a, r);
+  return actions::registrar_set(c.cfg.sip_ua, r);
+}
+Result h_registrar_legacy(Context& c, const Args& a) {
+  Registrar r;
+  r.legacy = true;
+  r.index = a.has("secondary") ? 2 : 1;
+  if (a.has("dhcp")) {
+    r.address.kind = AddressKind::dhcp;
+  } else {
+    g::parse_registrar_address(a.get("address"), r.address);
+  }
+  fill_registrar_options(a, r);
+  return actions::registrar_set(c.cfg.sip_ua, r);
+}
+Result h_no_registrar_indexed(Context& c, const Args& a) {
+  return actions::registrar_remove(c.cfg.sip_ua, static_cast<int>(a.number("index")), false);
+}
+Result h_no_registrar_legacy(Context& c, const Args& a) {
+  return actions::registrar_remove(c.cfg.sip_ua, a.has("secondary") ? 2 : 1, true);
+}
+
+Result auth_set(std::vector<Authentication>& list, const Args& a) {
+  Authentication e;
+  e.username = a.get("username");
+  e.realm = a.get("realm");
+  Result err;
+  if (!take_password(a, e.password, err)) return err;
+  return actions::authentication_set(list, e);
+}
+Result h_ua_auth(Context& c, const Args& a) { return auth_set(c.cfg.sip_ua.authentication, a); }
+Result h_ua_no_auth(Context& c, const Args& a) {
+  return actions::authentication_remove(c.cfg.sip_ua.authentication, a.get("username"),
+                                        a.get("realm"));
+}
+Result h_cred(Context& c, const Args& a) {
+  Credential e;
+  e.number = a.get("number");
+  e.username = a.get("username");
+  e.realm = a.get("realm");
+  Result err;
+  if (!take_password(a, e.password, err)) return err;
+  return actions::credential_set(c.cfg.sip_ua, e);
+}
+Result h_no_cred(Context& c, const Args& a) {
+  return actions::credential_remove(c.cfg.sip_ua, a.get("number"), a.get("realm"));
+}
+Result h_cred_dhcp(Context& c, const Args& a) {
+  Credential e;
+  e.realm = a.get("realm");
+  Result err;
+  if (!take_password(a, e.password, err)) return err;
+  return actions::credentials_dhcp_set(c.cfg.sip_ua, e);
+}
+Result h_no_cred_dhcp(Context& c, const Args&) {
+  return actions::credentials_dhcp_remove(c.cfg.sip_ua);
+}
+Localhost localhost_of(const Args& a) {
+  return Localhost{a.get("host").substr(4), a.has("preferred")};
+}
+Result h_ua_localhost(Context& c, const Args& a) {
+  return actions::localhost_set(c.cfg.sip_ua.localhost, localhost_of(a));
+}
+Result h_ua_no_localhost(Context& c, const Args&) {
+  return actions::localhost_clear(c.cfg.sip_ua.localhost);
+}
+Result h_retry(Context& c, const Args& a) {
+  return actions::retry_register_set(c.cfg.sip_ua, static_cast<std::uint8_t>(a.number("n")));
+}
+Result h_no_retry(Context& c, const Args&) {
+  return actions::retry_register_set(c.cfg.sip_ua, kDefaultRetryRegister);
+}
+Result h_timers(Context& c, const Args& a) {
+  return actions::timers_register_set(c.cfg.sip_ua, static_cast<std::uint32_t>(a.number("n")));
+}
+Result h_no_timers(Context& c, const Args&) {
+  return actions::timers_register_set(c.cfg.sip_ua, kDefaultTimersRegisterMs);
+}
+Result h_rate(Context& c, const Args& a) {
+  return actions::registration_rate_set(c.cfg.sip_ua, static_cast<std::uint32_t>(a.number("n")));
+}
+Result h_no_rate(Context& c, const Args&) {
+  return actions::registration_rate_set(c.cfg.sip_ua, kDefaultRegistrationRate);
+}
+
+// ---- handlers: dial-peer ----------------------------------------------------------------------
+
+Result h_dest(Context& c, const Args& a) {
+  DialPeer* dp = current_peer(c);
+  return dp ? actions::destination_pattern_set(*dp, a.get("pattern")) : no_peer();
+}
+Result h_no_dest(Context& c, const Args&) {
+  DialPeer* dp = current_peer(c);
+  return dp ? actions::destination_pattern_set(*dp, "") : no_peer();
+}
+Result h_dp_auth(Context& c, const Args& a) {
+  DialPeer* dp = current_peer(c);
+  return dp ? auth_set(dp->authentication, a) : no_peer();
+}
+Result h_dp_no_auth(Context& c, const Args& a) {
+  DialPeer* dp = current_peer(c);
+  return dp ? actions::authentication_remove(dp->authentication, a.get("username"), a.get("realm"))
+            : no_peer();
+}
+Result h_dp_localhost(Context& c, const Args& a) {
+  DialPeer* dp = current_peer(c);
+  return dp ? actions::localhost_set(dp->localhost, localhost_of(a)) : no_peer();
+}
+Result h_dp_no_localhost(Context& c, const Args&) {
+  DialPeer* dp = current_peer(c);
+  return dp ? actions::localhost_clear(dp->localhost) : no_peer();
+}
+
+// ---- tree builder -----------------------------------------------------------------------------
+
+struct Builder {
+  g::Grammar& gr;
+
+  Node* kw(Node* parent, const char* text, const char* help, const char* slot = "") {
+    Node* n = gr.make(Kind::keyword, text, help);
+    n->slot = slot;
+    if (parent) parent->next.push_back(n);
+    return n;
+  }
+  Node* param(Node* parent, Kind k, const char* text, const char* help, const char* slot) {
+    Node* n = gr.make(k, text, help);
+    n->slot = slot;
+    if (parent) parent->next.push_back(n);
+    return n;
+  }
+  Node* num(Node* parent, std::uint64_t lo, std::uint64_t hi, const char* help, const char* slot) {
+    std::string text = "<" + std::to_string(lo) + "-" + std::to_string(hi) + ">";
+    Node* n = param(parent, Kind::number, text.c_str(), help, slot);
+    n->lo = lo;
+    n->hi = hi;
+    return n;
+  }
+  static void end(Node* n, g::Handler h) {
+    n->terminal = true;
+    n->handler = h;
+  }
+  // An option: its first keyword and the nodes that complete it.
+  struct Opt {
+    Node* first;
+    std::vector<Node*> lasts;
+  };
+  // Optional parameters after `from`, in any order, each at most once; the command may end
+  // after `from` and after every complete option.
+  static void options(Node* from, const std::vector<Opt>& opts, g::Handler h) {
+    std::vector<const Node*> heads;
+    for (const Opt& o : opts) {
+      o.first->once = true;
+      heads.push_back(o.first);
+    }
+    end(from, h);
+    from->next.insert(from->next.end(), heads.begin(), heads.end());
+    for (const Opt& o : opts) {
+      for (Node* last : o.lasts) {
+        end(last, h);
+        last->next.insert(last->next.end(), heads.begin(), heads.end());
+      }
+    }
+  }
+  Opt kw_opt(const char* text, const char* help, const char* slot) {
+    Node* k = kw(nullptr, text, help, slot);
+    return {k, {k}};
+  }
+  Opt word_opt(const char* text, const char* help, const char* phelp) {
+    Node* key = kw(nullptr, text, help);
+    return {key, {param(key, Kind::word, "WORD", phelp, text)}};
+  }
+  Opt number_opt(const char* text, const char* help, std::uint64_t lo, std::uint64_t hi,
+                 const char* nhelp) {
+    Node* key = kw(nullptr, text, help);
+    return {key, {num(key, lo, hi, nhelp, text)}};
+  }
+  // `password [0|7] P`; the option completes at P.
+  Opt password_opt() {
+    Node* p = kw(nullptr, "password", "Password for authentication");
+    Node* t0 = kw(p, "0", "Specifies an UNENCRYPTED password will follow", "ptype");
+    Node* t7 = kw(p, "7", "Specifies a HIDDEN (type 7) password will follow", "ptype");
+    Node* w = param(p, Kind::word, "WORD", "The password", "password");
+    t0->next.push_back(w);
+    t7->next.push_back(w);
+    return {p, {w}};
+  }
+  // Mandatory `password [0|7] P` after `parent`; returns P.
+  Node* password(Node* parent) {
+    Opt o = password_opt();
+    parent->next.push_back(o.first);
+    return o.lasts[0];
+  }
+  Opt realm_opt() { return word_opt("realm", "Realm the credential answers", "Realm name"); }
+  Opt scheme_opt() {
+    Node* s = kw(nullptr, "scheme", "URI scheme of the registrar");
+    return {s, {kw(s, "sip", "sip: URI", "scheme"), kw(s, "sips", "sips: URI (TLS)", "scheme")}};
+  }
+
+  void exit_end(Node* root) {
+    end(kw(root, "exit", "Exit from the current mode"), h_exit);
+    end(kw(root, "end", "Exit to privileged EXEC mode"), h_end);
+  }
+
+  // authentication username U password [0|7] P [realm R]; no authentication username U
+  // [password [0|7] P] [realm R] (the entry is named by username and realm, R3).
+  void authentication(Node* root, Node* no, g::Handler set, g::Handler remove) {
+    Node* a = kw(root, "authentication", "Digest authentication configuration");
+    Node* u = kw(a, "username", "Username for authentication");
+    Node* uw = param(u, Kind::word, "WORD", "The username", "username");
+    options(password(uw), {realm_opt()}, set);
+
+    Node* na = kw(no, "authentication", "Digest authentication configuration");
+    Node* nu = kw(na, "username", "Username for authentication");
+    Node* nuw = param(nu, Kind::word, "WORD", "The username", "username");
+    options(nuw, {password_opt(), realm_opt()}, remove);
+  }
+
+  // localhost dns:NAME [preferred]; no localhost [dns:NAME [preferred]].
+  void localhost(Node* parent, Node* no_parent, g::Handler set, g::Handler clear) {
+    Node* l = kw(parent, "localhost", "Host name for the From header of outgoing requests");
+    Node* d = param(l, Kind::dns_addr, "dns:WORD", "Local domain name", "host");
+    end(d, set);
+    end(kw(d, "preferred", "Use this name as From host even with several registrars",
+           "preferred"),
+        set);
+    Node* nl = kw(no_parent, "localhost", "Host name for the From header of outgoing requests");
+    end(nl, clear);
+    Node* nd = param(nl, Kind::dns_addr, "dns:WORD", "Local domain name", "host");
+    end(nd, clear);
+    end(kw(nd, "preferred", "Preferred localhost", "preferred"), clear);
+  }
+
+  void indexed_options(Node* addr, g::Handler h) {
+    options(addr,
+            {number_opt("expires", "Registration expiry time", kExpiresMin, kExpiresMax,
+                        "Expiry time in seconds"),
+             word_opt("auth-realm", "Realm for preloaded authorization", "Realm"),
+             number_opt("refresh-ratio", "Refresh ratio of the granted expiry", 1, 100,
+                        "Percentage of the granted expiry"),
+             kw_opt("tcp", "Use TCP to reach the registrar", "tcp"), scheme_opt()},
+            h);
+  }
+  void legacy_options(Node* addr, g::Handler h) {
+    options(addr,
+            {number_opt("expires", "Registration expiry time", kExpiresMin, kExpiresMax,
+                        "Expiry time in seconds"),
+             kw_opt("tcp", "Use TCP to reach the registrar", "tcp"),
+             kw_opt("secondary", "Secondary registrar", "secondary")},
+            h);
+  }
+
+  // registrar <1-6> ADDR [options] | registrar ADDR [legacy options] | registrar dhcp […]
+  // no registrar <1-6> [the rest of the line] | no registrar {ADDR|dhcp} [… secondary]
+  void registrar(Node* ua, Node* no) {
+    constexpr const char* kAddrHelp =
+        "Registrar address: dns:NAME | ipv4:A.B.C.D | ipv6:[X:X::X], then [:PORT]";
+    Node* r = kw(ua, "registrar", "Register E.164 numbers with a SIP registrar");
+    r->preferred = true;  // `reg` is registrar, not registration (IOS keyword priority)
+    Node* idx = num(r, 1, kMaxRegistrars, "Registrar index (multiple registrars)", "index");
+    indexed_options(param(idx, Kind::reg_addr, "dns:|ipv4:|ipv6:", kAddrHelp, "address"),
+                    h_registrar_indexed);
+    legacy_options(param(r, Kind::reg_addr, "dns:|ipv4:|ipv6:", kAddrHelp, "address"),
+                   h_registrar_legacy);
+    legacy_options(kw(r, "dhcp", "Registrar address from DHCP (primary/secondary form)", "dhcp"),
+                   h_registrar_legacy);
+
+    Node* nr = kw(no, "registrar", "Register E.164 numbers with a SIP registrar");
+    nr->preferred = true;
+    Node* nidx = num(nr, 1, kMaxRegistrars, "Registrar index", "index");
+    end(nidx, h_no_registrar_indexed);
+    indexed_options(param(nidx, Kind::reg_addr, "dns:|ipv4:|ipv6:", kAddrHelp, "address"),
+                    h_no_registrar_indexed);
+    legacy_options(param(nr, Kind::reg_addr, "dns:|ipv4:|ipv6:", kAddrHelp, "address"),
+                   h_no_registrar_legacy);
+    legacy_options(kw(nr, "dhcp", "Registrar address from DHCP", "dhcp"), h_no_registrar_legacy);
+  }
+
+  // credentials number N username U password [0|7] P realm R | credentials dhcp password … realm R
+  // no credentials number N [username U password [0|7] P] realm R  (R7: one entry at a time)
+  void credentials(Node* ua, Node* no) {
+    Node* c = kw(ua, "credentials", "Credentials for registering numbers without a dial peer");
+    Node* n = kw(c, "number", "Endpoint number (user part of the To header)");
+    Node* nw = param(n, Kind::e164, "WORD", "Endpoint number (digits, optional leading +)",
+                     "number");
+    Node* u = kw(nw, "username", "Username for authentication");
+    Node* uw = param(u, Kind::word, "WORD", "The username", "username");
+    Node* r = kw(password(uw), "realm", "Realm the credential answers");
+    end(param(r, Kind::word, "WORD", "Realm name", "realm"), h_cred);
+    Node* d = kw(c, "dhcp", "Number and username from DHCP (primary/secondary form only)");
+    Node* dr = kw(password(d), "realm", "Realm the credential answers");
+    end(param(dr, Kind::word, "WORD", "Realm name", "realm"), h_cred_dhcp);
+
+    Node* nc = kw(no, "credentials", "Credentials for registering numbers without a dial peer");
+    Node* nn = kw(nc, "number", "Endpoint number");
+    Node* nnw = param(nn, Kind::e164, "WORD", "Endpoint number", "number");
+    Node* nu = kw(nnw, "username", "Username for authentication");
+    Node* nuw = param(nu, Kind::word, "WORD", "The username", "username");
+    Node* nr = kw(password(nuw), "realm", "Realm the credential answers");
+    end(param(nr, Kind::word, "WORD", "Realm name", "realm"), h_no_cred);
+    Node* nr2 = kw(nnw, "realm", "Realm the credential answers");
+    end(param(nr2, Kind::word, "WORD", "Realm name", "realm"), h_no_cred);
+    Node* nd = kw(nc, "dhcp", "Credentials from DHCP");
+    options(nd, {password_opt(), realm_opt()}, h_no_cred_dhcp);
+  }
+
+  // KEY SUB <lo-hi> and no KEY SUB [<lo-hi>]
+  void tunable(Node* ua, Node* no, const char* key, const char* key_help, const char* sub,
+               const char* sub_help, std::uint64_t lo, std::uint64_t hi, const char* nhelp,
+               g::Handler set, g::Handler reset) {
+    Node* k = kw(ua, key, key_help);
+    end(num(kw(k, sub, sub_help), lo, hi, nhelp, "n"), set);
+    Node* nk = kw(no, key, key_help);
+    Node* ns = kw(nk, sub, sub_help);
+    end(ns, reset);
+    end(num(ns, lo, hi, nhelp, "n"), reset);
+  }
+
+  Node* mode_root() {
+    return gr.make(Kind::root, "", "");
+  }
+  Node* no_of(Node* root) { return kw(root, "no", "Negate a command or set its defaults"); }
+
+  Node* user_exec() {
+    Node* root = mode_root();
+    end(kw(root, "enable", "Turn on privileged commands"), h_enable);
+    end(kw(root, "exit", "Exit from the EXEC"), h_exec_exit);
+    return root;
+  }
+  Node* privileged_exec() {
+    Node* root = mode_root();
+    Node* c = kw(root, "configure", "Enter configuration mode");
+    end(c, h_configure);
+    end(kw(c, "terminal", "Configure from the terminal"), h_configure);
+    end(kw(root, "disable", "Turn off privileged commands"), h_disable);
+    end(kw(root, "enable", "Turn on privileged commands"), h_enable);
+    end(kw(root, "exit", "Exit from the EXEC"), h_exec_exit);
+    Node* sh = kw(root, "show", "Show running system information");
+    end(kw(sh, "running-config", "Current operating configuration"), h_show_run);
+    return root;
+  }
+  Node* global_config() {
+    Node* root = mode_root();
+    Node* no = no_of(root);
+    exit_end(root);
+    Node* h = kw(root, "hostname", "Set system's network name");
+    end(param(h, Kind::hostname, "WORD", "This system's network name", "name"), h_hostname);
+    Node* nh = kw(no, "hostname", "Set system's network name");
+    end(nh, h_no_hostname);
+    end(param(nh, Kind::word, "WORD", "This system's network name", "name"), h_no_hostname);
+    Node* s = kw(root, "service", "Modify use of network based services");
+    end(kw(s, "password-encryption", "Encrypt system passwords"), h_service_pe);
+    Node* ns = kw(no, "service", "Modify use of network based services");
+    end(kw(ns, "password-encryption", "Encrypt system passwords"), h_no_service_pe);
+    end(kw(root, "sip-ua", "SIP User Agent (UA)"), h_sip_ua);
+    end(kw(no, "sip-ua", "SIP User Agent (UA)"), h_no_sip_ua);
+    Node* d = kw(root, "dial-peer", "Dial Map (Peer) configuration commands");
+    Node* v = kw(d, "voice", "Voice type dial peer");
+    Node* tag = num(v, 1, kDialPeerTagMax, "Voice dial peer tag", "tag");
+    end(kw(tag, "pots", "POTS peer"), h_dial_peer);
+    Node* nd = kw(no, "dial-peer", "Dial Map (Peer) configuration commands");
+    Node* nv = kw(nd, "voice", "Voice type dial peer");
+    Node* ntag = num(nv, 1, kDialPeerTagMax, "Voice dial peer tag", "tag");
+    end(ntag, h_no_dial_peer);
+    end(kw(ntag, "pots", "POTS peer"), h_no_dial_peer);
+    return root;
+  }
+  Node* sip_ua() {
+    Node* root = mode_root();
+    Node* no = no_of(root);
+    exit_end(root);
+    registrar(root, no);
+    authentication(root, no, h_ua_auth, h_ua_no_auth);
+    credentials(root, no);
+    localhost(root, no, h_ua_localhost, h_ua_no_localhost);
+    tunable(root, no, "retry", "Change default retries for SIP requests", "register",
+            "REGISTER retries", 1, 10, "Number of retries", h_retry, h_no_retry);
+    tunable(root, no, "timers", "SIP signaling timers", "register",
+            "Wait for a response to REGISTER (T1)", 100, 10000, "Time in milliseconds",
+            h_timers, h_no_timers);
+    // regfront extension: per-registrar pacing of REGISTER transactions (DESIGN.md).
+    tunable(root, no, "registration", "Registration pacing", "rate",
+            "REGISTER transactions started per second per registrar", 1, 1000000,
+            "Transactions per second", h_rate, h_no_rate);
+    return root;
+  }
+  Node* dial_peer() {
+    Node* root = mode_root();
+    Node* no = no_of(root);
+    exit_end(root);
+    Node* d = kw(root, "destination-pattern", "A full E.164 telephone number prefix");
+    end(param(d, Kind::pattern, "WORD", "Number or pattern (digits, + . T [ ] …)", "pattern"),
+        h_dest);
+    Node* nd = kw(no, "destination-pattern", "A full E.164 telephone number prefix");
+    end(nd, h_no_dest);
+    end(param(nd, Kind::word, "WORD", "Number or pattern", "pattern"), h_no_dest);
+    authentication(root, no, h_dp_auth, h_dp_no_auth);
+    Node* vc = kw(root, "voice-class", "Voice class configuration");
+    Node* vs = kw(vc, "sip", "SIP related configuration");
+    Node* nvc = kw(no, "voice-class", "Voice class configuration");
+    Node* nvs = kw(nvc, "sip", "SIP related configuration");
+    localhost(vs, nvs, h_dp_localhost, h_dp_no_localhost);
+    return root;
+  }
+};
+
+}  // namespace
+
+namespace grammar {
+
+Grammar::Grammar() {
+  Builder b{*this};
+  roots_[static_cast<int>(Mode::user_exec)] = b.user_exec();
+  roots_[static_cast<int>(Mode::privileged_exec)] = b.privileged_exec();
+  roots_[static_cast<int>(Mode::global_config)] = b.global_config();
+  roots_[static_cast<int>(Mode::sip_ua)] = b.sip_ua();
+  roots_[static_cast<int>(Mode::dial_peer)] = b.dial_peer();
+}
+
+}  // namespace grammar
+}  // namespace regfront::config
