@@ -1,1 +1,153 @@
+// Restrictions R1–R7 and F5 of SEED-NOTES.md: each refused with an IOS-style error and the
+// configuration left exactly as it was.
 #include <gtest/gtest.h>
+
+#include "harness.h"
+
+namespace regfront::config {
+namespace {
+
+using test::Harness;
+
+// Runs `line` after `setup` and expects it refused with `code`, the config unchanged.
+void expect_refused(std::initializer_list<std::string_view> setup, std::string_view line,
+                    ResultCode code, std::string_view message_part = {}) {
+  Harness h = test::in_sip_ua();
+  h.setup(setup);
+  Config before = h.cfg;
+  Result r = h.run(line);
+  EXPECT_EQ(r.code, code) << line << "\n" << format_error(line, r);
+  if (!message_part.empty()) {
+    EXPECT_NE(r.message.find(message_part), std::string::npos) << r.message;
+  }
+  EXPECT_EQ(h.cfg, before) << line;
+  EXPECT_EQ(h.s.mode, Mode::sip_ua) << line;
+}
+
+TEST(Restrictions, R1IndexedAndLegacyFormsExclusive) {
+  expect_refused({"registrar 1 dns:a.com"}, "registrar dns:b.com", ResultCode::rejected,
+                 "cannot be configured together");
+  expect_refused({"registrar 1 dns:a.com"}, "registrar dns:b.com secondary", ResultCode::rejected);
+  expect_refused({"registrar dns:b.com"}, "registrar 1 dns:a.com", ResultCode::rejected,
+                 "cannot be configured together");
+  expect_refused({"registrar ipv4:192.0.2.1 secondary"}, "registrar 6 dns:a.com expires 60",
+                 ResultCode::rejected);
+  // After removing the other form, the command is accepted.
+  Harness h = test::in_sip_ua();
+  h.setup({"registrar dns:b.com", "no registrar dns:b.com", "registrar 1 dns:a.com"});
+  EXPECT_EQ(h.cfg.sip_ua.registrars.size(), 1u);
+}
+
+TEST(Restrictions, R2DhcpOnlyInLegacyForm) {
+  expect_refused({"registrar 1 dns:a.com"}, "registrar dhcp", ResultCode::rejected, "DHCP");
+  expect_refused({"registrar dhcp"}, "registrar 1 dns:a.com", ResultCode::rejected, "DHCP");
+  expect_refused({"registrar 2 dns:a.com"}, "credentials dhcp password P realm R",
+                 ResultCode::rejected, "DHCP");
+  expect_refused({"credentials dhcp password P realm R"}, "registrar 1 dns:a.com",
+                 ResultCode::rejected, "DHCP");
+  Harness h = test::in_sip_ua();
+  h.setup({"registrar dhcp", "registrar dns:b.com secondary", "credentials dhcp password P realm R"});
+  EXPECT_TRUE(h.cfg.sip_ua.registrar_dhcp);
+  EXPECT_EQ(h.cfg.sip_ua.registrars.size(), 2u);
+}
+
+TEST(Restrictions, R3UsernameRealmPairReplacesPassword) {
+  for (const char* mode_line : {"sip-ua", "dial-peer voice 1 pots"}) {
+    Harness h;
+    h.setup({mode_line, "authentication username U password P1 realm R",
+             "authentication username U password P2 realm S",
+             "authentication username U password P3 realm R",  // same pair: replaces
+             "authentication username V password P4 realm R",  // other username: adds
+             "authentication username U password P5",          // no realm is its own key
+             "authentication username U password P6"});
+    const auto& list = h.cfg.dial_peers.empty() ? h.cfg.sip_ua.authentication
+                                                : h.cfg.dial_peers.at(1).authentication;
+    ASSERT_EQ(list.size(), 4u) << mode_line;
+    EXPECT_EQ(list[0], (Authentication{"U", "P3", "R"}));  // kept its place
+    EXPECT_EQ(list[1], (Authentication{"U", "P2", "S"}));
+    EXPECT_EQ(list[2], (Authentication{"V", "P4", "R"}));
+    EXPECT_EQ(list[3], (Authentication{"U", "P6", ""}));
+  }
+}
+
+TEST(Restrictions, R4AtMostSixRegistrars) {
+  Harness h = test::in_sip_ua();
+  for (int i = 1; i <= 6; ++i) h.setup({"registrar " + std::to_string(i) + " dns:r.example.com"} );
+  EXPECT_EQ(h.cfg.sip_ua.registrars.size(), 6u);
+  expect_refused({"registrar 1 dns:a.com"}, "registrar 7 dns:r7.example.com",
+                 ResultCode::invalid_input);
+  // Re-configuring an index replaces it.
+  h.setup({"registrar 3 dns:other.example.com expires 90"});
+  EXPECT_EQ(h.cfg.sip_ua.registrars.size(), 6u);
+  EXPECT_EQ(h.cfg.sip_ua.registrars.at(3).address.host, "other.example.com");
+}
+
+std::vector<std::string> realm_lines(const char* prefix, int n) {
+  std::vector<std::string> out;
+  for (int i = 1; i <= n; ++i) out.push_back(std::string(prefix) + " realm r" + std::to_string(i));
+  return out;
+}
+
+TEST(Restrictions, R5AtMostTwelveRealmsPerEndpoint) {
+  struct Case {
+    const char* enter;
+    const char* prefix;
+  } cases[] = {
+      {"dial-peer voice 1 pots", "authentication username U password P"},
+      {"sip-ua", "authentication username U password P"},
+      {"sip-ua", "credentials number 1111 username U password P"},
+  };
+  for (const Case& c : cases) {
+    Harness h;
+    h.setup({c.enter});
+    for (const auto& l : realm_lines(c.prefix, 12)) h.setup({l});
+    Config before = h.cfg;
+    std::string thirteenth = std::string(c.prefix) + " realm r13";
+    Result r = h.run(thirteenth);
+    EXPECT_EQ(r.code, ResultCode::rejected) << thirteenth;
+    EXPECT_NE(r.message.find("12"), std::string::npos);
+    EXPECT_EQ(h.cfg, before);
+    // Another entry for a realm already present is not a new realm.
+    std::string again = std::string(c.prefix) + " realm r5";
+    EXPECT_TRUE(h.run(again).ok()) << again;
+  }
+  // Another number has its own 12 realms.
+  Harness h = test::in_sip_ua();
+  for (const auto& l : realm_lines("credentials number 1111 username U password P", 12)) h.setup({l});
+  EXPECT_TRUE(h.run("credentials number 2222 username U password P realm r13").ok());
+}
+
+TEST(Restrictions, F5CredentialsNumberRealmKeyReplaces) {
+  Harness h = test::in_sip_ua();
+  h.setup({"credentials number 1111 username MyUsername password MyPassword realm Realm1.example.com",
+           "credentials number 1111 username MyUsername password MyPassword realm Realm2.example.com",
+           "credentials number 1111 username AnotherUsername password TheirPassword realm Realm1.example.com",
+           "credentials number 1111 username AnotherUsername password TheirPassword realm Realm2.example.com"});
+  ASSERT_EQ(h.cfg.sip_ua.credentials.size(), 2u);
+  EXPECT_EQ(h.cfg.sip_ua.credentials[0],
+            (Credential{"1111", "AnotherUsername", "TheirPassword", "Realm1.example.com"}));
+  EXPECT_EQ(h.cfg.sip_ua.credentials[1].realm, "Realm2.example.com");
+}
+
+TEST(Restrictions, R7CredentialsRemovedOneAtATime) {
+  expect_refused({"credentials number 1 username U password P realm R",
+                  "credentials number 1 username U password P realm S"},
+                 "no credentials number 1", ResultCode::incomplete, "% Incomplete command.");
+  Harness h = test::in_sip_ua();
+  h.setup({"credentials number 1 username U password P realm R",
+           "credentials number 1 username U password P realm S", "no credentials number 1 realm S"});
+  ASSERT_EQ(h.cfg.sip_ua.credentials.size(), 1u);
+  EXPECT_EQ(h.cfg.sip_ua.credentials[0].realm, "R");
+}
+
+TEST(Restrictions, InvalidType7PasswordRefused) {
+  for (const char* bad : {"MyPassword", "0", "02050D48080", "99050D", "02ZZ", "020"}) {
+    std::string line = std::string("authentication username U password 7 ") + bad + " realm R";
+    expect_refused({}, line, ResultCode::invalid_input);
+  }
+  expect_refused({}, "credentials number 1 username U password 7 XY realm R",
+                 ResultCode::invalid_input);
+}
+
+}  // namespace
+}  // namespace regfront::config
