@@ -1,1 +1,218 @@
+// Startup-config loading (the seed's examples, line numbers, all-or-nothing) and the
+// render/load round trip.
 #include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "harness.h"
+
+namespace regfront::config {
+namespace {
+
+std::string read(const std::string& name) {
+  std::ifstream f(std::string(REGFRONT_TEST_DATA) + "/config/" + name);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  EXPECT_TRUE(f.good() || f.eof()) << name;
+  return ss.str();
+}
+
+Config load_ok(const std::string& name) {
+  Config cfg;
+  LoadResult r = load_startup_config(read(name), cfg);
+  for (const auto& e : r.errors) ADD_FAILURE() << e.format(name);
+  return cfg;
+}
+
+TEST(Load, SeedExample1) {
+  Config cfg = load_ok("seed-example-1.cfg");
+  const SipUa& ua = cfg.sip_ua;
+  ASSERT_EQ(ua.registrars.size(), 2u);
+  EXPECT_EQ(ua.registrars.at(1).address, (RegistrarAddress{AddressKind::dns, "example1.com", 0}));
+  EXPECT_EQ(ua.registrars.at(1).expires, 180u);
+  EXPECT_EQ(ua.registrars.at(2).address.host, "example2.com");
+  EXPECT_EQ(ua.registrars.at(2).expires, 360u);
+  ASSERT_EQ(ua.authentication.size(), 4u);
+  EXPECT_EQ(ua.authentication[0], (Authentication{"MyUsername", "MyPassword1", "Realm.example1.com"}));
+  EXPECT_EQ(ua.authentication[1], (Authentication{"MyUsername", "MyPassword2", "AnotherRealm.example1.com"}));
+  EXPECT_EQ(ua.authentication[2], (Authentication{"MyUsername", "MyPassword3", "Realm.example2.com"}));
+  EXPECT_EQ(ua.authentication[3], (Authentication{"MyUsername", "MyPassword4", "AnotherRealm.example2.com"}));
+  EXPECT_TRUE(cfg.dial_peers.empty());
+  EXPECT_TRUE(endpoint_numbers(cfg).empty());
+}
+
+TEST(Load, SeedExample2) {
+  Config cfg = load_ok("seed-example-2.cfg");
+  ASSERT_EQ(cfg.dial_peers.size(), 1u);
+  const DialPeer& dp = cfg.dial_peers.at(3);
+  EXPECT_EQ(dp.tag, 3u);
+  ASSERT_EQ(dp.authentication.size(), 2u);
+  EXPECT_EQ(dp.authentication[0], (Authentication{"MyUser", "MyPassword", "realm1.example.com"}));
+  EXPECT_EQ(dp.authentication[1], (Authentication{"MyUser", "MyPassword2", "Realm2.example.com"}));
+  ASSERT_EQ(cfg.sip_ua.registrars.size(), 2u);
+  EXPECT_EQ(cfg.sip_ua.registrars.at(2).address, (RegistrarAddress{AddressKind::ipv4, "1.1.1.1", 0}));
+  EXPECT_EQ(cfg.sip_ua.registrars.at(2).expires, 360u);
+}
+
+TEST(Load, SeedExample3) {
+  Config cfg = load_ok("seed-example-3.cfg");
+  const auto& c = cfg.sip_ua.credentials;
+  ASSERT_EQ(c.size(), 4u);
+  EXPECT_EQ(c[0], (Credential{"1111", "MyUsername", "MyPassword", "Realm.example1.com"}));
+  EXPECT_EQ(c[1], (Credential{"1111", "MyUsername2", "MyOtherPassword", "AnotherRealm.example1.com"}));
+  EXPECT_EQ(c[2], (Credential{"2222", "TheirUsername", "TheirPassword", "Realm.example1.com"}));
+  EXPECT_EQ(c[3], (Credential{"2222", "TheirUsername2", "TheirOtherPassword", "AnotherRealm.example1.com"}));
+  EXPECT_EQ(cfg.sip_ua.registrars.size(), 2u);
+  EXPECT_EQ(endpoint_numbers(cfg), (std::vector<std::string>{"1111", "2222"}));
+}
+
+TEST(Load, FullAndLegacyExamples) {
+  Config full = load_ok("full.cfg");
+  EXPECT_EQ(full.hostname, "sbc-east-1");
+  EXPECT_TRUE(full.service_password_encryption);
+  EXPECT_EQ(full.dial_peers.at(100).authentication[1].password, "cisco");
+  EXPECT_EQ(full.sip_ua.registrars.size(), 4u);
+  EXPECT_EQ(full.sip_ua.registrars.at(1).expires, 20u);
+  EXPECT_EQ(full.sip_ua.registration_rate, 200u);
+  EXPECT_EQ(endpoint_numbers(full),
+            (std::vector<std::string>{"+14085550100", "14085550102", "5551000"}));
+  Config legacy = load_ok("legacy.cfg");
+  EXPECT_TRUE(legacy.sip_ua.registrar_dhcp);
+  EXPECT_TRUE(legacy.sip_ua.registrars.at(2).legacy);
+  EXPECT_TRUE(legacy.sip_ua.registrars.at(2).tcp);
+  ASSERT_TRUE(legacy.sip_ua.credentials_dhcp);
+  EXPECT_EQ(legacy.sip_ua.credentials_dhcp->realm, "dhcp.example.com");
+  Config example = load_ok("../../../config/example.cfg");
+  EXPECT_FALSE(example.sip_ua.registrars.empty());
+}
+
+TEST(Load, BadLineReportsLineNumberAndLeavesConfigUntouched) {
+  Config cfg;
+  cfg.hostname = "keep";
+  Config before = cfg;
+  LoadResult r = load_startup_config(read("bad-line-5.cfg"), cfg);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].line, 5);
+  EXPECT_EQ(r.errors[0].column, 11);
+  EXPECT_EQ(r.errors[0].format("bad-line-5.cfg"),
+            "bad-line-5.cfg:5: % Invalid input detected at '^' marker.\n"
+            "   registrar 7 dns:reg7.example.com\n"
+            "             ^");
+  EXPECT_EQ(cfg, before);
+}
+
+TEST(Load, EveryErrorIsReported) {
+  Config cfg;
+  LoadResult r = load_startup_config(
+      "sip-ua\r\n"
+      " registrar 1 dns:a.com\n"
+      " registrar dns:b.com\n"     // 3: R1
+      " registrar 1\n"             // 4: incomplete
+      " e\n"                       // 5: ambiguous
+      "dial-peer voice 1 pots\n"
+      " authentication username U password 7 zz\n",  // 7: bad type 7
+      cfg);
+  ASSERT_EQ(r.errors.size(), 4u);
+  EXPECT_EQ(r.errors[0].line, 3);
+  EXPECT_NE(r.errors[0].reason.find("cannot be configured together"), std::string::npos);
+  EXPECT_EQ(r.errors[1].line, 4);
+  EXPECT_EQ(r.errors[1].reason, "% Incomplete command.");
+  EXPECT_EQ(r.errors[2].line, 5);
+  EXPECT_EQ(r.errors[2].reason, "% Ambiguous command:  \"e\"");
+  EXPECT_EQ(r.errors[3].line, 7);
+  EXPECT_EQ(r.errors[3].column, 38);
+  EXPECT_EQ(r.errors[3].format(), "7: % Invalid input detected at '^' marker.\n"
+                                  "   authentication username U password 7 zz\n"
+                                  "                                        ^");
+  EXPECT_EQ(cfg, Config{});
+}
+
+TEST(Load, ExecLinesAndExitsInAFile) {
+  Config cfg;
+  LoadResult r = load_startup_config(
+      "enable\nconfigure terminal\nexit\nend\nexit\nhostname h\nsip-ua\nend\nregistrar 1 dns:a.com\n",
+      cfg);
+  // `end` leaves sip-ua for global configuration, where `registrar` is not a command.
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].line, 9);
+  cfg = Config{};
+  r = load_startup_config("enable\nconf t\nexit\nexit\nhostname h\nsip-ua\n registrar 1 dns:a.com\nend\n", cfg);
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(cfg.hostname, "h");
+}
+
+TEST(Render, Layout) {
+  Config cfg = load_ok("seed-example-2.cfg");
+  EXPECT_EQ(render_running_config(cfg),
+            "!\n"
+            "hostname Router\n"
+            "!\n"
+            "dial-peer voice 3 pots\n"
+            " authentication username MyUser password 0 MyPassword realm realm1.example.com\n"
+            " authentication username MyUser password 0 MyPassword2 realm Realm2.example.com\n"
+            "!\n"
+            "sip-ua\n"
+            " registrar 1 dns:example1.com expires 180\n"
+            " registrar 2 ipv4:1.1.1.1 expires 360\n"
+            "!\n"
+            "end\n");
+  cfg.service_password_encryption = true;
+  std::string text = render_running_config(cfg);
+  EXPECT_NE(text.find("service password-encryption\n"), std::string::npos);
+  EXPECT_NE(text.find(" authentication username MyUser password 7 " + type7_encode("MyPassword") +
+                      " realm realm1.example.com\n"),
+            std::string::npos);
+}
+
+TEST(Render, RoundTripEveryTestConfig) {
+  for (const char* name : {"seed-example-1.cfg", "seed-example-2.cfg", "seed-example-3.cfg",
+                           "full.cfg", "legacy.cfg", "../../../config/example.cfg"}) {
+    Config cfg = load_ok(name);
+    for (bool encrypt : {false, true}) {
+      cfg.service_password_encryption = encrypt;
+      std::string text = render_running_config(cfg);
+      Config back;
+      LoadResult r = load_startup_config(text, back);
+      for (const auto& e : r.errors) ADD_FAILURE() << name << "\n" << e.format() << "\n" << text;
+      EXPECT_EQ(back, cfg) << name << "\n" << text;
+      EXPECT_EQ(render_running_config(back), text);  // deterministic
+    }
+  }
+}
+
+TEST(Render, RoundTripDefaultsAndEdgeValues) {
+  Config cfg;
+  std::string text = render_running_config(cfg);
+  EXPECT_EQ(text, "!\nhostname Router\n!\nend\n");
+  test::Harness h;
+  h.setup({"sip-ua", "authentication username U password 0 7 realm R",
+           "authentication username W password 0 0", "registrar 2 dns:a.com expires 3600",
+           "retry register 6"});
+  Config back;
+  ASSERT_TRUE(load_startup_config(render_running_config(h.cfg), back).ok())
+      << render_running_config(h.cfg);
+  EXPECT_EQ(back, h.cfg);
+}
+
+TEST(Model, EndpointNumbers) {
+  EXPECT_TRUE(is_endpoint_number("1111"));
+  EXPECT_TRUE(is_endpoint_number("+14085550100"));
+  EXPECT_FALSE(is_endpoint_number(""));
+  EXPECT_FALSE(is_endpoint_number("+"));
+  EXPECT_FALSE(is_endpoint_number("408555...."));
+  EXPECT_FALSE(is_endpoint_number("T"));
+  EXPECT_FALSE(is_endpoint_number("[2-9]11"));
+  Config cfg;
+  cfg.dial_peers[5].destination_pattern = "2222";
+  cfg.dial_peers[1].destination_pattern = "1111";
+  cfg.dial_peers[3].destination_pattern = "9T";
+  cfg.dial_peers[4].destination_pattern = "1111";  // duplicate pattern: listed once
+  cfg.sip_ua.credentials.push_back({"3333", "u", "p", "r1"});
+  cfg.sip_ua.credentials.push_back({"2222", "u", "p", "r1"});
+  cfg.sip_ua.credentials.push_back({"3333", "u", "p", "r2"});
+  EXPECT_EQ(endpoint_numbers(cfg), (std::vector<std::string>{"1111", "2222", "3333"}));
+}
+
+}  // namespace
+}  // namespace regfront::config
