@@ -107,10 +107,13 @@ ParseStatus parse(std::string_view datagram, Message& msg, std::span<Header> hea
 // Splits a comma-separated header value (Via, Contact, WWW-Authenticate lists) honouring quoted
 // strings and <…> brackets. Call repeatedly: `pos` starts at 0 and advances; returns false
 // when no element is left. Empty elements are skipped (RFC 7230 §7 #rule leniency).
+// On malformed input (unterminated quoted string or <…>) it also returns false but leaves
+// `pos < value.size()`, so a caller that cares can tell the two apart.
 bool next_list_element(std::string_view value, std::size_t& pos, std::string_view& element);
 
 // Iterates `;name=value` parameters of `params` (the text after the first ';'). `value` is empty
-// for a flag parameter; quotes are kept (use unquote()).
+// for a flag parameter; quotes are kept (use unquote()). Returns false at the end
+// (`pos == params.size()`) and on a malformed parameter (`pos < params.size()`, pointing at it).
 bool next_param(std::string_view params, std::size_t& pos, std::string_view& name,
                 std::string_view& value);
 
@@ -122,7 +125,8 @@ struct Via {
   std::string_view sent_by;    // host[:port]
   std::string_view branch;     // may be empty
   std::string_view received;
-  std::string_view rport;
+  std::string_view rport;      // empty for a bare `;rport` flag (see rport_present)
+  bool rport_present = false;  // added: tells `;rport` (flag) from no rport at all
 };
 // Parses one Via element (one element of next_list_element over the Via value).
 bool parse_via(std::string_view element, Via& via);
@@ -134,7 +138,7 @@ struct CSeq {
 bool parse_cseq(std::string_view value, CSeq& cseq);
 
 struct NameAddr {
-  std::string_view display;    // may be empty
+  std::string_view display;    // may be empty; as written (a quoted display keeps its quotes)
   std::string_view uri;        // inside <…> or the bare addr-spec
   std::string_view params;     // header params after the URI (the text after ';', unparsed)
   bool wildcard = false;       // Contact: *
@@ -149,5 +153,13 @@ bool parse_delta_seconds(std::string_view value, std::uint32_t& seconds);
 
 // Case-insensitive ASCII comparison.
 bool iequals(std::string_view a, std::string_view b);
+
+// Added: the long form of a compact header name (RFC 3261 §7.3.3 and the registry of compact
+// forms, e.g. 'k' -> "Supported", 's' -> "Subject", 'e' -> "Content-Encoding"), case-insensitive;
+// empty when `c` is not a registered compact form.
+std::string_view compact_form_long_name(char c);
+
+// Added: classifies a header name (long or compact form, case-insensitive) as parse() does.
+HeaderId classify_header_name(std::string_view name);
 
 }  // namespace regfront::sip
