@@ -1,0 +1,120 @@
+// c-ares glue: one channel, lookups through ares_getaddrinfo (hosts file, then DNS).
+#include "regfront/control/resolver.h"
+
+#include <ares.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+
+namespace regfront::control {
+
+struct ResolverAccess {
+  static void done(Resolver& r) { --r.pending_; }
+};
+
+namespace {
+
+struct Pending {
+  Resolver* owner;
+  std::uint16_t port;
+  Resolver::Callback cb;
+};
+
+void on_addrinfo(void* arg, int status, int /*timeouts*/, ares_addrinfo* ai) {
+  std::unique_ptr<Pending> p(static_cast<Pending*>(arg));
+  ResolverAccess::done(*p->owner);
+  Resolver::Result res;
+  if (status != ARES_SUCCESS || ai == nullptr) {
+    res.error = ares_strerror(status);
+    if (ai) ares_freeaddrinfo(ai);
+    p->cb(res);
+    return;
+  }
+  std::uint32_t ttl = 0;
+  bool ttl_set = false;
+  for (int family : {AF_INET, AF_INET6}) {
+    for (ares_addrinfo_node* n = ai->nodes; n != nullptr; n = n->ai_next) {
+      if (n->ai_family != family) continue;
+      sockaddr_storage ss{};
+      std::memcpy(&ss, n->ai_addr, n->ai_addrlen);
+      if (family == AF_INET) reinterpret_cast<sockaddr_in&>(ss).sin_port = htons(p->port);
+      else reinterpret_cast<sockaddr_in6&>(ss).sin6_port = htons(p->port);
+      res.addresses.push_back(ss);
+      res.lengths.push_back(static_cast<socklen_t>(n->ai_addrlen));
+      if (n->ai_ttl > 0 && (!ttl_set || static_cast<std::uint32_t>(n->ai_ttl) < ttl)) {
+        ttl = static_cast<std::uint32_t>(n->ai_ttl);
+        ttl_set = true;
+      }
+    }
+  }
+  ares_freeaddrinfo(ai);
+  res.ok = !res.addresses.empty();
+  if (!res.ok) res.error = "no address";
+  res.ttl_s = ttl;
+  p->cb(res);
+}
+
+}  // namespace
+
+Resolver::Resolver() {
+  static const int init = ares_library_init(ARES_LIB_INIT_ALL);
+  if (init != ARES_SUCCESS) throw std::runtime_error("c-ares initialisation failed");
+  ares_channel ch = nullptr;
+  ares_options opts{};
+  opts.timeout = 2000;  // ms per try
+  opts.tries = 3;
+  const int rc = ares_init_options(&ch, &opts, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
+  if (rc != ARES_SUCCESS) throw std::runtime_error(std::string("c-ares: ") + ares_strerror(rc));
+  channel_ = ch;
+}
+
+Resolver::~Resolver() {
+  if (channel_) ares_destroy(static_cast<ares_channel>(channel_));
+}
+
+void Resolver::lookup(const std::string& host, std::uint16_t port, Callback cb) {
+  ares_addrinfo_hints hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_DGRAM;
+  ++pending_;
+  ares_getaddrinfo(static_cast<ares_channel>(channel_), host.c_str(), nullptr, &hints, on_addrinfo,
+                   new Pending{this, port, std::move(cb)});
+}
+
+std::vector<pollfd> Resolver::pollfds() const {
+  ares_socket_t socks[ARES_GETSOCK_MAXNUM];
+  const int bits = ares_getsock(static_cast<ares_channel>(channel_), socks, ARES_GETSOCK_MAXNUM);
+  std::vector<pollfd> fds;
+  for (int i = 0; i < ARES_GETSOCK_MAXNUM; ++i) {
+    short ev = 0;
+    if (ARES_GETSOCK_READABLE(bits, i)) ev |= POLLIN;
+    if (ARES_GETSOCK_WRITABLE(bits, i)) ev |= POLLOUT;
+    if (ev) fds.push_back(pollfd{socks[i], ev, 0});
+  }
+  return fds;
+}
+
+int Resolver::timeout_ms(int max_ms) const {
+  if (pending_ == 0) return max_ms;
+  timeval maxtv{max_ms / 1000, (max_ms % 1000) * 1000};
+  timeval tv{};
+  timeval* t = ares_timeout(static_cast<ares_channel>(channel_), &maxtv, &tv);
+  return static_cast<int>(t->tv_sec * 1000 + t->tv_usec / 1000);
+}
+
+void Resolver::process(const std::vector<pollfd>& fds) {
+  auto ch = static_cast<ares_channel>(channel_);
+  bool any = false;
+  for (const pollfd& p : fds) {
+    if (p.revents == 0) continue;
+    any = true;
+    ares_process_fd(ch, (p.revents & (POLLIN | POLLERR | POLLHUP)) ? p.fd : ARES_SOCKET_BAD,
+                    (p.revents & POLLOUT) ? p.fd : ARES_SOCKET_BAD);
+  }
+  if (!any) ares_process_fd(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);  // timeouts
+}
+
+}  // namespace regfront::control

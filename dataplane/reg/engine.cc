@@ -1,0 +1,868 @@
+// The registration engine of one worker. See regfront/reg/engine.h for the contract.
+//
+// Order of work per call:
+//   on_datagram: parse → match (branch MAC, CSeq, Call-ID) → the binding's state machine, which
+//                may queue one request (authenticated retry, 423 retry) into the TxQueue.
+//   advance:     timer wheel (retransmissions, timeouts, refreshes, backoff expiry) → paced
+//                starts of queued bindings, registrar by registrar, within each token bucket.
+// Nothing here allocates after the constructor: bindings, timer nodes, transactions and the
+// pacing queues are sized by EngineOptions.
+#include "regfront/reg/engine.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "regfront/reg/request.h"
+#include "regfront/sip/message.h"
+
+namespace regfront::reg {
+
+// ---------------------------------------------------------------------------------------------
+// Counter tables
+
+const CounterInfo kRegistrarCounterInfo[] = {
+#define X(name, help) {#name, help},
+    REGFRONT_REGISTRAR_COUNTERS(X)
+#undef X
+};
+const std::size_t kRegistrarCounterCount = sizeof(kRegistrarCounterInfo) / sizeof(CounterInfo);
+const CounterInfo kWorkerCounterInfo[] = {
+#define X(name, help) {#name, help},
+    REGFRONT_WORKER_COUNTERS(X)
+#undef X
+};
+const std::size_t kWorkerCounterCount = sizeof(kWorkerCounterInfo) / sizeof(CounterInfo);
+
+std::uint64_t registrar_counter(const RegistrarCounters& c, std::size_t i) {
+  const Counter* all[] = {
+#define X(name, help) &c.name,
+      REGFRONT_REGISTRAR_COUNTERS(X)
+#undef X
+  };
+  return i < kRegistrarCounterCount ? all[i]->get() : 0;
+}
+
+std::uint64_t worker_counter(const WorkerCounters& c, std::size_t i) {
+  const Counter* all[] = {
+#define X(name, help) &c.name,
+      REGFRONT_WORKER_COUNTERS(X)
+#undef X
+  };
+  return i < kWorkerCounterCount ? all[i]->get() : 0;
+}
+
+std::string_view state_name(BindingState s) {
+  switch (s) {
+    case BindingState::idle: return "idle";
+    case BindingState::queued: return "queued";
+    case BindingState::registering: return "registering";
+    case BindingState::registered: return "registered";
+    case BindingState::backoff: return "backoff";
+    case BindingState::unregistering: return "unregistering";
+    case BindingState::unregistered: return "unregistered";
+    case BindingState::waiting_dns: return "waiting-dns";
+  }
+  return "?";
+}
+
+void TxQueue::consume(std::size_t n) {
+  if (n >= count_) {
+    count_ = 0;
+    return;
+  }
+  std::move(items_.begin() + static_cast<std::ptrdiff_t>(n),
+            items_.begin() + static_cast<std::ptrdiff_t>(count_), items_.begin());
+  count_ -= n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Internal state
+
+namespace {
+
+constexpr std::string_view kBranchPrefix = "z9hG4bKrf";  // RFC 3261 §8.1.1.7 cookie + ours
+constexpr std::size_t kBranchLength = kBranchPrefix.size() + 2 + 8 + 8 + 16;
+constexpr std::size_t kCallIdLength = 16 + 1 + 8 + 2;
+constexpr std::size_t kMaxRequest = 1800;  // an authenticated REGISTER with a 256 B nonce fits
+constexpr std::uint8_t kMaxRounds = 4;     // challenges + 423s answered per attempt
+
+// xoshiro256** — jitter only, not security.
+struct Prng {
+  std::uint64_t s[4];
+  explicit Prng(std::uint64_t seed) {
+    for (auto& v : s) {
+      seed += 0x9e3779b97f4a7c15ull;  // splitmix64 seeding
+      std::uint64_t z = seed;
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+      v = z ^ (z >> 31);
+    }
+  }
+  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  std::uint64_t next() {
+    const std::uint64_t r = rotl(s[1] * 5, 7) * 9;
+    const std::uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return r;
+  }
+  // Uniform in [lo, hi].
+  std::uint64_t between(std::uint64_t lo, std::uint64_t hi) {
+    return hi <= lo ? lo : lo + next() % (hi - lo + 1);
+  }
+};
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+bool parse_hex(std::string_view s, std::uint64_t& out) {
+  std::uint64_t v = 0;
+  for (char c : s) {
+    const int d = hex_value(c);
+    if (d < 0) return false;
+    v = (v << 4) | static_cast<std::uint64_t>(d);
+  }
+  out = v;
+  return true;
+}
+
+std::uint64_t nonce_tag(std::string_view nonce) { return RealmTable::hash(nonce) | 1; }
+
+}  // namespace
+
+struct Engine::Binding {
+  std::uint32_t endpoint = kNoEntry;  // index in the current snapshot
+  std::uint32_t generation = 0;
+  std::uint32_t cseq = 0;
+  std::uint32_t txn = kNoEntry;       // in-flight transaction slot
+  std::uint32_t granted = 0;          // seconds granted by the registrar
+  std::uint32_t requested = 0;        // seconds to ask for (raised by 423)
+  std::uint64_t registered_until = 0; // ms; 0 = not registered
+  std::uint64_t nonce = 0;            // tag of the last nonce answered in this attempt
+  std::uint32_t credential = kNoEntry;
+  std::uint32_t realm = kNoRealm;
+  std::uint32_t wait_next = kNoEntry; // pacing queue link
+  std::uint16_t last_code = 0;
+  std::uint8_t registrar = 0;
+  BindingState state = BindingState::idle;
+  std::uint8_t failures = 0;
+  std::uint8_t rounds = 0;
+  bool unregister = false;            // the queued/in-flight request is Expires: 0
+  bool linked = false;                // on a pacing queue (possibly as a superseded entry)
+};
+
+struct Engine::Txn {
+  std::uint32_t binding = kNoEntry;
+  std::uint32_t next_free = kNoEntry;
+  std::uint64_t started_ms = 0;
+  std::uint32_t interval_ms = 0;
+  std::uint16_t len = 0;
+  std::uint8_t retransmits = 0;
+  char data[kMaxRequest];
+};
+
+struct Engine::Pacer {
+  double tokens = 0;
+  std::uint64_t last_ms = 0;
+  std::uint32_t head = kNoEntry;
+  std::uint32_t tail = kNoEntry;
+  std::uint32_t length = 0;
+};
+
+class Engine::Impl {
+ public:
+  Impl(Engine& e, const EngineOptions& o, TxQueue& tx)
+      : eng_(e), opts_(o), tx_(tx), bindings_(o.capacity), wheel_(o.capacity, 0),
+        txns_(o.max_inflight), prng_(o.seed) {
+    for (std::uint32_t i = 0; i < txns_.size(); ++i) {
+      txns_[i].next_free = i + 1 < txns_.size() ? i + 1 : kNoEntry;
+    }
+    free_txn_ = txns_.empty() ? kNoEntry : 0;
+  }
+
+  Engine& eng_;
+  EngineOptions opts_;
+  TxQueue& tx_;
+  std::vector<Binding> bindings_;
+  std::uint32_t used_slots_ = 0;  // slots [0, used_slots_) may be in use
+  TimerWheel wheel_;
+  std::vector<Txn> txns_;
+  std::uint32_t free_txn_ = kNoEntry;
+  std::uint32_t inflight_ = 0;
+  Pacer pacers_[kRegistrarSlots];
+  Prng prng_;
+  auth::Hasher hasher_;
+  auth::CnonceSource cnonces_;
+  bool shutting_down_ = false;
+  bool clock_started_ = false;
+  // "ip:port" strings per registrar slot, recomputed on adopt().
+  struct HostText {
+    char text[64];
+    std::uint8_t len = 0;
+    std::string_view view() const { return {text, len}; }
+  };
+  HostText via_host_[kRegistrarSlots];
+  HostText contact_host_[kRegistrarSlots];
+
+  static void set_host(HostText& h, std::string_view ip, std::uint16_t port) {
+    char digits[5];
+    int n = 0;
+    do {
+      digits[n++] = static_cast<char>('0' + port % 10);
+      port = static_cast<std::uint16_t>(port / 10);
+    } while (port != 0);
+    if (ip.size() + 1 + static_cast<std::size_t>(n) > sizeof h.text) {
+      h.len = 0;
+      return;
+    }
+    std::memcpy(h.text, ip.data(), ip.size());
+    std::size_t len = ip.size();
+    h.text[len++] = ':';
+    while (n > 0) h.text[len++] = digits[--n];
+    h.len = static_cast<std::uint8_t>(len);
+  }
+
+  const Snapshot& snap() const { return *eng_.snap_; }
+  WorkerCounters& wc() { return *eng_.counters_; }
+  RegistrarCounters& rc(const Binding& b) { return eng_.counters_->registrar[b.registrar]; }
+
+  // ---- identifiers ----
+  std::uint64_t mac(std::uint32_t slot, std::uint32_t generation, std::uint32_t cseq) const {
+    return siphash24(opts_.key, (std::uint64_t{opts_.worker} << 32) | slot,
+                     (std::uint64_t{generation} << 32) | cseq);
+  }
+  void make_branch(std::uint32_t slot, const Binding& b, char* out) const {
+    std::memcpy(out, kBranchPrefix.data(), kBranchPrefix.size());
+    char* p = out + kBranchPrefix.size();
+    put_hex(opts_.worker, 2, p);
+    put_hex(slot, 8, p + 2);
+    put_hex(b.cseq, 8, p + 10);
+    put_hex(mac(slot, b.generation, b.cseq), 16, p + 18);
+  }
+  void make_call_id(std::uint32_t slot, const Binding& b, char* out) const {
+    put_hex(siphash24(opts_.key, 0x43414c4c49440000ull | opts_.worker,
+                      (std::uint64_t{b.generation} << 32) | slot),
+            16, out);
+    out[16] = '-';
+    put_hex(slot, 8, out + 17);
+    put_hex(opts_.worker, 2, out + 25);
+  }
+  void make_from_tag(std::uint32_t slot, const Binding& b, char* out) const {
+    put_hex(siphash24(opts_.key, 0x46524f4d54414700ull | opts_.worker,
+                      (std::uint64_t{b.generation} << 32) | slot),
+            12, out);
+  }
+
+  // ---- transactions ----
+  std::uint32_t alloc_txn(std::uint32_t slot) {
+    const std::uint32_t t = free_txn_;
+    if (t == kNoEntry) return kNoEntry;
+    free_txn_ = txns_[t].next_free;
+    txns_[t].binding = slot;
+    ++inflight_;
+    return t;
+  }
+  void free_txn(Binding& b) {
+    if (b.txn == kNoEntry) return;
+    txns_[b.txn].binding = kNoEntry;
+    txns_[b.txn].next_free = free_txn_;
+    free_txn_ = b.txn;
+    b.txn = kNoEntry;
+    --inflight_;
+  }
+
+  void send_bytes(const SnapRegistrar& r, const char* data, std::size_t len) {
+    TxQueue::Item* it = tx_.reserve();
+    if (it == nullptr) {
+      wc().tx_overflow.inc();
+      return;  // Timer E retransmits it
+    }
+    std::memcpy(&it->dst, &r.addr, r.addr_len);
+    it->dst_len = r.addr_len;
+    it->len = static_cast<std::uint16_t>(len);
+    std::memcpy(it->data, data, len);
+    tx_.commit();
+    wc().tx_datagrams.inc();
+  }
+
+  // Builds the binding's next request into its transaction slot and sends it. `auth` is the
+  // Authorization to include (nullptr for the first request of an attempt).
+  bool send_request(std::uint32_t slot, Binding& b, const AuthorizationFields* auth,
+                    std::uint64_t now) {
+    const Snapshot& s = snap();
+    const SnapRegistrar& r = s.registrars[b.registrar];
+    const SnapEndpoint& ep = s.endpoints[b.endpoint];
+    Txn& t = txns_[b.txn];
+    ++b.cseq;  // §10.2.4: CSeq +1 per request within the Call-ID
+    char branch[kBranchLength];
+    char call_id[kCallIdLength];
+    char from_tag[12];
+    make_branch(slot, b, branch);
+    make_call_id(slot, b, call_id);
+    make_from_tag(slot, b, from_tag);
+    RegisterRequest req;
+    req.request_uri = r.request_uri;
+    req.domain = r.domain;
+    req.via_host = via_host_[b.registrar].view();
+    req.contact_host = contact_host_[b.registrar].view();
+    req.number = ep.number;
+    req.branch = {branch, sizeof branch};
+    req.call_id = {call_id, sizeof call_id};
+    req.from_tag = {from_tag, sizeof from_tag};
+    req.cseq = b.cseq;
+    req.expires = b.unregister ? 0 : b.requested;
+    req.user_agent = opts_.user_agent;
+    req.auth = auth;
+    const std::size_t n = build_register(req, t.data, sizeof t.data);
+    if (n == 0) {
+      wc().build_errors.inc();
+      return false;
+    }
+    t.len = static_cast<std::uint16_t>(n);
+    t.started_ms = now;
+    t.interval_ms = s.t1_ms;
+    t.retransmits = 0;
+    send_bytes(r, t.data, n);
+    wheel_.schedule(slot, now + t.interval_ms);  // Timer E
+    return true;
+  }
+
+  // ---- pacing ----
+  void enqueue(std::uint32_t slot, Binding& b) {
+    b.state = BindingState::queued;
+    if (b.linked) return;  // still on a queue: keeps its place (moved if the registrar differs)
+    b.linked = true;
+    b.wait_next = kNoEntry;
+    Pacer& p = pacers_[b.registrar];
+    if (p.tail == kNoEntry) {
+      p.head = slot;
+    } else {
+      bindings_[p.tail].wait_next = slot;
+    }
+    p.tail = slot;
+    ++p.length;
+  }
+
+  std::uint32_t dequeue(Pacer& p) {
+    const std::uint32_t slot = p.head;
+    if (slot == kNoEntry) return kNoEntry;
+    p.head = bindings_[slot].wait_next;
+    if (p.head == kNoEntry) p.tail = kNoEntry;
+    bindings_[slot].wait_next = kNoEntry;
+    bindings_[slot].linked = false;
+    --p.length;
+    return slot;
+  }
+
+  void start_paced(std::uint64_t now) {
+    const Snapshot& s = snap();
+    for (int ri = 0; ri < kRegistrarSlots; ++ri) {
+      Pacer& p = pacers_[ri];
+      const SnapRegistrar& r = s.registrars[ri];
+      if (p.head == kNoEntry) {
+        p.last_ms = now;
+        continue;
+      }
+      if (!r.present || r.addr_len == 0) continue;  // waits for DNS
+      // Token bucket: rate per worker, depth of 20 ms (at least one), so a registrar never sees
+      // more than its rate over any second and no burst beyond a few milliseconds' worth.
+      const double depth = std::max(1.0, r.rate_per_worker / 50.0);
+      p.tokens = std::min(depth, p.tokens + static_cast<double>(now - p.last_ms) * r.rate_per_worker / 1000.0);
+      p.last_ms = now;
+      while (p.tokens >= 1.0 && p.head != kNoEntry) {
+        if (free_txn_ == kNoEntry) {
+          wc().txn_pool_empty.inc();
+          return;
+        }
+        const std::uint32_t slot = dequeue(p);
+        Binding& b = bindings_[slot];
+        if (b.state != BindingState::queued) continue;  // superseded while queued
+        if (b.registrar != ri) {  // slot reused for another registrar while queued here
+          enqueue(slot, b);
+          continue;
+        }
+        p.tokens -= 1.0;
+        start_attempt(slot, b, now);
+      }
+    }
+  }
+
+  void start_attempt(std::uint32_t slot, Binding& b, std::uint64_t now) {
+    b.txn = alloc_txn(slot);
+    b.rounds = 0;
+    b.nonce = 0;
+    b.state = b.unregister ? BindingState::unregistering : BindingState::registering;
+    rc(b).sent.inc();
+    if (!send_request(slot, b, nullptr, now)) fail(slot, b, 0, 0, now);
+  }
+
+  // ---- outcomes ----
+  void fail(std::uint32_t slot, Binding& b, std::uint16_t code, std::uint32_t retry_after_s,
+            std::uint64_t now) {
+    free_txn(b);
+    b.last_code = code;
+    if (b.unregister) {
+      // An unregistration that failed is not retried: the binding expires at the registrar.
+      finish_unregister(slot, b);
+      return;
+    }
+    if (b.failures < 255) ++b.failures;
+    const unsigned shift = std::min<unsigned>(b.failures - 1, 16);
+    const std::uint64_t cap = std::min<std::uint64_t>(opts_.backoff_max_ms, std::uint64_t{opts_.backoff_base_ms} << shift);
+    // "Full jitter" in the upper half: spread retries of bindings that failed together.
+    std::uint64_t delay = prng_.between(cap / 2, cap);
+    if (retry_after_s > 0) {
+      // Honour Retry-After (RFC 3261 §20.33), plus up to 10 % so that every binding told the
+      // same value does not come back in the same millisecond.
+      const std::uint64_t ra = std::uint64_t{retry_after_s} * 1000;
+      delay = std::max(delay, ra + prng_.between(0, ra / 10));
+      rc(b).retry_after.inc();
+    }
+    b.state = BindingState::backoff;
+    wheel_.schedule(slot, now + delay);
+  }
+
+  void registered(std::uint32_t slot, Binding& b, std::uint32_t granted, std::uint64_t now) {
+    free_txn(b);
+    b.failures = 0;
+    b.granted = granted;
+    b.registered_until = now + std::uint64_t{granted} * 1000;
+    b.state = BindingState::registered;
+    rc(b).accepted.inc();
+    // Refresh at refresh-ratio of the granted time, minus up to 10 % of that as jitter, so that
+    // bindings registered together spread their refreshes; never sooner than 1 s.
+    const SnapRegistrar& r = snap().registrars[b.registrar];
+    const std::uint64_t at = std::uint64_t{granted} * 10 * r.refresh_ratio;  // ms
+    const std::uint64_t delay = std::max<std::uint64_t>(1000, prng_.between(at - at / 10, at));
+    wheel_.schedule(slot, now + delay);
+  }
+
+  void finish_unregister(std::uint32_t slot, Binding& b) {
+    free_txn(b);
+    wheel_.cancel(slot);
+    b.registered_until = 0;
+    b.state = BindingState::unregistered;
+  }
+
+  // ---- response handling ----
+  void on_response(const sip::Message& m, std::uint64_t now) {
+    const sip::Header* via_h = m.first(sip::HeaderId::via);
+    std::string_view via_value;
+    std::size_t pos = 0;
+    sip::Via via;
+    if (via_h == nullptr || !sip::next_list_element(via_h->value, pos, via_value) ||
+        !sip::parse_via(via_value, via)) {
+      wc().forged.inc();
+      return;
+    }
+    const std::string_view br = via.branch;
+    std::uint64_t worker, slot, cseq, macv;
+    if (br.size() != kBranchLength || br.substr(0, kBranchPrefix.size()) != kBranchPrefix ||
+        !parse_hex(br.substr(kBranchPrefix.size(), 2), worker) ||
+        !parse_hex(br.substr(kBranchPrefix.size() + 2, 8), slot) ||
+        !parse_hex(br.substr(kBranchPrefix.size() + 10, 8), cseq) ||
+        !parse_hex(br.substr(kBranchPrefix.size() + 18, 16), macv)) {
+      wc().forged.inc();
+      return;
+    }
+    if (worker != opts_.worker) {
+      wc().misrouted.inc();
+      return;
+    }
+    if (slot >= used_slots_) {
+      wc().forged.inc();
+      return;
+    }
+    Binding& b = bindings_[slot];
+    const auto s32 = static_cast<std::uint32_t>(slot);
+    if (macv != mac(s32, b.generation, static_cast<std::uint32_t>(cseq))) {
+      wc().forged.inc();
+      return;
+    }
+    // §17.1.3: the branch matched; the CSeq method must be REGISTER and the number ours.
+    const sip::Header* cseq_h = m.first(sip::HeaderId::cseq);
+    sip::CSeq cs;
+    if (cseq_h == nullptr || !sip::parse_cseq(cseq_h->value, cs) || cs.number != cseq ||
+        cs.method != "REGISTER") {
+      wc().forged.inc();
+      return;
+    }
+    const sip::Header* cid_h = m.first(sip::HeaderId::call_id);
+    char call_id[kCallIdLength];
+    make_call_id(s32, b, call_id);
+    if (cid_h == nullptr || cid_h->value != std::string_view(call_id, sizeof call_id)) {
+      wc().forged.inc();
+      return;
+    }
+    if (b.txn == kNoEntry || b.cseq != cseq ||
+        (b.state != BindingState::registering && b.state != BindingState::unregistering)) {
+      rc(b).stray.inc();  // a retransmitted or late response of a finished transaction
+      return;
+    }
+    if (m.status < 200) {
+      // §17.1.2.2 Proceeding: keep retransmitting, at T2.
+      txns_[b.txn].interval_ms = opts_.t2_ms;
+      return;
+    }
+    b.last_code = m.status;
+    if (m.status >= 300 && m.status < 700) rc(b).by_code[m.status - 300].inc();
+    if (m.status < 300) return on_success(s32, b, m, now);
+    if (m.status == 401 || m.status == 407) return on_challenge(s32, b, m, now);
+    if (m.status == 423) return on_too_brief(s32, b, m, now);
+    rc(b).rejected.inc();
+    std::uint32_t retry_after = 0;
+    if (const sip::Header* ra = m.first(sip::HeaderId::retry_after)) {
+      if (!sip::parse_delta_seconds(ra->value, retry_after)) retry_after = 0;
+    }
+    fail(s32, b, m.status, retry_after, now);
+  }
+
+  void on_success(std::uint32_t slot, Binding& b, const sip::Message& m, std::uint64_t now) {
+    if (b.unregister) {
+      rc(b).unregistered.inc();
+      finish_unregister(slot, b);
+      return;
+    }
+    // §10.2.4: the expiry granted is our Contact's `expires`, else the Expires header, else
+    // what we asked for.
+    std::uint32_t granted = 0;
+    bool found = false;
+    const Snapshot& s = snap();
+    const std::string_view number = s.endpoints[b.endpoint].number;
+    for (std::uint16_t i = 0; i < m.header_count && !found; ++i) {
+      if (m.headers[i].id != sip::HeaderId::contact) continue;
+      std::size_t pos = 0;
+      std::string_view el;
+      while (!found && sip::next_list_element(m.headers[i].value, pos, el)) {
+        sip::NameAddr na;
+        if (!sip::parse_name_addr(el, na) || !contact_is_ours(na.uri, number, contact_host_[b.registrar].view())) continue;
+        std::size_t ppos = 0;
+        std::string_view pn, pv;
+        while (sip::next_param(na.params, ppos, pn, pv)) {
+          if (sip::iequals(pn, "expires") && sip::parse_delta_seconds(pv, granted)) {
+            found = true;
+            break;
+          }
+        }
+      }
+    }
+    if (!found) {
+      if (const sip::Header* e = m.first(sip::HeaderId::expires)) found = sip::parse_delta_seconds(e->value, granted);
+    }
+    if (!found) granted = b.requested;
+    if (granted == 0) {
+      // A 2xx that grants nothing did not register us.
+      rc(b).rejected.inc();
+      fail(slot, b, m.status, 0, now);
+      return;
+    }
+    registered(slot, b, granted, now);
+  }
+
+  static bool contact_is_ours(std::string_view uri, std::string_view number, std::string_view host) {
+    // sip:NUMBER@HOST, possibly followed by URI parameters the registrar added.
+    if (uri.size() < 4 || !sip::iequals(uri.substr(0, 4), "sip:")) return false;
+    uri.remove_prefix(4);
+    if (uri.substr(0, number.size()) != number || uri.size() <= number.size() || uri[number.size()] != '@') return false;
+    uri.remove_prefix(number.size() + 1);
+    if (!sip::iequals(uri.substr(0, host.size()), host)) return false;
+    return uri.size() == host.size() || uri[host.size()] == ';';
+  }
+
+  void on_too_brief(std::uint32_t slot, Binding& b, const sip::Message& m, std::uint64_t now) {
+    rc(b).interval_too_brief.inc();
+    std::uint32_t min_expires = 0;
+    const sip::Header* h = m.first(sip::HeaderId::min_expires);
+    // §10.2.8: retry with an expiry ≥ Min-Expires. Without a usable one, it is a failure.
+    if (h == nullptr || !sip::parse_delta_seconds(h->value, min_expires) ||
+        min_expires <= b.requested || ++b.rounds > kMaxRounds) {
+      rc(b).rejected.inc();
+      fail(slot, b, 423, 0, now);
+      return;
+    }
+    b.requested = min_expires;
+    if (!send_request(slot, b, nullptr, now)) fail(slot, b, 0, 0, now);
+  }
+
+  void on_challenge(std::uint32_t slot, Binding& b, const sip::Message& m, std::uint64_t now) {
+    rc(b).challenged.inc();
+    const bool proxy = m.status == 407;
+    const sip::HeaderId want = proxy ? sip::HeaderId::proxy_authenticate : sip::HeaderId::www_authenticate;
+    const Snapshot& s = snap();
+    const SnapRegistrar& r = s.registrars[b.registrar];
+    // Pick the challenge to answer: for each Digest challenge we can parse, scope it (F7: only
+    // the registrar's auth-realm when pinned; only realms a credential is configured for) and
+    // keep the best algorithm among those we can answer (RFC 8760 §2.4).
+    auth::Challenge best;
+    Snapshot::Choice choice;
+    std::uint32_t best_realm = kNoRealm;
+    bool have = false;
+    bool refused_realm = false;
+    for (std::uint16_t i = 0; i < m.header_count; ++i) {
+      if (m.headers[i].id != want) continue;
+      auth::Challenge c;
+      if (auth::parse_challenge(m.headers[i].value, c) != auth::ChallengeStatus::ok) continue;
+      const std::uint32_t realm_id = s.realms.find(c.realm);
+      if (r.auth_realm != kNoRealm && realm_id != r.auth_realm) {
+        refused_realm = true;
+        continue;
+      }
+      const Snapshot::Choice ch = s.choose_credential(b.endpoint, realm_id);
+      if (ch.cred == nullptr) continue;
+      if (!have || auth::better_challenge(c, best)) {
+        best = c;
+        choice = ch;
+        best_realm = realm_id;
+        have = true;
+      }
+    }
+    if (!have) {
+      // F4.5: nothing configured may answer; terminate, no blind retry (F7).
+      if (refused_realm) rc(b).realm_refused.inc();
+      rc(b).no_credential.inc();
+      fail(slot, b, m.status, 0, now);
+      return;
+    }
+    const std::uint64_t tag = nonce_tag(best.nonce);
+    if (tag == b.nonce && !best.stale) {
+      // The registrar challenged the nonce we just answered: the credentials are wrong.
+      rc(b).auth_failed.inc();
+      fail(slot, b, m.status, 0, now);
+      return;
+    }
+    if (++b.rounds > kMaxRounds) {
+      rc(b).auth_failed.inc();
+      fail(slot, b, m.status, 0, now);
+      return;
+    }
+    if (best.stale) rc(b).stale.inc();
+    b.nonce = tag;
+    b.credential = static_cast<std::uint32_t>(choice.cred - s.credentials.data());
+    b.realm = best_realm;
+
+    AuthorizationFields a;
+    a.proxy = proxy;
+    a.realm = best.realm;
+    a.nonce = best.nonce;
+    a.uri = r.request_uri;
+    a.algorithm = best.algorithm;
+    a.qop = auth::choose_qop(best);
+    a.opaque = best.opaque;
+    a.opaque_present = best.opaque_present;
+    char cnonce[16];
+    char nc[8] = {'0', '0', '0', '0', '0', '0', '0', '1'};  // a fresh nonce: first use
+    if (a.qop != auth::Qop::none) {
+      cnonces_.next(cnonce, sizeof cnonce);
+      a.cnonce = {cnonce, sizeof cnonce};
+      a.nc = {nc, sizeof nc};
+    }
+    char userhash[auth::kMaxHexLength];
+    if (best.userhash) {
+      const std::size_t n = hasher_.hash_joined_hex(auth::base_hash(best.algorithm),
+                                                    {choice.cred->username, best.realm}, userhash);
+      a.username = {userhash, n};
+      a.userhash = true;
+    } else {
+      a.username = choice.cred->username;
+    }
+    char response[auth::kMaxHexLength];
+    const auth::HexDigest& ha1 = choice.ha1->for_algorithm(best.algorithm);
+    const std::size_t rn = hasher_.response(best.algorithm, ha1.view(), best.nonce, a.nc, a.cnonce,
+                                            a.qop, "REGISTER", r.request_uri, {}, response);
+    a.response = {response, rn};
+    rc(b).authenticated.inc();
+    if (!send_request(slot, b, &a, now)) fail(slot, b, 0, 0, now);
+  }
+
+  // ---- timers ----
+  void on_timer(std::uint32_t slot, std::uint64_t now) {
+    Binding& b = bindings_[slot];
+    switch (b.state) {
+      case BindingState::registering:
+      case BindingState::unregistering: {
+        Txn& t = txns_[b.txn];
+        const Snapshot& s = snap();
+        // Timer F (64·T1) or the `retry register` cap ends the transaction (§17.1.2.2).
+        if (now - t.started_ms >= 64ull * s.t1_ms || t.retransmits >= s.retry_register) {
+          rc(b).timed_out.inc();
+          fail(slot, b, 408, 0, now);
+          return;
+        }
+        ++t.retransmits;
+        rc(b).retransmitted.inc();
+        send_bytes(s.registrars[b.registrar], t.data, t.len);
+        // Timer E doubles up to T2, and is T2 once a provisional response arrived.
+        t.interval_ms = std::min<std::uint32_t>(t.interval_ms * 2, opts_.t2_ms);
+        const std::uint64_t timer_f = t.started_ms + 64ull * s.t1_ms;
+        wheel_.schedule(slot, std::min<std::uint64_t>(now + t.interval_ms, timer_f));
+        return;
+      }
+      case BindingState::registered:
+      case BindingState::backoff:
+        enqueue(slot, b);  // refresh or retry, paced
+        return;
+      default:
+        return;
+    }
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+
+Engine::Engine(const EngineOptions& opts, TxQueue& tx)
+    : impl_(std::make_unique<Impl>(*this, opts, tx)), counters_(std::make_unique<WorkerCounters>()) {}
+
+Engine::~Engine() = default;
+
+void Engine::adopt(const Snapshot* snap, std::uint64_t now_ms) {
+  Impl& m = *impl_;
+  if (!m.clock_started_) {
+    m.wheel_ = TimerWheel(m.opts_.capacity, now_ms);  // set-up: the wheel starts at our clock
+    m.clock_started_ = true;
+  }
+  snap_ = snap;
+  for (int ri = 0; ri < kRegistrarSlots; ++ri) {
+    const SnapRegistrar& r = snap->registrars[ri];
+    m.set_host(m.contact_host_[ri], r.local_ip, snap->listen_port);
+    m.set_host(m.via_host_[ri], r.local_ip, m.opts_.via_port ? m.opts_.via_port : snap->listen_port);
+  }
+  const std::vector<PlanEntry>* plan =
+      m.opts_.worker < snap->plans.size() ? &snap->plans[m.opts_.worker] : nullptr;
+  const std::uint32_t n = plan ? static_cast<std::uint32_t>(plan->size()) : 0;
+  if (n > m.opts_.capacity) counters_->plan_overflow.inc(n - m.opts_.capacity);
+  const std::uint32_t limit = std::min(n, m.opts_.capacity);
+  for (std::uint32_t slot = 0; slot < std::max(limit, m.used_slots_); ++slot) {
+    Binding& b = m.bindings_[slot];
+    const PlanEntry* pe = slot < limit ? &(*plan)[slot] : nullptr;
+    if (pe != nullptr && pe->endpoint != kNoEntry && b.state != BindingState::idle &&
+        b.generation == pe->generation) {
+      b.endpoint = pe->endpoint;  // same binding; the endpoint table may have moved
+      continue;
+    }
+    // The slot was given to another binding, or emptied: drop what ran there.
+    if (b.state != BindingState::idle) {
+      m.wheel_.cancel(slot);
+      m.free_txn(b);
+      b.state = BindingState::idle;  // a queued entry is skipped when popped
+    }
+    if (pe == nullptr || pe->endpoint == kNoEntry || m.shutting_down_) continue;
+    const std::uint32_t keep_next = b.wait_next;
+    const bool keep_linked = b.linked;
+    b = Binding{};
+    b.wait_next = keep_next;  // a queue may still link through this slot
+    b.linked = keep_linked;
+    b.endpoint = pe->endpoint;
+    b.generation = pe->generation;
+    b.registrar = pe->registrar;
+    b.requested = snap->registrars[pe->registrar].expires;
+    m.enqueue(slot, b);
+  }
+  m.used_slots_ = std::max(limit, m.used_slots_);
+}
+
+void Engine::on_datagram(std::string_view datagram, std::uint64_t now_ms) {
+  counters_->rx_datagrams.inc();
+  if (snap_ == nullptr) return;
+  sip::Header headers[sip::kMaxHeaders];
+  sip::Message msg;
+  if (sip::parse(datagram, msg, headers) != sip::ParseStatus::ok) {
+    counters_->parse_errors.inc();
+    return;
+  }
+  if (msg.is_request) {
+    counters_->requests_ignored.inc();
+    return;
+  }
+  impl_->on_response(msg, now_ms);
+}
+
+void Engine::advance(std::uint64_t now_ms) {
+  if (snap_ == nullptr) return;
+  Impl& m = *impl_;
+  m.wheel_.advance(now_ms, [&](std::uint32_t slot) { m.on_timer(slot, now_ms); });
+  m.start_paced(now_ms);
+}
+
+void Engine::begin_shutdown(std::uint64_t now_ms) {
+  Impl& m = *impl_;
+  if (m.shutting_down_) return;
+  m.shutting_down_ = true;
+  for (auto& p : m.pacers_) p = Pacer{};
+  for (std::uint32_t slot = 0; slot < m.used_slots_; ++slot) {
+    Binding& b = m.bindings_[slot];
+    if (b.state == BindingState::idle || b.state == BindingState::unregistered) continue;
+    m.wheel_.cancel(slot);
+    m.free_txn(b);
+    b.wait_next = kNoEntry;  // the queues were emptied above
+    b.linked = false;
+    // A binding still in its first registration may have been accepted without our knowing;
+    // unregistering it too costs one request and leaves nothing behind at the registrar.
+    if (b.registered_until > now_ms || b.state == BindingState::registering) {
+      b.unregister = true;
+      m.enqueue(slot, b);
+    } else {
+      b.state = BindingState::unregistered;
+    }
+  }
+}
+
+bool Engine::shutdown_done() const {
+  const Impl& m = *impl_;
+  if (!m.shutting_down_ || m.inflight_ != 0) return false;
+  for (const auto& p : m.pacers_) {
+    if (p.head != kNoEntry) return false;
+  }
+  return true;
+}
+
+std::uint64_t Engine::next_deadline_ms() const {
+  const Impl& m = *impl_;
+  for (const auto& p : m.pacers_) {
+    if (p.head != kNoEntry) return m.wheel_.now() + 1;
+  }
+  return m.wheel_.next_hint();
+}
+
+std::uint32_t Engine::slot_count() const { return impl_->used_slots_; }
+std::uint32_t Engine::inflight() const { return impl_->inflight_; }
+
+std::uint32_t Engine::registered_count(std::uint64_t now_ms) const {
+  std::uint32_t n = 0;
+  for (std::uint32_t i = 0; i < impl_->used_slots_; ++i) {
+    if (impl_->bindings_[i].registered_until > now_ms) ++n;
+  }
+  return n;
+}
+
+std::size_t Engine::status(std::uint32_t from, BindingStatus* out, std::size_t max,
+                           std::uint32_t& next, std::uint64_t now_ms) const {
+  const Impl& m = *impl_;
+  std::size_t n = 0;
+  std::uint32_t slot = from;
+  for (; slot < m.used_slots_ && n < max; ++slot) {
+    const Binding& b = m.bindings_[slot];
+    if (b.state == BindingState::idle) continue;
+    BindingStatus& s = out[n++];
+    s.endpoint = b.endpoint;
+    s.registrar = b.registrar;
+    s.state = b.state;
+    s.last_code = b.last_code;
+    s.granted = b.granted;
+    s.seconds_left = b.registered_until > now_ms
+                         ? static_cast<std::int64_t>((b.registered_until - now_ms) / 1000)
+                         : 0;
+    s.credential = b.credential;
+    s.realm = b.realm;
+  }
+  next = slot;
+  return n;
+}
+
+}  // namespace regfront::reg

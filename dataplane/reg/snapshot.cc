@@ -1,0 +1,79 @@
+// Snapshot helpers the workers call: realm lookup and the F4 credential choice.
+#include "regfront/reg/snapshot.h"
+
+namespace regfront::reg {
+
+std::uint64_t RealmTable::hash(std::string_view s) {
+  // FNV-1a: realms are short, and the table is built by us (no adversarial keys stored).
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+std::uint32_t RealmTable::find(std::string_view realm) const {
+  if (slots.empty()) return kNoRealm;
+  const std::size_t mask = slots.size() - 1;
+  for (std::size_t i = hash(realm) & mask;; i = (i + 1) & mask) {
+    const std::uint32_t id = slots[i];
+    if (id == kNoRealm) return kNoRealm;
+    // Realm comparison is case-sensitive (RFC 2617 §1.2: "realm … case-sensitive").
+    if (names[id] == realm) return id;
+  }
+}
+
+std::uint32_t RealmTable::add(std::string_view realm) {
+  for (std::uint32_t i = 0; i < names.size(); ++i) {
+    if (names[i] == realm) return i;
+  }
+  names.emplace_back(realm);
+  rebuild();
+  return static_cast<std::uint32_t>(names.size() - 1);
+}
+
+void RealmTable::rebuild() {
+  std::size_t size = 8;
+  while (size < names.size() * 2) size <<= 1;  // load factor ≤ 1/2
+  slots.assign(size, kNoRealm);
+  const std::size_t mask = size - 1;
+  for (std::uint32_t id = 0; id < names.size(); ++id) {
+    std::size_t i = hash(names[id]) & mask;
+    while (slots[i] != kNoRealm) i = (i + 1) & mask;
+    slots[i] = id;
+  }
+}
+
+Snapshot::Choice Snapshot::choose_credential(std::uint32_t ep, std::uint32_t realm_id) const {
+  const SnapEndpoint& e = endpoints[ep];
+  const std::uint32_t* begin = endpoint_creds.data() + e.cred_begin;
+  const std::uint32_t* end = begin + e.cred_count;
+  if (realm_id != kNoRealm) {
+    // F4.1 then F4.2: the endpoint's own entries, stored in that order.
+    for (const std::uint32_t* p = begin; p != end; ++p) {
+      const SnapCredential& c = credentials[*p];
+      if (c.realm == realm_id) return {&c, &c.ha1};
+    }
+    // F4.3: sip-ua authentication for the realm.
+    if (realm_id < ua_auth_by_realm.size() && ua_auth_by_realm[realm_id] != kNoEntry) {
+      const SnapCredential& c = credentials[ua_auth_by_realm[realm_id]];
+      return {&c, &c.ha1};
+    }
+  }
+  // F4.4: an entry with no realm serves any realm — its HA1 needs the realm, so only realms the
+  // configuration names can be answered (the control plane precomputed those).
+  if (realm_id == kNoRealm) return {};
+  const std::size_t realms_n = realms.names.size();
+  for (const std::uint32_t* p = begin; p != end; ++p) {
+    const SnapCredential& c = credentials[*p];
+    if (c.realm == kNoRealm) return {&c, &anyrealm_ha1[c.anyrealm_row * realms_n + realm_id]};
+  }
+  for (std::uint32_t idx : ua_anyrealm) {
+    const SnapCredential& c = credentials[idx];
+    return {&c, &anyrealm_ha1[c.anyrealm_row * realms_n + realm_id]};
+  }
+  return {};  // F4.5
+}
+
+}  // namespace regfront::reg

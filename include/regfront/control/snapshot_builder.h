@@ -1,0 +1,57 @@
+// regfront/control/snapshot_builder.h — turns the configuration model into worker snapshots.
+//
+// Runs on the control plane (allocation allowed). It keeps, across builds, which binding slot
+// of which worker each (endpoint number, registrar index) occupies, so that a rebuilt snapshot
+// keeps unchanged bindings where they were (same slot, same generation: the worker leaves them
+// alone) and gives new ones fresh generations.
+//
+//   SnapshotBuilder b(workers);
+//   RegistrarAddresses addrs;  // from the resolver
+//   std::unique_ptr<reg::Snapshot> s = b.build(cfg, addrs, listen_port);
+#pragma once
+
+#include <sys/socket.h>
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "regfront/config/model.h"
+#include "regfront/reg/snapshot.h"
+
+namespace regfront::control {
+
+struct ResolvedRegistrar {
+  sockaddr_storage addr{};
+  socklen_t addr_len = 0;
+  std::string local_ip;  // our source address towards it, "[v6]" bracketed for IPv6
+};
+using RegistrarAddresses = std::array<std::optional<ResolvedRegistrar>, reg::kRegistrarSlots>;
+
+// Owner worker of an endpoint: a stable hash of its number (DESIGN.md "Ownership").
+std::uint32_t owner_worker(const std::string& number, std::uint32_t workers);
+
+class SnapshotBuilder {
+ public:
+  explicit SnapshotBuilder(std::uint32_t workers) : workers_(workers), slots_(workers) {}
+
+  std::unique_ptr<reg::Snapshot> build(const config::Config& cfg, const RegistrarAddresses& addrs,
+                                       std::uint16_t listen_port);
+
+ private:
+  struct SlotState {
+    std::vector<std::string> key;  // slot → "registrar|number" (empty = free)
+    std::vector<std::uint32_t> generation;
+    std::map<std::string, std::uint32_t> by_key;
+  };
+  std::uint32_t workers_;
+  std::vector<SlotState> slots_;
+  std::uint64_t version_ = 0;
+  std::uint32_t next_generation_ = 1;
+};
+
+}  // namespace regfront::control

@@ -1,0 +1,67 @@
+// regfront/io/socket_io.h — the kernel-socket backend: one UDP socket per worker, datagrams in
+// bursts with recvmmsg and out in bursts with sendmmsg. The embedded default; runs unprivileged.
+//
+//   SocketIo io;
+//   if (!io.open(local_addr, len, err)) …;
+//   io.rx_burst([&](std::string_view d) { engine.on_datagram(d, now); });
+//   io.flush(tx);
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "regfront/common/counter.h"
+#include "regfront/reg/engine.h"
+
+struct mmsghdr;
+
+namespace regfront::io {
+
+class SocketIo {
+ public:
+  static constexpr std::size_t kBurst = 32;
+  static constexpr std::size_t kRxBufferSize = 65536;  // a whole UDP datagram
+
+  SocketIo();
+  ~SocketIo();
+  SocketIo(const SocketIo&) = delete;
+  SocketIo& operator=(const SocketIo&) = delete;
+
+  // Binds a non-blocking UDP socket to `local`. Returns false with a reason in `err`.
+  bool open(const sockaddr_storage& local, socklen_t len, std::string& err);
+  int fd() const { return fd_; }
+
+  // Receives up to kBurst datagrams without blocking and calls f(view) for each; returns the
+  // count. Views are valid until the next rx_burst.
+  template <class F>
+  std::size_t rx_burst(F&& f) {
+    const std::size_t n = receive();
+    for (std::size_t i = 0; i < n; ++i) f(datagram(i));
+    return n;
+  }
+
+  // Sends everything queued (sendmmsg in chunks of kBurst) and empties the queue.
+  void flush(reg::TxQueue& q);
+  // Adapter for TxQueue's flush hook: ctx is the SocketIo.
+  static void flush_hook(void* ctx, reg::TxQueue& q) { static_cast<SocketIo*>(ctx)->flush(q); }
+
+  Counter tx_errors;   // datagrams the kernel refused
+  Counter rx_truncated;
+
+ private:
+  std::size_t receive();
+  std::string_view datagram(std::size_t i) const;
+
+  int fd_ = -1;
+  std::vector<char> rx_buf_;
+  std::vector<::mmsghdr> rx_msgs_;
+  std::vector<::iovec> rx_iov_;
+  std::vector<::mmsghdr> tx_msgs_;
+  std::vector<::iovec> tx_iov_;
+};
+
+}  // namespace regfront::io

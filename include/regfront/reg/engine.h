@@ -1,0 +1,220 @@
+// regfront/reg/engine.h — the registration engine of one worker.
+//
+// A binding is (endpoint, registrar). The engine owns the bindings its worker was given by the
+// snapshot's plan and runs, for each, REGISTER client transactions (RFC 3261 §17.1.2), the
+// REGISTER rules of §10.2, digest answers (credential order F4, realm scoping F7), refresh with
+// jitter, backoff with jitter and Retry-After, per-registrar pacing, and unregistration.
+//
+// It is I/O-free and clock-free: the worker hands it received datagrams and the current time,
+// and flushes the datagrams it queued in its TxQueue. Tests drive it with a manual clock and
+// read the TxQueue directly (tests/unit/reg).
+//
+//   Engine eng(opts, tx);
+//   eng.adopt(snapshot, now);                // after every snapshot change
+//   eng.on_datagram(bytes, now);             // for each received datagram
+//   eng.advance(now);                        // timers and paced starts
+//   io.flush(tx);                            // send what was queued
+//
+// The engine never allocates, locks, logs or blocks after construction: every table is sized
+// by EngineOptions (bindings, in-flight transactions), and counters are per worker.
+//
+// Ownership of identifiers: the Via branch is z9hG4bK + "rf" + worker + slot + CSeq + MAC, the
+// Call-ID and From tag derive from (worker, slot, generation) with a keyed hash, so a response
+// finds its binding in O(1) and a forged or stale one fails the MAC check and is counted.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "regfront/auth/digest.h"
+#include "regfront/common/counter.h"
+#include "regfront/common/siphash.h"
+#include "regfront/reg/snapshot.h"
+#include "regfront/reg/timer_wheel.h"
+
+namespace regfront::reg {
+
+// ---- Outgoing datagrams, flushed by the I/O backend ----
+class TxQueue {
+ public:
+  static constexpr std::size_t kMaxDatagram = 2048;
+  struct Item {
+    sockaddr_storage dst;
+    socklen_t dst_len;
+    std::uint16_t len;
+    char data[kMaxDatagram];
+  };
+  // `flush` is called (one indirect call per batch, never per packet) when the queue is full.
+  using FlushFn = void (*)(void* ctx, TxQueue& q);
+  explicit TxQueue(std::size_t capacity, FlushFn flush = nullptr, void* ctx = nullptr)
+      : items_(capacity), flush_(flush), ctx_(ctx) {}
+
+  // Returns an item to fill, flushing first when full; nullptr when full and no flusher is set.
+  Item* reserve() {
+    if (count_ == items_.size()) {
+      if (flush_ == nullptr) return nullptr;
+      flush_(ctx_, *this);
+      if (count_ == items_.size()) return nullptr;
+    }
+    return &items_[count_];
+  }
+  void commit() { ++count_; }
+  std::size_t size() const { return count_; }
+  Item& operator[](std::size_t i) { return items_[i]; }
+  void clear() { count_ = 0; }
+  // Drops the first n items (sent), keeping the rest in order.
+  void consume(std::size_t n);
+
+ private:
+  std::vector<Item> items_;
+  std::size_t count_ = 0;
+  FlushFn flush_;
+  void* ctx_;
+};
+
+// ---- Counters: declared once (X-macro) so enum, names, CLI and metrics agree ----
+#define REGFRONT_REGISTRAR_COUNTERS(X)                                                      \
+  X(sent, "REGISTER transactions started")                                                  \
+  X(retransmitted, "REGISTER retransmissions (Timer E)")                                    \
+  X(challenged, "401/407 challenges received")                                              \
+  X(authenticated, "REGISTER requests sent with credentials")                               \
+  X(stale, "challenges with stale=true answered again")                                     \
+  X(accepted, "2xx responses to REGISTER")                                                  \
+  X(rejected, "final non-2xx responses other than 401/407/423")                             \
+  X(interval_too_brief, "423 Interval Too Brief answered with Min-Expires")                 \
+  X(timed_out, "transactions ended by Timer F or the retry limit")                          \
+  X(no_credential, "challenges no configured credential may answer (F4.5)")                 \
+  X(realm_refused, "challenges for a realm other than the registrar's auth-realm")          \
+  X(auth_failed, "challenges repeated for a nonce already answered (bad credentials)")      \
+  X(retry_after, "failures whose Retry-After was honoured")                                 \
+  X(unregistered, "bindings removed with Expires: 0")                                       \
+  X(stray, "late or duplicated responses of finished transactions")
+
+#define REGFRONT_WORKER_COUNTERS(X)                                                         \
+  X(rx_datagrams, "datagrams received")                                                     \
+  X(tx_datagrams, "datagrams queued for sending")                                           \
+  X(parse_errors, "malformed datagrams dropped")                                            \
+  X(requests_ignored, "SIP requests received (not handled by the registration engine)")     \
+  X(forged, "responses matching no transaction of ours (bad branch, MAC, CSeq, Call-ID)")   \
+  X(misrouted, "responses for another worker's binding")                                    \
+  X(tx_overflow, "requests not sent: transmit queue full")                                  \
+  X(txn_pool_empty, "paced starts deferred: no free transaction slot")                      \
+  X(build_errors, "requests too large to build")                                            \
+  X(plan_overflow, "bindings beyond the worker's capacity (not started)")
+
+struct RegistrarCounters {
+#define X(name, help) Counter name;
+  REGFRONT_REGISTRAR_COUNTERS(X)
+#undef X
+  Counter by_code[400];  // final responses 300..699 (index code - 300)
+};
+
+struct alignas(64) WorkerCounters {
+#define X(name, help) Counter name;
+  REGFRONT_WORKER_COUNTERS(X)
+#undef X
+  RegistrarCounters registrar[kRegistrarSlots];
+};
+
+// Counter names and help, in declaration order (for show and metrics).
+struct CounterInfo {
+  const char* name;
+  const char* help;
+};
+extern const CounterInfo kRegistrarCounterInfo[];
+extern const std::size_t kRegistrarCounterCount;
+extern const CounterInfo kWorkerCounterInfo[];
+extern const std::size_t kWorkerCounterCount;
+// Reads counter i of a counter struct in declaration order.
+std::uint64_t registrar_counter(const RegistrarCounters& c, std::size_t i);
+std::uint64_t worker_counter(const WorkerCounters& c, std::size_t i);
+
+enum class BindingState : std::uint8_t {
+  idle,           // slot not in use
+  queued,         // waiting for its turn under the registrar's rate
+  registering,    // REGISTER transaction in flight
+  registered,     // refresh timer armed
+  backoff,        // failed; retry timer armed
+  unregistering,  // Expires: 0 in flight
+  unregistered,   // removed at the registrar (shutdown)
+  waiting_dns,    // registrar not resolved yet
+};
+std::string_view state_name(BindingState s);
+
+// One row of `show sip-ua register status`, copied out by the worker (see Engine::status).
+struct BindingStatus {
+  std::uint32_t endpoint;      // index in the snapshot the engine runs on
+  std::uint8_t registrar;      // slot 0..5
+  BindingState state;
+  std::uint16_t last_code;
+  std::uint32_t granted;       // seconds granted by the registrar (0 = none)
+  std::int64_t seconds_left;   // until the registration expires at the registrar (≤0: not)
+  std::uint32_t credential;    // index in the snapshot's credentials, kNoEntry = none used
+  std::uint32_t realm;         // realm id answered, kNoRealm = none
+};
+
+struct EngineOptions {
+  std::uint32_t worker = 0;
+  std::uint32_t capacity = 1u << 16;       // binding slots
+  std::uint32_t max_inflight = 8192;       // concurrent transactions
+  SipKey key{};                            // secret for branch/Call-ID MACs (random per boot)
+  std::uint64_t seed = 1;                  // jitter PRNG seed
+  std::uint32_t backoff_base_ms = 4000;    // first retry after a failure: 50–100 % of this,
+  std::uint32_t backoff_max_ms = 128000;   // doubling per failure up to this cap
+  std::uint32_t t2_ms = 4000;              // RFC 3261 T2
+  std::uint16_t via_port = 0;              // port in Via (this worker's socket); 0 = listen port
+  std::string_view user_agent = "regfront/0.1";
+};
+
+class Engine {
+ public:
+  Engine(const EngineOptions& opts, TxQueue& tx);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Switches to `snap` (which must outlive its use: the worker reports quiescence only after
+  // this returns and the TxQueue is flushed). New bindings are queued for registration.
+  void adopt(const Snapshot* snap, std::uint64_t now_ms);
+
+  // One received datagram (a response to one of our transactions, normally).
+  void on_datagram(std::string_view datagram, std::uint64_t now_ms);
+
+  // Runs timers due by now_ms and starts queued transactions within each registrar's rate.
+  void advance(std::uint64_t now_ms);
+
+  // Unregisters every registered binding (Expires: 0, paced) and stops refreshing.
+  void begin_shutdown(std::uint64_t now_ms);
+  // True once shutdown was begun and nothing is queued or in flight.
+  bool shutdown_done() const;
+
+  // Earliest time advance() has work (for an idle poller's sleep bound).
+  std::uint64_t next_deadline_ms() const;
+
+  // Copies up to `max` binding rows starting at slot `from` into `out`; returns the count
+  // written and sets `next` to the slot to continue from (== slot count when done). Run on the
+  // worker thread (the daemon asks for it between bursts).
+  std::size_t status(std::uint32_t from, BindingStatus* out, std::size_t max, std::uint32_t& next,
+                     std::uint64_t now_ms) const;
+  std::uint32_t slot_count() const;
+
+  const WorkerCounters& counters() const { return *counters_; }
+  const Snapshot* snapshot() const { return snap_; }
+  std::uint32_t registered_count(std::uint64_t now_ms) const;
+  std::uint32_t inflight() const;
+
+ private:
+  struct Binding;
+  struct Txn;
+  struct Pacer;
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<WorkerCounters> counters_;
+  const Snapshot* snap_ = nullptr;
+};
+
+}  // namespace regfront::reg

@@ -1,0 +1,57 @@
+// regfront/reg/request.h — building REGISTER requests (RFC 3261 §10.2) without printf.
+//
+// The builder appends pieces with memcpy and writes integers with a small digit loop; it
+// checks the remaining room once per piece and returns 0 when the request does not fit, so the
+// caller counts a build error instead of sending a truncated request.
+//
+//   RegisterRequest r{.request_uri = "sip:example.com", .domain = "example.com", …};
+//   std::size_t n = build_register(r, buf, sizeof buf);
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "regfront/auth/digest.h"
+
+namespace regfront::reg {
+
+// The Authorization (401) or Proxy-Authorization (407) header of an authenticated retry.
+struct AuthorizationFields {
+  bool proxy = false;
+  std::string_view username;   // or the userhash (RFC 7616 §3.4.4) when userhash is set
+  bool userhash = false;
+  std::string_view realm;
+  std::string_view nonce;
+  std::string_view uri;
+  std::string_view response;
+  auth::Algorithm algorithm = auth::Algorithm::md5;
+  auth::Qop qop = auth::Qop::none;
+  std::string_view cnonce;     // with qop
+  std::string_view nc;         // with qop: 8 hex digits
+  std::string_view opaque;
+  bool opaque_present = false;
+};
+
+struct RegisterRequest {
+  std::string_view request_uri;   // "sip:registrar.example.com"
+  std::string_view domain;        // AoR host: To = From = sip:number@domain
+  std::string_view via_host;      // Via sent-by host:port (where responses come back)
+  std::string_view contact_host;  // Contact host:port (where requests for the number go)
+  std::string_view number;        // endpoint
+  std::string_view branch;        // full branch including the z9hG4bK magic cookie
+  std::string_view call_id;
+  std::string_view from_tag;
+  std::uint32_t cseq = 1;
+  std::uint32_t expires = 3600;   // 0 = unregister this contact
+  std::string_view user_agent;
+  const AuthorizationFields* auth = nullptr;
+};
+
+// Writes the request to out[0..cap); returns its length, or 0 when it does not fit.
+std::size_t build_register(const RegisterRequest& r, char* out, std::size_t cap);
+
+// Lowercase hex of the low `digits` nibbles of v, written to out (no terminator).
+void put_hex(std::uint64_t v, int digits, char* out);
+
+}  // namespace regfront::reg

@@ -1,0 +1,108 @@
+// regfront/reg/snapshot.h — the immutable configuration the workers read.
+//
+// The control plane builds a Snapshot from the configuration model (control/snapshot), with
+// resolved registrar addresses and precomputed HA1 values, publishes it with one atomic pointer
+// store, and frees it only after every worker has passed a quiescent state. Workers never write
+// to it and never see a password.
+//
+// Credential choice (F4) is laid out so that a worker answers a challenge with a realm lookup
+// in a small open-addressed table and a scan of at most a dozen entries:
+//   tier 1/2: the endpoint's own entries (dial-peer authentication, then `credentials`), each
+//             bound to one realm id;
+//   tier 3:   sip-ua authentication entries, one per realm id (`ua_auth_by_realm`);
+//   tier 4:   realm-less entries (the endpoint's dial peer's, then sip-ua's): HA1 depends on the
+//             challenged realm, so it is precomputed for every realm the configuration names
+//             (`anyrealm_ha1`). A realm nobody configured cannot be answered by them: see
+//             DESIGN notes in engine.h.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "regfront/auth/digest.h"
+
+namespace regfront::reg {
+
+inline constexpr std::uint32_t kNoRealm = 0xffffffffu;
+inline constexpr std::uint32_t kNoEntry = 0xffffffffu;
+inline constexpr int kRegistrarSlots = 6;
+
+struct SnapRegistrar {
+  bool present = false;
+  std::uint8_t index = 0;          // 1..6 as configured
+  std::string domain;              // host part of Request-URI, To and From (name or literal)
+  std::string request_uri;         // "sip:domain[:port]"
+  std::string local_ip;            // our address towards this registrar ("[v6]" bracketed)
+  sockaddr_storage addr{};         // resolved destination
+  socklen_t addr_len = 0;          // 0 = not resolved yet: its bindings wait
+  std::uint32_t expires = 3600;    // requested expiry
+  std::uint8_t refresh_ratio = 80;
+  std::uint32_t auth_realm = kNoRealm;  // realm id the registrar is pinned to, or kNoRealm
+  double rate_per_worker = 500;    // REGISTER transactions started per second, this worker's share
+  std::uint32_t generation = 0;    // changes when the registrar's identity (address/domain) does
+};
+
+// One credential as the worker sees it.
+struct SnapCredential {
+  std::string username;
+  std::uint32_t realm = kNoRealm;  // realm id; kNoRealm = serves any realm (F4.4)
+  auth::Ha1Set ha1;                // valid when realm != kNoRealm
+  std::uint32_t anyrealm_row = kNoEntry;  // row in anyrealm_ha1 when realm == kNoRealm
+  std::uint8_t tier = 0;           // 1 dial-peer, 2 credentials, 3 sip-ua authentication, 4 any
+};
+
+struct SnapEndpoint {
+  std::string number;              // user part of To/From/Contact
+  std::uint32_t cred_begin = 0;    // into Snapshot::endpoint_creds: tier 1, tier 2, then the
+  std::uint16_t cred_count = 0;    // endpoint's dial-peer realm-less entries (tier 4)
+  std::uint32_t dial_peer = 0;     // tag, 0 when the endpoint comes from `credentials`
+};
+
+// A realm string → id table (open addressing, power-of-two size, built by the control plane).
+struct RealmTable {
+  std::vector<std::string> names;          // id → name
+  std::vector<std::uint32_t> slots;        // hash slot → id, kNoRealm = empty
+  std::uint32_t find(std::string_view realm) const;
+  std::uint32_t add(std::string_view realm);  // control plane only
+  void rebuild();                             // control plane only
+  static std::uint64_t hash(std::string_view s);
+};
+
+// What one worker does with one binding slot (index = slot in the worker's binding table).
+struct PlanEntry {
+  std::uint32_t endpoint = kNoEntry;  // index in Snapshot::endpoints; kNoEntry = slot unused
+  std::uint8_t registrar = 0;         // registrar slot 0..5
+  std::uint32_t generation = 0;       // changes when the slot is given to another binding
+};
+
+struct Snapshot {
+  std::uint64_t version = 0;
+  std::array<SnapRegistrar, kRegistrarSlots> registrars{};
+  std::vector<SnapEndpoint> endpoints;
+  std::vector<SnapCredential> credentials;
+  std::vector<std::uint32_t> endpoint_creds;     // credential indices, see SnapEndpoint
+  std::vector<std::uint32_t> ua_auth_by_realm;   // realm id → credential index (tier 3) or kNoEntry
+  std::vector<std::uint32_t> ua_anyrealm;        // sip-ua realm-less credential indices (tier 4)
+  std::vector<auth::Ha1Set> anyrealm_ha1;        // [row * realms.names.size() + realm id]
+  RealmTable realms;
+  std::vector<std::vector<PlanEntry>> plans;     // one per worker
+  std::uint16_t listen_port = 5060;              // Contact port; Via port is per worker
+  std::uint32_t t1_ms = 500;
+  std::uint8_t retry_register = 6;
+
+  // F4: the credential and HA1 to answer a challenge for `realm` on behalf of endpoint `ep`;
+  // returns nullptr (F4.5: terminate) when none applies. `realm_id` is realms.find(realm).
+  struct Choice {
+    const SnapCredential* cred = nullptr;
+    const auth::Ha1Set* ha1 = nullptr;
+  };
+  Choice choose_credential(std::uint32_t ep, std::uint32_t realm_id) const;
+};
+
+}  // namespace regfront::reg
