@@ -1,0 +1,479 @@
+// regfrontd's control plane. See daemon.h.
+#include "daemon.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <openssl/rand.h>
+#include <rte_rcu_qsbr.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "regfront/config/commands.h"
+#include "show.h"
+
+namespace regfront::daemon {
+namespace {
+
+std::uint64_t monotonic_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000 + static_cast<std::uint64_t>(ts.tv_nsec) / 1000000;
+}
+
+void log(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+void log(const char* fmt, ...) {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  tm t;
+  gmtime_r(&ts.tv_sec, &t);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &t);
+  std::fprintf(stderr, "%s.%03ldZ regfrontd: ", stamp, ts.tv_nsec / 1000000);
+  va_list ap;
+  va_start(ap, fmt);
+  std::vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  std::fputc('\n', stderr);
+}
+
+// Parses a literal address into `ss` with `port`; false when it is not a literal.
+bool literal_address(const std::string& host, std::uint16_t port, sockaddr_storage& ss, socklen_t& len) {
+  std::memset(&ss, 0, sizeof ss);
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    len = sizeof(sockaddr_in);
+    return true;
+  }
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
+  if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    len = sizeof(sockaddr_in6);
+    return true;
+  }
+  return false;
+}
+
+std::string ip_text(const sockaddr_storage& ss) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (ss.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(ss).sin_addr, buf, sizeof buf);
+    return buf;
+  }
+  inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(ss).sin6_addr, buf, sizeof buf);
+  return std::string("[") + buf + "]";
+}
+
+// Our source address towards `dst`, as the kernel's routing would pick it.
+std::string source_ip_towards(const sockaddr_storage& dst, socklen_t len) {
+  const int fd = ::socket(dst.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return {};
+  std::string out;
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&dst), len) == 0) {
+    sockaddr_storage local{};
+    socklen_t llen = sizeof local;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &llen) == 0) out = ip_text(local);
+  }
+  ::close(fd);
+  return out;
+}
+
+}  // namespace
+
+std::string default_control_socket() {
+  if (::geteuid() == 0) return "/run/regfront/regfrontd.sock";
+  return "/tmp/regfrontd-" + std::to_string(::geteuid()) + ".sock";
+}
+
+Daemon::Daemon(Options o) : opts_(std::move(o)) {
+  if (opts_.control_socket.empty()) opts_.control_socket = default_control_socket();
+}
+
+Daemon::~Daemon() {
+  for (auto& w : workers_) {
+    w->request_shutdown();
+    w->join();
+  }
+  if (listen_fd_ >= 0) {
+    ::close(listen_fd_);
+    ::unlink(opts_.control_socket.c_str());
+  }
+  if (signal_fd_ >= 0) ::close(signal_fd_);
+  delete current_.exchange(nullptr);
+  std::free(qs_);
+}
+
+bool Daemon::load(std::string& err) {
+  std::ifstream in(opts_.config_path);
+  if (!in) {
+    err = "cannot read " + opts_.config_path + ": " + std::strerror(errno);
+    return false;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  startup_text_ = ss.str();
+  config::Config cfg;
+  const config::LoadResult r = config::load_startup_config(startup_text_, cfg);
+  if (!r.ok()) {
+    for (const auto& e : r.errors) err += e.format(opts_.config_path) + "\n";
+    return false;
+  }
+  cfg_ = std::move(cfg);
+  for (const auto& [index, r] : cfg_.sip_ua.registrars) {
+    if (r.tcp || r.scheme == config::Scheme::sips) {
+      log("registrar %d: tcp/sips transport is not carried yet; this registrar is not used", index);
+    }
+    if (r.address.kind == config::AddressKind::dhcp) log("registrar dhcp: DHCP-provided registrars are not supported; ignored");
+  }
+  if (cfg_.sip_ua.registrar_dhcp) log("registrar dhcp: DHCP-provided registrars are not supported; ignored");
+  return true;
+}
+
+void Daemon::publish(std::unique_ptr<reg::Snapshot> s) {
+  const reg::Snapshot* old = current_.exchange(s.release(), std::memory_order_acq_rel);
+  if (old == nullptr) return;
+  // Free the previous snapshot once every online worker has passed a quiescent state after the
+  // exchange above (workers re-read the pointer every loop iteration).
+  const std::uint64_t token = rte_rcu_qsbr_start(qs_);
+  rte_rcu_qsbr_check(qs_, token, true);
+  delete old;
+}
+
+void Daemon::rebuild_and_publish() {
+  publish(builder_->build(cfg_, addrs_, opts_.listen_port));
+}
+
+void Daemon::resolve_all() {
+  const std::uint64_t now = monotonic_ms();
+  for (const auto& [index, r] : cfg_.sip_ua.registrars) {
+    if (index < 1 || index > reg::kRegistrarSlots) continue;
+    DnsState& d = dns_[index - 1];
+    const std::uint16_t port = r.address.port ? r.address.port : config::kDefaultSipPort;
+    d.host = r.address.host;
+    d.port = port;
+    if (r.address.kind == config::AddressKind::ipv4 || r.address.kind == config::AddressKind::ipv6) {
+      control::ResolvedRegistrar rr;
+      if (literal_address(r.address.host, port, rr.addr, rr.addr_len)) {
+        rr.local_ip = source_ip_towards(rr.addr, rr.addr_len);
+        addrs_[index - 1] = rr;
+      }
+      continue;
+    }
+    if (r.address.kind != config::AddressKind::dns || d.in_progress) continue;
+    if (d.refresh_at_ms != 0 && d.refresh_at_ms > now) continue;
+    d.in_progress = true;
+    const int slot = index - 1;
+    resolver_->lookup(r.address.host, port, [this, slot](const control::Resolver::Result& res) {
+      DnsState& st = dns_[slot];
+      st.in_progress = false;
+      const std::uint64_t t = monotonic_ms();
+      if (!res.ok) {
+        st.last_error = res.error;
+        st.refresh_at_ms = t + 30000;  // retry a failed lookup in 30 s
+        log("registrar %d: cannot resolve %s: %s (retrying in 30 s)", slot + 1, st.host.c_str(), res.error.c_str());
+        return;
+      }
+      st.last_error.clear();
+      // Re-resolve when the TTL runs out (at least 10 s apart; an hour without a TTL).
+      const std::uint32_t ttl = res.ttl_s ? std::max<std::uint32_t>(res.ttl_s, 10) : 3600;
+      st.refresh_at_ms = t + std::uint64_t{ttl} * 1000;
+      control::ResolvedRegistrar rr;
+      rr.addr = res.addresses.front();
+      rr.addr_len = res.lengths.front();
+      rr.local_ip = source_ip_towards(rr.addr, rr.addr_len);
+      const bool changed = !addrs_[slot] || addrs_[slot]->addr_len != rr.addr_len ||
+                           std::memcmp(&addrs_[slot]->addr, &rr.addr, rr.addr_len) != 0;
+      if (changed) {
+        log("registrar %d: %s resolved to %s (ttl %u s)", slot + 1, st.host.c_str(), ip_text(rr.addr).c_str(), ttl);
+        addrs_[slot] = rr;
+        rebuild_and_publish();
+      }
+    });
+  }
+  // A literal listen address is used as is towards every registrar.
+  if (opts_.listen_ip != "0.0.0.0" && opts_.listen_ip != "::") {
+    sockaddr_storage ss;
+    socklen_t len;
+    if (literal_address(opts_.listen_ip, 0, ss, len)) {
+      for (auto& a : addrs_) {
+        if (a) a->local_ip = ip_text(ss);
+      }
+    }
+  }
+}
+
+int Daemon::run() {
+  // Signals arrive through a signalfd in the control loop; workers never see them.
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+  signal_fd_ = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+
+  const std::size_t qs_size = rte_rcu_qsbr_get_memsize(opts_.workers);
+  qs_ = static_cast<rte_rcu_qsbr*>(std::aligned_alloc(64, (qs_size + 63) / 64 * 64));
+  rte_rcu_qsbr_init(qs_, opts_.workers);
+
+  resolver_ = std::make_unique<control::Resolver>();
+  builder_ = std::make_unique<control::SnapshotBuilder>(opts_.workers);
+
+  // Control socket: mode 0660, so only root and the socket's group (operators) get in.
+  {
+    const std::string dir = opts_.control_socket.substr(0, opts_.control_socket.rfind('/'));
+    if (!dir.empty()) ::mkdir(dir.c_str(), 0750);
+    listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    sockaddr_un sun{};
+    sun.sun_family = AF_UNIX;
+    if (opts_.control_socket.size() >= sizeof sun.sun_path) {
+      log("control socket path too long: %s", opts_.control_socket.c_str());
+      return 1;
+    }
+    std::strcpy(sun.sun_path, opts_.control_socket.c_str());
+    ::unlink(sun.sun_path);
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0 || ::listen(listen_fd_, 16) != 0) {
+      log("control socket %s: %s", opts_.control_socket.c_str(), std::strerror(errno));
+      return 1;
+    }
+    ::chmod(sun.sun_path, 0660);
+  }
+
+  // Workers: worker i listens on the listen port + i (its Via port), so that responses come
+  // back to the worker that owns the binding without any hand-off.
+  std::uint64_t seed;
+  SipKey key;
+  RAND_bytes(reinterpret_cast<unsigned char*>(&seed), sizeof seed);
+  RAND_bytes(reinterpret_cast<unsigned char*>(&key), sizeof key);
+  for (std::uint32_t i = 0; i < opts_.workers; ++i) {
+    auto w = std::make_unique<Worker>(i, opts_, qs_, current_, seed + i, key);
+    sockaddr_storage local;
+    socklen_t len;
+    if (!literal_address(opts_.listen_ip, static_cast<std::uint16_t>(opts_.listen_port + i), local, len)) {
+      log("--listen: %s is not an IP address", opts_.listen_ip.c_str());
+      return 1;
+    }
+    std::string err;
+    if (!w->open(local, len, err)) {
+      log("worker %u: %s:%u: %s", i, opts_.listen_ip.c_str(), opts_.listen_port + i, err.c_str());
+      return 1;
+    }
+    workers_.push_back(std::move(w));
+  }
+
+  resolve_all();
+  rebuild_and_publish();
+  for (auto& w : workers_) w->start();
+  {
+    std::size_t endpoints = current_.load()->endpoints.size();
+    std::size_t bindings = 0;
+    for (const auto& p : current_.load()->plans) bindings += p.size();
+    log("started: %zu endpoints, %zu bindings, %u worker(s), listening on %s:%u, control socket %s",
+        endpoints, bindings, opts_.workers, opts_.listen_ip.c_str(), opts_.listen_port, opts_.control_socket.c_str());
+  }
+
+  std::uint64_t last_progress = 0;
+  for (;;) {
+    std::vector<pollfd> fds = resolver_->pollfds();
+    const std::size_t base = fds.size();
+    fds.push_back(pollfd{signal_fd_, POLLIN, 0});
+    fds.push_back(pollfd{listen_fd_, POLLIN, 0});
+    ::poll(fds.data(), fds.size(), resolver_->timeout_ms(500));
+    resolver_->process(std::vector<pollfd>(fds.begin(), fds.begin() + static_cast<std::ptrdiff_t>(base)));
+    if (fds[base].revents & POLLIN) {
+      signalfd_siginfo si;
+      if (::read(signal_fd_, &si, sizeof si) == sizeof si && si.ssi_signo != SIGPIPE) {
+        log("signal %u: unregistering and stopping", si.ssi_signo);
+        break;
+      }
+    }
+    if (fds[base + 1].revents & POLLIN) {
+      const int c = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c >= 0) {
+        serve_client(c);
+        ::close(c);
+      }
+    }
+    resolve_all();
+    const std::uint64_t now = monotonic_ms();
+    if (now - last_progress >= 10000) {
+      last_progress = now;
+      std::uint64_t accepted = 0, challenged = 0, timed_out = 0;
+      for (const auto& w : workers_) {
+        for (const auto& r : w->counters().registrar) {
+          accepted += r.accepted.get();
+          challenged += r.challenged.get();
+          timed_out += r.timed_out.get();
+        }
+      }
+      log("progress: %llu accepted, %llu challenged, %llu timed out", static_cast<unsigned long long>(accepted),
+          static_cast<unsigned long long>(challenged), static_cast<unsigned long long>(timed_out));
+    }
+  }
+  shutdown_workers();
+  return 0;
+}
+
+void Daemon::shutdown_workers() {
+  for (auto& w : workers_) w->request_shutdown();
+  for (auto& w : workers_) w->join();
+  std::uint64_t unregistered = 0;
+  for (const auto& w : workers_) {
+    for (const auto& r : w->counters().registrar) unregistered += r.unregistered.get();
+  }
+  log("stopped: %llu bindings unregistered", static_cast<unsigned long long>(unregistered));
+}
+
+// ---- control socket: one request line, one answer, then close ----
+
+void Daemon::serve_client(int fd) {
+  // The client sends one line; a slow or silent client is given 2 s.
+  pollfd p{fd, POLLIN, 0};
+  std::string line;
+  char buf[4096];
+  const std::uint64_t deadline = monotonic_ms() + 2000;
+  while (line.find('\n') == std::string::npos && line.size() < 65536) {
+    const std::uint64_t now = monotonic_ms();
+    if (now >= deadline || ::poll(&p, 1, static_cast<int>(deadline - now)) <= 0) return;
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    line.append(buf, static_cast<std::size_t>(n));
+  }
+  if (const auto nl = line.find('\n'); nl != std::string::npos) line.resize(nl);
+  bool ok = true;
+  std::string out = execute(line, ok);
+  out.insert(0, ok ? "0\n" : "1\n");
+  std::size_t off = 0;
+  while (off < out.size()) {
+    const ssize_t n = ::send(fd, out.data() + off, out.size() - off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EAGAIN) {
+      pollfd w{fd, POLLOUT, 0};
+      if (::poll(&w, 1, 2000) <= 0) return;
+      continue;
+    }
+    if (n <= 0) return;
+    off += static_cast<std::size_t>(n);
+  }
+}
+
+std::string Daemon::execute(const std::string& raw, bool& ok) {
+  ShowRequest req;
+  std::string error;
+  if (!parse_show(raw, req, error)) {
+    ok = false;
+    return error;
+  }
+  std::string out;
+  switch (req.what) {
+    case ShowWhat::register_status: out = show_register_status(req.json); break;
+    case ShowWhat::registrar_status: out = show_registrars(req.json); break;
+    case ShowWhat::statistics: out = show_statistics(req.json); break;
+    case ShowWhat::dataplane: out = show_dataplane(req.json); break;
+    case ShowWhat::running_config: out = config::render_running_config(cfg_); break;
+    case ShowWhat::startup_config: out = startup_text_; break;
+  }
+  return apply_include(out, req.include);
+}
+
+std::string Daemon::show_register_status(bool json) {
+  const reg::Snapshot* snap = current_.load(std::memory_order_acquire);
+  std::vector<StatusRow> rows;
+  std::vector<reg::BindingStatus> buf;
+  const std::uint64_t now = monotonic_ms();
+  for (auto& w : workers_) {
+    // The worker adopts the current snapshot before it serves a dump; wait for that so the
+    // indices it reports refer to `snap`.
+    for (int i = 0; i < 2000 && !w->exited() && w->adopted_version() != snap->version; ++i) {
+      const timespec ts{0, 1000000};
+      nanosleep(&ts, nullptr);
+    }
+    std::uint64_t version = 0;
+    if (!w->dump(buf, version, snap->plans[w->id()].size()) || version != snap->version) continue;
+    for (const auto& b : buf) {
+      StatusRow r;
+      r.number = snap->endpoints[b.endpoint].number;
+      r.registrar = snap->registrars[b.registrar].index;
+      r.state = std::string(reg::state_name(b.state));
+      if (b.seconds_left > 0 && b.state != reg::BindingState::registered) r.state += "*";  // still registered
+      r.granted = b.granted;
+      r.seconds_left = b.seconds_left;
+      r.last_code = b.last_code;
+      if (b.credential != reg::kNoEntry) r.username = snap->credentials[b.credential].username;
+      if (b.realm != reg::kNoRealm) r.realm = snap->realms.names[b.realm];
+      rows.push_back(std::move(r));
+    }
+  }
+  (void)now;
+  return render_register_status(rows, json);
+}
+
+std::string Daemon::show_statistics(bool json) {
+  const reg::Snapshot* snap = current_.load(std::memory_order_acquire);
+  std::vector<const reg::WorkerCounters*> wc;
+  for (const auto& w : workers_) wc.push_back(&w->counters());
+  return render_statistics(*snap, wc, json);
+}
+
+std::string Daemon::show_registrars(bool json) {
+  const reg::Snapshot* snap = current_.load(std::memory_order_acquire);
+  std::vector<RegistrarRow> rows;
+  std::vector<reg::BindingStatus> buf;
+  std::uint32_t registered[reg::kRegistrarSlots] = {}, total[reg::kRegistrarSlots] = {},
+                inflight[reg::kRegistrarSlots] = {};
+  for (auto& w : workers_) {
+    std::uint64_t version = 0;
+    if (!w->dump(buf, version, snap->plans[w->id()].size()) || version != snap->version) continue;
+    for (const auto& b : buf) {
+      ++total[b.registrar];
+      if (b.seconds_left > 0) ++registered[b.registrar];
+      if (b.state == reg::BindingState::registering || b.state == reg::BindingState::unregistering) ++inflight[b.registrar];
+    }
+  }
+  for (const auto& [index, r] : cfg_.sip_ua.registrars) {
+    if (index < 1 || index > reg::kRegistrarSlots) continue;
+    const int slot = index - 1;
+    RegistrarRow row;
+    row.index = index;
+    row.address = r.address.host + (r.address.port ? ":" + std::to_string(r.address.port) : "");
+    if (addrs_[slot]) row.resolved = ip_text(addrs_[slot]->addr) + ":" + std::to_string(dns_[slot].port ? dns_[slot].port : config::kDefaultSipPort);
+    row.active = snap->registrars[slot].present;
+    row.registered = registered[slot];
+    row.total = total[slot];
+    row.inflight = inflight[slot];
+    row.rate = cfg_.sip_ua.registration_rate;
+    row.dns_error = dns_[slot].last_error;
+    rows.push_back(row);
+  }
+  return render_registrars(rows, json);
+}
+
+std::string Daemon::show_dataplane(bool json) {
+  std::vector<DataplaneRow> rows;
+  const reg::Snapshot* snap = current_.load(std::memory_order_acquire);
+  for (const auto& w : workers_) {
+    DataplaneRow r;
+    r.worker = w->id();
+    r.bindings = snap->plans[w->id()].size();
+    r.rx = w->counters().rx_datagrams.get();
+    r.tx = w->counters().tx_datagrams.get();
+    r.dropped = w->counters().parse_errors.get() + w->counters().forged.get() + w->io().tx_errors.get();
+    rows.push_back(r);
+  }
+  return render_dataplane(rows, json);
+}
+
+}  // namespace regfront::daemon

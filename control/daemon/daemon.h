@@ -1,0 +1,119 @@
+// regfrontd's control plane: owns the configuration, resolves registrars, builds and publishes
+// snapshots (RCU, DPDK rte_rcu_qsbr), runs the worker threads and answers the control socket.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "regfront/config/model.h"
+#include "regfront/control/resolver.h"
+#include "regfront/control/snapshot_builder.h"
+#include "regfront/io/socket_io.h"
+#include "regfront/reg/engine.h"
+
+struct rte_rcu_qsbr;
+
+namespace regfront::daemon {
+
+struct Options {
+  std::string config_path;
+  std::string io = "socket";
+  std::string listen_ip = "0.0.0.0";
+  std::uint16_t listen_port = 5060;
+  std::uint32_t workers = 1;
+  std::string control_socket;          // default: default_control_socket()
+  std::uint32_t shutdown_timeout_s = 10;
+  std::uint32_t capacity = 1u << 20;   // binding slots per worker
+};
+
+std::string default_control_socket();
+
+// One worker thread: its socket, its engine, its loop.
+class Worker {
+ public:
+  Worker(std::uint32_t id, const Options& o, rte_rcu_qsbr* qs, std::atomic<const reg::Snapshot*>& current,
+         std::uint64_t seed, const SipKey& key);
+  bool open(const sockaddr_storage& local, socklen_t len, std::string& err) { return io_.open(local, len, err); }
+  void start();
+  void join();
+  void request_shutdown() { shutdown_.store(true, std::memory_order_release); }
+  bool exited() const { return exited_.load(std::memory_order_acquire); }
+
+  // Status dump, run by the worker between bursts: the control thread waits for it.
+  // `slots` is the size of this worker's plan in the current snapshot (sizes the buffer).
+  bool dump(std::vector<reg::BindingStatus>& out, std::uint64_t& snapshot_version, std::size_t slots);
+  const reg::WorkerCounters& counters() const { return engine_.counters(); }
+  const io::SocketIo& io() const { return io_; }
+  std::uint32_t id() const { return id_; }
+  std::uint64_t adopted_version() const { return adopted_.load(std::memory_order_acquire); }
+
+ private:
+  void run();
+  void serve_dump(std::uint64_t now);
+
+  std::uint32_t id_;
+  rte_rcu_qsbr* qs_;
+  std::atomic<const reg::Snapshot*>& current_;
+  io::SocketIo io_;
+  reg::TxQueue tx_;
+  reg::Engine engine_;
+  std::thread thread_;
+  std::uint32_t shutdown_timeout_s_;
+  std::atomic<bool> shutdown_{false};
+  std::atomic<bool> exited_{false};
+  std::atomic<std::uint64_t> adopted_{0};
+  // Dump hand-over: control sets the buffer and raises `dump_state_` to 1; the worker fills it
+  // in chunks and sets 2 (release) when done.
+  std::atomic<int> dump_state_{0};
+  std::vector<reg::BindingStatus>* dump_out_ = nullptr;
+  std::uint32_t dump_next_ = 0;
+  std::uint64_t dump_version_ = 0;
+};
+
+class Daemon {
+ public:
+  explicit Daemon(Options o);
+  ~Daemon();
+  // Loads the configuration (errors to stderr with line numbers); false on failure.
+  bool load(std::string& err);
+  // Runs until SIGTERM/SIGINT; returns the process exit status.
+  int run();
+
+ private:
+  void resolve_all();
+  void rebuild_and_publish();
+  void publish(std::unique_ptr<reg::Snapshot> s);
+  void serve_client(int fd);
+  std::string execute(const std::string& line, bool& ok);
+  std::string show_register_status(bool json);
+  std::string show_statistics(bool json);
+  std::string show_registrars(bool json);
+  std::string show_dataplane(bool json);
+  void shutdown_workers();
+
+  Options opts_;
+  config::Config cfg_;
+  std::string startup_text_;
+  std::unique_ptr<control::SnapshotBuilder> builder_;
+  control::RegistrarAddresses addrs_{};
+  struct DnsState {
+    std::string host;
+    std::uint16_t port = 0;
+    std::uint64_t refresh_at_ms = 0;  // 0 = no refresh scheduled
+    std::string last_error;
+    bool in_progress = false;
+  };
+  DnsState dns_[reg::kRegistrarSlots];
+  std::unique_ptr<control::Resolver> resolver_;
+  rte_rcu_qsbr* qs_ = nullptr;
+  std::atomic<const reg::Snapshot*> current_{nullptr};
+  std::vector<std::unique_ptr<Worker>> workers_;
+  int listen_fd_ = -1;
+  int signal_fd_ = -1;
+};
+
+}  // namespace regfront::daemon

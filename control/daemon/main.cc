@@ -1,0 +1,135 @@
+// regfrontd — process start-up: options, configuration check, then the daemon.
+#include <getopt.h>
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include "daemon.h"
+#include "regfront/config/commands.h"
+
+namespace {
+
+void usage(std::FILE* f) {
+  std::fprintf(f,
+               "usage: regfrontd --config FILE [--io socket] [--listen IP:PORT] [--workers N]\n"
+               "                 [--control-socket PATH] [--shutdown-timeout SECONDS]\n"
+               "       regfrontd --check-config FILE\n"
+               "\n"
+               "  --config FILE            startup-config in IOS syntax\n"
+               "  --check-config FILE      validate FILE, print errors with line numbers, exit\n"
+               "  --io socket              I/O backend (socket: kernel UDP, the default)\n"
+               "  --listen IP:PORT         local SIP address (Via, Contact); default 0.0.0.0:5060;\n"
+               "                           worker i uses PORT+i; with 0.0.0.0 the address towards\n"
+               "                           each registrar is the one the kernel routes from\n"
+               "  --workers N              worker threads (default 1)\n"
+               "  --control-socket PATH    UNIX socket for regfront-cli (default %s)\n"
+               "  --shutdown-timeout S     at most S seconds to unregister on SIGTERM (default 10)\n",
+               regfront::daemon::default_control_socket().c_str());
+}
+
+int check_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    std::fprintf(stderr, "regfrontd: cannot read %s\n", path.c_str());
+    return 1;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  regfront::config::Config cfg;
+  const auto r = regfront::config::load_startup_config(ss.str(), cfg);
+  if (!r.ok()) {
+    for (const auto& e : r.errors) std::fprintf(stderr, "%s\n", e.format(path).c_str());
+    return 1;
+  }
+  const auto endpoints = regfront::config::endpoint_numbers(cfg);
+  std::printf("%s: OK (%zu registrar(s), %zu endpoint(s))\n", path.c_str(), cfg.sip_ua.registrars.size(),
+              endpoints.size());
+  return 0;
+}
+
+bool parse_listen(const std::string& s, regfront::daemon::Options& o) {
+  std::string host = s;
+  std::string port;
+  if (!s.empty() && s[0] == '[') {
+    const auto close = s.find(']');
+    if (close == std::string::npos) return false;
+    host = s.substr(1, close - 1);
+    if (close + 1 < s.size()) {
+      if (s[close + 1] != ':') return false;
+      port = s.substr(close + 2);
+    }
+  } else if (const auto colon = s.rfind(':'); colon != std::string::npos && s.find(':') == colon) {
+    host = s.substr(0, colon);
+    port = s.substr(colon + 1);
+  }
+  o.listen_ip = host;
+  if (!port.empty()) {
+    char* end = nullptr;
+    const long p = std::strtol(port.c_str(), &end, 10);
+    if (*end != '\0' || p < 1 || p > 65535) return false;
+    o.listen_port = static_cast<std::uint16_t>(p);
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  regfront::daemon::Options o;
+  std::string check;
+  static const option longopts[] = {
+      {"config", required_argument, nullptr, 'c'},  {"check-config", required_argument, nullptr, 'C'},
+      {"io", required_argument, nullptr, 'i'},      {"listen", required_argument, nullptr, 'l'},
+      {"workers", required_argument, nullptr, 'w'}, {"control-socket", required_argument, nullptr, 's'},
+      {"shutdown-timeout", required_argument, nullptr, 't'}, {"help", no_argument, nullptr, 'h'},
+      {nullptr, 0, nullptr, 0}};
+  int c;
+  while ((c = getopt_long(argc, argv, "c:C:i:l:w:s:t:h", longopts, nullptr)) != -1) {
+    switch (c) {
+      case 'c': o.config_path = optarg; break;
+      case 'C': check = optarg; break;
+      case 'i': o.io = optarg; break;
+      case 'l':
+        if (!parse_listen(optarg, o)) {
+          std::fprintf(stderr, "regfrontd: --listen %s: expected IP:PORT\n", optarg);
+          return 2;
+        }
+        break;
+      case 'w': {
+        const long n = std::strtol(optarg, nullptr, 10);
+        if (n < 1 || n > 64) {
+          std::fprintf(stderr, "regfrontd: --workers must be 1..64\n");
+          return 2;
+        }
+        o.workers = static_cast<std::uint32_t>(n);
+        break;
+      }
+      case 's': o.control_socket = optarg; break;
+      case 't': o.shutdown_timeout_s = static_cast<std::uint32_t>(std::strtoul(optarg, nullptr, 10)); break;
+      case 'h': usage(stdout); return 0;
+      default: usage(stderr); return 2;
+    }
+  }
+  if (!check.empty()) return check_config(check);
+  if (o.config_path.empty()) {
+    usage(stderr);
+    return 2;
+  }
+  if (o.io != "socket") {
+    std::fprintf(stderr, "regfrontd: --io %s: only the socket backend is built in this version\n", o.io.c_str());
+    return 2;
+  }
+  regfront::daemon::Daemon d(o);
+  std::string err;
+  if (!d.load(err)) {
+    std::fprintf(stderr, "%s", err.c_str());
+    std::fprintf(stderr, "regfrontd: %s: configuration refused\n", o.config_path.c_str());
+    return 1;
+  }
+  return d.run();
+}

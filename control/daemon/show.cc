@@ -1,0 +1,219 @@
+// Show commands: parsing and rendering (text in IOS style, or JSON with a stable schema that
+// docs/show-json.md documents).
+#include "show.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <regex>
+#include <sstream>
+
+namespace regfront::daemon {
+namespace {
+
+std::vector<std::string> words(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  std::string w;
+  while (in >> w) out.push_back(w);
+  return out;
+}
+
+// Unique-prefix match of `w` among `choices`; returns the index or -1 (none) / -2 (ambiguous).
+int match(const std::string& w, const std::vector<std::string>& choices) {
+  int found = -1;
+  for (std::size_t i = 0; i < choices.size(); ++i) {
+    if (choices[i] == w) return static_cast<int>(i);
+    if (choices[i].compare(0, w.size(), w) == 0) found = found == -1 ? static_cast<int>(i) : -2;
+  }
+  return found;
+}
+
+std::string pad(std::string s, std::size_t n) {
+  if (s.size() < n) s.append(n - s.size(), ' ');
+  return s;
+}
+
+}  // namespace
+
+bool parse_show(const std::string& line, ShowRequest& out, std::string& error) {
+  std::string cmd = line;
+  std::string filter;
+  if (const auto bar = line.find('|'); bar != std::string::npos) {
+    cmd = line.substr(0, bar);
+    filter = line.substr(bar + 1);
+  }
+  const std::vector<std::string> w = words(cmd);
+  auto fail = [&](const char* msg) {
+    error = msg;
+    return false;
+  };
+  if (w.empty()) return fail("% Incomplete command.");
+  if (match(w[0], {"show"}) != 0) return fail("% Invalid input detected at '^' marker.");
+  if (w.size() < 2) return fail("% Incomplete command.");
+  const int top = match(w[1], {"sip-ua", "running-config", "startup-config", "dataplane"});
+  if (top == -2) return fail("% Ambiguous command.");
+  if (top < 0) return fail("% Invalid input detected at '^' marker.");
+  if (top == 1) out.what = ShowWhat::running_config;
+  if (top == 2) out.what = ShowWhat::startup_config;
+  if (top == 3) out.what = ShowWhat::dataplane;
+  if (top == 0) {
+    if (w.size() < 3) return fail("% Incomplete command.");
+    const int sub = match(w[2], {"register", "status", "statistics"});
+    if (sub == -2) return fail("% Ambiguous command.");
+    if (sub < 0) return fail("% Invalid input detected at '^' marker.");
+    if (w.size() < 4 && sub != 2) return fail("% Incomplete command.");
+    if (sub == 0) {
+      if (match(w[3], {"status"}) != 0) return fail("% Invalid input detected at '^' marker.");
+      out.what = ShowWhat::register_status;
+    } else if (sub == 1) {
+      if (match(w[3], {"registrar"}) != 0) return fail("% Invalid input detected at '^' marker.");
+      out.what = ShowWhat::registrar_status;
+    } else {
+      out.what = ShowWhat::statistics;
+    }
+  }
+  if (!filter.empty()) {
+    const std::vector<std::string> f = words(filter);
+    if (f.empty()) return fail("% Incomplete command.");
+    const int k = match(f[0], {"json", "include"});
+    if (k == 0) {
+      out.json = true;
+    } else if (k == 1) {
+      const auto pos = filter.find(f[0]) + f[0].size();
+      std::string re = filter.substr(pos);
+      re.erase(0, re.find_first_not_of(' '));
+      if (re.empty()) return fail("% Incomplete command.");
+      try {
+        std::regex check(re);
+      } catch (const std::regex_error&) {
+        return fail("% Invalid regular expression.");
+      }
+      out.include = re;
+    } else {
+      return fail("% Invalid input detected at '^' marker.");
+    }
+  }
+  return true;
+}
+
+std::string apply_include(const std::string& text, const std::string& regex) {
+  if (regex.empty()) return text;
+  const std::regex re(regex);
+  std::istringstream in(text);
+  std::string line, out;
+  while (std::getline(in, line)) {
+    if (std::regex_search(line, re)) out += line + "\n";
+  }
+  return out;
+}
+
+std::string render_register_status(const std::vector<StatusRow>& rows, bool json) {
+  if (json) {
+    nlohmann::json j;
+    j["bindings"] = nlohmann::json::array();
+    for (const auto& r : rows) {
+      j["bindings"].push_back({{"number", r.number},       {"registrar", r.registrar},
+                               {"state", r.state},         {"expires", r.granted},
+                               {"seconds_left", r.seconds_left}, {"last_code", r.last_code},
+                               {"username", r.username},   {"realm", r.realm}});
+    }
+    return j.dump() + "\n";
+  }
+  std::string out =
+      "Line                 Registrar  State           Expires(sec)  Left(sec)  Last  Username             Realm\n"
+      "==================== ========== =============== ============= ========== ===== ==================== ====================\n";
+  for (const auto& r : rows) {
+    out += pad(r.number, 21) + pad(std::to_string(r.registrar), 11) + pad(r.state, 16) +
+           pad(std::to_string(r.granted), 14) + pad(std::to_string(r.seconds_left), 11) +
+           pad(r.last_code ? std::to_string(r.last_code) : "-", 6) + pad(r.username.empty() ? "-" : r.username, 21) +
+           (r.realm.empty() ? "-" : r.realm) + "\n";
+  }
+  return out;
+}
+
+std::string render_registrars(const std::vector<RegistrarRow>& rows, bool json) {
+  if (json) {
+    nlohmann::json j;
+    j["registrars"] = nlohmann::json::array();
+    for (const auto& r : rows) {
+      j["registrars"].push_back({{"index", r.index},         {"address", r.address},
+                                 {"resolved", r.resolved},   {"active", r.active},
+                                 {"registered", r.registered}, {"total", r.total},
+                                 {"in_flight", r.inflight},  {"rate", r.rate},
+                                 {"dns_error", r.dns_error}});
+    }
+    return j.dump() + "\n";
+  }
+  std::string out;
+  for (const auto& r : rows) {
+    out += "Registrar-Index " + std::to_string(r.index) + "\n";
+    out += "  Address:        " + r.address + "\n";
+    out += "  Resolved:       " + (r.resolved.empty() ? std::string("(not resolved)") : r.resolved) + "\n";
+    out += std::string("  State:          ") + (r.active ? "active" : "not used") + "\n";
+    out += "  Registered:     " + std::to_string(r.registered) + " of " + std::to_string(r.total) + " bindings\n";
+    out += "  In flight:      " + std::to_string(r.inflight) + "\n";
+    out += "  Rate:           " + std::to_string(r.rate) + " REGISTER/s\n";
+    if (!r.dns_error.empty()) out += "  Last failure:   DNS: " + r.dns_error + "\n";
+  }
+  return out;
+}
+
+std::string render_statistics(const reg::Snapshot& snap, const std::vector<const reg::WorkerCounters*>& workers,
+                              bool json) {
+  nlohmann::json j;
+  j["registrars"] = nlohmann::json::array();
+  std::string out;
+  for (int slot = 0; slot < reg::kRegistrarSlots; ++slot) {
+    if (!snap.registrars[slot].present) continue;
+    nlohmann::json r;
+    r["index"] = snap.registrars[slot].index;
+    out += "Registrar-Index " + std::to_string(snap.registrars[slot].index) + "\n";
+    for (std::size_t i = 0; i < reg::kRegistrarCounterCount; ++i) {
+      std::uint64_t v = 0;
+      for (const auto* w : workers) v += reg::registrar_counter(w->registrar[slot], i);
+      r[reg::kRegistrarCounterInfo[i].name] = v;
+      out += "  " + pad(reg::kRegistrarCounterInfo[i].name, 22) + std::to_string(v) + "\n";
+    }
+    nlohmann::json codes = nlohmann::json::object();
+    for (int c = 0; c < 400; ++c) {
+      std::uint64_t v = 0;
+      for (const auto* w : workers) v += w->registrar[slot].by_code[c].get();
+      if (v) {
+        codes[std::to_string(c + 300)] = v;
+        out += "  response " + std::to_string(c + 300) + pad("", 10) + std::to_string(v) + "\n";
+      }
+    }
+    r["responses"] = codes;
+    j["registrars"].push_back(r);
+  }
+  nlohmann::json dp;
+  out += "Data plane\n";
+  for (std::size_t i = 0; i < reg::kWorkerCounterCount; ++i) {
+    std::uint64_t v = 0;
+    for (const auto* w : workers) v += reg::worker_counter(*w, i);
+    dp[reg::kWorkerCounterInfo[i].name] = v;
+    out += "  " + pad(reg::kWorkerCounterInfo[i].name, 22) + std::to_string(v) + "\n";
+  }
+  j["dataplane"] = dp;
+  return json ? j.dump() + "\n" : out;
+}
+
+std::string render_dataplane(const std::vector<DataplaneRow>& rows, bool json) {
+  if (json) {
+    nlohmann::json j;
+    j["workers"] = nlohmann::json::array();
+    for (const auto& r : rows) {
+      j["workers"].push_back({{"worker", r.worker}, {"bindings", r.bindings}, {"rx", r.rx}, {"tx", r.tx}, {"dropped", r.dropped}});
+    }
+    return j.dump() + "\n";
+  }
+  std::string out = "Worker  Bindings    Packets-in  Packets-out  Dropped\n";
+  for (const auto& r : rows) {
+    out += pad(std::to_string(r.worker), 8) + pad(std::to_string(r.bindings), 12) + pad(std::to_string(r.rx), 12) +
+           pad(std::to_string(r.tx), 13) + std::to_string(r.dropped) + "\n";
+  }
+  return out;
+}
+
+}  // namespace regfront::daemon

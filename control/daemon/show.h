@@ -1,0 +1,61 @@
+// Show commands of the control socket: parsing (IOS abbreviations, `| json`, `| include RE`)
+// and rendering, kept apart from the daemon so they can be tested on plain rows.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "regfront/reg/engine.h"
+
+namespace regfront::daemon {
+
+enum class ShowWhat { register_status, registrar_status, statistics, dataplane, running_config, startup_config };
+
+struct ShowRequest {
+  ShowWhat what = ShowWhat::register_status;
+  bool json = false;
+  std::string include;  // regex of `| include`, empty = none
+};
+
+// Parses "show sip-ua register status | json" and its unique-prefix abbreviations
+// ("sh sip-ua reg st"). On failure `error` holds an IOS-style message.
+bool parse_show(const std::string& line, ShowRequest& out, std::string& error);
+std::string apply_include(const std::string& text, const std::string& regex);
+
+struct StatusRow {
+  std::string number;
+  int registrar = 0;
+  std::string state;
+  std::uint32_t granted = 0;
+  std::int64_t seconds_left = 0;
+  std::uint16_t last_code = 0;
+  std::string username;
+  std::string realm;
+};
+std::string render_register_status(const std::vector<StatusRow>& rows, bool json);
+
+struct RegistrarRow {
+  int index = 0;
+  std::string address;
+  std::string resolved;
+  bool active = false;
+  std::uint32_t registered = 0;
+  std::uint32_t total = 0;
+  std::uint32_t inflight = 0;
+  std::uint32_t rate = 0;
+  std::string dns_error;
+};
+std::string render_registrars(const std::vector<RegistrarRow>& rows, bool json);
+
+std::string render_statistics(const reg::Snapshot& snap, const std::vector<const reg::WorkerCounters*>& workers,
+                              bool json);
+
+struct DataplaneRow {
+  std::uint32_t worker = 0;
+  std::size_t bindings = 0;
+  std::uint64_t rx = 0, tx = 0, dropped = 0;
+};
+std::string render_dataplane(const std::vector<DataplaneRow>& rows, bool json);
+
+}  // namespace regfront::daemon

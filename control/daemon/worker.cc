@@ -1,0 +1,132 @@
+// A worker thread over the socket backend.
+//
+// Loop order, and why:
+//   1. pick up the current snapshot (one acquire load) — a new one is adopted before any packet
+//      is looked at, so responses are matched against the plan the control plane published;
+//   2. RX burst → engine, then flush TX — answers to challenges leave within the same iteration;
+//   3. timers and paced starts → flush TX;
+//   4. serve a pending status dump (chunked, so a large dump never stalls the loop);
+//   5. report a quiescent state (rte_rcu_qsbr) — after this the previous snapshot may be freed;
+//   6. idle: with nothing received, go offline for QSBR and sleep in ppoll until the socket is
+//      readable or the next timer is due (bounded to 5 ms), so an idle box does not spin.
+#include <poll.h>
+#include <rte_rcu_qsbr.h>
+#include <time.h>
+
+#include "daemon.h"
+
+namespace regfront::daemon {
+namespace {
+
+std::uint64_t monotonic_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000 + static_cast<std::uint64_t>(ts.tv_nsec) / 1000000;
+}
+
+constexpr std::size_t kDumpChunk = 8192;
+
+reg::EngineOptions engine_options(std::uint32_t id, const Options& o, std::uint64_t seed, const SipKey& key) {
+  reg::EngineOptions e;
+  e.worker = id;
+  e.capacity = o.capacity;
+  e.key = key;
+  e.seed = seed;
+  e.via_port = static_cast<std::uint16_t>(o.listen_port + id);
+  return e;
+}
+
+}  // namespace
+
+Worker::Worker(std::uint32_t id, const Options& o, rte_rcu_qsbr* qs,
+               std::atomic<const reg::Snapshot*>& current, std::uint64_t seed, const SipKey& key)
+    : id_(id), qs_(qs), current_(current), tx_(256, &io::SocketIo::flush_hook, &io_),
+      engine_(engine_options(id, o, seed, key), tx_), shutdown_timeout_s_(o.shutdown_timeout_s) {}
+
+void Worker::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::run() {
+  rte_rcu_qsbr_thread_register(qs_, id_);
+  rte_rcu_qsbr_thread_online(qs_, id_);
+  const reg::Snapshot* mine = nullptr;
+  std::uint64_t shutdown_deadline = 0;
+  pollfd pfd{io_.fd(), POLLIN, 0};
+  for (;;) {
+    std::uint64_t now = monotonic_ms();
+    const reg::Snapshot* snap = current_.load(std::memory_order_acquire);
+    if (snap != mine && snap != nullptr) {
+      engine_.adopt(snap, now);
+      mine = snap;
+      adopted_.store(snap->version, std::memory_order_release);
+    }
+    if (shutdown_deadline == 0 && shutdown_.load(std::memory_order_acquire)) {
+      engine_.begin_shutdown(now);
+      shutdown_deadline = now + std::uint64_t{shutdown_timeout_s_} * 1000;
+    }
+    const std::size_t n = io_.rx_burst([&](std::string_view d) { engine_.on_datagram(d, now); });
+    io_.flush(tx_);
+    engine_.advance(now);
+    io_.flush(tx_);
+    serve_dump(now);
+    rte_rcu_qsbr_quiescent(qs_, id_);
+    if (shutdown_deadline != 0 && (engine_.shutdown_done() || now >= shutdown_deadline)) break;
+    if (n == 0) {
+      const std::uint64_t next = engine_.next_deadline_ms();
+      const std::uint64_t wait = next > now ? std::min<std::uint64_t>(next - now, 5) : 0;
+      if (wait > 0 && dump_state_.load(std::memory_order_acquire) != 1) {
+        rte_rcu_qsbr_thread_offline(qs_, id_);
+        const timespec ts{0, static_cast<long>(wait) * 1000000L};
+        ::ppoll(&pfd, 1, &ts, nullptr);
+        rte_rcu_qsbr_thread_online(qs_, id_);
+      }
+    }
+  }
+  serve_dump(monotonic_ms());
+  rte_rcu_qsbr_thread_offline(qs_, id_);
+  rte_rcu_qsbr_thread_unregister(qs_, id_);
+  exited_.store(true, std::memory_order_release);
+}
+
+void Worker::serve_dump(std::uint64_t now) {
+  if (dump_state_.load(std::memory_order_acquire) != 1) return;
+  std::vector<reg::BindingStatus>& out = *dump_out_;
+  const std::size_t have = out.size();
+  // The buffer was sized by the control thread to the slot count: no allocation here.
+  std::uint32_t next = dump_next_;
+  const std::size_t room = std::min(kDumpChunk, out.capacity() - have);
+  out.resize(have + room);
+  const std::size_t n = engine_.status(dump_next_, out.data() + have, room, next, now);
+  out.resize(have + n);
+  dump_next_ = next;
+  if (next >= engine_.slot_count() || out.size() == out.capacity()) {
+    dump_version_ = engine_.snapshot() ? engine_.snapshot()->version : 0;
+    dump_state_.store(2, std::memory_order_release);
+  }
+}
+
+bool Worker::dump(std::vector<reg::BindingStatus>& out, std::uint64_t& snapshot_version,
+                  std::size_t slots) {
+  out.clear();
+  out.reserve(slots + kDumpChunk);
+  dump_out_ = &out;
+  dump_next_ = 0;
+  dump_state_.store(1, std::memory_order_release);
+  // The worker answers within a few loop iterations; an exited worker answered at exit.
+  for (int i = 0; i < 10000 && dump_state_.load(std::memory_order_acquire) != 2; ++i) {
+    if (exited()) break;
+    const timespec ts{0, 500000};
+    nanosleep(&ts, nullptr);
+  }
+  const bool ok = dump_state_.load(std::memory_order_acquire) == 2;
+  dump_state_.store(0, std::memory_order_release);
+  snapshot_version = dump_version_;
+  return ok;
+}
+
+}  // namespace regfront::daemon
