@@ -220,7 +220,10 @@ class MinExpiresTest(HarnessTestBase):
         self.assertTrue(85 <= contact.expires <= 90, contact)
 
     def test_restart_same_port_loses_table_keeps_log(self):
-        _, ok = self.client("3002").register("alice", "alice-pass", expires=120)
+        c = self.client("3002")
+        challenge = parse_digest_params(c.transact(120).header("WWW-Authenticate"))
+        ok = c.transact(120, digest_authorization(challenge, "REGISTER", c.request_uri,
+                                                  "alice", "alice-pass"))
         self.assertEqual(ok.code, 200)
         self.assertIn("3002", self.reg.ul_dump())
         port = self.reg.port
@@ -230,6 +233,11 @@ class MinExpiresTest(HarnessTestBase):
               file=sys.stderr)
         self.assertEqual(self.reg.port, port)
         self.assertEqual(self.reg.ul_dump(), {})
+        # A nonce from before the restart (new secret) is challenged again, never 403: a client
+        # refreshing with cached credentials must be able to recover.
+        stale = c.transact(120, digest_authorization(challenge, "REGISTER", c.request_uri,
+                                                     "alice", "alice-pass", nc=2))
+        self.assert_challenge(stale)
         _, ok = self.client("3002").register("alice", "alice-pass", expires=120)
         self.assertEqual(ok.code, 200, ok.raw)
         self.assertIn("3002", self.reg.ul_dump())

@@ -18,6 +18,9 @@ Scenario A (functional, ScenarioA.test_a_*):
 Scenario B (scale, ScenarioB): 3000 credentials numbers x 3 registrars registered within 60 s.
 
 If regfrontd is missing the tests FAIL (never skip): the e2e suite is the acceptance test.
+`--fake` runs the same scenarios against fake_regfrontd.py to test the tests themselves
+(FAKE_REGFRONTD_BUG=blind|no-unregister must make them fail). REGFRONT_E2E_SCALE overrides
+scenario B's endpoint count; REGFRONT_E2E_KEEP=1 keeps the temp dirs (configs, Kamailio logs).
 Loopback only; every wait is bounded.
 """
 
