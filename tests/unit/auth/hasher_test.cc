@@ -9,6 +9,8 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "alloc_hooks.h"
 #include "regfront/auth/digest.h"
@@ -244,6 +246,30 @@ TEST(Hasher, EveryAlgorithmAndQopMatchesReference) {
                              << " body=" << b.size();
         EXPECT_EQ(got.size(), hex_length(base_hash(alg)));
         EXPECT_EQ(got.find_first_not_of("0123456789abcdef"), std::string::npos);
+      }
+    }
+  }
+}
+
+TEST(Hasher, Ha2CacheNeverServesAStaleEntry) {
+  // The Hasher remembers a few H(method ":" uri); rotate through more keys than it holds, with
+  // keys that differ only in the method/uri split, in hash, and one too long to be cached.
+  Hasher h;
+  const std::string user = "alice", realm = "r", pass = "p", nonce = "abc";
+  const Ha1Set set = compute_ha1(user, realm, pass);
+  std::vector<std::pair<std::string, std::string>> keys = {
+      {"REGISTER", "sip:a"}, {"REGISTE", "Rsip:a"}, {"INVITE", "sip:a"},
+      {"REGISTER", "sip:" + std::string(300, 'x')}};
+  for (int i = 0; i < 12; ++i) keys.emplace_back("REGISTER", "sip:reg" + std::to_string(i));
+  for (int round = 0; round < 3; ++round) {
+    for (std::size_t k = 0; k < keys.size(); ++k) {
+      for (Algorithm alg : {Algorithm::md5, Algorithm::sha256, Algorithm::sha512_256_sess}) {
+        const auto& [method, uri] = keys[(k * 7 + round) % keys.size()];
+        EXPECT_EQ(response(h, {alg, set.for_algorithm(alg).view(), nonce, "00000001", "c",
+                               Qop::auth, method, uri, ""}),
+                  ref_response(alg, user, realm, pass, nonce, "00000001", "c", Qop::auth, method,
+                               uri, ""))
+            << method << " " << uri.substr(0, 20);
       }
     }
   }
