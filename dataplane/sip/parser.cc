@@ -60,6 +60,28 @@ inline const char* find_eol(const char* p, const char* end) {
   return p;
 }
 
+// First octet of [i, s.size()) that can end or nest a list element: ',' '"' '<' '>'.
+// Same bounds rule as find_eol(): 16-octet loads only while 16 octets remain.
+inline std::size_t find_list_special(std::string_view s, std::size_t i) {
+  const std::size_t n = s.size();
+#if defined(__SSE2__)
+  const __m128i comma = _mm_set1_epi8(',');
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i lt = _mm_set1_epi8('<');
+  const __m128i gt = _mm_set1_epi8('>');
+  while (n - i >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, quote)),
+                                     _mm_or_si128(_mm_cmpeq_epi8(v, lt), _mm_cmpeq_epi8(v, gt)));
+    const int mask = _mm_movemask_epi8(hit);
+    if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    i += 16;
+  }
+#endif
+  while (i < n && s[i] != ',' && s[i] != '"' && s[i] != '<' && s[i] != '>') ++i;
+  return i;
+}
+
 inline ParseStatus fail(Message& msg, ParseError e) {
   msg.error = e;
   return ParseStatus::error;
@@ -403,7 +425,7 @@ bool next_list_element(std::string_view value, std::size_t& pos, std::string_vie
   if (pos == n) return false;
   const std::size_t start = pos;
   bool in_angle = false;
-  while (pos < n) {
+  while ((pos = find_list_special(value, pos)) < n) {
     const char c = value[pos];
     if (c == '"') {
       const std::size_t q = scan_quoted(value, pos);
