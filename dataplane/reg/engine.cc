@@ -588,6 +588,9 @@ class Engine::Impl {
       return;
     }
     b.requested = min_expires;
+    // The retry carries no credentials, so the registrar may challenge it with the nonce we
+    // already answered: that is a new challenge, not a refusal of our credentials.
+    b.nonce = 0;
     if (!send_request(slot, b, nullptr, now)) fail(slot, b, 0, 0, now);
   }
 
