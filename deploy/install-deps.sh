@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs, from Debian 12's archive, everything regfront needs to build, test and run its demo.
+# Idempotent: when every package is already there it changes nothing and asks no mirror.
+# Run as root (or through sudo).
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential g++ cmake ninja-build pkg-config git
+  clang libclang-rt-14-dev            # libFuzzer targets and their smoke runs
+  # libraries (DESIGN.md: DPDK, Hyperscan, jemalloc, OpenSSL 3, c-ares, libedit, JSON)
+  dpdk-dev libdpdk-dev libhyperscan-dev libjemalloc-dev libssl-dev libc-ares-dev libedit-dev
+  nlohmann-json3-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev
+  kamailio                            # the real registrar of the e2e tests and the demo
+  python3 iproute2 procps tmux
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null; then exec sudo "$0" "$@"; fi
+  echo "install-deps: run as root to install: ${missing[*]}" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Debian's kamailio package may start its own service on port 5060; regfront's demo and tests
+# start their own registrars on other ports, and the packaged one is not needed.
+if command -v systemctl >/dev/null && systemctl is-active --quiet kamailio 2>/dev/null; then
+  systemctl disable --now kamailio || true
+fi
