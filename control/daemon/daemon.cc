@@ -16,6 +16,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -154,7 +155,26 @@ void Daemon::publish(std::unique_ptr<reg::Snapshot> s) {
 }
 
 void Daemon::rebuild_and_publish() {
-  publish(builder_->build(cfg_, addrs_, opts_.listen_port));
+  publish(builder_->build(cfg_, addrs_, opts_.listen_port, learned_realms_));
+}
+
+void Daemon::learn_realms() {
+  // Registrars challenging with a realm the configuration does not name can only be answered
+  // by realm-less entries (F4.4), whose HA1 depends on the realm: compute it here, where the
+  // passwords are, and republish. Bounded, so a registrar cycling realms cannot grow it.
+  static constexpr std::size_t kMaxLearned = 256;
+  bool added = false;
+  std::string realm;
+  for (auto& w : workers_) {
+    while (w->pop_unknown_realm(realm)) {
+      if (learned_realms_.size() >= kMaxLearned) continue;
+      if (std::find(learned_realms_.begin(), learned_realms_.end(), realm) != learned_realms_.end()) continue;
+      log("realm \"%s\" challenged: adding HA1s for realm-less credentials", realm.c_str());
+      learned_realms_.push_back(realm);
+      added = true;
+    }
+  }
+  if (added) rebuild_and_publish();
 }
 
 void Daemon::resolve_all() {
@@ -292,7 +312,7 @@ int Daemon::run() {
     const std::size_t base = fds.size();
     fds.push_back(pollfd{signal_fd_, POLLIN, 0});
     fds.push_back(pollfd{listen_fd_, POLLIN, 0});
-    ::poll(fds.data(), fds.size(), resolver_->timeout_ms(500));
+    ::poll(fds.data(), fds.size(), resolver_->timeout_ms(100));
     resolver_->process(std::vector<pollfd>(fds.begin(), fds.begin() + static_cast<std::ptrdiff_t>(base)));
     if (fds[base].revents & POLLIN) {
       signalfd_siginfo si;
@@ -309,6 +329,7 @@ int Daemon::run() {
       }
     }
     resolve_all();
+    learn_realms();
     const std::uint64_t now = monotonic_ms();
     if (now - last_progress >= 10000) {
       last_progress = now;

@@ -50,6 +50,7 @@ class Worker {
   const io::SocketIo& io() const { return io_; }
   std::uint32_t id() const { return id_; }
   std::uint64_t adopted_version() const { return adopted_.load(std::memory_order_acquire); }
+  bool pop_unknown_realm(std::string& realm) { return engine_.pop_unknown_realm(realm); }
 
  private:
   void run();
@@ -94,6 +95,7 @@ class Daemon {
   std::string show_registrars(bool json);
   std::string show_dataplane(bool json);
   void shutdown_workers();
+  void learn_realms();
 
   Options opts_;
   config::Config cfg_;
@@ -112,6 +114,7 @@ class Daemon {
   rte_rcu_qsbr* qs_ = nullptr;
   std::atomic<const reg::Snapshot*> current_{nullptr};
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::string> learned_realms_;  // see learn_realms()
   int listen_fd_ = -1;
   int signal_fd_ = -1;
 };

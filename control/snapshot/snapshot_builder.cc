@@ -28,7 +28,8 @@ std::uint32_t owner_worker(const std::string& number, std::uint32_t workers) {
 
 std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
                                                       const RegistrarAddresses& addrs,
-                                                      std::uint16_t listen_port) {
+                                                      std::uint16_t listen_port,
+                                                      const std::vector<std::string>& learned_realms) {
   auto snap = std::make_unique<reg::Snapshot>();
   reg::Snapshot& s = *snap;
   s.version = ++version_;
@@ -51,6 +52,7 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
       if (!a.realm.empty()) s.realms.add(a.realm);
     }
   }
+  for (const auto& realm : learned_realms) s.realms.add(realm);
   const std::size_t realms_n = s.realms.names.size();
 
   // ---- registrars ----

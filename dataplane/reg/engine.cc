@@ -10,6 +10,7 @@
 #include "regfront/reg/engine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "regfront/reg/request.h"
@@ -176,6 +177,37 @@ struct Engine::Pacer {
   std::uint32_t length = 0;
 };
 
+// Single-producer (worker) single-consumer (control) ring of realm names.
+struct RealmRing {
+  static constexpr std::size_t kSlots = 16;
+  struct Slot {
+    std::uint8_t len = 0;
+    char name[auth::kMaxRealmLength];
+  };
+  Slot slots[kSlots];
+  std::atomic<std::uint32_t> head{0};  // written by the consumer
+  std::atomic<std::uint32_t> tail{0};  // written by the producer
+
+  bool push(std::string_view realm) {
+    const std::uint32_t t = tail.load(std::memory_order_relaxed);
+    // Acquire: the consumer's copy out of the slot happens before we overwrite it.
+    if (t - head.load(std::memory_order_acquire) == kSlots || realm.size() > sizeof slots[0].name) return false;
+    Slot& s = slots[t % kSlots];
+    std::memcpy(s.name, realm.data(), realm.size());
+    s.len = static_cast<std::uint8_t>(realm.size());
+    tail.store(t + 1, std::memory_order_release);  // publishes the slot's bytes
+    return true;
+  }
+  bool pop(std::string& out) {
+    const std::uint32_t h = head.load(std::memory_order_relaxed);
+    if (h == tail.load(std::memory_order_acquire)) return false;
+    const Slot& s = slots[h % kSlots];
+    out.assign(s.name, s.len);
+    head.store(h + 1, std::memory_order_release);
+    return true;
+  }
+};
+
 class Engine::Impl {
  public:
   Impl(Engine& e, const EngineOptions& o, TxQueue& tx)
@@ -202,6 +234,7 @@ class Engine::Impl {
   auth::CnonceSource cnonces_;
   bool shutting_down_ = false;
   bool clock_started_ = false;
+  RealmRing unknown_realms_;
   // "ip:port" strings per registrar slot, recomputed on adopt().
   struct HostText {
     char text[64];
@@ -608,6 +641,7 @@ class Engine::Impl {
     std::uint32_t best_realm = kNoRealm;
     bool have = false;
     bool refused_realm = false;
+    std::string_view unknown_realm;
     for (std::uint16_t i = 0; i < m.header_count; ++i) {
       if (m.headers[i].id != want) continue;
       auth::Challenge c;
@@ -617,6 +651,7 @@ class Engine::Impl {
         refused_realm = true;
         continue;
       }
+      if (realm_id == kNoRealm) unknown_realm = c.realm;
       const Snapshot::Choice ch = s.choose_credential(b.endpoint, realm_id);
       if (ch.cred == nullptr) continue;
       if (!have || auth::better_challenge(c, best)) {
@@ -627,6 +662,19 @@ class Engine::Impl {
       }
     }
     if (!have) {
+      if (!refused_realm && unknown_realm.size() > 0 && s.has_anyrealm(b.endpoint) &&
+          b.failures == 0) {
+        // F4.4 for a realm no snapshot names yet: ask the control plane for its HA1 and retry
+        // in about a second, without counting a failure (the next snapshot will have it). A
+        // second miss counts as a failure, so a registrar changing realms cannot loop us.
+        rc(b).realm_learning.inc();
+        unknown_realms_.push(unknown_realm);
+        free_txn(b);
+        b.failures = 1;
+        b.state = BindingState::backoff;
+        wheel_.schedule(slot, now + prng_.between(800, 1200));
+        return;
+      }
       // F4.5: nothing configured may answer; terminate, no blind retry (F7).
       if (refused_realm) rc(b).realm_refused.inc();
       rc(b).no_credential.inc();
@@ -834,6 +882,7 @@ std::uint64_t Engine::next_deadline_ms() const {
 }
 
 std::uint32_t Engine::slot_count() const { return impl_->used_slots_; }
+bool Engine::pop_unknown_realm(std::string& realm) { return impl_->unknown_realms_.pop(realm); }
 std::uint32_t Engine::inflight() const { return impl_->inflight_; }
 
 std::uint32_t Engine::registered_count(std::uint64_t now_ms) const {

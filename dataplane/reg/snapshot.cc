@@ -76,4 +76,13 @@ Snapshot::Choice Snapshot::choose_credential(std::uint32_t ep, std::uint32_t rea
   return {};  // F4.5
 }
 
+bool Snapshot::has_anyrealm(std::uint32_t ep) const {
+  if (!ua_anyrealm.empty()) return true;
+  const SnapEndpoint& e = endpoints[ep];
+  for (std::uint32_t i = 0; i < e.cred_count; ++i) {
+    if (credentials[endpoint_creds[e.cred_begin + i]].realm == kNoRealm) return true;
+  }
+  return false;
+}
+
 }  // namespace regfront::reg

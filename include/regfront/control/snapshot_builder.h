@@ -39,8 +39,11 @@ class SnapshotBuilder {
  public:
   explicit SnapshotBuilder(std::uint32_t workers) : workers_(workers), slots_(workers) {}
 
+  // `learned_realms` are realms registrars challenged with that the configuration does not
+  // name: realm-less credentials (F4.4) get an HA1 for each of them too.
   std::unique_ptr<reg::Snapshot> build(const config::Config& cfg, const RegistrarAddresses& addrs,
-                                       std::uint16_t listen_port);
+                                       std::uint16_t listen_port,
+                                       const std::vector<std::string>& learned_realms = {});
 
  private:
   struct SlotState {

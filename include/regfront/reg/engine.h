@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -92,7 +93,8 @@ class TxQueue {
   X(auth_failed, "challenges repeated for a nonce already answered (bad credentials)")      \
   X(retry_after, "failures whose Retry-After was honoured")                                 \
   X(unregistered, "bindings removed with Expires: 0")                                       \
-  X(stray, "late or duplicated responses of finished transactions")
+  X(stray, "late or duplicated responses of finished transactions")                        \
+  X(realm_learning, "challenges for a realm new to realm-less credentials (HA1 requested)")
 
 #define REGFRONT_WORKER_COUNTERS(X)                                                         \
   X(rx_datagrams, "datagrams received")                                                     \
@@ -201,6 +203,11 @@ class Engine {
   std::size_t status(std::uint32_t from, BindingStatus* out, std::size_t max, std::uint32_t& next,
                      std::uint64_t now_ms) const;
   std::uint32_t slot_count() const;
+
+  // Realms that only a realm-less credential (F4.4) could answer but that no snapshot has an
+  // HA1 for yet. The worker pushes them (its binding retries shortly); the control thread pops
+  // them (single consumer), computes the HA1s and publishes a snapshot that has them.
+  bool pop_unknown_realm(std::string& realm);
 
   const WorkerCounters& counters() const { return *counters_; }
   const Snapshot* snapshot() const { return snap_; }

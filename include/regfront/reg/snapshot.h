@@ -103,6 +103,8 @@ struct Snapshot {
     const auth::Ha1Set* ha1 = nullptr;
   };
   Choice choose_credential(std::uint32_t ep, std::uint32_t realm_id) const;
+  // True when a realm-less credential (F4.4) could answer for endpoint `ep`.
+  bool has_anyrealm(std::uint32_t ep) const;
 };
 
 }  // namespace regfront::reg
