@@ -18,8 +18,7 @@ Scenario A (functional, ScenarioA.test_a_*):
 Scenario B (scale, ScenarioB): 3000 credentials numbers x 3 registrars registered within 60 s.
 
 If regfrontd is missing the tests FAIL (never skip): the e2e suite is the acceptance test.
-`--fake` runs the same scenarios against fake_regfrontd.py to test the tests themselves
-(FAKE_REGFRONTD_BUG=blind|no-unregister must make them fail). REGFRONT_E2E_SCALE overrides
+REGFRONT_E2E_SCALE overrides
 scenario B's endpoint count; REGFRONT_E2E_KEEP=1 keeps the temp dirs (configs, Kamailio logs).
 Loopback only; every wait is bounded.
 """
@@ -574,22 +573,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bin-dir", help="directory holding regfrontd and regfront-cli "
                                            "(BUILD/bin)")
-    parser.add_argument("--fake", action="store_true",
-                        help="test the tests: run against fake_regfrontd.py instead")
     args, rest = parser.parse_known_args()
-    if args.fake:
-        fake_dir = kam.make_workdir("fake-bin-")
-        script = os.path.join(fake_dir, "regfrontd")
-        with open(script, "w") as f:
-            f.write(f"#!/bin/sh\nexec {sys.executable} "
-                    f"{os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fake_regfrontd.py')}"
-                    f" \"$@\"\n")
-        os.chmod(script, 0o755)
-        BIN_DIR = fake_dir
-    elif not args.bin_dir:
+    if not args.bin_dir:
         parser.error("--bin-dir is required")
-    else:
-        BIN_DIR = os.path.abspath(args.bin_dir)
+    BIN_DIR = os.path.abspath(args.bin_dir)
     if not (os.access(kam.KAMAILIO_BIN, os.X_OK) and os.access(kam.KAMCMD_BIN, os.X_OK)):
         print(f"FAIL: Kamailio not installed ({kam.KAMAILIO_BIN}, {kam.KAMCMD_BIN})",
               file=sys.stderr)
