@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""regfrontd and regfront-cli as processes: start-up refusals, --check-config, the control
+socket's show commands and error forms, and a `dns:` registrar resolved through c-ares (the
+hosts file's `localhost`) registering at a real Kamailio.
+
+  python3 tests/e2e/test_daemon.py --bin-dir BUILD/bin
+"""
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import kamailio as kam  # noqa: E402
+
+BIN_DIR = ""
+DATA = os.path.join(HERE, "..", "data", "config")
+
+
+def regfrontd(*args, **kw):
+    return subprocess.run([os.path.join(BIN_DIR, "regfrontd"), *args], capture_output=True,
+                          text=True, timeout=30, **kw)
+
+
+def cli(sock, *commands, stdin=None):
+    argv = [os.path.join(BIN_DIR, "regfront-cli"), "--socket", sock]
+    for c in commands:
+        argv += ["-c", c]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=30, input=stdin)
+
+
+class CheckConfig(unittest.TestCase):
+    def test_seed_examples_load(self):
+        for name in ("seed-example-1.cfg", "seed-example-2.cfg", "seed-example-3.cfg"):
+            r = regfrontd("--check-config", os.path.join(DATA, name))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("OK", r.stdout)
+
+    def test_bad_line_refused_with_line_number(self):
+        path = os.path.join(DATA, "bad-line-5.cfg")
+        r = regfrontd("--check-config", path)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("bad-line-5.cfg:5:", r.stderr)
+        self.assertIn("% Invalid input detected at '^' marker.", r.stderr)
+
+    def test_daemon_refuses_bad_config_at_start(self):
+        work = kam.make_workdir("daemon-bad-")
+        r = regfrontd("--config", os.path.join(DATA, "bad-line-5.cfg"), "--listen",
+                      f"127.0.0.1:{kam.allocate_udp_ports(1)[0]}", "--control-socket",
+                      os.path.join(work, "c.sock"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("bad-line-5.cfg:5:", r.stderr)
+        self.assertIn("configuration refused", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(work, "c.sock")))
+
+    def test_restriction_error_names_line(self):
+        work = kam.make_workdir("daemon-r1-")
+        path = os.path.join(work, "r1.cfg")
+        with open(path, "w") as f:
+            f.write("sip-ua\n registrar 1 dns:a.example expires 60\n registrar dns:b.example expires 60\n")
+        r = regfrontd("--check-config", path)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("r1.cfg:3:", r.stderr)
+
+    def test_usage_errors(self):
+        self.assertEqual(regfrontd().returncode, 2)
+        self.assertEqual(regfrontd("--config", "x", "--workers", "0").returncode, 2)
+        self.assertEqual(regfrontd("--config", "x", "--listen", "127.0.0.1:99999").returncode, 2)
+        self.assertNotEqual(regfrontd("--config", "/nonexistent/file").returncode, 0)
+
+
+class ControlSocketAndDns(unittest.TestCase):
+    """One Kamailio registrar reached as dns:localhost:PORT; the control socket's commands."""
+
+    def test_dns_registrar_and_show_commands(self):
+        work = kam.make_workdir("daemon-dns-")
+        users = [(f"u{n}", f"p{n}") for n in range(5000, 5020)]
+        reg = kam.KamailioRegistrar("dns", "dns-realm.test", users, algorithm="SHA-256", qop="auth",
+                                    min_expires=10, workdir=os.path.join(work, "kam"))
+        cfg = os.path.join(work, "startup-config")
+        with open(cfg, "w") as f:
+            f.write("sip-ua\n")
+            for user, pw in users:
+                f.write(f" credentials number {user[1:]} username {user} password 0 {pw} realm dns-realm.test\n")
+            f.write(f" registrar 1 dns:localhost:{reg.port} expires 60\n")
+        sock = os.path.join(work, "c.sock")
+        proc = None
+        log = open(os.path.join(work, "regfrontd.log"), "w")
+        try:
+            reg.start()
+            proc = subprocess.Popen([os.path.join(BIN_DIR, "regfrontd"), "--config", cfg, "--listen",
+                                     f"127.0.0.1:{kam.allocate_udp_ports(1)[0]}", "--control-socket", sock],
+                                    stderr=log)
+            kam.wait_until(lambda: len(reg.ul_dump()) == len(users), timeout=20)
+            table = reg.ul_dump()
+            for user, _ in users:
+                self.assertIn(user[1:], {aor.split("@")[0] for aor in table})
+
+            st = json.loads(cli(sock, "show sip-ua status registrar | json").stdout)["registrars"][0]
+            self.assertEqual(st["address"], f"localhost:{reg.port}")
+            self.assertEqual(st["resolved"], f"127.0.0.1:{reg.port}")
+            self.assertEqual(st["registered"], len(users))
+            # Abbreviations, text output and | include.
+            r = cli(sock, "sh sip-ua reg st | include 5003")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(len(r.stdout.splitlines()), 1)
+            self.assertIn("registered", r.stdout)
+            self.assertIn("dns-realm.test", r.stdout)
+            stats = json.loads(cli(sock, "show sip-ua statistics | json").stdout)
+            self.assertEqual(stats["registrars"][0]["accepted"], len(users))
+            self.assertEqual(stats["dataplane"]["forged"], 0)
+            dp = json.loads(cli(sock, "show dataplane | json").stdout)["workers"]
+            self.assertEqual(sum(w["bindings"] for w in dp), len(users))
+            rc = cli(sock, "show running-config")
+            self.assertIn(f"registrar 1 dns:localhost:{reg.port} expires 60", rc.stdout)
+            self.assertNotIn("p5000", cli(sock, "show sip-ua register status").stdout)
+            # Error forms: non-zero exit, IOS wording, nothing printed on stdout.
+            bad = cli(sock, "show sip-ua bogus")
+            self.assertEqual(bad.returncode, 1)
+            self.assertIn("% Invalid input detected", bad.stderr)
+            self.assertEqual(cli(sock, "show sip-ua").returncode, 1)
+            self.assertIn("% Incomplete command.", cli(sock, "show sip-ua").stderr)
+            self.assertIn("% Ambiguous command", cli(sock, "show s").stderr)
+            # A script on stdin: every command runs; the exit status says one failed.
+            script = cli(sock, stdin="show dataplane\nshow nonsense\nshow sip-ua statistics\n")
+            self.assertEqual(script.returncode, 1)
+            self.assertIn("Worker", script.stdout)
+            self.assertIn("Registrar-Index 1", script.stdout)
+        finally:
+            if proc:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    self.assertEqual(proc.wait(timeout=20), 0)
+                finally:
+                    if proc.poll() is None:
+                        proc.kill()
+            if reg.running():
+                kam.wait_until(lambda: len(reg.ul_dump()) == 0, timeout=10)
+            reg.stop()
+            log.close()
+
+
+def main():
+    global BIN_DIR
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin-dir", required=True)
+    args, rest = ap.parse_known_args()
+    BIN_DIR = os.path.abspath(args.bin_dir)
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+
+
+if __name__ == "__main__":
+    main()
