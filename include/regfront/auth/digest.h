@@ -76,8 +76,9 @@ inline constexpr std::size_t kMaxRealmLength = 128;
 inline constexpr std::size_t kMaxOpaqueLength = 256;
 
 // One parsed Digest challenge. Views point into the header value; quoted values are given
-// without their quotes. A realm or nonce containing a quoted-pair is reported `malformed`
-// (regfront would have to unescape into a buffer; no registrar in the field sends one).
+// without their quotes. A realm or nonce containing a quoted-pair or a line fold is reported
+// `malformed` (regfront would have to rewrite it into a buffer; no registrar in the field sends
+// one). `opaque` keeps a quoted-pair in its escaped form: it is only echoed, inside quotes.
 struct Challenge {
   std::string_view realm;
   std::string_view nonce;
@@ -91,7 +92,11 @@ struct Challenge {
 
 // Parses a WWW-Authenticate / Proxy-Authenticate value ("Digest realm=…, nonce=…").
 // Algorithm tokens are matched case-insensitively and may be quoted (lenient: many servers
-// quote them). Unknown parameters are ignored.
+// quote them). Unknown parameters are ignored. Folds (CRLF 1*WSP, or LF 1*WSP) count as white
+// space; a trailing CRLF is tolerated. A repeated realm/nonce/opaque/algorithm/qop/stale/
+// domain/charset/userhash is `malformed` (repeats of unknown parameters are not detected).
+// Errors are checked in this order: malformed / too_long (first one met, left to right), then
+// missing_realm, missing_nonce, unsupported_algorithm, unsupported_qop. Never allocates.
 ChallengeStatus parse_challenge(std::string_view value, Challenge& out);
 
 // Qop to answer with: auth when offered, else auth-int, else none (qop absent, RFC 2069 form).
@@ -99,11 +104,16 @@ Qop choose_qop(const Challenge& c);
 
 // RFC 8760 §2.4: among challenges of the same realm a UAC uses the topmost one it supports.
 // regfront prefers the strongest algorithm it supports among those offered for a realm;
-// returns true when `candidate` should replace `current`.
+// returns true when `candidate` should replace `current`. Exact rule, for two challenges that
+// both parsed `ok`: false when the realms differ (byte-exact; group by realm first); otherwise
+// true only when candidate's base hash is stronger (SHA-512/256 > SHA-256 > MD5). Equal
+// strength (including X vs X-sess) keeps `current`, so walking the headers top-down keeps the
+// topmost, as RFC 8760 asks.
 bool better_challenge(const Challenge& candidate, const Challenge& current);
 
-// Per-worker hashing context. Construct on the control plane or at worker set-up (it fetches
-// the OpenSSL digests once); `response()` and friends do not allocate.
+// Per-worker hashing context (not thread-safe: it holds the digest contexts and a small cache
+// of HA2 = H(method ":" uri) values). Construct at worker set-up; `response()` and friends do
+// not allocate. `response()` returns 0 when `ha1_hex` is not hex_length() long.
 class Hasher {
  public:
   Hasher();
