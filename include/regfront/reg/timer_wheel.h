@@ -43,10 +43,13 @@ class TimerWheel {
 
   // Arms (or re-arms) `id` to expire at `due_ms`. A due time in the past fires on the next tick.
   void schedule(std::uint32_t id, std::uint64_t due_ms) {
-    if (armed(id)) unlink(id);
+    if (armed(id)) {
+      unlink(id);  // re-arm: already counted in size_
+    } else {
+      ++size_;
+    }
     nodes_[id].due = due_ms <= now_ ? now_ + 1 : due_ms;
     place(id);
-    ++size_;
   }
 
   void cancel(std::uint32_t id) {
