@@ -1,0 +1,681 @@
+// Engine under a manual clock and a fake transport: the TxQueue has no flush hook, the test
+// reads what the engine queued, parses it with the SIP parser and answers as a registrar
+// would. Snapshots are built from IOS configuration text by the real SnapshotBuilder.
+#include "regfront/reg/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "harness.h"
+#include "regfront/auth/digest.h"
+
+namespace regfront::reg {
+namespace {
+
+using test::digest_params;
+using test::drain;
+using test::load_config;
+using test::loopback_addresses;
+using test::ok_with_contact;
+using test::respond;
+using test::Sent;
+
+constexpr std::uint64_t kStart = 10'000'000;  // ms; any non-zero origin
+
+constexpr std::string_view kOneEndpoint = R"(
+dial-peer voice 1 pots
+ destination-pattern 1001
+ authentication username alice password 0 secret realm reg-a.example
+sip-ua
+ registrar 1 dns:reg-a.example expires 3600
+)";
+
+struct Timed {
+  std::uint64_t at;
+  Sent req;
+};
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void start(std::string_view config, EngineOptions opts = {}) {
+    opts.capacity = 512;
+    opts.max_inflight = 512;
+    opts.key = SipKey{0x1122334455667788ull, 0x99aabbccddeeff00ull};
+    opts_ = opts;
+    engine_ = std::make_unique<Engine>(opts_, tx_);
+    rebuild(config);
+  }
+  void rebuild(std::string_view config) {
+    snaps_.push_back(builder_.build(load_config(config), loopback_addresses(), 5060));
+    engine_->adopt(snaps_.back().get(), now_);
+  }
+  // Advances the clock one millisecond at a time, collecting what the engine sends.
+  std::vector<Timed> run(std::uint64_t ms) {
+    std::vector<Timed> out;
+    for (std::uint64_t i = 0; i < ms; ++i) {
+      ++now_;
+      engine_->advance(now_);
+      for (Sent& s : drain(tx_)) out.push_back({now_, std::move(s)});
+    }
+    return out;
+  }
+  // Runs until the engine sends something (at most `limit` ms); returns it.
+  std::vector<Timed> run_until_sent(std::uint64_t limit = 200000) {
+    for (std::uint64_t i = 0; i < limit; ++i) {
+      std::vector<Timed> got = run(1);
+      if (!got.empty()) return got;
+    }
+    return {};
+  }
+  Sent first_request() {
+    std::vector<Timed> got = run(1);
+    EXPECT_EQ(got.size(), 1u);
+    return got.empty() ? Sent{} : got[0].req;
+  }
+  // Delivers a datagram; returns what the engine sent in reply.
+  std::vector<Sent> deliver(const std::string& datagram) {
+    engine_->on_datagram(datagram, now_);
+    return drain(tx_);
+  }
+  BindingStatus status_of(std::string_view number, int registrar = 0) {
+    BindingStatus rows[64];
+    std::uint32_t next = 0;
+    const std::size_t n = engine_->status(0, rows, 64, next, now_);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (engine_->snapshot()->endpoints[rows[i].endpoint].number == number && rows[i].registrar == registrar) {
+        return rows[i];
+      }
+    }
+    ADD_FAILURE() << "no binding " << number;
+    return {};
+  }
+  const RegistrarCounters& rc(int i = 0) { return engine_->counters().registrar[i]; }
+  const WorkerCounters& wc() { return engine_->counters(); }
+
+  // Recomputes a digest response independently from the clear-text password.
+  std::string expected_response(auth::Algorithm alg, std::string_view user, std::string_view realm,
+                                std::string_view password, std::string_view nonce,
+                                const std::map<std::string, std::string>& p) {
+    const auth::Hash h = auth::base_hash(alg);
+    char ha1[auth::kMaxHexLength], ha2[auth::kMaxHexLength], out[auth::kMaxHexLength];
+    const std::size_t n1 = hasher_.hash_joined_hex(h, {user, realm, password}, ha1);
+    const std::size_t n2 = hasher_.hash_joined_hex(h, {"REGISTER", p.at("uri")}, ha2);
+    std::size_t n;
+    if (p.count("qop")) {
+      n = hasher_.hash_joined_hex(h, {std::string_view(ha1, n1), nonce, p.at("nc"), p.at("cnonce"), p.at("qop"),
+                                      std::string_view(ha2, n2)},
+                                  out);
+    } else {
+      n = hasher_.hash_joined_hex(h, {std::string_view(ha1, n1), nonce, std::string_view(ha2, n2)}, out);
+    }
+    return std::string(out, n);
+  }
+
+  // Registers 1001 (no challenge) and returns the 200's request.
+  Sent register_plain(std::uint32_t granted = 3600) {
+    Sent r = first_request();
+    EXPECT_TRUE(deliver(ok_with_contact(r, granted)).empty());
+    EXPECT_EQ(status_of(r.number, r.registrar).state, BindingState::registered);
+    return r;
+  }
+
+  EngineOptions opts_;
+  TxQueue tx_{1024};
+  std::unique_ptr<Engine> engine_;
+  control::SnapshotBuilder builder_{1};
+  std::deque<std::unique_ptr<Snapshot>> snaps_;
+  std::uint64_t now_ = kStart;
+  auth::Hasher hasher_;
+};
+
+// ---- first request and 2xx ----
+
+TEST_F(EngineTest, FirstRequestFields) {
+  start(kOneEndpoint);
+  const Sent r = first_request();
+  EXPECT_EQ(r.registrar, 0);
+  EXPECT_EQ(r.text.substr(0, r.text.find("\r\n")), "REGISTER sip:reg-a.example SIP/2.0");
+  EXPECT_EQ(r.number, "1001");
+  EXPECT_EQ(r.to, "<sip:1001@reg-a.example>");
+  EXPECT_EQ(r.from.substr(0, r.from.find(';')), "<sip:1001@reg-a.example>");
+  EXPECT_NE(r.from.find(";tag="), std::string::npos);
+  EXPECT_EQ(r.contact, "<sip:1001@127.0.0.1:5060>");
+  EXPECT_EQ(r.expires, "3600");
+  EXPECT_EQ(r.cseq_value, "1 REGISTER");
+  EXPECT_EQ(r.via.rfind("SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK", 0), 0u) << r.via;
+  EXPECT_TRUE(r.authorization.empty());
+  EXPECT_EQ(rc().sent.get(), 1u);
+  EXPECT_EQ(status_of("1001").state, BindingState::registering);
+  EXPECT_EQ(engine_->inflight(), 1u);
+}
+
+TEST_F(EngineTest, GrantedFromOurContactExpiresAndRefreshWindow) {
+  start(kOneEndpoint);
+  const Sent r = first_request();
+  // Another contact (not ours) first, then ours; an Expires header that must lose.
+  const std::string resp = respond(r, 200, "OK",
+                                   "Contact: <sip:1001@10.9.9.9:5060>;expires=7\r\n"
+                                   "Contact: " + r.contact + ";expires=120\r\nExpires: 999\r\n");
+  EXPECT_TRUE(deliver(resp).empty());
+  const std::uint64_t t0 = now_;
+  BindingStatus st = status_of("1001");
+  EXPECT_EQ(st.state, BindingState::registered);
+  EXPECT_EQ(st.granted, 120u);
+  EXPECT_EQ(st.last_code, 200);
+  EXPECT_EQ(st.seconds_left, 120);
+  EXPECT_EQ(rc().accepted.get(), 1u);
+  EXPECT_EQ(engine_->inflight(), 0u);
+  EXPECT_EQ(engine_->registered_count(now_), 1u);
+  // Refresh at 80 % of 120 s = 96 s, minus up to 10 %: within [86.4 s, 96 s].
+  const auto sent = run_until_sent(100000);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_GE(sent[0].at - t0, 86400u);
+  EXPECT_LE(sent[0].at - t0, 96000u);
+  EXPECT_EQ(sent[0].req.call_id, r.call_id);  // same Call-ID, CSeq + 1 (RFC 3261 §10.2.4)
+  EXPECT_EQ(sent[0].req.cseq, r.cseq + 1);
+  EXPECT_NE(sent[0].req.branch, r.branch);
+  EXPECT_EQ(sent[0].req.expires, "3600");
+  EXPECT_EQ(status_of("1001").state, BindingState::registering);
+}
+
+TEST_F(EngineTest, GrantedFromExpiresHeaderWhenContactIsNotOurs) {
+  start(kOneEndpoint);
+  const Sent r = first_request();
+  deliver(respond(r, 200, "OK", "Contact: <sip:1001@10.9.9.9:5060>;expires=7\r\nExpires: 300\r\n"));
+  EXPECT_EQ(status_of("1001").granted, 300u);
+}
+
+TEST_F(EngineTest, GrantedIsRequestedWhenNothingSaid) {
+  start(kOneEndpoint);
+  const Sent r = first_request();
+  deliver(respond(r, 200, "OK"));
+  EXPECT_EQ(status_of("1001").granted, 3600u);
+}
+
+TEST_F(EngineTest, RefreshRatioFromConfig) {
+  start(R"(
+dial-peer voice 1 pots
+ destination-pattern 1001
+sip-ua
+ registrar 1 dns:reg-a.example expires 100 refresh-ratio 50
+)");
+  const Sent r = first_request();
+  EXPECT_EQ(r.expires, "100");
+  deliver(respond(r, 200, "OK"));
+  const std::uint64_t t0 = now_;
+  const auto sent = run_until_sent(60000);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_GE(sent[0].at - t0, 45000u);
+  EXPECT_LE(sent[0].at - t0, 50000u);
+}
+
+// ---- digest ----
+
+TEST_F(EngineTest, Answers401Md5NoQop) {
+  start(kOneEndpoint);
+  const Sent r = first_request();
+  const auto out = deliver(respond(r, 401, "Unauthorized",
+                                   "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n-md5-1\"\r\n"));
+  ASSERT_EQ(out.size(), 1u);
+  const Sent& a = out[0];
+  EXPECT_FALSE(a.proxy_auth);
+  EXPECT_EQ(a.call_id, r.call_id);
+  EXPECT_EQ(a.cseq, r.cseq + 1);
+  EXPECT_NE(a.branch, r.branch);
+  EXPECT_EQ(a.from, r.from);
+  const auto p = digest_params(a.authorization);
+  EXPECT_EQ(p.at("username"), "alice");
+  EXPECT_EQ(p.at("realm"), "reg-a.example");
+  EXPECT_EQ(p.at("nonce"), "n-md5-1");
+  EXPECT_EQ(p.at("uri"), "sip:reg-a.example");
+  EXPECT_EQ(p.at("algorithm"), "MD5");
+  EXPECT_FALSE(p.count("qop"));
+  EXPECT_FALSE(p.count("nc"));
+  EXPECT_FALSE(p.count("cnonce"));
+  EXPECT_FALSE(p.count("opaque"));
+  EXPECT_EQ(p.at("response"), expected_response(auth::Algorithm::md5, "alice", "reg-a.example", "secret", "n-md5-1", p));
+  EXPECT_EQ(rc().challenged.get(), 1u);
+  EXPECT_EQ(rc().authenticated.get(), 1u);
+  deliver(ok_with_contact(a, 3600));
+  const BindingStatus st = status_of("1001");
+  EXPECT_EQ(st.state, BindingState::registered);
+  EXPECT_EQ(engine_->snapshot()->credentials[st.credential].username, "alice");
+  EXPECT_EQ(st.realm, engine_->snapshot()->realms.find("reg-a.example"));
+  EXPECT_EQ(rc().sent.get(), 1u);  // one transaction start, two requests
+}
+
+TEST_F(EngineTest, Answers407Sha256QopAuthWithOpaque) {
+  start(kOneEndpoint);
+  const Sent r = first_request();
+  const auto out = deliver(respond(r, 407, "Proxy Authentication Required",
+                                   "Proxy-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n-sha\", "
+                                   "algorithm=SHA-256, qop=\"auth,auth-int\", opaque=\"op-1\"\r\n"));
+  ASSERT_EQ(out.size(), 1u);
+  const Sent& a = out[0];
+  EXPECT_TRUE(a.proxy_auth);
+  EXPECT_EQ(a.text.find("\r\nAuthorization:"), std::string::npos);
+  const auto p = digest_params(a.authorization);
+  EXPECT_EQ(p.at("username"), "alice");
+  EXPECT_EQ(p.at("realm"), "reg-a.example");
+  EXPECT_EQ(p.at("uri"), "sip:reg-a.example");
+  EXPECT_EQ(p.at("algorithm"), "SHA-256");
+  EXPECT_EQ(p.at("qop"), "auth");
+  EXPECT_EQ(p.at("nc"), "00000001");
+  EXPECT_EQ(p.at("opaque"), "op-1");
+  ASSERT_EQ(p.at("cnonce").size(), 16u);
+  EXPECT_EQ(p.at("cnonce").find_first_not_of("0123456789abcdef"), std::string::npos);
+  EXPECT_EQ(p.at("response").size(), 64u);
+  EXPECT_EQ(p.at("response"), expected_response(auth::Algorithm::sha256, "alice", "reg-a.example", "secret", "n-sha", p));
+  deliver(ok_with_contact(a, 600));
+  EXPECT_EQ(status_of("1001").state, BindingState::registered);
+}
+
+TEST_F(EngineTest, PicksAnswerableStrongestChallenge) {
+  start(kOneEndpoint);
+  const Sent r = first_request();
+  const auto out = deliver(respond(r, 401, "Unauthorized",
+                                   "WWW-Authenticate: Basic realm=\"reg-a.example\"\r\n"
+                                   "WWW-Authenticate: Digest realm=\"elsewhere\", nonce=\"n-x\", algorithm=SHA-256\r\n"
+                                   "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n-md5\", algorithm=MD5\r\n"
+                                   "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n-256\", algorithm=SHA-256, qop=auth\r\n"
+                                   "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n-sha1\", algorithm=SHA-1\r\n"));
+  ASSERT_EQ(out.size(), 1u);
+  const auto p = digest_params(out[0].authorization);
+  EXPECT_EQ(p.at("realm"), "reg-a.example");
+  EXPECT_EQ(p.at("nonce"), "n-256");
+  EXPECT_EQ(p.at("algorithm"), "SHA-256");
+  EXPECT_EQ(p.at("response"), expected_response(auth::Algorithm::sha256, "alice", "reg-a.example", "secret", "n-256", p));
+}
+
+TEST_F(EngineTest, StaleChallengeIsAnsweredAgainWithoutFailure) {
+  start(kOneEndpoint);
+  const Sent r = first_request();
+  auto out = deliver(respond(r, 401, "Unauthorized", "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"old\"\r\n"));
+  ASSERT_EQ(out.size(), 1u);
+  out = deliver(respond(out[0], 401, "Unauthorized",
+                        "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"fresh\", stale=true\r\n"));
+  ASSERT_EQ(out.size(), 1u);
+  const auto p = digest_params(out[0].authorization);
+  EXPECT_EQ(p.at("nonce"), "fresh");
+  EXPECT_EQ(p.at("response"), expected_response(auth::Algorithm::md5, "alice", "reg-a.example", "secret", "fresh", p));
+  EXPECT_EQ(rc().stale.get(), 1u);
+  EXPECT_EQ(rc().auth_failed.get(), 0u);
+  deliver(ok_with_contact(out[0], 3600));
+  EXPECT_EQ(status_of("1001").state, BindingState::registered);
+}
+
+// Runs until the next initial request and checks it comes in [lo, hi] ms after `t0`.
+#define EXPECT_RETRY_WITHIN(t0, lo, hi)                      \
+  do {                                                       \
+    const auto retry = run_until_sent((hi) + 1000);          \
+    ASSERT_EQ(retry.size(), 1u);                             \
+    EXPECT_GE(retry[0].at - (t0), (lo));                     \
+    EXPECT_LE(retry[0].at - (t0), (hi));                     \
+    EXPECT_TRUE(retry[0].req.authorization.empty());         \
+  } while (0)
+
+TEST_F(EngineTest, SameNonceTwiceIsAuthFailedAndBacksOff) {
+  start(kOneEndpoint);
+  const Sent r = first_request();
+  const std::string ch = "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"same\"\r\n";
+  auto out = deliver(respond(r, 401, "Unauthorized", ch));
+  ASSERT_EQ(out.size(), 1u);
+  out = deliver(respond(out[0], 401, "Unauthorized", ch));
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(rc().auth_failed.get(), 1u);
+  EXPECT_EQ(status_of("1001").state, BindingState::backoff);
+  EXPECT_EQ(status_of("1001").last_code, 401);
+  EXPECT_EQ(engine_->inflight(), 0u);
+  const std::uint64_t t0 = now_;
+  EXPECT_RETRY_WITHIN(t0, 2000u, 4000u);  // backoff_base 4000: 50–100 %
+}
+
+TEST_F(EngineTest, NoCredentialForRealmSendsNothing) {
+  start(kOneEndpoint);
+  const Sent r = first_request();
+  const auto out = deliver(respond(r, 401, "Unauthorized",
+                                   "WWW-Authenticate: Digest realm=\"stranger.example\", nonce=\"n\"\r\n"));
+  EXPECT_TRUE(out.empty());  // F7: alice's password is never offered to another realm
+  EXPECT_EQ(rc().no_credential.get(), 1u);
+  EXPECT_EQ(rc().authenticated.get(), 0u);
+  EXPECT_EQ(status_of("1001").state, BindingState::backoff);
+  const std::uint64_t t0 = now_;
+  EXPECT_RETRY_WITHIN(t0, 2000u, 4000u);
+}
+
+TEST_F(EngineTest, AuthRealmPinningRefusesOtherRealms) {
+  start(R"(
+dial-peer voice 1 pots
+ destination-pattern 1001
+sip-ua
+ authentication username alice password 0 secret realm pinned.example
+ authentication username mallory password 0 other realm other.example
+ registrar 1 dns:reg-a.example auth-realm pinned.example
+)");
+  Sent r = first_request();
+  auto out = deliver(respond(r, 401, "Unauthorized", "WWW-Authenticate: Digest realm=\"other.example\", nonce=\"n\"\r\n"));
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(rc().realm_refused.get(), 1u);
+  EXPECT_EQ(status_of("1001").state, BindingState::backoff);
+  // The pinned realm itself is answered.
+  const auto retry = run_until_sent(5000);
+  ASSERT_EQ(retry.size(), 1u);
+  out = deliver(respond(retry[0].req, 401, "Unauthorized",
+                        "WWW-Authenticate: Digest realm=\"other.example\", nonce=\"n2\"\r\n"
+                        "WWW-Authenticate: Digest realm=\"pinned.example\", nonce=\"n3\"\r\n"));
+  ASSERT_EQ(out.size(), 1u);
+  const auto p = digest_params(out[0].authorization);
+  EXPECT_EQ(p.at("username"), "alice");
+  EXPECT_EQ(p.at("realm"), "pinned.example");
+}
+
+// ---- other final responses ----
+
+TEST_F(EngineTest, IntervalTooBriefRetriesWithMinExpires) {
+  start(kOneEndpoint);
+  const Sent r = first_request();
+  auto out = deliver(respond(r, 423, "Interval Too Brief", "Min-Expires: 7200\r\n"));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].expires, "7200");
+  EXPECT_EQ(out[0].contact, r.contact);
+  EXPECT_EQ(out[0].cseq, r.cseq + 1);
+  EXPECT_EQ(out[0].call_id, r.call_id);
+  EXPECT_EQ(rc().interval_too_brief.get(), 1u);
+  deliver(respond(out[0], 200, "OK"));
+  EXPECT_EQ(status_of("1001").granted, 7200u);
+}
+
+TEST_F(EngineTest, IntervalTooBriefWithoutMinExpiresIsAFailure) {
+  start(kOneEndpoint);
+  const Sent r = first_request();
+  EXPECT_TRUE(deliver(respond(r, 423, "Interval Too Brief")).empty());
+  EXPECT_EQ(status_of("1001").state, BindingState::backoff);
+  EXPECT_EQ(rc().rejected.get(), 1u);
+}
+
+TEST_F(EngineTest, ForbiddenBacksOffDoublingWithJitter) {
+  start(kOneEndpoint);
+  Sent r = first_request();
+  EXPECT_TRUE(deliver(respond(r, 403, "Forbidden")).empty());
+  EXPECT_EQ(rc().rejected.get(), 1u);
+  EXPECT_EQ(rc().by_code[403 - 300].get(), 1u);
+  EXPECT_EQ(status_of("1001").state, BindingState::backoff);
+  EXPECT_EQ(status_of("1001").last_code, 403);
+  std::uint64_t t0 = now_;
+  auto retry = run_until_sent(10000);
+  ASSERT_EQ(retry.size(), 1u);
+  EXPECT_GE(retry[0].at - t0, 2000u);
+  EXPECT_LE(retry[0].at - t0, 4000u);
+  // Second failure in a row: [base, 2·base].
+  deliver(respond(retry[0].req, 403, "Forbidden"));
+  t0 = now_;
+  retry = run_until_sent(20000);
+  ASSERT_EQ(retry.size(), 1u);
+  EXPECT_GE(retry[0].at - t0, 4000u);
+  EXPECT_LE(retry[0].at - t0, 8000u);
+  // A success resets the failure count.
+  deliver(respond(retry[0].req, 200, "OK"));
+  EXPECT_EQ(status_of("1001").state, BindingState::registered);
+}
+
+TEST_F(EngineTest, RetryAfterIsHonoured) {
+  start(kOneEndpoint);
+  const Sent r = first_request();
+  deliver(respond(r, 503, "Service Unavailable", "Retry-After: 120\r\n"));
+  EXPECT_EQ(rc().retry_after.get(), 1u);
+  const std::uint64_t t0 = now_;
+  EXPECT_RETRY_WITHIN(t0, 120000u, 132000u);  // Retry-After plus at most 10 %
+}
+
+// ---- timeouts (RFC 3261 §17.1.2.2) ----
+
+std::vector<std::uint64_t> offsets(const std::vector<Timed>& sent, std::uint64_t t0) {
+  std::vector<std::uint64_t> out;
+  for (const Timed& t : sent) out.push_back(t.at - t0);
+  return out;
+}
+
+TEST_F(EngineTest, TimeoutRetransmitsThenBacksOff) {
+  start(kOneEndpoint);
+  const Sent r = first_request();
+  const std::uint64_t t0 = now_;
+  const auto sent = run(19500);
+  EXPECT_EQ(offsets(sent, t0), (std::vector<std::uint64_t>{500, 1500, 3500, 7500, 11500, 15500}));
+  for (const Timed& t : sent) EXPECT_EQ(t.req.text, r.text);  // byte-identical retransmissions
+  EXPECT_EQ(rc().retransmitted.get(), 6u);
+  EXPECT_EQ(rc().timed_out.get(), 1u);  // retry register 6 reached at 19.5 s
+  EXPECT_EQ(status_of("1001").state, BindingState::backoff);
+  EXPECT_EQ(status_of("1001").last_code, 408);
+  EXPECT_EQ(engine_->inflight(), 0u);
+  // A late response to the timed-out transaction is stray and changes nothing.
+  EXPECT_TRUE(deliver(respond(r, 200, "OK")).empty());
+  EXPECT_EQ(rc().stray.get(), 1u);
+  EXPECT_EQ(status_of("1001").state, BindingState::backoff);
+  const auto retry = run_until_sent(5000);
+  ASSERT_EQ(retry.size(), 1u);
+  EXPECT_GE(retry[0].at - t0, 19500u + 2000);
+  EXPECT_LE(retry[0].at - t0, 19500u + 4000);
+  EXPECT_EQ(retry[0].req.cseq, r.cseq + 1);
+}
+
+TEST_F(EngineTest, TimerFEndsTransactionBeforeRetryLimit) {
+  start(R"(
+dial-peer voice 1 pots
+ destination-pattern 1001
+sip-ua
+ registrar 1 dns:reg-a.example
+ retry register 10
+)");
+  first_request();
+  const std::uint64_t t0 = now_;
+  const auto sent = run(32000);
+  EXPECT_EQ(offsets(sent, t0),
+            (std::vector<std::uint64_t>{500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500}));
+  EXPECT_EQ(rc().timed_out.get(), 1u);  // Timer F = 64·T1 = 32 s
+  EXPECT_EQ(status_of("1001").state, BindingState::backoff);
+}
+
+TEST_F(EngineTest, TimersRegisterSetsT1) {
+  start(R"(
+dial-peer voice 1 pots
+ destination-pattern 1001
+sip-ua
+ registrar 1 dns:reg-a.example
+ timers register 200
+)");
+  first_request();
+  const std::uint64_t t0 = now_;
+  const auto sent = run(12800);
+  EXPECT_EQ(offsets(sent, t0), (std::vector<std::uint64_t>{200, 600, 1400, 3000, 6200, 10200}));
+  EXPECT_EQ(rc().timed_out.get(), 1u);  // at 12.8 s = 64·T1
+}
+
+TEST_F(EngineTest, ProvisionalKeepsTransactionAliveAtT2) {
+  start(kOneEndpoint);
+  const Sent r = first_request();
+  const std::uint64_t t0 = now_;
+  run(100);
+  EXPECT_TRUE(deliver(respond(r, 100, "Trying")).empty());
+  auto sent = run(5000);  // to t0 + 5100
+  // The retransmission already scheduled (T1) goes out, then every T2.
+  EXPECT_EQ(offsets(sent, t0), (std::vector<std::uint64_t>{500, 4500}));
+  EXPECT_EQ(status_of("1001").state, BindingState::registering);
+  deliver(respond(r, 200, "OK"));
+  EXPECT_EQ(status_of("1001").state, BindingState::registered);
+  EXPECT_EQ(rc().timed_out.get(), 0u);
+}
+
+// ---- stray and forged responses ----
+
+TEST_F(EngineTest, DuplicateFinalResponseIsStray) {
+  start(kOneEndpoint);
+  const Sent r = first_request();
+  const std::string ok = ok_with_contact(r, 3600);
+  deliver(ok);
+  deliver(ok);
+  EXPECT_EQ(rc().accepted.get(), 1u);
+  EXPECT_EQ(rc().stray.get(), 1u);
+  EXPECT_EQ(status_of("1001").state, BindingState::registered);
+}
+
+std::string replace_once(std::string s, const std::string& from, const std::string& to) {
+  const std::size_t at = s.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) s.replace(at, from.size(), to);
+  return s;
+}
+
+TEST_F(EngineTest, ForgedResponsesAreCountedAndIgnored) {
+  start(kOneEndpoint);
+  const Sent r = first_request();
+  const std::string ok = respond(r, 200, "OK");
+  // Wrong MAC: last hex digit of the branch changed.
+  std::string bad_mac_branch = r.branch;
+  bad_mac_branch.back() = bad_mac_branch.back() == '0' ? '1' : '0';
+  deliver(replace_once(ok, r.branch, bad_mac_branch));
+  // CSeq number differs from the one the branch was made for.
+  deliver(replace_once(ok, "CSeq: " + r.cseq_value, "CSeq: 7 REGISTER"));
+  // CSeq method is not REGISTER.
+  deliver(replace_once(ok, "CSeq: " + r.cseq_value, "CSeq: 1 INVITE"));
+  // Call-ID of someone else.
+  deliver(replace_once(ok, "Call-ID: " + r.call_id, "Call-ID: not-ours@example"));
+  // A branch that is not in our format.
+  deliver(replace_once(ok, r.branch, "z9hG4bK-something-else"));
+  // No Via at all.
+  deliver(replace_once(ok, "Via: ", "X-Via: "));
+  EXPECT_EQ(wc().forged.get(), 6u);
+  // Another worker's branch (worker id 01): misrouted, not ours to judge.
+  std::string other = r.branch;
+  other.replace(std::string_view("z9hG4bKrf").size(), 2, "01");
+  deliver(replace_once(ok, r.branch, other));
+  EXPECT_EQ(wc().misrouted.get(), 1u);
+  // A request is not a response.
+  deliver("OPTIONS sip:1001@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bKx\r\n"
+          "From: <sip:a@b>;tag=1\r\nTo: <sip:1001@c>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\n"
+          "Content-Length: 0\r\n\r\n");
+  EXPECT_EQ(wc().requests_ignored.get(), 1u);
+  deliver("garbage");
+  EXPECT_EQ(wc().parse_errors.get(), 1u);
+  // None of it touched the binding.
+  EXPECT_EQ(status_of("1001").state, BindingState::registering);
+  EXPECT_EQ(rc().accepted.get(), 0u);
+  EXPECT_EQ(rc().stray.get(), 0u);
+  deliver(ok);
+  EXPECT_EQ(status_of("1001").state, BindingState::registered);
+}
+
+// ---- pacing ----
+
+TEST_F(EngineTest, PacingKeepsEachRegistrarUnderItsRate) {
+  std::string cfg;
+  for (int i = 0; i < 100; ++i) {
+    cfg += "dial-peer voice " + std::to_string(i + 1) + " pots\n destination-pattern " + std::to_string(7000 + i) + "\n";
+  }
+  cfg += "sip-ua\n registrar 1 dns:reg-a.example\n registrar 2 dns:reg-b.example\n registration rate 10\n";
+  start(cfg);
+  std::vector<std::uint64_t> starts[2];
+  for (int ms = 0; ms < 15000; ++ms) {
+    for (const Timed& t : run(1)) {
+      ASSERT_TRUE(t.req.registrar == 0 || t.req.registrar == 1);
+      if (t.req.cseq == 1) starts[t.req.registrar].push_back(t.at);
+      deliver(respond(t.req, 200, "OK"));
+    }
+  }
+  for (int ri = 0; ri < 2; ++ri) {
+    SCOPED_TRACE(ri);
+    ASSERT_EQ(starts[ri].size(), 100u);  // all started eventually
+    EXPECT_EQ(rc(ri).accepted.get(), 100u);
+    // One worker, rate 10/s, bucket depth max(1, 10/50) = 1 token: any half-open 1 s window
+    // holds at most 1 + 9.99 tokens, i.e. at most 10 starts.
+    std::size_t worst = 0;
+    for (std::size_t i = 0; i < starts[ri].size(); ++i) {
+      std::size_t j = i;
+      while (j < starts[ri].size() && starts[ri][j] < starts[ri][i] + 1000) ++j;
+      worst = std::max(worst, j - i);
+    }
+    EXPECT_LE(worst, 10u);
+    EXPECT_EQ(worst, 10u);  // and the rate is used
+    // 100 starts at 10/s: the last within ~10 s of the first.
+    EXPECT_LE(starts[ri].back() - starts[ri].front(), 10000u);
+  }
+}
+
+// ---- shutdown ----
+
+TEST_F(EngineTest, ShutdownUnregistersAndAnswersChallenges) {
+  start(R"(
+dial-peer voice 1 pots
+ destination-pattern 1001
+ authentication username alice password 0 secret realm reg-a.example
+dial-peer voice 2 pots
+ destination-pattern 1002
+sip-ua
+ registrar 1 dns:reg-a.example expires 3600
+ registrar 2 dns:reg-b.example expires 3600
+)");
+  // 1001@reg-a and 1002@reg-a get registered; 1001@reg-b and 1002@reg-b get 403 (backoff, not
+  // registered: nothing to remove).
+  for (const Timed& t : run(1)) {
+    if (t.req.registrar == 0) deliver(ok_with_contact(t.req, 3600));
+    else deliver(respond(t.req, 403, "Forbidden"));
+  }
+  EXPECT_EQ(engine_->registered_count(now_), 2u);
+  engine_->begin_shutdown(now_);
+  EXPECT_FALSE(engine_->shutdown_done());
+  const auto sent = run(1);
+  ASSERT_EQ(sent.size(), 2u);
+  for (const Timed& t : sent) {
+    EXPECT_EQ(t.req.registrar, 0);
+    EXPECT_EQ(t.req.expires, "0");
+    EXPECT_EQ(t.req.contact, "<sip:" + t.req.number + "@127.0.0.1:5060>");
+  }
+  // The registrar challenges one unregistration: it is answered, still with Expires: 0.
+  const Sent& first = sent[0].req;
+  auto out = deliver(respond(first, 401, "Unauthorized",
+                             "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"bye\"\r\n"));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].expires, "0");
+  EXPECT_FALSE(out[0].authorization.empty());
+  deliver(respond(out[0], 200, "OK"));
+  EXPECT_FALSE(engine_->shutdown_done());
+  deliver(respond(sent[1].req, 200, "OK"));
+  EXPECT_TRUE(engine_->shutdown_done());
+  EXPECT_EQ(rc(0).unregistered.get(), 2u);
+  EXPECT_EQ(engine_->registered_count(now_), 0u);
+  EXPECT_EQ(status_of("1001").state, BindingState::unregistered);
+  // Nothing more is sent: no refresh, no retry.
+  EXPECT_TRUE(run(200000).empty());
+}
+
+// ---- adopt ----
+
+
+TEST_F(EngineTest, AdoptLeavesUnchangedBindingsAlone) {
+  const std::string two = "dial-peer voice 1 pots\n destination-pattern 1001\n"
+                          "dial-peer voice 2 pots\n destination-pattern 1002\n"
+                          "sip-ua\n registrar 1 dns:reg-a.example\n";
+  start(two);
+  for (const Timed& t : run(1)) deliver(ok_with_contact(t.req, 3600));
+  EXPECT_EQ(engine_->registered_count(now_), 2u);
+  // Same configuration rebuilt: nothing is sent.
+  rebuild(two);
+  EXPECT_TRUE(run(1000).empty());
+  // One endpoint added, one registrar's expiry changed: only the new binding registers.
+  rebuild("dial-peer voice 1 pots\n destination-pattern 1001\n"
+          "dial-peer voice 2 pots\n destination-pattern 1002\n"
+          "dial-peer voice 3 pots\n destination-pattern 1003\n"
+          "sip-ua\n registrar 1 dns:reg-a.example expires 1800\n");
+  const auto sent = run(400);  // less than T1: no retransmission yet
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].req.number, "1003");
+  EXPECT_EQ(sent[0].req.expires, "1800");
+  EXPECT_EQ(status_of("1001").state, BindingState::registered);
+  EXPECT_EQ(status_of("1002").state, BindingState::registered);
+}
+
+}  // namespace
+}  // namespace regfront::reg
