@@ -273,6 +273,16 @@ int Daemon::run() {
     ::chmod(sun.sun_path, 0660);
   }
 
+  // The first snapshot is built before the workers so that their tables can be sized from it:
+  // room for twice the startup-config's bindings (live additions), at least 64k.
+  resolve_all();
+  std::unique_ptr<reg::Snapshot> first = builder_->build(cfg_, addrs_, opts_.listen_port, learned_realms_);
+  if (opts_.capacity == 0) {
+    std::size_t largest = 0;
+    for (const auto& p : first->plans) largest = std::max(largest, p.size());
+    opts_.capacity = static_cast<std::uint32_t>(std::max<std::size_t>(65536, 2 * largest));
+  }
+
   // Workers: worker i listens on the listen port + i (its Via port), so that responses come
   // back to the worker that owns the binding without any hand-off.
   std::uint64_t seed;
@@ -295,15 +305,16 @@ int Daemon::run() {
     workers_.push_back(std::move(w));
   }
 
-  resolve_all();
-  rebuild_and_publish();
+  publish(std::move(first));
   for (auto& w : workers_) w->start();
   {
     std::size_t endpoints = current_.load()->endpoints.size();
     std::size_t bindings = 0;
     for (const auto& p : current_.load()->plans) bindings += p.size();
-    log("started: %zu endpoints, %zu bindings, %u worker(s), listening on %s:%u, control socket %s",
-        endpoints, bindings, opts_.workers, opts_.listen_ip.c_str(), opts_.listen_port, opts_.control_socket.c_str());
+    log("started: %zu endpoints, %zu bindings, %u worker(s) of %u binding slots, listening on %s:%u, "
+        "control socket %s",
+        endpoints, bindings, opts_.workers, opts_.capacity, opts_.listen_ip.c_str(), opts_.listen_port,
+        opts_.control_socket.c_str());
   }
 
   std::uint64_t last_progress = 0;

@@ -27,7 +27,7 @@ struct Options {
   std::uint32_t workers = 1;
   std::string control_socket;          // default: default_control_socket()
   std::uint32_t shutdown_timeout_s = 10;
-  std::uint32_t capacity = 1u << 20;   // binding slots per worker
+  std::uint32_t capacity = 0;          // binding slots per worker; 0 = from the startup-config
 };
 
 std::string default_control_socket();

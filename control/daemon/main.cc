@@ -28,7 +28,9 @@ void usage(std::FILE* f) {
                "                           each registrar is the one the kernel routes from\n"
                "  --workers N              worker threads (default 1)\n"
                "  --control-socket PATH    UNIX socket for regfront-cli (default %s)\n"
-               "  --shutdown-timeout S     at most S seconds to unregister on SIGTERM (default 10)\n",
+               "  --shutdown-timeout S     at most S seconds to unregister on SIGTERM (default 10)\n"
+               "  --max-bindings N         binding slots per worker (default: twice the\n"
+               "                           startup-config's, at least 65536)\n",
                regfront::daemon::default_control_socket().c_str());
 }
 
@@ -87,9 +89,10 @@ int main(int argc, char** argv) {
       {"io", required_argument, nullptr, 'i'},      {"listen", required_argument, nullptr, 'l'},
       {"workers", required_argument, nullptr, 'w'}, {"control-socket", required_argument, nullptr, 's'},
       {"shutdown-timeout", required_argument, nullptr, 't'}, {"help", no_argument, nullptr, 'h'},
+      {"max-bindings", required_argument, nullptr, 'm'},
       {nullptr, 0, nullptr, 0}};
   int c;
-  while ((c = getopt_long(argc, argv, "c:C:i:l:w:s:t:h", longopts, nullptr)) != -1) {
+  while ((c = getopt_long(argc, argv, "c:C:i:l:w:s:t:m:h", longopts, nullptr)) != -1) {
     switch (c) {
       case 'c': o.config_path = optarg; break;
       case 'C': check = optarg; break;
@@ -111,6 +114,15 @@ int main(int argc, char** argv) {
       }
       case 's': o.control_socket = optarg; break;
       case 't': o.shutdown_timeout_s = static_cast<std::uint32_t>(std::strtoul(optarg, nullptr, 10)); break;
+      case 'm': {
+        const long n = std::strtol(optarg, nullptr, 10);
+        if (n < 1 || n > (1L << 26)) {
+          std::fprintf(stderr, "regfrontd: --max-bindings must be 1..%ld\n", 1L << 26);
+          return 2;
+        }
+        o.capacity = static_cast<std::uint32_t>(n);
+        break;
+      }
       case 'h': usage(stdout); return 0;
       default: usage(stderr); return 2;
     }

@@ -905,6 +905,9 @@ std::size_t Engine::status(std::uint32_t from, BindingStatus* out, std::size_t m
     s.endpoint = b.endpoint;
     s.registrar = b.registrar;
     s.state = b.state;
+    if (b.state == BindingState::queued && snap_->registrars[b.registrar].addr_len == 0) {
+      s.state = BindingState::waiting_dns;  // queued behind a registrar not resolved yet
+    }
     s.last_code = b.last_code;
     s.granted = b.granted;
     s.seconds_left = b.registered_until > now_ms
