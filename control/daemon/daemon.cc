@@ -177,6 +177,17 @@ void Daemon::learn_realms() {
   if (added) rebuild_and_publish();
 }
 
+std::string Daemon::local_ip_towards(const sockaddr_storage& dst, socklen_t len) const {
+  // An explicit --listen address is ours towards every registrar; with a wildcard, the address
+  // the kernel routes from towards this registrar.
+  sockaddr_storage ss;
+  socklen_t l;
+  if (opts_.listen_ip != "0.0.0.0" && opts_.listen_ip != "::" && literal_address(opts_.listen_ip, 0, ss, l)) {
+    return ip_text(ss);
+  }
+  return source_ip_towards(dst, len);
+}
+
 void Daemon::resolve_all() {
   const std::uint64_t now = monotonic_ms();
   for (const auto& [index, r] : cfg_.sip_ua.registrars) {
@@ -186,9 +197,10 @@ void Daemon::resolve_all() {
     d.host = r.address.host;
     d.port = port;
     if (r.address.kind == config::AddressKind::ipv4 || r.address.kind == config::AddressKind::ipv6) {
+      if (addrs_[index - 1]) continue;  // a literal is resolved once
       control::ResolvedRegistrar rr;
       if (literal_address(r.address.host, port, rr.addr, rr.addr_len)) {
-        rr.local_ip = source_ip_towards(rr.addr, rr.addr_len);
+        rr.local_ip = local_ip_towards(rr.addr, rr.addr_len);
         addrs_[index - 1] = rr;
       }
       continue;
@@ -214,7 +226,7 @@ void Daemon::resolve_all() {
       control::ResolvedRegistrar rr;
       rr.addr = res.addresses.front();
       rr.addr_len = res.lengths.front();
-      rr.local_ip = source_ip_towards(rr.addr, rr.addr_len);
+      rr.local_ip = local_ip_towards(rr.addr, rr.addr_len);
       const bool changed = !addrs_[slot] || addrs_[slot]->addr_len != rr.addr_len ||
                            std::memcmp(&addrs_[slot]->addr, &rr.addr, rr.addr_len) != 0;
       if (changed) {
@@ -223,16 +235,6 @@ void Daemon::resolve_all() {
         rebuild_and_publish();
       }
     });
-  }
-  // A literal listen address is used as is towards every registrar.
-  if (opts_.listen_ip != "0.0.0.0" && opts_.listen_ip != "::") {
-    sockaddr_storage ss;
-    socklen_t len;
-    if (literal_address(opts_.listen_ip, 0, ss, len)) {
-      for (auto& a : addrs_) {
-        if (a) a->local_ip = ip_text(ss);
-      }
-    }
   }
 }
 

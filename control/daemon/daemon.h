@@ -86,6 +86,7 @@ class Daemon {
 
  private:
   void resolve_all();
+  std::string local_ip_towards(const sockaddr_storage& dst, socklen_t len) const;
   void rebuild_and_publish();
   void publish(std::unique_ptr<reg::Snapshot> s);
   void serve_client(int fd);
