@@ -427,7 +427,6 @@ std::string Daemon::show_register_status(bool json) {
   const reg::Snapshot* snap = current_.load(std::memory_order_acquire);
   std::vector<StatusRow> rows;
   std::vector<reg::BindingStatus> buf;
-  const std::uint64_t now = monotonic_ms();
   for (auto& w : workers_) {
     // The worker adopts the current snapshot before it serves a dump; wait for that so the
     // indices it reports refer to `snap`.
@@ -451,7 +450,6 @@ std::string Daemon::show_register_status(bool json) {
       rows.push_back(std::move(r));
     }
   }
-  (void)now;
   return render_register_status(rows, json);
 }
 

@@ -66,16 +66,6 @@ std::string_view state_name(BindingState s) {
   return "?";
 }
 
-void TxQueue::consume(std::size_t n) {
-  if (n >= count_) {
-    count_ = 0;
-    return;
-  }
-  std::move(items_.begin() + static_cast<std::ptrdiff_t>(n),
-            items_.begin() + static_cast<std::ptrdiff_t>(count_), items_.begin());
-  count_ -= n;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Internal state
 

@@ -67,8 +67,6 @@ class TxQueue {
   std::size_t size() const { return count_; }
   Item& operator[](std::size_t i) { return items_[i]; }
   void clear() { count_ = 0; }
-  // Drops the first n items (sent), keeping the rest in order.
-  void consume(std::size_t n);
 
  private:
   std::vector<Item> items_;
