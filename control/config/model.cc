@@ -1,5 +1,6 @@
 // control/config/model.cc — helpers over the configuration model.
 #include <algorithm>
+#include <unordered_set>
 
 #include "regfront/config/model.h"
 
@@ -13,8 +14,9 @@ bool is_endpoint_number(const std::string& pattern) {
 
 std::vector<std::string> endpoint_numbers(const Config& cfg) {
   std::vector<std::string> out;
+  std::unordered_set<std::string_view> seen;  // views into cfg, which outlives this call
   auto add = [&](const std::string& n) {
-    if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+    if (seen.insert(n).second) out.push_back(n);
   };
   for (const auto& [tag, dp] : cfg.dial_peers) {
     if (is_endpoint_number(dp.destination_pattern)) add(dp.destination_pattern);
