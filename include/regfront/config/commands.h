@@ -57,9 +57,31 @@ struct Result {
   std::size_t marker = 0;
   // IOS-style message, without the marker line (see format_error()).
   std::string message;
-  // Output of the command (show commands, later), empty for configuration commands.
+  // Output of the command (show commands), empty for configuration commands.
   std::string output;
+  // True when the command modified the Config (the daemon then publishes a new snapshot).
+  bool changed = false;
   bool ok() const { return code == ResultCode::ok; }
+};
+
+// Exec-level operations whose data lives outside the configuration model: the daemon
+// implements them; the grammar's exec commands (`show …`, `write memory`,
+// `copy running-config startup-config`, and `do …` in configuration modes) call them.
+class ExecHooks {
+ public:
+  enum class Show : unsigned char {
+    register_status,   // show sip-ua register status
+    registrar_status,  // show sip-ua status registrar
+    statistics,        // show sip-ua statistics
+    dataplane,         // show dataplane
+    startup_config,    // show startup-config
+  };
+  virtual ~ExecHooks() = default;
+  // Text of a show command, or its JSON document when `json`; false and a message on failure.
+  virtual bool show(Show what, bool json, std::string& out) = 0;
+  // Persists `cfg` as the startup-config (write memory / copy running-config startup-config);
+  // `message` is what IOS prints ("[OK]" or the reason it failed).
+  virtual bool write_memory(const Config& cfg, std::string& message) = 0;
 };
 
 // "% Invalid input detected at '^' marker." rendered under `line` as IOS does:
@@ -70,7 +92,8 @@ std::string format_error(std::string_view line, const Result& r);
 
 class Interpreter {
  public:
-  explicit Interpreter(Config& cfg) : cfg_(cfg) {}
+  // `hooks` serves the exec commands that need the daemon; without it they are refused.
+  explicit Interpreter(Config& cfg, ExecHooks* hooks = nullptr) : cfg_(cfg), hooks_(hooks) {}
   // Runs one line in `s`. Blank lines and comments ('!' first) are no-ops. In a sub-mode, a
   // line that is not a command of the sub-mode but is one of global configuration leaves the
   // sub-mode and runs there (IOS behaviour).
@@ -91,6 +114,7 @@ class Interpreter {
 
  private:
   Config& cfg_;
+  ExecHooks* hooks_;
 };
 
 struct LoadError {
