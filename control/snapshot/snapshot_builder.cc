@@ -1,7 +1,20 @@
 // Configuration model → worker snapshot. Control plane only: allocation is fine here.
+//
+// Build order:
+//   1. registrars (slots 0..5) and their identity keys;
+//   2. which binding slots stay, which are new, which are leaving (left the configuration but
+//      still have to unregister) — decided from the configuration alone, so that
+//   3. realms can include the realms of leaving endpoints' credentials before
+//   4. credentials (HA1s; realm-less entries need the final realm count) and endpoints;
+//   5. ghosts: copies, from the previous snapshot, of each leaving binding's endpoint (with its
+//      realm-specific credentials) and, when the registrar itself left or changed, of the
+//      registrar into slot 6 + (index - 1);
+//   6. the per-worker plans.
 #include "regfront/control/snapshot_builder.h"
 
+#include <algorithm>
 #include <cstring>
+#include <unordered_set>
 
 #include "regfront/auth/digest.h"
 
@@ -19,6 +32,13 @@ std::string registrar_key(const config::Registrar& r) {
   return std::to_string(r.index) + "|" + registrar_domain(r.address) + ":" + std::to_string(r.address.port);
 }
 
+bool usable(const config::Registrar& r) {
+  // Only UDP to sip: URIs is carried today; a tcp/sips registrar is left out (the daemon says
+  // so at start-up) rather than being sent UDP it will not answer.
+  return r.index >= 1 && r.index <= reg::kRegistrarSlots && r.address.kind != config::AddressKind::dhcp &&
+         !r.tcp && r.scheme != config::Scheme::sips;
+}
+
 }  // namespace
 
 std::uint32_t owner_worker(const std::string& number, std::uint32_t workers) {
@@ -26,19 +46,81 @@ std::uint32_t owner_worker(const std::string& number, std::uint32_t workers) {
   return static_cast<std::uint32_t>(reg::RealmTable::hash(number) % workers);
 }
 
-std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
-                                                      const RegistrarAddresses& addrs,
+std::uint64_t SnapshotBuilder::next_expiry_ms() const {
+  std::uint64_t next = 0;
+  for (const auto& st : slots_) {
+    for (const auto& sl : st.slots) {
+      if (sl.leaving_until != 0 && (next == 0 || sl.leaving_until < next)) next = sl.leaving_until;
+    }
+  }
+  return next;
+}
+
+std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg, const RegistrarAddresses& addrs,
                                                       std::uint16_t listen_port,
-                                                      const std::vector<std::string>& learned_realms) {
+                                                      const std::vector<std::string>& learned_realms,
+                                                      const reg::Snapshot* previous, std::uint64_t now_ms) {
   auto snap = std::make_unique<reg::Snapshot>();
   reg::Snapshot& s = *snap;
   s.version = ++version_;
   s.listen_port = listen_port;
   s.t1_ms = cfg.sip_ua.timers_register_ms;
   s.retry_register = cfg.sip_ua.retry_register;
+  if (previous == nullptr || previous->plans.size() != workers_) previous = nullptr;
 
-  // ---- realms: every realm the configuration names, and each registrar's domain (the realm
-  // most registrars challenge with, so that realm-less entries can answer it) ----
+  // ---- 1. registrars ----
+  std::array<std::string, reg::kSnapRegistrarSlots> reg_keys{};
+  for (const auto& [index, r] : cfg.sip_ua.registrars) {
+    if (usable(r)) reg_keys[index - 1] = registrar_key(r);
+  }
+  const std::vector<std::string> numbers = config::endpoint_numbers(cfg);
+
+  // ---- 2. slots: kept, new, leaving ----
+  struct Leaving {
+    std::uint32_t worker, slot;
+    reg::PlanEntry prev;       // the entry in the previous snapshot
+  };
+  std::vector<Leaving> leaving;
+  std::array<std::size_t, reg::kRegistrarSlots> leaving_per_index{};
+  {
+    std::unordered_set<std::string> active;
+    active.reserve(numbers.size() * 2 + 16);
+    for (const std::string& number : numbers) {
+      for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
+        if (!reg_keys[ri].empty()) active.insert(reg_keys[ri] + "|" + number);
+      }
+    }
+    for (std::uint32_t w = 0; w < workers_; ++w) {
+      SlotState& st = slots_[w];
+      for (std::uint32_t slot = 0; slot < st.slots.size(); ++slot) {
+        Slot& sl = st.slots[slot];
+        if (sl.key.empty()) continue;
+        if (active.count(sl.key) != 0) {
+          if (sl.leaving_until != 0) {
+            // Configured again while it was still unregistering: a new binding, not the old one.
+            sl.leaving_until = 0;
+            sl.generation = next_generation_++;
+          }
+          continue;
+        }
+        const reg::PlanEntry* prev = nullptr;
+        if (previous != nullptr && slot < previous->plans[w].size() && previous->plans[w][slot].endpoint != reg::kNoEntry &&
+            previous->plans[w][slot].generation == sl.generation) {
+          prev = &previous->plans[w][slot];
+        }
+        if (prev == nullptr || (sl.leaving_until != 0 && sl.leaving_until <= now_ms)) {
+          release(st, slot);  // nothing left to unregister, or its time is up
+          continue;
+        }
+        leaving.push_back({w, slot, *prev});
+        if (sl.leaving_until == 0) ++leaving_per_index[prev->registrar % reg::kRegistrarSlots];
+      }
+    }
+  }
+
+  // ---- 3. realms: every realm the configuration names, each registrar's domain (the realm
+  // most registrars challenge with, so that realm-less entries can answer it), realms learned
+  // from challenges, and the realms of leaving endpoints' credentials ----
   for (const auto& [index, r] : cfg.sip_ua.registrars) {
     if (!r.auth_realm.empty()) s.realms.add(r.auth_realm);
     if (r.address.kind == config::AddressKind::dns) s.realms.add(r.address.host);
@@ -53,15 +135,18 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
     }
   }
   for (const auto& realm : learned_realms) s.realms.add(realm);
+  for (const Leaving& l : leaving) {
+    const reg::SnapEndpoint& e = previous->endpoints[l.prev.endpoint];
+    for (std::uint32_t i = 0; i < e.cred_count; ++i) {
+      const reg::SnapCredential& c = previous->credentials[previous->endpoint_creds[e.cred_begin + i]];
+      if (c.realm != reg::kNoRealm) s.realms.add(previous->realms.names[c.realm]);
+    }
+  }
   const std::size_t realms_n = s.realms.names.size();
 
-  // ---- registrars ----
-  std::vector<std::string> reg_keys(reg::kRegistrarSlots);
+  // Registrar slots 0..5.
   for (const auto& [index, r] : cfg.sip_ua.registrars) {
-    if (index < 1 || index > reg::kRegistrarSlots) continue;
-    // Only UDP to sip: URIs is carried today; a tcp/sips registrar is left out (the daemon says
-    // so at start-up) rather than being sent UDP it will not answer.
-    if (r.address.kind == config::AddressKind::dhcp || r.tcp || r.scheme == config::Scheme::sips) continue;
+    if (!usable(r)) continue;
     reg::SnapRegistrar& sr = s.registrars[index - 1];
     sr.present = true;
     sr.index = static_cast<std::uint8_t>(index);
@@ -77,10 +162,9 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
       sr.addr_len = a->addr_len;
       sr.local_ip = a->local_ip;
     }
-    reg_keys[index - 1] = registrar_key(r);
   }
 
-  // ---- credentials ----
+  // ---- 4. credentials and endpoints ----
   auto add_cred = [&](const std::string& user, const std::string& realm, const std::string& password,
                       std::uint8_t tier) -> std::uint32_t {
     reg::SnapCredential c;
@@ -88,8 +172,7 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
     c.tier = tier;
     if (realm.empty()) {
       c.realm = reg::kNoRealm;
-      c.anyrealm_row = static_cast<std::uint32_t>(s.anyrealm_ha1.size() / std::max<std::size_t>(1, realms_n));
-      if (realms_n == 0) c.anyrealm_row = 0;
+      c.anyrealm_row = realms_n == 0 ? 0 : static_cast<std::uint32_t>(s.anyrealm_ha1.size() / realms_n);
       for (std::uint32_t id = 0; id < realms_n; ++id) {
         s.anyrealm_ha1.push_back(auth::compute_ha1(user, s.realms.names[id], password));
       }
@@ -120,15 +203,16 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
       else dp_realm[tag].push_back(add_cred(a.username, a.realm, a.password, 1));
     }
   }
-  std::map<std::string, std::vector<std::uint32_t>> by_number;
+  std::unordered_map<std::string, std::vector<std::uint32_t>> by_number;
+  by_number.reserve(cfg.sip_ua.credentials.size());
   for (const auto& c : cfg.sip_ua.credentials) by_number[c.number].push_back(add_cred(c.username, c.realm, c.password, 2));
 
-  // ---- endpoints (F2) ----
-  std::map<std::string, std::uint32_t> number_dial_peer;
+  std::unordered_map<std::string, std::uint32_t> number_dial_peer;
   for (const auto& [tag, dp] : cfg.dial_peers) {
     if (config::is_endpoint_number(dp.destination_pattern)) number_dial_peer.emplace(dp.destination_pattern, tag);
   }
-  for (const std::string& number : config::endpoint_numbers(cfg)) {
+  s.endpoints.reserve(numbers.size() + leaving.size());
+  for (const std::string& number : numbers) {
     reg::SnapEndpoint e;
     e.number = number;
     e.cred_begin = static_cast<std::uint32_t>(s.endpoint_creds.size());
@@ -137,7 +221,9 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
       e.dial_peer = dp->second;
       for (std::uint32_t c : dp_realm[dp->second]) s.endpoint_creds.push_back(c);   // F4.1
     }
-    for (std::uint32_t c : by_number[number]) s.endpoint_creds.push_back(c);       // F4.2
+    if (const auto it = by_number.find(number); it != by_number.end()) {
+      for (std::uint32_t c : it->second) s.endpoint_creds.push_back(c);           // F4.2
+    }
     if (dp != number_dial_peer.end()) {
       for (std::uint32_t c : dp_anyrealm[dp->second]) s.endpoint_creds.push_back(c);  // F4.4
     }
@@ -145,50 +231,116 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
     s.endpoints.push_back(std::move(e));
   }
 
-  // ---- plans: stable slots per worker ----
+  // ---- 5. ghosts of leaving bindings ----
+  std::vector<reg::PlanEntry> ghost_entries(leaving.size());
+  std::unordered_map<std::uint32_t, std::uint32_t> ghost_endpoint;  // previous index → new index
+  for (std::size_t i = 0; i < leaving.size(); ++i) {
+    const Leaving& l = leaving[i];
+    Slot& sl = slots_[l.worker].slots[l.slot];
+    // The registrar: still configured with the same identity → its live slot; otherwise a copy
+    // of the previous one in its leaving slot.
+    const std::uint8_t pr = l.prev.registrar;
+    const std::string& prev_key = prev_reg_keys_[pr];
+    int slot_r = -1;
+    if (pr < reg::kRegistrarSlots && !prev_key.empty() && reg_keys[pr] == prev_key) {
+      slot_r = pr;
+    } else {
+      const int g = reg::kRegistrarSlots + pr % reg::kRegistrarSlots;
+      if (reg_keys[g].empty()) {
+        s.registrars[g] = previous->registrars[pr];
+        s.registrars[g].present = true;
+        reg_keys[g] = prev_key;
+      }
+      if (reg_keys[g] == prev_key) slot_r = g;
+    }
+    if (slot_r < 0) {
+      // Its leaving slot is taken by an earlier removal of the same index still under way:
+      // this binding is dropped without an unregistration (it expires at the registrar).
+      release(slots_[l.worker], l.slot);
+      ghost_entries[i].endpoint = reg::kNoEntry;
+      continue;
+    }
+    if (sl.leaving_until == 0) {
+      // Time to unregister at the registrar's rate, plus a whole transaction (Timer F) and a
+      // margin for challenges.
+      const std::uint32_t rate = std::max<std::uint32_t>(1, cfg.sip_ua.registration_rate);
+      sl.leaving_until = now_ms + 64ull * s.t1_ms + 10000 +
+                         1000ull * leaving_per_index[pr % reg::kRegistrarSlots] / rate;
+    }
+    auto [it, fresh] = ghost_endpoint.emplace(l.prev.endpoint, 0);
+    if (fresh) {
+      const reg::SnapEndpoint& pe = previous->endpoints[l.prev.endpoint];
+      reg::SnapEndpoint e;
+      e.number = pe.number;
+      e.dial_peer = pe.dial_peer;
+      e.cred_begin = static_cast<std::uint32_t>(s.endpoint_creds.size());
+      for (std::uint32_t k = 0; k < pe.cred_count; ++k) {
+        const reg::SnapCredential& pc = previous->credentials[previous->endpoint_creds[pe.cred_begin + k]];
+        if (pc.realm == reg::kNoRealm) continue;  // realm-less HA1s are per realm: not carried
+        reg::SnapCredential c = pc;
+        c.realm = s.realms.find(previous->realms.names[pc.realm]);
+        s.credentials.push_back(std::move(c));
+        s.endpoint_creds.push_back(static_cast<std::uint32_t>(s.credentials.size() - 1));
+      }
+      e.cred_count = static_cast<std::uint16_t>(s.endpoint_creds.size() - e.cred_begin);
+      it->second = static_cast<std::uint32_t>(s.endpoints.size());
+      s.endpoints.push_back(std::move(e));
+    }
+    ghost_entries[i] = reg::PlanEntry{it->second, static_cast<std::uint8_t>(slot_r), sl.generation, true};
+  }
+
+  // ---- 6. plans ----
   s.plans.assign(workers_, {});
-  std::vector<std::vector<bool>> seen(workers_);
-  for (std::uint32_t w = 0; w < workers_; ++w) seen[w].assign(slots_[w].key.size(), false);
-  std::vector<std::vector<reg::PlanEntry>> plans(workers_);
-  for (std::uint32_t w = 0; w < workers_; ++w) plans[w].resize(slots_[w].key.size());
-  for (std::uint32_t ei = 0; ei < s.endpoints.size(); ++ei) {
-    const std::string& number = s.endpoints[ei].number;
+  for (std::uint32_t w = 0; w < workers_; ++w) s.plans[w].resize(slots_[w].slots.size());
+  for (std::uint32_t ei = 0; ei < numbers.size(); ++ei) {
+    const std::string& number = numbers[ei];
     const std::uint32_t w = owner_worker(number, workers_);
     SlotState& st = slots_[w];
     for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
-      if (!s.registrars[ri].present) continue;
+      if (reg_keys[ri].empty()) continue;
       std::string key = reg_keys[ri] + "|" + number;
       std::uint32_t slot;
-      auto it = st.by_key.find(key);
-      if (it != st.by_key.end()) {
+      if (auto it = st.by_key.find(key); it != st.by_key.end()) {
         slot = it->second;
       } else {
-        slot = static_cast<std::uint32_t>(st.key.size());
-        st.key.push_back(key);
-        st.generation.push_back(next_generation_++);
-        st.by_key.emplace(std::move(key), slot);
-        seen[w].push_back(false);
-        plans[w].resize(st.key.size());
+        slot = acquire(st, std::move(key));
+        if (s.plans[w].size() < st.slots.size()) s.plans[w].resize(st.slots.size());
       }
-      seen[w][slot] = true;
-      plans[w][slot] = reg::PlanEntry{ei, static_cast<std::uint8_t>(ri), st.generation[slot]};
+      s.plans[w][slot] = reg::PlanEntry{ei, static_cast<std::uint8_t>(ri), st.slots[slot].generation, false};
     }
   }
-  // Slots no longer configured are released: their entry stays kNoEntry in the plan, which
-  // tells the worker to drop what ran there; a later binding reuses the slot number with a new
-  // generation.
-  for (std::uint32_t w = 0; w < workers_; ++w) {
-    SlotState& st = slots_[w];
-    for (std::uint32_t slot = 0; slot < st.key.size(); ++slot) {
-      if (!seen[w][slot] && !st.key[slot].empty()) {
-        st.by_key.erase(st.key[slot]);
-        st.key[slot].clear();
-        st.generation[slot] = next_generation_++;
-      }
-    }
-    s.plans[w] = std::move(plans[w]);
+  for (std::size_t i = 0; i < leaving.size(); ++i) {
+    if (ghost_entries[i].endpoint == reg::kNoEntry) continue;
+    s.plans[leaving[i].worker][leaving[i].slot] = ghost_entries[i];
   }
+  prev_reg_keys_ = reg_keys;
   return snap;
+}
+
+std::uint32_t SnapshotBuilder::acquire(SlotState& st, std::string key) {
+  std::uint32_t slot;
+  if (!st.free.empty()) {
+    slot = st.free.back();
+    st.free.pop_back();
+  } else {
+    slot = static_cast<std::uint32_t>(st.slots.size());
+    st.slots.emplace_back();
+  }
+  Slot& sl = st.slots[slot];
+  sl.key = key;
+  sl.generation = next_generation_++;
+  sl.leaving_until = 0;
+  st.by_key.emplace(std::move(key), slot);
+  return slot;
+}
+
+void SnapshotBuilder::release(SlotState& st, std::uint32_t slot) {
+  Slot& sl = st.slots[slot];
+  st.by_key.erase(sl.key);
+  sl.key.clear();
+  sl.leaving_until = 0;
+  sl.generation = next_generation_++;  // whatever ran there is dropped by the worker
+  st.free.push_back(slot);
 }
 
 }  // namespace regfront::control

@@ -218,7 +218,7 @@ class Engine::Impl {
   std::vector<Txn> txns_;
   std::uint32_t free_txn_ = kNoEntry;
   std::uint32_t inflight_ = 0;
-  Pacer pacers_[kRegistrarSlots];
+  Pacer pacers_[kSnapRegistrarSlots];
   Prng prng_;
   auth::Hasher hasher_;
   auth::CnonceSource cnonces_;
@@ -231,8 +231,8 @@ class Engine::Impl {
     std::uint8_t len = 0;
     std::string_view view() const { return {text, len}; }
   };
-  HostText via_host_[kRegistrarSlots];
-  HostText contact_host_[kRegistrarSlots];
+  HostText via_host_[kSnapRegistrarSlots];
+  HostText contact_host_[kSnapRegistrarSlots];
 
   static void set_host(HostText& h, std::string_view ip, std::uint16_t port) {
     char digits[5];
@@ -254,7 +254,7 @@ class Engine::Impl {
 
   const Snapshot& snap() const { return *eng_.snap_; }
   WorkerCounters& wc() { return *eng_.counters_; }
-  RegistrarCounters& rc(const Binding& b) { return eng_.counters_->registrar[b.registrar]; }
+  RegistrarCounters& rc(const Binding& b) { return eng_.counters_->registrar[b.registrar % kRegistrarSlots]; }
 
   // ---- identifiers ----
   std::uint64_t mac(std::uint32_t slot, std::uint32_t generation, std::uint32_t cseq) const {
@@ -386,7 +386,7 @@ class Engine::Impl {
 
   void start_paced(std::uint64_t now) {
     const Snapshot& s = snap();
-    for (int ri = 0; ri < kRegistrarSlots; ++ri) {
+    for (int ri = 0; ri < kSnapRegistrarSlots; ++ri) {
       Pacer& p = pacers_[ri];
       const SnapRegistrar& r = s.registrars[ri];
       if (p.head == kNoEntry) {
@@ -465,6 +465,21 @@ class Engine::Impl {
     const std::uint64_t at = std::uint64_t{granted} * 10 * r.refresh_ratio;  // ms
     const std::uint64_t delay = std::max<std::uint64_t>(1000, prng_.between(at - at / 10, at));
     wheel_.schedule(slot, now + delay);
+  }
+
+  // The binding leaves (removed from the configuration, or shutdown): a registered one — or
+  // one whose first REGISTER may have been accepted unbeknown to us — is unregistered, paced;
+  // the others are done. Idempotent.
+  void leave(std::uint32_t slot, Binding& b, std::uint64_t now) {
+    if (b.unregister || b.state == BindingState::idle || b.state == BindingState::unregistered) return;
+    wheel_.cancel(slot);
+    free_txn(b);
+    if (b.registered_until > now || b.state == BindingState::registering) {
+      b.unregister = true;
+      enqueue(slot, b);
+    } else {
+      b.state = BindingState::unregistered;
+    }
   }
 
   void finish_unregister(std::uint32_t slot, Binding& b) {
@@ -768,8 +783,9 @@ void Engine::adopt(const Snapshot* snap, std::uint64_t now_ms) {
     m.wheel_ = TimerWheel(m.opts_.capacity, now_ms);  // set-up: the wheel starts at our clock
     m.clock_started_ = true;
   }
+  const Snapshot* old = snap_;
   snap_ = snap;
-  for (int ri = 0; ri < kRegistrarSlots; ++ri) {
+  for (int ri = 0; ri < kSnapRegistrarSlots; ++ri) {
     const SnapRegistrar& r = snap->registrars[ri];
     m.set_host(m.contact_host_[ri], r.local_ip, snap->listen_port);
     m.set_host(m.via_host_[ri], r.local_ip, m.opts_.via_port ? m.opts_.via_port : snap->listen_port);
@@ -784,7 +800,14 @@ void Engine::adopt(const Snapshot* snap, std::uint64_t now_ms) {
     const PlanEntry* pe = slot < limit ? &(*plan)[slot] : nullptr;
     if (pe != nullptr && pe->endpoint != kNoEntry && b.state != BindingState::idle &&
         b.generation == pe->generation) {
-      b.endpoint = pe->endpoint;  // same binding; the endpoint table may have moved
+      // The same binding; the endpoint table may have moved.
+      b.endpoint = pe->endpoint;
+      b.registrar = pe->registrar;
+      if (pe->leaving) {
+        m.leave(slot, b, now_ms);
+      } else if (old != nullptr && old->registrars[pe->registrar].expires != snap->registrars[pe->registrar].expires) {
+        b.requested = snap->registrars[pe->registrar].expires;  // used from the next refresh on
+      }
       continue;
     }
     // The slot was given to another binding, or emptied: drop what ran there.
@@ -793,7 +816,7 @@ void Engine::adopt(const Snapshot* snap, std::uint64_t now_ms) {
       m.free_txn(b);
       b.state = BindingState::idle;  // a queued entry is skipped when popped
     }
-    if (pe == nullptr || pe->endpoint == kNoEntry || m.shutting_down_) continue;
+    if (pe == nullptr || pe->endpoint == kNoEntry || pe->leaving || m.shutting_down_) continue;
     const std::uint32_t keep_next = b.wait_next;
     const bool keep_linked = b.linked;
     b = Binding{};
@@ -838,19 +861,13 @@ void Engine::begin_shutdown(std::uint64_t now_ms) {
   for (auto& p : m.pacers_) p = Pacer{};
   for (std::uint32_t slot = 0; slot < m.used_slots_; ++slot) {
     Binding& b = m.bindings_[slot];
-    if (b.state == BindingState::idle || b.state == BindingState::unregistered) continue;
-    m.wheel_.cancel(slot);
-    m.free_txn(b);
     b.wait_next = kNoEntry;  // the queues were emptied above
     b.linked = false;
-    // A binding still in its first registration may have been accepted without our knowing;
-    // unregistering it too costs one request and leaves nothing behind at the registrar.
-    if (b.registered_until > now_ms || b.state == BindingState::registering) {
-      b.unregister = true;
-      m.enqueue(slot, b);
-    } else {
-      b.state = BindingState::unregistered;
+    if (b.unregister && b.state == BindingState::queued) {
+      m.enqueue(slot, b);  // already leaving: back in the (emptied) queue
+      continue;
     }
+    m.leave(slot, b, now_ms);
   }
 }
 

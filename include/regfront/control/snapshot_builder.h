@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -40,19 +41,36 @@ class SnapshotBuilder {
   explicit SnapshotBuilder(std::uint32_t workers) : workers_(workers), slots_(workers) {}
 
   // `learned_realms` are realms registrars challenged with that the configuration does not
-  // name: realm-less credentials (F4.4) get an HA1 for each of them too.
+  // name: realm-less credentials (F4.4) get an HA1 for each of them too. `previous` is the
+  // snapshot the workers run now (the last one built): bindings that left the configuration
+  // are kept as `leaving` plan entries, with ghost copies of their endpoint and registrar, until
+  // their unregistration has had time to finish (`now_ms` dates that).
   std::unique_ptr<reg::Snapshot> build(const config::Config& cfg, const RegistrarAddresses& addrs,
                                        std::uint16_t listen_port,
-                                       const std::vector<std::string>& learned_realms = {});
+                                       const std::vector<std::string>& learned_realms = {},
+                                       const reg::Snapshot* previous = nullptr, std::uint64_t now_ms = 0);
+
+  // When the first leaving binding's time is up (0: none leaving): build again then, so that
+  // its slot is released.
+  std::uint64_t next_expiry_ms() const;
 
  private:
-  struct SlotState {
-    std::vector<std::string> key;  // slot → "registrar|number" (empty = free)
-    std::vector<std::uint32_t> generation;
-    std::map<std::string, std::uint32_t> by_key;
+  struct Slot {
+    std::string key;                 // "index|domain:port|number"; empty = free
+    std::uint32_t generation = 0;
+    std::uint64_t leaving_until = 0;  // 0 = configured; else the binding is leaving until then
   };
+  struct SlotState {
+    std::vector<Slot> slots;
+    std::unordered_map<std::string, std::uint32_t> by_key;
+    std::vector<std::uint32_t> free;
+  };
+  std::uint32_t acquire(SlotState& st, std::string key);
+  void release(SlotState& st, std::uint32_t slot);
+
   std::uint32_t workers_;
   std::vector<SlotState> slots_;
+  std::array<std::string, reg::kSnapRegistrarSlots> prev_reg_keys_{};
   std::uint64_t version_ = 0;
   std::uint32_t next_generation_ = 1;
 };

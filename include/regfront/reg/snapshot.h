@@ -31,7 +31,11 @@ namespace regfront::reg {
 
 inline constexpr std::uint32_t kNoRealm = 0xffffffffu;
 inline constexpr std::uint32_t kNoEntry = 0xffffffffu;
-inline constexpr int kRegistrarSlots = 6;
+inline constexpr int kRegistrarSlots = 6;  // registrar indices 1..6 (R4)
+// Registrar slots of a snapshot: 0..5 are the configured registrars (index - 1); 6..11 hold a
+// registrar that was removed or re-addressed while its bindings unregister ("leaving"), slot
+// 6 + (index - 1). Counters are per index: slot % kRegistrarSlots.
+inline constexpr int kSnapRegistrarSlots = 2 * kRegistrarSlots;
 
 struct SnapRegistrar {
   bool present = false;
@@ -79,11 +83,14 @@ struct PlanEntry {
   std::uint32_t endpoint = kNoEntry;  // index in Snapshot::endpoints; kNoEntry = slot unused
   std::uint8_t registrar = 0;         // registrar slot 0..5
   std::uint32_t generation = 0;       // changes when the slot is given to another binding
+  // The binding left the configuration: unregister it (paced, Expires: 0) if it is registered,
+  // then leave the slot idle. Its endpoint and registrar are ghosts kept for that purpose.
+  bool leaving = false;
 };
 
 struct Snapshot {
   std::uint64_t version = 0;
-  std::array<SnapRegistrar, kRegistrarSlots> registrars{};
+  std::array<SnapRegistrar, kSnapRegistrarSlots> registrars{};
   std::vector<SnapEndpoint> endpoints;
   std::vector<SnapCredential> credentials;
   std::vector<std::uint32_t> endpoint_creds;     // credential indices, see SnapEndpoint
