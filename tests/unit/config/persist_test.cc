@@ -1,0 +1,162 @@
+// save_startup_config(): replacement, failures, and a process killed at random moments while
+// it saves never leaves anything but the old or the new file, whole.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "regfront/config/persist.h"
+
+namespace regfront::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// A fresh directory under the test's temporary directory, removed at the end.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string tmpl = (fs::path(testing::TempDir()) / "regfront-persist-XXXXXX").string();
+    path = ::mkdtemp(tmpl.data()) ? fs::path(tmpl) : fs::path();
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+// A startup-config of `lines` credentials whose passwords carry `tag`.
+std::string big_config(int lines, char tag) {
+  std::string out = "!\nhostname Router\n!\nsip-ua\n";
+  out.reserve(static_cast<std::size_t>(lines) * 90);
+  for (int i = 0; i < lines; ++i) {
+    out += " credentials number ";
+    out += std::to_string(10000000 + i);
+    out += " username u";
+    out += std::to_string(i);
+    out += " password 0 pw";
+    out += tag;
+    out += std::to_string(i);
+    out += " realm realm.example.com\n";
+  }
+  return out + "!\nend\n";
+}
+
+TEST(Persist, CreatesAndReplaces) {
+  TempDir d;
+  ASSERT_FALSE(d.path.empty());
+  fs::path p = d.path / "startup-config";
+  std::string err;
+  ASSERT_TRUE(save_startup_config(p.string(), "hostname a\n", err)) << err;
+  EXPECT_EQ(slurp(p), "hostname a\n");
+  struct stat st;
+  ASSERT_EQ(::stat(p.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);  // it holds passwords
+  ASSERT_EQ(::chmod(p.c_str(), 0640), 0);
+  ASSERT_TRUE(save_startup_config(p.string(), "hostname b\n", err)) << err;
+  EXPECT_EQ(slurp(p), "hostname b\n");
+  ASSERT_EQ(::stat(p.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);  // the replaced file's mode is kept
+  ASSERT_TRUE(save_startup_config(p.string(), "", err)) << err;
+  EXPECT_EQ(slurp(p), "");
+  // Nothing but the file itself is left behind.
+  EXPECT_EQ(std::distance(fs::directory_iterator(d.path), fs::directory_iterator()), 1);
+}
+
+TEST(Persist, FailureLeavesTheOldFile) {
+  TempDir d;
+  std::string err;
+  EXPECT_FALSE(save_startup_config((d.path / "missing" / "startup-config").string(), "x", err));
+  EXPECT_NE(err.find("cannot create"), std::string::npos) << err;
+  // A directory where the file should be: the rename fails, the temporary file goes away.
+  fs::create_directory(d.path / "startup-config");
+  err.clear();
+  EXPECT_FALSE(save_startup_config((d.path / "startup-config").string(), "x", err));
+  EXPECT_NE(err.find("cannot replace"), std::string::npos) << err;
+  EXPECT_TRUE(fs::is_directory(d.path / "startup-config"));
+  EXPECT_EQ(std::distance(fs::directory_iterator(d.path), fs::directory_iterator()), 1);
+}
+
+// A child saves A, B, A, B … as fast as it can; the parent SIGKILLs it at a random moment
+// within about two saves, then checks that the startup-config is A or B, byte for byte.
+TEST(Persist, KillAtAnyMomentLeavesOldOrNewWhole) {
+  TempDir d;
+  ASSERT_FALSE(d.path.empty());
+  const fs::path p = d.path / "startup-config";
+  const std::string a = big_config(100000, 'A');
+  const std::string b = big_config(100000, 'B');
+  std::string err;
+  ASSERT_TRUE(save_startup_config(p.string(), a, err)) << err;
+
+  // Scale the kill delays to what one save costs on this file system.
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(save_startup_config(p.string(), b, err)) << err;
+  auto one_save = std::chrono::steady_clock::now() - t0;
+  auto max_delay_us = std::max<long>(
+      200, 2 * std::chrono::duration_cast<std::chrono::microseconds>(one_save).count());
+
+  std::random_device rd;
+  const unsigned seed = rd();
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<long> delay(0, max_delay_us);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  int kills = 0, saw_a = 0, saw_b = 0, stale_tmp = 0;
+  for (int i = 0; i < 200 && std::chrono::steady_clock::now() < deadline; ++i) {
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      std::string e;
+      for (;;) {
+        save_startup_config(p.string(), a, e);
+        save_startup_config(p.string(), b, e);
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(delay(rng)));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFSIGNALED(status));
+    ++kills;
+    std::string now = slurp(p);
+    if (now == a) {
+      ++saw_a;
+    } else if (now == b) {
+      ++saw_b;
+    } else {
+      FAIL() << "after kill " << kills << " (seed " << seed << ") the startup-config has "
+             << now.size() << " bytes, neither A (" << a.size() << ") nor B (" << b.size() << ")";
+    }
+    // A kill during a save may leave the child's temporary file; it is never the config.
+    for (const auto& entry : fs::directory_iterator(d.path)) {
+      if (entry.path() == p) continue;
+      EXPECT_NE(entry.path().filename().string().find("startup-config.tmp."), std::string::npos);
+      ++stale_tmp;
+      fs::remove(entry.path());
+    }
+  }
+  EXPECT_GE(kills, 50);
+  EXPECT_GT(saw_a + saw_b, 0);
+  std::printf("[ persist  ] %d kills (one save %.1f ms, delays 0-%ld us, seed %u): A %d, B %d, "
+              "stale temporary files %d\n",
+              kills, std::chrono::duration<double, std::milli>(one_save).count(), max_delay_us,
+              seed, saw_a, saw_b, stale_tmp);
+}
+
+}  // namespace
+}  // namespace regfront::config
