@@ -30,9 +30,61 @@ bool has_dhcp_registrar(const SipUa& ua) {
   });
 }
 
+// Hash key of a pair of strings; '\0' cannot occur in a token.
+std::string pair_key(std::string_view a, std::string_view b) {
+  std::string k;
+  k.reserve(a.size() + b.size() + 1);
+  k.append(a);
+  k.push_back('\0');
+  k.append(b);
+  return k;
+}
+
 }  // namespace
 
+Index::AuthTable& Index::auth(const std::vector<Authentication>& list) {
+  AuthTable& t = auth_[&list];
+  if (t.size != list.size() || t.by_key.size() != list.size()) {
+    t = AuthTable{};
+    t.by_key.reserve(list.size());
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      t.by_key.emplace(pair_key(list[i].username, list[i].realm), i);
+      if (!list[i].realm.empty()) t.realms.insert(list[i].realm);
+    }
+    t.size = list.size();
+  }
+  return t;
+}
+
+Index::CredTable& Index::creds(const SipUa& ua) {
+  const auto& list = ua.credentials;
+  CredTable& t = creds_[&ua];
+  if (t.size != list.size() || t.by_key.size() != list.size()) {
+    t = CredTable{};
+    t.by_key.reserve(list.size());
+    t.per_number.reserve(list.size());
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      t.by_key.emplace(pair_key(list[i].number, list[i].realm), i);
+      ++t.per_number[list[i].number];
+    }
+    t.size = list.size();
+  }
+  return t;
+}
+
 Result ok() { return Result{}; }
+
+Result changed() {
+  Result r;
+  r.changed = true;
+  return r;
+}
+
+Result changed_if(bool really) {
+  Result r;
+  r.changed = really;
+  return r;
+}
 
 Result rejected(std::string message) {
   Result r;
@@ -42,33 +94,41 @@ Result rejected(std::string message) {
 }
 
 Result set_hostname(Config& cfg, std::string_view name) {
+  if (cfg.hostname == name) return ok();
   cfg.hostname = std::string(name);
-  return ok();
+  return changed();
 }
 
 Result set_password_encryption(Config& cfg, bool on) {
+  if (cfg.service_password_encryption == on) return ok();
   cfg.service_password_encryption = on;
-  return ok();
+  return changed();
 }
 
 Result sip_ua_enter(Config& cfg) {
-  cfg.sip_ua.present = true;
-  return ok();
+  if (cfg.sip_ua.present) return ok();
+  cfg.sip_ua.present = true;  // rendered from now on, even when empty
+  return changed();
 }
 
-Result sip_ua_reset(Config& cfg) {
+Result sip_ua_reset(Config& cfg, Index* index) {
+  if (cfg.sip_ua == SipUa{}) return ok();
   cfg.sip_ua = SipUa{};
-  return ok();
+  if (index) index->clear();
+  return changed();
 }
 
 Result dial_peer_enter(Config& cfg, std::uint32_t tag) {
-  cfg.dial_peers[tag].tag = tag;
-  return ok();
+  auto [it, added] = cfg.dial_peers.try_emplace(tag);
+  it->second.tag = tag;
+  return changed_if(added);
 }
 
-Result dial_peer_remove(Config& cfg, std::uint32_t tag) {
-  cfg.dial_peers.erase(tag);  // IOS: removing an absent dial peer is silent
-  return ok();
+Result dial_peer_remove(Config& cfg, std::uint32_t tag, Index* index) {
+  // IOS: removing an absent dial peer is silent.
+  if (cfg.dial_peers.erase(tag) == 0) return ok();
+  if (index) index->clear();  // a new peer may get the node (and list address) of this one
+  return changed();
 }
 
 Result registrar_set(SipUa& ua, const Registrar& r) {
@@ -83,16 +143,19 @@ Result registrar_set(SipUa& ua, const Registrar& r) {
     if (dhcp && has_indexed(ua)) return rejected(kDhcpLegacyOnly);  // R2
     if (has_indexed(ua)) return rejected(kMixedForms);              // R1
   }
+  auto it = ua.registrars.find(r.index);
+  if (it != ua.registrars.end() && it->second == r) return ok();
   ua.registrars[r.index] = r;
   ua.registrar_dhcp = has_dhcp_registrar(ua);
-  return ok();
+  return changed();
 }
 
 Result registrar_remove(SipUa& ua, int index, bool legacy) {
   auto it = ua.registrars.find(index);
-  if (it != ua.registrars.end() && it->second.legacy == legacy) ua.registrars.erase(it);
+  if (it == ua.registrars.end() || it->second.legacy != legacy) return ok();
+  ua.registrars.erase(it);
   ua.registrar_dhcp = has_dhcp_registrar(ua);
-  return ok();
+  return changed();
 }
 
 std::size_t distinct_realms(const std::vector<Authentication>& list) {
@@ -102,35 +165,70 @@ std::size_t distinct_realms(const std::vector<Authentication>& list) {
   return realms.size();
 }
 
-Result authentication_set(std::vector<Authentication>& list, const Authentication& a) {
-  auto same = [&](const Authentication& e) { return e.username == a.username && e.realm == a.realm; };
-  if (auto it = std::find_if(list.begin(), list.end(), same); it != list.end()) {
-    it->password = a.password;  // R3: the (username, realm) pair is the key
-    return ok();
+Result authentication_set(std::vector<Authentication>& list, const Authentication& a,
+                          Index* index) {
+  auto replace = [&](Authentication& e) {
+    // R3: the (username, realm) pair is the key; only the password changes.
+    if (e.password == a.password) return ok();
+    e.password = a.password;
+    return changed();
+  };
+  if (index) {
+    Index::AuthTable& t = index->auth(list);
+    std::string key = pair_key(a.username, a.realm);
+    if (auto it = t.by_key.find(key); it != t.by_key.end()) return replace(list[it->second]);
+    bool new_realm = !a.realm.empty() && !t.realms.contains(a.realm);
+    if (new_realm && t.realms.size() >= static_cast<std::size_t>(kMaxRealmsPerEndpoint))
+      return rejected(kTooManyRealms);  // R5
+    list.push_back(a);
+    t.by_key.emplace(std::move(key), list.size() - 1);
+    if (new_realm) t.realms.insert(a.realm);
+    t.size = list.size();
+    return changed();
   }
+  auto same = [&](const Authentication& e) { return e.username == a.username && e.realm == a.realm; };
+  if (auto it = std::find_if(list.begin(), list.end(), same); it != list.end()) return replace(*it);
   bool new_realm = !a.realm.empty() && std::none_of(list.begin(), list.end(), [&](const auto& e) {
     return e.realm == a.realm;
   });
   if (new_realm && distinct_realms(list) >= static_cast<std::size_t>(kMaxRealmsPerEndpoint))
     return rejected(kTooManyRealms);  // R5
   list.push_back(a);
-  return ok();
+  return changed();
 }
 
 Result authentication_remove(std::vector<Authentication>& list, std::string_view username,
-                             std::string_view realm) {
-  std::erase_if(list, [&](const Authentication& e) {
+                             std::string_view realm, Index* index) {
+  std::size_t n = std::erase_if(list, [&](const Authentication& e) {
     return e.username == username && e.realm == realm;
   });
-  return ok();
+  if (n != 0 && index) index->clear();
+  return changed_if(n != 0);
 }
 
-Result credential_set(SipUa& ua, const Credential& c) {
+Result credential_set(SipUa& ua, const Credential& c, Index* index) {
+  auto replace = [&](Credential& e) {
+    if (e == c) return ok();
+    e = c;  // F5: (number, realm) is the key; a new username replaces the old one
+    return changed();
+  };
+  if (index) {
+    Index::CredTable& t = index->creds(ua);
+    std::string key = pair_key(c.number, c.realm);
+    if (auto it = t.by_key.find(key); it != t.by_key.end()) return replace(ua.credentials[it->second]);
+    std::size_t& realms = t.per_number[c.number];
+    if (realms >= static_cast<std::size_t>(kMaxRealmsPerEndpoint))
+      return rejected(kTooManyRealms);  // R5 ((number, realm) is unique: entries = realms)
+    ua.credentials.push_back(c);
+    ++realms;
+    t.by_key.emplace(std::move(key), ua.credentials.size() - 1);
+    t.size = ua.credentials.size();
+    return changed();
+  }
   auto key = [&](const Credential& e) { return e.number == c.number && e.realm == c.realm; };
   if (auto it = std::find_if(ua.credentials.begin(), ua.credentials.end(), key);
       it != ua.credentials.end()) {
-    *it = c;  // F5: (number, realm) is the key; a new username replaces the old one
-    return ok();
+    return replace(*it);
   }
   std::set<std::string_view> realms;
   for (const auto& e : ua.credentials)
@@ -138,56 +236,66 @@ Result credential_set(SipUa& ua, const Credential& c) {
   if (realms.size() >= static_cast<std::size_t>(kMaxRealmsPerEndpoint))
     return rejected(kTooManyRealms);  // R5
   ua.credentials.push_back(c);
-  return ok();
+  return changed();
 }
 
-Result credential_remove(SipUa& ua, std::string_view number, std::string_view realm) {
+Result credential_remove(SipUa& ua, std::string_view number, std::string_view realm,
+                         Index* index) {
   // R7: exactly one entry, named by its key.
-  std::erase_if(ua.credentials, [&](const Credential& e) {
+  std::size_t n = std::erase_if(ua.credentials, [&](const Credential& e) {
     return e.number == number && e.realm == realm;
   });
-  return ok();
+  if (n != 0 && index) index->clear();
+  return changed_if(n != 0);
 }
 
 Result credentials_dhcp_set(SipUa& ua, const Credential& c) {
   if (has_indexed(ua)) return rejected(kDhcpLegacyOnly);  // R2
+  if (ua.credentials_dhcp == c) return ok();
   ua.credentials_dhcp = c;
-  return ok();
+  return changed();
 }
 
 Result credentials_dhcp_remove(SipUa& ua) {
+  if (!ua.credentials_dhcp) return ok();
   ua.credentials_dhcp.reset();
-  return ok();
+  return changed();
 }
 
 Result localhost_set(std::optional<Localhost>& slot, const Localhost& l) {
+  if (slot == l) return ok();
   slot = l;
-  return ok();
+  return changed();
 }
 
 Result localhost_clear(std::optional<Localhost>& slot) {
+  if (!slot) return ok();
   slot.reset();
-  return ok();
+  return changed();
 }
 
 Result retry_register_set(SipUa& ua, std::uint8_t n) {
+  if (ua.retry_register == n) return ok();
   ua.retry_register = n;
-  return ok();
+  return changed();
 }
 
 Result timers_register_set(SipUa& ua, std::uint32_t ms) {
+  if (ua.timers_register_ms == ms) return ok();
   ua.timers_register_ms = ms;
-  return ok();
+  return changed();
 }
 
 Result registration_rate_set(SipUa& ua, std::uint32_t per_second) {
+  if (ua.registration_rate == per_second) return ok();
   ua.registration_rate = per_second;
-  return ok();
+  return changed();
 }
 
 Result destination_pattern_set(DialPeer& dp, std::string_view pattern) {
+  if (dp.destination_pattern == pattern) return ok();
   dp.destination_pattern = std::string(pattern);
-  return ok();
+  return changed();
 }
 
 }  // namespace regfront::config::actions

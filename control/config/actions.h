@@ -3,27 +3,70 @@
 // Each action checks everything first (restrictions R1–R7, F5 of SEED-NOTES.md) and only then
 // modifies the model, so a refused operation leaves it exactly as it was. The grammar handlers
 // (tree.cc) only convert parsed words into these typed calls; a future API calls them directly.
+// An action sets Result::changed exactly when the model differs afterwards.
+//
+// The keyed lists (authentication by (username, realm), credentials by (number, realm)) are
+// vectors in the model, so that the running-config keeps the order of configuration. Finding a
+// key is a linear scan; a bulk load of 100k entries would make that quadratic, so the loader
+// passes an `Index` (hash tables over the lists it builds) to every action. Interactive
+// sessions pass none: several sessions edit one Config, and a scan of 100k short keys costs
+// well under a millisecond per command.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include "regfront/config/commands.h"
 #include "regfront/config/model.h"
 
 namespace regfront::config::actions {
 
+// Lookup tables over the keyed lists of one Config, built lazily per list on first use and kept
+// up to date by the actions that add entries. Removals clear them (they shift positions; a
+// startup-config rarely removes anything). Valid only while the actions given this Index are
+// the only writers of the Config.
+class Index {
+ public:
+  struct AuthTable {
+    std::size_t size = 0;                                 // list size the table describes
+    std::unordered_map<std::string, std::size_t> by_key;  // username '\0' realm -> position
+    std::unordered_set<std::string> realms;               // distinct non-empty realms (R5)
+  };
+  struct CredTable {
+    std::size_t size = 0;
+    std::unordered_map<std::string, std::size_t> by_key;     // number '\0' realm -> position
+    std::unordered_map<std::string, std::size_t> per_number;  // entries (= realms) per number
+  };
+  // The table of `list`/`ua.credentials`, rebuilt when missing or out of step with the list.
+  AuthTable& auth(const std::vector<Authentication>& list);
+  CredTable& creds(const SipUa& ua);
+  void clear() {
+    auth_.clear();
+    creds_.clear();
+  }
+
+ private:
+  std::unordered_map<const void*, AuthTable> auth_;
+  std::unordered_map<const void*, CredTable> creds_;
+};
+
 Result ok();
+Result changed();                 // ok, and the Config changed
+Result changed_if(bool really);   // ok; changed when `really`
 Result rejected(std::string message);
 
 // global configuration
 Result set_hostname(Config& cfg, std::string_view name);
 Result set_password_encryption(Config& cfg, bool on);
 Result sip_ua_enter(Config& cfg);
-Result sip_ua_reset(Config& cfg);  // `no sip-ua`
+Result sip_ua_reset(Config& cfg, Index* index = nullptr);  // `no sip-ua`
 Result dial_peer_enter(Config& cfg, std::uint32_t tag);
-Result dial_peer_remove(Config& cfg, std::uint32_t tag);
+Result dial_peer_remove(Config& cfg, std::uint32_t tag, Index* index = nullptr);
 
 // sip-ua
 // Indexed form (r.legacy == false, index 1..6) or legacy form (index 1 primary, 2 secondary,
@@ -31,12 +74,14 @@ Result dial_peer_remove(Config& cfg, std::uint32_t tag);
 Result registrar_set(SipUa& ua, const Registrar& r);
 Result registrar_remove(SipUa& ua, int index, bool legacy);
 // Keyed by (username, realm): replaces the password of an existing pair (R3); R5 limit.
-Result authentication_set(std::vector<Authentication>& list, const Authentication& a);
+Result authentication_set(std::vector<Authentication>& list, const Authentication& a,
+                          Index* index = nullptr);
 Result authentication_remove(std::vector<Authentication>& list, std::string_view username,
-                             std::string_view realm);
+                             std::string_view realm, Index* index = nullptr);
 // Keyed by (number, realm): replaces the entry (F5); R5 limit per number.
-Result credential_set(SipUa& ua, const Credential& c);
-Result credential_remove(SipUa& ua, std::string_view number, std::string_view realm);
+Result credential_set(SipUa& ua, const Credential& c, Index* index = nullptr);
+Result credential_remove(SipUa& ua, std::string_view number, std::string_view realm,
+                         Index* index = nullptr);
 Result credentials_dhcp_set(SipUa& ua, const Credential& c);  // R2
 Result credentials_dhcp_remove(SipUa& ua);
 Result localhost_set(std::optional<Localhost>& slot, const Localhost& l);

@@ -152,6 +152,7 @@ bool accepts(const Node& n, std::string_view t) {
     case Kind::keyword:
       return false;
     case Kind::word:
+    case Kind::rest:
       return !t.empty();
     case Kind::number: {
       std::uint64_t v = 0;
@@ -232,13 +233,21 @@ Match match(const Node* cur, std::string_view t, const std::vector<const Node*>&
   return Match::none;
 }
 
+// The text from `tokens[i]` to the end of the last token: a `rest` parameter's value.
+std::string_view rest_of(const std::vector<Token>& tokens, std::size_t i) {
+  const char* begin = tokens[i].text.data();
+  const char* end = tokens.back().text.data() + tokens.back().text.size();
+  return {begin, static_cast<std::size_t>(end - begin)};
+}
+
 }  // namespace
 
 Walk walk(const Node* root, const std::vector<Token>& tokens) {
   Walk w;
   std::vector<const Node*> u;
   const Node* cur = root;
-  for (const Token& tok : tokens) {
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const Token& tok = tokens[i];
     const Node* n = nullptr;
     switch (match(cur, tok.text, u, n)) {
       case Match::none:
@@ -253,6 +262,12 @@ Walk walk(const Node* root, const std::vector<Token>& tokens) {
         break;
     }
     if (n->once) u.push_back(n);
+    if (n->kind == Kind::rest) {  // takes the remaining tokens, and the spaces between them
+      w.args.values[n->slot] = Args::Value{std::string(rest_of(tokens, i)), tok.offset};
+      w.matched = tokens.size();
+      cur = n;
+      break;
+    }
     if (!n->slot.empty()) {
       std::string v = n->kind == Kind::keyword ? n->text : std::string(tok.text);
       w.args.values[n->slot] = Args::Value{std::move(v), tok.offset};
@@ -282,6 +297,7 @@ Candidates candidates(const Node* root, const std::vector<Token>& tokens,
     if (match(cur, tok.text, u, n) != Match::one) return c;
     if (n->once) u.push_back(n);
     cur = n;
+    if (n->kind == Kind::rest) break;  // the rest of the line is its value
   }
   c.valid = true;
   c.cr = cur != root && cur->terminal && partial.empty();

@@ -25,6 +25,10 @@
 
 #include "regfront/config/commands.h"
 
+namespace regfront::config::actions {
+class Index;
+}
+
 namespace regfront::config::grammar {
 
 enum class Kind : std::uint8_t {
@@ -37,12 +41,15 @@ enum class Kind : std::uint8_t {
   hostname,    // IOS hostname (letters, digits, '-')
   reg_addr,    // dns:NAME | ipv4:A.B.C.D | ipv6:[X:X::X], each with an optional :PORT
   dns_addr,    // dns:NAME
+  rest,        // the rest of the line, spaces included (LINE: `| include REGEX`)
 };
 
 struct Args;
 struct Context {
   Config& cfg;
   Session& session;
+  ExecHooks* hooks = nullptr;         // exec commands that need the daemon; null: refused
+  actions::Index* index = nullptr;    // bulk-load lookup tables; null: linear searches
 };
 using Handler = Result (*)(Context&, const Args&);
 
@@ -103,6 +110,11 @@ struct Walk {
   Args args;
 };
 Walk walk(const Node* root, const std::vector<Token>& tokens);
+
+// Interpreter::execute() with the lookup tables of a bulk load (load_startup_config() owns
+// `index` and the Config for the whole load; nobody else edits that Config meanwhile).
+Result execute(Config& cfg, ExecHooks* hooks, actions::Index* index, std::string_view line,
+               Session& s);
 
 // Parses a registrar address token (dns:/ipv4:/ipv6: with an optional port).
 bool parse_registrar_address(std::string_view token, RegistrarAddress& out);

@@ -29,7 +29,8 @@ Result error_of(const g::Walk& w, std::string_view line) {
       r.message = "% Incomplete command.";
       break;
     case ResultCode::ambiguous:
-      r.message = "% Ambiguous command:  \"" + std::string(trim(line)) + "\"";
+      // IOS quotes the line; a password in it is masked, since messages go to logs.
+      r.message = "% Ambiguous command:  \"" + redact_passwords(trim(line)) + "\"";
       break;
     default:
       break;
@@ -65,11 +66,52 @@ std::string format_error(std::string_view line, const Result& r) {
   return out;
 }
 
-Result Interpreter::execute(std::string_view line, Session& s) {
+std::string redact_passwords(std::string_view line, long* column) {
+  constexpr std::string_view kMask = "*****";
+  constexpr std::string_view kKeyword = "password";
+  auto tokens = g::tokenize(line);
+  // Every word that may be a password is masked, each decided on its own: a username that is
+  // itself an abbreviation of `password` ("pa") then hides the keyword after it, and the
+  // keyword still hides the real password (masking too much is harmless; too little is not).
+  std::vector<bool> mask(tokens.size(), false);
+  for (std::size_t i = 0; i + 1 < tokens.size(); ++i) {
+    if (!kKeyword.starts_with(tokens[i].text)) continue;
+    std::size_t j = i + 1;
+    // `password 0 P` / `password 7 P`: the type is not the password (`password 7` alone is).
+    if ((tokens[j].text == "0" || tokens[j].text == "7") && j + 1 < tokens.size()) ++j;
+    mask[j] = true;
+  }
+  std::string out;
+  std::size_t copied = 0;
+  long shift = 0;  // how far `column` moves
+  for (std::size_t k = 0; k < tokens.size(); ++k) {
+    if (!mask[k]) continue;
+    const g::Token& p = tokens[k];
+    out.append(line.substr(copied, p.offset - copied));
+    out.append(kMask);
+    copied = p.offset + p.text.size();
+    if (column && *column >= 0) {
+      auto col = static_cast<std::size_t>(*column);
+      if (col >= copied) {
+        shift += static_cast<long>(kMask.size()) - static_cast<long>(p.text.size());
+      } else if (col > p.offset) {
+        shift += static_cast<long>(p.offset) - *column;  // inside the password: its start
+      }
+    }
+  }
+  out.append(line.substr(copied));
+  if (column && *column >= 0) *column += shift;
+  return out;
+}
+
+namespace grammar {
+
+Result execute(Config& cfg, ExecHooks* hooks, actions::Index* index, std::string_view line,
+               Session& s) {
   std::string_view body = trim(line);
   if (body.empty() || body.front() == '!') return Result{};
-  const auto& gr = g::Grammar::instance();
-  auto tokens = g::tokenize(line);
+  const auto& gr = Grammar::instance();
+  auto tokens = tokenize(line);
 
   // The modes to try, in order: the current one; from a sub-mode, global configuration; and,
   // while loading a file, the exec modes (`enable`, `configure terminal` are no-ops there).
@@ -81,22 +123,24 @@ Result Interpreter::execute(std::string_view line, Session& s) {
     tries[n++] = Mode::privileged_exec;
   }
 
-  g::Walk best;
+  Walk best;
   bool have_best = false;
   for (int i = 0; i < n; ++i) {
-    g::Walk w = g::walk(gr.root(tries[i]), tokens);
+    Walk w = walk(gr.root(tries[i]), tokens);
     if (w.code == ResultCode::ok) {
       if (!w.handler) return Result{};
       Session before = s;
       // Leaving a sub-mode for global configuration happens before the command runs there.
       if (tries[i] == Mode::global_config) s.mode = Mode::global_config;
-      g::Context ctx{cfg_, s};
+      Context ctx{cfg, s, hooks, index};
       Result r = w.handler(ctx, w.args);
-      if (!r.ok() || tries[i] == Mode::privileged_exec) {
-        // A refused command changes nothing, the session included; exec lines met in a file
-        // keep the file in configuration mode.
-        if (!r.ok() || s.loading_file) s = before;
+      if (!r.ok()) {
+        r.changed = false;  // actions check before they modify: a refusal changed nothing
+        r.end_session = false;
       }
+      // A refused command changes nothing, the session included; exec lines met in a file
+      // keep the file in configuration mode.
+      if (!r.ok() || (tries[i] == Mode::privileged_exec && s.loading_file)) s = before;
       return r;
     }
     if (!have_best || w.matched > best.matched) {
@@ -105,6 +149,12 @@ Result Interpreter::execute(std::string_view line, Session& s) {
     }
   }
   return error_of(best, line);
+}
+
+}  // namespace grammar
+
+Result Interpreter::execute(std::string_view line, Session& s) {
+  return g::execute(cfg_, hooks_, nullptr, line, s);
 }
 
 std::vector<Interpreter::HelpItem> Interpreter::help(std::string_view line,

@@ -4,6 +4,7 @@
 // A handler only turns the parsed words (Args) into one typed action call (actions.h) and, for
 // mode commands, moves the session; all checks that can refuse a command live in the actions.
 #include <algorithm>
+#include <regex>
 
 #include "actions.h"
 #include "grammar.h"
@@ -68,10 +69,108 @@ Result h_configure(Context& c, const Args&) {
   c.session.mode = Mode::global_config;
   return actions::ok();
 }
-Result h_exec_exit(Context&, const Args&) { return actions::ok(); }  // the shell ends itself
-Result h_show_run(Context& c, const Args&) {
+// `exit`/`logout` in an exec mode: the daemon closes the session (a file just goes on).
+Result h_exec_exit(Context& c, const Args&) {
   Result r;
-  r.output = render_running_config(c.cfg);
+  r.end_session = !c.session.loading_file;
+  return r;
+}
+
+Result not_available() { return actions::rejected("% Command not available"); }
+
+// A message from the daemon in IOS form.
+std::string ios_message(std::string m, const char* fallback) {
+  if (m.empty()) return fallback;
+  while (!m.empty() && m.back() == '\n') m.pop_back();
+  return m.starts_with('%') ? m : "% " + m;
+}
+
+// `| include REGEX` / `| exclude REGEX`: keeps the lines in which REGEX matches (or does not).
+// Compiled before the show runs, so a bad expression costs the daemon nothing.
+struct LineFilter {
+  bool active = false;
+  bool keep_matches = true;
+  std::regex re;
+};
+
+bool make_filter(const Args& a, LineFilter& f, Result& err) {
+  const char* which = a.has("include") ? "include" : a.has("exclude") ? "exclude" : nullptr;
+  if (!which) return true;
+  const std::string& text = a.get("regex");
+  try {
+    f.re.assign(text, std::regex::ECMAScript | std::regex::optimize);
+  } catch (const std::regex_error&) {
+    // Control plane only: std::regex reports a bad expression by throwing; we turn it into a
+    // status here and nowhere else.
+    err = actions::rejected("% Invalid regular expression.");
+    return false;
+  }
+  f.active = true;
+  f.keep_matches = std::string_view(which) == "include";
+  return true;
+}
+
+std::string apply_filter(const LineFilter& f, const std::string& text) {
+  if (!f.active) return text;
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t nl = text.find('\n', pos);
+    std::size_t end = nl == std::string::npos ? text.size() : nl;
+    auto first = text.begin() + static_cast<std::ptrdiff_t>(pos);
+    auto last = text.begin() + static_cast<std::ptrdiff_t>(end);
+    if (std::regex_search(first, last, f.re) == f.keep_matches) {
+      out.append(first, last);
+      out.push_back('\n');
+    }
+    pos = end + 1;
+  }
+  return out;
+}
+
+// Every show command: the last keyword of the command names it (slot "what").
+Result h_show(Context& c, const Args& a) {
+  LineFilter filter;
+  Result err;
+  if (!make_filter(a, filter, err)) return err;
+  const std::string& what = a.get("what");
+  Result r;
+  if (what == "running-config") {
+    r.output = apply_filter(filter, render_running_config(c.cfg));
+    return r;
+  }
+  ExecHooks::Show s;
+  if (what == "status") {
+    s = ExecHooks::Show::register_status;  // show sip-ua register status
+  } else if (what == "registrar") {
+    s = ExecHooks::Show::registrar_status;  // show sip-ua status registrar
+  } else if (what == "statistics") {
+    s = ExecHooks::Show::statistics;
+  } else if (what == "dataplane") {
+    s = ExecHooks::Show::dataplane;
+  } else {
+    s = ExecHooks::Show::startup_config;
+  }
+  if (!c.hooks) return not_available();
+  std::string out;
+  if (!c.hooks->show(s, a.has("json"), out)) {
+    return actions::rejected(ios_message(std::move(out), "% Command failed"));
+  }
+  r.output = apply_filter(filter, out);
+  return r;
+}
+
+// write [memory] | copy running-config startup-config. IOS asks "Destination filename
+// [startup-config]?" for copy; the answer is always the default, so we do not ask.
+Result h_write(Context& c, const Args&) {
+  if (!c.hooks) return not_available();
+  std::string message;
+  if (!c.hooks->write_memory(c.cfg, message)) {
+    return actions::rejected(ios_message(std::move(message), "% Failed to save the configuration"));
+  }
+  while (!message.empty() && message.back() == '\n') message.pop_back();
+  Result r;
+  r.output = "Building configuration...\n" + (message.empty() ? std::string("[OK]") : message) + "\n";
   return r;
 }
 
@@ -100,7 +199,7 @@ Result h_sip_ua(Context& c, const Args&) {
   if (r.ok()) c.session.mode = Mode::sip_ua;
   return r;
 }
-Result h_no_sip_ua(Context& c, const Args&) { return actions::sip_ua_reset(c.cfg); }
+Result h_no_sip_ua(Context& c, const Args&) { return actions::sip_ua_reset(c.cfg, c.index); }
 Result h_dial_peer(Context& c, const Args& a) {
   auto tag = static_cast<std::uint32_t>(a.number("tag"));
   Result r = actions::dial_peer_enter(c.cfg, tag);
@@ -111,7 +210,7 @@ Result h_dial_peer(Context& c, const Args& a) {
   return r;
 }
 Result h_no_dial_peer(Context& c, const Args& a) {
-  return actions::dial_peer_remove(c.cfg, static_cast<std::uint32_t>(a.number("tag")));
+  return actions::dial_peer_remove(c.cfg, static_cast<std::uint32_t>(a.number("tag")), c.index);
 }
 
 // ---- handlers: sip-ua -------------------------------------------------------------------------
@@ -159,18 +258,18 @@ Result h_no_registrar_legacy(Context& c, const Args& a) {
   return actions::registrar_remove(c.cfg.sip_ua, a.has("secondary") ? 2 : 1, true);
 }
 
-Result auth_set(std::vector<Authentication>& list, const Args& a) {
+Result auth_set(Context& c, std::vector<Authentication>& list, const Args& a) {
   Authentication e;
   e.username = a.get("username");
   e.realm = a.get("realm");
   Result err;
   if (!take_password(a, e.password, err)) return err;
-  return actions::authentication_set(list, e);
+  return actions::authentication_set(list, e, c.index);
 }
-Result h_ua_auth(Context& c, const Args& a) { return auth_set(c.cfg.sip_ua.authentication, a); }
+Result h_ua_auth(Context& c, const Args& a) { return auth_set(c, c.cfg.sip_ua.authentication, a); }
 Result h_ua_no_auth(Context& c, const Args& a) {
   return actions::authentication_remove(c.cfg.sip_ua.authentication, a.get("username"),
-                                        a.get("realm"));
+                                        a.get("realm"), c.index);
 }
 Result h_cred(Context& c, const Args& a) {
   Credential e;
@@ -179,10 +278,10 @@ Result h_cred(Context& c, const Args& a) {
   e.realm = a.get("realm");
   Result err;
   if (!take_password(a, e.password, err)) return err;
-  return actions::credential_set(c.cfg.sip_ua, e);
+  return actions::credential_set(c.cfg.sip_ua, e, c.index);
 }
 Result h_no_cred(Context& c, const Args& a) {
-  return actions::credential_remove(c.cfg.sip_ua, a.get("number"), a.get("realm"));
+  return actions::credential_remove(c.cfg.sip_ua, a.get("number"), a.get("realm"), c.index);
 }
 Result h_cred_dhcp(Context& c, const Args& a) {
   Credential e;
@@ -234,11 +333,12 @@ Result h_no_dest(Context& c, const Args&) {
 }
 Result h_dp_auth(Context& c, const Args& a) {
   DialPeer* dp = current_peer(c);
-  return dp ? auth_set(dp->authentication, a) : no_peer();
+  return dp ? auth_set(c, dp->authentication, a) : no_peer();
 }
 Result h_dp_no_auth(Context& c, const Args& a) {
   DialPeer* dp = current_peer(c);
-  return dp ? actions::authentication_remove(dp->authentication, a.get("username"), a.get("realm"))
+  return dp ? actions::authentication_remove(dp->authentication, a.get("username"), a.get("realm"),
+                                             c.index)
             : no_peer();
 }
 Result h_dp_localhost(Context& c, const Args& a) {
@@ -253,6 +353,7 @@ Result h_dp_no_localhost(Context& c, const Args&) {
 // ---- tree builder -----------------------------------------------------------------------------
 
 struct Builder {
+  explicit Builder(g::Grammar& g) : gr(g) {}
   g::Grammar& gr;
 
   Node* kw(Node* parent, const char* text, const char* help, const char* slot = "") {
@@ -459,10 +560,65 @@ struct Builder {
   }
   Node* no_of(Node* root) { return kw(root, "no", "Negate a command or set its defaults"); }
 
+  // `| json`, `| include LINE`, `| exclude LINE` after a show (json only where the daemon
+  // has a document: not for the configurations, which are text by nature).
+  Node* pipe_json = nullptr;
+  Node* pipe_text = nullptr;
+  void pipes() {
+    pipe_text = kw(nullptr, "|", "Output modifiers");
+    pipe_json = kw(nullptr, "|", "Output modifiers");
+    Node* inc = kw(pipe_text, "include", "Include lines that match", "include");
+    Node* exc = kw(pipe_text, "exclude", "Exclude lines that match", "exclude");
+    end(param(inc, Kind::rest, "LINE", "Regular expression", "regex"), h_show);
+    end(param(exc, Kind::rest, "LINE", "Regular expression", "regex"), h_show);
+    pipe_json->next = pipe_text->next;
+    end(kw(pipe_json, "json", "Output as a JSON document", "json"), h_show);
+  }
+  Node* show_leaf(Node* parent, const char* text, const char* help, bool json) {
+    Node* n = kw(parent, text, help, "what");
+    end(n, h_show);
+    n->next.push_back(json ? pipe_json : pipe_text);
+    return n;
+  }
+  // The show commands; the configurations only from privileged exec (they hold passwords).
+  Node* show(bool privileged) {
+    Node* sh = kw(nullptr, "show", "Show running system information");
+    if (privileged) {
+      show_leaf(sh, "running-config", "Current operating configuration", false);
+      show_leaf(sh, "startup-config", "Contents of startup configuration", false);
+    }
+    Node* ua = kw(sh, "sip-ua", "SIP User Agent (UA)");
+    show_leaf(kw(ua, "register", "Registration information"), "status",
+              "Registration status of every endpoint and registrar", true);
+    show_leaf(kw(ua, "status", "SIP UA status"), "registrar",
+              "Status of every registrar", true);
+    show_leaf(ua, "statistics", "REGISTER counters per registrar", true);
+    show_leaf(sh, "dataplane", "Workers, endpoints owned, packets per worker", true);
+    return sh;
+  }
+  // The privileged exec commands that `do` reaches from configuration modes.
+  std::vector<const Node*> exec_commands;
+  void exec_subtree() {
+    pipes();
+    Node* w = kw(nullptr, "write", "Write running configuration to memory");
+    end(w, h_write);
+    end(kw(w, "memory", "Write to NV memory"), h_write);
+    Node* cp = kw(nullptr, "copy", "Copy from one file to another");
+    Node* run = kw(cp, "running-config", "Copy from current system configuration");
+    end(kw(run, "startup-config", "Copy to startup configuration"), h_write);
+    exec_commands = {show(true), w, cp};
+  }
+  void do_command(Node* root) {
+    Node* d = kw(root, "do", "To run exec commands in config mode");
+    d->next = exec_commands;
+  }
+
   Node* user_exec() {
     Node* root = mode_root();
     end(kw(root, "enable", "Turn on privileged commands"), h_enable);
     end(kw(root, "exit", "Exit from the EXEC"), h_exec_exit);
+    end(kw(root, "logout", "Exit from the EXEC"), h_exec_exit);
+    root->next.push_back(show(false));
     return root;
   }
   Node* privileged_exec() {
@@ -473,14 +629,15 @@ struct Builder {
     end(kw(root, "disable", "Turn off privileged commands"), h_disable);
     end(kw(root, "enable", "Turn on privileged commands"), h_enable);
     end(kw(root, "exit", "Exit from the EXEC"), h_exec_exit);
-    Node* sh = kw(root, "show", "Show running system information");
-    end(kw(sh, "running-config", "Current operating configuration"), h_show_run);
+    end(kw(root, "logout", "Exit from the EXEC"), h_exec_exit);
+    root->next.insert(root->next.end(), exec_commands.begin(), exec_commands.end());
     return root;
   }
   Node* global_config() {
     Node* root = mode_root();
     Node* no = no_of(root);
     exit_end(root);
+    do_command(root);
     Node* h = kw(root, "hostname", "Set system's network name");
     end(param(h, Kind::hostname, "WORD", "This system's network name", "name"), h_hostname);
     Node* nh = kw(no, "hostname", "Set system's network name");
@@ -507,6 +664,7 @@ struct Builder {
     Node* root = mode_root();
     Node* no = no_of(root);
     exit_end(root);
+    do_command(root);
     registrar(root, no);
     authentication(root, no, h_ua_auth, h_ua_no_auth);
     credentials(root, no);
@@ -526,6 +684,7 @@ struct Builder {
     Node* root = mode_root();
     Node* no = no_of(root);
     exit_end(root);
+    do_command(root);
     Node* d = kw(root, "destination-pattern", "A full E.164 telephone number prefix");
     end(param(d, Kind::pattern, "WORD", "Number or pattern (digits, + . T [ ] …)", "pattern"),
         h_dest);
@@ -548,6 +707,7 @@ namespace grammar {
 
 Grammar::Grammar() {
   Builder b{*this};
+  b.exec_subtree();
   roots_[static_cast<int>(Mode::user_exec)] = b.user_exec();
   roots_[static_cast<int>(Mode::privileged_exec)] = b.privileged_exec();
   roots_[static_cast<int>(Mode::global_config)] = b.global_config();

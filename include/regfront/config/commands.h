@@ -60,10 +60,31 @@ struct Result {
   // Output of the command (show commands), empty for configuration commands.
   std::string output;
   // True when the command modified the Config (the daemon then publishes a new snapshot).
+  // A command that leaves the Config as it was (a `no` form of something absent, setting a
+  // value it already has) reports false.
   bool changed = false;
+  // True when the session is over: `exit`/`logout` from user or privileged exec. The daemon
+  // closes the connection after sending `output`.
+  bool end_session = false;
   bool ok() const { return code == ResultCode::ok; }
 };
 
+// Exec commands (user exec `>`: show, enable, exit/logout; privileged exec `#`: also write,
+// copy, configure terminal, disable; `do <privileged exec command>` from every configuration
+// mode, which runs it without leaving the mode):
+//   show sip-ua register status | show sip-ua status registrar | show sip-ua statistics
+//   show dataplane | show startup-config        -> ExecHooks::show()
+//   show running-config                         -> render_running_config(), no hook
+//   … | json                                    -> ExecHooks::show(…, json = true); not offered
+//                                                  for running-config and startup-config
+//   … | include REGEX, … | exclude REGEX         -> keeps (drops) the output lines that match
+//                                                  REGEX (std::regex ECMAScript, searched
+//                                                  anywhere in the line; the rest of the line,
+//                                                  spaces included, is the REGEX)
+//   write [memory] | copy running-config startup-config   -> ExecHooks::write_memory()
+// Without hooks, the commands that need them are refused with "% Command not available".
+// `exit`/`logout` in an exec mode set Result::end_session. Ctrl-Z is `end`.
+//
 // Exec-level operations whose data lives outside the configuration model: the daemon
 // implements them; the grammar's exec commands (`show …`, `write memory`,
 // `copy running-config startup-config`, and `do …` in configuration modes) call them.
@@ -83,6 +104,16 @@ class ExecHooks {
   // `message` is what IOS prints ("[OK]" or the reason it failed).
   virtual bool write_memory(const Config& cfg, std::string& message) = 0;
 };
+
+// Passwords and error text. No `Result::message` ever contains a password. format_error()
+// echoes the line the operator typed above the '^' marker, as IOS does on a terminal, so the
+// daemon returns it only to that operator; anything that goes to a log (LoadError::text and
+// format()) is passed through redact_passwords() first.
+//
+// `line` with every password replaced by "*****": the word after any abbreviation of the
+// keyword `password`, skipping a type `0`/`7`. When `column` is given, it is an offset into
+// `line` and is moved to the same word of the result.
+std::string redact_passwords(std::string_view line, long* column = nullptr);
 
 // "% Invalid input detected at '^' marker." rendered under `line` as IOS does:
 //   registrar 9 dns:x
@@ -119,7 +150,7 @@ class Interpreter {
 
 struct LoadError {
   int line = 0;            // 1-based
-  std::string text;        // the line as written
+  std::string text;        // the line as written, passwords redacted (redact_passwords())
   std::string reason;      // IOS-style message
   long column = -1;        // for "% Invalid input": offset of the '^' marker in `text`
   // "FILE:LINE: reason\n  text" (plus a "  ^" line under the offending word for invalid input);

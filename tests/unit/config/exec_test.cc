@@ -1,0 +1,531 @@
+// Exec commands: show (every one, abbreviated, from user and privileged exec and through `do`),
+// output modifiers, write memory / copy, session end, mode moves, Result::changed, and that no
+// error message carries a password. ExecHooks has one fake, FakeHooks, which records calls.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "harness.h"
+
+namespace regfront::config {
+namespace {
+
+using Show = ExecHooks::Show;
+
+class FakeHooks : public ExecHooks {
+ public:
+  struct ShowCall {
+    Show what;
+    bool json;
+    bool operator==(const ShowCall&) const = default;
+  };
+  std::vector<ShowCall> shows;
+  std::vector<Config> writes;
+  std::string text = "worker 0 endpoints 10\nregistrar 1 up\nregistrar 2 down\nregistrar 12 up\n";
+  bool fail = false;
+  std::string failure = "No space left on device";
+
+  bool show(Show what, bool json, std::string& out) override {
+    shows.push_back({what, json});
+    if (fail) {
+      out = failure;
+      return false;
+    }
+    out = json ? "{\"json\":true}\n" : text;
+    return true;
+  }
+  bool write_memory(const Config& cfg, std::string& message) override {
+    writes.push_back(cfg);
+    message = fail ? failure : "[OK]";
+    return !fail;
+  }
+};
+
+// A harness whose interpreter has the fake hooks.
+struct ExecHarness {
+  FakeHooks hooks;
+  Config cfg;
+  Interpreter in{cfg, &hooks};
+  Session s;
+  explicit ExecHarness(Mode m = Mode::privileged_exec) { s.mode = m; }
+  Result run(std::string_view line) { return in.execute(line, s); }
+  void enter(Mode m) {
+    s.mode = Mode::privileged_exec;
+    if (m == Mode::user_exec) s.mode = Mode::user_exec;
+    if (m == Mode::global_config || m == Mode::sip_ua || m == Mode::dial_peer) run("conf t");
+    if (m == Mode::sip_ua) run("sip-ua");
+    if (m == Mode::dial_peer) run("dial-peer voice 1 pots");
+    ASSERT_EQ(s.mode, m);
+  }
+};
+
+constexpr Mode kAllModes[] = {Mode::user_exec, Mode::privileged_exec, Mode::global_config,
+                              Mode::sip_ua, Mode::dial_peer};
+bool is_config(Mode m) { return m != Mode::user_exec && m != Mode::privileged_exec; }
+
+// ---- show: every command and abbreviation, in every mode where it exists --------------------
+
+struct ShowCase {
+  const char* line;  // as typed in exec mode; configuration modes get "do " in front
+  Show what;
+  bool json;
+};
+
+const ShowCase kShows[] = {
+    {"show sip-ua register status", Show::register_status, false},
+    {"sh sip-ua reg st", Show::register_status, false},
+    {"sh sip reg stat", Show::register_status, false},
+    {"show sip-ua status registrar", Show::registrar_status, false},
+    {"sh sip-ua statu reg", Show::registrar_status, false},
+    {"show sip-ua statistics", Show::statistics, false},
+    {"sh sip-ua stati", Show::statistics, false},
+    {"show dataplane", Show::dataplane, false},
+    {"sh d", Show::dataplane, false},
+    {"show sip-ua register status | json", Show::register_status, true},
+    {"sh sip-ua reg st | j", Show::register_status, true},
+    {"show sip-ua status registrar | json", Show::registrar_status, true},
+    {"show sip-ua statistics | json", Show::statistics, true},
+    {"show dataplane | json", Show::dataplane, true},
+};
+
+TEST(ExecShow, EveryShowEveryModeCallsTheHook) {
+  for (Mode m : kAllModes) {
+    for (const ShowCase& c : kShows) {
+      ExecHarness h;
+      h.enter(m);
+      std::string line = is_config(m) ? std::string("do ") + c.line : c.line;
+      Result r = h.run(line);
+      ASSERT_TRUE(r.ok()) << line << "\n" << format_error(line, r);
+      ASSERT_EQ(h.hooks.shows.size(), 1u) << line;
+      EXPECT_EQ(h.hooks.shows[0], (FakeHooks::ShowCall{c.what, c.json})) << line;
+      EXPECT_EQ(r.output, c.json ? "{\"json\":true}\n" : h.hooks.text) << line;
+      EXPECT_FALSE(r.changed) << line;
+      EXPECT_EQ(h.s.mode, m) << line;  // `do` stays in its mode
+    }
+  }
+}
+
+TEST(ExecShow, Configurations) {
+  ExecHarness h;
+  h.enter(Mode::sip_ua);
+  h.run("registrar 1 dns:a.example.com");
+  for (const char* line : {"do show running-config", "do sh run", "do show run"}) {
+    Result r = h.run(line);
+    ASSERT_TRUE(r.ok()) << line;
+    EXPECT_EQ(r.output, render_running_config(h.cfg)) << line;  // no hook involved
+  }
+  EXPECT_TRUE(h.hooks.shows.empty());
+  for (const char* line : {"do show startup-config", "do sh start"}) {
+    Result r = h.run(line);
+    ASSERT_TRUE(r.ok()) << line;
+    EXPECT_EQ(h.hooks.shows.back(), (FakeHooks::ShowCall{Show::startup_config, false}));
+  }
+  h.run("end");
+  EXPECT_EQ(h.run("show running-config").output, render_running_config(h.cfg));
+}
+
+// ---- output modifiers -------------------------------------------------------------------------
+
+struct FilterCase {
+  const char* line;
+  const char* output;
+};
+
+const FilterCase kFilters[] = {
+    {"show dataplane | include registrar", "registrar 1 up\nregistrar 2 down\nregistrar 12 up\n"},
+    {"show dataplane | include up", "registrar 1 up\nregistrar 12 up\n"},
+    {"show dataplane | inc registrar [0-9]+ up$", "registrar 1 up\nregistrar 12 up\n"},
+    {"show dataplane | i ^worker", "worker 0 endpoints 10\n"},
+    {"show dataplane | i nothing-matches", ""},
+    {"show dataplane | include (down|endpoints)", "worker 0 endpoints 10\nregistrar 2 down\n"},
+    {"show dataplane | exclude registrar", "worker 0 endpoints 10\n"},
+    {"show dataplane | e up", "worker 0 endpoints 10\nregistrar 2 down\n"},
+    {"sh sip-ua reg st | include registrar 1\\b", "registrar 1 up\n"},
+    {"show running-config | include ^hostname", "hostname Router\n"},
+    {"sh run | i registrar 1 dns", " registrar 1 dns:a.example.com\n"},
+};
+
+TEST(ExecShow, IncludeAndExclude) {
+  for (const FilterCase& c : kFilters) {
+    ExecHarness h;
+    h.enter(Mode::sip_ua);
+    h.run("registrar 1 dns:a.example.com");
+    h.run("end");
+    Result r = h.run(c.line);
+    ASSERT_TRUE(r.ok()) << c.line << "\n" << format_error(c.line, r);
+    EXPECT_EQ(r.output, c.output) << c.line;
+    for (const auto& call : h.hooks.shows) EXPECT_FALSE(call.json) << c.line;
+  }
+}
+
+// ---- errors -------------------------------------------------------------------------------------
+
+struct ExecError {
+  Mode mode;
+  const char* line;
+  ResultCode code;
+  std::size_t marker;  // for invalid_input
+  const char* message;  // for rejected
+};
+
+const ExecError kErrors[] = {
+    // Not in user exec (IOS: the commands do not exist there).
+    {Mode::user_exec, "write memory", ResultCode::invalid_input, 0, ""},
+    {Mode::user_exec, "write", ResultCode::invalid_input, 0, ""},
+    {Mode::user_exec, "copy running-config startup-config", ResultCode::invalid_input, 0, ""},
+    {Mode::user_exec, "configure terminal", ResultCode::invalid_input, 0, ""},
+    {Mode::user_exec, "disable", ResultCode::invalid_input, 0, ""},
+    {Mode::user_exec, "show running-config", ResultCode::invalid_input, 5, ""},
+    {Mode::user_exec, "show startup-config", ResultCode::invalid_input, 5, ""},
+    // `| json` only where a JSON document exists.
+    {Mode::privileged_exec, "show running-config | json", ResultCode::invalid_input, 22, ""},
+    {Mode::privileged_exec, "show startup-config | json", ResultCode::invalid_input, 22, ""},
+    {Mode::privileged_exec, "show dataplane | json | include x", ResultCode::invalid_input, 22, ""},
+    {Mode::privileged_exec, "show dataplane | begin x", ResultCode::invalid_input, 17, ""},
+    {Mode::privileged_exec, "show dataplane |", ResultCode::incomplete, 0, ""},
+    {Mode::privileged_exec, "show dataplane | include", ResultCode::incomplete, 0, ""},
+    {Mode::privileged_exec, "show dataplane | include (", ResultCode::rejected, 0,
+     "% Invalid regular expression."},
+    {Mode::privileged_exec, "sh run | i [a-", ResultCode::rejected, 0, "% Invalid regular expression."},
+    {Mode::privileged_exec, "show", ResultCode::incomplete, 0, ""},
+    {Mode::privileged_exec, "show sip-ua", ResultCode::incomplete, 0, ""},
+    {Mode::privileged_exec, "sh sip-ua stat", ResultCode::ambiguous, 0, ""},  // status, statistics
+    {Mode::privileged_exec, "show sip-ua register", ResultCode::incomplete, 0, ""},
+    {Mode::privileged_exec, "show bogus", ResultCode::invalid_input, 5, ""},
+    {Mode::privileged_exec, "write memory now", ResultCode::invalid_input, 13, ""},
+    {Mode::privileged_exec, "copy running-config flash:x", ResultCode::invalid_input, 20, ""},
+    {Mode::privileged_exec, "copy startup-config running-config", ResultCode::invalid_input, 5, ""},
+    {Mode::privileged_exec, "do show dataplane", ResultCode::invalid_input, 0, ""},
+    {Mode::privileged_exec, "end", ResultCode::invalid_input, 0, ""},
+    // Configuration modes: exec commands only through `do`, and only the exec commands.
+    {Mode::global_config, "show dataplane", ResultCode::invalid_input, 0, ""},
+    {Mode::sip_ua, "write memory", ResultCode::invalid_input, 0, ""},
+    {Mode::global_config, "do", ResultCode::incomplete, 0, ""},
+    {Mode::sip_ua, "do configure terminal", ResultCode::invalid_input, 3, ""},
+    {Mode::dial_peer, "do disable", ResultCode::invalid_input, 3, ""},
+    {Mode::dial_peer, "do exit", ResultCode::invalid_input, 3, ""},
+    {Mode::global_config, "do do show dataplane", ResultCode::invalid_input, 3, ""},
+    {Mode::sip_ua, "do sh run | json", ResultCode::invalid_input, 12, ""},
+};
+
+TEST(ExecErrors, CodesMarkersAndMessages) {
+  for (const ExecError& c : kErrors) {
+    ExecHarness h;
+    h.enter(c.mode);
+    Config before = h.cfg;
+    Result r = h.run(c.line);
+    EXPECT_EQ(r.code, c.code) << c.line << "\n" << format_error(c.line, r);
+    if (c.code == ResultCode::invalid_input) {
+      EXPECT_EQ(r.marker, c.marker) << c.line;
+    }
+    if (c.code == ResultCode::rejected) {
+      EXPECT_EQ(r.message, c.message) << c.line;
+    }
+    EXPECT_TRUE(h.hooks.shows.empty()) << c.line;  // a bad line never reaches the daemon
+    EXPECT_TRUE(h.hooks.writes.empty()) << c.line;
+    EXPECT_EQ(h.cfg, before) << c.line;
+    EXPECT_EQ(h.s.mode, c.mode) << c.line;
+    EXPECT_FALSE(r.changed) << c.line;
+    EXPECT_FALSE(r.end_session) << c.line;
+  }
+}
+
+TEST(ExecErrors, WithoutHooksTheDaemonCommandsAreNotAvailable) {
+  test::Harness h(Mode::privileged_exec);  // Interpreter without hooks
+  for (const char* line : {"show sip-ua register status", "show sip-ua status registrar",
+                           "show sip-ua statistics", "show dataplane | json",
+                           "show startup-config", "write memory", "write",
+                           "copy running-config startup-config"}) {
+    Result r = h.run(line);
+    EXPECT_EQ(r.code, ResultCode::rejected) << line;
+    EXPECT_EQ(r.message, "% Command not available") << line;
+  }
+  EXPECT_TRUE(h.run("show running-config").ok());
+}
+
+TEST(ExecErrors, HookFailuresBecomeIosMessages) {
+  ExecHarness h;
+  h.hooks.fail = true;
+  Result r = h.run("show dataplane");
+  EXPECT_EQ(r.code, ResultCode::rejected);
+  EXPECT_EQ(r.message, "% No space left on device");
+  r = h.run("write memory");
+  EXPECT_EQ(r.code, ResultCode::rejected);
+  EXPECT_EQ(r.message, "% No space left on device");
+  EXPECT_TRUE(r.output.empty());
+  h.hooks.failure = "% Startup-config is being written by another session\n";
+  EXPECT_EQ(h.run("wr").message, "% Startup-config is being written by another session");
+  h.hooks.failure = "";
+  EXPECT_EQ(h.run("copy run start").message, "% Failed to save the configuration");
+}
+
+// ---- write memory and copy --------------------------------------------------------------------
+
+TEST(ExecWrite, EveryFormSavesTheRunningConfig) {
+  const struct {
+    Mode mode;
+    const char* line;
+  } cases[] = {
+      {Mode::privileged_exec, "write memory"},
+      {Mode::privileged_exec, "write"},
+      {Mode::privileged_exec, "wr"},
+      {Mode::privileged_exec, "wr mem"},
+      {Mode::privileged_exec, "copy running-config startup-config"},
+      {Mode::privileged_exec, "copy run start"},
+      {Mode::global_config, "do write memory"},
+      {Mode::sip_ua, "do wr"},
+      {Mode::dial_peer, "do copy run start"},
+  };
+  for (const auto& c : cases) {
+    ExecHarness h;
+    h.enter(c.mode);
+    h.cfg.hostname = "saved";
+    Result r = h.run(c.line);
+    ASSERT_TRUE(r.ok()) << c.line << "\n" << format_error(c.line, r);
+    ASSERT_EQ(h.hooks.writes.size(), 1u) << c.line;
+    EXPECT_EQ(h.hooks.writes[0], h.cfg) << c.line;
+    EXPECT_EQ(r.output, "Building configuration...\n[OK]\n") << c.line;
+    EXPECT_FALSE(r.changed) << c.line;
+    EXPECT_EQ(h.s.mode, c.mode) << c.line;
+  }
+}
+
+// ---- modes and session end --------------------------------------------------------------------
+
+TEST(ExecModes, EnableDisableConfigureEndExit) {
+  ExecHarness h(Mode::user_exec);
+  struct Step {
+    const char* line;
+    Mode after;
+    bool end_session;
+  };
+  const Step steps[] = {
+      {"enable", Mode::privileged_exec, false},
+      {"enable", Mode::privileged_exec, false},
+      {"configure terminal", Mode::global_config, false},
+      {"sip-ua", Mode::sip_ua, false},
+      {"end", Mode::privileged_exec, false},  // also what the CLI sends for Ctrl-Z
+      {"conf t", Mode::global_config, false},
+      {"dial-peer voice 5 pots", Mode::dial_peer, false},
+      {"end", Mode::privileged_exec, false},
+      {"configure", Mode::global_config, false},
+      {"exit", Mode::privileged_exec, false},
+      {"disable", Mode::user_exec, false},
+      {"en", Mode::privileged_exec, false},
+      {"dis", Mode::user_exec, false},
+  };
+  for (const Step& st : steps) {
+    Result r = h.run(st.line);
+    ASSERT_TRUE(r.ok()) << st.line;
+    EXPECT_EQ(h.s.mode, st.after) << st.line;
+    EXPECT_EQ(r.end_session, st.end_session) << st.line;
+  }
+}
+
+TEST(ExecModes, ExitFromExecEndsTheSession) {
+  for (Mode m : {Mode::user_exec, Mode::privileged_exec}) {
+    for (const char* line : {"exit", "ex", "logout", "lo"}) {
+      ExecHarness h(m);
+      Result r = h.run(line);
+      ASSERT_TRUE(r.ok()) << line;
+      EXPECT_TRUE(r.end_session) << line;
+      EXPECT_FALSE(r.changed) << line;
+    }
+  }
+  for (Mode m : {Mode::global_config, Mode::sip_ua, Mode::dial_peer}) {
+    ExecHarness h;
+    h.enter(m);
+    Result r = h.run("exit");
+    EXPECT_FALSE(r.end_session);
+    EXPECT_EQ(h.s.mode, m == Mode::global_config ? Mode::privileged_exec : Mode::global_config);
+  }
+  // A startup-config's `exit` lines never end anything.
+  Config cfg;
+  EXPECT_TRUE(load_startup_config("exit\nexit\nhostname h\n", cfg).ok());
+  EXPECT_EQ(cfg.hostname, "h");
+}
+
+// ---- Result::changed ----------------------------------------------------------------------------
+
+struct ChangeCase {
+  std::vector<const char*> setup;  // from global configuration
+  const char* line;
+  bool changed;
+};
+
+const ChangeCase kChanges[] = {
+    {{}, "hostname gw", true},
+    {{}, "hostname Router", false},
+    {{"hostname gw"}, "no hostname", true},
+    {{}, "no hostname", false},
+    {{}, "service password-encryption", true},
+    {{"service password-encryption"}, "service password-encryption", false},
+    {{}, "no service password-encryption", false},
+    {{}, "sip-ua", true},
+    {{"sip-ua", "exit"}, "sip-ua", false},
+    {{}, "no sip-ua", false},
+    {{"sip-ua", "exit"}, "no sip-ua", true},
+    {{}, "dial-peer voice 1 pots", true},
+    {{"dial-peer voice 1 pots", "exit"}, "dial-peer voice 1 pots", false},
+    {{}, "no dial-peer voice 1", false},
+    {{"dial-peer voice 1 pots", "exit"}, "no dial-peer voice 1", true},
+    {{"sip-ua"}, "registrar 1 dns:a.com", true},
+    {{"sip-ua", "registrar 1 dns:a.com"}, "registrar 1 dns:a.com", false},
+    {{"sip-ua", "registrar 1 dns:a.com"}, "registrar 1 dns:a.com expires 60", true},
+    {{"sip-ua"}, "no registrar 1", false},
+    {{"sip-ua", "registrar 1 dns:a.com"}, "no registrar 1", true},
+    {{"sip-ua", "registrar dns:a.com"}, "no registrar 1", false},  // legacy entry: not this one
+    {{"sip-ua"}, "authentication username U password P realm R", true},
+    {{"sip-ua", "auth user U pass P realm R"}, "authentication username U password P realm R", false},
+    {{"sip-ua", "auth user U pass P realm R"}, "authentication username U password Q realm R", true},
+    {{"sip-ua", "auth user U pass P realm R"}, "authentication username U password 7 0822455D0A16 realm R", true},
+    {{"sip-ua"}, "no authentication username U realm R", false},
+    {{"sip-ua", "auth user U pass P realm R"}, "no authentication username U realm R", true},
+    {{"sip-ua"}, "credentials number 1 username U password P realm R", true},
+    {{"sip-ua", "cred num 1 user U pass P realm R"}, "credentials number 1 username U password P realm R", false},
+    {{"sip-ua", "cred num 1 user U pass P realm R"}, "credentials number 1 username V password P realm R", true},
+    {{"sip-ua"}, "no credentials number 1 realm R", false},
+    {{"sip-ua", "cred num 1 user U pass P realm R"}, "no credentials number 1 realm R", true},
+    {{"sip-ua"}, "credentials dhcp password P realm R", true},
+    {{"sip-ua", "credentials dhcp password P realm R"}, "credentials dhcp password P realm R", false},
+    {{"sip-ua"}, "no credentials dhcp", false},
+    {{"sip-ua"}, "localhost dns:a.com", true},
+    {{"sip-ua", "localhost dns:a.com"}, "localhost dns:a.com", false},
+    {{"sip-ua", "localhost dns:a.com"}, "localhost dns:a.com preferred", true},
+    {{"sip-ua"}, "no localhost", false},
+    {{"sip-ua"}, "retry register 6", false},  // the default
+    {{"sip-ua"}, "retry register 3", true},
+    {{"sip-ua"}, "no retry register", false},
+    {{"sip-ua"}, "timers register 500", false},
+    {{"sip-ua"}, "timers register 501", true},
+    {{"sip-ua"}, "registration rate 500", false},
+    {{"sip-ua"}, "registration rate 5", true},
+    {{"dial-peer voice 1 pots"}, "destination-pattern 1234", true},
+    {{"dial-peer voice 1 pots", "destination-pattern 1234"}, "destination-pattern 1234", false},
+    {{"dial-peer voice 1 pots"}, "no destination-pattern", false},
+    {{"dial-peer voice 1 pots"}, "authentication username U password P", true},
+    {{"dial-peer voice 1 pots"}, "voice-class sip localhost dns:a.com", true},
+    {{"dial-peer voice 1 pots"}, "no voice-class sip localhost", false},
+    // Refused commands and exec commands change nothing.
+    {{"sip-ua", "registrar dns:a.com"}, "registrar 1 dns:b.com", false},  // R1
+    {{"sip-ua"}, "registrar 9 dns:b.com", false},
+    {{}, "end", false},
+    {{}, "do show running-config", false},
+};
+
+TEST(ExecChanged, OnlyWhenTheConfigChanges) {
+  for (const ChangeCase& c : kChanges) {
+    ExecHarness h;
+    h.enter(Mode::global_config);
+    for (const char* l : c.setup) ASSERT_TRUE(h.run(l).ok()) << l;
+    Config before = h.cfg;
+    Result r = h.run(c.line);
+    EXPECT_EQ(r.changed, c.changed) << c.line;
+    EXPECT_EQ(r.changed, !(h.cfg == before)) << c.line;
+  }
+}
+
+// ---- help -----------------------------------------------------------------------------------------
+
+TEST(ExecHelp, ShowsAndModifiers) {
+  ExecHarness h(Mode::user_exec);
+  auto words = [&](std::string_view line) {
+    std::vector<std::string> out;
+    for (const auto& i : h.in.help(line, h.s)) out.push_back(i.word);
+    return out;
+  };
+  EXPECT_EQ(words("show "), (std::vector<std::string>{"dataplane", "sip-ua"}));
+  h.s.mode = Mode::privileged_exec;
+  EXPECT_EQ(words("show "),
+            (std::vector<std::string>{"dataplane", "running-config", "sip-ua", "startup-config"}));
+  EXPECT_EQ(words("show dataplane "), (std::vector<std::string>{"|", "<cr>"}));
+  EXPECT_EQ(words("show dataplane | "), (std::vector<std::string>{"exclude", "include", "json"}));
+  EXPECT_EQ(words("show running-config | "), (std::vector<std::string>{"exclude", "include"}));
+  EXPECT_EQ(words("show dataplane | include "), (std::vector<std::string>{"LINE"}));
+  EXPECT_EQ(h.in.complete("sh sip-ua reg", h.s), "sh sip-ua register ");
+  EXPECT_EQ(h.in.complete("copy run", h.s), "copy running-config ");
+  h.s.mode = Mode::sip_ua;
+  EXPECT_EQ(words("do "), (std::vector<std::string>{"copy", "show", "write"}));
+  EXPECT_EQ(words("do sh sip-ua "), (std::vector<std::string>{"register", "statistics", "status"}));
+}
+
+// ---- passwords never in messages ------------------------------------------------------------------
+
+TEST(ExecPasswords, RefusedCommandsDoNotRepeatThePassword) {
+  // Every error form, each with the password "S3cretPw" in the line. Result::message never
+  // has it; format_error() repeats the line above the marker as IOS does on the operator's
+  // own terminal, and nothing else.
+  ExecHarness h;
+  h.enter(Mode::sip_ua);
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_TRUE(h.run("authentication username U password P realm R" + std::to_string(i)).ok());
+  }
+  h.run("registrar 1 dns:a.com");
+  const char* lines[] = {
+      "authentication username U password S3cretPw realm R12",                // R5: rejected
+      "credentials dhcp password S3cretPw realm R",                            // R2: rejected
+      "authentication username U password S3cretPw realm R bogus",           // invalid input
+      "authentication username U password 7 S3cretPw realm R",               // bad type 7
+      "credentials number 1 username U password S3cretPw",                     // incomplete
+      "credentials number 1 username U password S3cretPw realm",               // incomplete
+      "authentication username U pass S3cretPw e",                             // invalid input
+  };
+  for (const char* line : lines) {
+    Result r = h.run(line);
+    ASSERT_FALSE(r.ok()) << line;
+    EXPECT_EQ(r.message.find("S3cretPw"), std::string::npos) << line << "\n" << r.message;
+    std::string shown = format_error(line, r);
+    if (r.code == ResultCode::invalid_input) {
+      EXPECT_EQ(shown.substr(0, std::string_view(line).size()), line);  // IOS echo
+      EXPECT_EQ(shown.substr(std::string_view(line).size()).find("S3cretPw"), std::string::npos);
+    } else {
+      EXPECT_EQ(shown.find("S3cretPw"), std::string::npos) << line;
+    }
+  }
+  // Loader errors go to logs: the line is redacted and the marker still points at its word.
+  Config cfg;
+  LoadResult lr = load_startup_config(
+      "sip-ua\n"
+      " credentials number 1 username U password 0 S3cretPw realm R extra\n"
+      " authentication username U password S3cretPw realm\n"
+      " authentication username U password 7 S3cretPw\n",
+      cfg);
+  ASSERT_EQ(lr.errors.size(), 3u);
+  for (const auto& e : lr.errors) {
+    EXPECT_EQ(e.format().find("S3cretPw"), std::string::npos) << e.format();
+    EXPECT_NE(e.text.find("*****"), std::string::npos) << e.text;
+  }
+  EXPECT_EQ(lr.errors[0].format(),
+            "2: % Invalid input detected at '^' marker.\n"
+            "   credentials number 1 username U password 0 ***** realm R extra\n"
+            "                                                            ^");
+}
+
+TEST(ExecPasswords, Redaction) {
+  const struct {
+    const char* in;
+    const char* out;
+    long column, moved;
+  } cases[] = {
+      {"authentication username U password P realm R", "authentication username U password ***** realm R", 44, 48},
+      {"auth user U pass 0 LongPassword123 re R x", "auth user U pass 0 ***** re R x", 40, 30},
+      {"auth user U p 7 0822455D0A16", "auth user U p 7 *****", 16, 16},
+      {"auth user U password 7", "auth user U password *****", 21, 21},
+      {"auth user U password 0 7", "auth user U password 0 *****", -1, -1},
+      // A username that abbreviates `password` hides the keyword; the password is still hidden.
+      {"credentials number 1 username password password pw realm R",
+       "credentials number 1 username password ***** ***** realm R", 51, 51},
+      {"auth user pa password secret", "auth user pa ***** *****", 27, 19},
+      {"no password here", "no password *****", 3, 3},
+      {"hostname x", "hostname x", 9, 9},
+  };
+  for (const auto& c : cases) {
+    long col = c.column;
+    EXPECT_EQ(redact_passwords(c.in, &col), c.out) << c.in;
+    EXPECT_EQ(col, c.moved) << c.in;
+  }
+}
+
+}  // namespace
+}  // namespace regfront::config
