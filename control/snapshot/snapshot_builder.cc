@@ -83,19 +83,20 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
   std::vector<Leaving> leaving;
   std::array<std::size_t, reg::kRegistrarSlots> leaving_per_index{};
   {
-    std::unordered_set<std::string> active;
-    active.reserve(numbers.size() * 2 + 16);
-    for (const std::string& number : numbers) {
+    std::unordered_set<std::string_view> active_numbers(numbers.begin(), numbers.end());
+    auto active = [&](const Slot& sl) {
+      if (active_numbers.count(sl.number) == 0) return false;
       for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
-        if (!reg_keys[ri].empty()) active.insert(reg_keys[ri] + "|" + number);
+        if (reg_keys[ri] == sl.registrar) return true;
       }
-    }
+      return false;
+    };
     for (std::uint32_t w = 0; w < workers_; ++w) {
       SlotState& st = slots_[w];
       for (std::uint32_t slot = 0; slot < st.slots.size(); ++slot) {
         Slot& sl = st.slots[slot];
-        if (sl.key.empty()) continue;
-        if (active.count(sl.key) != 0) {
+        if (sl.registrar.empty()) continue;
+        if (active(sl)) {
           if (sl.leaving_until != 0) {
             // Configured again while it was still unregistering: a new binding, not the old one.
             sl.leaving_until = 0;
@@ -174,11 +175,11 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
       c.realm = reg::kNoRealm;
       c.anyrealm_row = realms_n == 0 ? 0 : static_cast<std::uint32_t>(s.anyrealm_ha1.size() / realms_n);
       for (std::uint32_t id = 0; id < realms_n; ++id) {
-        s.anyrealm_ha1.push_back(auth::compute_ha1(user, s.realms.names[id], password));
+        s.anyrealm_ha1.push_back(ha1(user, s.realms.names[id], password));
       }
     } else {
       c.realm = s.realms.find(realm);
-      c.ha1 = auth::compute_ha1(user, realm, password);
+      c.ha1 = ha1(user, realm, password);
     }
     s.credentials.push_back(std::move(c));
     return static_cast<std::uint32_t>(s.credentials.size() - 1);
@@ -240,7 +241,7 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
     // The registrar: still configured with the same identity → its live slot; otherwise a copy
     // of the previous one in its leaving slot.
     const std::uint8_t pr = l.prev.registrar;
-    const std::string& prev_key = prev_reg_keys_[pr];
+    const std::string prev_key = prev_reg_keys_[pr];
     int slot_r = -1;
     if (pr < reg::kRegistrarSlots && !prev_key.empty() && reg_keys[pr] == prev_key) {
       slot_r = pr;
@@ -292,18 +293,25 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
   // ---- 6. plans ----
   s.plans.assign(workers_, {});
   for (std::uint32_t w = 0; w < workers_; ++w) s.plans[w].resize(slots_[w].slots.size());
+  // Per worker and registrar, the number → slot map (looked up once per registrar, not per
+  // binding).
+  std::vector<std::array<std::unordered_map<std::string, std::uint32_t>*, reg::kRegistrarSlots>> maps(workers_);
+  for (std::uint32_t w = 0; w < workers_; ++w) {
+    for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
+      maps[w][ri] = reg_keys[ri].empty() ? nullptr : &slots_[w].by_key[reg_keys[ri]];
+    }
+  }
   for (std::uint32_t ei = 0; ei < numbers.size(); ++ei) {
     const std::string& number = numbers[ei];
     const std::uint32_t w = owner_worker(number, workers_);
     SlotState& st = slots_[w];
     for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
-      if (reg_keys[ri].empty()) continue;
-      std::string key = reg_keys[ri] + "|" + number;
+      if (maps[w][ri] == nullptr) continue;
       std::uint32_t slot;
-      if (auto it = st.by_key.find(key); it != st.by_key.end()) {
+      if (auto it = maps[w][ri]->find(number); it != maps[w][ri]->end()) {
         slot = it->second;
       } else {
-        slot = acquire(st, std::move(key));
+        slot = acquire(st, reg_keys[ri], number);
         if (s.plans[w].size() < st.slots.size()) s.plans[w].resize(st.slots.size());
       }
       s.plans[w][slot] = reg::PlanEntry{ei, static_cast<std::uint8_t>(ri), st.slots[slot].generation, false};
@@ -314,10 +322,11 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
     s.plans[leaving[i].worker][leaving[i].slot] = ghost_entries[i];
   }
   prev_reg_keys_ = reg_keys;
+  std::erase_if(ha1_cache_, [&](const auto& e) { return e.second.used_in != version_; });
   return snap;
 }
 
-std::uint32_t SnapshotBuilder::acquire(SlotState& st, std::string key) {
+std::uint32_t SnapshotBuilder::acquire(SlotState& st, const std::string& registrar, const std::string& number) {
   std::uint32_t slot;
   if (!st.free.empty()) {
     slot = st.free.back();
@@ -327,20 +336,35 @@ std::uint32_t SnapshotBuilder::acquire(SlotState& st, std::string key) {
     st.slots.emplace_back();
   }
   Slot& sl = st.slots[slot];
-  sl.key = key;
+  sl.registrar = registrar;
+  sl.number = number;
   sl.generation = next_generation_++;
   sl.leaving_until = 0;
-  st.by_key.emplace(std::move(key), slot);
+  st.by_key[registrar].emplace(number, slot);
   return slot;
 }
 
 void SnapshotBuilder::release(SlotState& st, std::uint32_t slot) {
   Slot& sl = st.slots[slot];
-  st.by_key.erase(sl.key);
-  sl.key.clear();
+  if (auto it = st.by_key.find(sl.registrar); it != st.by_key.end()) it->second.erase(sl.number);
+  sl.registrar.clear();
+  sl.number.clear();
   sl.leaving_until = 0;
   sl.generation = next_generation_++;  // whatever ran there is dropped by the worker
   st.free.push_back(slot);
+}
+
+const auth::Ha1Set& SnapshotBuilder::ha1(const std::string& user, const std::string& realm,
+                                         const std::string& password) {
+  std::string key;
+  key.reserve(user.size() + realm.size() + password.size() + 2);
+  key.append(user).push_back('\0');
+  key.append(realm).push_back('\0');
+  key.append(password);
+  auto [it, fresh] = ha1_cache_.try_emplace(std::move(key));
+  if (fresh) it->second.ha1 = auth::compute_ha1(user, realm, password);
+  it->second.used_in = version_;
+  return it->second.ha1;
 }
 
 }  // namespace regfront::control

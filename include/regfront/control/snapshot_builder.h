@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "regfront/auth/digest.h"
 #include "regfront/config/model.h"
 #include "regfront/reg/snapshot.h"
 
@@ -55,18 +56,29 @@ class SnapshotBuilder {
   std::uint64_t next_expiry_ms() const;
 
  private:
+  // A binding's identity is (registrar key "index|domain:port", endpoint number).
   struct Slot {
-    std::string key;                 // "index|domain:port|number"; empty = free
+    std::string registrar;           // empty = free
+    std::string number;
     std::uint32_t generation = 0;
     std::uint64_t leaving_until = 0;  // 0 = configured; else the binding is leaving until then
   };
   struct SlotState {
     std::vector<Slot> slots;
-    std::unordered_map<std::string, std::uint32_t> by_key;
+    // registrar key → number → slot
+    std::unordered_map<std::string, std::unordered_map<std::string, std::uint32_t>> by_key;
     std::vector<std::uint32_t> free;
   };
-  std::uint32_t acquire(SlotState& st, std::string key);
+  std::uint32_t acquire(SlotState& st, const std::string& registrar, const std::string& number);
   void release(SlotState& st, std::uint32_t slot);
+  // HA1s by (username, realm, password): a rebuild after one command recomputes none of the
+  // others (300k hashes for 100k credentials otherwise).
+  const auth::Ha1Set& ha1(const std::string& user, const std::string& realm, const std::string& password);
+  struct CachedHa1 {
+    auth::Ha1Set ha1;
+    std::uint64_t used_in = 0;  // last build that used it: the others are dropped after a build
+  };
+  std::unordered_map<std::string, CachedHa1> ha1_cache_;
 
   std::uint32_t workers_;
   std::vector<SlotState> slots_;
