@@ -393,7 +393,18 @@ class Engine::Impl {
         p.last_ms = now;
         continue;
       }
-      if (!r.present || r.addr_len == 0) continue;  // waits for DNS
+      if (!r.present) {
+        // The registrar was removed: nothing starts here any more, but its queue may hold
+        // bindings that now leave through its ghost slot (a refresh that was waiting for a
+        // token): move them to the queue of the slot they belong to; drop the rest.
+        while (p.head != kNoEntry) {
+          const std::uint32_t slot = dequeue(p);
+          Binding& b = bindings_[slot];
+          if (b.state == BindingState::queued && b.registrar != ri) enqueue(slot, b);
+        }
+        continue;
+      }
+      if (r.addr_len == 0) continue;  // waits for DNS
       // Token bucket: rate per worker, depth of 20 ms (at least one), so a registrar never sees
       // more than its rate over any second and no burst beyond a few milliseconds' worth.
       const double depth = std::max(1.0, r.rate_per_worker / 50.0);
