@@ -6,7 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <deque>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -675,6 +678,367 @@ TEST_F(EngineTest, AdoptLeavesUnchangedBindingsAlone) {
   EXPECT_EQ(sent[0].req.expires, "1800");
   EXPECT_EQ(status_of("1001").state, BindingState::registered);
   EXPECT_EQ(status_of("1002").state, BindingState::registered);
+}
+
+}  // namespace
+}  // namespace regfront::reg
+
+// ---- live changes: adopt of rebuilt snapshots (leaving bindings, changed expiry/credentials) ----
+
+namespace regfront::reg {
+namespace {
+
+class LiveEngineTest : public EngineTest {
+ protected:
+  // Rebuilds from `config` the way the daemon does: with the snapshot the engine runs as
+  // `previous` and the current time, then adopts it.
+  void live(std::string_view config) {
+    snaps_.push_back(builder_.build(load_config(config), loopback_addresses(), 5060, {}, snaps_.back().get(), now_));
+    engine_->adopt(snaps_.back().get(), now_);
+  }
+  // Answers every request in `sent` with 200 OK granting `granted` (0: Expires: 0 requests get
+  // a plain 200).
+  void accept_all(const std::vector<Timed>& sent, std::uint32_t granted) {
+    for (const Timed& t : sent) {
+      if (t.req.expires == "0") deliver(respond(t.req, 200, "OK"));
+      else deliver(ok_with_contact(t.req, granted));
+    }
+  }
+  bool has_binding(std::string_view number, int registrar) {
+    BindingStatus rows[256];
+    std::uint32_t next = 0;
+    const std::size_t n = engine_->status(0, rows, 256, next, now_);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (engine_->snapshot()->endpoints[rows[i].endpoint].number == number && rows[i].registrar == registrar) return true;
+    }
+    return false;
+  }
+};
+
+std::string dial_peers(int first, int count, std::string_view extra_per_peer = {}) {
+  std::string t;
+  for (int i = 0; i < count; ++i) {
+    t += "dial-peer voice " + std::to_string(first + i) + " pots\n destination-pattern " + std::to_string(first + i) + "\n";
+    t += std::string(extra_per_peer);
+  }
+  return t;
+}
+
+constexpr std::string_view kLiveTwo = R"(
+sip-ua
+ credentials number 1001 username alice password 0 secret realm reg-a.example
+ credentials number 1002 username bob password 0 builder realm reg-a.example
+ registrar 1 dns:reg-a.example expires 3600
+)";
+constexpr std::string_view kLiveOne = R"(
+sip-ua
+ credentials number 1002 username bob password 0 builder realm reg-a.example
+ registrar 1 dns:reg-a.example expires 3600
+)";
+
+TEST_F(LiveEngineTest, RemovedEndpointUnregistersWithSameCallIdAndAnswersChallenge) {
+  start(kLiveTwo);
+  std::map<std::string, Sent> reg;
+  for (const Timed& t : run(1)) {
+    reg[t.req.number] = t.req;
+    deliver(ok_with_contact(t.req, 3600));
+  }
+  ASSERT_EQ(reg.size(), 2u);
+  EXPECT_EQ(engine_->registered_count(now_), 2u);
+  const std::uint64_t sent_before = rc().sent.get();
+
+  live(kLiveOne);  // 1001 removed
+  EXPECT_EQ(tx_.size(), 0u) << "adopt itself sends nothing: unregistrations are paced";
+  const auto sent = run(1);
+  ASSERT_EQ(sent.size(), 1u);
+  const Sent& u = sent[0].req;
+  EXPECT_EQ(u.number, "1001");
+  EXPECT_EQ(u.registrar, 0);
+  EXPECT_EQ(u.expires, "0");
+  EXPECT_EQ(u.call_id, reg["1001"].call_id) << "RFC 3261 §10.2.2: the binding's Call-ID";
+  EXPECT_EQ(u.contact, reg["1001"].contact);
+  EXPECT_EQ(u.from, reg["1001"].from);
+  EXPECT_GT(u.cseq, reg["1001"].cseq);
+  EXPECT_TRUE(u.authorization.empty());
+  EXPECT_EQ(rc().sent.get(), sent_before + 1);
+  EXPECT_EQ(status_of("1001").state, BindingState::unregistering);
+  // The registrar challenges it: answered with the ghost's (1001's) credentials, Expires: 0.
+  const auto out = deliver(respond(u, 401, "Unauthorized",
+                                   "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"bye-1\", qop=\"auth\"\r\n"));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].expires, "0");
+  EXPECT_EQ(out[0].call_id, u.call_id);
+  EXPECT_EQ(out[0].cseq, u.cseq + 1);
+  const auto p = digest_params(out[0].authorization);
+  EXPECT_EQ(p.at("username"), "alice");
+  EXPECT_EQ(p.at("realm"), "reg-a.example");
+  EXPECT_EQ(p.at("response"), expected_response(auth::Algorithm::md5, "alice", "reg-a.example", "secret", "bye-1", p));
+  deliver(respond(out[0], 200, "OK"));
+  EXPECT_EQ(status_of("1001").state, BindingState::unregistered);
+  EXPECT_EQ(rc().unregistered.get(), 1u);
+  EXPECT_EQ(status_of("1002").state, BindingState::registered);
+  EXPECT_EQ(engine_->registered_count(now_), 1u);
+  // Nothing else: no refresh of 1001, nothing for 1002 before its own refresh (~2880 s).
+  const auto later = run(120000);
+  EXPECT_TRUE(later.empty()) << later.size() << " requests, first to " << later[0].req.number;
+  // Once the builder's time for it is up, a rebuild releases the slot: the binding is gone.
+  now_ = std::max(now_, builder_.next_expiry_ms());
+  live(kLiveOne);
+  EXPECT_FALSE(has_binding("1001", 0));
+  EXPECT_TRUE(has_binding("1002", 0));
+  EXPECT_TRUE(run(1000).empty());
+}
+
+TEST_F(LiveEngineTest, UnregistrationsArePaced) {
+  const std::string all = dial_peers(3000, 30) + "sip-ua\n registrar 1 dns:reg-a.example\n registration rate 10\n";
+  start(all);
+  for (int ms = 0; ms < 5000; ++ms) accept_all(run(1), 3600);
+  ASSERT_EQ(engine_->registered_count(now_), 30u);
+  live("sip-ua\n registrar 1 dns:reg-a.example\n registration rate 10\n");  // every endpoint removed
+  std::vector<std::uint64_t> at;
+  const std::uint64_t t0 = now_;
+  for (int ms = 0; ms < 6000; ++ms) {
+    for (const Timed& t : run(1)) {
+      EXPECT_EQ(t.req.expires, "0");
+      at.push_back(t.at);
+      deliver(respond(t.req, 200, "OK"));
+    }
+  }
+  ASSERT_EQ(at.size(), 30u);
+  std::size_t worst = 0;
+  for (std::size_t i = 0; i < at.size(); ++i) {
+    std::size_t j = i;
+    while (j < at.size() && at[j] < at[i] + 1000) ++j;
+    worst = std::max(worst, j - i);
+  }
+  std::printf("[ measure ] 30 unregistrations at rate 10/s: %llu ms from first to last, at most %zu in 1 s\n",
+              static_cast<unsigned long long>(at.back() - at.front()), worst);
+  EXPECT_LE(worst, 10u);
+  EXPECT_GE(at.back() - t0, 1900u);
+  EXPECT_EQ(rc().unregistered.get(), 30u);
+  EXPECT_EQ(engine_->registered_count(now_), 0u);
+}
+
+TEST_F(LiveEngineTest, NeverRegisteredLeavingBindingSendsNothing) {
+  start(R"(
+sip-ua
+ credentials number 1001 username alice password 0 secret realm reg-a.example
+ credentials number 1002 username bob password 0 builder realm reg-a.example
+ credentials number 1003 username carol password 0 c realm reg-a.example
+ registrar 1 dns:reg-a.example expires 3600
+ registration rate 1
+)");
+  // 1001 registers; the next one to start gets 403 (backoff, never registered); the third is
+  // still queued behind the 1/s rate when all three are removed.
+  const auto first = run(1);
+  ASSERT_EQ(first.size(), 1u);
+  deliver(ok_with_contact(first[0].req, 3600));
+  const auto second = run_until_sent(1500);
+  ASSERT_EQ(second.size(), 1u);
+  deliver(respond(second[0].req, 403, "Forbidden"));
+  const std::string rejected = second[0].req.number;
+  int queued = 0;
+  for (const char* n : {"1001", "1002", "1003"}) {
+    if (status_of(n).state == BindingState::queued) ++queued;
+  }
+  ASSERT_EQ(queued, 1);
+  EXPECT_EQ(status_of(rejected).state, BindingState::backoff);
+  live("sip-ua\n registrar 1 dns:reg-a.example expires 3600\n registration rate 1\n");
+  std::vector<Timed> sent;
+  for (int ms = 0; ms < 60000; ++ms) {
+    for (Timed& t : run(1)) {
+      deliver(respond(t.req, 200, "OK"));
+      sent.push_back(std::move(t));
+    }
+  }
+  ASSERT_EQ(sent.size(), 1u) << "only the registered binding is unregistered";
+  EXPECT_EQ(sent[0].req.number, first[0].req.number);
+  EXPECT_EQ(sent[0].req.expires, "0");
+  for (const char* n : {"1001", "1002", "1003"}) {
+    if (n != first[0].req.number) EXPECT_EQ(status_of(n).state, BindingState::unregistered) << n;
+  }
+}
+
+TEST_F(LiveEngineTest, UnchangedBindingsSendNothingOnAdopt) {
+  const std::string base = dial_peers(1001, 3) + "sip-ua\n registrar 1 dns:reg-a.example expires 3600\n";
+  start(base);
+  accept_all(run(1), 3600);
+  ASSERT_EQ(engine_->registered_count(now_), 3u);
+  const std::uint64_t sent0 = rc(0).sent.get();
+  // Same config again, a registrar added, an endpoint added, one removed: only what changed.
+  live(base);
+  EXPECT_TRUE(run(1000).empty());
+  live(dial_peers(1001, 3) + "sip-ua\n registrar 1 dns:reg-a.example expires 3600\n registrar 2 dns:reg-b.example\n");
+  auto sent = run(400);
+  ASSERT_EQ(sent.size(), 3u);
+  for (const Timed& t : sent) EXPECT_EQ(t.req.registrar, 1) << t.req.number;
+  EXPECT_EQ(rc(0).sent.get(), sent0);
+  accept_all(sent, 3600);
+  live(dial_peers(1002, 3) + "sip-ua\n registrar 1 dns:reg-a.example expires 3600\n registrar 2 dns:reg-b.example\n");
+  sent = run(400);
+  std::multiset<std::string> got;
+  for (const Timed& t : sent) got.insert(t.req.number + "@" + std::to_string(t.req.registrar) + " expires " + t.req.expires);
+  EXPECT_EQ(got, (std::multiset<std::string>{"1001@0 expires 0", "1001@1 expires 0", "1004@0 expires 3600",
+                                             "1004@1 expires 3600"}));
+  accept_all(sent, 3600);
+  EXPECT_TRUE(run(60000).empty());
+  for (const char* n : {"1002", "1003", "1004"}) {
+    EXPECT_EQ(status_of(n, 0).state, BindingState::registered) << n;
+    EXPECT_EQ(status_of(n, 1).state, BindingState::registered) << n;
+  }
+}
+
+TEST_F(LiveEngineTest, RemovedRegistrarUnregistersThroughItsGhost) {
+  const std::string three = dial_peers(1001, 2) +
+                            "sip-ua\n registrar 1 dns:reg-a.example\n registrar 2 dns:reg-b.example\n"
+                            " registrar 3 dns:reg-c.example\n";
+  start(three);
+  std::map<std::string, Sent> at_b;
+  for (const Timed& t : run(1)) {
+    if (t.req.registrar == 1) at_b[t.req.number] = t.req;
+    deliver(ok_with_contact(t.req, 3600));
+  }
+  ASSERT_EQ(engine_->registered_count(now_), 6u);
+  const std::uint64_t sent_a = rc(0).sent.get(), sent_c = rc(2).sent.get();
+  live(dial_peers(1001, 2) + "sip-ua\n registrar 1 dns:reg-a.example\n registrar 3 dns:reg-c.example\n");
+  const auto sent = run(400);  // less than T1: no retransmission yet
+  ASSERT_EQ(sent.size(), 2u);
+  for (const Timed& t : sent) {
+    SCOPED_TRACE(t.req.number);
+    EXPECT_EQ(t.req.registrar, 1) << "to registrar 2's address";
+    EXPECT_EQ(t.req.expires, "0");
+    EXPECT_EQ(t.req.text.substr(0, t.req.text.find("\r\n")), "REGISTER sip:reg-b.example SIP/2.0");
+    EXPECT_EQ(t.req.call_id, at_b[t.req.number].call_id);
+    EXPECT_EQ(t.req.contact, at_b[t.req.number].contact);
+    deliver(respond(t.req, 200, "OK"));
+  }
+  EXPECT_EQ(rc(1).unregistered.get(), 2u);  // counted for index 2
+  EXPECT_EQ(rc(0).sent.get(), sent_a);
+  EXPECT_EQ(rc(2).sent.get(), sent_c);
+  EXPECT_EQ(engine_->registered_count(now_), 4u);
+  EXPECT_TRUE(run(60000).empty());
+}
+
+TEST_F(LiveEngineTest, ReaddressedRegistrarUnregistersOldAndRegistersNew) {
+  start(dial_peers(1001, 1) + "sip-ua\n registrar 1 dns:reg-a.example\n");
+  const Sent r = register_plain();
+  live(dial_peers(1001, 1) + "sip-ua\n registrar 1 dns:reg-a2.example\n");
+  const auto sent = run(400);
+  ASSERT_EQ(sent.size(), 2u);
+  std::map<std::string, Sent> by_expires;
+  for (const Timed& t : sent) by_expires[t.req.expires] = t.req;
+  ASSERT_TRUE(by_expires.count("0"));
+  ASSERT_TRUE(by_expires.count("3600"));
+  EXPECT_EQ(by_expires["0"].call_id, r.call_id);
+  EXPECT_EQ(by_expires["0"].to, "<sip:1001@reg-a.example>");
+  EXPECT_NE(by_expires["3600"].call_id, r.call_id) << "a new binding, a new Call-ID";
+  EXPECT_EQ(by_expires["3600"].to, "<sip:1001@reg-a2.example>");
+  EXPECT_EQ(by_expires["3600"].cseq, 1u);
+}
+
+TEST_F(LiveEngineTest, ChangedExpiresIsRequestedAtNextRefresh) {
+  const std::string cfg = dial_peers(1001, 1) + "sip-ua\n registrar 1 dns:reg-a.example expires 3600\n";
+  start(cfg);
+  const Sent r = first_request();
+  EXPECT_EQ(r.expires, "3600");
+  deliver(ok_with_contact(r, 120));
+  const std::uint64_t t0 = now_;
+  live(dial_peers(1001, 1) + "sip-ua\n registrar 1 dns:reg-a.example expires 600\n");
+  const auto sent = run_until_sent(100000);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_GE(sent[0].at - t0, 86400u) << "the change does not trigger a refresh of its own";
+  EXPECT_LE(sent[0].at - t0, 96000u);
+  EXPECT_EQ(sent[0].req.expires, "600");
+  EXPECT_EQ(sent[0].req.call_id, r.call_id);
+  deliver(ok_with_contact(sent[0].req, 600));
+  EXPECT_EQ(status_of("1001").granted, 600u);
+}
+
+TEST_F(LiveEngineTest, ChangedCredentialIsUsedAtNextChallenge) {
+  const auto cfg = [](std::string_view user, std::string_view pw) {
+    return "sip-ua\n credentials number 1001 username " + std::string(user) + " password 0 " + std::string(pw) +
+           " realm reg-a.example\n registrar 1 dns:reg-a.example expires 3600\n";
+  };
+  start(cfg("alice", "secret"));
+  const std::string ch = "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"%\", algorithm=SHA-256, qop=auth\r\n";
+  auto challenge = [&](const Sent& req, std::string nonce) {
+    std::string h = ch;
+    h.replace(h.find('%'), 1, nonce);
+    return deliver(respond(req, 401, "Unauthorized", h));
+  };
+  auto out = challenge(first_request(), "n1");
+  ASSERT_EQ(out.size(), 1u);
+  auto p = digest_params(out[0].authorization);
+  EXPECT_EQ(p.at("response"), expected_response(auth::Algorithm::sha256, "alice", "reg-a.example", "secret", "n1", p));
+  deliver(ok_with_contact(out[0], 120));
+  // Password changed: nothing sent now; the next refresh's challenge is answered with it.
+  live(cfg("alice", "n3w-secret"));
+  auto sent = run_until_sent(100000);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_TRUE(sent[0].req.authorization.empty());
+  out = challenge(sent[0].req, "n2");
+  ASSERT_EQ(out.size(), 1u);
+  p = digest_params(out[0].authorization);
+  EXPECT_EQ(p.at("username"), "alice");
+  EXPECT_EQ(p.at("response"), expected_response(auth::Algorithm::sha256, "alice", "reg-a.example", "n3w-secret", "n2", p));
+  deliver(ok_with_contact(out[0], 120));
+  // Username changed too (the (number, realm) entry replaced, F5).
+  live(cfg("alice2", "third"));
+  sent = run_until_sent(100000);
+  ASSERT_EQ(sent.size(), 1u);
+  out = challenge(sent[0].req, "n3");
+  ASSERT_EQ(out.size(), 1u);
+  p = digest_params(out[0].authorization);
+  EXPECT_EQ(p.at("username"), "alice2");
+  EXPECT_EQ(p.at("response"), expected_response(auth::Algorithm::sha256, "alice2", "reg-a.example", "third", "n3", p));
+  deliver(ok_with_contact(out[0], 120));
+  EXPECT_EQ(status_of("1001").state, BindingState::registered);
+  EXPECT_EQ(engine_->snapshot()->credentials[status_of("1001").credential].username, "alice2");
+}
+
+// A binding whose refresh waits for a token on its registrar's pacing queue when that
+// registrar is removed must still be unregistered (it is registered at the registrar).
+TEST_F(LiveEngineTest, RemovedRegistrarUnregistersBindingsQueuedForRefresh) {
+  const auto cfg = [](int rate, bool with_b) {
+    std::string t = dial_peers(1001, 5) + "sip-ua\n registrar 1 dns:reg-a.example\n";
+    if (with_b) t += " registrar 2 dns:reg-b.example\n";
+    return t + " registration rate " + std::to_string(rate) + "\n";
+  };
+  start(cfg(1000, true));
+  for (int ms = 0; ms < 100; ++ms) accept_all(run(1), ms < 50 ? 10 : 3600);
+  // Registrar 1 (slot 0) granted 10 s to all five at once; registrar 2 too. Slow the rate down so
+  // that their refreshes (at 7.2–8 s) queue behind each other.
+  ASSERT_EQ(engine_->registered_count(now_), 10u);
+  live(cfg(1, true));
+  int queued_registered = 0;
+  for (int ms = 0; ms < 9000 && queued_registered < 2; ++ms) {
+    for (const Timed& t : run(1)) deliver(ok_with_contact(t.req, 10));
+    queued_registered = 0;
+    for (int i = 0; i < 5; ++i) {
+      const BindingStatus st = status_of(std::to_string(1001 + i), 1);
+      if (st.state == BindingState::queued && st.seconds_left > 0) ++queued_registered;
+    }
+  }
+  ASSERT_GE(queued_registered, 2) << "set-up: refreshes should be waiting for tokens";
+  int registered_at_b = 0;
+  for (int i = 0; i < 5; ++i) registered_at_b += status_of(std::to_string(1001 + i), 1).seconds_left > 0;
+  live(cfg(1, false));  // registrar 2 removed
+  std::set<std::string> unregistered;
+  for (int ms = 0; ms < 20000; ++ms) {
+    for (const Timed& t : run(1)) {
+      if (t.req.registrar == 1) {
+        EXPECT_EQ(t.req.expires, "0");
+        unregistered.insert(t.req.number);
+        deliver(respond(t.req, 200, "OK"));
+      } else {
+        deliver(ok_with_contact(t.req, 3600));
+      }
+    }
+  }
+  std::printf("[ measure ] %d bindings queued for refresh, %d registered at registrar 2 when removed; "
+              "%zu unregistered within 20 s\n", queued_registered, registered_at_b, unregistered.size());
+  EXPECT_EQ(static_cast<int>(unregistered.size()), registered_at_b)
+      << "bindings waiting on the removed registrar's pacing queue were never unregistered";
 }
 
 }  // namespace

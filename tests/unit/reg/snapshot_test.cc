@@ -4,8 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstring>
 #include <set>
 #include <string>
+#include <tuple>
 
 #include "harness.h"
 #include "regfront/auth/digest.h"
@@ -245,6 +248,274 @@ TEST(SnapshotBuilder, PlansStableAcrossRebuilds) {
       EXPECT_EQ(p.slot, p3.at(key).slot) << key;
     }
   }
+}
+
+}  // namespace
+}  // namespace regfront::reg
+
+// ---- live changes: leaving bindings, ghosts, slot release and reuse ----
+
+namespace regfront::reg {
+namespace {
+
+constexpr std::uint64_t kT0 = 5'000'000;  // ms; the builder's clock for these tests
+
+// Three endpoints from `credentials` (realm-specific), one from a dial peer with a realm entry
+// and a realm-less one; `extra` holds the registrar lines and whatever else a test needs.
+std::string live_config(std::initializer_list<std::string_view> numbers, std::string_view extra) {
+  std::string t = "sip-ua\n";
+  for (std::string_view n : numbers) {
+    const std::string s(n);
+    t += " credentials number " + s + " username u" + s + " password 0 p" + s + " realm ra-" + s + ".example\n";
+    t += " credentials number " + s + " username w" + s + " password 0 q" + s + " realm rb.example\n";
+  }
+  t += std::string(extra);
+  return t;
+}
+
+// Every plan entry (leaving ones included), by "number@registrar slot".
+std::map<std::string, Placed> all_entries(const Snapshot& s) { return placements(s); }
+
+TEST(SnapshotLeaving, RemovedEndpointLeavesWithGhostAndCredentials) {
+  control::SnapshotBuilder b(2);
+  const auto addrs = loopback_addresses();
+  const std::string regs = " registrar 1 dns:a.example\n registrar 2 dns:b.example\n";
+  const auto s1 = b.build(load_config(live_config({"6001", "6002", "6003"}, regs)), addrs, 5060, {}, nullptr, kT0);
+  EXPECT_EQ(b.next_expiry_ms(), 0u);
+  const auto p1 = all_entries(*s1);
+  ASSERT_EQ(p1.size(), 6u);
+  for (const auto& [key, p] : p1) EXPECT_FALSE(p.e.leaving) << key;
+
+  // 6002 removed (both its credentials, the realm ra-6002.example disappears from the config).
+  const std::uint64_t t1 = kT0 + 1000;
+  const auto s2 = b.build(load_config(live_config({"6001", "6003"}, regs)), addrs, 5060, {}, s1.get(), t1);
+  const auto p2 = all_entries(*s2);
+  ASSERT_EQ(p2.size(), 6u);  // 4 configured + 2 leaving
+  for (const auto& [key, p] : p1) {
+    SCOPED_TRACE(key);
+    ASSERT_TRUE(p2.count(key));
+    const Placed& q = p2.at(key);
+    // Same slot, same generation: the worker recognises its binding and unregisters it.
+    EXPECT_EQ(q.worker, p.worker);
+    EXPECT_EQ(q.slot, p.slot);
+    EXPECT_EQ(q.e.generation, p.e.generation);
+    EXPECT_EQ(q.e.registrar, p.e.registrar);  // its registrar is still configured: live slot
+    EXPECT_EQ(q.e.leaving, key.rfind("6002@", 0) == 0);
+  }
+  // The ghost endpoint keeps the number and the realm-specific credentials with their HA1s.
+  const std::uint32_t ghost = p2.at("6002@0").e.endpoint;
+  EXPECT_EQ(ghost, p2.at("6002@1").e.endpoint) << "one ghost per endpoint";
+  const SnapEndpoint& ge = s2->endpoints[ghost];
+  EXPECT_EQ(ge.number, "6002");
+  EXPECT_EQ(ge.cred_count, 2);
+  for (const auto& [realm, user, pw] : {std::tuple{"ra-6002.example", "u6002", "p6002"},
+                                        std::tuple{"rb.example", "w6002", "q6002"}}) {
+    SCOPED_TRACE(realm);
+    const std::uint32_t rid = s2->realms.find(realm);
+    ASSERT_NE(rid, kNoRealm) << "the leaving endpoint's realm must stay in the realm table";
+    const Snapshot::Choice c = s2->choose_credential(ghost, rid);
+    ASSERT_NE(c.cred, nullptr);
+    EXPECT_EQ(c.cred->username, user);
+    EXPECT_EQ(c.cred->tier, 2);
+    expect_ha1(*c.ha1, user, realm, pw);
+  }
+  // Live endpoints are unaffected.
+  EXPECT_EQ(s2->endpoints[p2.at("6001@0").e.endpoint].number, "6001");
+  EXPECT_EQ(s2->choose_credential(p2.at("6003@1").e.endpoint, s2->realms.find("rb.example")).cred->username, "w6003");
+
+  // Kept until its unregistration had time: at least Timer F (64·T1) after the change.
+  const std::uint64_t until = b.next_expiry_ms();
+  std::printf("[ measure ] leaving until t1 + %llu ms\n", static_cast<unsigned long long>(until - t1));
+  EXPECT_GE(until, t1 + 64ull * s2->t1_ms);
+  EXPECT_LE(until, t1 + 64ull * s2->t1_ms + 60000);
+
+  // A rebuild before that keeps the leaving entries (same slot, generation, ghost creds).
+  const auto s3 = b.build(load_config(live_config({"6001", "6003"}, regs)), addrs, 5060, {}, s2.get(), until - 1);
+  const auto p3 = all_entries(*s3);
+  ASSERT_EQ(p3.size(), 6u);
+  EXPECT_TRUE(p3.at("6002@0").e.leaving);
+  EXPECT_EQ(p3.at("6002@0").e.generation, p1.at("6002@0").e.generation);
+  EXPECT_EQ(p3.at("6002@0").slot, p1.at("6002@0").slot);
+  {
+    const std::uint32_t g3 = p3.at("6002@0").e.endpoint;
+    const Snapshot::Choice c = s3->choose_credential(g3, s3->realms.find("ra-6002.example"));
+    ASSERT_NE(c.cred, nullptr);
+    expect_ha1(*c.ha1, "u6002", "ra-6002.example", "p6002");
+  }
+  EXPECT_EQ(b.next_expiry_ms(), until);
+
+  // At the deadline the slots are released: the entries are gone (kNoEntry).
+  const auto s4 = b.build(load_config(live_config({"6001", "6003"}, regs)), addrs, 5060, {}, s3.get(), until);
+  const auto p4 = all_entries(*s4);
+  EXPECT_EQ(p4.size(), 4u);
+  EXPECT_FALSE(p4.count("6002@0"));
+  for (const char* k : {"6002@0", "6002@1"}) {
+    const Placed& old = p1.at(k);
+    ASSERT_LT(old.slot, s4->plans[old.worker].size());
+    EXPECT_EQ(s4->plans[old.worker][old.slot].endpoint, kNoEntry) << k;
+  }
+  EXPECT_EQ(b.next_expiry_ms(), 0u);
+  for (const auto& e : s4->endpoints) EXPECT_NE(e.number, "6002");
+  EXPECT_EQ(s4->realms.find("ra-6002.example"), kNoRealm);
+}
+
+TEST(SnapshotLeaving, ReleasedSlotIsReusedWithNewGeneration) {
+  control::SnapshotBuilder b(1);  // one worker: every binding competes for the same slots
+  const auto addrs = loopback_addresses();
+  const std::string regs = " registrar 1 dns:a.example\n";
+  const auto s1 = b.build(load_config(live_config({"6001", "6002"}, regs)), addrs, 5060, {}, nullptr, kT0);
+  const auto p1 = all_entries(*s1);
+  std::set<std::uint32_t> gens;
+  for (const auto& [k, p] : p1) gens.insert(p.e.generation);
+  const auto s2 = b.build(load_config(live_config({"6001"}, regs)), addrs, 5060, {}, s1.get(), kT0 + 10);
+  const std::uint64_t until = b.next_expiry_ms();
+  ASSERT_GT(until, kT0 + 10);
+  // While 6002 is leaving its slot is not given away: a new endpoint gets another slot.
+  const auto s3 = b.build(load_config(live_config({"6001", "6007"}, regs)), addrs, 5060, {}, s2.get(), kT0 + 20);
+  const auto p3 = all_entries(*s3);
+  ASSERT_TRUE(p3.count("6002@0"));
+  EXPECT_TRUE(p3.at("6002@0").e.leaving);
+  ASSERT_TRUE(p3.count("6007@0"));
+  EXPECT_NE(p3.at("6007@0").slot, p1.at("6002@0").slot);
+  EXPECT_TRUE(gens.insert(p3.at("6007@0").e.generation).second);
+  // Time is up: released; the next new binding takes the freed slot under a new generation.
+  const auto s4 = b.build(load_config(live_config({"6001", "6007"}, regs)), addrs, 5060, {}, s3.get(), until);
+  EXPECT_FALSE(all_entries(*s4).count("6002@0"));
+  EXPECT_EQ(s4->plans[0][p1.at("6002@0").slot].endpoint, kNoEntry);
+  const auto s5 = b.build(load_config(live_config({"6001", "6007", "6008"}, regs)), addrs, 5060, {}, s4.get(), until + 1);
+  const auto p5 = all_entries(*s5);
+  ASSERT_TRUE(p5.count("6008@0"));
+  EXPECT_EQ(p5.at("6008@0").slot, p1.at("6002@0").slot) << "a freed slot is reused";
+  EXPECT_TRUE(gens.insert(p5.at("6008@0").e.generation).second) << "reuse under a new generation";
+  EXPECT_FALSE(p5.at("6008@0").e.leaving);
+  EXPECT_EQ(s5->endpoints[p5.at("6008@0").e.endpoint].number, "6008");
+  // Slot count did not grow beyond what was ever needed at once (3).
+  EXPECT_EQ(s5->plans[0].size(), 3u);
+}
+
+TEST(SnapshotLeaving, RemovedRegistrarGetsGhostSlot) {
+  control::SnapshotBuilder b(2);
+  const auto addrs = loopback_addresses();
+  const std::string numbers_regs =
+      " registrar 1 dns:a.example\n registrar 2 dns:b.example:5070 expires 900\n registrar 3 dns:c.example\n"
+      " registration rate 40\n";
+  const auto s1 = b.build(load_config(live_config({"6001", "6002"}, numbers_regs)), addrs, 5060, {}, nullptr, kT0);
+  const auto p1 = all_entries(*s1);
+  ASSERT_EQ(p1.size(), 6u);
+  const std::string without2 = " registrar 1 dns:a.example\n registrar 3 dns:c.example\n registration rate 40\n";
+  const std::uint64_t t1 = kT0 + 500;
+  const auto s2 = b.build(load_config(live_config({"6001", "6002"}, without2)), addrs, 5060, {}, s1.get(), t1);
+  EXPECT_FALSE(s2->registrars[1].present);
+  // The ghost of registrar 2 in slot 6 + 1, same address, domain and rate.
+  const SnapRegistrar& g = s2->registrars[kRegistrarSlots + 1];
+  const SnapRegistrar& was = s1->registrars[1];
+  ASSERT_TRUE(g.present);
+  EXPECT_EQ(g.index, 2);
+  EXPECT_EQ(g.domain, "b.example");
+  EXPECT_EQ(g.request_uri, "sip:b.example:5070");
+  EXPECT_EQ(g.domain, was.domain);
+  EXPECT_EQ(g.request_uri, was.request_uri);
+  EXPECT_EQ(g.local_ip, was.local_ip);
+  EXPECT_EQ(g.addr_len, was.addr_len);
+  EXPECT_EQ(std::memcmp(&g.addr, &was.addr, was.addr_len), 0);
+  EXPECT_DOUBLE_EQ(g.rate_per_worker, was.rate_per_worker);
+  EXPECT_EQ(g.expires, 900u);
+  for (int i = kRegistrarSlots; i < kSnapRegistrarSlots; ++i) {
+    if (i != kRegistrarSlots + 1) EXPECT_FALSE(s2->registrars[i].present) << i;
+  }
+  const auto p2 = all_entries(*s2);
+  for (const char* n : {"6001", "6002"}) {
+    SCOPED_TRACE(n);
+    const std::string k = std::string(n) + "@1", kg = std::string(n) + "@7";
+    EXPECT_FALSE(p2.count(k));
+    ASSERT_TRUE(p2.count(kg));
+    const Placed& q = p2.at(kg);
+    EXPECT_TRUE(q.e.leaving);
+    EXPECT_EQ(q.worker, p1.at(k).worker);
+    EXPECT_EQ(q.slot, p1.at(k).slot);
+    EXPECT_EQ(q.e.generation, p1.at(k).e.generation);
+    // The endpoint is still configured: the ghost binding points at the live endpoint's number
+    // and credentials.
+    const std::uint32_t ep = q.e.endpoint;
+    EXPECT_EQ(s2->endpoints[ep].number, n);
+    const Snapshot::Choice c = s2->choose_credential(ep, s2->realms.find("rb.example"));
+    ASSERT_NE(c.cred, nullptr);
+    EXPECT_EQ(c.cred->username, "w" + std::string(n));
+    // Registrars 1 and 3 keep their bindings untouched.
+    for (const char* r : {"@0", "@2"}) {
+      const std::string kk = std::string(n) + r;
+      ASSERT_TRUE(p2.count(kk));
+      EXPECT_FALSE(p2.at(kk).e.leaving);
+      EXPECT_EQ(p2.at(kk).e.generation, p1.at(kk).e.generation);
+      EXPECT_EQ(p2.at(kk).slot, p1.at(kk).slot);
+    }
+  }
+  const std::uint64_t until = b.next_expiry_ms();
+  EXPECT_GE(until, t1 + 64ull * s2->t1_ms);
+  // Still a ghost on the next rebuild, gone at the deadline.
+  const auto s3 = b.build(load_config(live_config({"6001", "6002"}, without2)), addrs, 5060, {}, s2.get(), until - 1);
+  EXPECT_TRUE(s3->registrars[kRegistrarSlots + 1].present);
+  EXPECT_EQ(s3->registrars[kRegistrarSlots + 1].domain, "b.example");
+  EXPECT_TRUE(all_entries(*s3).at("6001@7").e.leaving);
+  const auto s4 = b.build(load_config(live_config({"6001", "6002"}, without2)), addrs, 5060, {}, s3.get(), until);
+  EXPECT_FALSE(s4->registrars[kRegistrarSlots + 1].present);
+  EXPECT_EQ(all_entries(*s4).size(), 4u);
+  EXPECT_EQ(b.next_expiry_ms(), 0u);
+}
+
+TEST(SnapshotLeaving, ReaddressedRegistrarLeavesOldBindingsStartsNewOnes) {
+  control::SnapshotBuilder b(1);
+  const auto addrs = loopback_addresses();
+  const auto s1 = b.build(load_config(live_config({"6001"}, " registrar 1 dns:a.example\n registrar 2 dns:b.example\n")),
+                          addrs, 5060, {}, nullptr, kT0);
+  const auto p1 = all_entries(*s1);
+  const auto s2 = b.build(load_config(live_config({"6001"}, " registrar 1 dns:a2.example\n registrar 2 dns:b.example\n")),
+                          addrs, 5060, {}, s1.get(), kT0 + 1);
+  const auto p2 = all_entries(*s2);
+  ASSERT_EQ(p2.size(), 3u);
+  // The old binding leaves through the ghost of registrar 1 (old domain), same slot/generation.
+  ASSERT_TRUE(p2.count("6001@6"));
+  EXPECT_TRUE(p2.at("6001@6").e.leaving);
+  EXPECT_EQ(p2.at("6001@6").slot, p1.at("6001@0").slot);
+  EXPECT_EQ(p2.at("6001@6").e.generation, p1.at("6001@0").e.generation);
+  EXPECT_EQ(s2->registrars[kRegistrarSlots].domain, "a.example");
+  EXPECT_EQ(s2->registrars[kRegistrarSlots].index, 1);
+  // The new binding: live slot 0 with the new domain, another binding slot, a new generation.
+  ASSERT_TRUE(p2.count("6001@0"));
+  EXPECT_FALSE(p2.at("6001@0").e.leaving);
+  EXPECT_EQ(s2->registrars[0].domain, "a2.example");
+  EXPECT_NE(p2.at("6001@0").slot, p1.at("6001@0").slot);
+  EXPECT_NE(p2.at("6001@0").e.generation, p1.at("6001@0").e.generation);
+  // Registrar 2's binding is untouched.
+  EXPECT_EQ(p2.at("6001@1").e.generation, p1.at("6001@1").e.generation);
+  EXPECT_FALSE(p2.at("6001@1").e.leaving);
+}
+
+TEST(SnapshotLeaving, ReaddedWhileLeavingIsANewBinding) {
+  control::SnapshotBuilder b(1);
+  const auto addrs = loopback_addresses();
+  const std::string regs = " registrar 1 dns:a.example\n";
+  const auto s1 = b.build(load_config(live_config({"6001", "6002"}, regs)), addrs, 5060, {}, nullptr, kT0);
+  const auto p1 = all_entries(*s1);
+  const auto s2 = b.build(load_config(live_config({"6001"}, regs)), addrs, 5060, {}, s1.get(), kT0 + 1);
+  ASSERT_TRUE(all_entries(*s2).at("6002@0").e.leaving);
+  const auto s3 = b.build(load_config(live_config({"6001", "6002"}, regs)), addrs, 5060, {}, s2.get(), kT0 + 2);
+  const auto p3 = all_entries(*s3);
+  ASSERT_TRUE(p3.count("6002@0"));
+  EXPECT_FALSE(p3.at("6002@0").e.leaving);
+  EXPECT_NE(p3.at("6002@0").e.generation, p1.at("6002@0").e.generation)
+      << "a binding configured again while unregistering must not be taken for the old one";
+  EXPECT_EQ(p3.at("6001@0").e.generation, p1.at("6001@0").e.generation);
+  EXPECT_EQ(b.next_expiry_ms(), 0u);
+  // The same for a registrar removed and added back with the same address.
+  const auto s4 = b.build(load_config(live_config({"6001", "6002"}, "")), addrs, 5060, {}, s3.get(), kT0 + 3);
+  EXPECT_TRUE(all_entries(*s4).at("6001@6").e.leaving);
+  const auto s5 = b.build(load_config(live_config({"6001", "6002"}, regs)), addrs, 5060, {}, s4.get(), kT0 + 4);
+  const auto p5 = all_entries(*s5);
+  ASSERT_TRUE(p5.count("6001@0"));
+  EXPECT_FALSE(p5.at("6001@0").e.leaving);
+  EXPECT_NE(p5.at("6001@0").e.generation, p1.at("6001@0").e.generation);
+  EXPECT_FALSE(p5.count("6001@6"));
 }
 
 }  // namespace
