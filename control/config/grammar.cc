@@ -42,14 +42,23 @@ const Grammar& Grammar::instance() {
   return g;
 }
 
+namespace {
+// The C locale's isspace(), without a call into libc per character (it showed in profiles of a
+// 100k-line load).
+constexpr bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+}  // namespace
+
 std::vector<Token> tokenize(std::string_view line) {
   std::vector<Token> out;
+  out.reserve(16);
   std::size_t i = 0;
   while (i < line.size()) {
-    while (i < line.size() && std::isspace(static_cast<unsigned char>(line[i]))) ++i;
+    while (i < line.size() && is_space(line[i])) ++i;
     if (i >= line.size()) break;
     std::size_t start = i;
-    while (i < line.size() && !std::isspace(static_cast<unsigned char>(line[i]))) ++i;
+    while (i < line.size() && !is_space(line[i])) ++i;
     out.push_back({line.substr(start, i - start), start});
   }
   return out;
