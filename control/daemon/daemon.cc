@@ -22,7 +22,10 @@
 #include <sstream>
 
 #include "regfront/config/commands.h"
+#include "regfront/config/persist.h"
 #include "show.h"
+
+#include "regfront/control/protocol.h"
 
 namespace regfront::daemon {
 namespace {
@@ -155,7 +158,8 @@ void Daemon::publish(std::unique_ptr<reg::Snapshot> s) {
 }
 
 void Daemon::rebuild_and_publish() {
-  publish(builder_->build(cfg_, addrs_, opts_.listen_port, learned_realms_));
+  publish(builder_->build(cfg_, addrs_, opts_.listen_port, learned_realms_,
+                          current_.load(std::memory_order_relaxed), monotonic_ms()));
 }
 
 void Daemon::learn_realms() {
@@ -190,6 +194,20 @@ std::string Daemon::local_ip_towards(const sockaddr_storage& dst, socklen_t len)
 
 void Daemon::resolve_all() {
   const std::uint64_t now = monotonic_ms();
+  bool republish = false;
+  // A registrar removed or given another address forgets what was resolved for it (a lookup
+  // still in flight for the old name is ignored when it answers: see the callback).
+  for (int slot = 0; slot < reg::kRegistrarSlots; ++slot) {
+    const auto it = cfg_.sip_ua.registrars.find(slot + 1);
+    if (it == cfg_.sip_ua.registrars.end() || !(it->second.address == dns_[slot].address)) {
+      republish |= addrs_[slot].has_value();
+      addrs_[slot].reset();
+      const bool in_progress = dns_[slot].in_progress;
+      dns_[slot] = DnsState{};
+      dns_[slot].in_progress = in_progress;
+      if (it != cfg_.sip_ua.registrars.end()) dns_[slot].address = it->second.address;
+    }
+  }
   for (const auto& [index, r] : cfg_.sip_ua.registrars) {
     if (index < 1 || index > reg::kRegistrarSlots) continue;
     DnsState& d = dns_[index - 1];
@@ -202,6 +220,7 @@ void Daemon::resolve_all() {
       if (literal_address(r.address.host, port, rr.addr, rr.addr_len)) {
         rr.local_ip = local_ip_towards(rr.addr, rr.addr_len);
         addrs_[index - 1] = rr;
+        republish = true;
       }
       continue;
     }
@@ -209,9 +228,10 @@ void Daemon::resolve_all() {
     if (d.refresh_at_ms != 0 && d.refresh_at_ms > now) continue;
     d.in_progress = true;
     const int slot = index - 1;
-    resolver_->lookup(r.address.host, port, [this, slot](const control::Resolver::Result& res) {
+    resolver_->lookup(r.address.host, port, [this, slot, asked = r.address](const control::Resolver::Result& res) {
       DnsState& st = dns_[slot];
       st.in_progress = false;
+      if (!(st.address == asked)) return;  // the registrar changed while we were asking
       const std::uint64_t t = monotonic_ms();
       if (!res.ok) {
         st.last_error = res.error;
@@ -236,6 +256,24 @@ void Daemon::resolve_all() {
       }
     });
   }
+  // Literal addresses are known at once; publish them (after start-up: a registrar added live).
+  if (republish && current_.load(std::memory_order_relaxed) != nullptr) rebuild_and_publish();
+}
+
+bool Daemon::write_memory(const config::Config& cfg, std::string& message) {
+  // write memory / copy running-config startup-config: the running configuration replaces the
+  // startup-config file crash-safely (config::save_startup_config).
+  const std::string text = config::render_running_config(cfg);
+  std::string err;
+  if (!config::save_startup_config(opts_.config_path, text, err)) {
+    message = "% Error writing " + opts_.config_path + ": " + err;
+    log("write memory failed: %s", err.c_str());
+    return false;
+  }
+  startup_text_ = text;
+  message = "[OK]";
+  log("startup-config written to %s", opts_.config_path.c_str());
+  return true;
 }
 
 int Daemon::run() {
@@ -325,6 +363,9 @@ int Daemon::run() {
     const std::size_t base = fds.size();
     fds.push_back(pollfd{signal_fd_, POLLIN, 0});
     fds.push_back(pollfd{listen_fd_, POLLIN, 0});
+    for (const auto& c : clients_) {
+      fds.push_back(pollfd{c->fd, static_cast<short>(c->out.empty() ? POLLIN : (POLLIN | POLLOUT)), 0});
+    }
     ::poll(fds.data(), fds.size(), resolver_->timeout_ms(100));
     resolver_->process(std::vector<pollfd>(fds.begin(), fds.begin() + static_cast<std::ptrdiff_t>(base)));
     if (fds[base].revents & POLLIN) {
@@ -334,16 +375,27 @@ int Daemon::run() {
         break;
       }
     }
+    for (std::size_t i = 0; i < clients_.size(); ++i) {
+      if (fds[base + 2 + i].revents != 0) serve_client(*clients_[i], fds[base + 2 + i].revents);
+    }
+    std::erase_if(clients_, [](const std::unique_ptr<ClientSession>& c) {
+      if (!c->closed) return false;
+      ::close(c->fd);
+      return true;
+    });
     if (fds[base + 1].revents & POLLIN) {
-      const int c = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      const int c = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
       if (c >= 0) {
-        serve_client(c);
-        ::close(c);
+        auto cs = std::make_unique<ClientSession>();
+        cs->fd = c;
+        clients_.push_back(std::move(cs));
       }
     }
     resolve_all();
     learn_realms();
     const std::uint64_t now = monotonic_ms();
+    // Leaving bindings whose unregistration time is up: release their slots.
+    if (const std::uint64_t due = builder_->next_expiry_ms(); due != 0 && due <= now) rebuild_and_publish();
     if (now - last_progress >= 10000) {
       last_progress = now;
       std::uint64_t accepted = 0, challenged = 0, timed_out = 0;
@@ -372,39 +424,91 @@ void Daemon::shutdown_workers() {
   log("stopped: %llu bindings unregistered", static_cast<unsigned long long>(unregistered));
 }
 
-// ---- control socket: one request line, one answer, then close ----
+// ---- control socket: sessions (see regfront/control/protocol.h) ----
 
-void Daemon::serve_client(int fd) {
-  // The client sends one line; a slow or silent client is given 2 s.
-  pollfd p{fd, POLLIN, 0};
-  std::string line;
-  char buf[4096];
-  const std::uint64_t deadline = monotonic_ms() + 2000;
-  while (line.find('\n') == std::string::npos && line.size() < 65536) {
-    const std::uint64_t now = monotonic_ms();
-    if (now >= deadline || ::poll(&p, 1, static_cast<int>(deadline - now)) <= 0) return;
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    line.append(buf, static_cast<std::size_t>(n));
-  }
-  if (const auto nl = line.find('\n'); nl != std::string::npos) line.resize(nl);
-  bool ok = true;
-  std::string out = execute(line, ok);
-  out.insert(0, ok ? "0\n" : "1\n");
-  std::size_t off = 0;
-  while (off < out.size()) {
-    const ssize_t n = ::send(fd, out.data() + off, out.size() - off, MSG_NOSIGNAL);
-    if (n < 0 && errno == EAGAIN) {
-      pollfd w{fd, POLLOUT, 0};
-      if (::poll(&w, 1, 2000) <= 0) return;
-      continue;
+void Daemon::serve_client(ClientSession& c, short revents) {
+  if (revents & POLLIN) {
+    char buf[65536];
+    for (;;) {
+      const ssize_t n = ::read(c.fd, buf, sizeof buf);
+      if (n > 0) {
+        c.in.append(buf, static_cast<std::size_t>(n));
+        continue;
+      }
+      if (n == 0) c.peer_closed = true;
+      break;
     }
-    if (n <= 0) return;
-    off += static_cast<std::size_t>(n);
+    std::size_t nl;
+    while (!c.closing && (nl = c.in.find('\n')) != std::string::npos) {
+      std::string line = c.in.substr(0, nl);
+      c.in.erase(0, nl + 1);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      handle_request(c, line);
+    }
+    if (c.in.size() > control::kMaxRequest) {
+      c.out += control::format_reply({control::ReplyStatus::refused, "", "% Line too long.\n"});
+      c.closing = true;
+    }
   }
+  while (!c.out.empty()) {
+    const ssize_t n = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
+    if (n <= 0) {
+      if (n < 0 && errno == EAGAIN) break;
+      c.closed = true;
+      return;
+    }
+    c.out.erase(0, static_cast<std::size_t>(n));
+  }
+  if (c.out.empty() && (c.closing || c.peer_closed)) c.closed = true;
 }
 
-std::string Daemon::execute(const std::string& raw, bool& ok) {
+void Daemon::handle_request(ClientSession& c, const std::string& line) {
+  const auto sp = line.find(' ');
+  const std::string verb = line.substr(0, sp);
+  const std::string arg = sp == std::string::npos ? "" : line.substr(sp + 1);
+  if (verb != "exec" && verb != "help" && verb != "complete" && verb != "prompt") {
+    // The one-shot form of the first control socket (a bare show line, answered "0\n"/"1\n"
+    // and text, then closed), kept while clients move to sessions.
+    bool ok = true;
+    std::string out = legacy_show(line, ok);
+    c.out += (ok ? "0\n" : "1\n") + out;
+    c.closing = true;
+    return;
+  }
+  control::Reply reply;
+  config::Interpreter in(cfg_, this);
+  if (verb == "exec") {
+    const config::Result r = in.execute(arg, c.session);
+    if (r.ok()) {
+      reply.payload = r.output;
+      if (r.changed) rebuild_and_publish();
+    } else {
+      reply.status = control::ReplyStatus::refused;
+      reply.payload = config::format_error(arg, r);
+    }
+    if (r.end_session) {
+      reply.status = control::ReplyStatus::ended;
+      c.closing = true;
+    }
+  } else if (verb == "help") {
+    const auto items = in.help(arg, c.session);
+    std::size_t width = 0;
+    for (const auto& it : items) width = std::max(width, it.word.size());
+    for (const auto& it : items) {
+      reply.payload += "  " + it.word + std::string(width - it.word.size() + 2, ' ') + it.help + "\n";
+    }
+    if (items.empty()) {
+      reply.status = control::ReplyStatus::refused;
+      reply.payload = "% Unrecognized command\n";
+    }
+  } else if (verb == "complete") {
+    reply.payload = in.complete(arg, c.session);
+  }
+  reply.prompt = config::prompt(cfg_, c.session);
+  c.out += control::format_reply(reply);
+}
+
+std::string Daemon::legacy_show(const std::string& raw, bool& ok) {
   ShowRequest req;
   std::string error;
   if (!parse_show(raw, req, error)) {
@@ -421,6 +525,17 @@ std::string Daemon::execute(const std::string& raw, bool& ok) {
     case ShowWhat::startup_config: out = startup_text_; break;
   }
   return apply_include(out, req.include);
+}
+
+bool Daemon::show(Show what, bool json, std::string& out) {
+  switch (what) {
+    case Show::register_status: out = show_register_status(json); return true;
+    case Show::registrar_status: out = show_registrars(json); return true;
+    case Show::statistics: out = show_statistics(json); return true;
+    case Show::dataplane: out = show_dataplane(json); return true;
+    case Show::startup_config: out = startup_text_; return true;
+  }
+  return false;
 }
 
 std::string Daemon::show_register_status(bool json) {
@@ -470,6 +585,7 @@ std::string Daemon::show_registrars(bool json) {
     std::uint64_t version = 0;
     if (!w->dump(buf, version, snap->plans[w->id()].size()) || version != snap->version) continue;
     for (const auto& b : buf) {
+      if (b.registrar >= reg::kRegistrarSlots) continue;  // leaving a removed registrar
       ++total[b.registrar];
       if (b.seconds_left > 0) ++registered[b.registrar];
       if (b.state == reg::BindingState::registering || b.state == reg::BindingState::unregistering) ++inflight[b.registrar];

@@ -9,7 +9,9 @@
 #include <thread>
 #include <vector>
 
+#include "regfront/config/commands.h"
 #include "regfront/config/model.h"
+#include "regfront/control/protocol.h"
 #include "regfront/control/resolver.h"
 #include "regfront/control/snapshot_builder.h"
 #include "regfront/io/socket_io.h"
@@ -75,7 +77,18 @@ class Worker {
   std::uint64_t dump_version_ = 0;
 };
 
-class Daemon {
+// One operator session on the control socket (see regfront/control/protocol.h).
+struct ClientSession {
+  int fd = -1;
+  std::string in;
+  std::string out;
+  config::Session session{config::Mode::user_exec};
+  bool closing = false;      // close once `out` is sent
+  bool peer_closed = false;
+  bool closed = false;
+};
+
+class Daemon : public config::ExecHooks {
  public:
   explicit Daemon(Options o);
   ~Daemon();
@@ -89,8 +102,12 @@ class Daemon {
   std::string local_ip_towards(const sockaddr_storage& dst, socklen_t len) const;
   void rebuild_and_publish();
   void publish(std::unique_ptr<reg::Snapshot> s);
-  void serve_client(int fd);
-  std::string execute(const std::string& line, bool& ok);
+  void serve_client(ClientSession& c, short revents);
+  void handle_request(ClientSession& c, const std::string& line);
+  std::string legacy_show(const std::string& line, bool& ok);
+  // config::ExecHooks
+  bool show(Show what, bool json, std::string& out) override;
+  bool write_memory(const config::Config& cfg, std::string& message) override;
   std::string show_register_status(bool json);
   std::string show_statistics(bool json);
   std::string show_registrars(bool json);
@@ -104,6 +121,7 @@ class Daemon {
   std::unique_ptr<control::SnapshotBuilder> builder_;
   control::RegistrarAddresses addrs_{};
   struct DnsState {
+    config::RegistrarAddress address;  // what was configured when this state was made
     std::string host;
     std::uint16_t port = 0;
     std::uint64_t refresh_at_ms = 0;  // 0 = no refresh scheduled
@@ -116,6 +134,7 @@ class Daemon {
   std::atomic<const reg::Snapshot*> current_{nullptr};
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::string> learned_realms_;  // see learn_realms()
+  std::vector<std::unique_ptr<ClientSession>> clients_;
   int listen_fd_ = -1;
   int signal_fd_ = -1;
 };
