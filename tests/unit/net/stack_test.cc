@@ -610,3 +610,28 @@ TEST(NetCounters, NamesAreUniqueAndComplete) {
 
 }  // namespace
 }  // namespace regfront::net::test
+
+namespace regfront::net::test {
+namespace {
+// Frames waiting for resolution, held fragments and unflushed TX batches all go back to the
+// pool when the stack is destroyed.
+TEST(NetLifetime, DestructionReturnsEveryMbuf) {
+  const unsigned level = rte_mempool_avail_count(g_pool);
+  {
+    NetStack s(our_config(), g_pool);
+    std::string err;
+    ASSERT_TRUE(s.init(err)) << err;
+    const Bytes data = payload(3000);
+    s.send_udp(5060, {A("10.77.0.2"), 5060}, data.data(), data.size(), 0);  // queued + ARP in batch
+    const Bytes l4 = udp(v4(kPeer), v4(kOur), 5070, 5060, payload(2000));
+    Bytes f = eth(kOurMac, kPeerMac, 0x0800);
+    append(f, ipv4(kPeer, kOur, 17, Bytes(l4.begin(), l4.begin() + 1000), 50, 0x2000));
+    rte_mbuf* m = to_mbuf(f);
+    RxDatagram out[4];
+    s.classify(&m, 1, 0, out, 4);  // first fragment held by reassembly
+    EXPECT_LT(rte_mempool_avail_count(g_pool), level);
+  }
+  EXPECT_EQ(rte_mempool_avail_count(g_pool), level);
+}
+}  // namespace
+}  // namespace regfront::net::test
