@@ -1,60 +1,228 @@
-// regfront-cli — the operator's client of regfrontd's control socket.
+// regfront-cli — the operator's shell: one session on regfrontd's control socket.
 //
-//   regfront-cli [--socket PATH] -c "show sip-ua register status" [-c …]
-//   regfront-cli [--socket PATH] < script           (one command per line)
-//   regfront-cli [--socket PATH]                     (interactive, line editing and history)
+//   regfront-cli [--socket PATH] -c "conf t" -c "sip-ua" -c "no registrar 2"   (in order)
+//   regfront-cli [--socket PATH] < script           (one command per line, one session)
+//   regfront-cli [--socket PATH]                     (interactive: libedit, IOS keys)
 //
-// Each command is one request on a fresh connection; the daemon answers "0\n" (success) or
-// "1\n" (refused) followed by the text. The exit status is non-zero when any command failed.
-#include <editline/readline.h>
+// The session protocol is regfront/control/protocol.h: the daemon keeps the IOS mode and owns
+// the grammar; this client only sends lines (`exec`), `?` (`help`) and TAB (`complete`) and
+// shows what comes back. Output of accepted commands goes to stdout, IOS errors to stderr.
+// Exit status: 0 when every command was accepted, 1 when one was refused, 2 when the daemon
+// could not be reached or the connection broke (or on a usage error).
+//
+// Interactive keys: `?` help for the input up to the cursor (printed below it, the input is
+// kept and `?` is not inserted), TAB completion of the word before the cursor, Ctrl-Z = `end`,
+// Ctrl-C drops the line, Ctrl-D on an empty line leaves. History is kept in memory only: a
+// history file would hold the passwords typed in `credentials`/`authentication` commands.
 #include <getopt.h>
-#include <sys/socket.h>
-#include <sys/un.h>
+#include <histedit.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "daemon.h"
+#include "regfront/control/protocol.h"
 
 namespace {
 
-// Sends one command; prints the answer. Returns 0 on success, 1 if refused, 2 if unreachable.
-int run_command(const std::string& socket_path, const std::string& cmd) {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un sun{};
-  sun.sun_family = AF_UNIX;
-  std::strncpy(sun.sun_path, socket_path.c_str(), sizeof sun.sun_path - 1);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0) {
-    std::fprintf(stderr, "%% regfrontd is not reachable at %s: %s\n", socket_path.c_str(), std::strerror(errno));
-    ::close(fd);
-    return 2;
-  }
-  const std::string line = cmd + "\n";
-  if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {
-    ::close(fd);
-    return 2;
-  }
-  std::string out;
-  char buf[65536];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
-  ::close(fd);
-  if (out.size() < 2) {
-    std::fprintf(stderr, "%% no answer from regfrontd\n");
-    return 2;
-  }
-  const bool ok = out[0] == '0';
-  std::fwrite(out.data() + 2, 1, out.size() - 2, ok ? stdout : stderr);
-  if (!ok && out.back() != '\n') std::fputc('\n', stderr);
-  return ok ? 0 : 1;
+using regfront::control::Client;
+using regfront::control::Reply;
+using regfront::control::ReplyStatus;
+
+constexpr int kExitRefused = 1;
+constexpr int kExitConnection = 2;
+
+void print_payload(const std::string& text, std::FILE* to) {
+  std::fwrite(text.data(), 1, text.size(), to);
+  if (!text.empty() && text.back() != '\n') std::fputc('\n', to);
+  std::fflush(to);
 }
 
-bool blank(const std::string& s) { return s.find_first_not_of(" \t\r") == std::string::npos; }
+bool blank(std::string_view s) { return s.find_first_not_of(" \t\r") == std::string_view::npos; }
+
+// ---- non-interactive: -c commands or a script on standard input ----
+
+// Runs the lines `next` yields, in order, in one session. Stops when the session ends or the
+// connection breaks.
+template <typename NextLine>
+int run_batch(Client& client, NextLine next) {
+  int status = 0;
+  for (std::string line; next(line);) {
+    if (blank(line)) continue;
+    Reply r;
+    std::string err;
+    if (!client.request("exec", line, r, err)) {
+      std::fprintf(stderr, "%% regfrontd: %s\n", err.c_str());
+      return kExitConnection;
+    }
+    print_payload(r.payload, r.status == ReplyStatus::refused ? stderr : stdout);
+    if (r.status == ReplyStatus::refused) status = kExitRefused;
+    if (r.status == ReplyStatus::ended) break;
+  }
+  return status;
+}
+
+// ---- interactive ----
+
+struct Shell {
+  Client& client;
+  std::string prompt;
+  bool lost = false;  // the connection broke inside a key binding
+};
+
+Shell& shell_of(EditLine* el) {
+  void* p = nullptr;
+  el_get(el, EL_CLIENTDATA, &p);
+  return *static_cast<Shell*>(p);
+}
+
+char* prompt_fn(EditLine* el) { return shell_of(el).prompt.data(); }
+
+// Sends one request from inside a key binding; false (and the error shown) when the
+// connection is gone.
+bool ask(Shell& sh, std::string_view verb, std::string_view line, Reply& r) {
+  std::string err;
+  if (sh.client.request(verb, line, r, err)) {
+    if (!r.prompt.empty()) sh.prompt = r.prompt;
+    return true;
+  }
+  std::fprintf(stdout, "\n%% regfrontd: %s\n", err.c_str());
+  std::fflush(stdout);
+  sh.lost = true;
+  return false;
+}
+
+// The input from the start of the line to the cursor.
+std::string before_cursor(EditLine* el) {
+  const LineInfo* li = el_line(el);
+  return std::string(li->buffer, static_cast<std::size_t>(li->cursor - li->buffer));
+}
+
+// `?`: the daemon's help for the input so far, printed under it; the input stays as it was.
+unsigned char on_help(EditLine* el, int) {
+  Shell& sh = shell_of(el);
+  const std::string line = before_cursor(el);
+  Reply r;
+  std::fputs("?\n", stdout);
+  if (!ask(sh, "help", line, r)) return CC_EOF;
+  print_payload(r.payload, stdout);
+  return CC_REDISPLAY;
+}
+
+// TAB: the word before the cursor replaced by the daemon's completion of it.
+unsigned char on_complete(EditLine* el, int) {
+  Shell& sh = shell_of(el);
+  const std::string line = before_cursor(el);
+  Reply r;
+  if (!ask(sh, "complete", line, r)) return CC_EOF;
+  if (r.status != ReplyStatus::ok || r.payload == line) return CC_REFRESH_BEEP;
+  el_deletestr(el, static_cast<int>(line.size()));
+  el_insertstr(el, r.payload.c_str());
+  return CC_REFRESH;
+}
+
+// Ctrl-Z: `end`, whatever was typed; the screen shows "^Z" after the input, as on IOS.
+unsigned char on_ctrl_z(EditLine* el, int) {
+  const LineInfo* li = el_line(el);
+  el_cursor(el, static_cast<int>(li->lastchar - li->cursor));
+  el_deletestr(el, static_cast<int>(li->lastchar - li->buffer));
+  el_insertstr(el, "end");
+  std::fputs("^Z\n", stdout);
+  std::fflush(stdout);
+  return CC_NEWLINE;
+}
+
+// Ctrl-C: abandon the line, as IOS does, and start a fresh one.
+unsigned char on_ctrl_c(EditLine* el, int) {
+  const LineInfo* li = el_line(el);
+  el_cursor(el, static_cast<int>(li->lastchar - li->cursor));
+  el_deletestr(el, static_cast<int>(li->lastchar - li->buffer));
+  std::fputs("^C\n", stdout);
+  std::fflush(stdout);
+  return CC_REDISPLAY;
+}
+
+// An invalid-input error echoes the line above its '^' marker (for scripts and logs). On a
+// terminal the line is already on screen after the prompt: drop the echo and move the marker
+// right by the prompt's width so that it points into the line as typed, as IOS shows it.
+std::string for_terminal(const std::string& payload, const std::string& line, const std::string& prompt) {
+  const std::string echo = line + "\n";
+  if (payload.compare(0, echo.size(), echo) != 0) return payload;
+  const std::size_t marker_end = payload.find('\n', echo.size());
+  if (marker_end == std::string::npos) return payload;
+  const std::string_view marker(payload.data() + echo.size(), marker_end - echo.size());
+  if (marker.empty() || marker.back() != '^' || !blank(marker.substr(0, marker.size() - 1))) return payload;
+  return std::string(prompt.size(), ' ') + payload.substr(echo.size());
+}
+
+int run_interactive(Client& client) {
+  Shell sh{client, {}};
+  Reply r;
+  if (!ask(sh, "prompt", "", r)) return kExitConnection;
+
+  EditLine* el = el_init("regfront-cli", stdin, stdout, stderr);
+  History* hist = history_init();
+  HistEvent ev;
+  history(hist, &ev, H_SETSIZE, 1000);
+  history(hist, &ev, H_SETUNIQUE, 1);
+  el_set(el, EL_CLIENTDATA, &sh);
+  el_set(el, EL_EDITOR, "emacs");
+  el_set(el, EL_SIGNAL, 1);
+  el_set(el, EL_HIST, history, hist);
+  el_set(el, EL_PROMPT, prompt_fn);
+  // Ctrl-Z and Ctrl-C are keys of the shell, not job control: no signals while editing.
+  el_set(el, EL_SETTY, "-d", "-isig", nullptr);
+  el_set(el, EL_ADDFN, "regfront-help", "IOS context help", on_help);
+  el_set(el, EL_ADDFN, "regfront-complete", "complete the word", on_complete);
+  el_set(el, EL_ADDFN, "regfront-end", "end (Ctrl-Z)", on_ctrl_z);
+  el_set(el, EL_ADDFN, "regfront-abort", "drop the line", on_ctrl_c);
+  el_set(el, EL_BIND, "?", "regfront-help", nullptr);
+  el_set(el, EL_BIND, "^I", "regfront-complete", nullptr);
+  el_set(el, EL_BIND, "^Z", "regfront-end", nullptr);
+  el_set(el, EL_BIND, "^C", "regfront-abort", nullptr);
+
+  int status = 0;
+  for (;;) {
+    const std::string shown_prompt = sh.prompt;
+    int count = 0;
+    const char* raw = el_gets(el, &count);
+    if (raw == nullptr || count <= 0 || sh.lost) {
+      if (!sh.lost) std::fputc('\n', stdout);  // Ctrl-D: leave on a fresh line
+      break;
+    }
+    std::string line(raw, static_cast<std::size_t>(count));
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+    if (blank(line)) continue;
+    history(hist, &ev, H_ENTER, line.c_str());
+    if (!ask(sh, "exec", line, r)) {
+      status = kExitConnection;
+      break;
+    }
+    if (r.status == ReplyStatus::refused) {
+      print_payload(for_terminal(r.payload, line, shown_prompt), stderr);
+    } else {
+      print_payload(r.payload, stdout);
+    }
+    if (r.status == ReplyStatus::ended) break;
+  }
+  if (sh.lost) status = kExitConnection;
+  history_end(hist);
+  el_end(el);
+  return status;
+}
+
+void usage(std::FILE* to) {
+  std::fprintf(to,
+               "usage: regfront-cli [--socket PATH] [-c COMMAND]...\n"
+               "  -s, --socket PATH   regfrontd's control socket (default %s)\n"
+               "  -c, --command CMD   run CMD (repeatable, in order, in one session)\n"
+               "Without -c, runs the lines of standard input, or an interactive shell on a terminal.\n",
+               regfront::daemon::default_control_socket().c_str());
+}
 
 }  // namespace
 
@@ -69,34 +237,35 @@ int main(int argc, char** argv) {
   while ((c = getopt_long(argc, argv, "s:c:h", longopts, nullptr)) != -1) {
     switch (c) {
       case 's': socket_path = optarg; break;
-      case 'c': commands.emplace_back(optarg); break;
-      case 'h':
-        std::printf("usage: regfront-cli [--socket PATH] [-c COMMAND]...\n");
-        return 0;
-      default: return 2;
+      case 'c':  // one request is one line: a multi-line argument is several commands
+        for (std::string_view arg = optarg;;) {
+          const auto nl = arg.find('\n');
+          commands.emplace_back(arg.substr(0, nl));
+          if (nl == std::string_view::npos) break;
+          arg.remove_prefix(nl + 1);
+        }
+        break;
+      case 'h': usage(stdout); return 0;
+      default: usage(stderr); return kExitConnection;
     }
   }
-  int status = 0;
+  if (optind < argc) {
+    usage(stderr);
+    return kExitConnection;
+  }
+
+  Client client;
+  std::string err;
+  if (!client.connect(socket_path, err)) {
+    std::fprintf(stderr, "%% regfrontd is not reachable at %s: %s\n", socket_path.c_str(), err.c_str());
+    return kExitConnection;
+  }
   if (!commands.empty()) {
-    for (const auto& cmd : commands) status = std::max(status, run_command(socket_path, cmd));
-    return status;
+    std::size_t i = 0;
+    return run_batch(client, [&](std::string& line) { return i < commands.size() && (line = commands[i++], true); });
   }
   if (!::isatty(STDIN_FILENO)) {
-    std::string line;
-    while (std::getline(std::cin, line)) {
-      if (blank(line) || line[0] == '!') continue;
-      status = std::max(status, run_command(socket_path, line));
-    }
-    return status;
+    return run_batch(client, [](std::string& line) { return static_cast<bool>(std::getline(std::cin, line)); });
   }
-  using_history();
-  while (char* raw = readline("regfront# ")) {
-    std::string line(raw);
-    std::free(raw);
-    if (blank(line)) continue;
-    add_history(line.c_str());
-    if (line == "exit" || line == "quit" || line == "end") break;
-    run_command(socket_path, line);
-  }
-  return 0;
+  return run_interactive(client);
 }

@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""regfront-cli in a real terminal (tmux): IOS modes and prompts, `?` help, TAB completion,
+the '^' error marker, Ctrl-Z, history, `show running-config`, `exit`; and the same session
+protocol without a terminal (-c in order, a script on standard input, exit statuses).
+
+A real regfrontd serves the session; its one registrar points at a free UDP port where
+nothing answers (nothing here needs a registrar).
+
+  python3 tests/e2e/test_cli_tty.py --bin-dir BUILD/bin
+"""
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BIN_DIR = ""
+WAIT_S = 10.0  # bound of every wait for the terminal or the daemon
+
+
+def free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Daemon:
+    """regfrontd on a private control socket and a tiny startup-config."""
+
+    def __init__(self, work):
+        self.registrar_port = free_udp_port()
+        self.registrar_line = f"registrar 1 ipv4:127.0.0.1:{self.registrar_port} expires 60"
+        self.config = os.path.join(work, "startup.cfg")
+        with open(self.config, "w") as f:
+            f.write(f"sip-ua\n {self.registrar_line}\n")
+        self.sock = os.path.join(work, "control.sock")
+        self.log_path = os.path.join(work, "regfrontd.log")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [os.path.join(BIN_DIR, "regfrontd"), "--config", self.config, "--listen",
+             f"127.0.0.1:{free_udp_port()}", "--control-socket", self.sock],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"regfrontd exited with {self.proc.returncode}: {self.log_text()}")
+            try:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                    s.connect(self.sock)
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"regfrontd's control socket did not appear: {self.log_text()}")
+
+    def log_text(self):
+        self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+class Terminal:
+    """One tmux server of our own with regfront-cli in its only pane."""
+
+    def __init__(self, work, argv):
+        self.base = ["tmux", "-S", os.path.join(work, "tmux.sock"), "-f", "/dev/null"]
+        env = dict(os.environ, HOME=work)
+        env.pop("TMUX", None)
+        self.env = env
+        shell_cmd = " ".join(_quote(a) for a in argv) + '; echo "[cli exited $?]"; sleep 600'
+        self.tmux("new-session", "-d", "-s", "cli", "-x", "160", "-y", "50", shell_cmd)
+
+    def tmux(self, *args):
+        return subprocess.run([*self.base, *args], capture_output=True, text=True, timeout=WAIT_S,
+                              env=self.env, check=True).stdout
+
+    def keys(self, *keys):
+        """tmux key names: "Enter", "Tab", "C-z", "Up"…"""
+        self.tmux("send-keys", "-t", "cli", *keys)
+
+    def type(self, text):
+        self.tmux("send-keys", "-t", "cli", "-l", text)
+
+    def lines(self):
+        """Every line written so far (scroll-back included), trailing blank lines dropped."""
+        out = self.tmux("capture-pane", "-p", "-t", "cli", "-S", "-").split("\n")
+        while out and not out[-1].strip():
+            out.pop()
+        return [line.rstrip() for line in out]
+
+    def wait(self, predicate, what):
+        deadline = time.monotonic() + WAIT_S
+        while True:
+            lines = self.lines()
+            if predicate(lines):
+                return lines
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}; screen:\n" + "\n".join(lines))
+            time.sleep(0.05)
+
+    def wait_last(self, text):
+        """Waits until the cursor line reads `text` (prompt and input; trailing spaces are not
+        seen on the screen)."""
+        return self.wait(lambda ls: ls and ls[-1] == text.rstrip(), repr(text))
+
+    def close(self):
+        subprocess.run([*self.base, "kill-server"], capture_output=True, timeout=WAIT_S, env=self.env)
+
+
+def _quote(arg):
+    return "'" + arg.replace("'", "'\\''") + "'"
+
+
+class CliOnATerminal(unittest.TestCase):
+    def setUp(self):
+        self.work = tempfile.mkdtemp(prefix="regfront-cli-tty-")
+        self.daemon = Daemon(self.work)
+        self.term = Terminal(self.work, [os.path.join(BIN_DIR, "regfront-cli"), "--socket", self.daemon.sock])
+
+    def tearDown(self):
+        self.term.close()
+        self.daemon.stop()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def test_modes_help_completion_errors(self):
+        t = self.term
+        t.wait_last("Router>")
+        t.type("enable"), t.keys("Enter")
+        t.wait_last("Router#")
+        t.type("conf t"), t.keys("Enter")
+        t.wait_last("Router(config)#")
+        t.type("sip-ua"), t.keys("Enter")
+        sip_ua = "Router(config-sip-ua)#"
+        t.wait_last(sip_ua)
+
+        # `?` on an empty line: every command of the mode below the input, the prompt again,
+        # the input unchanged and no '?' inserted.
+        t.type("?")
+        lines = t.wait(lambda ls: ls[-1] == sip_ua and ls.count(sip_ua + "?") == 1, "help listing")
+        listing = lines[lines.index(sip_ua + "?") + 1:-1]
+        words = [line.split()[0] for line in listing if line.strip()]
+        for w in ("registrar", "credentials", "authentication", "exit", "end"):
+            self.assertIn(w, words, listing)
+
+        # `?` inside a word: what that word abbreviates; the input stays "reg".
+        t.type("reg")
+        t.wait_last(sip_ua + "reg")
+        t.type("?")
+        lines = t.wait(lambda ls: ls[-1] == sip_ua + "reg" and (sip_ua + "reg?") in ls, "help for 'reg'")
+        listing = lines[lines.index(sip_ua + "reg?") + 1:-1]
+        self.assertEqual(sorted(line.split()[0] for line in listing), ["registrar", "registration"])
+
+        # TAB: "reg" is ambiguous (registrar, registration) and stays; "regist" too; a unique
+        # abbreviation is completed with a space, word after word.
+        t.keys("Tab")
+        time.sleep(0.3)
+        self.assertEqual(t.lines()[-1], sip_ua + "reg")
+        t.type("istrar ?")
+        lines = t.wait(lambda ls: ls[-1] == sip_ua + "registrar" and (sip_ua + "registrar ?") in ls,
+                       "help after 'registrar '")
+        self.assertTrue(any("<1-6>" in line for line in lines[lines.index(sip_ua + "registrar ?"):]), lines)
+        t.keys("C-c")  # drops the line
+        t.wait_last(sip_ua)
+        t.type("cred"), t.keys("Tab")
+        t.wait_last(sip_ua + "credentials ")
+        t.type("num"), t.keys("Tab")
+        t.wait_last(sip_ua + "credentials number ")
+        t.keys("C-c")
+        t.wait_last(sip_ua)
+
+        # An invalid word: the '^' under it, on the terminal's columns, and IOS's message.
+        bad = "registrar 1 ipv4:127.0.0.1:5060 expires 60 bogus"
+        t.type(bad), t.keys("Enter")
+        message = "% Invalid input detected at '^' marker."
+        lines = t.wait(lambda ls: ls[-1] == sip_ua and message in ls, "the invalid-input error")
+        at = len(lines) - 1 - lines[::-1].index(message)
+        self.assertEqual(lines[at - 2], sip_ua + bad)
+        self.assertEqual(lines[at - 1], " " * (len(sip_ua) + bad.index("bogus")) + "^")
+
+        # Ctrl-Z: `end`, back to privileged exec.
+        t.type("regis")
+        t.wait_last(sip_ua + "regis")
+        t.keys("C-z")
+        t.wait_last("Router#")
+        self.assertIn(sip_ua + "regis^Z", t.lines())
+
+        t.type("show running-config"), t.keys("Enter")
+        lines = t.wait(lambda ls: ls[-1] == "Router#" and ("Router#show running-config" in ls),
+                       "show running-config")
+        shown = lines[lines.index("Router#show running-config") + 1:-1]
+        self.assertIn("sip-ua", shown)
+        self.assertIn(" " + self.daemon.registrar_line, shown)
+        self.assertIn("end", shown)
+
+        # History: Up brings the last line back.
+        t.keys("Up")
+        t.wait_last("Router#show running-config")
+        t.keys("C-c")
+        t.wait_last("Router#")
+
+        t.type("exit"), t.keys("Enter")
+        t.wait(lambda ls: ls[-1] == "[cli exited 0]", "regfront-cli to exit")
+
+    def test_ctrl_d_on_empty_line_leaves(self):
+        t = self.term
+        t.wait_last("Router>")
+        t.keys("C-d")
+        t.wait(lambda ls: ls[-1] == "[cli exited 0]", "regfront-cli to exit on Ctrl-D")
+
+
+class CliWithoutATerminal(unittest.TestCase):
+    """-c and standard input: one session, in order, exit status 1 when a command is refused."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = tempfile.mkdtemp(prefix="regfront-cli-batch-")
+        cls.daemon = Daemon(cls.work)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.daemon.stop()
+        shutil.rmtree(cls.work, ignore_errors=True)
+
+    def cli(self, *commands, stdin=""):
+        argv = [os.path.join(BIN_DIR, "regfront-cli"), "--socket", self.daemon.sock]
+        for c in commands:
+            argv += ["-c", c]
+        return subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=WAIT_S * 3)
+
+    def test_commands_run_in_order_in_one_session(self):
+        r = self.cli("enable", "conf t", "sip-ua", "do show running-config | include registrar")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), self.daemon.registrar_line)
+        self.assertEqual(r.stderr, "")
+
+    def test_refused_command_goes_to_stderr_and_fails(self):
+        r = self.cli("enable", "conf t", "sip-ua", "registrar bogus", "do show running-config | include sip-ua")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("registrar bogus\n          ^\n% Invalid input detected at '^' marker.", r.stderr)
+        self.assertEqual(r.stdout.strip(), "sip-ua")  # later commands still ran
+
+    def test_script_on_stdin_stops_when_the_session_ends(self):
+        r = self.cli(stdin="enable\n\nconf t\nsip-ua\nend\nshow running-config | include registrar\n"
+                           "exit\nshow running-config\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), self.daemon.registrar_line)
+
+    def test_unreachable_daemon(self):
+        r = subprocess.run([os.path.join(BIN_DIR, "regfront-cli"), "--socket",
+                            os.path.join(self.work, "nothing.sock"), "-c", "show running-config"],
+                           capture_output=True, text=True, timeout=WAIT_S)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("not reachable", r.stderr)
+
+
+def main():
+    global BIN_DIR
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin-dir", required=True)
+    args, rest = ap.parse_known_args()
+    BIN_DIR = os.path.abspath(args.bin_dir)
+    if shutil.which("tmux") is None:
+        print("tmux is not installed (deploy/install-deps installs it)", file=sys.stderr)
+        return 1
+    prog = unittest.main(argv=[sys.argv[0], *rest], exit=False, verbosity=2)
+    return 0 if prog.result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
