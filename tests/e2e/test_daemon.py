@@ -117,7 +117,10 @@ class ControlSocketAndDns(unittest.TestCase):
             self.assertEqual(stats["dataplane"]["forged"], 0)
             dp = json.loads(cli(sock, "show dataplane | json").stdout)["workers"]
             self.assertEqual(sum(w["bindings"] for w in dp), len(users))
-            rc = cli(sock, "show running-config")
+            # A session starts in user exec, where the configuration (it holds passwords) is
+            # not shown: enable first, as on IOS.
+            self.assertEqual(cli(sock, "show running-config").returncode, 1)
+            rc = cli(sock, "enable", "show running-config")
             self.assertIn(f"registrar 1 dns:localhost:{reg.port} expires 60", rc.stdout)
             self.assertNotIn("p5000", cli(sock, "show sip-ua register status").stdout)
             # Error forms: non-zero exit, IOS wording, nothing printed on stdout.
@@ -126,7 +129,7 @@ class ControlSocketAndDns(unittest.TestCase):
             self.assertIn("% Invalid input detected", bad.stderr)
             self.assertEqual(cli(sock, "show sip-ua").returncode, 1)
             self.assertIn("% Incomplete command.", cli(sock, "show sip-ua").stderr)
-            self.assertIn("% Ambiguous command", cli(sock, "show s").stderr)
+            self.assertIn("% Ambiguous command", cli(sock, "enable", "show s").stderr)
             # A script on stdin: every command runs; the exit status says one failed.
             script = cli(sock, stdin="show dataplane\nshow nonsense\nshow sip-ua statistics\n")
             self.assertEqual(script.returncode, 1)
