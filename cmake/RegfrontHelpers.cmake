@@ -62,8 +62,13 @@ function(regfront_fuzz_target)
     if(A_DICT)
       set(_dict_arg -dict=${A_DICT})
     endif()
+    # New inputs go to a scratch directory in the build tree (libFuzzer writes to its first
+    # corpus directory), so a run never edits the checked-in corpus.
+    set(_scratch ${CMAKE_CURRENT_BINARY_DIR}/fuzz-new-${A_NAME})
     add_test(NAME fuzz_smoke_${A_NAME}
-             COMMAND fuzz_${A_NAME} -max_total_time=20 -rss_limit_mb=2048 ${_dict_arg} ${A_CORPUS})
+             COMMAND sh -c "mkdir -p '${_scratch}' && exec \"$0\" \"$@\""
+                     $<TARGET_FILE:fuzz_${A_NAME}> -max_total_time=20 -rss_limit_mb=2048 ${_dict_arg}
+                     ${_scratch} ${A_CORPUS})
     set_tests_properties(fuzz_smoke_${A_NAME} PROPERTIES LABELS fuzz)
   endif()
 endfunction()

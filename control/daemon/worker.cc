@@ -70,6 +70,7 @@ void Worker::run() {
       shutdown_deadline = now + std::uint64_t{shutdown_timeout_s_} * 1000;
     }
     const std::size_t n = io_.rx_burst([&](std::string_view d) { engine_.on_datagram(d, now); });
+    io_.drain_errors([&](const sockaddr_storage& dst) { engine_.on_unreachable(dst, now); });
     io_.flush(tx_);
     engine_.advance(now);
     io_.flush(tx_);

@@ -2,6 +2,7 @@
 #include "regfront/io/socket_io.h"
 
 #include <fcntl.h>
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -36,6 +37,14 @@ bool SocketIo::open(const sockaddr_storage& local, socklen_t len, std::string& e
   int size = 8 << 20;
   ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
   ::setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  // ICMP errors about our datagrams (an unreachable registrar) are queued for us to read, so
+  // its transactions fail fast instead of retransmitting to nobody.
+  int on = 1;
+  if (local.ss_family == AF_INET) {
+    ::setsockopt(fd_, IPPROTO_IP, IP_RECVERR, &on, sizeof on);
+  } else {
+    ::setsockopt(fd_, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof on);
+  }
   if (::bind(fd_, reinterpret_cast<const sockaddr*>(&local), len) != 0) {
     err = std::string("bind: ") + std::strerror(errno);
     ::close(fd_);
@@ -53,6 +62,36 @@ std::size_t SocketIo::receive() {
     if (rx_msgs_[i].msg_hdr.msg_flags & MSG_TRUNC) rx_truncated.inc();
   }
   return static_cast<std::size_t>(n);
+}
+
+bool SocketIo::next_error(sockaddr_storage& dst) {
+  for (;;) {
+    char data[512];
+    char control[512];
+    iovec iov{data, sizeof data};
+    msghdr msg{};
+    msg.msg_name = &dst;
+    msg.msg_namelen = sizeof dst;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    if (::recvmsg(fd_, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) return false;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      const bool v4 = c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR;
+      const bool v6 = c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR;
+      if (!v4 && !v6) continue;
+      sock_extended_err ee;
+      std::memcpy(&ee, CMSG_DATA(c), sizeof ee);
+      // Destination unreachable (ICMP type 3 / ICMPv6 type 1), whatever the code: the kernel
+      // reports it against the datagram's destination, which msg_name holds.
+      if ((ee.ee_origin == SO_EE_ORIGIN_ICMP && ee.ee_type == 3) ||
+          (ee.ee_origin == SO_EE_ORIGIN_ICMP6 && ee.ee_type == 1)) {
+        return true;
+      }
+    }
+    // Another kind of error (e.g. a local one): skip it and look at the next.
+  }
 }
 
 std::string_view SocketIo::datagram(std::size_t i) const {

@@ -9,6 +9,8 @@
 // pacing queues are sized by EngineOptions.
 #include "regfront/reg/engine.h"
 
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -162,6 +164,7 @@ struct Engine::Txn {
 struct Engine::Pacer {
   double tokens = 0;
   std::uint64_t last_ms = 0;
+  std::uint64_t unreachable_at = 0;  // last ICMP unreachable for this registrar (0: none)
   std::uint32_t head = kNoEntry;
   std::uint32_t tail = kNoEntry;
   std::uint32_t length = 0;
@@ -405,6 +408,7 @@ class Engine::Impl {
         continue;
       }
       if (r.addr_len == 0) continue;  // waits for DNS
+      if (p.unreachable_at != 0 && now < p.unreachable_at + 1000) continue;  // ICMP: pause
       // Token bucket: rate per worker, depth of 20 ms (at least one), so a registrar never sees
       // more than its rate over any second and no burst beyond a few milliseconds' worth.
       const double depth = std::max(1.0, r.rate_per_worker / 50.0);
@@ -756,6 +760,12 @@ class Engine::Impl {
       case BindingState::unregistering: {
         Txn& t = txns_[b.txn];
         const Snapshot& s = snap();
+        const std::uint64_t icmp = pacers_[b.registrar].unreachable_at;
+        if (icmp != 0 && icmp >= t.started_ms) {
+          rc(b).unreachable.inc();  // ICMP said the registrar is not there: no more retries
+          fail(slot, b, 503, 0, now);
+          return;
+        }
         // Timer F (64·T1) or the `retry register` cap ends the transaction (§17.1.2.2).
         if (now - t.started_ms >= 64ull * s.t1_ms || t.retransmits >= s.retry_register) {
           rc(b).timed_out.inc();
@@ -856,6 +866,25 @@ void Engine::on_datagram(std::string_view datagram, std::uint64_t now_ms) {
     return;
   }
   impl_->on_response(msg, now_ms);
+}
+
+void Engine::on_unreachable(const sockaddr_storage& dst, std::uint64_t now_ms) {
+  if (snap_ == nullptr) return;
+  for (int ri = 0; ri < kSnapRegistrarSlots; ++ri) {
+    const SnapRegistrar& r = snap_->registrars[ri];
+    if (!r.present || r.addr_len == 0 || r.addr.ss_family != dst.ss_family) continue;
+    bool same;
+    if (dst.ss_family == AF_INET) {
+      const auto& a = reinterpret_cast<const sockaddr_in&>(r.addr);
+      const auto& b = reinterpret_cast<const sockaddr_in&>(dst);
+      same = a.sin_port == b.sin_port && a.sin_addr.s_addr == b.sin_addr.s_addr;
+    } else {
+      const auto& a = reinterpret_cast<const sockaddr_in6&>(r.addr);
+      const auto& b = reinterpret_cast<const sockaddr_in6&>(dst);
+      same = a.sin6_port == b.sin6_port && std::memcmp(&a.sin6_addr, &b.sin6_addr, sizeof a.sin6_addr) == 0;
+    }
+    if (same) impl_->pacers_[ri].unreachable_at = std::max<std::uint64_t>(now_ms, 1);
+  }
 }
 
 void Engine::advance(std::uint64_t now_ms) {

@@ -44,6 +44,20 @@ class SocketIo {
     return n;
   }
 
+  // ICMP errors the kernel queued for our datagrams (IP_RECVERR): calls f(destination) for
+  // each destination/port unreachable, with the address our datagram was sent to. Returns the
+  // count. Cheap when the queue is empty (one failing recvmsg).
+  template <class F>
+  std::size_t drain_errors(F&& f) {
+    std::size_t n = 0;
+    sockaddr_storage dst;
+    while (next_error(dst)) {
+      f(dst);
+      ++n;
+    }
+    return n;
+  }
+
   // Sends everything queued (sendmmsg in chunks of kBurst) and empties the queue.
   void flush(reg::TxQueue& q);
   // Adapter for TxQueue's flush hook: ctx is the SocketIo.
@@ -54,6 +68,7 @@ class SocketIo {
 
  private:
   std::size_t receive();
+  bool next_error(sockaddr_storage& dst);
   std::string_view datagram(std::size_t i) const;
 
   int fd_ = -1;

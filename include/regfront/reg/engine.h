@@ -92,7 +92,8 @@ class TxQueue {
   X(retry_after, "failures whose Retry-After was honoured")                                 \
   X(unregistered, "bindings removed with Expires: 0")                                       \
   X(stray, "late or duplicated responses of finished transactions")                        \
-  X(realm_learning, "challenges for a realm new to realm-less credentials (HA1 requested)")
+  X(realm_learning, "challenges for a realm new to realm-less credentials (HA1 requested)") \
+  X(unreachable, "transactions failed fast by an ICMP unreachable from the registrar's path")
 
 #define REGFRONT_WORKER_COUNTERS(X)                                                         \
   X(rx_datagrams, "datagrams received")                                                     \
@@ -183,6 +184,12 @@ class Engine {
 
   // One received datagram (a response to one of our transactions, normally).
   void on_datagram(std::string_view datagram, std::uint64_t now_ms);
+
+  // An ICMP/ICMPv6 destination unreachable quoting a datagram we sent to `dst`: transactions
+  // to that registrar started before now fail at their next retransmission instead of waiting
+  // for Timer F, and new ones towards it pause for a second. O(1): a forged ICMP cannot make
+  // the worker scan its bindings.
+  void on_unreachable(const sockaddr_storage& dst, std::uint64_t now_ms);
 
   // Runs timers due by now_ms and starts queued transactions within each registrar's rate.
   void advance(std::uint64_t now_ms);
