@@ -54,15 +54,17 @@ void Worker::join() {
 void Worker::run() {
   rte_rcu_qsbr_thread_register(qs_, id_);
   rte_rcu_qsbr_thread_online(qs_, id_);
-  const reg::Snapshot* mine = nullptr;
+  // The version, not the pointer: a snapshot freed while this worker was offline can have its
+  // address reused by the next one (ABA), which would then never be adopted.
+  std::uint64_t mine = 0;
   std::uint64_t shutdown_deadline = 0;
   pollfd pfd{io_.fd(), POLLIN, 0};
   for (;;) {
     std::uint64_t now = monotonic_ms();
     const reg::Snapshot* snap = current_.load(std::memory_order_acquire);
-    if (snap != mine && snap != nullptr) {
+    if (snap != nullptr && snap->version != mine) {
       engine_.adopt(snap, now);
-      mine = snap;
+      mine = snap->version;
       adopted_.store(snap->version, std::memory_order_release);
     }
     if (shutdown_deadline == 0 && shutdown_.load(std::memory_order_acquire)) {
