@@ -149,6 +149,63 @@ class ControlSocketAndDns(unittest.TestCase):
             log.close()
 
 
+class Persistence(unittest.TestCase):
+    """write memory, restart with the written file, identical running-config (CLI issue)."""
+
+    def start(self, cfg, sock):
+        proc = subprocess.Popen([os.path.join(BIN_DIR, "regfrontd"), "--config", cfg, "--listen",
+                                 f"127.0.0.1:{kam.allocate_udp_ports(1)[0]}", "--control-socket", sock],
+                                stderr=subprocess.DEVNULL)
+        kam.wait_until(lambda: os.path.exists(sock), timeout=10)
+        return proc
+
+    def stop(self, proc):
+        proc.send_signal(signal.SIGTERM)
+        try:
+            self.assertEqual(proc.wait(timeout=20), 0)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+
+    def test_write_memory_restart_same_running_config(self):
+        work = kam.make_workdir("daemon-wr-")
+        cfg = os.path.join(work, "startup-config")
+        with open(cfg, "w") as f:
+            f.write("sip-ua\n registrar 1 ipv4:127.0.0.1:9 expires 600\n"
+                    " credentials number 4001 username a password 0 Pw-Secret-A1 realm r.example\n")
+        sock = os.path.join(work, "c.sock")
+        proc = self.start(cfg, sock)
+        try:
+            live = cli(sock, "enable", "configure terminal", "service password-encryption",
+                       "dial-peer voice 7 pots", "destination-pattern 4002",
+                       "authentication username b password 0 Pw-Secret-B2 realm r.example", "exit", "sip-ua",
+                       "registrar 2 ipv4:127.0.0.1:19 expires 300 refresh-ratio 70",
+                       "registration rate 250", "end", "write memory")
+            self.assertEqual(live.returncode, 0, live.stderr)
+            self.assertIn("[OK]", live.stdout)
+            before = cli(sock, "enable", "show running-config").stdout
+            self.assertIn("registrar 2 ipv4:127.0.0.1:19 expires 300 refresh-ratio 70", before)
+            self.assertIn("registration rate 250", before)
+            self.assertNotIn("Pw-Secret-B2", before)  # type 7 with service password-encryption
+            self.assertEqual(cli(sock, "enable", "show startup-config").stdout, before)
+        finally:
+            self.stop(proc)
+        with open(cfg) as f:
+            self.assertEqual(f.read(), before)
+        proc = self.start(cfg, sock)
+        try:
+            after = cli(sock, "enable", "show running-config").stdout
+            self.assertEqual(after, before)
+            # Passwords appear in the running-config only: not in the other shows.
+            for show in ("show sip-ua register status", "show sip-ua status registrar",
+                         "show sip-ua statistics", "show dataplane"):
+                out = cli(sock, show).stdout
+                self.assertTrue(out, show)
+                self.assertNotIn("Pw-Secret", out, show)
+        finally:
+            self.stop(proc)
+
+
 def main():
     global BIN_DIR
     ap = argparse.ArgumentParser()
