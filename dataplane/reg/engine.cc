@@ -228,6 +228,10 @@ class Engine::Impl {
   bool shutting_down_ = false;
   bool clock_started_ = false;
   RealmRing unknown_realms_;
+  // Each registrar slot's `expires` in the snapshot adopted last. Kept here because that
+  // snapshot may already be freed when the next one is adopted (a worker that slept offline
+  // did not hold up the RCU grace period).
+  std::uint32_t adopted_expires_[kSnapRegistrarSlots] = {};
   // "ip:port" strings per registrar slot, recomputed on adopt().
   struct HostText {
     char text[64];
@@ -804,7 +808,7 @@ void Engine::adopt(const Snapshot* snap, std::uint64_t now_ms) {
     m.wheel_ = TimerWheel(m.opts_.capacity, now_ms);  // set-up: the wheel starts at our clock
     m.clock_started_ = true;
   }
-  const Snapshot* old = snap_;
+  const bool had_snapshot = snap_ != nullptr;
   snap_ = snap;
   for (int ri = 0; ri < kSnapRegistrarSlots; ++ri) {
     const SnapRegistrar& r = snap->registrars[ri];
@@ -826,7 +830,7 @@ void Engine::adopt(const Snapshot* snap, std::uint64_t now_ms) {
       b.registrar = pe->registrar;
       if (pe->leaving) {
         m.leave(slot, b, now_ms);
-      } else if (old != nullptr && old->registrars[pe->registrar].expires != snap->registrars[pe->registrar].expires) {
+      } else if (had_snapshot && m.adopted_expires_[pe->registrar] != snap->registrars[pe->registrar].expires) {
         b.requested = snap->registrars[pe->registrar].expires;  // used from the next refresh on
       }
       continue;
@@ -850,6 +854,7 @@ void Engine::adopt(const Snapshot* snap, std::uint64_t now_ms) {
     m.enqueue(slot, b);
   }
   m.used_slots_ = std::max(limit, m.used_slots_);
+  for (int ri = 0; ri < kSnapRegistrarSlots; ++ri) m.adopted_expires_[ri] = snap->registrars[ri].expires;
 }
 
 void Engine::on_datagram(std::string_view datagram, std::uint64_t now_ms) {
