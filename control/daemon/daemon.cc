@@ -604,6 +604,17 @@ std::string Daemon::show_registrars(bool json) {
     row.inflight = inflight[slot];
     row.rate = cfg_.sip_ua.registration_rate;
     row.dns_error = dns_[slot].last_error;
+    // The latest failure any worker saw towards this registrar.
+    const std::uint64_t now = monotonic_ms();
+    std::uint64_t when = 0;
+    for (const auto& w : workers_) {
+      const reg::RegistrarCounters& c = w->counters().registrar[slot];
+      if (c.last_failure_ms.get() > when) {
+        when = c.last_failure_ms.get();
+        row.last_failure_code = static_cast<std::uint16_t>(c.last_failure_code.get());
+      }
+    }
+    if (when != 0) row.last_failure_ago_s = static_cast<std::int64_t>((now - std::min(now, when)) / 1000);
     rows.push_back(row);
   }
   return render_registrars(rows, json);

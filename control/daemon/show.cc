@@ -141,7 +141,9 @@ std::string render_registrars(const std::vector<RegistrarRow>& rows, bool json) 
                                  {"resolved", r.resolved},   {"active", r.active},
                                  {"registered", r.registered}, {"total", r.total},
                                  {"in_flight", r.inflight},  {"rate", r.rate},
-                                 {"dns_error", r.dns_error}});
+                                 {"dns_error", r.dns_error},
+                                 {"last_failure_code", r.last_failure_code},
+                                 {"last_failure_seconds_ago", r.last_failure_ago_s}});
     }
     return j.dump() + "\n";
   }
@@ -155,6 +157,10 @@ std::string render_registrars(const std::vector<RegistrarRow>& rows, bool json) 
     out += "  In flight:      " + std::to_string(r.inflight) + "\n";
     out += "  Rate:           " + std::to_string(r.rate) + " REGISTER/s\n";
     if (!r.dns_error.empty()) out += "  Last failure:   DNS: " + r.dns_error + "\n";
+    else if (r.last_failure_ago_s >= 0) {
+      out += "  Last failure:   " + std::to_string(r.last_failure_code) + ", " +
+             std::to_string(r.last_failure_ago_s) + " s ago\n";
+    }
   }
   return out;
 }

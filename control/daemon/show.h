@@ -45,6 +45,8 @@ struct RegistrarRow {
   std::uint32_t inflight = 0;
   std::uint32_t rate = 0;
   std::string dns_error;
+  std::uint16_t last_failure_code = 0;   // 0: none
+  std::int64_t last_failure_ago_s = -1;  // seconds ago; -1: none
 };
 std::string render_registrars(const std::vector<RegistrarRow>& rows, bool json);
 

@@ -450,6 +450,8 @@ class Engine::Impl {
             std::uint64_t now) {
     free_txn(b);
     b.last_code = code;
+    rc(b).last_failure_code.set(code);
+    rc(b).last_failure_ms.set(now);
     if (b.unregister) {
       // An unregistration that failed is not retried: the binding expires at the registrar.
       finish_unregister(slot, b);

@@ -112,6 +112,10 @@ struct RegistrarCounters {
   REGFRONT_REGISTRAR_COUNTERS(X)
 #undef X
   Counter by_code[400];  // final responses 300..699 (index code - 300)
+  // The last failure of a transaction to this registrar (not counters: last values): the
+  // final code (408 timeout, 503 ICMP unreachable, or the registrar's) and when (engine ms).
+  Counter last_failure_code;
+  Counter last_failure_ms;
 };
 
 struct alignas(64) WorkerCounters {
