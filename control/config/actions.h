@@ -93,6 +93,42 @@ Result registration_rate_set(SipUa& ua, std::uint32_t per_second);
 // dial-peer
 Result destination_pattern_set(DialPeer& dp, std::string_view pattern);
 
+// interfaces (issue 4). `name` is canonical (parse_interface_name()/interface_name()).
+// Physical interfaces `dpdkN` exist in IOS whether configured or not: entering one adds it to
+// the model; only sub-interfaces can be removed.
+Result interface_enter(Config& cfg, std::string_view name);
+Result interface_remove(Config& cfg, std::string_view name);  // `no interface dpdkN.V`
+Result interface_description_set(Interface& itf, std::string_view text);  // "" = none
+Result interface_shutdown_set(Interface& itf, bool shutdown);
+// `encapsulation dot1Q V` (V 1..4094); `vlan` 0 is `no encapsulation dot1Q`.
+Result interface_encapsulation_set(Config& cfg, Interface& itf, std::uint16_t vlan);
+// `ip address A M` (host order): contiguous mask, host address, no overlap with another
+// interface's subnet, dot1Q first on a sub-interface.
+Result interface_ipv4_set(Config& cfg, Interface& itf, std::uint32_t address, std::uint32_t mask);
+Result interface_ipv4_clear(Interface& itf);
+Result interface_ipv6_add(Config& cfg, Interface& itf, const Ipv6Prefix& p);
+// Removes `*p` (address and length as configured), or every IPv6 address when `p` is null.
+Result interface_ipv6_remove(Interface& itf, const Ipv6Prefix* p);
+
+// static routes; the `no` forms without a gateway remove every route to the network.
+Result ipv4_route_add(Config& cfg, std::uint32_t network, std::uint32_t mask,
+                      std::uint32_t gateway);
+Result ipv4_route_remove(Config& cfg, std::uint32_t network, std::uint32_t mask,
+                         const std::uint32_t* gateway);
+Result ipv6_route_add(Config& cfg, const Ipv6Prefix& network, const Ipv6Address& gateway);
+Result ipv6_route_remove(Config& cfg, const Ipv6Prefix& network, const Ipv6Address* gateway);
+
+// voice service voip → sip
+Result voice_service_enter(Config& cfg);
+Result voice_service_reset(Config& cfg);  // `no voice service voip`
+Result voice_sip_enter(Config& cfg);
+Result voice_sip_reset(Config& cfg);      // `no sip`
+// `bind control source-interface NAME`: a physical dpdkN is accepted whether configured or not
+// (its port is the daemon's question, validate_interfaces()); a sub-interface must exist.
+Result sip_bind_set(Config& cfg, std::string_view name);
+Result sip_bind_clear(Config& cfg);
+Result sip_listen_port_set(Config& cfg, std::uint16_t port);
+
 // Distinct non-empty realms of a list (R5 counts these).
 std::size_t distinct_realms(const std::vector<Authentication>& list);
 

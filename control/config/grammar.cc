@@ -155,6 +155,36 @@ bool parse_registrar_address(std::string_view tok, RegistrarAddress& out) {
   return true;
 }
 
+bool parse_ipv4(std::string_view t, std::uint32_t& out) {
+  if (t.size() > 15) return false;
+  std::string z(t);
+  in_addr a;
+  if (inet_pton(AF_INET, z.c_str(), &a) != 1) return false;
+  out = ntohl(a.s_addr);
+  return true;
+}
+
+bool parse_ipv6(std::string_view t, Ipv6Address& out) {
+  if (t.size() > 45) return false;
+  std::string z(t);
+  in6_addr a;
+  if (inet_pton(AF_INET6, z.c_str(), &a) != 1) return false;
+  std::copy(std::begin(a.s6_addr), std::end(a.s6_addr), out.begin());
+  return true;
+}
+
+bool parse_ipv6_prefix(std::string_view t, Ipv6Prefix& out) {
+  auto slash = t.find('/');
+  if (slash == std::string_view::npos) return false;
+  std::uint64_t len = 0;
+  if (!parse_u64(t.substr(slash + 1), len) || len > 128 || t.size() - slash - 1 > 3) return false;
+  Ipv6Prefix p;
+  if (!parse_ipv6(t.substr(0, slash), p.address)) return false;
+  p.length = static_cast<std::uint8_t>(len);
+  out = p;
+  return true;
+}
+
 bool accepts(const Node& n, std::string_view t) {
   switch (n.kind) {
     case Kind::root:
@@ -187,6 +217,18 @@ bool accepts(const Node& n, std::string_view t) {
     }
     case Kind::dns_addr:
       return t.starts_with("dns:") && valid_dns_name(t.substr(4));
+    case Kind::ipv4:
+      return valid_ipv4(t);
+    case Kind::ipv6:
+      return valid_ipv6(t);
+    case Kind::ipv6_prefix: {
+      Ipv6Prefix p;
+      return parse_ipv6_prefix(t, p);
+    }
+    case Kind::ifname: {
+      std::uint16_t port = 0, subif = 0;
+      return parse_interface_name(t, port, subif);
+    }
   }
   return false;
 }
@@ -199,6 +241,22 @@ bool used(const std::vector<const Node*>& u, const Node* n) {
 
 enum class Match : std::uint8_t { none, one, ambiguous };
 
+bool iequal_prefix(std::string_view text, std::string_view t) {
+  if (t.size() > text.size()) return false;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(text[i])) !=
+        std::tolower(static_cast<unsigned char>(t[i])))
+      return false;
+  }
+  return true;
+}
+bool keyword_is(const Node& n, std::string_view t) {
+  return n.any_case ? n.text.size() == t.size() && iequal_prefix(n.text, t) : n.text == t;
+}
+bool keyword_starts(const Node& n, std::string_view t) {
+  return n.any_case ? iequal_prefix(n.text, t) : n.text.starts_with(t);
+}
+
 // Picks the node for `t` among `cur->next` (rules in grammar.h).
 Match match(const Node* cur, std::string_view t, const std::vector<const Node*>& u,
             const Node*& out) {
@@ -208,8 +266,8 @@ Match match(const Node* cur, std::string_view t, const std::vector<const Node*>&
   int prefixes = 0, prefs = 0;
   for (const Node* n : cur->next) {
     if (n->kind != Kind::keyword || (n->once && used(u, n))) continue;
-    if (n->text == t) exact = n;
-    if (n->text.starts_with(t)) {
+    if (keyword_is(*n, t)) exact = n;
+    if (keyword_starts(*n, t)) {
       ++prefixes;
       prefix = n;
       if (n->preferred) {
@@ -313,7 +371,7 @@ Candidates candidates(const Node* root, const std::vector<Token>& tokens,
   for (const Node* n : cur->next) {
     if (n->once && used(u, n)) continue;
     if (n->kind == Kind::keyword) {
-      if (n->text.starts_with(partial)) c.nodes.push_back(n);
+      if (keyword_starts(*n, partial)) c.nodes.push_back(n);
     } else if (partial.empty() || accepts(*n, partial) || n->kind == Kind::reg_addr ||
                n->kind == Kind::dns_addr) {
       c.nodes.push_back(n);

@@ -42,6 +42,10 @@ enum class Kind : std::uint8_t {
   reg_addr,    // dns:NAME | ipv4:A.B.C.D | ipv6:[X:X::X], each with an optional :PORT
   dns_addr,    // dns:NAME
   rest,        // the rest of the line, spaces included (LINE: `| include REGEX`)
+  ipv4,        // A.B.C.D
+  ipv6,        // X:X:X:X::X
+  ipv6_prefix, // X:X:X:X::X/<0-128>
+  ifname,      // dpdkN or dpdkN.V (parse_interface_name(), model.h)
 };
 
 struct Args;
@@ -61,6 +65,7 @@ struct Node {
   std::string slot;              // where the matched value goes in Args (empty: nowhere)
   bool once = false;             // option keyword: at most once per line
   bool preferred = false;        // wins an abbreviation tie (IOS keyword priority)
+  bool any_case = false;         // keyword matched case-insensitively (`dot1q` is `dot1Q`)
   bool terminal = false;         // the command may end here
   Handler handler = nullptr;     // called when the command ends here
   std::vector<const Node*> next;
@@ -91,8 +96,9 @@ class Grammar {
 
  private:
   Grammar();
+  static constexpr int kModes = static_cast<int>(Mode::voice_sip) + 1;
   std::deque<Node> nodes_;
-  const Node* roots_[5] = {};
+  const Node* roots_[kModes] = {};
 };
 
 struct Token {
@@ -118,6 +124,11 @@ Result execute(Config& cfg, ExecHooks* hooks, actions::Index* index, std::string
 
 // Parses a registrar address token (dns:/ipv4:/ipv6: with an optional port).
 bool parse_registrar_address(std::string_view token, RegistrarAddress& out);
+
+// Address parameters (ipv4/ipv6/ipv6_prefix nodes); IPv4 in host order.
+bool parse_ipv4(std::string_view token, std::uint32_t& out);
+bool parse_ipv6(std::string_view token, Ipv6Address& out);
+bool parse_ipv6_prefix(std::string_view token, Ipv6Prefix& out);
 
 // Whether `token` is acceptable for the parameter node `n` (not for keywords).
 bool accepts(const Node& n, std::string_view token);

@@ -52,6 +52,13 @@ std::string prompt(const Config& cfg, const Session& s) {
       return cfg.hostname + "(config-sip-ua)#";
     case Mode::dial_peer:
       return cfg.hostname + "(config-dial-peer)#";
+    case Mode::interface:
+      return cfg.hostname +
+             (s.interface.find('.') == std::string::npos ? "(config-if)#" : "(config-subif)#");
+    case Mode::voice_service:
+      return cfg.hostname + "(conf-voi-serv)#";
+    case Mode::voice_sip:
+      return cfg.hostname + "(conf-serv-sip)#";
   }
   return cfg.hostname + "#";
 }
@@ -113,12 +120,17 @@ Result execute(Config& cfg, ExecHooks* hooks, actions::Index* index, std::string
   const auto& gr = Grammar::instance();
   auto tokens = tokenize(line);
 
-  // The modes to try, in order: the current one; from a sub-mode, global configuration; and,
-  // while loading a file, the exec modes (`enable`, `configure terminal` are no-ops there).
-  Mode tries[4];
+  // The modes to try, in order: the current one; from a sub-mode, its parent modes up to
+  // global configuration; and, while loading a file, the exec modes (`enable`,
+  // `configure terminal` are no-ops there).
+  Mode tries[5];
   int n = 0;
   tries[n++] = s.mode;
-  if (s.mode == Mode::sip_ua || s.mode == Mode::dial_peer) tries[n++] = Mode::global_config;
+  if (s.mode == Mode::voice_sip) tries[n++] = Mode::voice_service;
+  if (s.mode == Mode::sip_ua || s.mode == Mode::dial_peer || s.mode == Mode::interface ||
+      s.mode == Mode::voice_service || s.mode == Mode::voice_sip) {
+    tries[n++] = Mode::global_config;
+  }
   if (s.loading_file && s.mode != Mode::privileged_exec && s.mode != Mode::user_exec) {
     tries[n++] = Mode::privileged_exec;
   }
@@ -130,8 +142,8 @@ Result execute(Config& cfg, ExecHooks* hooks, actions::Index* index, std::string
     if (w.code == ResultCode::ok) {
       if (!w.handler) return Result{};
       Session before = s;
-      // Leaving a sub-mode for global configuration happens before the command runs there.
-      if (tries[i] == Mode::global_config) s.mode = Mode::global_config;
+      // Leaving a sub-mode for a parent mode happens before the command runs there.
+      if (tries[i] == Mode::global_config || tries[i] == Mode::voice_service) s.mode = tries[i];
       Context ctx{cfg, s, hooks, index};
       Result r = w.handler(ctx, w.args);
       if (!r.ok()) {

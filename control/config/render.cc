@@ -1,6 +1,7 @@
 // control/config/render.cc — `show running-config`: the configuration as the commands that
 // rebuild it. Layout as IOS: '!' between sections, one space of indentation in sub-modes,
-// settings at their default omitted; order is fixed (dial peers by tag, then sip-ua), and
+// settings at their default omitted; order is fixed (interfaces by port and sub-interface, ip
+// and ipv6 routes, voice service voip, dial peers by tag, then sip-ua), and
 // lists keep the order in which they were configured, so load(render(cfg)) == cfg.
 #include <string>
 
@@ -61,6 +62,45 @@ std::string localhost(const Localhost& l) {
   return "localhost dns:" + l.dns_name + (l.preferred ? " preferred" : "") + "\n";
 }
 
+// interface blocks in IOS order: description, encapsulation, ip address, shutdown, ipv6.
+std::string interface(const Interface& i) {
+  std::string out = "interface " + i.name + "\n";
+  if (!i.description.empty()) out += " description " + i.description + "\n";
+  if (i.vlan != 0) out += " encapsulation dot1Q " + std::to_string(i.vlan) + "\n";
+  if (i.ipv4) {
+    out += " ip address " + ipv4_to_string(i.ipv4->address) + " " +
+           ipv4_to_string(ipv4_mask(i.ipv4->length)) + "\n";
+  } else {
+    out += " no ip address\n";
+  }
+  if (i.shutdown) out += " shutdown\n";
+  for (const Ipv6Prefix& p : i.ipv6) {
+    out += " ipv6 address " + ipv6_to_string(p.address) + "/" + std::to_string(p.length) + "\n";
+  }
+  return out + "!\n";
+}
+
+std::string route(const Route& r) {
+  if (r.ipv6) {
+    return "ipv6 route " + ipv6_to_string(r.network6.address) + "/" +
+           std::to_string(r.network6.length) + " " + ipv6_to_string(r.gateway6) + "\n";
+  }
+  return "ip route " + ipv4_to_string(r.network4.address) + " " +
+         ipv4_to_string(ipv4_mask(r.network4.length)) + " " + ipv4_to_string(r.gateway4) + "\n";
+}
+
+std::string voice_service(const VoiceService& v) {
+  std::string out = "voice service voip\n";
+  if (v.sip.present || !(v.sip == VoiceSip{})) {
+    out += " sip\n";
+    if (!v.sip.bind_control_interface.empty())
+      out += "  bind control source-interface " + v.sip.bind_control_interface + "\n";
+    if (v.sip.listen_port != kDefaultSipPort)
+      out += "  listen-port non-secure " + std::to_string(v.sip.listen_port) + "\n";
+  }
+  return out + "!\n";
+}
+
 bool sip_ua_configured(const SipUa& ua) {
   return ua.present || !(ua == SipUa{});
 }
@@ -71,6 +111,10 @@ std::string render_running_config(const Config& cfg) {
   std::string out = "!\n";
   out += "hostname " + cfg.hostname + "\n!\n";
   if (cfg.service_password_encryption) out += "service password-encryption\n!\n";
+  for (const Interface* i : interfaces_in_order(cfg)) out += interface(*i);
+  for (const Route& r : cfg.routes) out += route(r);
+  if (!cfg.routes.empty()) out += "!\n";
+  if (cfg.voice.present || !(cfg.voice == VoiceService{})) out += voice_service(cfg.voice);
   for (const auto& [tag, dp] : cfg.dial_peers) {
     out += "dial-peer voice " + std::to_string(tag) + " pots\n";
     if (!dp.destination_pattern.empty()) out += " destination-pattern " + dp.destination_pattern + "\n";

@@ -179,6 +179,8 @@ Result h_write(Context& c, const Args&) {
 Result h_exit(Context& c, const Args&) {
   if (c.session.mode == Mode::global_config) {
     if (!c.session.loading_file) c.session.mode = Mode::privileged_exec;
+  } else if (c.session.mode == Mode::voice_sip) {
+    c.session.mode = Mode::voice_service;  // one level up, as IOS
   } else {
     c.session.mode = Mode::global_config;
   }
@@ -211,6 +213,148 @@ Result h_dial_peer(Context& c, const Args& a) {
 }
 Result h_no_dial_peer(Context& c, const Args& a) {
   return actions::dial_peer_remove(c.cfg, static_cast<std::uint32_t>(a.number("tag")), c.index);
+}
+
+// ---- handlers: interfaces, routes, voice service voip (issue 4) --------------------------------
+
+std::string canonical_interface(const Args& a, const char* slot = "ifname") {
+  std::uint16_t port = 0, subif = 0;
+  parse_interface_name(a.get(slot), port, subif);  // the grammar accepted it
+  return interface_name(port, subif);
+}
+
+Result h_interface(Context& c, const Args& a) {
+  std::string name = canonical_interface(a);
+  Result r = actions::interface_enter(c.cfg, name);
+  if (r.ok()) {
+    c.session.mode = Mode::interface;
+    c.session.interface = std::move(name);
+  }
+  return r;
+}
+Result h_no_interface(Context& c, const Args& a) {
+  return actions::interface_remove(c.cfg, canonical_interface(a));
+}
+
+// The interface of the session; another session may have removed a sub-interface meanwhile.
+Interface* current_interface(Context& c) {
+  auto it = c.cfg.interfaces.find(c.session.interface);
+  return it == c.cfg.interfaces.end() ? nullptr : &it->second;
+}
+Result no_interface(Context& c) {
+  return actions::rejected("% Interface " + c.session.interface + " no longer exists");
+}
+
+Result h_description(Context& c, const Args& a) {
+  Interface* i = current_interface(c);
+  return i ? actions::interface_description_set(*i, a.get("text")) : no_interface(c);
+}
+Result h_no_description(Context& c, const Args&) {
+  Interface* i = current_interface(c);
+  return i ? actions::interface_description_set(*i, "") : no_interface(c);
+}
+Result h_shutdown(Context& c, const Args&) {
+  Interface* i = current_interface(c);
+  return i ? actions::interface_shutdown_set(*i, true) : no_interface(c);
+}
+Result h_no_shutdown(Context& c, const Args&) {
+  Interface* i = current_interface(c);
+  return i ? actions::interface_shutdown_set(*i, false) : no_interface(c);
+}
+Result h_encapsulation(Context& c, const Args& a) {
+  Interface* i = current_interface(c);
+  return i ? actions::interface_encapsulation_set(c.cfg, *i,
+                                                  static_cast<std::uint16_t>(a.number("vlan")))
+           : no_interface(c);
+}
+Result h_no_encapsulation(Context& c, const Args&) {
+  Interface* i = current_interface(c);
+  return i ? actions::interface_encapsulation_set(c.cfg, *i, 0) : no_interface(c);
+}
+
+std::uint32_t ipv4_of(const Args& a, const char* slot) {
+  std::uint32_t v = 0;
+  g::parse_ipv4(a.get(slot), v);
+  return v;
+}
+Ipv6Address ipv6_of(const Args& a, const char* slot) {
+  Ipv6Address v{};
+  g::parse_ipv6(a.get(slot), v);
+  return v;
+}
+Ipv6Prefix prefix_of(const Args& a, const char* slot) {
+  Ipv6Prefix p;
+  g::parse_ipv6_prefix(a.get(slot), p);
+  return p;
+}
+
+Result h_ip_address(Context& c, const Args& a) {
+  Interface* i = current_interface(c);
+  return i ? actions::interface_ipv4_set(c.cfg, *i, ipv4_of(a, "address"), ipv4_of(a, "mask"))
+           : no_interface(c);
+}
+// `no ip address [A M]`: with an address, only when it is the one configured (else nothing).
+Result h_no_ip_address(Context& c, const Args& a) {
+  Interface* i = current_interface(c);
+  if (!i) return no_interface(c);
+  if (a.has("address") && i->ipv4 &&
+      (i->ipv4->address != ipv4_of(a, "address") ||
+       ipv4_mask(i->ipv4->length) != ipv4_of(a, "mask"))) {
+    return actions::ok();
+  }
+  return actions::interface_ipv4_clear(*i);
+}
+Result h_ipv6_address(Context& c, const Args& a) {
+  Interface* i = current_interface(c);
+  return i ? actions::interface_ipv6_add(c.cfg, *i, prefix_of(a, "prefix")) : no_interface(c);
+}
+Result h_no_ipv6_address(Context& c, const Args& a) {
+  Interface* i = current_interface(c);
+  if (!i) return no_interface(c);
+  if (!a.has("prefix")) return actions::interface_ipv6_remove(*i, nullptr);
+  Ipv6Prefix p = prefix_of(a, "prefix");
+  return actions::interface_ipv6_remove(*i, &p);
+}
+
+Result h_ip_route(Context& c, const Args& a) {
+  return actions::ipv4_route_add(c.cfg, ipv4_of(a, "network"), ipv4_of(a, "mask"),
+                                 ipv4_of(a, "gateway"));
+}
+Result h_no_ip_route(Context& c, const Args& a) {
+  std::uint32_t gw = ipv4_of(a, "gateway");
+  return actions::ipv4_route_remove(c.cfg, ipv4_of(a, "network"), ipv4_of(a, "mask"),
+                                    a.has("gateway") ? &gw : nullptr);
+}
+Result h_ipv6_route(Context& c, const Args& a) {
+  return actions::ipv6_route_add(c.cfg, prefix_of(a, "prefix"), ipv6_of(a, "gateway"));
+}
+Result h_no_ipv6_route(Context& c, const Args& a) {
+  Ipv6Address gw = ipv6_of(a, "gateway");
+  return actions::ipv6_route_remove(c.cfg, prefix_of(a, "prefix"),
+                                    a.has("gateway") ? &gw : nullptr);
+}
+
+Result h_voice_service(Context& c, const Args&) {
+  Result r = actions::voice_service_enter(c.cfg);
+  if (r.ok()) c.session.mode = Mode::voice_service;
+  return r;
+}
+Result h_no_voice_service(Context& c, const Args&) { return actions::voice_service_reset(c.cfg); }
+Result h_voice_sip(Context& c, const Args&) {
+  Result r = actions::voice_sip_enter(c.cfg);
+  if (r.ok()) c.session.mode = Mode::voice_sip;
+  return r;
+}
+Result h_no_voice_sip(Context& c, const Args&) { return actions::voice_sip_reset(c.cfg); }
+Result h_bind(Context& c, const Args& a) {
+  return actions::sip_bind_set(c.cfg, canonical_interface(a));
+}
+Result h_no_bind(Context& c, const Args&) { return actions::sip_bind_clear(c.cfg); }
+Result h_listen_port(Context& c, const Args& a) {
+  return actions::sip_listen_port_set(c.cfg, static_cast<std::uint16_t>(a.number("port")));
+}
+Result h_no_listen_port(Context& c, const Args&) {
+  return actions::sip_listen_port_set(c.cfg, kDefaultSipPort);
 }
 
 // ---- handlers: sip-ua -------------------------------------------------------------------------
@@ -658,6 +802,140 @@ struct Builder {
     Node* ntag = num(nv, 1, kDialPeerTagMax, "Voice dial peer tag", "tag");
     end(ntag, h_no_dial_peer);
     end(kw(ntag, "pots", "POTS peer"), h_no_dial_peer);
+    interfaces_and_routes(root, no);
+    voice_service(root, no);
+    return root;
+  }
+
+  // ---- issue 4: interfaces, static routes, voice service voip ----
+  static constexpr const char* kIfHelp = "DPDK port N (dpdkN) or its sub-interface V (dpdkN.V)";
+  Node* ifname(Node* parent, const char* help = kIfHelp) {
+    return param(parent, Kind::ifname, "dpdk<0-63>[.<1-4094>]", help, "ifname");
+  }
+  Node* ipv4(Node* parent, const char* help, const char* slot) {
+    return param(parent, Kind::ipv4, "A.B.C.D", help, slot);
+  }
+
+  // interface dpdkN[.V] | no interface dpdkN.V
+  // ip route NET MASK GW | no ip route NET MASK [GW]
+  // ipv6 route X:X::X/len GW | no ipv6 route X:X::X/len [GW]
+  void interfaces_and_routes(Node* root, Node* no) {
+    end(ifname(kw(root, "interface", "Select an interface to configure")), h_interface);
+    end(ifname(kw(no, "interface", "Delete a sub-interface")), h_no_interface);
+
+    Node* ip = kw(root, "ip", "Global IP configuration subcommands");
+    Node* r = kw(ip, "route", "Establish static routes");
+    Node* rm = ipv4(ipv4(r, "Destination prefix", "network"), "Destination prefix mask", "mask");
+    end(ipv4(rm, "Forwarding router's address", "gateway"), h_ip_route);
+    Node* nip = kw(no, "ip", "Global IP configuration subcommands");
+    Node* nr = kw(nip, "route", "Establish static routes");
+    Node* nrm = ipv4(ipv4(nr, "Destination prefix", "network"), "Destination prefix mask", "mask");
+    end(nrm, h_no_ip_route);
+    end(ipv4(nrm, "Forwarding router's address", "gateway"), h_no_ip_route);
+
+    constexpr const char* kPrefixHelp = "IPv6 prefix";
+    constexpr const char* kGwHelp = "IPv6 address of next-hop";
+    Node* ip6 = kw(root, "ipv6", "Global IPv6 configuration commands");
+    Node* r6 = kw(ip6, "route", "Configure static routes");
+    Node* p6 = param(r6, Kind::ipv6_prefix, "X:X:X:X::X/<0-128>", kPrefixHelp, "prefix");
+    end(param(p6, Kind::ipv6, "X:X:X:X::X", kGwHelp, "gateway"), h_ipv6_route);
+    Node* nip6 = kw(no, "ipv6", "Global IPv6 configuration commands");
+    Node* nr6 = kw(nip6, "route", "Configure static routes");
+    Node* np6 = param(nr6, Kind::ipv6_prefix, "X:X:X:X::X/<0-128>", kPrefixHelp, "prefix");
+    end(np6, h_no_ipv6_route);
+    end(param(np6, Kind::ipv6, "X:X:X:X::X", kGwHelp, "gateway"), h_no_ipv6_route);
+  }
+
+  // voice service voip | no voice service voip
+  void voice_service(Node* root, Node* no) {
+    Node* v = kw(root, "voice", "Global voice configuration");
+    Node* s = kw(v, "service", "Define voice service");
+    end(kw(s, "voip", "Voice over IP service"), h_voice_service);
+    Node* nv = kw(no, "voice", "Global voice configuration");
+    Node* ns = kw(nv, "service", "Define voice service");
+    end(kw(ns, "voip", "Voice over IP service"), h_no_voice_service);
+  }
+
+  Node* interface() {
+    Node* root = mode_root();
+    Node* no = no_of(root);
+    exit_end(root);
+    do_command(root);
+    Node* d = kw(root, "description", "Interface specific description");
+    end(param(d, Kind::rest, "LINE", "Up to 240 characters describing this interface", "text"),
+        h_description);
+    Node* nd = kw(no, "description", "Interface specific description");
+    end(nd, h_no_description);
+    end(param(nd, Kind::rest, "LINE", "Description", "text"), h_no_description);
+    end(kw(root, "shutdown", "Shutdown the selected interface"), h_shutdown);
+    end(kw(no, "shutdown", "Shutdown the selected interface"), h_no_shutdown);
+
+    Node* e = kw(root, "encapsulation", "Set encapsulation type for an interface");
+    Node* dq = kw(e, "dot1Q", "IEEE 802.1Q Virtual LAN");
+    dq->any_case = true;
+    end(num(dq, 1, kMaxVlanId, "IEEE 802.1Q VLAN ID", "vlan"), h_encapsulation);
+    Node* ne = kw(no, "encapsulation", "Set encapsulation type for an interface");
+    Node* ndq = kw(ne, "dot1Q", "IEEE 802.1Q Virtual LAN");
+    ndq->any_case = true;
+    end(ndq, h_no_encapsulation);
+    end(num(ndq, 1, kMaxVlanId, "IEEE 802.1Q VLAN ID", "vlan"), h_no_encapsulation);
+
+    Node* ip = kw(root, "ip", "Interface Internet Protocol config commands");
+    Node* a = kw(ip, "address", "Set the IP address of an interface");
+    end(ipv4(ipv4(a, "IP address", "address"), "IP subnet mask", "mask"), h_ip_address);
+    Node* nip = kw(no, "ip", "Interface Internet Protocol config commands");
+    Node* na = kw(nip, "address", "Set the IP address of an interface");
+    end(na, h_no_ip_address);
+    end(ipv4(ipv4(na, "IP address", "address"), "IP subnet mask", "mask"), h_no_ip_address);
+
+    constexpr const char* kPrefixHelp = "IPv6 address and prefix length";
+    Node* ip6 = kw(root, "ipv6", "IPv6 interface subcommands");
+    Node* a6 = kw(ip6, "address", "Configure IPv6 address on interface");
+    end(param(a6, Kind::ipv6_prefix, "X:X:X:X::X/<0-128>", kPrefixHelp, "prefix"),
+        h_ipv6_address);
+    Node* nip6 = kw(no, "ipv6", "IPv6 interface subcommands");
+    Node* na6 = kw(nip6, "address", "Configure IPv6 address on interface");
+    end(na6, h_no_ipv6_address);
+    end(param(na6, Kind::ipv6_prefix, "X:X:X:X::X/<0-128>", kPrefixHelp, "prefix"),
+        h_no_ipv6_address);
+    return root;
+  }
+
+  Node* voice_service_mode() {
+    Node* root = mode_root();
+    Node* no = no_of(root);
+    exit_end(root);
+    do_command(root);
+    end(kw(root, "sip", "SIP configuration"), h_voice_sip);
+    end(kw(no, "sip", "SIP configuration"), h_no_voice_sip);
+    return root;
+  }
+
+  Node* voice_sip_mode() {
+    Node* root = mode_root();
+    Node* no = no_of(root);
+    exit_end(root);
+    do_command(root);
+    constexpr const char* kBindHelp = "Bind the SIP signaling source address to an interface";
+    Node* b = kw(root, "bind", kBindHelp);
+    Node* bc = kw(b, "control", "SIP control (signaling) packets");
+    end(ifname(kw(bc, "source-interface", "Interface whose address SIP uses"),
+               "Interface whose address is the SIP source"),
+        h_bind);
+    Node* nb = kw(no, "bind", kBindHelp);
+    Node* nbc = kw(nb, "control", "SIP control (signaling) packets");
+    end(nbc, h_no_bind);
+    Node* nbs = kw(nbc, "source-interface", "Interface whose address SIP uses");
+    end(nbs, h_no_bind);
+    end(ifname(nbs, "Interface whose address is the SIP source"), h_no_bind);
+
+    Node* lp = kw(root, "listen-port", "Port SIP listens on");
+    end(num(kw(lp, "non-secure", "UDP/TCP port (not TLS)"), 1, 65535, "Port number", "port"),
+        h_listen_port);
+    Node* nlp = kw(no, "listen-port", "Port SIP listens on");
+    Node* nns = kw(nlp, "non-secure", "UDP/TCP port (not TLS)");
+    end(nns, h_no_listen_port);
+    end(num(nns, 1, 65535, "Port number", "port"), h_no_listen_port);
     return root;
   }
   Node* sip_ua() {
@@ -713,6 +991,9 @@ Grammar::Grammar() {
   roots_[static_cast<int>(Mode::global_config)] = b.global_config();
   roots_[static_cast<int>(Mode::sip_ua)] = b.sip_ua();
   roots_[static_cast<int>(Mode::dial_peer)] = b.dial_peer();
+  roots_[static_cast<int>(Mode::interface)] = b.interface();
+  roots_[static_cast<int>(Mode::voice_service)] = b.voice_service_mode();
+  roots_[static_cast<int>(Mode::voice_sip)] = b.voice_sip_mode();
 }
 
 }  // namespace grammar

@@ -29,6 +29,9 @@ enum class Mode : unsigned char {
   global_config,    // Router(config)#
   sip_ua,           // Router(config-sip-ua)#
   dial_peer,        // Router(config-dial-peer)#
+  interface,        // Router(config-if)#, Router(config-subif)# for dpdkN.V
+  voice_service,    // Router(conf-voi-serv)#   (voice service voip)
+  voice_sip,        // Router(conf-serv-sip)#   (voice service voip → sip)
 };
 
 // Where a sequence of commands stands: the mode, and the dial peer being edited.
@@ -38,6 +41,8 @@ struct Session {
   // A startup-config is applied in configuration mode: `enable`, `configure terminal` are
   // accepted as no-ops and `exit`/`end` at global configuration level stay there.
   bool loading_file = false;
+  // The interface being edited in Mode::interface (canonical name: "dpdk0", "dpdk0.100").
+  std::string interface;
 };
 
 // The prompt of a mode, e.g. "Router(config-sip-ua)#".

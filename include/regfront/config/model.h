@@ -9,10 +9,12 @@
 //   if (!result.ok()) { for (auto& e : result.errors) std::cerr << e.format() << '\n'; }
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace regfront::config {
@@ -26,6 +28,8 @@ inline constexpr std::uint32_t kDefaultTimersRegisterMs = 500;  // IOS `timers r
 inline constexpr std::uint32_t kDefaultRegistrationRate = 500;  // REGISTER transactions started
                                                                 // per second per registrar
 inline constexpr std::uint16_t kDefaultSipPort = 5060;
+inline constexpr int kMaxDpdkPorts = 64;                // `dpdkN`: N = DPDK port id 0..63
+inline constexpr std::uint16_t kMaxVlanId = 4094;       // `dpdkN.V` and dot1Q: 1..4094
 
 enum class AddressKind : std::uint8_t { dns, ipv4, ipv6, dhcp };
 enum class Scheme : std::uint8_t { sip, sips };
@@ -103,13 +107,106 @@ struct SipUa {
   bool operator==(const SipUa&) const = default;
 };
 
+// ---- Interfaces (issue 4) ----------------------------------------------------------------------
+// Addresses are stored in binary, so that equal addresses written differently compare equal and
+// render in one canonical form. The layout maps directly onto net::NetConfig (stack.h):
+// Ipv4Prefix::address is net::IpAddr::v4()'s host-order value; Ipv6Address is the 16 bytes of
+// net::IpAddr in network order.
+using Ipv6Address = std::array<std::uint8_t, 16>;  // network byte order
+
+// `ip address A.B.C.D M.M.M.M`: the interface address (host order) and the mask as a length.
+struct Ipv4Prefix {
+  std::uint32_t address = 0;
+  std::uint8_t length = 0;  // 0..32
+  bool operator==(const Ipv4Prefix&) const = default;
+};
+
+// `ipv6 address X:X::X/len` (interface: our address) or a route's destination (the network).
+struct Ipv6Prefix {
+  Ipv6Address address{};
+  std::uint8_t length = 0;  // 0..128
+  bool operator==(const Ipv6Prefix&) const = default;
+};
+
+// `interface dpdkN` (DPDK port N) or `interface dpdkN.V` (a sub-interface of port N).
+struct Interface {
+  std::string name;          // canonical: "dpdk0", "dpdk0.100" (the key in Config::interfaces)
+  std::uint16_t port = 0;    // N
+  std::uint16_t subif = 0;   // V of dpdkN.V; 0 = the physical interface
+  std::uint16_t vlan = 0;    // `encapsulation dot1Q V` (sub-interfaces only); 0 = untagged
+  std::string description;   // empty = none
+  std::optional<Ipv4Prefix> ipv4;
+  std::vector<Ipv6Prefix> ipv6;  // in the order configured
+  bool shutdown = false;
+  bool is_subinterface() const { return subif != 0; }
+  bool operator==(const Interface&) const = default;
+};
+
+// `ip route NET MASK GATEWAY` (ipv6 == false) or `ipv6 route X::/len GATEWAY` (ipv6 == true);
+// only the fields of the route's family are meaningful (the others stay zero).
+struct Route {
+  bool ipv6 = false;
+  Ipv4Prefix network4;         // network address (no host bits) and length
+  std::uint32_t gateway4 = 0;  // host order
+  Ipv6Prefix network6;
+  Ipv6Address gateway6{};
+  bool operator==(const Route&) const = default;
+};
+
+// `voice service voip` → `sip`.
+struct VoiceSip {
+  std::string bind_control_interface;  // `bind control source-interface NAME`; empty = none
+  std::uint16_t listen_port = kDefaultSipPort;  // `listen-port non-secure PORT`
+  bool present = false;                // `sip` entered at least once
+  bool operator==(const VoiceSip&) const = default;
+};
+
+struct VoiceService {
+  VoiceSip sip;
+  bool present = false;  // `voice service voip` entered at least once
+  bool operator==(const VoiceService&) const = default;
+};
+
 struct Config {
   std::string hostname = "Router";
   bool service_password_encryption = false;
   SipUa sip_ua;
   std::map<std::uint32_t, DialPeer> dial_peers;
+  std::map<std::string, Interface> interfaces;  // by canonical name ("dpdk0", "dpdk0.100")
+  // IPv4 routes first, then IPv6 routes, each in the order configured (as rendered).
+  std::vector<Route> routes;
+  VoiceService voice;
   bool operator==(const Config&) const = default;
 };
+
+// ---- Interface helpers ---------------------------------------------------------------------------
+// Parses `dpdkN` / `dpdkN.V` (the keyword is case-insensitive and may be abbreviated: `dp0`,
+// `DPDK1.100`; N 0..63, V 1..4094). Sets `subif` to 0 for a physical interface.
+bool parse_interface_name(std::string_view text, std::uint16_t& port, std::uint16_t& subif);
+// The canonical name: "dpdk" + N [+ "." + V].
+std::string interface_name(std::uint16_t port, std::uint16_t subif = 0);
+// The interfaces ordered as IOS lists them: by port, the physical interface before its
+// sub-interfaces, sub-interfaces by number (the map's string order would put dpdk10 before dpdk2).
+std::vector<const Interface*> interfaces_in_order(const Config& cfg);
+
+std::uint32_t ipv4_mask(std::uint8_t length);  // 24 -> 0xFFFFFF00
+std::string ipv4_to_string(std::uint32_t host_order);
+std::string ipv6_to_string(const Ipv6Address& a);  // RFC 5952 (lower case, "::")
+// `a` with the bits after `length` cleared.
+Ipv6Address ipv6_network(const Ipv6Address& a, std::uint8_t length);
+
+// Checks that only the daemon can make, once it knows the DPDK ports (the grammar cannot: a
+// configuration is written before the EAL runs). `port_count` is rte_eth_dev_count_avail().
+// Returns one IOS-style message per problem, empty when the configuration fits:
+//   "% Interface dpdk7 does not exist: the EAL found 2 DPDK ports (dpdk0-dpdk1)"
+//     — an interface, sub-interface, or the SIP bind interface, on a missing port;
+//   "% bind control source-interface dpdk0.100: the interface has no IP address"
+//   "% bind control source-interface dpdk0: the interface is shut down"
+//   "% ip route 0.0.0.0 0.0.0.0 10.9.0.1: the gateway is not in a connected subnet"
+//     — NetStack picks a route's outgoing interface by the subnet that holds the gateway.
+// regfrontd --io dpdk calls it after loading the startup-config and refuses to start on a
+// non-empty result (the socket backend ignores interfaces and does not call it).
+std::vector<std::string> validate_interfaces(const Config& cfg, int port_count);
 
 // True when `pattern` names one endpoint (digits with an optional leading '+'), as opposed to a
 // wildcard pattern ("408555....", "T", "[2-9]…"), which IOS does not register.
