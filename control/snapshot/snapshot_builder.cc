@@ -136,11 +136,18 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
     }
   }
   for (const auto& realm : learned_realms) s.realms.add(realm);
+  for (auto it = retired_.begin(); it != retired_.end();) {
+    std::erase_if(it->second, [&](const RetiredCredential& r) { return r.until <= now_ms; });
+    it = it->second.empty() ? retired_.erase(it) : std::next(it);
+  }
   for (const Leaving& l : leaving) {
     const reg::SnapEndpoint& e = previous->endpoints[l.prev.endpoint];
     for (std::uint32_t i = 0; i < e.cred_count; ++i) {
       const reg::SnapCredential& c = previous->credentials[previous->endpoint_creds[e.cred_begin + i]];
       if (c.realm != reg::kNoRealm) s.realms.add(previous->realms.names[c.realm]);
+    }
+    if (const auto it = retired_.find(e.number); it != retired_.end()) {
+      for (const RetiredCredential& r : it->second) s.realms.add(r.realm);
     }
   }
   const std::size_t realms_n = s.realms.names.size();
@@ -232,6 +239,38 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
     s.endpoints.push_back(std::move(e));
   }
 
+  // Realm-specific credentials that endpoints still configured no longer have: remember them
+  // for as long as a registration made with them can last (the longest expiry configured,
+  // plus Timer F and a margin).
+  if (previous != nullptr) {
+    std::uint64_t keep_ms = 64ull * s.t1_ms + 10000;
+    std::uint32_t longest = 0;
+    for (const auto& [index, r] : cfg.sip_ua.registrars) longest = std::max(longest, r.expires);
+    keep_ms += 1000ull * longest;
+    std::unordered_map<std::string_view, std::uint32_t> now_index;
+    now_index.reserve(s.endpoints.size());
+    for (std::uint32_t i = 0; i < s.endpoints.size(); ++i) now_index.emplace(s.endpoints[i].number, i);
+    for (const reg::SnapEndpoint& pe : previous->endpoints) {
+      const auto it = now_index.find(pe.number);
+      if (it == now_index.end()) continue;  // the endpoint left: its ghost takes its credentials
+      const reg::SnapEndpoint& ne = s.endpoints[it->second];
+      for (std::uint32_t k = 0; k < pe.cred_count; ++k) {
+        const reg::SnapCredential& pc = previous->credentials[previous->endpoint_creds[pe.cred_begin + k]];
+        if (pc.realm == reg::kNoRealm || pc.tier > 2) continue;  // the endpoint's own entries
+        const std::string& realm = previous->realms.names[pc.realm];
+        bool still = false;
+        for (std::uint32_t j = 0; j < ne.cred_count && !still; ++j) {
+          const reg::SnapCredential& nc = s.credentials[s.endpoint_creds[ne.cred_begin + j]];
+          still = nc.realm != reg::kNoRealm && s.realms.names[nc.realm] == realm;
+        }
+        if (still) continue;
+        auto& list = retired_[pe.number];
+        std::erase_if(list, [&](const RetiredCredential& r) { return r.realm == realm; });
+        list.push_back({realm, pc, now_ms + keep_ms});
+      }
+    }
+  }
+
   // ---- 5. ghosts of leaving bindings ----
   std::vector<reg::PlanEntry> ghost_entries(leaving.size());
   std::unordered_map<std::uint32_t, std::uint32_t> ghost_endpoint;  // previous index → new index
@@ -282,6 +321,16 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
         c.realm = s.realms.find(previous->realms.names[pc.realm]);
         s.credentials.push_back(std::move(c));
         s.endpoint_creds.push_back(static_cast<std::uint32_t>(s.credentials.size() - 1));
+      }
+      // Credentials removed earlier, one by one, while the endpoint stayed (R7): its bindings at
+      // those realms' registrars may still be registered and must answer their challenges.
+      if (const auto rt = retired_.find(pe.number); rt != retired_.end()) {
+        for (const RetiredCredential& r : rt->second) {
+          reg::SnapCredential c = r.credential;
+          c.realm = s.realms.find(r.realm);
+          s.credentials.push_back(std::move(c));
+          s.endpoint_creds.push_back(static_cast<std::uint32_t>(s.credentials.size() - 1));
+        }
       }
       e.cred_count = static_cast<std::uint16_t>(s.endpoint_creds.size() - e.cred_begin);
       it->second = static_cast<std::uint32_t>(s.endpoints.size());

@@ -79,6 +79,15 @@ class SnapshotBuilder {
     std::uint64_t used_in = 0;  // last build that used it: the others are dropped after a build
   };
   std::unordered_map<std::string, CachedHa1> ha1_cache_;
+  // Realm-specific credentials removed from an endpoint that is still configured (R7: they go
+  // one command at a time), kept while a registration made with them may still be alive: when
+  // the endpoint itself leaves later, its unregistration at that realm's registrar needs them.
+  struct RetiredCredential {
+    std::string realm;
+    reg::SnapCredential credential;  // realm id meaningless here; the name above counts
+    std::uint64_t until = 0;
+  };
+  std::unordered_map<std::string, std::vector<RetiredCredential>> retired_;
 
   std::uint32_t workers_;
   std::vector<SlotState> slots_;
