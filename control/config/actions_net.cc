@@ -12,6 +12,7 @@ namespace {
 constexpr const char* kNeedsDot1Q =
     "% Configuring IP routing on a LAN subinterface is only allowed if that subinterface is "
     "already configured as part of an IEEE 802.10, IEEE 802.1Q, or ISL vLAN.";
+constexpr std::size_t kMaxDescription = 240;  // IOS
 constexpr const char* kOwnNextHop = "% Invalid next hop address (it's this router)";
 
 std::string hex_mask(std::uint32_t m) {
@@ -109,6 +110,7 @@ Result interface_remove(Config& cfg, std::string_view name) {
 }
 
 Result interface_description_set(Interface& itf, std::string_view text) {
+  if (text.size() > kMaxDescription) return rejected("% Description too long (240 characters at most)");
   if (itf.description == text) return ok();
   itf.description = std::string(text);
   return changed();

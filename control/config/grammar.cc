@@ -373,7 +373,9 @@ Candidates candidates(const Node* root, const std::vector<Token>& tokens,
     if (n->kind == Kind::keyword) {
       if (keyword_starts(*n, partial)) c.nodes.push_back(n);
     } else if (partial.empty() || accepts(*n, partial) || n->kind == Kind::reg_addr ||
-               n->kind == Kind::dns_addr) {
+               n->kind == Kind::dns_addr || n->kind == Kind::ifname || n->kind == Kind::ipv4 ||
+               n->kind == Kind::ipv6 || n->kind == Kind::ipv6_prefix) {
+      // Structured parameters: a partial word cannot be checked yet, so the placeholder shows.
       c.nodes.push_back(n);
     }
   }

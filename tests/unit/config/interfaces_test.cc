@@ -347,7 +347,9 @@ TEST(Interfaces, RefusedCommandsChangeNothing) {
       EXPECT_EQ(r.marker, c.marker) << c.line << "\n" << format_error(c.line, r);
       EXPECT_EQ(r.message, "% Invalid input detected at '^' marker.");
     }
-    if (c.message) EXPECT_EQ(r.message, c.message) << c.line;
+    if (c.message) {
+      EXPECT_EQ(r.message, c.message) << c.line;
+    }
     EXPECT_FALSE(r.changed) << c.line;
     EXPECT_EQ(h.cfg, before) << c.line;
     EXPECT_EQ(h.s.mode, session_before.mode) << c.line;
@@ -371,6 +373,30 @@ TEST(Interfaces, RepeatingACommandReportsNoChange) {
     ASSERT_TRUE(r.ok()) << l << "\n" << format_error(l, r);
     EXPECT_FALSE(r.changed) << l;
   }
+}
+
+TEST(Interfaces, DescriptionLimitAndExecFromTheNewModes) {
+  Harness h;
+  h.setup({"interface dpdk0"});
+  Config before = h.cfg;
+  Result r = h.run("description " + std::string(241, 'x'));
+  EXPECT_EQ(r.message, "% Description too long (240 characters at most)");
+  EXPECT_EQ(h.cfg, before);
+  h.setup({"description " + std::string(240, 'x')});
+  // `do` reaches privileged exec from every new mode without leaving it.
+  for (const char* mode_line : {"interface dpdk0.9", "voice service voip", "sip"}) {
+    h.setup({mode_line});
+    Mode m = h.s.mode;
+    Result show = h.run("do show running-config | include ^interface");
+    ASSERT_TRUE(show.ok()) << mode_line << "\n" << show.message;
+    EXPECT_EQ(show.output, "interface dpdk0\ninterface dpdk0.9\n");
+    EXPECT_EQ(h.s.mode, m);
+  }
+  // Help on a partially typed structured parameter still shows its placeholder.
+  Harness g;
+  auto items = g.in.help("interface dp", g.s);
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].word, "dpdk<0-63>[.<1-4094>]");
 }
 
 TEST(Interfaces, Prompts) {
@@ -419,7 +445,9 @@ TEST(Interfaces, HelpOnEveryNewNode) {
   for (Mode m : {Mode::interface, Mode::voice_service, Mode::voice_sip}) {
     Harness h(m);
     for (const auto& i : h.in.help("", h.s)) {
-      if (i.word != "<cr>") EXPECT_FALSE(i.help.empty()) << i.word;
+      if (i.word != "<cr>") {
+        EXPECT_FALSE(i.help.empty()) << i.word;
+      }
     }
   }
   Harness h(Mode::interface);
