@@ -23,6 +23,7 @@ import atexit
 import collections
 import contextlib
 import dataclasses
+import ipaddress
 import json
 import os
 import random
@@ -355,7 +356,11 @@ _SAFE_TOKEN = re.compile(r"^[A-Za-z0-9._+@-]+$")
 
 
 class KamailioRegistrar:
-    """One Kamailio registrar on 127.0.0.1:<port>.
+    """One Kamailio registrar on 127.0.0.1:<port> (or host:<port>, host an IPv4/IPv6 literal).
+
+    netns: run Kamailio inside that network namespace (`ip netns exec`); with a netns or a host
+    of its own and no port, the port is 5060. reply_padding: add a header of that many bytes to
+    every reply (replies larger than the MTU, i.e. fragmented on the wire).
 
     users: iterable of (username, password); all live in `realm` (the subscriber table is
     looked up by username + realm). algorithm: None (no algorithm parameter: MD5 implied),
@@ -366,7 +371,8 @@ class KamailioRegistrar:
                  qop: Optional[str] = None, min_expires: int = 0, max_expires: int = 0,
                  default_expires: int = 3600, children: int = 4, shm_mb: int = 128,
                  pkg_mb: int = 16, workdir: Optional[str] = None, debug: int = 1,
-                 reject_bad_password: bool = True):
+                 reject_bad_password: bool = True, host: str = "127.0.0.1",
+                 netns: Optional[str] = None, reply_padding: int = 0):
         if algorithm not in (None, "", "MD5", "SHA-256"):
             raise ValueError(f"Kamailio 5.6 auth supports MD5 and SHA-256, not {algorithm!r}")
         if qop not in (None, "", "auth", "auth-int"):
@@ -374,8 +380,16 @@ class KamailioRegistrar:
         for token in [realm] + [u for u, _ in users]:
             if not _SAFE_TOKEN.match(token):
                 raise ValueError(f"unsafe token for the generated config: {token!r}")
+        ipaddress.ip_address(host)  # raises ValueError on anything but a literal address
+        if reply_padding < 0 or reply_padding > 16000:
+            raise ValueError(f"reply_padding {reply_padding} out of [0, 16000]")
+        if port is None and (netns is not None or host != "127.0.0.1"):
+            port = 5060  # a namespace (or an address of its own) has the whole port space
         self.name = name
         self.realm = realm
+        self.host = host
+        self.netns = netns
+        self.reply_padding = reply_padding
         self.users = list(users)
         self.port = port if port is not None else allocate_udp_ports(1)[0]
         self.algorithm = algorithm or None
@@ -404,7 +418,13 @@ class KamailioRegistrar:
 
     @property
     def address(self) -> Tuple[str, int]:
-        return ("127.0.0.1", self.port)
+        return (self.host, self.port)
+
+    @property
+    def listen_spec(self) -> str:
+        """Kamailio `listen=` value: udp:HOST:PORT, IPv6 literals in brackets."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"udp:{host}:{self.port}"
 
     def challenge_flags(self) -> int:
         return {None: 0, "auth": 1, "auth-int": 2}[self.qop]
@@ -429,6 +449,10 @@ class KamailioRegistrar:
         realm = self.realm
         algo_line = (f'modparam("auth", "algorithm", "{self.algorithm}")\n'
                      if self.algorithm else "")
+        # reply_padding: every reply carries an X-Regfront-Pad header of that many bytes (so that
+        # replies exceed a link's MTU and reach the client as IP fragments).
+        pad_line = (f'append_to_reply("X-Regfront-Pad: {"p" * self.reply_padding}\\r\\n");\n\t'
+                    if self.reply_padding else "")
         bad_pw = ("sl_send_reply(\"403\", \"Forbidden\");\n\t\t\texit;"
                   if self.reject_bad_password else
                   f"www_challenge(\"{realm}\", \"{flags}\");\n\t\t\texit;")
@@ -439,7 +463,7 @@ log_stderror=yes
 log_facility=LOG_LOCAL0
 fork=yes
 children={self.children}
-listen=udp:127.0.0.1:{self.port}
+listen={self.listen_spec}
 disable_tcp=yes
 auto_aliases=no
 dns=no
@@ -489,7 +513,7 @@ modparam("auth_db", "use_domain", 1)
 modparam("auth_db", "version_table", 0)
 
 request_route {{
-	if (!is_method("REGISTER")) {{
+	{pad_line}if (!is_method("REGISTER")) {{
 		sl_send_reply("405", "Method Not Allowed");
 		exit;
 	}}
@@ -534,7 +558,10 @@ request_route {{
 
     def check_config(self) -> None:
         self.write_files()
-        out = subprocess.run([KAMAILIO_BIN, "-c", "-f", self.cfg_path, "-L", MODULES_DIR],
+        cmd = [KAMAILIO_BIN, "-c", "-f", self.cfg_path, "-L", MODULES_DIR]
+        if self.netns:
+            cmd = ["ip", "netns", "exec", self.netns] + cmd
+        out = subprocess.run(cmd,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                              timeout=30)
         if out.returncode != 0:
@@ -553,6 +580,9 @@ request_route {{
         cmd = [KAMAILIO_BIN, "-f", self.cfg_path, "-DD", "-E", "-m", str(self.shm_mb),
                "-M", str(self.pkg_mb), "-Y", self.rundir, "-P", self.pid_path,
                "-L", MODULES_DIR]
+        if self.netns:
+            # `ip netns exec` execs Kamailio in place: same pid, same process group.
+            cmd = ["ip", "netns", "exec", self.netns] + cmd
         try:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logf,
                                          stderr=subprocess.STDOUT, start_new_session=True,
