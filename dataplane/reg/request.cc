@@ -10,6 +10,7 @@ class Writer {
  public:
   Writer(char* out, std::size_t cap) : p_(out), begin_(out), end_(out + cap) {}
   void put(std::string_view s) {
+    if (s.empty()) return;  // an empty view may have a null data(): memcpy must not see it
     if (static_cast<std::size_t>(end_ - p_) < s.size()) {
       ok_ = false;
       return;
