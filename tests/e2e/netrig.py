@@ -273,6 +273,12 @@ class NetRig:
         """No link-local address, RS or MLD on a link DPDK owns (keeps its traffic ours)."""
         self.sysctl(f"net.ipv6.conf.{name}.disable_ipv6", "1", ns=ns)
 
+    def tx_checksum_off(self, name: str, ns: Optional[str] = None) -> None:
+        """Software checksums on frames leaving `name` (ethtool -K NAME tx off, without
+        ethtool). veth otherwise hands packets on with CHECKSUM_PARTIAL, i.e. an unfinished
+        UDP checksum, and a DPDK af_packet port on the other end sees them as corrupt."""
+        self.run([sys.executable, os.path.abspath(__file__), "--tx-csum-off", name], ns=ns)
+
     def icmp_unlimited(self, ns: str) -> None:
         """No ICMP rate limit in `ns` (every datagram to a closed port gets its unreachable)."""
         self.sysctl("net.ipv4.icmp_ratelimit", "0", ns=ns)
@@ -459,7 +465,24 @@ def _ping_main(dst: str, count: int, timeout: float) -> int:
     return 1
 
 
+def _tx_csum_off_main(name: str) -> int:
+    import array
+    import fcntl
+    siocethtool, ethtool_stxcsum, ethtool_gtxcsum = 0x8946, 0x17, 0x16
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for cmd in (ethtool_stxcsum, ethtool_gtxcsum):
+        buf = array.array("I", [cmd, 0])
+        ifreq = struct.pack("16sP", name.encode(), buf.buffer_info()[0])
+        fcntl.ioctl(sock, siocethtool, ifreq)
+    if buf[1] != 0:
+        print(f"{name}: tx checksumming still on", file=sys.stderr)
+        return 1
+    return 0
+
+
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--tx-csum-off":
+        sys.exit(_tx_csum_off_main(sys.argv[2]))
     if len(sys.argv) == 5 and sys.argv[1] == "--ping":
         sys.exit(_ping_main(sys.argv[2], int(sys.argv[3]), float(sys.argv[4])))
     if len(sys.argv) == 6 and sys.argv[1] == "--vlan-bridge":
