@@ -185,6 +185,9 @@ def main():
                             "tx_pps": round(tx / dt), "pps": round((rx + tx) / dt),
                             "bindings": w1.get("bindings")})
             result["workers"] = per
+            result["ports"] = d1.get("ports")
+            result["worker_counters"] = [{k: v for k, v in w.get("counters", {}).items() if v}
+                                         for w in d1.get("workers", [])]
         result["statistics"] = stats
     print("REGFRONT-LOAD " + json.dumps(result), flush=True)
     if a.keep:
