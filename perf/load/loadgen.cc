@@ -15,7 +15,9 @@
 //
 //   regfront_loadgen [EAL args] -- --role registrar|uac --local IP --peer IP [--prefix N]
 //                    [--port UDP] [--duration S] [--mode refresh|stale] [--expires S]
-//                    [--bindings N] [--window N] [--min-rx N]
+//                    [--bindings N] [--window N] [--min-rx N] [--dup N]
+// --dup N (registrar): every response is sent 1 + N times; the copies are duplicates the client
+// must parse, match and drop, i.e. load on RX → parse → engine that the engine does not pace.
 // Exit status: 0, or 1 when fewer than --min-rx SIP messages were received (smoke tests).
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -57,6 +59,7 @@ struct Options {
   std::uint32_t bindings = 1000;
   std::uint32_t window = 256;
   std::uint64_t min_rx = 0;
+  std::uint32_t dup = 0;  // registrar: send every response 1 + dup times
 };
 
 struct Stats {
@@ -245,7 +248,9 @@ class Generator {
       out += "\r\n";
     }
     out += "Server: regfront-loadgen\r\nContent-Length: 0\r\n\r\n";
-    send(src, out, now);
+    // Copies: the client parses and matches each one and drops it as a duplicate (`stray`):
+    // traffic the engine does not pace, to load RX → parse → match at full rate.
+    for (std::uint32_t c = 0; c <= o_.dup; ++c) send(src, out, now);
   }
 
   void uac(std::string_view msg, std::uint64_t now) {
@@ -323,6 +328,7 @@ bool parse_options(int argc, char** argv, Options& o) {
     else if (a == "--bindings") o.bindings = static_cast<std::uint32_t>(std::atol(val().c_str()));
     else if (a == "--window") o.window = static_cast<std::uint32_t>(std::atol(val().c_str()));
     else if (a == "--min-rx") o.min_rx = std::strtoull(val().c_str(), nullptr, 10);
+    else if (a == "--dup") o.dup = static_cast<std::uint32_t>(std::atol(val().c_str()));
     else {
       std::fprintf(stderr, "loadgen: unknown option %s\n", a.c_str());
       return false;

@@ -107,6 +107,8 @@ def main():
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--mode", choices=["refresh", "stale"], default="refresh")
     ap.add_argument("--expires", type=int, default=60)
+    ap.add_argument("--dup", type=int, default=0,
+                    help="the emulator sends every response 1+N times (RX-side load)")
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (logs)")
     a = ap.parse_args()
@@ -119,11 +121,13 @@ def main():
     ncpu = os.cpu_count() or 1
     reg_log = os.path.join(work, "registrar.log")
     gen_secs = a.duration + 6  # the generator waits for the link, then runs its own clock
-    registrar = start([a.loadgen] + eal(f"{tag}-r", f"net_memif0,role=server,socket={sock}",
-                                        str(ncpu - 1))
+    # The emulator polls on CPU 0, with regfrontd's main lcore (control plane, mostly idle):
+    # CPUs 1.. stay for regfrontd's workers (lcores 1..N), so no two pollers share a CPU.
+    registrar = start([a.loadgen] + eal(f"{tag}-r", f"net_memif0,role=server,socket={sock}", "0")
                       + ["--", "--role", "registrar", "--local", "10.77.0.254",
                          "--peer", "10.77.0.1", "--duration", str(gen_secs),
-                         "--mode", a.mode, "--expires", str(a.expires)], reg_log)
+                         "--mode", a.mode, "--expires", str(a.expires),
+                         "--dup", str(a.dup)], reg_log)
     time.sleep(0.5)
     peer_log = os.path.join(work, "peer.log")
     result = {"peer": a.peer, "mode": a.mode}
