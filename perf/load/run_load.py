@@ -132,7 +132,7 @@ def main():
     peer_log = os.path.join(work, "peer.log")
     result = {"peer": a.peer, "mode": a.mode}
     if a.peer == "uac":
-        peer = start([a.loadgen] + eal(f"{tag}-u", f"net_memif0,role=client,socket={sock}", "0")
+        peer = start([a.loadgen] + eal(f"{tag}-u", f"net_memif0,role=client,socket={sock}", str(ncpu - 1))
                      + ["--", "--role", "uac", "--local", "10.77.0.1", "--peer", "10.77.0.254",
                         "--duration", str(a.duration), "--bindings", str(a.bindings),
                         "--window", str(a.window)], peer_log)
