@@ -15,6 +15,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   kamailio                            # the real registrar of the e2e tests and the demo
   python3 iproute2 procps tmux
+  python3-matplotlib                  # perf/scenarios plots (perf/run-all)
 )
 
 missing=()

@@ -1,0 +1,342 @@
+"""Shared plumbing of the load scenarios: processes, ports, /proc accounting, tables, plots.
+
+Binaries come from $REGFRONT_BUILD (default: /work/build-perf, else the repo's build/):
+  <build>/bin/regfrontd, <build>/bin/regfront-cli, <build>/perf/regfront-registrar-emu.
+Every scenario is `python3 perf/scenarios/<name>.py [options]`, prints a table, writes a PNG
+(when matplotlib is importable) and a JSON result next to it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from typing import Dict, List, Optional, Sequence
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def build_dir() -> str:
+    env = os.environ.get("REGFRONT_BUILD")
+    if env:
+        return env
+    for d in ("/work/build-perf", os.path.join(REPO, "build")):
+        if os.path.exists(os.path.join(d, "bin", "regfrontd")):
+            return d
+    return os.path.join(REPO, "build")
+
+
+def binary(name: str) -> str:
+    b = build_dir()
+    for sub in ("bin", "perf"):
+        p = os.path.join(b, sub, name)
+        if os.access(p, os.X_OK):
+            return p
+    raise SystemExit(f"{name} not found under {b}/bin or {b}/perf: build it "
+                     f"(cmake --build {b} --target {name}) or set REGFRONT_BUILD")
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def loadavg() -> str:
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def machine() -> Dict[str, str]:
+    model = "?"
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {"nproc": str(os.cpu_count()), "cpu": model, "kernel": platform.release(),
+            "loadavg": loadavg()}
+
+
+def free_ports(count: int, contiguous: bool = True) -> List[int]:
+    """`count` free UDP ports on 127.0.0.1, contiguous (regfrontd's workers use PORT+i)."""
+    import random
+    for _ in range(200):
+        base = random.randint(20000, 60000 - count)
+        socks = []
+        try:
+            for p in range(base, base + count):
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                socks.append(s)
+                s.bind(("127.0.0.1", p))
+            return list(range(base, base + count))
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free UDP port range")
+
+
+# ---- /proc accounting -------------------------------------------------------------------------
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (all its threads), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def rss_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/statm") as f:
+        return int(f.read().split()[1]) * PAGE
+
+
+# ---- processes --------------------------------------------------------------------------------
+
+class Emulator:
+    """regfront-registrar-emu with one socket per registrar."""
+
+    def __init__(self, workdir: str, ports: Sequence[int], realms: Sequence[str],
+                 extra: Sequence[str] = (), name: str = "emu"):
+        self.workdir = workdir
+        self.ports = list(ports)
+        self.realms = list(realms)
+        self.csv_path = os.path.join(workdir, f"{name}.csv")
+        self.summary_path = os.path.join(workdir, f"{name}.json")
+        self.log_path = os.path.join(workdir, f"{name}.log")
+        self.cmd = [binary("regfront-registrar-emu"), "--ports", ",".join(map(str, ports)),
+                    "--realms", ",".join(realms), "--csv", self.csv_path,
+                    "--summary", self.summary_path, *extra]
+        self.proc: Optional[subprocess.Popen] = None
+
+    def start(self) -> None:
+        log("emulator: " + " ".join(self.cmd))
+        with open(self.log_path, "wb") as lf:
+            self.proc = subprocess.Popen(self.cmd, stdout=lf, stderr=subprocess.STDOUT)
+        time.sleep(0.3)
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"emulator exited: {open(self.log_path).read()}")
+
+    def signal(self, sig: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+
+    def stop(self) -> dict:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        with contextlib.suppress(OSError, ValueError):
+            with open(self.summary_path) as f:
+                return json.load(f)
+        return {}
+
+    def rows(self) -> List[dict]:
+        with open(self.csv_path) as f:
+            return [{k: (float(v) if k == "t" else int(v)) for k, v in r.items()}
+                    for r in csv.DictReader(f)]
+
+
+class Regfrontd:
+    def __init__(self, workdir: str, config_text: str, workers: int = 1,
+                 max_bindings: Optional[int] = None, io: str = "socket",
+                 extra: Sequence[str] = ()):
+        self.workdir = workdir
+        self.workers = workers
+        self.port = free_ports(workers)[0]
+        self.config_path = os.path.join(workdir, "startup-config")
+        self.control_socket = os.path.join(workdir, "control.sock")
+        self.log_path = os.path.join(workdir, "regfrontd.log")
+        with open(self.config_path, "w") as f:
+            f.write(config_text)
+        # `--io dpdk` (net_memif towards a DPDK emulator) is the hook for later runs.
+        self.cmd = [binary("regfrontd"), "--config", self.config_path, "--io", io,
+                    "--listen", f"127.0.0.1:{self.port}", "--workers", str(workers),
+                    "--control-socket", self.control_socket, *extra]
+        if max_bindings:
+            self.cmd += ["--max-bindings", str(max_bindings)]
+        self.proc: Optional[subprocess.Popen] = None
+        self.cli_bin = binary("regfront-cli")
+
+    def start(self) -> float:
+        log("regfrontd: " + " ".join(self.cmd))
+        with open(self.log_path, "wb") as lf:
+            self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL, stdout=lf,
+                                         stderr=subprocess.STDOUT)
+        self.started = time.monotonic()
+        return self.started
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def cli_json(self, command: str, timeout: float = 30.0):
+        if not os.path.exists(self.control_socket):
+            return None
+        try:
+            res = subprocess.run([self.cli_bin, "--socket", self.control_socket, "-c",
+                                  f"{command} | json"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        if res.returncode != 0:
+            return None
+        with contextlib.suppress(ValueError):
+            return json.loads(res.stdout)
+        return None
+
+    def registrars(self) -> Optional[List[dict]]:
+        j = self.cli_json("show sip-ua status registrar")
+        return None if j is None else j.get("registrars", [])
+
+    def statistics(self) -> Optional[dict]:
+        return self.cli_json("show sip-ua statistics")
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def kill(self) -> None:
+        """SIGKILL: no unregistration at shutdown (scenarios that only measure registering)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def log_tail(self, n: int = 30) -> str:
+        with contextlib.suppress(OSError), open(self.log_path, errors="replace") as f:
+            return "\n".join(f.read().splitlines()[-n:])
+        return ""
+
+
+def storm_config(numbers: Sequence[str], ports: Sequence[int], realms: Sequence[str],
+                 expires: int, rate: int, per_realm_credentials: bool = True) -> str:
+    """sip-ua with one registrar per emulator port and one credential per (number, realm).
+
+    Username = the number (the emulator's rule makes the password pw-<n>). With
+    per_realm_credentials=False only the first realm has per-number credentials; the others
+    answer with one shared `authentication` entry per realm (username "shared")."""
+    out = ["sip-ua"]
+    for i, p in enumerate(ports, 1):
+        out.append(f" registrar {i} ipv4:127.0.0.1:{p} expires {expires}")
+    out.append(f" registration rate {rate}")
+    if not per_realm_credentials:
+        for r in realms[1:]:
+            out.append(f" authentication username shared password 0 pw-shared realm {r}")
+    for n in numbers:
+        for r in (realms if per_realm_credentials else realms[:1]):
+            out.append(f" credentials number {n} username {n} password 0 pw-{n} realm {r}")
+    out.append("!")
+    out.append("end")
+    return "\n".join(out) + "\n"
+
+
+def workdir(name: str) -> str:
+    base = os.environ.get("REGFRONT_PERF_TMP") or tempfile.gettempdir()
+    return tempfile.mkdtemp(prefix=f"regfront-{name}-", dir=base)
+
+
+def cleanup(path: str) -> None:
+    if os.environ.get("REGFRONT_PERF_KEEP") != "1":
+        shutil.rmtree(path, ignore_errors=True)
+
+
+# ---- output -----------------------------------------------------------------------------------
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    line = lambda r: "| " + " | ".join(c.rjust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
+    sep = "|" + "|".join("-" * (w + 1) + ":" for w in widths) + "|"
+    return "\n".join([line(cells[0]), sep] + [line(r) for r in cells[1:]])
+
+
+def pyplot():
+    """matplotlib.pyplot with the Agg backend, or None (Debian: python3-matplotlib)."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        return plt
+    except ImportError:
+        log("matplotlib not importable: no PNG (apt-get install python3-matplotlib, run with "
+            "/usr/bin/python3)")
+        return None
+
+
+def per_second(rows: List[dict], field: str) -> Dict[int, Dict[float, int]]:
+    """{registrar: {t: value}} from the emulator's CSV."""
+    out: Dict[int, Dict[float, int]] = {}
+    for r in rows:
+        out.setdefault(r["registrar"], {})[r["t"]] = r[field]
+    return out
+
+
+def write_json(path: str, obj: dict) -> None:
+    with open(path, "w") as f:
+        json.dump(obj, f, indent=1, sort_keys=True)
+
+
+def timeline(name: str, endpoints: int, registrars: int, expires: int, rate: int, workers: int,
+             duration: float, events=(), emu_extra: Sequence[str] = ()) -> dict:
+    """Runs regfrontd against the emulator for `duration` seconds and returns the emulator's
+    per-second rows plus regfrontd's CPU/RSS/statistics. `events`: (t, callable(emu)) pairs run
+    at t seconds after regfrontd's start (e.g. an outage via SIGUSR1/SIGUSR2)."""
+    wd = workdir(name)
+    ports = free_ports(registrars)
+    realms = [f"{name}-{i}.test" for i in range(1, registrars + 1)]
+    numbers = [str(5000000000 + i) for i in range(endpoints)]
+    emu = Emulator(wd, ports, realms, emu_extra)
+    rf = Regfrontd(wd, storm_config(numbers, ports, realms, expires, rate), workers=workers)
+    m = machine()
+    emu.start()
+    pending = sorted(events, key=lambda e: e[0])
+    samples = []
+    try:
+        t0 = rf.start()
+        t_emu0 = time.monotonic()
+        while True:
+            now = time.monotonic() - t0
+            if now >= duration:
+                break
+            if not rf.alive():
+                raise RuntimeError(f"regfrontd exited:\n{rf.log_tail()}")
+            while pending and pending[0][0] <= now:
+                t, fn = pending.pop(0)
+                log(f"t={now:.1f}s: event")
+                fn(emu)
+            regs = rf.registrars()
+            if regs is not None:
+                samples.append((now, [r.get("registered", 0) for r in regs]))
+            time.sleep(1.0)
+        cpu, rss = cpu_seconds(rf.pid), rss_bytes(rf.pid)
+        stats = rf.statistics() or {}
+    finally:
+        rf.kill()
+        summary = emu.stop()
+    rows = emu.rows()
+    cleanup(wd)
+    return {"rows": rows, "samples": samples, "cpu": cpu, "rss": rss, "stats": stats,
+            "summary": summary, "machine": m, "load_end": loadavg(), "realms": realms,
+            "emu_offset": t_emu0 - t0}
