@@ -1,0 +1,214 @@
+// regfront/io/dpdk_io.h — one worker's DPDK I/O: its RX/TX queue on every port, its NetStack,
+// the adapter from the engine's TxQueue to NetStack::send_udp, TX flushing on a TSC deadline,
+// and the hand-off rings that carry what arrived on the wrong worker to its owner.
+//
+// Ownership by UDP port: worker i speaks from listen_port + i, so every response is addressed
+// to its owner. rte_flow rules steer each port to its worker's queue where the NIC can; where it
+// cannot (RSS, vdevs), a datagram classified on worker j for worker i is copied into an mbuf
+// and passed on the SP/SC ring j→i (counted: handoff_out / handoff_in).
+//
+// Neighbours: ARP replies, gratuitous ARP and NDP advertisements arrive on one queue, but every
+// worker resolves its own next hops (NetStack tables are per worker). Such frames are copied to
+// every other worker over the same rings before classification, so all tables learn them.
+// Requests (ARP request, NS) are not copied: the worker that got one answers it once.
+//
+//   HandoffFabric fabric;  fabric.create(workers, 1024, pool, err);          // control thread
+//   DpdkIo io(opts, plan.net, pool, &fabric);  io.init(err);
+//   // loop: io.rx(now_tsc, on_datagram, on_unreachable); engine …; io.flush(txq);
+//   //       io.drain(now_tsc); io.poll(now_tsc);
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "regfront/common/counter.h"
+#include "regfront/io/dpdk_config.h"
+#include "regfront/net/stack.h"
+#include "regfront/reg/engine.h"
+
+struct rte_mbuf;
+struct rte_mempool;
+struct rte_ring;
+
+namespace regfront::io {
+
+// The hand-off counters of one worker (X-macro: names for show/metrics).
+#define REGFRONT_DPDK_IO_COUNTERS(X)                                                       \
+  X(handoff_out, "datagrams/events passed to their owner worker")                          \
+  X(handoff_in, "datagrams/events received from another worker")                           \
+  X(handoff_drop, "hand-offs lost: ring full or no mbuf")                                  \
+  X(handoff_too_big, "datagrams too large to hand off")                                    \
+  X(neigh_shared, "ARP/NDP frames copied to the other workers")                            \
+  X(neigh_received, "ARP/NDP frames received from another worker")                         \
+  X(tx_sent, "frames the NIC accepted")                                                    \
+  X(tx_full, "flushes that left frames for later (TX queue full)")                         \
+  X(tx_not_sent, "datagrams the stack could not send (no route, unresolved, no mbuf)")     \
+  X(rx_bursts, "non-empty RX bursts")
+
+struct alignas(64) DpdkIoCounters {
+#define X(name, help) Counter name;
+  REGFRONT_DPDK_IO_COUNTERS(X)
+#undef X
+};
+struct DpdkIoCounterInfo {
+  const char* name;
+  const char* help;
+};
+extern const DpdkIoCounterInfo kDpdkIoCounterInfo[];
+extern const std::size_t kDpdkIoCounterCount;
+std::uint64_t dpdk_io_counter(const DpdkIoCounters& c, std::size_t i);
+
+// SP/SC rings for every ordered pair of workers (from → to), created on the control thread.
+class HandoffFabric {
+ public:
+  HandoffFabric() = default;
+  ~HandoffFabric();
+  HandoffFabric(const HandoffFabric&) = delete;
+  HandoffFabric& operator=(const HandoffFabric&) = delete;
+  // `size` slots per ring (rounded up to a power of two). `tag` keeps ring names unique.
+  bool create(std::uint32_t workers, std::uint32_t size, const std::string& tag, std::string& err);
+  rte_ring* ring(std::uint32_t from, std::uint32_t to) const { return rings_[from * workers_ + to]; }
+  std::uint32_t workers() const { return workers_; }
+
+ private:
+  std::uint32_t workers_ = 0;
+  std::vector<rte_ring*> rings_;  // [from * workers + to]; the diagonal is null
+};
+
+struct DpdkIoOptions {
+  std::uint16_t worker = 0;                 // also the RX/TX queue id on every port
+  std::uint16_t listen_port = 5060;         // worker i owns listen_port + i
+  std::vector<std::uint16_t> ports;         // ports to poll
+  std::uint32_t tx_drain_us = 50;           // TX flush deadline
+  net::IpAddr source4, source6;             // SIP source addresses (bind interface)
+};
+
+class DpdkIo {
+ public:
+  static constexpr std::uint16_t kBurst = 32;
+  static constexpr std::uint32_t kMaxHandoff = 65536;  // largest datagram handed off
+
+  DpdkIo(const DpdkIoOptions& o, net::NetConfig cfg, rte_mempool* pool, HandoffFabric* fabric);
+  ~DpdkIo();
+  DpdkIo(const DpdkIo&) = delete;
+  DpdkIo& operator=(const DpdkIo&) = delete;
+
+  bool init(std::string& err);  // set-up: NetStack tables, scratch
+
+  // RX: one burst from each port's queue (neighbour frames shared, then classified), then what
+  // the other workers handed over. on_datagram(std::string_view) for each datagram this worker
+  // owns, on_unreachable(const sockaddr_storage&) for each ICMP event; views end at the next rx.
+  // Returns the number of datagrams and events delivered.
+  template <class D, class U>
+  std::size_t rx(std::uint64_t now_tsc, D&& on_datagram, U&& on_unreachable) {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < opts_.ports.size(); ++i) {
+      const std::size_t k = rx_port(opts_.ports[i], now_tsc);
+      for (std::size_t j = 0; j < k; ++j) {
+        if (owner_of(dgrams_[j].dst.port) != opts_.worker && hand_off_datagram(dgrams_[j])) continue;
+        on_datagram(std::string_view(reinterpret_cast<const char*>(dgrams_[j].payload), dgrams_[j].len));
+        ++n;
+      }
+      for (const net::UnreachableEvent& e : stack_.events()) {
+        if (owner_of(e.src.port) != opts_.worker && hand_off_event(e)) continue;
+        sockaddr_storage ss;
+        to_sockaddr(e.dst, ss);
+        on_unreachable(ss);
+        ++n;
+      }
+      stack_.release();
+    }
+    if (fabric_ != nullptr && fabric_->workers() > 1) {
+      n += rx_handoff(now_tsc, on_datagram, on_unreachable);
+    }
+    return n;
+  }
+
+  // The engine's TxQueue → NetStack::send_udp from our port, then empties the queue. Frames go
+  // to the per-port TX batches; drain() sends them.
+  void flush(reg::TxQueue& q, std::uint64_t now_tsc);
+  static void flush_hook(void* ctx, reg::TxQueue& q);
+  // Sends the TX batches to the NIC when `force`, when a batch holds a burst, or when the
+  // oldest frame waited tx_drain_us.
+  void drain(std::uint64_t now_tsc, bool force = false);
+  // Neighbour retries, fragment timeouts (NetStack::poll), at most every 100 µs.
+  void poll(std::uint64_t now_tsc);
+  void announce(std::uint64_t now_tsc) { stack_.announce(now_tsc); }
+
+  const DpdkIoCounters& counters() const { return c_; }
+  const net::NetCounters& net_counters() const { return stack_.counters(); }
+  net::NetStack& stack() { return stack_; }
+  std::uint16_t owner_of(std::uint16_t udp_port) const {
+    const std::uint32_t off = std::uint16_t(udp_port - opts_.listen_port);
+    return off < workers_ ? std::uint16_t(off) : opts_.worker;
+  }
+
+ private:
+  std::size_t rx_port(std::uint16_t port, std::uint64_t now_tsc);
+  void share_neighbour_frames(rte_mbuf** pkts, std::size_t n);
+  bool hand_off_datagram(const net::RxDatagram& d);
+  bool hand_off_event(const net::UnreachableEvent& e);
+  bool hand_off(std::uint32_t to, std::uint32_t kind, const void* a, std::size_t alen, const void* b,
+                std::size_t blen);
+  // Reads one hand-off message: kind, and a view of its body (linearised into scratch_).
+  std::string_view open_message(rte_mbuf* m, std::uint32_t& kind);
+  static void free_message(rte_mbuf* m);
+  void classify_shared(rte_mbuf** frames, std::size_t n, std::uint64_t now_tsc);
+
+  template <class D, class U>
+  std::size_t rx_handoff(std::uint64_t now_tsc, D& on_datagram, U& on_unreachable);
+  std::uint32_t dequeue(std::uint32_t from, rte_mbuf** out, std::uint32_t max);
+
+  DpdkIoOptions opts_;
+  std::uint32_t workers_;
+  rte_mempool* pool_;
+  HandoffFabric* fabric_;
+  net::NetStack stack_;
+  net::RxDatagram dgrams_[kBurst];
+  std::vector<char> scratch_;  // a handed-off datagram, linearised
+  std::uint64_t drain_ticks_ = 0, poll_ticks_ = 0, last_drain_ = 0, last_poll_ = 0;
+  DpdkIoCounters c_;
+};
+
+// Hand-off message kinds (rte_mbuf::hash.usr of the ring's mbufs).
+enum HandoffKind : std::uint32_t { kHandoffFrame = 1, kHandoffDatagram = 2, kHandoffEvent = 3 };
+
+template <class D, class U>
+std::size_t DpdkIo::rx_handoff(std::uint64_t now_tsc, D& on_datagram, U& on_unreachable) {
+  std::size_t n = 0;
+  rte_mbuf* msgs[kBurst];
+  rte_mbuf* frames[kBurst];
+  for (std::uint32_t from = 0; from < workers_; ++from) {
+    if (from == opts_.worker) continue;
+    const std::uint32_t k = dequeue(from, msgs, kBurst);
+    std::size_t nframes = 0;
+    for (std::uint32_t i = 0; i < k; ++i) {
+      std::uint32_t kind = 0;
+      const std::string_view body = open_message(msgs[i], kind);
+      if (kind == kHandoffFrame) {
+        frames[nframes++] = msgs[i];  // the stack takes it over
+        continue;
+      }
+      if (kind == kHandoffDatagram) {
+        on_datagram(body);
+        ++n;
+      } else if (kind == kHandoffEvent && body.size() == sizeof(sockaddr_storage)) {
+        sockaddr_storage ss;
+        std::memcpy(&ss, body.data(), sizeof ss);
+        on_unreachable(ss);
+        ++n;
+      }
+      c_.handoff_in.inc();
+      free_message(msgs[i]);
+    }
+    if (nframes != 0) classify_shared(frames, nframes, now_tsc);
+  }
+  return n;
+}
+
+}  // namespace regfront::io
