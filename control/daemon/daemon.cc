@@ -23,6 +23,7 @@
 
 #include "regfront/config/commands.h"
 #include "regfront/config/persist.h"
+#include "dpdk_worker.h"
 #include "show.h"
 
 #include "regfront/control/protocol.h"
@@ -112,6 +113,10 @@ Daemon::~Daemon() {
     w->request_shutdown();
     w->join();
   }
+  // --io dpdk: the workers' stacks return their mbufs to the pool before the ports and the EAL
+  // go away.
+  workers_.clear();
+  dpdk_.reset();
   if (listen_fd_ >= 0) {
     ::close(listen_fd_);
     ::unlink(opts_.control_socket.c_str());
@@ -184,6 +189,8 @@ void Daemon::learn_realms() {
 std::string Daemon::local_ip_towards(const sockaddr_storage& dst, socklen_t len) const {
   // An explicit --listen address is ours towards every registrar; with a wildcard, the address
   // the kernel routes from towards this registrar.
+  // --io dpdk: the bound interface's address (the kernel's routing knows nothing of DPDK ports).
+  if (dpdk_) return dpdk_->local_ip(dst.ss_family);
   sockaddr_storage ss;
   socklen_t l;
   if (opts_.listen_ip != "0.0.0.0" && opts_.listen_ip != "::" && literal_address(opts_.listen_ip, 0, ss, l)) {
@@ -286,6 +293,17 @@ int Daemon::run() {
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   signal_fd_ = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
+  // --io dpdk: EAL, ports and the interface configuration first — a bad one stops start-up.
+  if (opts_.io == "dpdk") {
+    std::string err;
+    dpdk_ = DpdkBackend::create(opts_, cfg_, err);
+    if (!dpdk_) {
+      std::fprintf(stderr, "%s\n", err.c_str());
+      log("--io dpdk: start-up refused");
+      return 1;
+    }
+  }
+
   const std::size_t qs_size = rte_rcu_qsbr_get_memsize(opts_.workers);
   qs_ = static_cast<rte_rcu_qsbr*>(std::aligned_alloc(64, (qs_size + 63) / 64 * 64));
   rte_rcu_qsbr_init(qs_, opts_.workers);
@@ -329,7 +347,18 @@ int Daemon::run() {
   SipKey key;
   RAND_bytes(reinterpret_cast<unsigned char*>(&seed), sizeof seed);
   RAND_bytes(reinterpret_cast<unsigned char*>(&key), sizeof key);
-  for (std::uint32_t i = 0; i < opts_.workers; ++i) {
+  if (dpdk_) {
+    std::string err;
+    std::size_t largest = 0;
+    for (const auto& p : first->plans) largest = std::max(largest, p.size());
+    if (!dpdk_->make_workers(opts_, qs_, current_, seed, key, std::uint32_t(largest), workers_, err)) {
+      std::fprintf(stderr, "%s\n", err.c_str());
+      log("--io dpdk: start-up refused");
+      return 1;
+    }
+    log("%s", dpdk_->describe().c_str());
+  }
+  for (std::uint32_t i = 0; i < opts_.workers && !dpdk_; ++i) {
     auto w = std::make_unique<Worker>(i, opts_, qs_, current_, seed + i, key);
     sockaddr_storage local;
     socklen_t len;
@@ -629,10 +658,18 @@ std::string Daemon::show_dataplane(bool json) {
     r.bindings = snap->plans[w->id()].size();
     r.rx = w->counters().rx_datagrams.get();
     r.tx = w->counters().tx_datagrams.get();
-    r.dropped = w->counters().parse_errors.get() + w->counters().forged.get() + w->io().tx_errors.get();
+    r.dropped = w->counters().parse_errors.get() + w->counters().forged.get() + w->io_errors();
+    w->io_counters(r.io);
     rows.push_back(r);
   }
-  return render_dataplane(rows, json);
+  std::vector<PortRow> ports;
+  if (dpdk_) {
+    for (const io::PortStats& s : dpdk_->port_stats()) {
+      ports.push_back(PortRow{s.port, s.name, s.link_up, s.ipackets, s.opackets, s.ierrors, s.imissed, s.oerrors,
+                              s.rx_nombuf, s.flow_rules});
+    }
+  }
+  return render_dataplane(rows, json, ports);
 }
 
 }  // namespace regfront::daemon

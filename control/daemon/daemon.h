@@ -30,18 +30,25 @@ struct Options {
   std::string control_socket;          // default: default_control_socket()
   std::uint32_t shutdown_timeout_s = 10;
   std::uint32_t capacity = 0;          // binding slots per worker; 0 = from the startup-config
+  std::string eal_args;                // --io dpdk: EAL arguments (--eal "…")
 };
 
 std::string default_control_socket();
 
-// One worker thread: its socket, its engine, its loop.
-class Worker {
+// What every worker has, whatever its I/O: the engine and its TxQueue, snapshot pick-up, the
+// status dump hand-over, the shutdown request. The socket Worker (worker.cc) and the DPDK
+// DpdkWorker (dpdk_worker.cc) add their I/O and their loop.
+class WorkerBase {
  public:
-  Worker(std::uint32_t id, const Options& o, rte_rcu_qsbr* qs, std::atomic<const reg::Snapshot*>& current,
-         std::uint64_t seed, const SipKey& key);
-  bool open(const sockaddr_storage& local, socklen_t len, std::string& err) { return io_.open(local, len, err); }
-  void start();
-  void join();
+  WorkerBase(std::uint32_t id, const Options& o, rte_rcu_qsbr* qs, std::atomic<const reg::Snapshot*>& current,
+             std::uint64_t seed, const SipKey& key, reg::TxQueue::FlushFn flush, void* flush_ctx);
+  virtual ~WorkerBase() = default;
+  virtual void start() = 0;
+  virtual void join() = 0;
+  // Datagrams lost below the engine (kernel or NIC refused them), for `show dataplane`.
+  virtual std::uint64_t io_errors() const = 0;
+  // Backend counters (name, value) for `show dataplane`; the socket backend has none.
+  virtual void io_counters(std::vector<std::pair<std::string, std::uint64_t>>& out) const {}
   void request_shutdown() { shutdown_.store(true, std::memory_order_release); }
   bool exited() const { return exited_.load(std::memory_order_acquire); }
 
@@ -49,26 +56,38 @@ class Worker {
   // `slots` is the size of this worker's plan in the current snapshot (sizes the buffer).
   bool dump(std::vector<reg::BindingStatus>& out, std::uint64_t& snapshot_version, std::size_t slots);
   const reg::WorkerCounters& counters() const { return engine_.counters(); }
-  const io::SocketIo& io() const { return io_; }
   std::uint32_t id() const { return id_; }
   std::uint64_t adopted_version() const { return adopted_.load(std::memory_order_acquire); }
   bool pop_unknown_realm(std::string& realm) { return engine_.pop_unknown_realm(realm); }
 
- private:
-  void run();
-  void serve_dump(std::uint64_t now);
+ protected:
+  // Loop helpers, worker thread only. Top of the loop: adopt a newly published snapshot, begin
+  // unregistering once shutdown was requested.
+  void pick_up(std::uint64_t now_ms);
+  // Bottom of the loop: true when shutdown is done or timed out (the loop ends).
+  bool finished(std::uint64_t now_ms) const {
+    return shutdown_deadline_ != 0 && (engine_.shutdown_done() || now_ms >= shutdown_deadline_);
+  }
+  void serve_dump(std::uint64_t now_ms);
+  bool dump_pending() const { return dump_state_.load(std::memory_order_acquire) == 1; }
+  void online();   // QSBR registration at the start of run()
+  void offline();  // final dump, QSBR unregistration, exited() at the end of run()
 
   std::uint32_t id_;
   rte_rcu_qsbr* qs_;
   std::atomic<const reg::Snapshot*>& current_;
-  io::SocketIo io_;
   reg::TxQueue tx_;
   reg::Engine engine_;
-  std::thread thread_;
   std::uint32_t shutdown_timeout_s_;
+
+ private:
   std::atomic<bool> shutdown_{false};
   std::atomic<bool> exited_{false};
   std::atomic<std::uint64_t> adopted_{0};
+  // The version, not the pointer: a snapshot freed while this worker was offline can have its
+  // address reused by the next one (ABA), which would then never be adopted.
+  std::uint64_t mine_ = 0;
+  std::uint64_t shutdown_deadline_ = 0;
   // Dump hand-over: control sets the buffer and raises `dump_state_` to 1; the worker fills it
   // in chunks and sets 2 (release) when done.
   std::atomic<int> dump_state_{0};
@@ -76,6 +95,26 @@ class Worker {
   std::uint32_t dump_next_ = 0;
   std::uint64_t dump_version_ = 0;
 };
+
+// One worker thread over the socket backend: its socket, its loop.
+class Worker : public WorkerBase {
+ public:
+  Worker(std::uint32_t id, const Options& o, rte_rcu_qsbr* qs, std::atomic<const reg::Snapshot*>& current,
+         std::uint64_t seed, const SipKey& key);
+  bool open(const sockaddr_storage& local, socklen_t len, std::string& err) { return io_.open(local, len, err); }
+  void start() override;
+  void join() override;
+  std::uint64_t io_errors() const override { return io_.tx_errors.get(); }
+  const io::SocketIo& io() const { return io_; }
+
+ private:
+  void run();
+
+  io::SocketIo io_;
+  std::thread thread_;
+};
+
+class DpdkBackend;  // dpdk_worker.h: EAL, ports, DPDK workers (--io dpdk)
 
 // One operator session on the control socket (see regfront/control/protocol.h).
 struct ClientSession {
@@ -132,7 +171,8 @@ class Daemon : public config::ExecHooks {
   std::unique_ptr<control::Resolver> resolver_;
   rte_rcu_qsbr* qs_ = nullptr;
   std::atomic<const reg::Snapshot*> current_{nullptr};
-  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::unique_ptr<WorkerBase>> workers_;
+  std::unique_ptr<DpdkBackend> dpdk_;  // --io dpdk only (dpdk_worker.cc)
   std::vector<std::string> learned_realms_;  // see learn_realms()
   std::vector<std::unique_ptr<ClientSession>> clients_;
   int listen_fd_ = -1;

@@ -16,13 +16,17 @@ namespace {
 
 void usage(std::FILE* f) {
   std::fprintf(f,
-               "usage: regfrontd --config FILE [--io socket] [--listen IP:PORT] [--workers N]\n"
+               "usage: regfrontd --config FILE [--io socket|dpdk] [--eal \"EAL ARGS\"] [--listen IP:PORT] [--workers N]\n"
                "                 [--control-socket PATH] [--shutdown-timeout SECONDS]\n"
                "       regfrontd --check-config FILE\n"
                "\n"
                "  --config FILE            startup-config in IOS syntax\n"
                "  --check-config FILE      validate FILE, print errors with line numbers, exit\n"
-               "  --io socket              I/O backend (socket: kernel UDP, the default)\n"
+               "  --io socket|dpdk         I/O backend (socket: kernel UDP, the default; dpdk: ethdev\n"
+               "                           ports from the EAL, `interface dpdkN` in the config)\n"
+               "  --eal \"ARGS\"             --io dpdk: EAL arguments, e.g. \"--no-huge --no-pci -m 512\n"
+               "                           --file-prefix rf --vdev net_tap0,iface=rftap0\"; without\n"
+               "                           -l/--lcores, lcores 0..N float over every CPU\n"
                "  --listen IP:PORT         local SIP address (Via, Contact); default 0.0.0.0:5060;\n"
                "                           worker i uses PORT+i; with 0.0.0.0 the address towards\n"
                "                           each registrar is the one the kernel routes from\n"
@@ -89,10 +93,10 @@ int main(int argc, char** argv) {
       {"io", required_argument, nullptr, 'i'},      {"listen", required_argument, nullptr, 'l'},
       {"workers", required_argument, nullptr, 'w'}, {"control-socket", required_argument, nullptr, 's'},
       {"shutdown-timeout", required_argument, nullptr, 't'}, {"help", no_argument, nullptr, 'h'},
-      {"max-bindings", required_argument, nullptr, 'm'},
+      {"max-bindings", required_argument, nullptr, 'm'}, {"eal", required_argument, nullptr, 'e'},
       {nullptr, 0, nullptr, 0}};
   int c;
-  while ((c = getopt_long(argc, argv, "c:C:i:l:w:s:t:m:h", longopts, nullptr)) != -1) {
+  while ((c = getopt_long(argc, argv, "c:C:i:l:w:s:t:m:e:h", longopts, nullptr)) != -1) {
     switch (c) {
       case 'c': o.config_path = optarg; break;
       case 'C': check = optarg; break;
@@ -123,6 +127,7 @@ int main(int argc, char** argv) {
         o.capacity = static_cast<std::uint32_t>(n);
         break;
       }
+      case 'e': o.eal_args = optarg; break;
       case 'h': usage(stdout); return 0;
       default: usage(stderr); return 2;
     }
@@ -132,8 +137,8 @@ int main(int argc, char** argv) {
     usage(stderr);
     return 2;
   }
-  if (o.io != "socket") {
-    std::fprintf(stderr, "regfrontd: --io %s: only the socket backend is built in this version\n", o.io.c_str());
+  if (o.io != "socket" && o.io != "dpdk") {
+    std::fprintf(stderr, "regfrontd: --io %s: expected socket or dpdk\n", o.io.c_str());
     return 2;
   }
   regfront::daemon::Daemon d(o);

@@ -205,12 +205,27 @@ std::string render_statistics(const reg::Snapshot& snap, const std::vector<const
   return json ? j.dump() + "\n" : out;
 }
 
-std::string render_dataplane(const std::vector<DataplaneRow>& rows, bool json) {
+std::string render_dataplane(const std::vector<DataplaneRow>& rows, bool json, const std::vector<PortRow>& ports) {
   if (json) {
     nlohmann::json j;
     j["workers"] = nlohmann::json::array();
     for (const auto& r : rows) {
-      j["workers"].push_back({{"worker", r.worker}, {"bindings", r.bindings}, {"rx", r.rx}, {"tx", r.tx}, {"dropped", r.dropped}});
+      nlohmann::json w = {{"worker", r.worker}, {"bindings", r.bindings}, {"rx", r.rx}, {"tx", r.tx}, {"dropped", r.dropped}};
+      if (!r.io.empty()) {
+        nlohmann::json c = nlohmann::json::object();
+        for (const auto& [name, v] : r.io) c[name] = v;
+        w["counters"] = c;
+      }
+      j["workers"].push_back(w);
+    }
+    if (!ports.empty()) {
+      j["ports"] = nlohmann::json::array();
+      for (const auto& p : ports) {
+        j["ports"].push_back({{"port", p.port}, {"interface", "dpdk" + std::to_string(p.port)}, {"device", p.device},
+                              {"link_up", p.link_up}, {"ipackets", p.ipackets}, {"opackets", p.opackets},
+                              {"ierrors", p.ierrors}, {"imissed", p.imissed}, {"oerrors", p.oerrors},
+                              {"rx_nombuf", p.rx_nombuf}, {"flow_rules", p.flow_rules}});
+      }
     }
     return j.dump() + "\n";
   }
@@ -218,6 +233,21 @@ std::string render_dataplane(const std::vector<DataplaneRow>& rows, bool json) {
   for (const auto& r : rows) {
     out += pad(std::to_string(r.worker), 8) + pad(std::to_string(r.bindings), 12) + pad(std::to_string(r.rx), 12) +
            pad(std::to_string(r.tx), 13) + std::to_string(r.dropped) + "\n";
+  }
+  if (!ports.empty()) {
+    out += "\nInterface  Device           Link  Rx-packets    Tx-packets    Rx-errors  Rx-missed  Tx-errors  Flow-rules\n";
+    for (const auto& p : ports) {
+      out += pad("dpdk" + std::to_string(p.port), 11) + pad(p.device, 17) + pad(p.link_up ? "up" : "down", 6) +
+             pad(std::to_string(p.ipackets), 14) + pad(std::to_string(p.opackets), 14) +
+             pad(std::to_string(p.ierrors), 11) + pad(std::to_string(p.imissed), 11) + pad(std::to_string(p.oerrors), 11) +
+             std::to_string(p.flow_rules) + "\n";
+    }
+  }
+  for (const auto& r : rows) {
+    if (r.io.empty()) continue;
+    out += "\nWorker " + std::to_string(r.worker) + " (non-zero counters)\n";
+    for (const auto& [name, v] : r.io)
+      if (v != 0) out += "  " + pad(name, 28) + std::to_string(v) + "\n";
   }
   return out;
 }

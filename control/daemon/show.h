@@ -57,7 +57,18 @@ struct DataplaneRow {
   std::uint32_t worker = 0;
   std::size_t bindings = 0;
   std::uint64_t rx = 0, tx = 0, dropped = 0;
+  // --io dpdk: the worker's I/O and network-stack counters (name, value), in declaration order.
+  std::vector<std::pair<std::string, std::uint64_t>> io;
 };
-std::string render_dataplane(const std::vector<DataplaneRow>& rows, bool json);
+// --io dpdk: one DPDK port (rte_eth_stats).
+struct PortRow {
+  std::uint16_t port = 0;
+  std::string device;
+  bool link_up = false;
+  std::uint64_t ipackets = 0, opackets = 0, ierrors = 0, imissed = 0, oerrors = 0, rx_nombuf = 0;
+  std::uint32_t flow_rules = 0;
+};
+std::string render_dataplane(const std::vector<DataplaneRow>& rows, bool json,
+                             const std::vector<PortRow>& ports = {});
 
 }  // namespace regfront::daemon

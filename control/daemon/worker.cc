@@ -38,10 +38,40 @@ reg::EngineOptions engine_options(std::uint32_t id, const Options& o, std::uint6
 
 }  // namespace
 
+WorkerBase::WorkerBase(std::uint32_t id, const Options& o, rte_rcu_qsbr* qs,
+                       std::atomic<const reg::Snapshot*>& current, std::uint64_t seed, const SipKey& key,
+                       reg::TxQueue::FlushFn flush, void* flush_ctx)
+    : id_(id), qs_(qs), current_(current), tx_(256, flush, flush_ctx),
+      engine_(engine_options(id, o, seed, key), tx_), shutdown_timeout_s_(o.shutdown_timeout_s) {}
+
+void WorkerBase::online() {
+  rte_rcu_qsbr_thread_register(qs_, id_);
+  rte_rcu_qsbr_thread_online(qs_, id_);
+}
+
+void WorkerBase::offline() {
+  serve_dump(monotonic_ms());
+  rte_rcu_qsbr_thread_offline(qs_, id_);
+  rte_rcu_qsbr_thread_unregister(qs_, id_);
+  exited_.store(true, std::memory_order_release);
+}
+
+void WorkerBase::pick_up(std::uint64_t now) {
+  const reg::Snapshot* snap = current_.load(std::memory_order_acquire);
+  if (snap != nullptr && snap->version != mine_) {
+    engine_.adopt(snap, now);
+    mine_ = snap->version;
+    adopted_.store(snap->version, std::memory_order_release);
+  }
+  if (shutdown_deadline_ == 0 && shutdown_.load(std::memory_order_acquire)) {
+    engine_.begin_shutdown(now);
+    shutdown_deadline_ = now + std::uint64_t{shutdown_timeout_s_} * 1000;
+  }
+}
+
 Worker::Worker(std::uint32_t id, const Options& o, rte_rcu_qsbr* qs,
                std::atomic<const reg::Snapshot*>& current, std::uint64_t seed, const SipKey& key)
-    : id_(id), qs_(qs), current_(current), tx_(256, &io::SocketIo::flush_hook, &io_),
-      engine_(engine_options(id, o, seed, key), tx_), shutdown_timeout_s_(o.shutdown_timeout_s) {}
+    : WorkerBase(id, o, qs, current, seed, key, &io::SocketIo::flush_hook, &io_) {}
 
 void Worker::start() {
   thread_ = std::thread([this] { run(); });
@@ -52,25 +82,11 @@ void Worker::join() {
 }
 
 void Worker::run() {
-  rte_rcu_qsbr_thread_register(qs_, id_);
-  rte_rcu_qsbr_thread_online(qs_, id_);
-  // The version, not the pointer: a snapshot freed while this worker was offline can have its
-  // address reused by the next one (ABA), which would then never be adopted.
-  std::uint64_t mine = 0;
-  std::uint64_t shutdown_deadline = 0;
+  online();
   pollfd pfd{io_.fd(), POLLIN, 0};
   for (;;) {
     std::uint64_t now = monotonic_ms();
-    const reg::Snapshot* snap = current_.load(std::memory_order_acquire);
-    if (snap != nullptr && snap->version != mine) {
-      engine_.adopt(snap, now);
-      mine = snap->version;
-      adopted_.store(snap->version, std::memory_order_release);
-    }
-    if (shutdown_deadline == 0 && shutdown_.load(std::memory_order_acquire)) {
-      engine_.begin_shutdown(now);
-      shutdown_deadline = now + std::uint64_t{shutdown_timeout_s_} * 1000;
-    }
+    pick_up(now);
     const std::size_t n = io_.rx_burst([&](std::string_view d) { engine_.on_datagram(d, now); });
     io_.drain_errors([&](const sockaddr_storage& dst) { engine_.on_unreachable(dst, now); });
     io_.flush(tx_);
@@ -78,11 +94,11 @@ void Worker::run() {
     io_.flush(tx_);
     serve_dump(now);
     rte_rcu_qsbr_quiescent(qs_, id_);
-    if (shutdown_deadline != 0 && (engine_.shutdown_done() || now >= shutdown_deadline)) break;
+    if (finished(now)) break;
     if (n == 0) {
       const std::uint64_t next = engine_.next_deadline_ms();
       const std::uint64_t wait = next > now ? std::min<std::uint64_t>(next - now, 5) : 0;
-      if (wait > 0 && dump_state_.load(std::memory_order_acquire) != 1) {
+      if (wait > 0 && !dump_pending()) {
         rte_rcu_qsbr_thread_offline(qs_, id_);
         const timespec ts{0, static_cast<long>(wait) * 1000000L};
         ::ppoll(&pfd, 1, &ts, nullptr);
@@ -90,13 +106,10 @@ void Worker::run() {
       }
     }
   }
-  serve_dump(monotonic_ms());
-  rte_rcu_qsbr_thread_offline(qs_, id_);
-  rte_rcu_qsbr_thread_unregister(qs_, id_);
-  exited_.store(true, std::memory_order_release);
+  offline();
 }
 
-void Worker::serve_dump(std::uint64_t now) {
+void WorkerBase::serve_dump(std::uint64_t now) {
   if (dump_state_.load(std::memory_order_acquire) != 1) return;
   std::vector<reg::BindingStatus>& out = *dump_out_;
   const std::size_t have = out.size();
@@ -113,7 +126,7 @@ void Worker::serve_dump(std::uint64_t now) {
   }
 }
 
-bool Worker::dump(std::vector<reg::BindingStatus>& out, std::uint64_t& snapshot_version,
+bool WorkerBase::dump(std::vector<reg::BindingStatus>& out, std::uint64_t& snapshot_version,
                   std::size_t slots) {
   out.clear();
   out.reserve(slots + kDumpChunk);
