@@ -17,7 +17,7 @@
 //
 // Faults: --delay-ms (responses held back), --drop-pct (requests ignored), --dup-pct
 // (responses sent twice), --423 MIN (Expires below MIN refused), --503 RETRY_AFTER, --down
-// (everything ignored). SIGUSR1 takes the sockets listed in --outage down, SIGUSR2 brings them
+// (everything counted, nothing answered). SIGUSR1 takes the sockets listed in --outage down, SIGUSR2 brings them
 // back. Every second one CSV row per registrar: counters of that second.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -93,6 +93,8 @@ struct Counters {
 };
 
 // Latency histogram: 1 µs buckets up to 10 ms, then 100 µs buckets up to 1 s, then overflow.
+constexpr std::size_t kKernelSeconds = 7200;
+std::int64_t g_start_realtime_ns = 0;
 constexpr std::size_t kLatFine = 10000;
 constexpr std::size_t kLatBuckets = kLatFine + 9900;
 std::size_t lat_bucket(std::uint64_t us) {
@@ -110,6 +112,10 @@ struct Registrar {
   std::vector<std::uint32_t> latency_us = std::vector<std::uint32_t>(kLatBuckets + 1, 0);
   std::uint64_t latency_samples = 0;
   std::uint64_t nonce_reused = 0;  // authenticated REGISTERs answering a nonce > 1 s old
+  // New REGISTERs (rx_new) per second of their *kernel* receive time (SO_TIMESTAMPNS), so
+  // that a backlog the emulator drains late (its thread waited for a CPU) is not counted in
+  // the wrong second: this is what checks the client's pacing. Index: seconds since start.
+  std::vector<std::uint32_t> new_by_kernel_second = std::vector<std::uint32_t>(kKernelSeconds, 0);
 };
 
 // ---- tiny SIP scanning ------------------------------------------------------------------------
@@ -280,17 +286,23 @@ class Worker {
         msgs[i].msg_hdr.msg_iovlen = 1;
         msgs[i].msg_hdr.msg_name = &from[i];
         msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+        msgs[i].msg_hdr.msg_control = ctl_[i].data();
+        msgs[i].msg_hdr.msg_controllen = ctl_[i].size();
       }
       int n = ::recvmmsg(r_.fd, msgs, kBurst, MSG_DONTWAIT, nullptr);
       if (n <= 0) continue;
       const bool down = o_.down || (in_outage_set && g_outage.load(std::memory_order_relaxed));
       ntx_ = 0;
       for (int i = 0; i < n; ++i) {
-        if (down) {
-          r_.c.ignored_down.fetch_add(1, std::memory_order_relaxed);
-          continue;
+        kernel_ns_ = 0;
+        for (cmsghdr* cm = CMSG_FIRSTHDR(&msgs[i].msg_hdr); cm; cm = CMSG_NXTHDR(&msgs[i].msg_hdr, cm)) {
+          if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+            timespec ts;
+            std::memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+            kernel_ns_ = static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+          }
         }
-        handle(std::string_view(rx_[i].data(), msgs[i].msg_len), from[i]);
+        handle(std::string_view(rx_[i].data(), msgs[i].msg_len), from[i], down);
       }
       send_batch();
     }
@@ -382,7 +394,9 @@ class Worker {
     finish(s, from);
   }
 
-  void handle(std::string_view msg, const sockaddr_in& from) {
+  // `down`: the request is counted (and remembered, so that its retransmissions after the
+  // outage count as such) but not answered.
+  void handle(std::string_view msg, const sockaddr_in& from, bool down) {
     Request q;
     if (!scan_request(msg, q)) {
       r_.c.malformed.fetch_add(1, std::memory_order_relaxed);
@@ -403,8 +417,18 @@ class Worker {
         r_.c.rx_retransmission.fetch_add(1, std::memory_order_relaxed);
       } else {
         slot = h;
-        if (q.authorization.empty()) r_.c.rx_new.fetch_add(1, std::memory_order_relaxed);
+        if (q.authorization.empty()) {
+          r_.c.rx_new.fetch_add(1, std::memory_order_relaxed);
+          if (kernel_ns_ >= g_start_realtime_ns) {
+            const auto sec = static_cast<std::size_t>((kernel_ns_ - g_start_realtime_ns) / 1000000000);
+            if (sec < kKernelSeconds) ++r_.new_by_kernel_second[sec];
+          }
+        }
       }
+    }
+    if (down) {
+      r_.c.ignored_down.fetch_add(1, std::memory_order_relaxed);
+      return;
     }
     if (chance(o_.drop_pct)) {
       r_.c.dropped.fetch_add(1, std::memory_order_relaxed);
@@ -541,6 +565,8 @@ class Worker {
   std::string key_;
   auth::Hasher hasher_;
   std::array<std::vector<char>, kBurst> rx_;
+  std::array<std::array<char, 64>, kBurst> ctl_{};
+  std::int64_t kernel_ns_ = 0;
   std::array<std::string, kBurst * 2> tx_;
   std::array<sockaddr_in, kBurst * 2> dest_{};
   int ntx_ = 0;
@@ -562,7 +588,8 @@ class Worker {
                "  Credentials: FILE lines \"username password\"; without one the password of U is\n"
                "  PFX+U (default pw-U). --outage: 1-based registrar indexes that SIGUSR1 takes down\n"
                "  and SIGUSR2 brings back. CSV: t,registrar,port,<counters of that second>.\n"
-               "  At exit: one line REGFRONT-EMU {json} with totals and 401→REGISTER latency.\n");
+               "  At exit: one line REGFRONT-EMU {json} with totals, 401→REGISTER latency and new\n"
+               "  REGISTERs per second of kernel receive time (new_by_kernel_second).\n");
   std::exit(rc);
 }
 
@@ -647,6 +674,8 @@ int main(int argc, char** argv) {
     r.port = o.ports[k];
     r.realm = k < o.realms.size() ? o.realms[k] : o.realm_prefix + std::to_string(k + 1);
     r.fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    int on = 1;
+    ::setsockopt(r.fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
     int buf = 16 << 20;
     ::setsockopt(r.fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
     ::setsockopt(r.fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
@@ -677,6 +706,11 @@ int main(int argc, char** argv) {
     std::fflush(csv);
   }
 
+  {
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    g_start_realtime_ns = static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+  }
   std::vector<std::thread> threads;
   std::vector<std::unique_ptr<Worker>> workers;
   std::random_device rd;
@@ -734,7 +768,16 @@ int main(int argc, char** argv) {
           ", \"nonce_reused\": " + std::to_string(r.nonce_reused) +
           ", \"latency_p50_us\": " + std::to_string(percentile(r, 0.50)) +
           ", \"latency_p99_us\": " + std::to_string(percentile(r, 0.99)) +
-          ", \"latency_max_us\": " + std::to_string(percentile(r, 1.0)) + "}";
+          ", \"latency_max_us\": " + std::to_string(percentile(r, 1.0));
+    std::size_t last_sec = 0;
+    for (std::size_t i = 0; i < kKernelSeconds; ++i)
+      if (r.new_by_kernel_second[i]) last_sec = i + 1;
+    js += ", \"new_by_kernel_second\": [";
+    for (std::size_t i = 0; i < last_sec; ++i) {
+      if (i) js += ',';
+      js += std::to_string(r.new_by_kernel_second[i]);
+    }
+    js += "]}";
   }
   // All registrars merged.
   Registrar all;
