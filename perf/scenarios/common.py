@@ -340,3 +340,13 @@ def timeline(name: str, endpoints: int, registrars: int, expires: int, rate: int
     return {"rows": rows, "samples": samples, "cpu": cpu, "rss": rss, "stats": stats,
             "summary": summary, "machine": m, "load_end": loadavg(), "realms": realms,
             "emu_offset": t_emu0 - t0}
+
+
+def save_png(fig, path: str) -> None:
+    """Saves a figure small: 80 dpi, then quantized to a 64-colour palette when PIL is there."""
+    fig.savefig(path, dpi=80)
+    try:
+        from PIL import Image
+        Image.open(path).convert("RGB").quantize(colors=64).save(path, optimize=True)
+    except Exception:  # noqa: BLE001 - the unquantized PNG is fine too
+        pass

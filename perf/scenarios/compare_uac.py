@@ -227,7 +227,7 @@ def main() -> int:
         ax.set_ylabel("CPU µs per challenged registration")
         ax.set_title(f"{n} accounts, same Kamailio registrar: {ratio:.0f}x (load {m['loadavg']})", fontsize=8)
         fig.tight_layout()
-        fig.savefig(a.out + ".png", dpi=80)
+        c.save_png(fig, a.out + ".png")
         c.log(f"wrote {a.out}.png")
     c.cleanup(wd)
     return 0

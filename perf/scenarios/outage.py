@@ -45,6 +45,7 @@ def main() -> int:
     allp = c.per_second(r["rows"], "rx_register")
     newp = c.per_second(r["rows"], "rx_new")
     w = a.which
+    # rx_register counts what reached the emulator, answered or not (ignored_down ⊂ rx_register).
     during = sum(v for t, v in allp.get(w, {}).items() if a.down_at <= t - off < up_at)
     after_new = [v for t, v in newp.get(w, {}).items() if t - off >= up_at]
     back = None
@@ -53,8 +54,12 @@ def main() -> int:
             back = t - up_at
             break
     st = next((x for x in r["stats"].get("registrars", []) if x.get("index") == w), {})
-    rows = [["REGISTERs received while down", during],
-            ["peak new REGISTER/s after recovery", max(after_new) if after_new else 0],
+    rtx_after = sum(v for t, v in c.per_second(r["rows"], "rx_retransmission").get(w, {}).items()
+                    if up_at <= t - off < up_at + 10)
+    rows = [["REGISTERs received while down (ignored)", during],
+            ["retransmissions received in the 10 s after recovery", rtx_after],
+            ["peak new REGISTER/s after recovery (first-seen, no Authorization)",
+             max(after_new) if after_new else 0],
             ["configured registration rate", a.rate],
             ["seconds from recovery to all re-registered", f"{back:.0f}" if back is not None else "not within --after"],
             ["regfrontd timed_out / retransmitted (registrar %d)" % w,
@@ -80,7 +85,7 @@ def main() -> int:
                      f"expires {a.expires} (load {r['machine']['loadavg']})", fontsize=9)
         ax.legend(fontsize=6, ncol=3)
         fig.tight_layout()
-        fig.savefig(a.out + ".png", dpi=80)
+        c.save_png(fig, a.out + ".png")
         c.log(f"wrote {a.out}.png")
     return 0
 

@@ -60,7 +60,7 @@ def main() -> int:
                      f"(load {r['machine']['loadavg']})", fontsize=9)
         ax.legend(fontsize=6, ncol=3)
         fig.tight_layout()
-        fig.savefig(a.out + ".png", dpi=80)
+        c.save_png(fig, a.out + ".png")
         c.log(f"wrote {a.out}.png")
     return 0
 
