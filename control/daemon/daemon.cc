@@ -1,5 +1,6 @@
 // regfrontd's control plane. See daemon.h.
 #include "daemon.h"
+#include "regfront/common/clock.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -30,12 +31,6 @@
 
 namespace regfront::daemon {
 namespace {
-
-std::uint64_t monotonic_ms() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000 + static_cast<std::uint64_t>(ts.tv_nsec) / 1000000;
-}
 
 void log(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 void log(const char* fmt, ...) {
@@ -496,11 +491,7 @@ void Daemon::handle_request(ClientSession& c, const std::string& line) {
   const std::string verb = line.substr(0, sp);
   const std::string arg = sp == std::string::npos ? "" : line.substr(sp + 1);
   if (verb != "exec" && verb != "help" && verb != "complete" && verb != "prompt") {
-    // The one-shot form of the first control socket (a bare show line, answered "0\n"/"1\n"
-    // and text, then closed), kept while clients move to sessions.
-    bool ok = true;
-    std::string out = legacy_show(line, ok);
-    c.out += (ok ? "0\n" : "1\n") + out;
+    c.out += control::format_reply({control::ReplyStatus::refused, "", "% Unknown request " + verb + "\n"});
     c.closing = true;
     return;
   }
@@ -535,25 +526,6 @@ void Daemon::handle_request(ClientSession& c, const std::string& line) {
   }
   reply.prompt = config::prompt(cfg_, c.session);
   c.out += control::format_reply(reply);
-}
-
-std::string Daemon::legacy_show(const std::string& raw, bool& ok) {
-  ShowRequest req;
-  std::string error;
-  if (!parse_show(raw, req, error)) {
-    ok = false;
-    return error;
-  }
-  std::string out;
-  switch (req.what) {
-    case ShowWhat::register_status: out = show_register_status(req.json); break;
-    case ShowWhat::registrar_status: out = show_registrars(req.json); break;
-    case ShowWhat::statistics: out = show_statistics(req.json); break;
-    case ShowWhat::dataplane: out = show_dataplane(req.json); break;
-    case ShowWhat::running_config: out = config::render_running_config(cfg_); break;
-    case ShowWhat::startup_config: out = startup_text_; break;
-  }
-  return apply_include(out, req.include);
 }
 
 bool Daemon::show(Show what, bool json, std::string& out) {

@@ -143,7 +143,6 @@ class Daemon : public config::ExecHooks {
   void publish(std::unique_ptr<reg::Snapshot> s);
   void serve_client(ClientSession& c, short revents);
   void handle_request(ClientSession& c, const std::string& line);
-  std::string legacy_show(const std::string& line, bool& ok);
   // config::ExecHooks
   bool show(Show what, bool json, std::string& out) override;
   bool write_memory(const config::Config& cfg, std::string& message) override;

@@ -5,29 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
-#include <regex>
 #include <sstream>
 
 namespace regfront::daemon {
 namespace {
-
-std::vector<std::string> words(const std::string& s) {
-  std::vector<std::string> out;
-  std::istringstream in(s);
-  std::string w;
-  while (in >> w) out.push_back(w);
-  return out;
-}
-
-// Unique-prefix match of `w` among `choices`; returns the index or -1 (none) / -2 (ambiguous).
-int match(const std::string& w, const std::vector<std::string>& choices) {
-  int found = -1;
-  for (std::size_t i = 0; i < choices.size(); ++i) {
-    if (choices[i] == w) return static_cast<int>(i);
-    if (choices[i].compare(0, w.size(), w) == 0) found = found == -1 ? static_cast<int>(i) : -2;
-  }
-  return found;
-}
 
 std::string pad(std::string s, std::size_t n) {
   if (s.size() < n) s.append(n - s.size(), ' ');
@@ -35,78 +16,6 @@ std::string pad(std::string s, std::size_t n) {
 }
 
 }  // namespace
-
-bool parse_show(const std::string& line, ShowRequest& out, std::string& error) {
-  std::string cmd = line;
-  std::string filter;
-  if (const auto bar = line.find('|'); bar != std::string::npos) {
-    cmd = line.substr(0, bar);
-    filter = line.substr(bar + 1);
-  }
-  const std::vector<std::string> w = words(cmd);
-  auto fail = [&](const char* msg) {
-    error = msg;
-    return false;
-  };
-  if (w.empty()) return fail("% Incomplete command.");
-  if (match(w[0], {"show"}) != 0) return fail("% Invalid input detected at '^' marker.");
-  if (w.size() < 2) return fail("% Incomplete command.");
-  const int top = match(w[1], {"sip-ua", "running-config", "startup-config", "dataplane"});
-  if (top == -2) return fail("% Ambiguous command.");
-  if (top < 0) return fail("% Invalid input detected at '^' marker.");
-  if (top == 1) out.what = ShowWhat::running_config;
-  if (top == 2) out.what = ShowWhat::startup_config;
-  if (top == 3) out.what = ShowWhat::dataplane;
-  if (top == 0) {
-    if (w.size() < 3) return fail("% Incomplete command.");
-    const int sub = match(w[2], {"register", "status", "statistics"});
-    if (sub == -2) return fail("% Ambiguous command.");
-    if (sub < 0) return fail("% Invalid input detected at '^' marker.");
-    if (w.size() < 4 && sub != 2) return fail("% Incomplete command.");
-    if (sub == 0) {
-      if (match(w[3], {"status"}) != 0) return fail("% Invalid input detected at '^' marker.");
-      out.what = ShowWhat::register_status;
-    } else if (sub == 1) {
-      if (match(w[3], {"registrar"}) != 0) return fail("% Invalid input detected at '^' marker.");
-      out.what = ShowWhat::registrar_status;
-    } else {
-      out.what = ShowWhat::statistics;
-    }
-  }
-  if (!filter.empty()) {
-    const std::vector<std::string> f = words(filter);
-    if (f.empty()) return fail("% Incomplete command.");
-    const int k = match(f[0], {"json", "include"});
-    if (k == 0) {
-      out.json = true;
-    } else if (k == 1) {
-      const auto pos = filter.find(f[0]) + f[0].size();
-      std::string re = filter.substr(pos);
-      re.erase(0, re.find_first_not_of(' '));
-      if (re.empty()) return fail("% Incomplete command.");
-      try {
-        std::regex check(re);
-      } catch (const std::regex_error&) {
-        return fail("% Invalid regular expression.");
-      }
-      out.include = re;
-    } else {
-      return fail("% Invalid input detected at '^' marker.");
-    }
-  }
-  return true;
-}
-
-std::string apply_include(const std::string& text, const std::string& regex) {
-  if (regex.empty()) return text;
-  const std::regex re(regex);
-  std::istringstream in(text);
-  std::string line, out;
-  while (std::getline(in, line)) {
-    if (std::regex_search(line, re)) out += line + "\n";
-  }
-  return out;
-}
 
 std::string render_register_status(const std::vector<StatusRow>& rows, bool json) {
   if (json) {

@@ -1,5 +1,5 @@
-// Show commands of the control socket: parsing (IOS abbreviations, `| json`, `| include RE`)
-// and rendering, kept apart from the daemon so they can be tested on plain rows.
+// Rendering of the show commands (IOS-style text or JSON, docs/show-json.md), kept apart
+// from the daemon so it works on plain rows. Parsing is the grammar's (control/config).
 #pragma once
 
 #include <cstdint>
@@ -9,19 +9,6 @@
 #include "regfront/reg/engine.h"
 
 namespace regfront::daemon {
-
-enum class ShowWhat { register_status, registrar_status, statistics, dataplane, running_config, startup_config };
-
-struct ShowRequest {
-  ShowWhat what = ShowWhat::register_status;
-  bool json = false;
-  std::string include;  // regex of `| include`, empty = none
-};
-
-// Parses "show sip-ua register status | json" and its unique-prefix abbreviations
-// ("sh sip-ua reg st"). On failure `error` holds an IOS-style message.
-bool parse_show(const std::string& line, ShowRequest& out, std::string& error);
-std::string apply_include(const std::string& text, const std::string& regex);
 
 struct StatusRow {
   std::string number;

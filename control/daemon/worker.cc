@@ -14,15 +14,10 @@
 #include <time.h>
 
 #include "daemon.h"
+#include "regfront/common/clock.h"
 
 namespace regfront::daemon {
 namespace {
-
-std::uint64_t monotonic_ms() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000 + static_cast<std::uint64_t>(ts.tv_nsec) / 1000000;
-}
 
 constexpr std::size_t kDumpChunk = 8192;
 
