@@ -31,6 +31,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "regfront/net/stack.h"
@@ -66,6 +67,7 @@ struct Stats {
   std::uint64_t rx = 0, tx = 0, tx_fail = 0;
   std::uint64_t registers = 0, with_auth = 0, sent_401 = 0, sent_200 = 0;  // registrar
   std::uint64_t got_401 = 0, got_200 = 0, resent = 0, other = 0;           // uac
+  std::uint64_t repeated = 0;  // registrar: REGISTERs whose Via branch was seen before
 };
 
 // ---- minimal SIP text helpers (the generator's side; regfront's parser is not used here) ----
@@ -214,6 +216,14 @@ class Generator {
     ++st.registers;
     std::string_view first;
     const auto hs = headers(msg, first);
+    // Retransmissions (and any frame delivered twice) repeat the top Via branch.
+    const std::string_view via = find(hs, "Via", 'v');
+    const std::size_t b = via.find("branch=");
+    if (b != std::string_view::npos) {
+      std::string_view br = via.substr(b + 7);
+      br = br.substr(0, br.find_first_of(";, "));
+      if (!branches_.emplace(br).second) ++st.repeated;
+    }
     std::string out;
     out.reserve(1024);
     const bool auth = !find(hs, "Authorization", '\0').empty();
@@ -301,6 +311,7 @@ class Generator {
   NetStack& s_;
   Endpoint peer_;
   std::uint64_t nonce_ = 0;
+  std::unordered_set<std::string> branches_;  // generator side: allocation is fine here
   std::vector<Binding> state_;
   std::vector<std::uint32_t> cseq_;
   std::uint32_t next_ = 0, inflight_ = 0;
@@ -449,7 +460,7 @@ int main(int argc, char** argv) {
   std::printf(
       "REGFRONT-LOADGEN {\"role\":\"%s\",\"mode\":\"%s\",\"seconds\":%.3f,\"rx\":%llu,\"tx\":%llu,"
       "\"rx_pps\":%.0f,\"tx_pps\":%.0f,\"tx_fail\":%llu,\"registers\":%llu,\"with_auth\":%llu,"
-      "\"sent_401\":%llu,\"sent_200\":%llu,\"got_401\":%llu,\"got_200\":%llu,\"resent\":%llu,"
+      "\"sent_401\":%llu,\"sent_200\":%llu,\"got_401\":%llu,\"got_200\":%llu,\"resent\":%llu,\"repeated\":%llu,"
       "\"net_rx_packets\":%llu,\"net_drop_not_ours\":%llu,\"net_drop_udp_checksum\":%llu,"
       "\"busy_poll_ratio\":%.3f,\"mempool_in_use_start\":%u,\"mempool_in_use_end\":%u}\n",
       o.role.c_str(), o.mode.c_str(), secs, static_cast<unsigned long long>(s.rx),
@@ -458,6 +469,7 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(s.with_auth), static_cast<unsigned long long>(s.sent_401),
       static_cast<unsigned long long>(s.sent_200), static_cast<unsigned long long>(s.got_401),
       static_cast<unsigned long long>(s.got_200), static_cast<unsigned long long>(s.resent),
+      static_cast<unsigned long long>(s.repeated),
       static_cast<unsigned long long>(c.rx_packets.get()), static_cast<unsigned long long>(c.drop_eth_not_ours.get()),
       static_cast<unsigned long long>(c.drop_udp_bad_checksum.get()), polls ? double(busy_polls) / double(polls) : 0.0,
       in_use_start, rte_mempool_in_use_count(pool));
