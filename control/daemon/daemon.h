@@ -66,8 +66,9 @@ class WorkerBase {
   void pick_up(std::uint64_t now_ms);
   // Bottom of the loop: true when shutdown is done or timed out (the loop ends).
   bool finished(std::uint64_t now_ms) const {
-    return shutdown_deadline_ != 0 && (engine_.shutdown_done() || now_ms >= shutdown_deadline_);
+    return shutdown_deadline_ != 0 && (engine_.shutdown_done() || past_deadline(now_ms));
   }
+  bool past_deadline(std::uint64_t now_ms) const { return shutdown_deadline_ != 0 && now_ms >= shutdown_deadline_; }
   void serve_dump(std::uint64_t now_ms);
   bool dump_pending() const { return dump_state_.load(std::memory_order_acquire) == 1; }
   void online();   // QSBR registration at the start of run()

@@ -42,6 +42,7 @@ DpdkWorker::DpdkWorker(std::uint32_t id, const Options& o, rte_rcu_qsbr* qs,
                        rte_mempool* pool, io::HandoffFabric* fabric)
     : WorkerBase(id, o, qs, current, seed, key, &io::DpdkIo::flush_hook, &io_),
       io_(io_opts, net, pool, fabric),
+      fabric_(fabric),
       lcore_(lcore) {}
 
 void DpdkWorker::start() {
@@ -79,6 +80,7 @@ void DpdkWorker::run() {
   const std::uint64_t base_tsc = rte_rdtsc();
   const std::uint64_t tsc_per_ms = std::max<std::uint64_t>(rte_get_tsc_hz() / 1000, 1);
   if (id_ == 0) io_.announce(base_tsc);  // one gratuitous ARP / unsolicited NA per address
+  bool marked_finished = false;
   for (;;) {
     const std::uint64_t tsc = rte_rdtsc();
     const std::uint64_t now = base_ms + (tsc - base_tsc) / tsc_per_ms;
@@ -93,7 +95,15 @@ void DpdkWorker::run() {
     io_.poll(tsc);
     serve_dump(now);
     rte_rcu_qsbr_quiescent(qs_, id_);
-    if (finished(now)) break;
+    if (finished(now)) {
+      // Our own bindings are done; keep polling for the others until all are (see
+      // HandoffFabric::mark_finished), or until the shutdown deadline.
+      if (!marked_finished) {
+        marked_finished = true;
+        if (fabric_ != nullptr) fabric_->mark_finished();
+      }
+      if (fabric_ == nullptr || fabric_->all_finished() || past_deadline(now)) break;
+    }
   }
   // The last unregistrations may still sit in a TX batch or the NIC's queue: push them out.
   for (int i = 0; i < 1000; ++i) {

@@ -38,6 +38,7 @@ class DpdkWorker : public WorkerBase {
   void run();
 
   io::DpdkIo io_;
+  io::HandoffFabric* fabric_;
   unsigned lcore_;
   bool launched_ = false;
 };

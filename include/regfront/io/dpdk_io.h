@@ -18,6 +18,8 @@
 //   //       io.drain(now_tsc); io.poll(now_tsc);
 #pragma once
 
+#include <atomic>
+
 #include <sys/socket.h>
 
 #include <cstdint>
@@ -75,7 +77,14 @@ class HandoffFabric {
   rte_ring* ring(std::uint32_t from, std::uint32_t to) const { return rings_[from * workers_ + to]; }
   std::uint32_t workers() const { return workers_; }
 
+  // Shutdown: a worker whose own unregistrations are done keeps receiving and handing off —
+  // responses for another worker's bindings may still land on its queue — until every worker
+  // has said it is done (or its deadline passes).
+  void mark_finished() { finished_.fetch_add(1, std::memory_order_acq_rel); }
+  bool all_finished() const { return finished_.load(std::memory_order_acquire) >= workers_; }
+
  private:
+  std::atomic<std::uint32_t> finished_{0};
   std::uint32_t workers_ = 0;
   std::vector<rte_ring*> rings_;  // [from * workers + to]; the diagonal is null
 };
