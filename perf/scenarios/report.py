@@ -33,8 +33,34 @@ def read(path: str) -> str:
 def tables(text: str) -> str:
     """The scenario's summary: everything after its last log line ("[hh:mm:ss] …")."""
     lines = text.splitlines()
-    keep = [ln for ln in lines if not ln.startswith("[") and not ln.startswith("==")]
+    keep = []
+    for ln in lines:
+        if ln.startswith("[") or ln.startswith("=="):
+            continue
+        if ln.startswith("|") and keep and keep[-1] and not keep[-1].startswith("|"):
+            keep.append("")  # a table starts its own block
+        keep.append(ln)
     return "\n".join(keep).strip()
+
+
+def built(name: str) -> str:
+    import time
+    try:
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(os.path.getmtime(c.binary(name))))
+    except (OSError, SystemExit):
+        return "?"
+
+
+def git_rev() -> str:
+    import subprocess
+    try:
+        rev = subprocess.run(["git", "-C", c.REPO, "log", "-1", "--format=%h %s"],
+                             stdout=subprocess.PIPE, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", c.REPO, "status", "--porcelain", "--untracked-files=no"],
+                               stdout=subprocess.PIPE, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+    return f"commit {rev}" + (" (working tree with uncommitted changes)" if dirty else "")
 
 
 def main() -> None:
@@ -47,6 +73,8 @@ def main() -> None:
            "* Shared with other engineers' builds: every figure below carries the load average "
            "(1/5/15 min) at its start and end.",
            f"* Load average when this report was written: {m['loadavg']}",
+           f"* Source: {git_rev()}; regfrontd binary built {built('regfrontd')}, emulator "
+           f"built {built('regfront-registrar-emu')}",
            f"* {read(os.path.join(RES, 'duration.txt')).strip()}", "",
            "Tools: `regfront-registrar-emu` (perf/emulator/, kernel UDP, recvmmsg/sendmmsg, one "
            "thread per registrar socket), `perf/scenarios/*.py` (one command each, table + PNG + "

@@ -1,0 +1,1 @@
+== storm_maxb: /usr/bin/python3 /work/main/perf/scenarios/storm.py --endpoints 100000 --registrars 6 --rate 20000 --workers 2 --shared-credentials --max-bindings 310000 --out /work/main/perf/results/storm_maxb
