@@ -631,6 +631,8 @@ std::string Daemon::show_dataplane(bool json) {
     r.rx = w->counters().rx_datagrams.get();
     r.tx = w->counters().tx_datagrams.get();
     r.dropped = w->counters().parse_errors.get() + w->counters().forged.get() + w->io_errors();
+    r.heap_allocated = w->heap_allocated();
+    r.heap_tracked = w->heap_tracked();
     w->io_counters(r.io);
     rows.push_back(r);
   }

@@ -59,6 +59,13 @@ class WorkerBase {
   std::uint32_t id() const { return id_; }
   std::uint64_t adopted_version() const { return adopted_.load(std::memory_order_acquire); }
   bool pop_unknown_realm(std::string& realm) { return engine_.pop_unknown_realm(realm); }
+  // Bytes this worker's thread allocated on the heap since it adopted its first snapshot, as
+  // jemalloc counts them (thread.allocatedp). The poll loop must never allocate: the e2e tests
+  // assert this stays 0 through registration storms, refreshes and shutdown.
+  std::uint64_t heap_allocated() const { return heap_allocated_.get(); }
+  // False when jemalloc's per-thread counter is not available (then heap_allocated() says
+  // nothing, and show dataplane reports null).
+  bool heap_tracked() const { return heap_tracked_.load(std::memory_order_acquire); }
 
  protected:
   // Loop helpers, worker thread only. Top of the loop: adopt a newly published snapshot, begin
@@ -71,6 +78,9 @@ class WorkerBase {
   bool past_deadline(std::uint64_t now_ms) const { return shutdown_deadline_ != 0 && now_ms >= shutdown_deadline_; }
   void serve_dump(std::uint64_t now_ms);
   bool dump_pending() const { return dump_state_.load(std::memory_order_acquire) == 1; }
+  // Bottom of the loop: the QSBR quiescent state, and the thread's heap use since it adopted
+  // its first snapshot published as heap_allocated() (it must stay 0: see below).
+  void quiescent();
   void online();   // QSBR registration at the start of run()
   void offline();  // final dump, QSBR unregistration, exited() at the end of run()
 
@@ -89,6 +99,11 @@ class WorkerBase {
   // address reused by the next one (ABA), which would then never be adopted.
   std::uint64_t mine_ = 0;
   std::uint64_t shutdown_deadline_ = 0;
+  const std::uint64_t* thread_allocated_ = nullptr;  // jemalloc's counter for this thread
+  std::uint64_t heap_baseline_ = 0;
+  bool heap_baseline_set_ = false;
+  Counter heap_allocated_;
+  std::atomic<bool> heap_tracked_{false};
   // Dump hand-over: control sets the buffer and raises `dump_state_` to 1; the worker fills it
   // in chunks and sets 2 (release) when done.
   std::atomic<int> dump_state_{0};

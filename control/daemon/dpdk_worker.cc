@@ -94,7 +94,7 @@ void DpdkWorker::run() {
     io_.drain(tsc);
     io_.poll(tsc);
     serve_dump(now);
-    rte_rcu_qsbr_quiescent(qs_, id_);
+    quiescent();
     if (finished(now)) {
       // Our own bindings are done; keep polling for the others until all are (see
       // HandoffFabric::mark_finished), or until the shutdown deadline.

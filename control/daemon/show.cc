@@ -119,7 +119,9 @@ std::string render_dataplane(const std::vector<DataplaneRow>& rows, bool json, c
     nlohmann::json j;
     j["workers"] = nlohmann::json::array();
     for (const auto& r : rows) {
-      nlohmann::json w = {{"worker", r.worker}, {"bindings", r.bindings}, {"rx", r.rx}, {"tx", r.tx}, {"dropped", r.dropped}};
+      nlohmann::json w = {{"worker", r.worker}, {"bindings", r.bindings}, {"rx", r.rx},
+                          {"tx", r.tx}, {"dropped", r.dropped}, {"heap_allocated", nullptr}};
+      if (r.heap_tracked) w["heap_allocated"] = r.heap_allocated;
       if (!r.io.empty()) {
         nlohmann::json c = nlohmann::json::object();
         for (const auto& [name, v] : r.io) c[name] = v;
@@ -138,10 +140,11 @@ std::string render_dataplane(const std::vector<DataplaneRow>& rows, bool json, c
     }
     return j.dump() + "\n";
   }
-  std::string out = "Worker  Bindings    Packets-in  Packets-out  Dropped\n";
+  std::string out = "Worker  Bindings    Packets-in  Packets-out  Dropped  Heap-allocated\n";
   for (const auto& r : rows) {
     out += pad(std::to_string(r.worker), 8) + pad(std::to_string(r.bindings), 12) + pad(std::to_string(r.rx), 12) +
-           pad(std::to_string(r.tx), 13) + std::to_string(r.dropped) + "\n";
+           pad(std::to_string(r.tx), 13) + pad(std::to_string(r.dropped), 9) + (r.heap_tracked ? std::to_string(r.heap_allocated) : "-") +
+           "\n";
   }
   if (!ports.empty()) {
     out += "\nInterface  Device           Link  Rx-packets    Tx-packets    Rx-errors  Rx-missed  Tx-errors  Flow-rules\n";

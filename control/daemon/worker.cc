@@ -10,6 +10,7 @@
 //   6. idle: with nothing received, go offline for QSBR and sleep in ppoll until the socket is
 //      readable or the next timer is due (bounded to 5 ms), so an idle box does not spin.
 #include <poll.h>
+#include <jemalloc/jemalloc.h>
 #include <rte_rcu_qsbr.h>
 #include <time.h>
 
@@ -42,6 +43,24 @@ WorkerBase::WorkerBase(std::uint32_t id, const Options& o, rte_rcu_qsbr* qs,
 void WorkerBase::online() {
   rte_rcu_qsbr_thread_register(qs_, id_);
   rte_rcu_qsbr_thread_online(qs_, id_);
+  // jemalloc keeps a per-thread count of bytes allocated; its address is stable for the
+  // thread's life, so the loop reads it with one load.
+  std::uint64_t* p = nullptr;
+  std::size_t len = sizeof p;
+  if (mallctl("thread.allocatedp", &p, &len, nullptr, 0) == 0 && p != nullptr) {
+    thread_allocated_ = p;
+    heap_tracked_.store(true, std::memory_order_release);
+  }
+}
+
+void WorkerBase::quiescent() {
+  rte_rcu_qsbr_quiescent(qs_, id_);
+  if (thread_allocated_ == nullptr || mine_ == 0) return;  // set-up is over at the first adopt()
+  if (!heap_baseline_set_) {
+    heap_baseline_ = *thread_allocated_;
+    heap_baseline_set_ = true;
+  }
+  heap_allocated_.set(*thread_allocated_ - heap_baseline_);
 }
 
 void WorkerBase::offline() {
@@ -88,7 +107,7 @@ void Worker::run() {
     engine_.advance(now);
     io_.flush(tx_);
     serve_dump(now);
-    rte_rcu_qsbr_quiescent(qs_, id_);
+    quiescent();
     if (finished(now)) break;
     if (n == 0) {
       const std::uint64_t next = engine_.next_deadline_ms();

@@ -487,6 +487,10 @@ class DpdkCase(unittest.TestCase):
             self.assertEqual(stats.get("dataplane", {}).get("forged", 0), 0)
         dp = rf.cli_json("show dataplane")
         log(f"{what}: dataplane {json.dumps(dp)[:1500] if dp else None}")
+        # The poll-mode loop allocated nothing (jemalloc's per-thread count since the worker's
+        # first snapshot): RX, reassembly, engine, TX, ARP/NDP, all from mempools and arenas.
+        self.assertIsNotNone(dp, "show dataplane | json")
+        self.assertEqual([w.get("heap_allocated") for w in dp["workers"]], [0] * len(dp["workers"]), dp)
         if fragmented:
             # Every reply (401 and 200) was 3 fragments on the wire: each one reassembled.
             got = self.net_counter(rf, "frag_reassembled")
@@ -725,6 +729,7 @@ class DpdkScenarios(DpdkCase):
             self.fail_with(rf, "(g) show dataplane / statistics | json unavailable")
         workers = dp.get("workers", [])
         self.assertEqual(len(workers), 2, dp)
+        self.assertEqual([w.get("heap_allocated") for w in workers], [0, 0], dp)
         total = 2 * len(NUMBERS)  # every endpoint x every registrar, ONLY_A's R2 binding too
         self.assertEqual(sum(w.get("bindings", 0) for w in workers), total, dp)
         for w in workers:

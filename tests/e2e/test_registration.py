@@ -560,6 +560,13 @@ class ScenarioB(unittest.TestCase):
             stats = rf.cli_json("show sip-ua statistics")
             if stats is not None:
                 log(f"B: statistics: {json.dumps(stats)}")
+            # The poll loops allocated nothing through the whole storm (jemalloc's per-thread
+            # count since each worker's first snapshot).
+            dp = rf.cli_json("show dataplane")
+            self.assertIsNotNone(dp, "show dataplane | json")
+            heap = [w.get("heap_allocated") for w in dp["workers"]]
+            log(f"B: bytes allocated by the worker loops: {heap}")
+            self.assertEqual(heap, [0] * len(heap), dp)
             rc, took = rf.terminate(timeout=30)
             log(f"B: regfrontd exited {rc} {took:.2f}s after SIGTERM")
             self.assertEqual(rc, 0)
