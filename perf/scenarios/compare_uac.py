@@ -132,15 +132,17 @@ def main() -> int:
         rf = c.Regfrontd(wd, "\n".join(lines) + "\n!\nend\n", workers=1)
         load0 = c.loadavg()
         rf.start()
-        while rf.registrars() is None:
-            if not rf.alive():
-                raise RuntimeError(rf.log_tail())
-            time.sleep(0.05)
-        cpu0, r0, t0 = c.cpu_seconds(rf.pid), registered_users(reg), time.monotonic()
-        t1 = wait_registered(reg, n, a.timeout)
-        cpu1 = c.cpu_seconds(rf.pid)
-        stats = rf.statistics() or {}
-        rf.kill()
+        try:
+            while rf.registrars() is None:
+                if not rf.alive():
+                    raise RuntimeError(rf.log_tail())
+                time.sleep(0.05)
+            cpu0, r0, t0 = c.cpu_seconds(rf.pid), registered_users(reg), time.monotonic()
+            t1 = wait_registered(reg, n, a.timeout)
+            cpu1 = c.cpu_seconds(rf.pid)
+            stats = rf.statistics() or {}
+        finally:
+            rf.kill()  # also on failure: never leave a regfrontd behind
         st = (stats.get("registrars") or [{}])[0]
         results["regfrontd"] = {"cpu": cpu1 - cpu0, "registrations": n - r0, "seconds": t1 - t0,
                                 "challenged": st.get("challenged"), "load": f"{load0} -> {c.loadavg()}"}
