@@ -18,6 +18,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <algorithm>
+#include <tuple>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -643,7 +644,9 @@ std::string Daemon::show_dataplane(bool json) {
                               s.rx_nombuf, s.flow_rules});
     }
   }
-  return render_dataplane(rows, json, ports);
+  PoolRow pool;
+  if (dpdk_) std::tie(pool.size, pool.available) = dpdk_->pool_usage();
+  return render_dataplane(rows, json, ports, pool);
 }
 
 }  // namespace regfront::daemon

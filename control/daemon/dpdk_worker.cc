@@ -199,6 +199,11 @@ bool DpdkBackend::make_workers(const Options& o, rte_rcu_qsbr* qs, std::atomic<c
   return true;
 }
 
+std::pair<unsigned, unsigned> DpdkBackend::pool_usage() const {
+  if (pool_ == nullptr) return {0, 0};
+  return {pool_->size, rte_mempool_avail_count(pool_)};
+}
+
 std::vector<io::PortStats> DpdkBackend::port_stats() const {
   std::vector<io::PortStats> v;
   for (std::uint16_t p : started_) v.push_back(io::port_stats(p));

@@ -61,6 +61,9 @@ class DpdkBackend {
   std::string local_ip(int family) const { return plan_.local_ip(family); }
   const io::DpdkPlan& plan() const { return plan_; }
   std::vector<io::PortStats> port_stats() const;
+  // The mbuf pool: size and mbufs free (in the ring, not counting per-lcore caches as free),
+  // so a leak shows as `available` falling over a long run.
+  std::pair<unsigned, unsigned> pool_usage() const;
   std::string describe() const;  // one line for the start-up log
 
  private:

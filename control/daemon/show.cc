@@ -114,7 +114,8 @@ std::string render_statistics(const reg::Snapshot& snap, const std::vector<const
   return json ? j.dump() + "\n" : out;
 }
 
-std::string render_dataplane(const std::vector<DataplaneRow>& rows, bool json, const std::vector<PortRow>& ports) {
+std::string render_dataplane(const std::vector<DataplaneRow>& rows, bool json, const std::vector<PortRow>& ports,
+                             const PoolRow& pool) {
   if (json) {
     nlohmann::json j;
     j["workers"] = nlohmann::json::array();
@@ -138,6 +139,7 @@ std::string render_dataplane(const std::vector<DataplaneRow>& rows, bool json, c
                               {"rx_nombuf", p.rx_nombuf}, {"flow_rules", p.flow_rules}});
       }
     }
+    if (pool.size != 0) j["mbuf_pool"] = {{"size", pool.size}, {"available", pool.available}};
     return j.dump() + "\n";
   }
   std::string out = "Worker  Bindings    Packets-in  Packets-out  Dropped  Heap-allocated\n";
@@ -154,6 +156,9 @@ std::string render_dataplane(const std::vector<DataplaneRow>& rows, bool json, c
              pad(std::to_string(p.ierrors), 11) + pad(std::to_string(p.imissed), 11) + pad(std::to_string(p.oerrors), 11) +
              std::to_string(p.flow_rules) + "\n";
     }
+  }
+  if (pool.size != 0) {
+    out += "\nmbuf pool: " + std::to_string(pool.available) + " of " + std::to_string(pool.size) + " available\n";
   }
   for (const auto& r : rows) {
     if (r.io.empty()) continue;

@@ -57,7 +57,12 @@ struct PortRow {
   std::uint64_t ipackets = 0, opackets = 0, ierrors = 0, imissed = 0, oerrors = 0, rx_nombuf = 0;
   std::uint32_t flow_rules = 0;
 };
+// --io dpdk: the mbuf pool (size 0 with sockets).
+struct PoolRow {
+  unsigned size = 0;
+  unsigned available = 0;
+};
 std::string render_dataplane(const std::vector<DataplaneRow>& rows, bool json,
-                             const std::vector<PortRow>& ports = {});
+                             const std::vector<PortRow>& ports = {}, const PoolRow& pool = {});
 
 }  // namespace regfront::daemon
