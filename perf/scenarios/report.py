@@ -18,6 +18,7 @@ SECTIONS = [
     ("latency", "(e) 401 → authenticated REGISTER latency at a moderate rate"),
     ("steady", "(b) Steady refresh at expires 60"),
     ("outage", "(c) One registrar down, then back"),
+    ("outage_5min", "(c') One registrar down for the issue's full 5 minutes, then back"),
     ("compare_uac", "(d) regfrontd vs Kamailio 5.6 uac_reg"),
 ]
 
