@@ -67,7 +67,7 @@ def main() -> int:
             ["regfrontd CPU-seconds (whole run)", f"{r['cpu']:.1f}"]]
     print()
     print(f"outage: {a.endpoints} endpoints x {a.registrars} registrars, expires {a.expires}; registrar "
-          f"{w} down {a.down_for:.0f} s (scaled down from 5 min); load {r['machine']['loadavg']} -> {r['load_end']}")
+          f"{w} down {a.down_for:.0f} s{' (scaled down from 5 min)' if a.down_for < 300 else ''}; load {r['machine']['loadavg']} -> {r['load_end']}")
     print(c.table(["metric", "value"], rows))
     c.write_json(a.out + ".json", {k: v for k, v in r.items() if k != "rows"} | {"table": rows})
     plt = c.pyplot()
