@@ -190,6 +190,10 @@ def main():
                             "bindings": w1.get("bindings")})
             result["workers"] = per
             result["ports"] = d1.get("ports")
+            # mbufs held before and after the run: a leak shows as `available` falling with the
+            # packet count; heap bytes the worker loops allocated (must be 0).
+            result["mbuf_pool"] = {"start": d0.get("mbuf_pool"), "end": d1.get("mbuf_pool")}
+            result["heap_allocated"] = [w.get("heap_allocated") for w in d1.get("workers", [])]
             result["worker_counters"] = [{k: v for k, v in w.get("counters", {}).items() if v}
                                          for w in d1.get("workers", [])]
         result["statistics"] = stats
