@@ -46,7 +46,8 @@ from typing import Dict, List, Optional, Set, Tuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import kamailio as kam  # noqa: E402
+import kamailio as kam
+import regfrontd as rfd  # noqa: E402
 import netrig  # noqa: E402
 
 BIN_DIR: Optional[str] = None  # --bin-dir
@@ -154,105 +155,21 @@ def eal_args(vdevs: List[str], workers: int) -> str:
     return " ".join(args)
 
 
-class DpdkRegfrontd:
-    """One `regfrontd --io dpdk` running inside a namespace, with its control socket and log."""
+class DpdkRegfrontd(rfd.DpdkRegfrontd):
+    """One `regfrontd --io dpdk` running inside a namespace (see regfrontd.py)."""
 
     def __init__(self, config_text: str, eal: str, netns: Optional[str], workers: int = 1,
                  name: str = "regfrontd-dpdk"):
-        if not BIN_DIR:
-            raise AssertionError("--bin-dir was not given")
-        self.daemon = os.path.join(BIN_DIR, "regfrontd")
-        self.cli = os.path.join(BIN_DIR, "regfront-cli")
-        if not os.access(self.daemon, os.X_OK):
-            raise AssertionError(f"regfrontd not found or not executable at {self.daemon}")
-        self.workdir = kam.make_workdir(f"{name}-")
+        super().__init__(BIN_DIR, config_text, eal, lambda cmd: netrig.NetRig.wrap(cmd, netns),
+                         workers, name)
         self.netns = netns
-        self.workers = workers
-        self.eal = eal
-        self.config_path = os.path.join(self.workdir, "startup-config")
-        self.control_socket = os.path.join(self.workdir, "control.sock")
-        self.log_path = os.path.join(self.workdir, "regfrontd.log")
-        with open(self.config_path, "w") as f:
-            f.write(config_text)
-        self.proc: Optional[subprocess.Popen] = None
-        self.started_at = 0.0
-
-    @property
-    def command(self) -> List[str]:
-        return [self.daemon, "--io", "dpdk", "--eal", self.eal, "--config", self.config_path,
-                "--control-socket", self.control_socket, "--workers", str(self.workers)]
-
-    def check_config(self) -> None:
-        res = subprocess.run([self.daemon, "--check-config", self.config_path],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                             timeout=60)
-        if res.returncode != 0:
-            raise AssertionError(f"regfrontd --check-config exited {res.returncode}:\n"
-                                 f"{res.stdout[-3000:]}\nconfig:\n{open(self.config_path).read()}")
 
     def start(self) -> None:
-        cmd = netrig.NetRig.wrap(self.command, self.netns)
-        log("starting " + " ".join(f"'{c}'" if " " in c else c for c in cmd))
-        logf = open(self.log_path, "ab")
-        try:
-            self.started_at = time.monotonic()
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logf,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
-        finally:
-            logf.close()
-        kam.REGISTRY.add(self.proc)
         # EAL start-up (memory, vdevs) takes a moment; the control socket says it is up.
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"regfrontd exited at start with {self.proc.returncode}:\n"
-                                     f"{self.log_tail()}")
-            if os.path.exists(self.control_socket):
-                return
-            time.sleep(0.1)
-        raise AssertionError(f"regfrontd: no control socket after 20s\n{self.log_tail()}")
+        super().start(log, ready_timeout=20)
 
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def terminate(self, timeout: float = 15.0) -> Tuple[Optional[int], float]:
-        assert self.proc is not None
-        t0 = time.monotonic()
-        with contextlib.suppress(ProcessLookupError):
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            rc = None
-        return rc, time.monotonic() - t0
-
-    def kill(self) -> None:
-        if self.proc is not None:
-            kam.kill_tree(self.proc, grace=5.0)
-            kam.REGISTRY.remove(self.proc)
-
-    def log_tail(self, lines: int = 60) -> str:
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return "\n".join(f.read().splitlines()[-lines:])
-        except FileNotFoundError:
-            return "(no log)"
-
-    def cli_json(self, command: str, timeout: float = 10.0):
-        if not os.access(self.cli, os.X_OK) or not os.path.exists(self.control_socket):
-            return None
-        try:
-            res = subprocess.run([self.cli, "--socket", self.control_socket, "-c",
-                                  f"{command} | json"], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None
-        if res.returncode != 0:
-            return None
-        try:
-            return json.loads(res.stdout)
-        except ValueError:
-            return None
+    def kill(self, grace: float = 5.0) -> None:
+        super().kill(grace)
 
     def registrar_stats(self, index: int) -> Dict[str, int]:
         stats = self.cli_json("show sip-ua statistics") or {}
@@ -262,7 +179,7 @@ class DpdkRegfrontd:
         return {}
 
     def diagnostics(self) -> str:
-        parts = [f"--- command: {' '.join(self.command)}",
+        parts = [f"--- command: {' '.join(self.command())}",
                  f"--- regfrontd log tail ({self.log_path}):\n{self.log_tail()}"]
         status = self.cli_json("show sip-ua register status")
         if status is not None:

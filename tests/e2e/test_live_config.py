@@ -44,7 +44,8 @@ from typing import Dict, List, Optional, Set, Tuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import kamailio as kam  # noqa: E402
+import kamailio as kam
+import regfrontd as rfd  # noqa: E402
 
 BIN_DIR: Optional[str] = None  # set from --bin-dir in main()
 
@@ -153,42 +154,17 @@ class LiveRegistrar(kam.KamailioRegistrar):
             os.utime(path, (st.st_atime, before + 2))
 
 
-class Regfrontd:
+class Regfrontd(rfd.SocketRegfrontd):
+    """regfrontd on sockets (see regfrontd.py), driven through control-socket sessions."""
+
     def __init__(self, config_text: str, workers: int = 2):
-        self.daemon = os.path.join(BIN_DIR, "regfrontd")
-        if not os.access(self.daemon, os.X_OK):
-            raise AssertionError(f"regfrontd not found at {self.daemon}: build it and pass --bin-dir")
-        self.workdir = kam.make_workdir("regfrontd-live-")
-        self.port = kam.allocate_udp_ports(workers + 1, contiguous=True)[0]
-        self.workers = workers
-        self.config_path = os.path.join(self.workdir, "startup-config")
-        self.control_socket = os.path.join(self.workdir, "control.sock")
-        self.log_path = os.path.join(self.workdir, "regfrontd.log")
-        with open(self.config_path, "w") as f:
-            f.write(config_text)
-        self.proc: Optional[subprocess.Popen] = None
+        super().__init__(BIN_DIR, config_text, workers, "regfrontd-live")
 
     def start(self) -> None:
-        cmd = [self.daemon, "--config", self.config_path, "--io", "socket",
-               "--listen", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
-               "--control-socket", self.control_socket]
-        log("starting " + " ".join(cmd))
-        with open(self.log_path, "ab") as logf:
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logf,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
-        kam.REGISTRY.add(self.proc)
-        kam.wait_until(lambda: self._ready(), 15, 0.1, "regfrontd's control socket")
-
-    def _ready(self) -> bool:
-        if self.proc.poll() is not None:
-            raise AssertionError(f"regfrontd exited with {self.proc.returncode}:\n{self.log_tail()}")
-        return os.path.exists(self.control_socket)
+        super().start(log, ready_timeout=15)
 
     def session(self) -> Session:
         return Session(self.control_socket)
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
 
     def stop(self) -> None:
         if self.proc is None:
@@ -201,12 +177,6 @@ class Regfrontd:
         kam.REGISTRY.remove(self.proc)
         self.proc = None
 
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return "\n".join(f.read().splitlines()[-lines:])
-        except FileNotFoundError:
-            return "(no log)"
 
 
 # --------------------------------------------------------------------------------------------

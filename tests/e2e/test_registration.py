@@ -38,7 +38,8 @@ from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import kamailio as kam  # noqa: E402
+import kamailio as kam
+import regfrontd as rfd  # noqa: E402
 
 BIN_DIR: Optional[str] = None  # set from --bin-dir in main()
 
@@ -51,97 +52,14 @@ def log(msg: str) -> None:
 # regfrontd process
 # --------------------------------------------------------------------------------------------
 
-class Regfrontd:
-    """One regfrontd under test (socket I/O) with its control socket and stderr log."""
+class Regfrontd(rfd.SocketRegfrontd):
+    """One regfrontd under test (socket I/O); see regfrontd.py."""
 
     def __init__(self, config_text: str, workers: int = 2, name: str = "regfrontd"):
-        if not BIN_DIR:
-            raise AssertionError("--bin-dir was not given")
-        self.daemon = os.path.join(BIN_DIR, "regfrontd")
-        self.cli = os.path.join(BIN_DIR, "regfront-cli")
-        if not os.access(self.daemon, os.X_OK):
-            raise AssertionError(
-                f"regfrontd not found or not executable at {self.daemon}: build it first "
-                f"(cmake --build BUILD --target regfrontd regfront-cli) and pass --bin-dir BUILD/bin")
-        self.workdir = kam.make_workdir(f"{name}-")
-        self.workers = workers
-        self.port = kam.allocate_udp_ports(workers + 1, contiguous=True)[0]
-        self.config_path = os.path.join(self.workdir, "startup-config")
-        self.control_socket = os.path.join(self.workdir, "control.sock")
-        self.log_path = os.path.join(self.workdir, "regfrontd.log")
-        with open(self.config_path, "w") as f:
-            f.write(config_text)
-        self.proc: Optional[subprocess.Popen] = None
-
-    def check_config(self) -> None:
-        res = subprocess.run([self.daemon, "--check-config", self.config_path],
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                             timeout=60)
-        if res.returncode != 0:
-            raise AssertionError(f"regfrontd --check-config {self.config_path} exited "
-                                 f"{res.returncode}:\n{res.stdout[-3000:]}")
+        super().__init__(BIN_DIR, config_text, workers, name)
 
     def start(self) -> None:
-        logf = open(self.log_path, "ab")
-        cmd = [self.daemon, "--config", self.config_path, "--io", "socket",
-               "--listen", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
-               "--control-socket", self.control_socket]
-        log(f"starting {' '.join(cmd)}")
-        try:
-            self.started_at = time.monotonic()
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logf,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
-        finally:
-            logf.close()
-        kam.REGISTRY.add(self.proc)
-        time.sleep(0.2)
-        if self.proc.poll() is not None:
-            raise AssertionError(f"regfrontd exited at once with {self.proc.returncode}:\n"
-                                 f"{self.log_tail()}")
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def terminate(self, timeout: float = 10.0) -> Tuple[Optional[int], float]:
-        """SIGTERM to regfrontd only (not its group); returns (exit code or None, seconds)."""
-        assert self.proc is not None
-        t0 = time.monotonic()
-        with contextlib.suppress(ProcessLookupError):
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            rc = None
-        return rc, time.monotonic() - t0
-
-    def kill(self) -> None:
-        if self.proc is not None:
-            kam.kill_tree(self.proc, grace=3.0)
-            kam.REGISTRY.remove(self.proc)
-
-    def log_tail(self, lines: int = 60) -> str:
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return "\n".join(f.read().splitlines()[-lines:])
-        except FileNotFoundError:
-            return "(no log)"
-
-    def cli_json(self, command: str, timeout: float = 10.0):
-        """Runs regfront-cli `command | json`; returns parsed JSON or None (diagnostics)."""
-        if not os.access(self.cli, os.X_OK) or not os.path.exists(self.control_socket):
-            return None
-        try:
-            res = subprocess.run([self.cli, "--socket", self.control_socket, "-c",
-                                  f"{command} | json"], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None
-        if res.returncode != 0:
-            return None
-        try:
-            return json.loads(res.stdout)
-        except ValueError:
-            return None
+        super().start(log)
 
     def diagnostics(self) -> str:
         parts = [f"--- regfrontd log tail ({self.log_path}):\n{self.log_tail()}"]
