@@ -14,21 +14,8 @@
 
 namespace regfront::io {
 
-const DpdkIoCounterInfo kDpdkIoCounterInfo[] = {
-#define X(name, help) {#name, help},
-    REGFRONT_DPDK_IO_COUNTERS(X)
-#undef X
-};
-const std::size_t kDpdkIoCounterCount = sizeof(kDpdkIoCounterInfo) / sizeof(kDpdkIoCounterInfo[0]);
-
-std::uint64_t dpdk_io_counter(const DpdkIoCounters& c, std::size_t i) {
-  const Counter* all[] = {
-#define X(name, help) &c.name,
-      REGFRONT_DPDK_IO_COUNTERS(X)
-#undef X
-  };
-  return i < kDpdkIoCounterCount ? all[i]->get() : 0;
-}
+REGFRONT_DEFINE_COUNTER_SET(REGFRONT_DPDK_IO_COUNTERS, DpdkIoCounters, kDpdkIoCounterInfo, kDpdkIoCounterCount,
+                            dpdk_io_counter)
 
 // ---- hand-off fabric ----
 HandoffFabric::~HandoffFabric() {

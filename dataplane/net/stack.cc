@@ -12,21 +12,7 @@
 namespace regfront::net {
 
 // ---- counters ----
-const NetCounterInfo kNetCounterInfo[] = {
-#define X(name, help) {#name, help},
-    REGFRONT_NET_COUNTERS(X)
-#undef X
-};
-const std::size_t kNetCounterCount = sizeof(kNetCounterInfo) / sizeof(kNetCounterInfo[0]);
-
-std::uint64_t net_counter(const NetCounters& c, std::size_t i) {
-  const Counter* all[] = {
-#define X(name, help) &c.name,
-      REGFRONT_NET_COUNTERS(X)
-#undef X
-  };
-  return i < kNetCounterCount ? all[i]->get() : 0;
-}
+REGFRONT_DEFINE_COUNTER_SET(REGFRONT_NET_COUNTERS, NetCounters, kNetCounterInfo, kNetCounterCount, net_counter)
 
 // ---- addresses ----
 IpAddr IpAddr::v4(std::uint32_t host_order) {

@@ -23,36 +23,10 @@ namespace regfront::reg {
 // ---------------------------------------------------------------------------------------------
 // Counter tables
 
-const CounterInfo kRegistrarCounterInfo[] = {
-#define X(name, help) {#name, help},
-    REGFRONT_REGISTRAR_COUNTERS(X)
-#undef X
-};
-const std::size_t kRegistrarCounterCount = sizeof(kRegistrarCounterInfo) / sizeof(CounterInfo);
-const CounterInfo kWorkerCounterInfo[] = {
-#define X(name, help) {#name, help},
-    REGFRONT_WORKER_COUNTERS(X)
-#undef X
-};
-const std::size_t kWorkerCounterCount = sizeof(kWorkerCounterInfo) / sizeof(CounterInfo);
-
-std::uint64_t registrar_counter(const RegistrarCounters& c, std::size_t i) {
-  const Counter* all[] = {
-#define X(name, help) &c.name,
-      REGFRONT_REGISTRAR_COUNTERS(X)
-#undef X
-  };
-  return i < kRegistrarCounterCount ? all[i]->get() : 0;
-}
-
-std::uint64_t worker_counter(const WorkerCounters& c, std::size_t i) {
-  const Counter* all[] = {
-#define X(name, help) &c.name,
-      REGFRONT_WORKER_COUNTERS(X)
-#undef X
-  };
-  return i < kWorkerCounterCount ? all[i]->get() : 0;
-}
+REGFRONT_DEFINE_COUNTER_SET(REGFRONT_REGISTRAR_COUNTERS, RegistrarCounters, kRegistrarCounterInfo,
+                            kRegistrarCounterCount, registrar_counter)
+REGFRONT_DEFINE_COUNTER_SET(REGFRONT_WORKER_COUNTERS, WorkerCounters, kWorkerCounterInfo, kWorkerCounterCount,
+                            worker_counter)
 
 std::string_view state_name(BindingState s) {
   switch (s) {

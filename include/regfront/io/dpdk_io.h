@@ -53,15 +53,9 @@ namespace regfront::io {
   X(rx_bursts, "non-empty RX bursts")
 
 struct alignas(64) DpdkIoCounters {
-#define X(name, help) Counter name;
-  REGFRONT_DPDK_IO_COUNTERS(X)
-#undef X
+  REGFRONT_DPDK_IO_COUNTERS(REGFRONT_COUNTER_FIELD)
 };
-struct DpdkIoCounterInfo {
-  const char* name;
-  const char* help;
-};
-extern const DpdkIoCounterInfo kDpdkIoCounterInfo[];
+extern const CounterInfo kDpdkIoCounterInfo[];
 extern const std::size_t kDpdkIoCounterCount;
 std::uint64_t dpdk_io_counter(const DpdkIoCounters& c, std::size_t i);
 

@@ -66,16 +66,10 @@ namespace regfront::net {
   X(drop_tx_batch_full, "frames dropped: per-port TX batch full and no flush hook")
 
 struct alignas(64) NetCounters {
-#define X(name, help) Counter name;
-  REGFRONT_NET_COUNTERS(X)
-#undef X
+  REGFRONT_NET_COUNTERS(REGFRONT_COUNTER_FIELD)
 };
 
-struct NetCounterInfo {
-  const char* name;
-  const char* help;
-};
-extern const NetCounterInfo kNetCounterInfo[];
+extern const CounterInfo kNetCounterInfo[];
 extern const std::size_t kNetCounterCount;
 // Reads counter i in declaration order (for show and metrics).
 std::uint64_t net_counter(const NetCounters& c, std::size_t i);

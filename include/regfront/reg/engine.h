@@ -108,9 +108,7 @@ class TxQueue {
   X(plan_overflow, "bindings beyond the worker's capacity (not started)")
 
 struct RegistrarCounters {
-#define X(name, help) Counter name;
-  REGFRONT_REGISTRAR_COUNTERS(X)
-#undef X
+  REGFRONT_REGISTRAR_COUNTERS(REGFRONT_COUNTER_FIELD)
   Counter by_code[400];  // final responses 300..699 (index code - 300)
   // The last failure of a transaction to this registrar (not counters: last values): the
   // final code (408 timeout, 503 ICMP unreachable, or the registrar's) and when (engine ms).
@@ -119,17 +117,11 @@ struct RegistrarCounters {
 };
 
 struct alignas(64) WorkerCounters {
-#define X(name, help) Counter name;
-  REGFRONT_WORKER_COUNTERS(X)
-#undef X
+  REGFRONT_WORKER_COUNTERS(REGFRONT_COUNTER_FIELD)
   RegistrarCounters registrar[kRegistrarSlots];
 };
 
 // Counter names and help, in declaration order (for show and metrics).
-struct CounterInfo {
-  const char* name;
-  const char* help;
-};
 extern const CounterInfo kRegistrarCounterInfo[];
 extern const std::size_t kRegistrarCounterCount;
 extern const CounterInfo kWorkerCounterInfo[];
