@@ -105,7 +105,7 @@ void SocketIo::flush(reg::TxQueue& q) {
     const std::size_t n = std::min(kBurst, total - done);
     for (std::size_t i = 0; i < n; ++i) {
       reg::TxQueue::Item& it = q[done + i];
-      tx_iov_[i] = iovec{it.data, it.len};
+      tx_iov_[i] = iovec{const_cast<char*>(it.data), it.len};  // sendmmsg only reads it
       std::memset(&tx_msgs_[i], 0, sizeof(mmsghdr));
       tx_msgs_[i].msg_hdr.msg_name = &it.dst;
       tx_msgs_[i].msg_hdr.msg_namelen = it.dst_len;

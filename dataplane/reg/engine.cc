@@ -291,7 +291,7 @@ class Engine::Impl {
     std::memcpy(&it->dst, &r.addr, r.addr_len);
     it->dst_len = r.addr_len;
     it->len = static_cast<std::uint16_t>(len);
-    std::memcpy(it->data, data, len);
+    it->data = data;  // the transaction slot: no copy (TxQueue's contract)
     tx_.commit();
     wc().tx_datagrams.inc();
   }

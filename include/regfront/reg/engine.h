@@ -40,14 +40,18 @@
 namespace regfront::reg {
 
 // ---- Outgoing datagrams, flushed by the I/O backend ----
+//
+// Items do not copy the request: `data` points into the engine's transaction slot, which keeps
+// the bytes for retransmission anyway. A slot is given to another transaction only by
+// advance() (paced starts), adopt() and begin_shutdown(), so the backend flushes after each
+// burst of on_datagram() calls and after each advance() — before calling any of those again.
 class TxQueue {
  public:
-  static constexpr std::size_t kMaxDatagram = 2048;
   struct Item {
     sockaddr_storage dst;
     socklen_t dst_len;
     std::uint16_t len;
-    char data[kMaxDatagram];
+    const char* data;  // the engine's transaction slot; see above for how long it is valid
   };
   // `flush` is called (one indirect call per batch, never per packet) when the queue is full.
   using FlushFn = void (*)(void* ctx, TxQueue& q);
