@@ -9,15 +9,30 @@ DpdkRegfrontd (--io dpdk, optionally inside a network namespace).
     rc, seconds = rf.terminate()
 """
 
+import argparse
 import contextlib
 import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from typing import Callable, List, Optional, Tuple
 
 import kamailio as kam
+
+
+def suite_args(description: str, need_kamailio: bool = True) -> Tuple[str, List[str]]:
+    """An e2e suite's command line: `--bin-dir BUILD/bin` (required); the rest is unittest's.
+    Exits 1 (a failure, never a skip) when the suite needs Kamailio and it is not installed."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--bin-dir", required=True, help="directory holding regfrontd and regfront-cli")
+    args, rest = parser.parse_known_args()
+    if need_kamailio and not (os.access(kam.KAMAILIO_BIN, os.X_OK) and os.access(kam.KAMCMD_BIN, os.X_OK)):
+        print(f"FAIL: Kamailio not installed ({kam.KAMAILIO_BIN}, {kam.KAMCMD_BIN}): "
+              f"run deploy/install-deps.sh", file=sys.stderr)
+        sys.exit(1)
+    return os.path.abspath(args.bin_dir), [sys.argv[0]] + rest
 
 
 class Regfrontd:

@@ -6,7 +6,6 @@ hosts file's `localhost`) registering at a real Kamailio.
   python3 tests/e2e/test_daemon.py --bin-dir BUILD/bin
 """
 
-import argparse
 import json
 import os
 import signal
@@ -18,6 +17,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import kamailio as kam  # noqa: E402
+import regfrontd as rfd  # noqa: E402
 
 BIN_DIR = ""
 DATA = os.path.join(HERE, "..", "data", "config")
@@ -208,12 +208,8 @@ class Persistence(unittest.TestCase):
 
 def main():
     global BIN_DIR
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bin-dir", required=True)
-    args, rest = ap.parse_known_args()
-    BIN_DIR = os.path.abspath(args.bin_dir)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
-
+    BIN_DIR, argv = rfd.suite_args(__doc__.split("\n")[0])
+    unittest.main(argv=argv, verbosity=2)
 
 if __name__ == "__main__":
     main()

@@ -30,7 +30,6 @@ If regfrontd (or its DPDK backend) is missing, the scenarios FAIL: they are acce
 REGFRONT_E2E_KEEP=1 keeps temp dirs (configs, logs). Every wait is bounded.
 """
 
-import argparse
 import collections
 import contextlib
 import json
@@ -680,21 +679,12 @@ def main() -> None:
     global BIN_DIR
     if len(sys.argv) > 1 and sys.argv[1] == "--probe":
         sys.exit(probe_main(sys.argv[2:]))
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--bin-dir", help="directory holding regfrontd and regfront-cli")
-    args, rest = parser.parse_known_args()
-    if not args.bin_dir:
-        parser.error("--bin-dir is required")
-    BIN_DIR = os.path.abspath(args.bin_dir)
+    BIN_DIR, argv = rfd.suite_args(__doc__.split("\n")[0])
     if os.geteuid() != 0:
         print("FAIL: the DPDK e2e suite needs root (network namespaces, veth, tap)",
               file=sys.stderr)
         sys.exit(1)
-    if not (os.access(kam.KAMAILIO_BIN, os.X_OK) and os.access(kam.KAMCMD_BIN, os.X_OK)):
-        print(f"FAIL: Kamailio not installed ({kam.KAMAILIO_BIN})", file=sys.stderr)
-        sys.exit(1)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
-
+    unittest.main(argv=argv, verbosity=2)
 
 if __name__ == "__main__":
     main()

@@ -29,7 +29,6 @@ to `Router#`.
 Loopback only; every wait is bounded. REGFRONT_E2E_KEEP=1 keeps the temp dirs.
 """
 
-import argparse
 import collections
 import contextlib
 import json
@@ -443,18 +442,8 @@ class LiveConfig(unittest.TestCase):
 
 def main() -> None:
     global BIN_DIR
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--bin-dir", help="directory holding regfrontd (BUILD/bin)")
-    args, rest = parser.parse_known_args()
-    if not args.bin_dir:
-        parser.error("--bin-dir is required")
-    BIN_DIR = os.path.abspath(args.bin_dir)
-    if not (os.access(kam.KAMAILIO_BIN, os.X_OK) and os.access(kam.KAMCMD_BIN, os.X_OK)):
-        print(f"FAIL: Kamailio not installed ({kam.KAMAILIO_BIN}, {kam.KAMCMD_BIN})",
-              file=sys.stderr)
-        sys.exit(1)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
-
+    BIN_DIR, argv = rfd.suite_args(__doc__.split("\n")[0])
+    unittest.main(argv=argv, verbosity=2)
 
 if __name__ == "__main__":
     main()
