@@ -39,7 +39,6 @@ class Resolver {
   std::vector<pollfd> pollfds() const;
   int timeout_ms(int max_ms) const;
   void process(const std::vector<pollfd>& fds);
-  bool busy() const { return pending_ > 0; }
 
  private:
   void* channel_ = nullptr;
