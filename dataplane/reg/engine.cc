@@ -305,6 +305,10 @@ class Engine::Impl {
     const SnapEndpoint& ep = s.endpoints[b.endpoint];
     Txn& t = txns_[b.txn];
     ++b.cseq;  // §10.2.4: CSeq +1 per request within the Call-ID
+    // A challenge repeating the nonce we answered means our credentials were refused — but
+    // only if the challenged request carried them: one without (a first attempt, a retry
+    // after 423) may well be challenged with that same nonce.
+    if (auth == nullptr) b.nonce = 0;
     char branch[kBranchLength];
     char call_id[kCallIdLength];
     char from_tag[12];
@@ -413,7 +417,6 @@ class Engine::Impl {
   void start_attempt(std::uint32_t slot, Binding& b, std::uint64_t now) {
     b.txn = alloc_txn(slot);
     b.rounds = 0;
-    b.nonce = 0;
     b.state = b.unregister ? BindingState::unregistering : BindingState::registering;
     rc(b).sent.inc();
     if (!send_request(slot, b, nullptr, now)) fail(slot, b, 0, 0, now);
@@ -621,9 +624,6 @@ class Engine::Impl {
       return;
     }
     b.requested = min_expires;
-    // The retry carries no credentials, so the registrar may challenge it with the nonce we
-    // already answered: that is a new challenge, not a refusal of our credentials.
-    b.nonce = 0;
     if (!send_request(slot, b, nullptr, now)) fail(slot, b, 0, 0, now);
   }
 
