@@ -1,6 +1,6 @@
 """Shared plumbing of the load scenarios: processes, ports, /proc accounting, tables, plots.
 
-Binaries come from $REGFRONT_BUILD (default: /work/build-perf, else the repo's build/):
+Binaries come from $REGFRONT_BUILD (default: this checkout's build/, the release preset):
   <build>/bin/regfrontd, <build>/bin/regfront-cli, <build>/perf/regfront-registrar-emu.
 Every scenario is `python3 perf/scenarios/<name>.py [options]`, prints a table, writes a PNG
 (when matplotlib is importable) and a JSON result next to it.
@@ -30,9 +30,6 @@ def build_dir() -> str:
     env = os.environ.get("REGFRONT_BUILD")
     if env:
         return env
-    for d in ("/work/build-perf", os.path.join(REPO, "build")):
-        if os.path.exists(os.path.join(d, "bin", "regfrontd")):
-            return d
     return os.path.join(REPO, "build")
 
 
