@@ -7,8 +7,14 @@
 //   3. timers and paced starts → flush TX;
 //   4. serve a pending status dump (chunked, so a large dump never stalls the loop);
 //   5. report a quiescent state (rte_rcu_qsbr) — after this the previous snapshot may be freed;
-//   6. idle: with nothing received, go offline for QSBR and sleep in ppoll until the socket is
-//      readable or the next timer is due (bounded to 5 ms), so an idle box does not spin.
+//   6. idle: when the burst was not full, go offline for QSBR and sleep in ppoll until the
+//      socket is readable or the next timer is due (bounded to 5 ms), so an idle box does not
+//      spin. A partial burst means the socket was drained: asking it again with recvmmsg would
+//      only cost a system call that returns nothing (ppoll returns at once if more arrived).
+// System calls per wake-up are what a socket worker pays per registration when the registrar
+// answers one datagram at a time (perf/scenarios/compare_uac.py): ppoll, recvmmsg, sendmmsg.
+// The ICMP error queue is read only when ppoll reports POLLERR, or once per millisecond while
+// busy (ppoll is then skipped), instead of with one failing recvmsg per iteration.
 #include <poll.h>
 #include <jemalloc/jemalloc.h>
 #include <rte_rcu_qsbr.h>
@@ -98,24 +104,32 @@ void Worker::join() {
 void Worker::run() {
   online();
   pollfd pfd{io_.fd(), POLLIN, 0};
+  bool errors_signalled = true;  // look once at start
+  std::uint64_t errors_checked_ms = 0;
   for (;;) {
     std::uint64_t now = monotonic_ms();
     pick_up(now);
     const std::size_t n = io_.rx_burst([&](std::string_view d) { engine_.on_datagram(d, now); });
-    io_.drain_errors([&](const sockaddr_storage& dst) { engine_.on_unreachable(dst, now); });
+    if (errors_signalled || now != errors_checked_ms) {
+      io_.drain_errors([&](const sockaddr_storage& dst) { engine_.on_unreachable(dst, now); });
+      errors_signalled = false;
+      errors_checked_ms = now;
+    }
     io_.flush(tx_);
     engine_.advance(now);
     io_.flush(tx_);
     serve_dump(now);
     quiescent();
     if (finished(now)) break;
-    if (n == 0) {
+    if (n < io::SocketIo::kBurst) {
       const std::uint64_t next = engine_.next_deadline_ms();
       const std::uint64_t wait = next > now ? std::min<std::uint64_t>(next - now, 5) : 0;
       if (wait > 0 && !dump_pending()) {
         rte_rcu_qsbr_thread_offline(qs_, id_);
         const timespec ts{0, static_cast<long>(wait) * 1000000L};
+        pfd.revents = 0;
         ::ppoll(&pfd, 1, &ts, nullptr);
+        if (pfd.revents & POLLERR) errors_signalled = true;
         rte_rcu_qsbr_thread_online(qs_, id_);
       }
     }
