@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstring>
 
 #include "regfront/reg/request.h"
@@ -52,6 +53,7 @@ constexpr std::size_t kBranchLength = kBranchPrefix.size() + 2 + 8 + 8 + 16;
 constexpr std::size_t kCallIdLength = 16 + 1 + 8 + 2;
 constexpr std::size_t kMaxRequest = 1800;  // an authenticated REGISTER with a 256 B nonce fits
 constexpr std::uint8_t kMaxRounds = 4;     // challenges + 423s answered per attempt
+constexpr double kPaceBatchMs = 5.0;       // a paced queue with a backlog is served this often
 
 // xoshiro256** — jitter only, not security.
 struct Prng {
@@ -903,10 +905,26 @@ bool Engine::shutdown_done() const {
 
 std::uint64_t Engine::next_deadline_ms() const {
   const Impl& m = *impl_;
-  for (const auto& p : m.pacers_) {
-    if (p.head != kNoEntry) return m.wheel_.now() + 1;
+  std::uint64_t next = m.wheel_.next_hint();
+  if (snap_ == nullptr) return next;
+  const std::uint64_t now = m.wheel_.now();
+  for (int ri = 0; ri < kSnapRegistrarSlots; ++ri) {
+    const Pacer& p = m.pacers_[ri];
+    const SnapRegistrar& r = snap_->registrars[ri];
+    if (p.head == kNoEntry) continue;
+    if (!r.present || r.rate_per_worker <= 0) return now + 1;  // start_paced() tidies it
+    // A queue with a backlog is served in batches: wake when one token is there, but not
+    // before kPaceBatchMs worth of tokens have accrued (the bucket holds 20 ms, so nothing is
+    // lost). Waking every millisecond to start one or two REGISTERs cost a loop iteration
+    // (and on sockets a wake-up and its system calls) per start; at low rates it woke
+    // ~1000 times per start for nothing.
+    const double ms_per_token = 1000.0 / r.rate_per_worker;
+    const double need = std::max(1.0 - p.tokens, 0.0) * ms_per_token;
+    const double wait = std::max(need, std::min(kPaceBatchMs, ms_per_token * p.length));
+    const std::uint64_t at = now + std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(wait)));
+    next = std::min(next, at);
   }
-  return m.wheel_.next_hint();
+  return next;
 }
 
 std::uint32_t Engine::slot_count() const { return impl_->used_slots_; }
