@@ -46,7 +46,7 @@ std::uint32_t owner_worker(const std::string& number, std::uint32_t workers) {
   return static_cast<std::uint32_t>(reg::RealmTable::hash(number) % workers);
 }
 
-std::uint64_t SnapshotBuilder::next_expiry_ms() const {
+std::uint64_t SnapshotBuilder::scan_next_expiry() const {
   std::uint64_t next = 0;
   for (const auto& st : slots_) {
     for (const auto& sl : st.slots) {
@@ -372,6 +372,7 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
   }
   prev_reg_keys_ = reg_keys;
   std::erase_if(ha1_cache_, [&](const auto& e) { return e.second.used_in != version_; });
+  next_expiry_ = scan_next_expiry();
   return snap;
 }
 

@@ -52,8 +52,9 @@ class SnapshotBuilder {
                                        const reg::Snapshot* previous = nullptr, std::uint64_t now_ms = 0);
 
   // When the first leaving binding's time is up (0: none leaving): build again then, so that
-  // its slot is released.
-  std::uint64_t next_expiry_ms() const;
+  // its slot is released. Computed by build() (the only writer of the slots); O(1) here, since
+  // the daemon's control loop asks on every wake-up.
+  std::uint64_t next_expiry_ms() const { return next_expiry_; }
 
  private:
   // A binding's identity is (registrar key "index|domain:port", endpoint number).
@@ -93,6 +94,8 @@ class SnapshotBuilder {
   std::vector<SlotState> slots_;
   std::array<std::string, reg::kSnapRegistrarSlots> prev_reg_keys_{};
   std::uint64_t version_ = 0;
+  std::uint64_t next_expiry_ = 0;
+  std::uint64_t scan_next_expiry() const;
   std::uint32_t next_generation_ = 1;
 };
 
