@@ -81,20 +81,33 @@ void DpdkWorker::run() {
   const std::uint64_t tsc_per_ms = std::max<std::uint64_t>(rte_get_tsc_hz() / 1000, 1);
   if (id_ == 0) io_.announce(base_tsc);  // one gratuitous ARP / unsolicited NA per address
   bool marked_finished = false;
+  // Busy time (see WorkerBase::busy_ns): TSC ticks of the iterations that received a datagram
+  // or queued one to send, converted to ns when published (once per ~1 ms, not per iteration).
+  const double ns_per_tsc = 1e9 / static_cast<double>(std::max<std::uint64_t>(rte_get_tsc_hz(), 1));
+  std::uint64_t busy_tsc = 0;
+  std::uint64_t published_tsc = base_tsc;
   for (;;) {
     const std::uint64_t tsc = rte_rdtsc();
     const std::uint64_t now = base_ms + (tsc - base_tsc) / tsc_per_ms;
     pick_up(now);
-    io_.rx(
+    std::size_t work = io_.rx(
         tsc, [&](std::string_view d) { engine_.on_datagram(d, now); },
         [&](const sockaddr_storage& dst) { engine_.on_unreachable(dst, now); });
+    work += tx_.size();
     io_.flush(tx_, tsc);
     engine_.advance(now);
+    work += tx_.size();
     io_.flush(tx_, tsc);
     io_.drain(tsc);
     io_.poll(tsc);
     serve_dump(now);
     quiescent();
+    if (work != 0) busy_tsc += rte_rdtsc() - tsc;
+    if (tsc - published_tsc > tsc_per_ms) {
+      busy_ns_.set(static_cast<std::uint64_t>(static_cast<double>(busy_tsc) * ns_per_tsc));
+      polled_ns_.set(static_cast<std::uint64_t>(static_cast<double>(tsc - base_tsc) * ns_per_tsc));
+      published_tsc = tsc;
+    }
     if (finished(now)) {
       // Our own bindings are done; keep polling for the others until all are (see
       // HandoffFabric::mark_finished), or until the shutdown deadline.

@@ -149,7 +149,8 @@ class Emulator:
 class Regfrontd:
     def __init__(self, workdir: str, config_text: str, workers: int = 1,
                  max_bindings: Optional[int] = None, io: str = "socket",
-                 extra: Sequence[str] = ()):
+                 extra: Sequence[str] = (), eal: Optional[str] = None,
+                 netns: Optional[str] = None):
         self.workdir = workdir
         self.workers = workers
         self.port = free_ports(workers)[0]
@@ -158,10 +159,17 @@ class Regfrontd:
         self.log_path = os.path.join(workdir, "regfrontd.log")
         with open(self.config_path, "w") as f:
             f.write(config_text)
-        # `--io dpdk` (net_memif towards a DPDK emulator) is the hook for later runs.
+        # `--io dpdk`: the EAL arguments (vdevs) in `eal`; the addresses come from the
+        # configuration's interfaces. `netns`: run inside that namespace (`ip netns exec`
+        # execs, so self.pid is regfrontd's own).
         self.cmd = [binary("regfrontd"), "--config", self.config_path, "--io", io,
-                    "--listen", f"127.0.0.1:{self.port}", "--workers", str(workers),
-                    "--control-socket", self.control_socket, *extra]
+                    "--workers", str(workers), "--control-socket", self.control_socket, *extra]
+        if io == "dpdk":
+            self.cmd[5:5] = ["--eal", eal or ""]
+        else:
+            self.cmd[5:5] = ["--listen", f"127.0.0.1:{self.port}"]
+        if netns:
+            self.cmd = ["ip", "netns", "exec", netns] + self.cmd
         if max_bindings:
             self.cmd += ["--max-bindings", str(max_bindings)]
         self.proc: Optional[subprocess.Popen] = None
