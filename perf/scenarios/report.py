@@ -20,6 +20,7 @@ SECTIONS = [
     ("outage", "(c) One registrar down, then back"),
     ("outage_5min", "(c') One registrar down for the issue's full 5 minutes, then back"),
     ("compare_uac", "(d) regfrontd vs Kamailio 5.6 uac_reg"),
+    ("compare_uac_dpdk", "(d') The same with regfrontd poll-mode (--io dpdk, net_tap), busy CPU counted"),
 ]
 
 
