@@ -10,6 +10,7 @@ packages=(
   clang libclang-rt-14-dev            # libFuzzer targets and their smoke runs
   # libraries (DESIGN.md: DPDK, Hyperscan, jemalloc, OpenSSL 3, c-ares, libedit, JSON)
   dpdk-dev libdpdk-dev libhyperscan-dev libjemalloc-dev libssl-dev libc-ares-dev libedit-dev
+  libipsec-mb-dev                     # perf/auth: multi-buffer hashing benchmark
   nlohmann-json3-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
