@@ -562,7 +562,7 @@ std::string Daemon::show_register_status(bool json) {
       r.granted = b.granted;
       r.seconds_left = b.seconds_left;
       r.last_code = b.last_code;
-      if (b.credential != reg::kNoEntry) r.username = snap->credentials[b.credential].username;
+      if (b.credential != reg::kNoEntry) r.username = snap->username(snap->credentials[b.credential]);
       if (b.realm != reg::kNoRealm) r.realm = snap->realms.names[b.realm];
       rows.push_back(std::move(r));
     }

@@ -717,11 +717,11 @@ class Engine::Impl {
     char userhash[auth::kMaxHexLength];
     if (best.userhash) {
       const std::size_t n = hasher_.hash_joined_hex(auth::base_hash(best.algorithm),
-                                                    {choice.cred->username, best.realm}, userhash);
+                                                    {s.username(*choice.cred), best.realm}, userhash);
       a.username = {userhash, n};
       a.userhash = true;
     } else {
-      a.username = choice.cred->username;
+      a.username = s.username(*choice.cred);
     }
     char response[auth::kMaxHexLength];
     const auth::HexDigest& ha1 = choice.ha1->for_algorithm(best.algorithm);

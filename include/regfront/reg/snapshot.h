@@ -52,12 +52,16 @@ struct SnapRegistrar {
   std::uint32_t generation = 0;    // changes when the registrar's identity (address/domain) does
 };
 
-// One credential as the worker sees it.
+// One credential as the worker sees it: 96 bytes (issue 5: one per binding at 600k bindings).
+// The username is in Snapshot::strings (Snapshot::username() gives it).
 struct SnapCredential {
-  std::string username;
+  auth::Ha1Set ha1;                // binary; valid when realm != kNoRealm
+  std::uint32_t username_at = 0;   // offset in Snapshot::strings
   std::uint32_t realm = kNoRealm;  // realm id; kNoRealm = serves any realm (F4.4)
-  auth::Ha1Set ha1;                // valid when realm != kNoRealm
   std::uint32_t anyrealm_row = kNoEntry;  // row in anyrealm_ha1 when realm == kNoRealm
+  // A username longer than this could not fit in a REGISTER anyway (kMaxRequest).
+  static constexpr std::size_t kMaxUsername = 0xffff;
+  std::uint16_t username_len = 0;
   std::uint8_t tier = 0;           // 1 dial-peer, 2 credentials, 3 sip-ua authentication, 4 any
 };
 
@@ -93,6 +97,7 @@ struct Snapshot {
   std::array<SnapRegistrar, kSnapRegistrarSlots> registrars{};
   std::vector<SnapEndpoint> endpoints;
   std::vector<SnapCredential> credentials;
+  std::string strings;                           // credential usernames, back to back
   std::vector<std::uint32_t> endpoint_creds;     // credential indices, see SnapEndpoint
   std::vector<std::uint32_t> ua_auth_by_realm;   // realm id → credential index (tier 3) or kNoEntry
   std::vector<std::uint32_t> ua_anyrealm;        // sip-ua realm-less credential indices (tier 4)
@@ -110,6 +115,10 @@ struct Snapshot {
     const auth::Ha1Set* ha1 = nullptr;
   };
   Choice choose_credential(std::uint32_t ep, std::uint32_t realm_id) const;
+  std::string_view username(const SnapCredential& c) const { return {strings.data() + c.username_at, c.username_len}; }
+  // Control plane: stores `username` in `strings` for `c` (shared with the previous
+  // credential's when equal: an endpoint's entries for several realms usually are).
+  void set_username(SnapCredential& c, std::string_view username);
   // True when a realm-less credential (F4.4) could answer for endpoint `ep`.
   bool has_anyrealm(std::uint32_t ep) const;
 };
