@@ -128,11 +128,16 @@ bool Daemon::load(std::string& err) {
     err = "cannot read " + opts_.config_path + ": " + std::strerror(errno);
     return false;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  startup_text_ = ss.str();
+  // The text is not kept: `show startup-config` reads the file (at 600k credential lines it
+  // would be ~95 bytes per binding, issue 5).
+  std::string text;
+  {
+    std::stringstream ss;
+    ss << in.rdbuf();
+    text = std::move(ss).str();
+  }
   config::Config cfg;
-  const config::LoadResult r = config::load_startup_config(startup_text_, cfg);
+  const config::LoadResult r = config::load_startup_config(text, cfg);
   if (!r.ok()) {
     for (const auto& e : r.errors) err += e.format(opts_.config_path) + "\n";
     return false;
@@ -273,7 +278,6 @@ bool Daemon::write_memory(const config::Config& cfg, std::string& message) {
     log("write memory failed: %s", err.c_str());
     return false;
   }
-  startup_text_ = text;
   message = "[OK]";
   log("startup-config written to %s", opts_.config_path.c_str());
   return true;
@@ -535,7 +539,18 @@ bool Daemon::show(Show what, bool json, std::string& out) {
     case Show::registrar_status: out = show_registrars(json); return true;
     case Show::statistics: out = show_statistics(json); return true;
     case Show::dataplane: out = show_dataplane(json); return true;
-    case Show::startup_config: out = startup_text_; return true;
+    case Show::startup_config: {
+      // The startup-config is the file (written by `write memory`), read when asked for.
+      std::ifstream in(opts_.config_path);
+      if (!in) {
+        out = "% Error opening " + opts_.config_path + ": " + std::strerror(errno);
+        return false;
+      }
+      std::stringstream ss;
+      ss << in.rdbuf();
+      out = std::move(ss).str();
+      return true;
+    }
   }
   return false;
 }
