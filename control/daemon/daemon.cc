@@ -350,13 +350,17 @@ int Daemon::run() {
   }
 
   // The first snapshot is built before the workers so that their tables can be sized from it:
-  // room for twice the startup-config's bindings (live additions), at least 64k.
+  // the startup-config's bindings plus a quarter for live additions, at least 64k. Every slot
+  // is resident from the start (80 bytes: binding and timer node), so the headroom is paid per
+  // binding: twice the bindings cost 160 B per binding of the 256 issue 5 allows, a quarter
+  // more costs 100. Beyond it, additions are counted as plan_overflow and not started until a
+  // restart (with --max-bindings for more).
   resolve_all();
   std::unique_ptr<reg::Snapshot> first = builder_->build(cfg_, addrs_, opts_.listen_port, learned_realms_);
   if (opts_.capacity == 0) {
     std::size_t largest = 0;
     for (const auto& p : first->plans) largest = std::max(largest, p.size());
-    opts_.capacity = static_cast<std::uint32_t>(std::max<std::size_t>(65536, 2 * largest));
+    opts_.capacity = static_cast<std::uint32_t>(std::max<std::size_t>(65536, (largest + largest / 4 + 4095) / 4096 * 4096));
   }
 
   // Workers: worker i listens on the listen port + i (its Via port), so that responses come
