@@ -205,7 +205,7 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
   std::vector<std::uint64_t> cred_fp, anyrealm_fp;
   cred_fp.reserve(cfg.sip_ua.credentials.size());
   s.credentials.reserve(cfg.sip_ua.credentials.size() + cfg.sip_ua.authentication.size());
-  auto add_cred = [&](const std::string& user, const std::string& realm, const std::string& password,
+  auto add_cred = [&](std::string_view user, std::string_view realm, std::string_view password,
                       std::uint8_t tier) -> std::uint32_t {
     reg::SnapCredential c;
     s.set_username(c, user);
@@ -249,7 +249,7 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
   }
   std::unordered_map<std::string, std::vector<std::uint32_t>> by_number;
   by_number.reserve(cfg.sip_ua.credentials.size());
-  for (const auto& c : cfg.sip_ua.credentials) by_number[c.number].push_back(add_cred(c.username, c.realm, c.password, 2));
+  for (const auto& c : cfg.sip_ua.credentials) by_number[std::string(c.number)].push_back(add_cred(c.username, c.realm, c.password, 2));
 
   std::unordered_map<std::string, std::uint32_t> number_dial_peer;
   for (const auto& [tag, dp] : cfg.dial_peers) {
@@ -408,7 +408,7 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
   cred_fp_ = std::move(cred_fp);
   anyrealm_fp_ = std::move(anyrealm_fp);
   fp_version_ = s.version;
-  reuse_ = {};
+  std::vector<Reuse>().swap(reuse_);  // `= {}` would keep the capacity
   reuse_from_ = nullptr;
   for (auto& p : s.plans) p.shrink_to_fit();
   for (SlotState& st : slots_) {
