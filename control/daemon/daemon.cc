@@ -592,7 +592,7 @@ std::string Daemon::show_register_status(bool json) {
     if (!w->dump(buf, version, snap->plans[w->id()].size()) || version != snap->version) continue;
     for (const auto& b : buf) {
       StatusRow r;
-      r.number = snap->endpoints[b.endpoint].number;
+      r.number = snap->number(snap->endpoints[b.endpoint]);
       r.registrar = snap->registrars[b.registrar].index;
       r.state = std::string(reg::state_name(b.state));
       if (b.seconds_left > 0 && b.state != reg::BindingState::registered) r.state += "*";  // still registered

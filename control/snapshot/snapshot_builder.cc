@@ -162,7 +162,7 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
       const reg::SnapCredential& c = previous->credentials[previous->endpoint_creds[e.cred_begin + i]];
       if (c.realm != reg::kNoRealm) s.realms.add(previous->realms.names[c.realm]);
     }
-    if (const auto it = retired_.find(e.number); it != retired_.end()) {
+    if (const auto it = retired_.find(std::string(previous->number(e))); it != retired_.end()) {
       for (const RetiredCredential& r : it->second) s.realms.add(r.realm);
     }
   }
@@ -258,7 +258,7 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
   s.endpoints.reserve(numbers.size() + leaving.size());
   for (const std::string& number : numbers) {
     reg::SnapEndpoint e;
-    e.number = number;
+    s.set_number(e, number);
     e.cred_begin = static_cast<std::uint32_t>(s.endpoint_creds.size());
     const auto dp = number_dial_peer.find(number);
     if (dp != number_dial_peer.end()) {
@@ -285,9 +285,9 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
     keep_ms += 1000ull * longest;
     std::unordered_map<std::string_view, std::uint32_t> now_index;
     now_index.reserve(s.endpoints.size());
-    for (std::uint32_t i = 0; i < s.endpoints.size(); ++i) now_index.emplace(s.endpoints[i].number, i);
+    for (std::uint32_t i = 0; i < s.endpoints.size(); ++i) now_index.emplace(s.number(s.endpoints[i]), i);
     for (const reg::SnapEndpoint& pe : previous->endpoints) {
-      const auto it = now_index.find(pe.number);
+      const auto it = now_index.find(previous->number(pe));
       if (it == now_index.end()) continue;  // the endpoint left: its ghost takes its credentials
       const reg::SnapEndpoint& ne = s.endpoints[it->second];
       for (std::uint32_t k = 0; k < pe.cred_count; ++k) {
@@ -300,7 +300,7 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
           still = nc.realm != reg::kNoRealm && s.realms.names[nc.realm] == realm;
         }
         if (still) continue;
-        auto& list = retired_[pe.number];
+        auto& list = retired_[std::string(previous->number(pe))];
         std::erase_if(list, [&](const RetiredCredential& r) { return r.realm == realm; });
         list.push_back({realm, std::string(previous->username(pc)), pc, now_ms + keep_ms});
       }
@@ -347,7 +347,7 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
     if (fresh) {
       const reg::SnapEndpoint& pe = previous->endpoints[l.prev.endpoint];
       reg::SnapEndpoint e;
-      e.number = pe.number;
+      s.set_number(e, previous->number(pe));
       e.dial_peer = pe.dial_peer;
       e.cred_begin = static_cast<std::uint32_t>(s.endpoint_creds.size());
       for (std::uint32_t k = 0; k < pe.cred_count; ++k) {
@@ -361,7 +361,7 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
       }
       // Credentials removed earlier, one by one, while the endpoint stayed (R7): its bindings at
       // those realms' registrars may still be registered and must answer their challenges.
-      if (const auto rt = retired_.find(pe.number); rt != retired_.end()) {
+      if (const auto rt = retired_.find(std::string(previous->number(pe))); rt != retired_.end()) {
         for (const RetiredCredential& r : rt->second) {
           reg::SnapCredential c = r.credential;
           c.realm = s.realms.find(r.realm);
@@ -374,7 +374,7 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
       it->second = static_cast<std::uint32_t>(s.endpoints.size());
       s.endpoints.push_back(std::move(e));
     }
-    ghost_entries[i] = reg::PlanEntry{it->second, static_cast<std::uint8_t>(slot_r), sl.generation, true};
+    ghost_entries[i] = reg::PlanEntry{it->second, sl.generation, static_cast<std::uint8_t>(slot_r), true};
   }
 
   // ---- 6. plans ----
@@ -393,7 +393,7 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
         slot = acquire(st, reg_ids[ri], nid);
         if (s.plans[w].size() < st.slots.size()) s.plans[w].resize(st.slots.size());
       }
-      s.plans[w][slot] = reg::PlanEntry{ei, static_cast<std::uint8_t>(ri), st.slots[slot].generation, false};
+      s.plans[w][slot] = reg::PlanEntry{ei, st.slots[slot].generation, static_cast<std::uint8_t>(ri), false};
     }
   }
   for (std::size_t i = 0; i < leaving.size(); ++i) {

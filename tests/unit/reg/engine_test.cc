@@ -89,7 +89,7 @@ class EngineTest : public ::testing::Test {
     std::uint32_t next = 0;
     const std::size_t n = engine_->status(0, rows, 64, next, now_);
     for (std::size_t i = 0; i < n; ++i) {
-      if (engine_->snapshot()->endpoints[rows[i].endpoint].number == number && rows[i].registrar == registrar) {
+      if (engine_->snapshot()->number(engine_->snapshot()->endpoints[rows[i].endpoint]) == number && rows[i].registrar == registrar) {
         return rows[i];
       }
     }
@@ -709,7 +709,7 @@ class LiveEngineTest : public EngineTest {
     std::uint32_t next = 0;
     const std::size_t n = engine_->status(0, rows, 256, next, now_);
     for (std::size_t i = 0; i < n; ++i) {
-      if (engine_->snapshot()->endpoints[rows[i].endpoint].number == number && rows[i].registrar == registrar) return true;
+      if (engine_->snapshot()->number(engine_->snapshot()->endpoints[rows[i].endpoint]) == number && rows[i].registrar == registrar) return true;
     }
     return false;
   }
