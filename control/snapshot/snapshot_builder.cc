@@ -96,7 +96,7 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
     if (!reg_keys[ri].empty()) reg_ids[ri] = registrar_id(reg_keys[ri]);
   }
   {
-    std::vector<bool> active_numbers(number_names_.size(), false);
+    std::vector<bool> active_numbers(numbers_.size(), false);
     for (const std::string& n : numbers) {
       if (const std::uint32_t id = find_number(n); id != reg::kNoEntry) active_numbers[id] = true;
     }
@@ -440,25 +440,45 @@ std::uint8_t SnapshotBuilder::registrar_id(const std::string& key) {
 }
 
 std::uint32_t SnapshotBuilder::find_number(const std::string& number) const {
-  const auto it = number_ids_.find(number);
-  return it == number_ids_.end() ? reg::kNoEntry : it->second;
+  if (number_index_.empty()) return reg::kNoEntry;
+  const std::size_t mask = number_index_.size() - 1;
+  for (std::size_t i = reg::RealmTable::hash(number) & mask;; i = (i + 1) & mask) {
+    const std::uint32_t id = number_index_[i];
+    if (id == reg::kNoEntry) return reg::kNoEntry;
+    if (numbers_[id].name == number) return id;
+  }
+}
+
+void SnapshotBuilder::number_index_insert(std::uint32_t id) {
+  // Load factor at most 3/4 (linear probing), doubling.
+  if (4 * (numbers_indexed_ + 1) > 3 * number_index_.size()) {
+    std::vector<std::uint32_t> old = std::move(number_index_);
+    number_index_.assign(std::max<std::size_t>(64, 2 * old.size()), reg::kNoEntry);
+    numbers_indexed_ = 0;
+    for (std::uint32_t o : old) {
+      if (o != reg::kNoEntry) number_index_insert(o);
+    }
+  }
+  const std::size_t mask = number_index_.size() - 1;
+  std::size_t i = reg::RealmTable::hash(numbers_[id].name) & mask;
+  while (number_index_[i] != reg::kNoEntry) i = (i + 1) & mask;
+  number_index_[i] = id;
+  ++numbers_indexed_;
 }
 
 std::uint32_t SnapshotBuilder::number_id(const std::string& number) {
-  const auto [it, fresh] = number_ids_.try_emplace(number, 0);
-  if (!fresh) return it->second;
+  if (const std::uint32_t id = find_number(number); id != reg::kNoEntry) return id;
   std::uint32_t id;
   if (!free_numbers_.empty()) {
     id = free_numbers_.back();
     free_numbers_.pop_back();
-    number_names_[id] = &it->first;
-    number_uses_[id] = 0;
   } else {
-    id = static_cast<std::uint32_t>(number_names_.size());
-    number_names_.push_back(&it->first);
-    number_uses_.push_back(0);
+    id = static_cast<std::uint32_t>(numbers_.size());
+    numbers_.emplace_back();
   }
-  it->second = id;
+  numbers_[id].name = number;
+  numbers_[id].uses = 0;
+  number_index_insert(id);
   return id;
 }
 
@@ -513,7 +533,7 @@ std::uint32_t SnapshotBuilder::acquire(SlotState& st, std::uint8_t registrar, st
   sl.generation = next_generation_++;
   st.leaving_until.erase(slot);
   ++reg_keys_[registrar].uses;
-  ++number_uses_[number];
+  ++numbers_[number].uses;
   index_insert(st, slot);
   return slot;
 }
@@ -537,9 +557,21 @@ void SnapshotBuilder::release(SlotState& st, std::uint32_t slot) {
     st.index[i] = reg::kNoEntry;
     --st.indexed;
     --reg_keys_[sl.registrar].uses;
-    if (--number_uses_[sl.number] == 0) {
-      number_ids_.erase(*number_names_[sl.number]);
-      number_names_[sl.number] = nullptr;
+    if (--numbers_[sl.number].uses == 0) {
+      // Out of the number index too (backward-shift deletion, as above).
+      const std::size_t nmask = number_index_.size() - 1;
+      std::size_t k = reg::RealmTable::hash(numbers_[sl.number].name) & nmask;
+      while (number_index_[k] != sl.number) k = (k + 1) & nmask;
+      for (std::size_t j = (k + 1) & nmask; number_index_[j] != reg::kNoEntry; j = (j + 1) & nmask) {
+        const std::size_t home = reg::RealmTable::hash(numbers_[number_index_[j]].name) & nmask;
+        if (((j - home) & nmask) >= ((j - k) & nmask)) {
+          number_index_[k] = number_index_[j];
+          k = j;
+        }
+      }
+      number_index_[k] = reg::kNoEntry;
+      --numbers_indexed_;
+      numbers_[sl.number].name = config::CompactString();
       free_numbers_.push_back(sl.number);
     }
   }

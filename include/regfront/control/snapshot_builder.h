@@ -87,10 +87,16 @@ class SnapshotBuilder {
     std::uint64_t pinned_in = 0;  // build that looked it up last: not reused for another key then
   };
   std::vector<Interned> reg_keys_;                        // few: configured and leaving ones
-  std::unordered_map<std::string, std::uint32_t> number_ids_;
-  std::vector<const std::string*> number_names_;          // id → key in number_ids_
-  std::vector<std::uint32_t> number_uses_;
+  // Endpoint numbers: id → number (24 B each) and an open-addressed index of ids by number.
+  struct Number {
+    config::CompactString name;  // empty = free id
+    std::uint32_t uses = 0;      // slots that refer to it
+  };
+  std::vector<Number> numbers_;
+  std::vector<std::uint32_t> number_index_;  // kNoEntry = empty
+  std::uint32_t numbers_indexed_ = 0;
   std::vector<std::uint32_t> free_numbers_;
+  void number_index_insert(std::uint32_t id);
 
   // HA1 reuse. A rebuild after one command would otherwise recompute every HA1 (1.8M hashes for
   // 600k credentials). The builder remembers, for the last snapshot it built, a 64-bit

@@ -518,5 +518,66 @@ TEST(SnapshotLeaving, ReaddedWhileLeavingIsANewBinding) {
   EXPECT_FALSE(p5.count("6001@6"));
 }
 
+// Endpoints come and go at random: a binding still configured keeps its slot and generation,
+// every configured binding has a slot, no slot holds two (the builder's open-addressed slot
+// and number indexes, with their deletions).
+TEST(SnapshotSlots, RandomChurnKeepsSlots) {
+  control::SnapshotBuilder b(3);
+  std::uint64_t seed = 12345;
+  auto next = [&] { return (seed = seed * 6364136223846793005ull + 1442695040888963407ull) >> 33; };
+  std::map<std::string, Placed> before;
+  for (int round = 0; round < 40; ++round) {
+    std::string text = "sip-ua\n registrar 1 ipv4:127.0.0.1:5071\n registrar 2 ipv4:127.0.0.1:5072\n";
+    std::set<std::string> configured;
+    for (int n = 0; n < 300; ++n) {
+      if (next() % 3 == 0) continue;
+      const std::string num = std::to_string(7000 + n);
+      configured.insert(num);
+      text += " credentials number " + num + " username u" + num + " password 0 p realm r\n";
+    }
+    const auto s = b.build(load_config(text), loopback_addresses(), 5060);
+    const auto now = placements(*s);
+    EXPECT_EQ(now.size(), 2 * configured.size()) << round;
+    for (const auto& [key, p] : now) {
+      EXPECT_TRUE(configured.count(key.substr(0, key.find('@')))) << key;
+      if (const auto it = before.find(key); it != before.end()) {
+        EXPECT_EQ(p.worker, it->second.worker) << key;
+        EXPECT_EQ(p.slot, it->second.slot) << key;
+        EXPECT_EQ(p.e.generation, it->second.e.generation) << key;
+      }
+    }
+    before = now;
+  }
+}
+
+// A rebuild copies HA1s from the previous snapshot only when username, realm and password are
+// unchanged: changed passwords and usernames get their own.
+TEST(SnapshotCredentials, Ha1ReusedOnlyForTheSameKey) {
+  auto text = [](int version) {
+    std::string t = "sip-ua\n registrar 1 ipv4:127.0.0.1:5071\n";
+    for (int n = 0; n < 50; ++n) {
+      const std::string num = std::to_string(8000 + n);
+      const std::string pw = n % 3 == 0 ? "pw" + std::to_string(version) : "pw";
+      const std::string user = n % 5 == 0 ? "u" + std::to_string(version) : "u";
+      t += " credentials number " + num + " username " + user + num + " password 0 " + pw + " realm r" +
+           std::to_string(n % 2) + "\n";
+    }
+    return t;
+  };
+  control::SnapshotBuilder b(2);
+  auto prev = b.build(load_config(text(1)), loopback_addresses(), 5060);
+  for (int version = 2; version <= 4; ++version) {
+    const config::Config cfg = load_config(text(version));
+    auto s = b.build(cfg, loopback_addresses(), 5060, {}, prev.get(), 1000 * version);
+    for (const auto& c : cfg.sip_ua.credentials) {
+      const Snapshot::Choice ch = s->choose_credential(endpoint_index(*s, c.number), s->realms.find(c.realm));
+      ASSERT_NE(ch.cred, nullptr) << c.number;
+      EXPECT_EQ(s->username(*ch.cred), c.username.view());
+      expect_ha1(*ch.ha1, c.username, c.realm, c.password);
+    }
+    prev = std::move(s);
+  }
+}
+
 }  // namespace
 }  // namespace regfront::reg
