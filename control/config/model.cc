@@ -1,6 +1,8 @@
 // control/config/model.cc — helpers over the configuration model.
 #include <algorithm>
+#include <mutex>
 #include <ostream>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "regfront/config/model.h"
@@ -36,6 +38,48 @@ void CompactString::release() noexcept {
 }
 
 std::ostream& operator<<(std::ostream& os, const CompactString& s) { return os << s.view(); }
+
+namespace {
+struct SharedStrings {
+  std::mutex mutex;
+  std::unordered_map<std::string_view, void*> by_text;  // views into the entries' text
+};
+SharedStrings& shared_strings() {
+  static auto* table = new SharedStrings;  // never destroyed: static SharedStrings may outlive it
+  return *table;
+}
+}  // namespace
+
+SharedString::Entry* SharedString::acquire(std::string_view s) {
+  if (s.empty()) return nullptr;
+  SharedStrings& t = shared_strings();
+  std::lock_guard<std::mutex> lock(t.mutex);
+  if (const auto it = t.by_text.find(s); it != t.by_text.end()) {
+    Entry* e = static_cast<Entry*>(it->second);
+    ++e->refs;
+    return e;
+  }
+  auto* e = new Entry{std::string(s), 1};
+  t.by_text.emplace(e->text, e);
+  return e;
+}
+
+void SharedString::retain(Entry* e) noexcept {
+  if (e == nullptr) return;
+  std::lock_guard<std::mutex> lock(shared_strings().mutex);
+  ++e->refs;
+}
+
+void SharedString::release(Entry* e) noexcept {
+  if (e == nullptr) return;
+  SharedStrings& t = shared_strings();
+  std::lock_guard<std::mutex> lock(t.mutex);
+  if (--e->refs != 0) return;
+  t.by_text.erase(e->text);
+  delete e;
+}
+
+std::ostream& operator<<(std::ostream& os, const SharedString& s) { return os << s.view(); }
 
 std::vector<std::string> endpoint_numbers(const Config& cfg) {
   std::vector<std::string> out;
