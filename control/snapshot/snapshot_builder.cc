@@ -596,7 +596,14 @@ auth::Ha1Set SnapshotBuilder::ha1(std::string_view user, std::string_view realm,
   fp = fingerprint(user, realm, password);
   auto it = std::lower_bound(reuse_.begin(), reuse_.end(), fp, [](const Reuse& r, std::uint64_t v) { return r.fp < v; });
   for (; it != reuse_.end() && it->fp == fp; ++it) {
-    if (it->index & kAnyRealmBit) return reuse_from_->anyrealm_ha1[it->index & ~kAnyRealmBit];
+    if (it->index & kAnyRealmBit) {
+      // anyrealm_ha1[row * realms + realm id]: the realm is checked in full, the username and
+      // password are in the fingerprint only.
+      const std::uint32_t k = it->index & ~kAnyRealmBit;
+      const std::size_t realms_n = reuse_from_->realms.names.size();
+      if (realms_n != 0 && reuse_from_->realms.names[k % realms_n] == realm) return reuse_from_->anyrealm_ha1[k];
+      continue;
+    }
     const reg::SnapCredential& c = reuse_from_->credentials[it->index];
     // The password is only in the fingerprint; the username and realm are checked in full.
     if (c.realm < reuse_from_->realms.names.size() && reuse_from_->realms.names[c.realm] == realm &&

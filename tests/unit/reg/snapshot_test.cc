@@ -555,6 +555,7 @@ TEST(SnapshotSlots, RandomChurnKeepsSlots) {
 TEST(SnapshotCredentials, Ha1ReusedOnlyForTheSameKey) {
   auto text = [](int version) {
     std::string t = "sip-ua\n registrar 1 ipv4:127.0.0.1:5071\n";
+    t += std::string(" authentication username any password 0 ") + (version >= 3 ? "pw-any3" : "pw-any") + "\n";
     for (int n = 0; n < 50; ++n) {
       const std::string num = std::to_string(8000 + n);
       const std::string pw = n % 3 == 0 ? "pw" + std::to_string(version) : "pw";
@@ -574,6 +575,12 @@ TEST(SnapshotCredentials, Ha1ReusedOnlyForTheSameKey) {
       ASSERT_NE(ch.cred, nullptr) << c.number;
       EXPECT_EQ(s->username(*ch.cred), c.username.view());
       expect_ha1(*ch.ha1, c.username, c.realm, c.password);
+      // The realm-less entry answers the endpoint's other realm (F4.4), from anyrealm_ha1.
+      const std::string other = c.realm == "r0" ? "r1" : "r0";
+      const Snapshot::Choice any = s->choose_credential(endpoint_index(*s, c.number), s->realms.find(other));
+      ASSERT_NE(any.cred, nullptr) << c.number;
+      EXPECT_EQ(s->username(*any.cred), "any");
+      expect_ha1(*any.ha1, "any", other, version >= 3 ? "pw-any3" : "pw-any");
     }
     prev = std::move(s);
   }
