@@ -65,7 +65,7 @@ Index::CredTable& Index::creds(const SipUa& ua) {
     t.per_number.reserve(list.size());
     for (std::size_t i = 0; i < list.size(); ++i) {
       t.by_key.emplace(pair_key(list[i].number, list[i].realm), i);
-      ++t.per_number[list[i].number];
+      ++t.per_number[std::string(list[i].number)];
     }
     t.size = list.size();
   }
@@ -216,7 +216,7 @@ Result credential_set(SipUa& ua, const Credential& c, Index* index) {
     Index::CredTable& t = index->creds(ua);
     std::string key = pair_key(c.number, c.realm);
     if (auto it = t.by_key.find(key); it != t.by_key.end()) return replace(ua.credentials[it->second]);
-    std::size_t& realms = t.per_number[c.number];
+    std::size_t& realms = t.per_number[std::string(c.number)];
     if (realms >= static_cast<std::size_t>(kMaxRealmsPerEndpoint))
       return rejected(kTooManyRealms);  // R5 ((number, realm) is unique: entries = realms)
     ua.credentials.push_back(c);

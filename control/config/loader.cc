@@ -45,7 +45,12 @@ LoadResult load_startup_config(std::string_view text, Config& cfg) {
       result.errors.push_back(std::move(e));
     }
   }
-  if (result.ok()) cfg = std::move(work);
+  if (result.ok()) {
+    cfg = std::move(work);
+    // The lists grew by doubling: at 600k credentials the slack is ~100 bytes per entry.
+    cfg.sip_ua.credentials.shrink_to_fit();
+    cfg.sip_ua.authentication.shrink_to_fit();
+  }
   return result;
 }
 

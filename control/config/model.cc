@@ -1,5 +1,8 @@
 // control/config/model.cc — helpers over the configuration model.
 #include <algorithm>
+#include <mutex>
+#include <ostream>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "regfront/config/model.h"
@@ -12,11 +15,77 @@ bool is_endpoint_number(const std::string& pattern) {
   return !p.empty() && std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+void CompactString::assign(std::string_view s) {
+  if (s.size() <= kInline) {
+    std::memcpy(buf_, s.data(), s.size());
+    set_inline(s.size());
+    return;
+  }
+  char* p = new char[s.size()];
+  std::memcpy(p, s.data(), s.size());
+  const auto n = static_cast<std::uint32_t>(s.size());
+  std::memcpy(buf_, &p, sizeof p);
+  std::memcpy(buf_ + sizeof p, &n, sizeof n);
+  buf_[kInline] = static_cast<char>(kHeap);
+}
+
+void CompactString::release() noexcept {
+  if (!on_heap()) return;
+  char* p;
+  std::memcpy(&p, buf_, sizeof p);
+  delete[] p;
+  set_inline(0);
+}
+
+std::ostream& operator<<(std::ostream& os, const CompactString& s) { return os << s.view(); }
+
+namespace {
+struct SharedStrings {
+  std::mutex mutex;
+  std::unordered_map<std::string_view, void*> by_text;  // views into the entries' text
+};
+SharedStrings& shared_strings() {
+  static auto* table = new SharedStrings;  // never destroyed: static SharedStrings may outlive it
+  return *table;
+}
+}  // namespace
+
+SharedString::Entry* SharedString::acquire(std::string_view s) {
+  if (s.empty()) return nullptr;
+  SharedStrings& t = shared_strings();
+  std::lock_guard<std::mutex> lock(t.mutex);
+  if (const auto it = t.by_text.find(s); it != t.by_text.end()) {
+    Entry* e = static_cast<Entry*>(it->second);
+    ++e->refs;
+    return e;
+  }
+  auto* e = new Entry{std::string(s), 1};
+  t.by_text.emplace(e->text, e);
+  return e;
+}
+
+void SharedString::retain(Entry* e) noexcept {
+  if (e == nullptr) return;
+  std::lock_guard<std::mutex> lock(shared_strings().mutex);
+  ++e->refs;
+}
+
+void SharedString::release(Entry* e) noexcept {
+  if (e == nullptr) return;
+  SharedStrings& t = shared_strings();
+  std::lock_guard<std::mutex> lock(t.mutex);
+  if (--e->refs != 0) return;
+  t.by_text.erase(e->text);
+  delete e;
+}
+
+std::ostream& operator<<(std::ostream& os, const SharedString& s) { return os << s.view(); }
+
 std::vector<std::string> endpoint_numbers(const Config& cfg) {
   std::vector<std::string> out;
   std::unordered_set<std::string_view> seen;  // views into cfg, which outlives this call
-  auto add = [&](const std::string& n) {
-    if (seen.insert(n).second) out.push_back(n);
+  auto add = [&](std::string_view n) {
+    if (seen.insert(n).second) out.emplace_back(n);
   };
   for (const auto& [tag, dp] : cfg.dial_peers) {
     if (is_endpoint_number(dp.destination_pattern)) add(dp.destination_pattern);

@@ -13,9 +13,9 @@ namespace {
 
 // Passwords always carry their type so that a password such as "7" reads back unchanged:
 // type 7 with `service password-encryption`, type 0 (clear) otherwise.
-std::string password(const Config& cfg, const std::string& clear) {
+std::string password(const Config& cfg, std::string_view clear) {
   if (cfg.service_password_encryption) return "password 7 " + type7_encode(clear);
-  return "password 0 " + clear;
+  return "password 0 " + std::string(clear);
 }
 
 std::string address(const RegistrarAddress& a) {

@@ -421,7 +421,9 @@ Result h_cred(Context& c, const Args& a) {
   e.username = a.get("username");
   e.realm = a.get("realm");
   Result err;
-  if (!take_password(a, e.password, err)) return err;
+  std::string password;
+  if (!take_password(a, password, err)) return err;
+  e.password = password;
   return actions::credential_set(c.cfg.sip_ua, e, c.index);
 }
 Result h_no_cred(Context& c, const Args& a) {
@@ -431,7 +433,9 @@ Result h_cred_dhcp(Context& c, const Args& a) {
   Credential e;
   e.realm = a.get("realm");
   Result err;
-  if (!take_password(a, e.password, err)) return err;
+  std::string password;
+  if (!take_password(a, password, err)) return err;
+  e.password = password;
   return actions::credentials_dhcp_set(c.cfg.sip_ua, e);
 }
 Result h_no_cred_dhcp(Context& c, const Args&) {

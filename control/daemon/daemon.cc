@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <jemalloc/jemalloc.h>
 #include <netinet/in.h>
 #include <openssl/rand.h>
 #include <rte_rcu_qsbr.h>
@@ -128,11 +129,16 @@ bool Daemon::load(std::string& err) {
     err = "cannot read " + opts_.config_path + ": " + std::strerror(errno);
     return false;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  startup_text_ = ss.str();
+  // The text is not kept: `show startup-config` reads the file (at 600k credential lines it
+  // would be ~95 bytes per binding, issue 5).
+  std::string text;
+  {
+    std::stringstream ss;
+    ss << in.rdbuf();
+    text = std::move(ss).str();
+  }
   config::Config cfg;
-  const config::LoadResult r = config::load_startup_config(startup_text_, cfg);
+  const config::LoadResult r = config::load_startup_config(text, cfg);
   if (!r.ok()) {
     for (const auto& e : r.errors) err += e.format(opts_.config_path) + "\n";
     return false;
@@ -148,14 +154,40 @@ bool Daemon::load(std::string& err) {
   return true;
 }
 
+namespace {
+
+// Returns the pages of freed memory to the kernel. A build frees about as much as it keeps (the
+// previous snapshot; at start-up the loader's text and indexes): jemalloc would keep those
+// pages dirty until its decay time has passed *and* the arena allocates again, which on a
+// control thread that sits idle between commands means indefinitely (issue 5: ~200 MiB at 600k
+// bindings). Control thread only, after a publication: costs a few ms of madvise().
+void purge_freed_pages() {
+  char name[32];
+  std::snprintf(name, sizeof name, "arena.%u.purge", static_cast<unsigned>(MALLCTL_ARENAS_ALL));
+  mallctl(name, nullptr, nullptr, nullptr, 0);
+}
+
+// jemalloc's background thread returns dirty pages to the kernel as they age (dirty_decay_ms,
+// 10 s by default) whether or not the arena allocates again. It covers what is freed away from
+// a publication: by the workers (an engine sets up its timer wheel again at its first snapshot:
+// 6 MiB per worker at 376k slots), by CLI sessions, by the resolver.
+void start_page_decay_thread() {
+  bool on = true;
+  mallctl("background_thread", nullptr, nullptr, &on, sizeof on);
+}
+
+}  // namespace
+
 void Daemon::publish(std::unique_ptr<reg::Snapshot> s) {
   const reg::Snapshot* old = current_.exchange(s.release(), std::memory_order_acq_rel);
-  if (old == nullptr) return;
-  // Free the previous snapshot once every online worker has passed a quiescent state after the
-  // exchange above (workers re-read the pointer every loop iteration).
-  const std::uint64_t token = rte_rcu_qsbr_start(qs_);
-  rte_rcu_qsbr_check(qs_, token, true);
-  delete old;
+  if (old != nullptr) {
+    // Free the previous snapshot once every online worker has passed a quiescent state after
+    // the exchange above (workers re-read the pointer every loop iteration).
+    const std::uint64_t token = rte_rcu_qsbr_start(qs_);
+    rte_rcu_qsbr_check(qs_, token, true);
+    delete old;
+  }
+  purge_freed_pages();
 }
 
 void Daemon::rebuild_and_publish() {
@@ -273,7 +305,6 @@ bool Daemon::write_memory(const config::Config& cfg, std::string& message) {
     log("write memory failed: %s", err.c_str());
     return false;
   }
-  startup_text_ = text;
   message = "[OK]";
   log("startup-config written to %s", opts_.config_path.c_str());
   return true;
@@ -304,6 +335,7 @@ int Daemon::run() {
   qs_ = static_cast<rte_rcu_qsbr*>(std::aligned_alloc(64, (qs_size + 63) / 64 * 64));
   rte_rcu_qsbr_init(qs_, opts_.workers);
 
+  start_page_decay_thread();
   resolver_ = std::make_unique<control::Resolver>();
   builder_ = std::make_unique<control::SnapshotBuilder>(opts_.workers);
 
@@ -328,13 +360,17 @@ int Daemon::run() {
   }
 
   // The first snapshot is built before the workers so that their tables can be sized from it:
-  // room for twice the startup-config's bindings (live additions), at least 64k.
+  // the startup-config's bindings plus a quarter for live additions, at least 64k. Every slot
+  // is resident from the start (80 bytes: binding and timer node), so the headroom is paid per
+  // binding: twice the bindings cost 160 B per binding of the 256 issue 5 allows, a quarter
+  // more costs 100. Beyond it, additions are counted as plan_overflow and not started until a
+  // restart (with --max-bindings for more).
   resolve_all();
   std::unique_ptr<reg::Snapshot> first = builder_->build(cfg_, addrs_, opts_.listen_port, learned_realms_);
   if (opts_.capacity == 0) {
     std::size_t largest = 0;
     for (const auto& p : first->plans) largest = std::max(largest, p.size());
-    opts_.capacity = static_cast<std::uint32_t>(std::max<std::size_t>(65536, 2 * largest));
+    opts_.capacity = static_cast<std::uint32_t>(std::max<std::size_t>(65536, (largest + largest / 4 + 4095) / 4096 * 4096));
   }
 
   // Workers: worker i listens on the listen port + i (its Via port), so that responses come
@@ -535,7 +571,18 @@ bool Daemon::show(Show what, bool json, std::string& out) {
     case Show::registrar_status: out = show_registrars(json); return true;
     case Show::statistics: out = show_statistics(json); return true;
     case Show::dataplane: out = show_dataplane(json); return true;
-    case Show::startup_config: out = startup_text_; return true;
+    case Show::startup_config: {
+      // The startup-config is the file (written by `write memory`), read when asked for.
+      std::ifstream in(opts_.config_path);
+      if (!in) {
+        out = "% Error opening " + opts_.config_path + ": " + std::strerror(errno);
+        return false;
+      }
+      std::stringstream ss;
+      ss << in.rdbuf();
+      out = std::move(ss).str();
+      return true;
+    }
   }
   return false;
 }
@@ -555,14 +602,14 @@ std::string Daemon::show_register_status(bool json) {
     if (!w->dump(buf, version, snap->plans[w->id()].size()) || version != snap->version) continue;
     for (const auto& b : buf) {
       StatusRow r;
-      r.number = snap->endpoints[b.endpoint].number;
+      r.number = snap->number(snap->endpoints[b.endpoint]);
       r.registrar = snap->registrars[b.registrar].index;
       r.state = std::string(reg::state_name(b.state));
       if (b.seconds_left > 0 && b.state != reg::BindingState::registered) r.state += "*";  // still registered
       r.granted = b.granted;
       r.seconds_left = b.seconds_left;
       r.last_code = b.last_code;
-      if (b.credential != reg::kNoEntry) r.username = snap->credentials[b.credential].username;
+      if (b.credential != reg::kNoEntry) r.username = snap->username(snap->credentials[b.credential]);
       if (b.realm != reg::kNoRealm) r.realm = snap->realms.names[b.realm];
       rows.push_back(std::move(r));
     }

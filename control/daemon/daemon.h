@@ -183,7 +183,6 @@ class Daemon : public config::ExecHooks {
 
   Options opts_;
   config::Config cfg_;
-  std::string startup_text_;
   std::unique_ptr<control::SnapshotBuilder> builder_;
   control::RegistrarAddresses addrs_{};
   struct DnsState {

@@ -33,8 +33,8 @@ void usage(std::FILE* f) {
                "  --workers N              worker threads (default 1)\n"
                "  --control-socket PATH    UNIX socket for regfront-cli (default %s)\n"
                "  --shutdown-timeout S     at most S seconds to unregister on SIGTERM (default 10)\n"
-               "  --max-bindings N         binding slots per worker (default: twice the\n"
-               "                           startup-config's, at least 65536)\n",
+               "  --max-bindings N         binding slots per worker (default: the startup-config's\n"
+               "                           plus a quarter for live additions, at least 65536)\n",
                regfront::daemon::default_control_socket().c_str());
 }
 

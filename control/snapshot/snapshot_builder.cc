@@ -12,8 +12,11 @@
 //   6. the per-worker plans.
 #include "regfront/control/snapshot_builder.h"
 
+#include <openssl/rand.h>
+
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <unordered_set>
 
 #include "regfront/auth/digest.h"
@@ -46,11 +49,15 @@ std::uint32_t owner_worker(const std::string& number, std::uint32_t workers) {
   return static_cast<std::uint32_t>(reg::RealmTable::hash(number) % workers);
 }
 
-std::uint64_t SnapshotBuilder::scan_next_expiry() const {
+SnapshotBuilder::SnapshotBuilder(std::uint32_t workers) : workers_(workers), slots_(workers) {
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(&fp_seed_), sizeof fp_seed_) != 1) fp_seed_ = 0x9e3779b97f4a7c15ull;
+}
+
+std::uint64_t SnapshotBuilder::next_expiry_ms() const {
   std::uint64_t next = 0;
   for (const auto& st : slots_) {
-    for (const auto& sl : st.slots) {
-      if (sl.leaving_until != 0 && (next == 0 || sl.leaving_until < next)) next = sl.leaving_until;
+    for (const auto& [slot, until] : st.leaving_until) {
+      if (next == 0 || until < next) next = until;
     }
   }
   return next;
@@ -82,24 +89,33 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
   };
   std::vector<Leaving> leaving;
   std::array<std::size_t, reg::kRegistrarSlots> leaving_per_index{};
+  // Interned ids of this build's registrar keys (kFree: none configured in that slot).
+  std::array<std::uint8_t, reg::kSnapRegistrarSlots> reg_ids;
+  reg_ids.fill(kFree);
+  for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
+    if (!reg_keys[ri].empty()) reg_ids[ri] = registrar_id(reg_keys[ri]);
+  }
   {
-    std::unordered_set<std::string_view> active_numbers(numbers.begin(), numbers.end());
-    auto active = [&](const Slot& sl) {
-      if (active_numbers.count(sl.number) == 0) return false;
-      for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
-        if (reg_keys[ri] == sl.registrar) return true;
-      }
-      return false;
-    };
+    std::vector<bool> active_numbers(numbers_.size(), false);
+    for (const std::string& n : numbers) {
+      if (const std::uint32_t id = find_number(n); id != reg::kNoEntry) active_numbers[id] = true;
+    }
+    std::array<bool, 256> active_registrars{};
+    for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
+      if (reg_ids[ri] != kFree) active_registrars[reg_ids[ri]] = true;
+    }
+    auto active = [&](const Slot& sl) { return active_numbers[sl.number] && active_registrars[sl.registrar]; };
     for (std::uint32_t w = 0; w < workers_; ++w) {
       SlotState& st = slots_[w];
       for (std::uint32_t slot = 0; slot < st.slots.size(); ++slot) {
         Slot& sl = st.slots[slot];
-        if (sl.registrar.empty()) continue;
+        if (sl.registrar == kFree) continue;
+        const auto lv = st.leaving_until.find(slot);
+        const std::uint64_t leaving_until = lv == st.leaving_until.end() ? 0 : lv->second;
         if (active(sl)) {
-          if (sl.leaving_until != 0) {
+          if (leaving_until != 0) {
             // Configured again while it was still unregistering: a new binding, not the old one.
-            sl.leaving_until = 0;
+            st.leaving_until.erase(lv);
             sl.generation = next_generation_++;
           }
           continue;
@@ -109,12 +125,12 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
             previous->plans[w][slot].generation == sl.generation) {
           prev = &previous->plans[w][slot];
         }
-        if (prev == nullptr || (sl.leaving_until != 0 && sl.leaving_until <= now_ms)) {
+        if (prev == nullptr || (leaving_until != 0 && leaving_until <= now_ms)) {
           release(st, slot);  // nothing left to unregister, or its time is up
           continue;
         }
         leaving.push_back({w, slot, *prev});
-        if (sl.leaving_until == 0) ++leaving_per_index[prev->registrar % reg::kRegistrarSlots];
+        if (leaving_until == 0) ++leaving_per_index[prev->registrar % reg::kRegistrarSlots];
       }
     }
   }
@@ -146,7 +162,7 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
       const reg::SnapCredential& c = previous->credentials[previous->endpoint_creds[e.cred_begin + i]];
       if (c.realm != reg::kNoRealm) s.realms.add(previous->realms.names[c.realm]);
     }
-    if (const auto it = retired_.find(e.number); it != retired_.end()) {
+    if (const auto it = retired_.find(std::string(previous->number(e))); it != retired_.end()) {
       for (const RetiredCredential& r : it->second) s.realms.add(r.realm);
     }
   }
@@ -173,22 +189,42 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
   }
 
   // ---- 4. credentials and endpoints ----
-  auto add_cred = [&](const std::string& user, const std::string& realm, const std::string& password,
+  // HA1s of the last snapshot built, by fingerprint (see ha1()).
+  reuse_.clear();
+  reuse_from_ = previous != nullptr && previous->version == fp_version_ ? previous : nullptr;
+  if (reuse_from_ != nullptr) {
+    reuse_.reserve(cred_fp_.size() + anyrealm_fp_.size());
+    for (std::uint32_t i = 0; i < cred_fp_.size() && i < previous->credentials.size(); ++i) {
+      if (cred_fp_[i] != 0) reuse_.push_back({cred_fp_[i], i});
+    }
+    for (std::uint32_t i = 0; i < anyrealm_fp_.size() && i < previous->anyrealm_ha1.size(); ++i) {
+      if (anyrealm_fp_[i] != 0) reuse_.push_back({anyrealm_fp_[i], i | kAnyRealmBit});
+    }
+    std::sort(reuse_.begin(), reuse_.end(), [](const Reuse& a, const Reuse& b) { return a.fp < b.fp; });
+  }
+  std::vector<std::uint64_t> cred_fp, anyrealm_fp;
+  cred_fp.reserve(cfg.sip_ua.credentials.size());
+  s.credentials.reserve(cfg.sip_ua.credentials.size() + cfg.sip_ua.authentication.size());
+  auto add_cred = [&](std::string_view user, std::string_view realm, std::string_view password,
                       std::uint8_t tier) -> std::uint32_t {
     reg::SnapCredential c;
-    c.username = user;
+    s.set_username(c, user);
     c.tier = tier;
+    std::uint64_t fp = 0;
     if (realm.empty()) {
       c.realm = reg::kNoRealm;
       c.anyrealm_row = realms_n == 0 ? 0 : static_cast<std::uint32_t>(s.anyrealm_ha1.size() / realms_n);
       for (std::uint32_t id = 0; id < realms_n; ++id) {
-        s.anyrealm_ha1.push_back(ha1(user, s.realms.names[id], password));
+        s.anyrealm_ha1.push_back(ha1(user, s.realms.names[id], password, fp));
+        anyrealm_fp.push_back(fp);
       }
+      fp = 0;
     } else {
       c.realm = s.realms.find(realm);
-      c.ha1 = ha1(user, realm, password);
+      c.ha1 = ha1(user, realm, password, fp);
     }
-    s.credentials.push_back(std::move(c));
+    s.credentials.push_back(c);
+    cred_fp.push_back(fp);
     return static_cast<std::uint32_t>(s.credentials.size() - 1);
   };
 
@@ -213,7 +249,7 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
   }
   std::unordered_map<std::string, std::vector<std::uint32_t>> by_number;
   by_number.reserve(cfg.sip_ua.credentials.size());
-  for (const auto& c : cfg.sip_ua.credentials) by_number[c.number].push_back(add_cred(c.username, c.realm, c.password, 2));
+  for (const auto& c : cfg.sip_ua.credentials) by_number[std::string(c.number)].push_back(add_cred(c.username, c.realm, c.password, 2));
 
   std::unordered_map<std::string, std::uint32_t> number_dial_peer;
   for (const auto& [tag, dp] : cfg.dial_peers) {
@@ -222,7 +258,7 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
   s.endpoints.reserve(numbers.size() + leaving.size());
   for (const std::string& number : numbers) {
     reg::SnapEndpoint e;
-    e.number = number;
+    s.set_number(e, number);
     e.cred_begin = static_cast<std::uint32_t>(s.endpoint_creds.size());
     const auto dp = number_dial_peer.find(number);
     if (dp != number_dial_peer.end()) {
@@ -249,9 +285,9 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
     keep_ms += 1000ull * longest;
     std::unordered_map<std::string_view, std::uint32_t> now_index;
     now_index.reserve(s.endpoints.size());
-    for (std::uint32_t i = 0; i < s.endpoints.size(); ++i) now_index.emplace(s.endpoints[i].number, i);
+    for (std::uint32_t i = 0; i < s.endpoints.size(); ++i) now_index.emplace(s.number(s.endpoints[i]), i);
     for (const reg::SnapEndpoint& pe : previous->endpoints) {
-      const auto it = now_index.find(pe.number);
+      const auto it = now_index.find(previous->number(pe));
       if (it == now_index.end()) continue;  // the endpoint left: its ghost takes its credentials
       const reg::SnapEndpoint& ne = s.endpoints[it->second];
       for (std::uint32_t k = 0; k < pe.cred_count; ++k) {
@@ -264,9 +300,9 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
           still = nc.realm != reg::kNoRealm && s.realms.names[nc.realm] == realm;
         }
         if (still) continue;
-        auto& list = retired_[pe.number];
+        auto& list = retired_[std::string(previous->number(pe))];
         std::erase_if(list, [&](const RetiredCredential& r) { return r.realm == realm; });
-        list.push_back({realm, pc, now_ms + keep_ms});
+        list.push_back({realm, std::string(previous->username(pc)), pc, now_ms + keep_ms});
       }
     }
   }
@@ -300,18 +336,18 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
       ghost_entries[i].endpoint = reg::kNoEntry;
       continue;
     }
-    if (sl.leaving_until == 0) {
+    if (const auto [lv, fresh] = slots_[l.worker].leaving_until.try_emplace(l.slot, 0); fresh) {
       // Time to unregister at the registrar's rate, plus a whole transaction (Timer F) and a
       // margin for challenges.
       const std::uint32_t rate = std::max<std::uint32_t>(1, cfg.sip_ua.registration_rate);
-      sl.leaving_until = now_ms + 64ull * s.t1_ms + 10000 +
-                         1000ull * leaving_per_index[pr % reg::kRegistrarSlots] / rate;
+      lv->second = now_ms + 64ull * s.t1_ms + 10000 +
+                   1000ull * leaving_per_index[pr % reg::kRegistrarSlots] / rate;
     }
     auto [it, fresh] = ghost_endpoint.emplace(l.prev.endpoint, 0);
     if (fresh) {
       const reg::SnapEndpoint& pe = previous->endpoints[l.prev.endpoint];
       reg::SnapEndpoint e;
-      e.number = pe.number;
+      s.set_number(e, previous->number(pe));
       e.dial_peer = pe.dial_peer;
       e.cred_begin = static_cast<std::uint32_t>(s.endpoint_creds.size());
       for (std::uint32_t k = 0; k < pe.cred_count; ++k) {
@@ -319,16 +355,18 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
         if (pc.realm == reg::kNoRealm) continue;  // realm-less HA1s are per realm: not carried
         reg::SnapCredential c = pc;
         c.realm = s.realms.find(previous->realms.names[pc.realm]);
-        s.credentials.push_back(std::move(c));
+        s.set_username(c, previous->username(pc));
+        s.credentials.push_back(c);
         s.endpoint_creds.push_back(static_cast<std::uint32_t>(s.credentials.size() - 1));
       }
       // Credentials removed earlier, one by one, while the endpoint stayed (R7): its bindings at
       // those realms' registrars may still be registered and must answer their challenges.
-      if (const auto rt = retired_.find(pe.number); rt != retired_.end()) {
+      if (const auto rt = retired_.find(std::string(previous->number(pe))); rt != retired_.end()) {
         for (const RetiredCredential& r : rt->second) {
           reg::SnapCredential c = r.credential;
           c.realm = s.realms.find(r.realm);
-          s.credentials.push_back(std::move(c));
+          s.set_username(c, r.username);
+          s.credentials.push_back(c);
           s.endpoint_creds.push_back(static_cast<std::uint32_t>(s.credentials.size() - 1));
         }
       }
@@ -336,34 +374,26 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
       it->second = static_cast<std::uint32_t>(s.endpoints.size());
       s.endpoints.push_back(std::move(e));
     }
-    ghost_entries[i] = reg::PlanEntry{it->second, static_cast<std::uint8_t>(slot_r), sl.generation, true};
+    ghost_entries[i] = reg::PlanEntry{it->second, sl.generation, static_cast<std::uint8_t>(slot_r), true};
   }
 
   // ---- 6. plans ----
   s.plans.assign(workers_, {});
   for (std::uint32_t w = 0; w < workers_; ++w) s.plans[w].resize(slots_[w].slots.size());
-  // Per worker and registrar, the number → slot map (looked up once per registrar, not per
-  // binding).
-  std::vector<std::array<std::unordered_map<std::string, std::uint32_t>*, reg::kRegistrarSlots>> maps(workers_);
-  for (std::uint32_t w = 0; w < workers_; ++w) {
-    for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
-      maps[w][ri] = reg_keys[ri].empty() ? nullptr : &slots_[w].by_key[reg_keys[ri]];
-    }
-  }
   for (std::uint32_t ei = 0; ei < numbers.size(); ++ei) {
     const std::string& number = numbers[ei];
     const std::uint32_t w = owner_worker(number, workers_);
     SlotState& st = slots_[w];
+    std::uint32_t nid = find_number(number);
     for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
-      if (maps[w][ri] == nullptr) continue;
-      std::uint32_t slot;
-      if (auto it = maps[w][ri]->find(number); it != maps[w][ri]->end()) {
-        slot = it->second;
-      } else {
-        slot = acquire(st, reg_keys[ri], number);
+      if (reg_ids[ri] == kFree) continue;
+      std::uint32_t slot = nid == reg::kNoEntry ? reg::kNoEntry : find(st, reg_ids[ri], nid);
+      if (slot == reg::kNoEntry) {
+        if (nid == reg::kNoEntry) nid = number_id(number);
+        slot = acquire(st, reg_ids[ri], nid);
         if (s.plans[w].size() < st.slots.size()) s.plans[w].resize(st.slots.size());
       }
-      s.plans[w][slot] = reg::PlanEntry{ei, static_cast<std::uint8_t>(ri), st.slots[slot].generation, false};
+      s.plans[w][slot] = reg::PlanEntry{ei, st.slots[slot].generation, static_cast<std::uint8_t>(ri), false};
     }
   }
   for (std::size_t i = 0; i < leaving.size(); ++i) {
@@ -371,12 +401,124 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
     s.plans[leaving[i].worker][leaving[i].slot] = ghost_entries[i];
   }
   prev_reg_keys_ = reg_keys;
-  std::erase_if(ha1_cache_, [&](const auto& e) { return e.second.used_in != version_; });
-  next_expiry_ = scan_next_expiry();
+
+  // The fingerprints of this snapshot's HA1s, for the next build; the vectors grew by doubling:
+  // give the slack back (the snapshot lives until the next build).
+  cred_fp.resize(s.credentials.size(), 0);
+  cred_fp_ = std::move(cred_fp);
+  anyrealm_fp_ = std::move(anyrealm_fp);
+  fp_version_ = s.version;
+  std::vector<Reuse>().swap(reuse_);  // `= {}` would keep the capacity
+  reuse_from_ = nullptr;
+  for (auto& p : s.plans) p.shrink_to_fit();
+  for (SlotState& st : slots_) {
+    if (st.slots.capacity() > st.slots.size() + st.slots.size() / 8) st.slots.shrink_to_fit();
+  }
+  s.credentials.shrink_to_fit();
+  s.endpoint_creds.shrink_to_fit();
+  s.strings.shrink_to_fit();
   return snap;
 }
 
-std::uint32_t SnapshotBuilder::acquire(SlotState& st, const std::string& registrar, const std::string& number) {
+std::uint8_t SnapshotBuilder::registrar_id(const std::string& key) {
+  std::size_t unused = reg_keys_.size();
+  for (std::size_t i = 0; i < reg_keys_.size(); ++i) {
+    if (reg_keys_[i].name == key) {
+      reg_keys_[i].pinned_in = version_;
+      return static_cast<std::uint8_t>(i);
+    }
+    if (reg_keys_[i].uses == 0 && reg_keys_[i].pinned_in != version_ && unused == reg_keys_.size()) unused = i;
+  }
+  if (unused == reg_keys_.size()) {
+    // At most 6 configured and 6 leaving keys are in use at a time, so this stays tiny.
+    if (reg_keys_.size() >= kFree) std::abort();
+    reg_keys_.emplace_back();
+  }
+  reg_keys_[unused].name = key;
+  reg_keys_[unused].pinned_in = version_;
+  return static_cast<std::uint8_t>(unused);
+}
+
+std::uint32_t SnapshotBuilder::find_number(const std::string& number) const {
+  if (number_index_.empty()) return reg::kNoEntry;
+  const std::size_t mask = number_index_.size() - 1;
+  for (std::size_t i = reg::RealmTable::hash(number) & mask;; i = (i + 1) & mask) {
+    const std::uint32_t id = number_index_[i];
+    if (id == reg::kNoEntry) return reg::kNoEntry;
+    if (numbers_[id].name == number) return id;
+  }
+}
+
+void SnapshotBuilder::number_index_insert(std::uint32_t id) {
+  // Load factor at most 3/4 (linear probing), doubling.
+  if (4 * (numbers_indexed_ + 1) > 3 * number_index_.size()) {
+    std::vector<std::uint32_t> old = std::move(number_index_);
+    number_index_.assign(std::max<std::size_t>(64, 2 * old.size()), reg::kNoEntry);
+    numbers_indexed_ = 0;
+    for (std::uint32_t o : old) {
+      if (o != reg::kNoEntry) number_index_insert(o);
+    }
+  }
+  const std::size_t mask = number_index_.size() - 1;
+  std::size_t i = reg::RealmTable::hash(numbers_[id].name) & mask;
+  while (number_index_[i] != reg::kNoEntry) i = (i + 1) & mask;
+  number_index_[i] = id;
+  ++numbers_indexed_;
+}
+
+std::uint32_t SnapshotBuilder::number_id(const std::string& number) {
+  if (const std::uint32_t id = find_number(number); id != reg::kNoEntry) return id;
+  std::uint32_t id;
+  if (!free_numbers_.empty()) {
+    id = free_numbers_.back();
+    free_numbers_.pop_back();
+  } else {
+    id = static_cast<std::uint32_t>(numbers_.size());
+    numbers_.emplace_back();
+  }
+  numbers_[id].name = number;
+  numbers_[id].uses = 0;
+  number_index_insert(id);
+  return id;
+}
+
+namespace {
+std::size_t slot_hash(std::uint8_t registrar, std::uint32_t number) {
+  std::uint64_t x = (std::uint64_t{registrar} << 32 | number) * 0x9e3779b97f4a7c15ull;
+  return static_cast<std::size_t>(x ^ (x >> 29));
+}
+}  // namespace
+
+std::uint32_t SnapshotBuilder::find(const SlotState& st, std::uint8_t registrar, std::uint32_t number) const {
+  if (st.index.empty()) return reg::kNoEntry;
+  const std::size_t mask = st.index.size() - 1;
+  for (std::size_t i = slot_hash(registrar, number) & mask;; i = (i + 1) & mask) {
+    const std::uint32_t slot = st.index[i];
+    if (slot == reg::kNoEntry) return reg::kNoEntry;
+    const Slot& sl = st.slots[slot];
+    if (sl.registrar == registrar && sl.number == number) return slot;
+  }
+}
+
+void SnapshotBuilder::index_insert(SlotState& st, std::uint32_t slot) {
+  // Load factor at most 3/4 (linear probing), doubling.
+  if (4 * (st.indexed + 1) > 3 * st.index.size()) {
+    std::vector<std::uint32_t> old = std::move(st.index);
+    st.index.assign(std::max<std::size_t>(64, 2 * old.size()), reg::kNoEntry);
+    st.indexed = 0;
+    for (std::uint32_t s : old) {
+      if (s != reg::kNoEntry) index_insert(st, s);
+    }
+  }
+  const Slot& sl = st.slots[slot];
+  const std::size_t mask = st.index.size() - 1;
+  std::size_t i = slot_hash(sl.registrar, sl.number) & mask;
+  while (st.index[i] != reg::kNoEntry) i = (i + 1) & mask;
+  st.index[i] = slot;
+  ++st.indexed;
+}
+
+std::uint32_t SnapshotBuilder::acquire(SlotState& st, std::uint8_t registrar, std::uint32_t number) {
   std::uint32_t slot;
   if (!st.free.empty()) {
     slot = st.free.back();
@@ -389,32 +531,87 @@ std::uint32_t SnapshotBuilder::acquire(SlotState& st, const std::string& registr
   sl.registrar = registrar;
   sl.number = number;
   sl.generation = next_generation_++;
-  sl.leaving_until = 0;
-  st.by_key[registrar].emplace(number, slot);
+  st.leaving_until.erase(slot);
+  ++reg_keys_[registrar].uses;
+  ++numbers_[number].uses;
+  index_insert(st, slot);
   return slot;
 }
 
 void SnapshotBuilder::release(SlotState& st, std::uint32_t slot) {
   Slot& sl = st.slots[slot];
-  if (auto it = st.by_key.find(sl.registrar); it != st.by_key.end()) it->second.erase(sl.number);
-  sl.registrar.clear();
-  sl.number.clear();
-  sl.leaving_until = 0;
+  if (sl.registrar != kFree) {
+    // Remove it from the index: backward-shift deletion keeps every probe sequence unbroken.
+    const std::size_t mask = st.index.size() - 1;
+    std::size_t i = slot_hash(sl.registrar, sl.number) & mask;
+    while (st.index[i] != slot) i = (i + 1) & mask;
+    for (std::size_t j = (i + 1) & mask; st.index[j] != reg::kNoEntry; j = (j + 1) & mask) {
+      const Slot& o = st.slots[st.index[j]];
+      const std::size_t home = slot_hash(o.registrar, o.number) & mask;
+      // Move j into the hole at i unless its home lies cyclically in (i, j].
+      if (((j - home) & mask) >= ((j - i) & mask)) {
+        st.index[i] = st.index[j];
+        i = j;
+      }
+    }
+    st.index[i] = reg::kNoEntry;
+    --st.indexed;
+    --reg_keys_[sl.registrar].uses;
+    if (--numbers_[sl.number].uses == 0) {
+      // Out of the number index too (backward-shift deletion, as above).
+      const std::size_t nmask = number_index_.size() - 1;
+      std::size_t k = reg::RealmTable::hash(numbers_[sl.number].name) & nmask;
+      while (number_index_[k] != sl.number) k = (k + 1) & nmask;
+      for (std::size_t j = (k + 1) & nmask; number_index_[j] != reg::kNoEntry; j = (j + 1) & nmask) {
+        const std::size_t home = reg::RealmTable::hash(numbers_[number_index_[j]].name) & nmask;
+        if (((j - home) & nmask) >= ((j - k) & nmask)) {
+          number_index_[k] = number_index_[j];
+          k = j;
+        }
+      }
+      number_index_[k] = reg::kNoEntry;
+      --numbers_indexed_;
+      numbers_[sl.number].name = config::CompactString();
+      free_numbers_.push_back(sl.number);
+    }
+  }
+  sl.registrar = kFree;
+  sl.number = 0;
+  st.leaving_until.erase(slot);
   sl.generation = next_generation_++;  // whatever ran there is dropped by the worker
   st.free.push_back(slot);
 }
 
-const auth::Ha1Set& SnapshotBuilder::ha1(const std::string& user, const std::string& realm,
-                                         const std::string& password) {
-  std::string key;
-  key.reserve(user.size() + realm.size() + password.size() + 2);
-  key.append(user).push_back('\0');
-  key.append(realm).push_back('\0');
-  key.append(password);
-  auto [it, fresh] = ha1_cache_.try_emplace(std::move(key));
-  if (fresh) it->second.ha1 = auth::compute_ha1(user, realm, password);
-  it->second.used_in = version_;
-  return it->second.ha1;
+std::uint64_t SnapshotBuilder::fingerprint(std::string_view user, std::string_view realm, std::string_view password) {
+  fp_buf_.assign(reinterpret_cast<const char*>(&fp_seed_), sizeof fp_seed_);
+  fp_buf_.append(user).push_back('\0');
+  fp_buf_.append(realm).push_back('\0');
+  fp_buf_.append(password);
+  const std::uint64_t fp = std::hash<std::string_view>{}(fp_buf_);
+  return fp == 0 ? 1 : fp;
+}
+
+auth::Ha1Set SnapshotBuilder::ha1(std::string_view user, std::string_view realm, std::string_view password,
+                                  std::uint64_t& fp) {
+  fp = fingerprint(user, realm, password);
+  auto it = std::lower_bound(reuse_.begin(), reuse_.end(), fp, [](const Reuse& r, std::uint64_t v) { return r.fp < v; });
+  for (; it != reuse_.end() && it->fp == fp; ++it) {
+    if (it->index & kAnyRealmBit) {
+      // anyrealm_ha1[row * realms + realm id]: the realm is checked in full, the username and
+      // password are in the fingerprint only.
+      const std::uint32_t k = it->index & ~kAnyRealmBit;
+      const std::size_t realms_n = reuse_from_->realms.names.size();
+      if (realms_n != 0 && reuse_from_->realms.names[k % realms_n] == realm) return reuse_from_->anyrealm_ha1[k];
+      continue;
+    }
+    const reg::SnapCredential& c = reuse_from_->credentials[it->index];
+    // The password is only in the fingerprint; the username and realm are checked in full.
+    if (c.realm < reuse_from_->realms.names.size() && reuse_from_->realms.names[c.realm] == realm &&
+        reuse_from_->username(c) == user) {
+      return c.ha1;
+    }
+  }
+  return auth::compute_ha1(user, realm, password);
 }
 
 }  // namespace regfront::control

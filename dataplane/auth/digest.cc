@@ -607,14 +607,25 @@ std::size_t Hasher::response(Algorithm alg, std::string_view ha1_hex, std::strin
   return hash_joined_hex(h, {ha1, nonce, nc, cnonce, qop_text, ha2_view}, out);
 }
 
+HexDigest Ha1Set::hex(Hash h) const {
+  const std::size_t i = static_cast<std::size_t>(h);
+  HexDigest d;
+  d.length = static_cast<std::uint8_t>(to_hex(bytes + kOffset[i], kBytes[i], d.hex));
+  return d;
+}
+
 Ha1Set compute_ha1(std::string_view username, std::string_view realm,
                    std::string_view password) {
   Ha1Set set;
-  Hasher hasher;
+  // One hashing context per thread: setting one up costs more than the three hashes.
+  static thread_local Hasher hasher;
+  auto nibble = [](char c) { return static_cast<std::uint8_t>(c <= '9' ? c - '0' : c - 'a' + 10); };
   for (std::size_t i = 0; i < kHashCount; ++i) {
-    HexDigest& d = set.by_hash[i];
-    d.length = static_cast<std::uint8_t>(
-        hasher.hash_joined_hex(static_cast<Hash>(i), {username, realm, password}, d.hex));
+    char hex[kMaxHexLength];
+    const std::size_t n = hasher.hash_joined_hex(static_cast<Hash>(i), {username, realm, password}, hex);
+    for (std::size_t k = 0; 2 * k + 1 < n && k < Ha1Set::kBytes[i]; ++k) {
+      set.bytes[Ha1Set::kOffset[i] + k] = static_cast<std::uint8_t>(nibble(hex[2 * k]) << 4 | nibble(hex[2 * k + 1]));
+    }
   }
   return set;
 }

@@ -328,7 +328,7 @@ class Engine::Impl {
     req.domain = r.domain;
     req.via_host = via_host_[b.registrar].view();
     req.contact_host = contact_host_[b.registrar].view();
-    req.number = ep.number;
+    req.number = s.number(ep);
     req.branch = {branch, sizeof branch};
     req.call_id = {call_id, sizeof call_id};
     req.from_tag = {from_tag, sizeof from_tag};
@@ -584,7 +584,7 @@ class Engine::Impl {
     std::uint32_t granted = 0;
     bool found = false;
     const Snapshot& s = snap();
-    const std::string_view number = s.endpoints[b.endpoint].number;
+    const std::string_view number = s.number(s.endpoints[b.endpoint]);
     for (std::uint16_t i = 0; i < m.header_count && !found; ++i) {
       if (m.headers[i].id != sip::HeaderId::contact) continue;
       std::size_t pos = 0;
@@ -730,11 +730,11 @@ class Engine::Impl {
     char userhash[auth::kMaxHexLength];
     if (best.userhash) {
       const std::size_t n = hasher_.hash_joined_hex(auth::base_hash(best.algorithm),
-                                                    {choice.cred->username, best.realm}, userhash);
+                                                    {s.username(*choice.cred), best.realm}, userhash);
       a.username = {userhash, n};
       a.userhash = true;
     } else {
-      a.username = choice.cred->username;
+      a.username = s.username(*choice.cred);
     }
     char response[auth::kMaxHexLength];
     const auth::HexDigest& ha1 = choice.ha1->for_algorithm(best.algorithm);

@@ -45,6 +45,28 @@ void RealmTable::rebuild() {
   }
 }
 
+void Snapshot::set_username(SnapCredential& c, std::string_view username) {
+  username = username.substr(0, SnapCredential::kMaxUsername);
+  if (!credentials.empty()) {
+    const SnapCredential& last = credentials.back();
+    if (&last != &c && this->username(last) == username) {
+      c.username_at = last.username_at;
+      c.username_len = last.username_len;
+      return;
+    }
+  }
+  c.username_at = static_cast<std::uint32_t>(strings.size());
+  c.username_len = static_cast<std::uint16_t>(username.size());
+  strings.append(username);
+}
+
+void Snapshot::set_number(SnapEndpoint& e, std::string_view number) {
+  number = number.substr(0, 0xffff);  // a number that long could not fit in a REGISTER anyway
+  e.number_at = static_cast<std::uint32_t>(strings.size());
+  e.number_len = static_cast<std::uint16_t>(number.size());
+  strings.append(number);
+}
+
 Snapshot::Choice Snapshot::choose_credential(std::uint32_t ep, std::uint32_t realm_id) const {
   const SnapEndpoint& e = endpoints[ep];
   const std::uint32_t* begin = endpoint_creds.data() + e.cred_begin;

@@ -43,7 +43,7 @@ def main() -> int:
                          "`authentication` per other realm (memory split: credentials vs bindings)")
     ap.add_argument("--max-bindings", type=int, default=None,
                     help="regfrontd --max-bindings (slots per worker; default: its own sizing, "
-                         "twice the startup-config's)")
+                         "the startup-config's plus a quarter)")
     ap.add_argument("--smoke", action="store_true", help="no PNG; assert completion only")
     a = ap.parse_args()
 

@@ -50,13 +50,17 @@ struct HexDigest {
   std::string_view view() const { return {hex, length}; }
 };
 
-// HA1 of one credential for every base hash: H(username ":" realm ":" password).
-// Control plane only (allocation allowed there).
+// HA1 of one credential for every base hash: H(username ":" realm ":" password), kept in binary
+// (16 + 32 + 32 bytes: a snapshot holds one per credential, 600k at the issue-5 scale) and
+// hex-encoded on use: `for_algorithm()` returns the lowercase hex the response hash takes as
+// input, by value, without allocating (about 10 ns for 64 characters).
+// compute_ha1() is control plane only (allocation allowed there).
 struct Ha1Set {
-  HexDigest by_hash[kHashCount];
-  const HexDigest& for_algorithm(Algorithm a) const {
-    return by_hash[static_cast<std::size_t>(base_hash(a))];
-  }
+  static constexpr std::size_t kOffset[kHashCount] = {0, 16, 48};
+  static constexpr std::size_t kBytes[kHashCount] = {16, 32, 32};
+  std::uint8_t bytes[80] = {};
+  HexDigest hex(Hash h) const;
+  HexDigest for_algorithm(Algorithm a) const { return hex(base_hash(a)); }
 };
 Ha1Set compute_ha1(std::string_view username, std::string_view realm, std::string_view password);
 

@@ -11,6 +11,8 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
+#include <iosfwd>
 #include <map>
 #include <optional>
 #include <string>
@@ -66,12 +68,128 @@ struct Authentication {
   bool operator==(const Authentication&) const = default;
 };
 
+// A string of the model that takes 16 bytes where std::string takes 32: up to 15 characters
+// inline, longer ones on the heap. Used where the model holds one entry per binding (issue 5:
+// 600k `credentials` lines of four strings each). Reads as a std::string_view; compares with
+// strings; `std::string(s)` makes a copy.
+class CompactString {
+ public:
+  CompactString() noexcept { set_inline(0); }
+  CompactString(std::string_view s) { assign(s); }
+  CompactString(const std::string& s) { assign(s); }
+  CompactString(const char* s) { assign(s); }
+  CompactString(const CompactString& o) { assign(o.view()); }
+  CompactString(CompactString&& o) noexcept {
+    std::memcpy(buf_, o.buf_, sizeof buf_);
+    o.set_inline(0);
+  }
+  CompactString& operator=(const CompactString& o) {
+    if (this != &o) *this = CompactString(o);
+    return *this;
+  }
+  CompactString& operator=(CompactString&& o) noexcept {
+    if (this != &o) {
+      release();
+      std::memcpy(buf_, o.buf_, sizeof buf_);
+      o.set_inline(0);
+    }
+    return *this;
+  }
+  ~CompactString() { release(); }
+
+  std::string_view view() const noexcept {
+    if (!on_heap()) return {buf_, static_cast<unsigned char>(buf_[kInline])};
+    const char* p;
+    std::uint32_t n;
+    std::memcpy(&p, buf_, sizeof p);
+    std::memcpy(&n, buf_ + sizeof p, sizeof n);
+    return {p, n};
+  }
+  operator std::string_view() const noexcept { return view(); }
+  const char* data() const noexcept { return view().data(); }
+  std::size_t size() const noexcept { return view().size(); }
+  bool empty() const noexcept { return size() == 0; }
+
+  friend bool operator==(const CompactString& a, const CompactString& b) { return a.view() == b.view(); }
+  friend bool operator==(const CompactString& a, std::string_view b) { return a.view() == b; }
+  friend bool operator==(const CompactString& a, const std::string& b) { return a.view() == b; }
+  friend bool operator==(const CompactString& a, const char* b) { return a.view() == b; }
+  friend std::string operator+(std::string a, const CompactString& b) { return a.append(b.view()); }
+  friend std::string operator+(const char* a, const CompactString& b) { return std::string(a).append(b.view()); }
+  friend std::ostream& operator<<(std::ostream& os, const CompactString& s);
+
+ private:
+  // Inline: buf_[0..14] the characters, buf_[15] the length. On the heap: buf_[15] == kHeap,
+  // the pointer in buf_[0..7] and the length in buf_[8..11].
+  static constexpr std::size_t kInline = 15;
+  static constexpr unsigned char kHeap = 0xff;
+  bool on_heap() const noexcept { return static_cast<unsigned char>(buf_[kInline]) == kHeap; }
+  void set_inline(std::size_t n) noexcept { buf_[kInline] = static_cast<char>(n); }
+  void assign(std::string_view s);
+  void release() noexcept;
+  alignas(8) char buf_[16];
+};
+
+// A string that many entries of the model repeat (realms: a handful for 600k credentials):
+// one copy per distinct value, shared and reference-counted, 8 bytes per use. Same reading
+// interface as CompactString. Thread-safe (a process-wide table under a mutex).
+class SharedString {
+ public:
+  SharedString() noexcept = default;
+  SharedString(std::string_view s) : e_(acquire(s)) {}
+  SharedString(const std::string& s) : e_(acquire(s)) {}
+  SharedString(const char* s) : e_(acquire(s)) {}
+  SharedString(const SharedString& o) : e_(o.e_) { retain(e_); }
+  SharedString(SharedString&& o) noexcept : e_(o.e_) { o.e_ = nullptr; }
+  SharedString& operator=(const SharedString& o) {
+    if (e_ != o.e_) {
+      retain(o.e_);
+      release(e_);
+      e_ = o.e_;
+    }
+    return *this;
+  }
+  SharedString& operator=(SharedString&& o) noexcept {
+    if (this != &o) {
+      release(e_);
+      e_ = o.e_;
+      o.e_ = nullptr;
+    }
+    return *this;
+  }
+  ~SharedString() { release(e_); }
+
+  std::string_view view() const noexcept { return e_ ? std::string_view(e_->text) : std::string_view(); }
+  operator std::string_view() const noexcept { return view(); }
+  const char* data() const noexcept { return view().data(); }
+  std::size_t size() const noexcept { return view().size(); }
+  bool empty() const noexcept { return e_ == nullptr; }
+
+  friend bool operator==(const SharedString& a, const SharedString& b) { return a.view() == b.view(); }
+  friend bool operator==(const SharedString& a, std::string_view b) { return a.view() == b; }
+  friend bool operator==(const SharedString& a, const std::string& b) { return a.view() == b; }
+  friend bool operator==(const SharedString& a, const char* b) { return a.view() == b; }
+  friend std::string operator+(std::string a, const SharedString& b) { return a.append(b.view()); }
+  friend std::string operator+(const char* a, const SharedString& b) { return std::string(a).append(b.view()); }
+  friend std::ostream& operator<<(std::ostream& os, const SharedString& s);
+
+ private:
+  struct Entry {
+    std::string text;
+    std::size_t refs = 0;
+  };
+  static Entry* acquire(std::string_view s);  // nullptr for ""
+  static void retain(Entry* e) noexcept;
+  static void release(Entry* e) noexcept;
+  Entry* e_ = nullptr;
+};
+
 // `credentials number N username U password [0|7] P realm R` (sip-ua). Key: (number, realm) — F5.
 struct Credential {
-  std::string number;
-  std::string username;
-  std::string password;  // clear text
-  std::string realm;
+  CompactString number;
+  CompactString username;
+  CompactString password;  // clear text
+  SharedString realm;
   bool operator==(const Credential&) const = default;
 };
 

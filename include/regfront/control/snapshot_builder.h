@@ -19,6 +19,7 @@
 #include <optional>
 #include <unordered_map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "regfront/auth/digest.h"
@@ -39,7 +40,7 @@ std::uint32_t owner_worker(const std::string& number, std::uint32_t workers);
 
 class SnapshotBuilder {
  public:
-  explicit SnapshotBuilder(std::uint32_t workers) : workers_(workers), slots_(workers) {}
+  explicit SnapshotBuilder(std::uint32_t workers);
 
   // `learned_realms` are realms registrars challenged with that the configuration does not
   // name: realm-less credentials (F4.4) get an HA1 for each of them too. `previous` is the
@@ -52,40 +53,79 @@ class SnapshotBuilder {
                                        const reg::Snapshot* previous = nullptr, std::uint64_t now_ms = 0);
 
   // When the first leaving binding's time is up (0: none leaving): build again then, so that
-  // its slot is released. Computed by build() (the only writer of the slots); O(1) here, since
-  // the daemon's control loop asks on every wake-up.
-  std::uint64_t next_expiry_ms() const { return next_expiry_; }
+  // its slot is released. The daemon's control loop asks on every wake-up: it scans only the
+  // leaving bindings.
+  std::uint64_t next_expiry_ms() const;
 
  private:
-  // A binding's identity is (registrar key "index|domain:port", endpoint number).
+  // A binding's identity is (registrar key "index|domain:port", endpoint number); both are
+  // interned (ids into reg_keys_ / numbers_) so that a slot is 12 bytes (issue 5: 600k slots).
+  static constexpr std::uint8_t kFree = 0xff;
   struct Slot {
-    std::string registrar;           // empty = free
-    std::string number;
+    std::uint32_t number = 0;         // id in numbers_
     std::uint32_t generation = 0;
-    std::uint64_t leaving_until = 0;  // 0 = configured; else the binding is leaving until then
+    std::uint8_t registrar = kFree;   // id in reg_keys_; kFree = free slot
   };
   struct SlotState {
     std::vector<Slot> slots;
-    // registrar key → number → slot
-    std::unordered_map<std::string, std::unordered_map<std::string, std::uint32_t>> by_key;
+    // (registrar, number) → slot: open addressing (linear probing) over slot indices, the key
+    // being read from `slots`; kNoEntry = empty.
+    std::vector<std::uint32_t> index;
+    std::uint32_t indexed = 0;
     std::vector<std::uint32_t> free;
+    std::unordered_map<std::uint32_t, std::uint64_t> leaving_until;  // slot → ms, leaving ones only
   };
-  std::uint32_t acquire(SlotState& st, const std::string& registrar, const std::string& number);
+  std::uint32_t find(const SlotState& st, std::uint8_t registrar, std::uint32_t number) const;
+  std::uint32_t acquire(SlotState& st, std::uint8_t registrar, std::uint32_t number);
   void release(SlotState& st, std::uint32_t slot);
-  // HA1s by (username, realm, password): a rebuild after one command recomputes none of the
-  // others (300k hashes for 100k credentials otherwise).
-  const auth::Ha1Set& ha1(const std::string& user, const std::string& realm, const std::string& password);
-  struct CachedHa1 {
-    auth::Ha1Set ha1;
-    std::uint64_t used_in = 0;  // last build that used it: the others are dropped after a build
+  void index_insert(SlotState& st, std::uint32_t slot);
+  std::uint8_t registrar_id(const std::string& key);          // interned, adds it when new
+  std::uint32_t number_id(const std::string& number);         // interned, adds it when new
+  std::uint32_t find_number(const std::string& number) const;  // kNoEntry when unknown
+  struct Interned {
+    std::string name;
+    std::uint32_t uses = 0;  // slots that refer to it
+    std::uint64_t pinned_in = 0;  // build that looked it up last: not reused for another key then
   };
-  std::unordered_map<std::string, CachedHa1> ha1_cache_;
+  std::vector<Interned> reg_keys_;                        // few: configured and leaving ones
+  // Endpoint numbers: id → number (24 B each) and an open-addressed index of ids by number.
+  struct Number {
+    config::CompactString name;  // empty = free id
+    std::uint32_t uses = 0;      // slots that refer to it
+  };
+  std::vector<Number> numbers_;
+  std::vector<std::uint32_t> number_index_;  // kNoEntry = empty
+  std::uint32_t numbers_indexed_ = 0;
+  std::vector<std::uint32_t> free_numbers_;
+  void number_index_insert(std::uint32_t id);
+
+  // HA1 reuse. A rebuild after one command would otherwise recompute every HA1 (1.8M hashes for
+  // 600k credentials). The builder remembers, for the last snapshot it built, a 64-bit
+  // fingerprint of (username, realm, password) per HA1 (8 bytes each; the HA1s themselves are
+  // in that snapshot), and the next build copies an HA1 from it when the fingerprint, username
+  // and realm match.
+  auth::Ha1Set ha1(std::string_view user, std::string_view realm, std::string_view password, std::uint64_t& fp);
+  std::uint64_t fingerprint(std::string_view user, std::string_view realm, std::string_view password);
+  struct Reuse {
+    std::uint64_t fp;
+    std::uint32_t index;  // credential index, or anyrealm_ha1 index | kAnyRealmBit
+  };
+  static constexpr std::uint32_t kAnyRealmBit = 0x80000000u;
+  std::vector<Reuse> reuse_;             // during a build only, sorted by fp
+  const reg::Snapshot* reuse_from_ = nullptr;
+  std::uint64_t fp_version_ = 0;         // the snapshot cred_fp_ / anyrealm_fp_ describe
+  std::vector<std::uint64_t> cred_fp_;   // per credential; 0 = not from the configuration
+  std::vector<std::uint64_t> anyrealm_fp_;  // per anyrealm_ha1 entry
+  std::uint64_t fp_seed_;
+  std::string fp_buf_;
+
   // Realm-specific credentials removed from an endpoint that is still configured (R7: they go
   // one command at a time), kept while a registration made with them may still be alive: when
   // the endpoint itself leaves later, its unregistration at that realm's registrar needs them.
   struct RetiredCredential {
     std::string realm;
-    reg::SnapCredential credential;  // realm id meaningless here; the name above counts
+    std::string username;
+    reg::SnapCredential credential;  // realm id and username offset meaningless here
     std::uint64_t until = 0;
   };
   std::unordered_map<std::string, std::vector<RetiredCredential>> retired_;
@@ -94,8 +134,6 @@ class SnapshotBuilder {
   std::vector<SlotState> slots_;
   std::array<std::string, reg::kSnapRegistrarSlots> prev_reg_keys_{};
   std::uint64_t version_ = 0;
-  std::uint64_t next_expiry_ = 0;
-  std::uint64_t scan_next_expiry() const;
   std::uint32_t next_generation_ = 1;
 };
 

@@ -52,20 +52,29 @@ struct SnapRegistrar {
   std::uint32_t generation = 0;    // changes when the registrar's identity (address/domain) does
 };
 
-// One credential as the worker sees it.
+// One credential as the worker sees it: 92 bytes (issue 5: one per binding at 600k bindings).
+// The username is in Snapshot::strings (Snapshot::username() gives it).
 struct SnapCredential {
-  std::string username;
+  union {
+    auth::Ha1Set ha1{};            // binary; when realm != kNoRealm
+    std::uint32_t anyrealm_row;    // row in anyrealm_ha1 when realm == kNoRealm
+  };
+  std::uint32_t username_at = 0;   // offset in Snapshot::strings
   std::uint32_t realm = kNoRealm;  // realm id; kNoRealm = serves any realm (F4.4)
-  auth::Ha1Set ha1;                // valid when realm != kNoRealm
-  std::uint32_t anyrealm_row = kNoEntry;  // row in anyrealm_ha1 when realm == kNoRealm
+  // A username longer than this could not fit in a REGISTER anyway (kMaxRequest).
+  static constexpr std::size_t kMaxUsername = 0xffff;
+  std::uint16_t username_len = 0;
   std::uint8_t tier = 0;           // 1 dial-peer, 2 credentials, 3 sip-ua authentication, 4 any
 };
 
+// 16 bytes; the number (user part of To/From/Contact) is in Snapshot::strings
+// (Snapshot::number() gives it).
 struct SnapEndpoint {
-  std::string number;              // user part of To/From/Contact
+  std::uint32_t number_at = 0;     // offset in Snapshot::strings
   std::uint32_t cred_begin = 0;    // into Snapshot::endpoint_creds: tier 1, tier 2, then the
-  std::uint16_t cred_count = 0;    // endpoint's dial-peer realm-less entries (tier 4)
   std::uint32_t dial_peer = 0;     // tag, 0 when the endpoint comes from `credentials`
+  std::uint16_t number_len = 0;
+  std::uint16_t cred_count = 0;    // endpoint's dial-peer realm-less entries (tier 4)
 };
 
 // A realm string → id table (open addressing, power-of-two size, built by the control plane).
@@ -79,10 +88,11 @@ struct RealmTable {
 };
 
 // What one worker does with one binding slot (index = slot in the worker's binding table).
+// 12 bytes (one per binding slot): the 32-bit fields first.
 struct PlanEntry {
   std::uint32_t endpoint = kNoEntry;  // index in Snapshot::endpoints; kNoEntry = slot unused
-  std::uint8_t registrar = 0;         // registrar slot 0..5
   std::uint32_t generation = 0;       // changes when the slot is given to another binding
+  std::uint8_t registrar = 0;         // registrar slot 0..5
   // The binding left the configuration: unregister it (paced, Expires: 0) if it is registered,
   // then leave the slot idle. Its endpoint and registrar are ghosts kept for that purpose.
   bool leaving = false;
@@ -93,6 +103,7 @@ struct Snapshot {
   std::array<SnapRegistrar, kSnapRegistrarSlots> registrars{};
   std::vector<SnapEndpoint> endpoints;
   std::vector<SnapCredential> credentials;
+  std::string strings;                           // usernames and numbers, back to back
   std::vector<std::uint32_t> endpoint_creds;     // credential indices, see SnapEndpoint
   std::vector<std::uint32_t> ua_auth_by_realm;   // realm id → credential index (tier 3) or kNoEntry
   std::vector<std::uint32_t> ua_anyrealm;        // sip-ua realm-less credential indices (tier 4)
@@ -110,6 +121,13 @@ struct Snapshot {
     const auth::Ha1Set* ha1 = nullptr;
   };
   Choice choose_credential(std::uint32_t ep, std::uint32_t realm_id) const;
+  std::string_view username(const SnapCredential& c) const { return {strings.data() + c.username_at, c.username_len}; }
+  std::string_view number(const SnapEndpoint& e) const { return {strings.data() + e.number_at, e.number_len}; }
+  // Control plane: stores an endpoint's number in `strings`.
+  void set_number(SnapEndpoint& e, std::string_view number);
+  // Control plane: stores `username` in `strings` for `c` (shared with the previous
+  // credential's when equal: an endpoint's entries for several realms usually are).
+  void set_username(SnapCredential& c, std::string_view username);
   // True when a realm-less credential (F4.4) could answer for endpoint `ep`.
   bool has_anyrealm(std::uint32_t ep) const;
 };

@@ -110,7 +110,8 @@ constexpr std::string_view kV3Cnonce = "NTg6RKcb9boFIAS3KrFK9BGeh+iDa/sm6jUMp2wd
 TEST(Vectors, V3_Sha512_256IsFipsNotTruncatedSha512) {
   Hasher h;
   const Ha1Set ha1 = compute_ha1(kV3User, kV3Realm, "Secret, or not?");
-  const std::string_view fips_ha1 = ha1.for_algorithm(Algorithm::sha512_256).view();
+  const HexDigest fips_hex = ha1.for_algorithm(Algorithm::sha512_256);
+  const std::string_view fips_ha1 = fips_hex.view();
   const std::string userhash = joined(h, Hash::sha512_256, {kV3User, kV3Realm});
   const std::string ha2 = joined(h, Hash::sha512_256, {"GET", "/doe.json"});
   const std::string resp = response(h, {Algorithm::sha512_256, fips_ha1, kV3Nonce, "00000001",
@@ -143,10 +144,10 @@ class V5 : public ::testing::Test {
 };
 
 TEST_F(V5, Ha1AndHa2) {
-  EXPECT_EQ(ha1.by_hash[0].view(), "0a1ddd142d4c3475dcd29d1defaee5aa");
-  EXPECT_EQ(ha1.by_hash[1].view(),
+  EXPECT_EQ(ha1.hex(Hash::md5).view(), "0a1ddd142d4c3475dcd29d1defaee5aa");
+  EXPECT_EQ(ha1.hex(Hash::sha256).view(),
             "68d8aaaa53869cfa79c865de0a70b88c54eaadcb6212ca95b417c86fb8594a8d");
-  EXPECT_EQ(ha1.by_hash[2].view(),
+  EXPECT_EQ(ha1.hex(Hash::sha512_256).view(),
             "29d5e15eaf29a37d37e9166743b6df84653e70d4945eea182718b79619825a2b");
   EXPECT_EQ(joined(h, Hash::md5, {"REGISTER", kV5Uri}), "29d4e618a9d0ca0ac6b3752f97985ed2");
   EXPECT_EQ(joined(h, Hash::sha256, {"REGISTER", kV5Uri}),
@@ -158,7 +159,7 @@ TEST_F(V5, Ha1AndHa2) {
   EXPECT_EQ(empty_md5, "d41d8cd98f00b204e9800998ecf8427e");
   EXPECT_EQ(joined(h, Hash::md5, {"REGISTER", kV5Uri, empty_md5}),
             "2d55db2c1b334351a1d846447e8b3a9d");
-  EXPECT_EQ(joined(h, Hash::md5, {ha1.by_hash[0].view(), kV5Nonce, "0a4f113b"}),
+  EXPECT_EQ(joined(h, Hash::md5, {ha1.hex(Hash::md5).view(), kV5Nonce, "0a4f113b"}),
             "f2285bb18412af5163ce911be15998cc");
 }
 TEST_F(V5, a_Md5NoQop) { EXPECT_EQ(run(Algorithm::md5, Qop::none), "29eb1af67f7a698d80eedd873a13332d"); }

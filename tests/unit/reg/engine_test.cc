@@ -89,7 +89,7 @@ class EngineTest : public ::testing::Test {
     std::uint32_t next = 0;
     const std::size_t n = engine_->status(0, rows, 64, next, now_);
     for (std::size_t i = 0; i < n; ++i) {
-      if (engine_->snapshot()->endpoints[rows[i].endpoint].number == number && rows[i].registrar == registrar) {
+      if (engine_->snapshot()->number(engine_->snapshot()->endpoints[rows[i].endpoint]) == number && rows[i].registrar == registrar) {
         return rows[i];
       }
     }
@@ -246,7 +246,7 @@ TEST_F(EngineTest, Answers401Md5NoQop) {
   deliver(ok_with_contact(a, 3600));
   const BindingStatus st = status_of("1001");
   EXPECT_EQ(st.state, BindingState::registered);
-  EXPECT_EQ(engine_->snapshot()->credentials[st.credential].username, "alice");
+  EXPECT_EQ(engine_->snapshot()->username(engine_->snapshot()->credentials[st.credential]), "alice");
   EXPECT_EQ(st.realm, engine_->snapshot()->realms.find("reg-a.example"));
   EXPECT_EQ(rc().sent.get(), 1u);  // one transaction start, two requests
 }
@@ -709,7 +709,7 @@ class LiveEngineTest : public EngineTest {
     std::uint32_t next = 0;
     const std::size_t n = engine_->status(0, rows, 256, next, now_);
     for (std::size_t i = 0; i < n; ++i) {
-      if (engine_->snapshot()->endpoints[rows[i].endpoint].number == number && rows[i].registrar == registrar) return true;
+      if (engine_->snapshot()->number(engine_->snapshot()->endpoints[rows[i].endpoint]) == number && rows[i].registrar == registrar) return true;
     }
     return false;
   }
@@ -993,7 +993,7 @@ TEST_F(LiveEngineTest, ChangedCredentialIsUsedAtNextChallenge) {
   EXPECT_EQ(p.at("response"), expected_response(auth::Algorithm::sha256, "alice2", "reg-a.example", "third", "n3", p));
   deliver(ok_with_contact(out[0], 120));
   EXPECT_EQ(status_of("1001").state, BindingState::registered);
-  EXPECT_EQ(engine_->snapshot()->credentials[status_of("1001").credential].username, "alice2");
+  EXPECT_EQ(engine_->snapshot()->username(engine_->snapshot()->credentials[status_of("1001").credential]), "alice2");
 }
 
 // A binding whose refresh waits for a token on its registrar's pacing queue when that
