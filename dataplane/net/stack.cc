@@ -93,7 +93,7 @@ NetStack::~NetStack() {
   if (!s_) return;
   release();
   for (std::uint32_t i = 0; i < s_->nused; ++i)
-    for (std::uint32_t k = 0; k < s_->neigh[i].queued; ++k) rte_pktmbuf_free(s_->queue[i * s_->qcap + k]);
+    while (s_->neigh[i].queued != 0) rte_pktmbuf_free(s_->dequeue(s_->neigh[i]));
   for (TxBatch& b : s_->tx) {
     for (std::uint16_t i = 0; i < b.count; ++i) rte_pktmbuf_free(b.pkts[i]);
     b.count = 0;
@@ -172,7 +172,12 @@ bool NetStack::init(std::string& err) {
 
   s.qcap = s.cfg.neighbour_queue;
   s.neigh.resize(s.cfg.neighbours);
-  s.queue.resize(std::size_t(s.cfg.neighbours) * s.qcap);
+  const std::size_t slots = s.cfg.neighbour_queue_total != 0 ? s.cfg.neighbour_queue_total
+                                                             : std::size_t(s.cfg.neighbours) * s.qcap;
+  s.qslot.assign(slots, nullptr);
+  s.qnext.resize(slots);
+  for (std::size_t k = 0; k < slots; ++k) s.qnext[k] = k + 1 < slots ? std::uint32_t(k + 1) : kNoSlot;
+  s.qfree = slots != 0 ? 0 : kNoSlot;
 
   // Reassembly: one bucket per expected datagram, 16-way buckets (RTE_IP_FRAG_TBL_BUCKET_ENTRIES).
   const std::uint32_t buckets = std::max<std::uint32_t>(rte_align32pow2(s.cfg.frag_max_datagrams), 16);
@@ -277,16 +282,37 @@ Neighbour* NetStack::State::find_neigh(const IpAddr& ip, std::uint16_t iface) {
   return nullptr;
 }
 
+void NetStack::State::enqueue(Neighbour& n, rte_mbuf* m) {
+  const std::uint32_t k = qfree;
+  qfree = qnext[k];
+  qslot[k] = m;
+  qnext[k] = kNoSlot;
+  if (n.queued == 0) n.qhead = k;
+  else qnext[n.qtail] = k;
+  n.qtail = k;
+  ++n.queued;
+}
+
+rte_mbuf* NetStack::State::dequeue(Neighbour& n) {
+  const std::uint32_t k = n.qhead;
+  rte_mbuf* m = qslot[k];
+  n.qhead = qnext[k];
+  if (--n.queued == 0) n.qhead = n.qtail = kNoSlot;
+  qslot[k] = nullptr;
+  qnext[k] = qfree;
+  qfree = k;
+  return m;
+}
+
+void NetStack::State::drop_queue(Neighbour& n) {
+  c.drop_tx_unresolved.inc(n.queued);
+  while (n.queued != 0) rte_pktmbuf_free(dequeue(n));
+}
+
 void NetStack::State::remove_neigh(std::uint32_t i) {
-  for (std::uint32_t k = 0; k < neigh[i].queued; ++k) {
-    rte_pktmbuf_free(queue[i * qcap + k]);
-    c.drop_tx_unresolved.inc();
-  }
+  drop_queue(neigh[i]);
   const std::uint32_t last = nused - 1;
-  if (i != last) {
-    neigh[i] = neigh[last];
-    std::memcpy(&queue[i * qcap], &queue[last * qcap], sizeof(rte_mbuf*) * neigh[last].queued);
-  }
+  if (i != last) neigh[i] = neigh[last];  // its queue is empty; the moved entry keeps its slots
   --nused;
 }
 
@@ -296,7 +322,7 @@ void NetStack::State::learn(const IpAddr& ip, std::uint16_t iface, const std::ui
   if (n == nullptr) {
     if (!create || nused == neigh.size()) return;
     n = &neigh[nused++];
-    *n = Neighbour{ip, iface, NeighState::reachable, 0, {}, 0, now, 0};
+    *n = Neighbour{ip, iface, NeighState::reachable, 0, {}, 0, now, 0, kNoSlot, kNoSlot};
   }
   std::memcpy(n->mac.data(), mac, 6);
   n->state = NeighState::reachable;
@@ -305,11 +331,8 @@ void NetStack::State::learn(const IpAddr& ip, std::uint16_t iface, const std::ui
   n->deadline = now + reachable_ticks;
   if (ip.is_v4()) c.arp_learned.inc(); else c.nd_learned.inc();
   // Release what waited for this next hop: the frames carry their L2 header, dst MAC blank.
-  const std::uint32_t idx = std::uint32_t(n - neigh.data());
-  const std::uint32_t q = n->queued;
-  n->queued = 0;
-  for (std::uint32_t k = 0; k < q; ++k) {
-    rte_mbuf* m = queue[idx * qcap + k];
+  while (n->queued != 0) {
+    rte_mbuf* m = dequeue(*n);
     std::memcpy(rte_pktmbuf_mtod(m, std::uint8_t*), mac, 6);
     emit(ifaces[iface].cfg.port, m);
   }
@@ -351,15 +374,15 @@ SendResult NetStack::State::output(std::uint16_t iface, const IpAddr& next_hop, 
       return SendResult::neigh_full;
     }
     n = &neigh[nused++];
-    *n = Neighbour{next_hop, iface, NeighState::incomplete, 1, {}, now + resolve_ticks, 0, 0};
+    *n = Neighbour{next_hop, iface, NeighState::incomplete, 1, {}, now + resolve_ticks, 0, 0, kNoSlot, kNoSlot};
     solicit(*n);
   }
-  if (n->queued == qcap) {
+  if (n->queued == qcap || qfree == kNoSlot) {
     rte_pktmbuf_free(frame);
     c.drop_tx_unresolved.inc();
     return SendResult::unresolved;
   }
-  queue[std::uint32_t(n - neigh.data()) * qcap + n->queued++] = frame;
+  enqueue(*n, frame);
   c.tx_queued_unresolved.inc();
   return SendResult::queued;
 }
@@ -389,9 +412,7 @@ void NetStack::poll(std::uint64_t now) {
           s.solicit(n);
           ++i;
         } else {  // give up: drop what waited, refuse new frames for a while
-          for (std::uint32_t k = 0; k < n.queued; ++k) rte_pktmbuf_free(s.queue[i * s.qcap + k]);
-          s.c.drop_tx_unresolved.inc(n.queued);
-          n.queued = 0;
+          s.drop_queue(n);
           n.state = NeighState::failed;
           n.deadline = now + s.failed_ticks;
           ++i;
