@@ -11,8 +11,10 @@
 //   3. engine output: TxQueue → NetStack::send_udp (flush hook, one call per batch), before and
 //      after engine.advance (timers, paced starts) — answers to challenges leave in the same
 //      iteration;
-//   4. TX: the per-port batches go to rte_eth_tx_burst when a burst is full or every 50 µs
-//      (TSC deadline), so a lone REGISTER waits at most that long and bursts go out whole;
+//   4. TX: the per-port batches go to rte_eth_tx_burst after every iteration that received
+//      datagrams (the answers of an RX burst leave with it: a challenge is answered without
+//      waiting for a deadline), otherwise when a burst is full or every 50 µs (TSC deadline),
+//      so a lone timer-driven REGISTER waits at most that long;
 //   5. NetStack::poll (ARP/NDP retries, fragment timeouts; every 100 µs);
 //   6. a pending status dump, chunked;
 //   7. rte_rcu_qsbr_quiescent — after this the previous snapshot may be freed.
@@ -81,20 +83,40 @@ void DpdkWorker::run() {
   const std::uint64_t tsc_per_ms = std::max<std::uint64_t>(rte_get_tsc_hz() / 1000, 1);
   if (id_ == 0) io_.announce(base_tsc);  // one gratuitous ARP / unsolicited NA per address
   bool marked_finished = false;
+  // Busy time and its split by stage: ticks of the iterations that moved anything (idle polls
+  // are left out), read from `show dataplane` (busy_tsc, stage_*_tsc; tsc_hz converts).
+  io::DpdkIoCounters& ctr = io_.counters();
   for (;;) {
     const std::uint64_t tsc = rte_rdtsc();
     const std::uint64_t now = base_ms + (tsc - base_tsc) / tsc_per_ms;
     pick_up(now);
-    io_.rx(
+    const std::uint64_t t_rx = rte_rdtsc();
+    const std::size_t got = io_.rx(
         tsc, [&](std::string_view d) { engine_.on_datagram(d, now); },
         [&](const sockaddr_storage& dst) { engine_.on_unreachable(dst, now); });
+    const std::uint64_t t_build = rte_rdtsc();
+    std::size_t built = tx_.size();
     io_.flush(tx_, tsc);
+    const std::uint64_t t_adv = rte_rdtsc();
     engine_.advance(now);
+    const std::uint64_t t_build2 = rte_rdtsc();
+    built += tx_.size();
     io_.flush(tx_, tsc);
-    io_.drain(tsc);
+    const std::uint64_t t_tx = rte_rdtsc();
+    const std::uint32_t sent = io_.drain(tsc, got != 0);
+    const std::uint64_t t_other = rte_rdtsc();
     io_.poll(tsc);
     serve_dump(now);
     quiescent();
+    if (got + built + sent != 0) {
+      const std::uint64_t t_end = rte_rdtsc();
+      ctr.busy_tsc.inc(t_end - tsc);
+      ctr.stage_rx_tsc.inc(t_build - t_rx);
+      ctr.stage_build_tsc.inc((t_adv - t_build) + (t_tx - t_build2));
+      ctr.stage_advance_tsc.inc(t_build2 - t_adv);
+      ctr.stage_tx_tsc.inc(t_other - t_tx);
+      ctr.stage_other_tsc.inc((t_rx - tsc) + (t_end - t_other));
+    }
     if (finished(now)) {
       // Our own bindings are done; keep polling for the others until all are (see
       // HandoffFabric::mark_finished), or until the shutdown deadline.

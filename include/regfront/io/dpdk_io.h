@@ -50,7 +50,14 @@ namespace regfront::io {
   X(tx_sent, "frames the NIC accepted")                                                    \
   X(tx_full, "flushes that left frames for later (TX queue full)")                         \
   X(tx_not_sent, "datagrams the stack could not send (no route, unresolved, no mbuf)")     \
-  X(rx_bursts, "non-empty RX bursts")
+  X(rx_bursts, "non-empty RX bursts")                                                      \
+  X(tsc_hz, "TSC ticks per second (constant: converts the *_tsc counters)")                \
+  X(busy_tsc, "TSC ticks in loop iterations that received, built or sent something")       \
+  X(stage_rx_tsc, "busy ticks in RX: rx burst, L2-L4, SIP parse and engine per datagram")  \
+  X(stage_build_tsc, "busy ticks turning the engine's TxQueue into frames (send_udp)")     \
+  X(stage_advance_tsc, "busy ticks in the engine's timers and paced starts")              \
+  X(stage_tx_tsc, "busy ticks in rte_eth_tx_burst (drain)")                                \
+  X(stage_other_tsc, "busy ticks elsewhere: snapshot pick-up, NetStack poll, QSBR")
 
 struct alignas(64) DpdkIoCounters {
   REGFRONT_DPDK_IO_COUNTERS(REGFRONT_COUNTER_FIELD)
@@ -138,12 +145,16 @@ class DpdkIo {
   static void flush_hook(void* ctx, reg::TxQueue& q);
   // Sends the TX batches to the NIC when `force`, when a batch holds a burst, or when the
   // oldest frame waited tx_drain_us.
-  void drain(std::uint64_t now_tsc, bool force = false);
+  // `force` is also what the worker passes after an iteration that received datagrams: the
+  // answers a burst produced leave with it (one rte_eth_tx_burst per RX burst), so an answer
+  // to a challenge does not wait for the deadline.
+  std::uint32_t drain(std::uint64_t now_tsc, bool force = false);  // returns the frames sent
   // Neighbour retries, fragment timeouts (NetStack::poll), at most every 100 µs.
   void poll(std::uint64_t now_tsc);
   void announce(std::uint64_t now_tsc) { stack_.announce(now_tsc); }
 
   const DpdkIoCounters& counters() const { return c_; }
+  DpdkIoCounters& counters() { return c_; }
   const net::NetCounters& net_counters() const { return stack_.counters(); }
   net::NetStack& stack() { return stack_; }
   std::uint16_t owner_of(std::uint16_t udp_port) const {
@@ -153,6 +164,8 @@ class DpdkIo {
 
  private:
   std::size_t rx_port(std::uint16_t port, std::uint64_t now_tsc);
+  static constexpr std::uint16_t kTxBurstMax = 256;  // frames per rte_eth_tx_burst call
+  std::uint32_t send(std::uint16_t port, net::TxBatch& b);
   void share_neighbour_frames(rte_mbuf** pkts, std::size_t n);
   bool hand_off_datagram(const net::RxDatagram& d);
   bool hand_off_event(const net::UnreachableEvent& e);
