@@ -73,11 +73,17 @@ bool DpdkIo::init(std::string& err) {
 // ---- receive ----
 std::size_t DpdkIo::rx_port(std::uint16_t port, std::uint64_t now_tsc) {
   rte_mbuf* pkts[kBurst];
+  const std::uint64_t t0 = rte_rdtsc();
   const std::uint16_t n = rte_eth_rx_burst(port, opts_.worker, pkts, kBurst);
   if (n == 0) return 0;
+  const std::uint64_t t1 = rte_rdtsc();
   c_.rx_bursts.inc();
   if (workers_ > 1) share_neighbour_frames(pkts, n);
-  return stack_.classify(pkts, n, now_tsc, dgrams_, kBurst);
+  const std::size_t k = stack_.classify(pkts, n, now_tsc, dgrams_, kBurst);
+  const std::uint64_t t2 = rte_rdtsc();
+  c_.stage_rx_burst_tsc.inc(t1 - t0);
+  c_.stage_classify_tsc.inc(t2 - t1);
+  return k;
 }
 
 // True for the frames that teach a neighbour without asking us anything: ARP replies and

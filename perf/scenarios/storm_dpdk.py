@@ -75,6 +75,15 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=120, help="seconds for the generator's run")
     ap.add_argument("--loadgen", default=None, help="default: BUILD/perf/regfront_loadgen")
     ap.add_argument("--out", default=None, help="JSON result path (default: none)")
+    ap.add_argument("--nice", type=int, default=0,
+                    help="run the generator and regfrontd under `nice -n N` (e.g. -10 as root on a box whose "
+                         "other users' builds would otherwise preempt the two pollers; see the table's load)")
+    ap.add_argument("--rt", action="store_true",
+                    help="root: the pollers (generator, regfrontd's rte-worker-* threads) run SCHED_RR 1 once the "
+                         "control socket answers, so other users' builds cannot preempt them for milliseconds; "
+                         "the kernel's RT throttling still leaves 5%% of each CPU to everything else")
+    ap.add_argument("--perf", metavar="FILE", help="perf record -e cpu-clock -a into FILE while the storm runs "
+                    "(then: perf report -i FILE --sort comm,sym)")
     ap.add_argument("--smoke", action="store_true", help="CI: assert completion and verification only")
     a = ap.parse_args()
 
@@ -104,7 +113,8 @@ def main() -> int:
         procs.append(p)
         return p
 
-    gen_cmd = [loadgen, *eal(f"{tag}-r", f"net_memif0,role=server,socket={sock}", ["-l", "0"]), "--",
+    nice = ["nice", "-n", str(a.nice)] if a.nice else []
+    gen_cmd = [*nice, loadgen, *eal(f"{tag}-r", f"net_memif0,role=server,socket={sock}", ["-l", "0"]), "--",
                "--role", "registrar", "--local", "10.77.0.254", "--peer", "10.77.0.1",
                "--port", str(BASE_PORT), "--realms", ",".join(realms), "--user", "storm",
                "--password-prefix", "pw-", "--verify-every", str(a.verify_every),
@@ -113,13 +123,14 @@ def main() -> int:
     lc = f"0-{a.workers}" if a.workers + 1 <= ncpu else f"(0-{a.workers})@(0-{ncpu - 1})"
     eal_s = " ".join(eal(f"{tag}-d", f"net_memif0,role=client,socket={sock}",
                          ["--lcores" if "@" in lc else "-l", lc]))
-    rf_cmd = [daemon, "--io", "dpdk", "--eal", eal_s, "--config", cfg_path, "--control-socket", ctl,
+    rf_cmd = [*nice, daemon, "--io", "dpdk", "--eal", eal_s, "--config", cfg_path, "--control-socket", ctl,
               "--workers", str(a.workers)]
     placement = (f"generator: CPU 0 (lcore 0); regfrontd: main lcore 0 on CPU 0, "
                  + ", ".join(f"worker {w} on lcore {w + 1} (CPU {(w + 1) if a.workers + 1 <= ncpu else 'shared'})"
                              for w in range(a.workers)))
     c.log(f"storm-dpdk: {a.endpoints} x {a.registrars} = {total} bindings, rate {a.rate}/s/registrar, "
-          f"{a.workers} worker(s); {placement}; load {m['loadavg']}")
+          f"{a.workers} worker(s); {placement}; load {m['loadavg']}"
+          + (f"; nice {a.nice}" if a.nice else "") + ("; pollers SCHED_RR" if a.rt else ""))
 
     def show_dataplane():
         try:
@@ -145,12 +156,28 @@ def main() -> int:
                     break
             time.sleep(0.05)
         t_ctl = time.monotonic() - t_exec
+        if a.rt:
+            tids = [gen.pid]
+            for t in os.listdir(f"/proc/{rf.pid}/task"):
+                with open(f"/proc/{rf.pid}/task/{t}/comm") as f:
+                    if f.read().startswith("rte-worker"):
+                        tids.append(int(t))
+            for t in tids:
+                os.sched_setscheduler(t, os.SCHED_RR, os.sched_param(1))
+            c.log(f"SCHED_RR 1 on threads {tids}")
+        perf = None
+        if a.perf:
+            perf = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-a", "-o", a.perf],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             gen.wait(timeout=a.timeout + 30)
         except subprocess.TimeoutExpired:
             gen.send_signal(signal.SIGINT)
             gen.wait(timeout=10)
         t_gen_end = time.monotonic() - t_exec
+        if perf is not None:
+            perf.send_signal(signal.SIGINT)
+            perf.wait(timeout=30)
         d1 = show_dataplane()
         load_end = c.loadavg()
     finally:
@@ -182,7 +209,8 @@ def main() -> int:
     print()
     print(f"cold-start storm over net_memif: {a.endpoints} endpoints x {a.registrars} registrars = {total} "
           f"bindings; rate {a.rate}/s/registrar; regfrontd --io dpdk --workers {a.workers}; "
-          f"load {m['loadavg']} -> {load_end}")
+          f"load {m['loadavg']} -> {load_end}" + (f"; nice {a.nice}" if a.nice else "")
+          + ("; pollers SCHED_RR 1" if a.rt else ""))
     print(placement)
     print(c.table(["registrar", "realm", "new REGISTERs", "peak new/s (sliding 1 s)",
                    "peak new/s (100 ms x 10)", "peak all REGISTER/s", "configured rate",
@@ -212,10 +240,16 @@ def main() -> int:
             metric_rows.append([f"worker {w['worker']} busy (iterations that moved packets)",
                                 f"{busy / hz:.3f} s of {t_gen_end:.1f} s; {busy / hz * 1e9 / pk:.0f} ns per packet "
                                 f"(rx {w['rx']} + tx {w['tx']})"])
-            stages = [(n[6:-4], v) for n, v in k.items() if n.startswith("stage_") and n.endswith("_tsc")]
-            if stages:
-                metric_rows.append([f"worker {w['worker']} ns per packet by stage",
-                                    ", ".join(f"{n} {v / hz * 1e9 / pk:.0f}" for n, v in stages)])
+            st = {n[6:-4]: v for n, v in k.items() if n.startswith("stage_") and n.endswith("_tsc")}
+            if st:
+                ns = lambda v: f"{v / hz * 1e9 / pk:.0f}"  # noqa: E731
+                io_rx = st.get("rx_burst", 0) + st.get("classify", 0) + st.get("release", 0)
+                metric_rows.append([f"worker {w['worker']} ns per packet (rx+tx) by stage",
+                                    f"rx_burst {ns(st.get('rx_burst', 0))}, classify (L2-L4) {ns(st.get('classify', 0))}, "
+                                    f"engine per datagram (parse, match, digest, build) {ns(st.get('rx', 0) - io_rx)}, "
+                                    f"mbuf free {ns(st.get('release', 0))}, build frames (send_udp) {ns(st.get('build', 0))}, "
+                                    f"engine advance {ns(st.get('advance', 0))}, tx_burst {ns(st.get('tx', 0))}, "
+                                    f"other {ns(st.get('other', 0))}"])
     print(c.table(["metric", "value"], metric_rows))
     # Diagnostics: drops and queueing anywhere on the path.
     for w in workers:
@@ -224,7 +258,7 @@ def main() -> int:
     if d1:
         for p in d1.get("ports", []) or []:
             print(f"port {p.get('interface')}: " + json.dumps({k: v for k, v in p.items() if k not in ("interface",)}))
-    for k in ("tx_fail", "net_drop_not_ours", "net_drop_udp_checksum"):
+    for k in ("tx_fail", "net_drop_not_ours", "net_drop_udp_checksum", "net_drop_tx_batch_full"):
         if s.get(k):
             print(f"generator {k}: {s[k]}")
     result = {"machine": m, "load_end": load_end, "placement": placement, "endpoints": a.endpoints,

@@ -20,6 +20,7 @@
 
 #include <atomic>
 
+#include <rte_cycles.h>
 #include <sys/socket.h>
 
 #include <cstdint>
@@ -54,6 +55,9 @@ namespace regfront::io {
   X(tsc_hz, "TSC ticks per second (constant: converts the *_tsc counters)")                \
   X(busy_tsc, "TSC ticks in loop iterations that received, built or sent something")       \
   X(stage_rx_tsc, "busy ticks in RX: rx burst, L2-L4, SIP parse and engine per datagram")  \
+  X(stage_rx_burst_tsc, "of stage_rx: rte_eth_rx_burst calls that returned frames")        \
+  X(stage_classify_tsc, "of stage_rx: NetStack::classify (L2-L4, checksums)")               \
+  X(stage_release_tsc, "of stage_rx: freeing the burst's mbufs")                            \
   X(stage_build_tsc, "busy ticks turning the engine's TxQueue into frames (send_udp)")     \
   X(stage_advance_tsc, "busy ticks in the engine's timers and paced starts")              \
   X(stage_tx_tsc, "busy ticks in rte_eth_tx_burst (drain)")                                \
@@ -131,7 +135,13 @@ class DpdkIo {
         on_unreachable(ss);
         ++n;
       }
-      stack_.release();
+      if (k != 0) {
+        const std::uint64_t t = rte_rdtsc();
+        stack_.release();
+        c_.stage_release_tsc.inc(rte_rdtsc() - t);
+      } else {
+        stack_.release();
+      }
     }
     if (fabric_ != nullptr && fabric_->workers() > 1) {
       n += rx_handoff(now_tsc, on_datagram, on_unreachable);
