@@ -39,6 +39,8 @@ inline std::uint16_t fold(std::uint32_t s) {
 std::uint32_t pseudo_sum(const IpAddr& src, const IpAddr& dst, std::uint8_t proto, std::uint32_t len);
 // Folded raw sum of `len` bytes at `off` in a (possibly multi-segment) mbuf.
 std::uint16_t mbuf_sum(const rte_mbuf* m, std::uint32_t off, std::uint32_t len);
+// Folded raw sum of `len` contiguous bytes: the value rte_raw_cksum gives, in 32-bit units.
+std::uint16_t raw_sum(const void* data, std::size_t len);
 }  // namespace wire
 
 struct Iface {

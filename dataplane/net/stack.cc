@@ -78,7 +78,40 @@ std::uint32_t pseudo_sum(const IpAddr& src, const IpAddr& dst, std::uint8_t prot
   }
   return rte_raw_cksum(ph, n);
 }
+// RFC 1071: the ones'-complement sum can be taken over wider words and folded at the end.
+// Four 64-bit accumulators of native 32-bit loads (no carry is lost below 2^32 words) sum
+// 16 bytes per step without a dependency chain; the halves then fold like rte_raw_cksum's
+// 16-bit units. rte_raw_cksum's 16-bit loop cost ~115 ns per 600-byte SIP datagram here,
+// paid once on RX (verification: memif and most virtual ports have no offload) and once on TX.
+std::uint16_t raw_sum(const void* data, std::size_t len) {
+  const auto* p = static_cast<const std::uint8_t*>(data);
+  std::uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  for (; len >= 16; p += 16, len -= 16) {
+    std::uint32_t w[4];
+    std::memcpy(w, p, 16);
+    s0 += w[0];
+    s1 += w[1];
+    s2 += w[2];
+    s3 += w[3];
+  }
+  for (; len >= 4; p += 4, len -= 4) {
+    std::uint32_t w;
+    std::memcpy(&w, p, 4);
+    s0 += w;
+  }
+  if (len != 0) {  // 1-3 bytes, zero-padded in memory order (a trailing odd byte as RFC 1071)
+    std::uint32_t w = 0;
+    std::memcpy(&w, p, len);
+    s1 += w;
+  }
+  std::uint64_t s = s0 + s1 + s2 + s3;  // < 2^62 for any datagram
+  s = (s & 0xffffffffu) + (s >> 32);
+  s = (s & 0xffffffffu) + (s >> 32);
+  return fold(std::uint32_t(s));
+}
+
 std::uint16_t mbuf_sum(const rte_mbuf* m, std::uint32_t off, std::uint32_t len) {
+  if (off + len <= m->data_len) return raw_sum(rte_pktmbuf_mtod_offset(m, const std::uint8_t*, off), len);
   std::uint16_t s = 0;
   if (rte_raw_cksum_mbuf(m, off, len, &s) != 0) return 0;  // out of range: callers checked
   return s;
