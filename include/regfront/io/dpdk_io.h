@@ -19,6 +19,7 @@
 #pragma once
 
 #include <atomic>
+#include <iterator>
 
 #include <rte_cycles.h>
 #include <sys/socket.h>
@@ -61,7 +62,19 @@ namespace regfront::io {
   X(stage_build_tsc, "busy ticks turning the engine's TxQueue into frames (send_udp)")     \
   X(stage_advance_tsc, "busy ticks in the engine's timers and paced starts")              \
   X(stage_tx_tsc, "busy ticks in rte_eth_tx_burst (drain)")                                \
-  X(stage_other_tsc, "busy ticks elsewhere: snapshot pick-up, NetStack poll, QSBR")
+  X(stage_other_tsc, "busy ticks elsewhere: snapshot pick-up, NetStack poll, QSBR")       \
+  X(answer_le_2us, "frames sent while handling an RX burst, <= 2 us after the poll before it") \
+  X(answer_le_5us, "... <= 5 us (from the previous rx_burst call: the frame that caused it "    \
+                   "arrived no earlier; to the end of the tx_burst that sent it)")              \
+  X(answer_le_10us, "... <= 10 us")                                                           \
+  X(answer_le_20us, "... <= 20 us")                                                           \
+  X(answer_le_30us, "... <= 30 us")                                                           \
+  X(answer_le_40us, "... <= 40 us")                                                           \
+  X(answer_le_50us, "... <= 50 us")                                                           \
+  X(answer_le_100us, "... <= 100 us")                                                         \
+  X(answer_le_1ms, "... <= 1 ms")                                                             \
+  X(answer_over_1ms, "... > 1 ms")                                                           \
+  X(answer_deferred, "RX bursts whose answers could not all leave at once (TX ring full)")
 
 struct alignas(64) DpdkIoCounters {
   REGFRONT_DPDK_IO_COUNTERS(REGFRONT_COUNTER_FIELD)
@@ -164,6 +177,26 @@ class DpdkIo {
   void announce(std::uint64_t now_tsc) { stack_.announce(now_tsc); }
 
   const DpdkIoCounters& counters() const { return c_; }
+  std::uint32_t tx_backlog() {  // frames waiting in the TX batches
+    std::uint32_t n = 0;
+    for (std::uint16_t port : opts_.ports) n += stack_.tx(port).count;
+    return n;
+  }
+  // Histogram (answer_* counters) of `frames` sent `ticks` after the poll preceding the RX
+  // burst that produced them: an upper bound of "request arrived -> answer left" per frame.
+  void record_answers(std::uint64_t ticks, std::uint32_t frames) {
+    if (frames == 0) return;
+    Counter* const buckets[] = {&c_.answer_le_2us,  &c_.answer_le_5us,  &c_.answer_le_10us,
+                                &c_.answer_le_20us, &c_.answer_le_30us, &c_.answer_le_40us,
+                                &c_.answer_le_50us, &c_.answer_le_100us, &c_.answer_le_1ms};
+    for (std::size_t i = 0; i < std::size(buckets); ++i) {
+      if (ticks <= answer_ticks_[i]) {
+        buckets[i]->inc(frames);
+        return;
+      }
+    }
+    c_.answer_over_1ms.inc(frames);
+  }
   DpdkIoCounters& counters() { return c_; }
   const net::NetCounters& net_counters() const { return stack_.counters(); }
   net::NetStack& stack() { return stack_; }
@@ -198,6 +231,8 @@ class DpdkIo {
   net::RxDatagram dgrams_[kBurst];
   std::vector<char> scratch_;  // a handed-off datagram, linearised
   std::uint64_t drain_ticks_ = 0, poll_ticks_ = 0, last_drain_ = 0, last_poll_ = 0;
+  std::uint64_t retry_ticks_ = 0, tx_retry_at_ = 0;  // TX ring was full: next try not before
+  std::uint64_t answer_ticks_[9] = {};                // 2, 5, 10, 20, 30, 40, 50, 100, 1000 µs
   DpdkIoCounters c_;
 };
 
