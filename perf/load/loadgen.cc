@@ -211,7 +211,17 @@ class Generator {
     sent_seq_.assign(std::size_t(1) << 21, 0);
     pending_.reserve(4096);
     out_.reserve(2048);
-    if (o.role == "registrar") latency_.reserve(std::max<std::uint64_t>(o.expect, 1u << 20));
+    if (o.role == "registrar") {
+      // Touched now, before the link is up: faulting in 32 MB at the first REGISTER stalled
+      // the generator for tens of milliseconds, which showed up as regfrontd's tail latency.
+      seen_.assign(std::size_t(1) << 22, 0);
+      latency_.resize(std::max<std::uint64_t>(o.expect, 1u << 20));
+      latency_.clear();
+      for (auto& r : regs_) {
+        r.new_10ms.assign(6000, 0);  // a minute of 10-ms slots
+        r.all_10ms.assign(6000, 0);
+      }
+    }
     if (o.role == "uac") {
       state_.assign(o.bindings, {});
       cseq_.assign(o.bindings, 1);
@@ -267,14 +277,13 @@ class Generator {
   }
 
   // FNV-1a of a Via branch: the set of branches seen holds 64-bit hashes (a collision would
-  // count one new REGISTER as repeated: at 2^23 slots and ~1.2 M branches, negligible).
+  // count one new REGISTER as repeated: at 2^22 slots and ~1.2 M branches, negligible).
   static std::uint64_t hash(std::string_view s) {
     std::uint64_t h = 1469598103934665603ull;
     for (char c : s) h = (h ^ std::uint8_t(c)) * 1099511628211ull;
     return h | 1;  // 0 marks an empty slot
   }
   bool seen_before(std::string_view branch) {
-    if (seen_.empty()) seen_.assign(std::size_t(1) << 23, 0);
     const std::uint64_t h = hash(branch);
     const std::size_t mask = seen_.size() - 1;
     for (std::size_t i = h & mask;; i = (i + 1) & mask) {
@@ -341,7 +350,12 @@ class Generator {
       for (char c : nonce) seq = seq << 4 | std::uint64_t(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
       std::uint64_t& sent = sent_tsc_[seq & (sent_tsc_.size() - 1)];
       if (sent != 0 && sent_seq_[seq & (sent_seq_.size() - 1)] == seq) {
-        if (now > sent) latency_.push_back(std::uint32_t(std::min<std::uint64_t>((now - sent) * 1000000000ull / hz_, UINT32_MAX)));
+        if (now > sent) {
+          const auto ns = std::uint32_t(std::min<std::uint64_t>((now - sent) * 1000000000ull / hz_, UINT32_MAX));
+          latency_.push_back(ns);
+          window_max_ = std::max(window_max_, ns);
+          if (ns > 1000000) ++window_over_1ms_;
+        }
         sent = 0;
       }
       if (o_.verify_every != 0 && r.with_auth % o_.verify_every == 0) {
@@ -420,6 +434,12 @@ class Generator {
   const std::vector<Registrar>& registrars() const { return regs_; }
   std::vector<std::uint32_t>& latencies() { return latency_; }
   std::uint64_t tick_10ms() const { return tick_10ms_; }
+  // Largest latency and samples over 1 ms since the last call (the per-second line).
+  std::pair<std::uint32_t, std::uint32_t> take_window() {
+    const auto r = std::make_pair(window_max_, window_over_1ms_);
+    window_max_ = window_over_1ms_ = 0;
+    return r;
+  }
 
  private:
   void uac(std::string_view msg, std::uint64_t now) {
@@ -480,6 +500,7 @@ class Generator {
   std::vector<std::uint64_t> sent_tsc_, sent_seq_;  // by 401 sequence number (mod size)
   std::vector<std::uint64_t> pending_;              // 401s built, not yet stamped
   std::vector<std::uint32_t> latency_;              // ns, 401 TX → authenticated REGISTER RX
+  std::uint32_t window_max_ = 0, window_over_1ms_ = 0;
   std::uint64_t hz_ = 0, tick_10ms_ = 1, first_tsc_ = 0, done_tsc_ = 0, bindings_done_ = 0;
   std::vector<Binding> state_;
   std::vector<std::uint32_t> cseq_;
@@ -715,11 +736,14 @@ int main(int argc, char** argv) {
       end = std::min(end, now + static_cast<std::uint64_t>(o.linger * double(hz)));
     }
     if (now >= next_report) {
-      std::printf("loadgen: rx %8llu pps  tx %8llu pps  (401 %llu, 200 %llu sent; 401 %llu, 200 %llu got)\n",
+      const auto w = gen.take_window();
+      std::printf("loadgen: rx %8llu pps  tx %8llu pps  (401 %llu, 200 %llu sent; 401 %llu, 200 %llu got) "
+                  "latency max %u us, %u over 1 ms\n",
                   static_cast<unsigned long long>(gen.st.rx - last.rx),
                   static_cast<unsigned long long>(gen.st.tx - last.tx),
                   static_cast<unsigned long long>(gen.st.sent_401), static_cast<unsigned long long>(gen.st.sent_200),
-                  static_cast<unsigned long long>(gen.st.got_401), static_cast<unsigned long long>(gen.st.got_200));
+                  static_cast<unsigned long long>(gen.st.got_401), static_cast<unsigned long long>(gen.st.got_200),
+                  w.first / 1000, w.second);
       std::fflush(stdout);
       last = gen.st;
       next_report += hz;

@@ -157,6 +157,14 @@ def main() -> int:
             time.sleep(0.05)
         t_ctl = time.monotonic() - t_exec
         if a.rt:
+            # Not before the memif link is up: its handshake runs in the EAL interrupt threads,
+            # which two RT pollers would starve (then the first ARP request is lost: 1 s).
+            link_deadline = time.monotonic() + 20
+            while time.monotonic() < link_deadline:
+                with open(gen_log, errors="replace") as f:
+                    if "link up" in f.read():
+                        break
+                time.sleep(0.01)
             tids = [gen.pid]
             for t in os.listdir(f"/proc/{rf.pid}/task"):
                 with open(f"/proc/{rf.pid}/task/{t}/comm") as f:
@@ -250,10 +258,33 @@ def main() -> int:
                                     f"mbuf free {ns(st.get('release', 0))}, build frames (send_udp) {ns(st.get('build', 0))}, "
                                     f"engine advance {ns(st.get('advance', 0))}, tx_burst {ns(st.get('tx', 0))}, "
                                     f"other {ns(st.get('other', 0))}"])
+    for w in workers:
+        k = w["counters"]
+        buckets = [("2", "answer_le_2us"), ("5", "answer_le_5us"), ("10", "answer_le_10us"),
+                   ("20", "answer_le_20us"), ("30", "answer_le_30us"), ("40", "answer_le_40us"),
+                   ("50", "answer_le_50us"), ("100", "answer_le_100us"),
+                   ("1000", "answer_le_1ms"), ("inf", "answer_over_1ms")]
+        n = sum(k.get(b, 0) for _, b in buckets)
+        if n:
+            def pct(p):
+                acc = 0
+                for lim, b in buckets:
+                    acc += k.get(b, 0)
+                    if acc >= p * n:
+                        return f"<= {lim} µs" if lim != "inf" else "> 1 ms"
+                return "?"
+            metric_rows.append([f"worker {w['worker']}: request in -> answer out, inside regfrontd (from the poll "
+                                f"before the RX burst to the end of the answer's tx_burst) p50 / p99 / p99.9",
+                                f"{pct(0.5)} / {pct(0.99)} / {pct(0.999)} ({n} frames; "
+                                f"{k.get('answer_deferred', 0)} bursts waited for a full TX ring)"])
+            result_answers = {b: k.get(b, 0) for _, b in buckets}
+            result_answers["answer_deferred"] = k.get("answer_deferred", 0)
+            w["answers"] = result_answers
     print(c.table(["metric", "value"], metric_rows))
     # Diagnostics: drops and queueing anywhere on the path.
     for w in workers:
-        nz = {k: v for k, v in w["counters"].items() if v and not k.endswith("_tsc") and k != "tsc_hz"}
+        nz = {k: v for k, v in w["counters"].items()
+              if v and not k.endswith("_tsc") and k != "tsc_hz" and not k.startswith("answer_")}
         print(f"worker {w['worker']} counters over the run: {json.dumps(nz)}")
     if d1:
         for p in d1.get("ports", []) or []:
