@@ -17,7 +17,7 @@
 //                    [--port UDP] [--duration S] [--mode refresh|stale] [--expires S]
 //                    [--bindings N] [--window N] [--min-rx N] [--dup N]
 //                    [--realms R1,R2,…] [--user U] [--password-prefix P] [--verify-every N]
-//                    [--expect N] [--linger S]
+//                    [--expect N] [--linger S] [--queues N]
 // --realms (registrar): one registrar per realm, registrar i (0-based) on UDP port --port + i,
 // each answering with its own realm. --verify-every N: every Nth authenticated REGISTER (1 = all)
 // is checked like a registrar would: username = --user, realm = the registrar's, response =
@@ -80,6 +80,7 @@ struct Options {
   std::uint32_t verify_every = 0;  // 0: the response is not checked
   std::uint64_t expect = 0;        // end the run once this many bindings got their 200
   double linger = 0.5;
+  std::uint16_t queues = 1;
 };
 
 struct Stats {
@@ -168,14 +169,18 @@ std::string_view param(std::string_view v, std::string_view key) {
 
 class Port {
  public:
-  bool open(std::uint16_t port, rte_mempool* pool, std::string& err) {
+  // `queues` queue pairs (a memif peer with N workers has N); the generator sends on queue 0
+  // and polls them all.
+  bool open(std::uint16_t port, std::uint16_t queues, rte_mempool* pool, std::string& err) {
     port_ = port;
     rte_eth_conf conf{};
-    if (rte_eth_dev_configure(port, 1, 1, &conf) < 0) return fail(err, "configure");
-    if (rte_eth_rx_queue_setup(port, 0, 1024, rte_eth_dev_socket_id(port), nullptr, pool) < 0)
-      return fail(err, "rx queue");
-    if (rte_eth_tx_queue_setup(port, 0, 1024, rte_eth_dev_socket_id(port), nullptr) < 0)
-      return fail(err, "tx queue");
+    if (rte_eth_dev_configure(port, queues, queues, &conf) < 0) return fail(err, "configure");
+    for (std::uint16_t q = 0; q < queues; ++q) {
+      if (rte_eth_rx_queue_setup(port, q, 1024, rte_eth_dev_socket_id(port), nullptr, pool) < 0)
+        return fail(err, "rx queue");
+      if (rte_eth_tx_queue_setup(port, q, 1024, rte_eth_dev_socket_id(port), nullptr) < 0)
+        return fail(err, "tx queue");
+    }
     if (rte_eth_dev_start(port) < 0) return fail(err, "start");
     return true;
   }
@@ -544,6 +549,7 @@ bool parse_options(int argc, char** argv, Options& o) {
     else if (a == "--verify-every") o.verify_every = static_cast<std::uint32_t>(std::atol(val().c_str()));
     else if (a == "--expect") o.expect = std::strtoull(val().c_str(), nullptr, 10);
     else if (a == "--linger") o.linger = std::atof(val().c_str());
+    else if (a == "--queues") o.queues = static_cast<std::uint16_t>(std::max(1, std::atoi(val().c_str())));
     else {
       std::fprintf(stderr, "loadgen: unknown option %s\n", a.c_str());
       return false;
@@ -638,7 +644,7 @@ int main(int argc, char** argv) {
   }
   Port port;
   std::string err;
-  if (!port.open(0, pool, err)) {
+  if (!port.open(0, o.queues, pool, err)) {
     std::fprintf(stderr, "loadgen: %s\n", err.c_str());
     return 2;
   }
@@ -709,10 +715,12 @@ int main(int argc, char** argv) {
   Stats last{};
   std::uint64_t busy_polls = 0, polls = 0;
   bool ending = false;
+  std::uint16_t rxq = 0;
   while (!g_stop) {
     std::uint64_t now = rte_rdtsc();
     if (now >= end) break;
-    const std::uint16_t n = rte_eth_rx_burst(0, 0, pkts, kBurst);
+    const std::uint16_t n = rte_eth_rx_burst(0, rxq, pkts, kBurst);
+    if (++rxq == o.queues) rxq = 0;
     ++polls;
     if (n) {
       ++busy_polls;

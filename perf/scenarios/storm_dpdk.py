@@ -119,7 +119,7 @@ def main() -> int:
                "--port", str(BASE_PORT), "--realms", ",".join(realms), "--user", "storm",
                "--password-prefix", "pw-", "--verify-every", str(a.verify_every),
                "--expect", str(total), "--linger", "0.3", "--expires", str(a.expires),
-               "--duration", str(a.timeout)]
+               "--duration", str(a.timeout), "--queues", str(a.workers)]
     lc = f"0-{a.workers}" if a.workers + 1 <= ncpu else f"(0-{a.workers})@(0-{ncpu - 1})"
     eal_s = " ".join(eal(f"{tag}-d", f"net_memif0,role=client,socket={sock}",
                          ["--lcores" if "@" in lc else "-l", lc]))
