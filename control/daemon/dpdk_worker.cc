@@ -84,7 +84,21 @@ void DpdkWorker::run() {
   const std::uint64_t base_ms = std::uint64_t(ts.tv_sec) * 1000 + std::uint64_t(ts.tv_nsec) / 1000000;
   const std::uint64_t base_tsc = rte_rdtsc();
   const std::uint64_t tsc_per_ms = std::max<std::uint64_t>(rte_get_tsc_hz() / 1000, 1);
-  if (id_ == 0) io_.announce(base_tsc);  // one gratuitous ARP / unsolicited NA per address
+  // The engine starts once the ports' links are up and the registrars' next hops are resolved
+  // (or failed), or after kStartWaitMs: a REGISTER sent before waits in the next hop's queue
+  // with everything the token bucket starts meanwhile, and all of it reaches the registrar at
+  // once when the ARP reply comes (memif's link takes ~40 ms: 1,400 REGISTERs in 20 ms at a
+  // rate of 20,000/s). The gratuitous ARP / unsolicited NA goes out once the links are up.
+  constexpr std::uint64_t kStartWaitMs = 3000;
+  bool started = false, announced = false;
+  const auto next_hops_ready = [&](std::uint64_t t) {
+    const reg::Snapshot* s = current_.load(std::memory_order_acquire);
+    if (s == nullptr) return false;
+    bool ready = true;
+    for (const reg::SnapRegistrar& r : s->registrars)
+      if (r.present && r.addr_len != 0) ready &= io_.stack().resolve(io::to_endpoint(r.addr).addr, t);
+    return ready;
+  };
   bool marked_finished = false;
   // Busy time and its split by stage: ticks of the iterations that moved anything (idle polls
   // are left out), read from `show dataplane` (busy_tsc, stage_*_tsc; tsc_hz converts).
@@ -133,7 +147,16 @@ void DpdkWorker::run() {
       io_.record_answers(t_adv - prev_poll, k);
       if (io_.tx_backlog() != 0) ctr.answer_deferred.inc();
     }
-    engine_.advance(now);
+    if (!started) {
+      const bool up = io_.links_up();
+      const bool timed_out = now - base_ms >= kStartWaitMs;
+      if ((up || timed_out) && !announced) {
+        announced = true;
+        if (id_ == 0) io_.announce(tsc);  // one gratuitous ARP / unsolicited NA per address
+      }
+      started = (up && next_hops_ready(tsc)) || timed_out;
+    }
+    if (started) engine_.advance(now);
     const std::uint64_t t_build2 = rte_rdtsc();
     built += tx_.size();
     io_.flush(tx_, tsc);

@@ -387,6 +387,20 @@ void NetStack::State::solicit(const Neighbour& n) {
   }
 }
 
+bool NetStack::resolve(const IpAddr& dst, std::uint64_t now) {
+  State& s = *s_;
+  const Route* r = dst.family != 0 ? s.route(dst) : nullptr;
+  if (r == nullptr) return true;
+  const IpAddr& next_hop = r->gateway.family != 0 ? r->gateway : dst;
+  Neighbour* n = s.find_neigh(next_hop, r->iface);
+  if (n != nullptr) return n->state != NeighState::incomplete;
+  if (s.nused == s.neigh.size()) return true;
+  n = &s.neigh[s.nused++];
+  *n = Neighbour{next_hop, r->iface, NeighState::incomplete, 1, {}, now + s.resolve_ticks, 0, 0, kNoSlot, kNoSlot};
+  s.solicit(*n);
+  return false;
+}
+
 SendResult NetStack::State::output(std::uint16_t iface, const IpAddr& next_hop, rte_mbuf* frame,
                                    std::uint64_t now) {
   Neighbour* n = find_neigh(next_hop, iface);

@@ -599,6 +599,11 @@ std::string storm_json(Generator& g, const Options& o, std::uint64_t hz) {
                   static_cast<unsigned long long>(peak_bucket),
                   static_cast<unsigned long long>(peak_window(r.all_10ms, 100)), secs(r.first_tsc, r.last_200_tsc));
     j += buf;
+    // The first 300 ms of new REGISTERs, by 10 ms (start-up bursts: ARP, queues).
+    j.pop_back();
+    j += ",\"new_10ms_head\":[";
+    for (std::size_t s = 0; s < 30 && s < r.new_10ms.size(); ++s) j += (s ? "," : "") + std::to_string(r.new_10ms[s]);
+    j += "]}";
   }
   j += "]";
   auto& lat = g.latencies();

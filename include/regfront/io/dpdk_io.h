@@ -22,6 +22,7 @@
 #include <iterator>
 
 #include <rte_cycles.h>
+#include <rte_ethdev.h>
 #include <sys/socket.h>
 
 #include <cstdint>
@@ -177,6 +178,16 @@ class DpdkIo {
   void announce(std::uint64_t now_tsc) { stack_.announce(now_tsc); }
 
   const DpdkIoCounters& counters() const { return c_; }
+  // True once every port reports link up (rte_eth_link_get_nowait); sticky, so it costs
+  // nothing afterwards.
+  bool links_up() {
+    if (links_up_) return true;
+    for (std::uint16_t port : opts_.ports) {
+      rte_eth_link link{};
+      if (rte_eth_link_get_nowait(port, &link) != 0 || link.link_status != RTE_ETH_LINK_UP) return false;
+    }
+    return links_up_ = true;
+  }
   std::uint32_t tx_backlog() {  // frames waiting in the TX batches
     std::uint32_t n = 0;
     for (std::uint16_t port : opts_.ports) n += stack_.tx(port).count;
@@ -232,6 +243,7 @@ class DpdkIo {
   std::vector<char> scratch_;  // a handed-off datagram, linearised
   std::uint64_t drain_ticks_ = 0, poll_ticks_ = 0, last_drain_ = 0, last_poll_ = 0;
   std::uint64_t retry_ticks_ = 0, tx_retry_at_ = 0;  // TX ring was full: next try not before
+  bool links_up_ = false;
   std::uint64_t answer_ticks_[9] = {};                // 2, 5, 10, 20, 30, 40, 50, 100, 1000 µs
   DpdkIoCounters c_;
 };

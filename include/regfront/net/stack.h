@@ -220,6 +220,11 @@ class NetStack {
   const NetCounters& counters() const;
   const NetConfig& config() const;
 
+  // Starts resolving the next hop towards `dst` (ARP/NDP, as a first datagram would) unless it
+  // is known. Returns false while a resolution is under way; true when the next hop is
+  // reachable, has failed, or there is no route (nothing to wait for).
+  bool resolve(const IpAddr& dst, std::uint64_t now);
+
   // Neighbour table inspection (tests, `show dataplane`): true with the MAC when resolved.
   bool neighbour(const IpAddr& ip, std::uint16_t interface, MacAddr& mac) const;
 
