@@ -82,8 +82,8 @@ def main() -> int:
                     help="root: the pollers (generator, regfrontd's rte-worker-* threads) run SCHED_RR 1 once the "
                          "control socket answers, so other users' builds cannot preempt them for milliseconds; "
                          "the kernel's RT throttling still leaves 5%% of each CPU to everything else")
-    ap.add_argument("--perf", metavar="FILE", help="perf record -e cpu-clock -a into FILE while the storm runs "
-                    "(then: perf report -i FILE --sort comm,sym)")
+    ap.add_argument("--perf", metavar="FILE", help="perf record -e cpu-clock -p REGFRONTD into FILE while the "
+                    "storm runs (then: perf report -i FILE --comm rte-worker-1 --sort dso,sym)")
     ap.add_argument("--smoke", action="store_true", help="CI: assert completion and verification only")
     a = ap.parse_args()
 
@@ -175,7 +175,7 @@ def main() -> int:
             c.log(f"SCHED_RR 1 on threads {tids}")
         perf = None
         if a.perf:
-            perf = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-a", "-o", a.perf],
+            perf = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-p", str(rf.pid), "-o", a.perf],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             gen.wait(timeout=a.timeout + 30)
