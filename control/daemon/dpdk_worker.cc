@@ -126,7 +126,7 @@ void DpdkWorker::run() {
           mid_built += tx_.size();
           io_.flush(tx_, tsc);
           const std::uint64_t b = rte_rdtsc();
-          const std::uint32_t k = io_.drain(tsc, true);
+          const std::uint32_t k = io_.drain(b, true);  // b, not tsc: the 1 µs retry gate needs now
           const std::uint64_t e = rte_rdtsc();
           mid_sent += k;
           mid_tx += e - b;
@@ -141,7 +141,7 @@ void DpdkWorker::run() {
     std::uint32_t sent = std::uint32_t(mid_sent);
     std::uint64_t t_adv = t_ans;
     if (got != 0) {  // the rest of the burst's answers leave now, before the timers run
-      const std::uint32_t k = io_.drain(tsc, true);
+      const std::uint32_t k = io_.drain(t_ans, true);
       t_adv = rte_rdtsc();
       sent += k;
       io_.record_answers(t_adv - prev_poll, k);
