@@ -681,8 +681,6 @@ std::string Daemon::show_dataplane(bool json) {
     r.dropped = w->counters().parse_errors.get() + w->counters().forged.get() + w->io_errors();
     r.heap_allocated = w->heap_allocated();
     r.heap_tracked = w->heap_tracked();
-    r.busy_ns = w->busy_ns();
-    r.polled_ns = w->polled_ns();
     w->io_counters(r.io);
     rows.push_back(r);
   }

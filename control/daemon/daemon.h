@@ -66,12 +66,6 @@ class WorkerBase {
   // False when jemalloc's per-thread counter is not available (then heap_allocated() says
   // nothing, and show dataplane reports null).
   bool heap_tracked() const { return heap_tracked_.load(std::memory_order_acquire); }
-  // Poll-mode workers (--io dpdk) never sleep, so their CPU time says nothing about the work
-  // done: they count the time spent in loop iterations that had something to do (frames in,
-  // datagrams out) — busy — and the time since their loop started — polled. Both in ns; 0/0
-  // for the socket worker, whose thread CPU time is the measure (it sleeps when idle).
-  std::uint64_t busy_ns() const { return busy_ns_.get(); }
-  std::uint64_t polled_ns() const { return polled_ns_.get(); }
 
  protected:
   // Loop helpers, worker thread only. Top of the loop: adopt a newly published snapshot, begin
@@ -105,12 +99,6 @@ class WorkerBase {
   // address reused by the next one (ABA), which would then never be adopted.
   std::uint64_t mine_ = 0;
   std::uint64_t shutdown_deadline_ = 0;
-
- protected:
-  Counter busy_ns_;
-  Counter polled_ns_;
-
- private:
   const std::uint64_t* thread_allocated_ = nullptr;  // jemalloc's counter for this thread
   std::uint64_t heap_baseline_ = 0;
   bool heap_baseline_set_ = false;

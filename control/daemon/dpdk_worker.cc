@@ -8,11 +8,12 @@
 //      workers; NetStack::classify; datagrams for our UDP port → engine, datagrams for another
 //      worker's port → its hand-off ring; ICMP unreachables → engine.on_unreachable; then what
 //      the other workers handed us; the burst's mbufs are released;
-//   3. engine output: TxQueue → NetStack::send_udp (flush hook, one call per batch), before and
-//      after engine.advance (timers, paced starts) — answers to challenges leave in the same
-//      iteration;
-//   4. TX: the per-port batches go to rte_eth_tx_burst when a burst is full or every 50 µs
-//      (TSC deadline), so a lone REGISTER waits at most that long and bursts go out whole;
+//   3. answers: every 8 datagrams of a burst, and after it, the engine's TxQueue goes through
+//      NetStack::send_udp and the TX batch to rte_eth_tx_burst (an answer to a challenge does not
+//      wait for the rest of its burst, nor for the timers); the answer_* counters time them;
+//   4. engine.advance (timers, paced starts), its output to the TX batch, which goes to
+//      rte_eth_tx_burst when a burst is full or every 50 µs (TSC deadline), so a lone
+//      timer-driven REGISTER waits at most that long;
 //   5. NetStack::poll (ARP/NDP retries, fragment timeouts; every 100 µs);
 //   6. a pending status dump, chunked;
 //   7. rte_rcu_qsbr_quiescent — after this the previous snapshot may be freed.
@@ -54,6 +55,10 @@ void DpdkWorker::join() {
   launched_ = false;
 }
 
+namespace {
+constexpr std::size_t kAnswerEvery = 8;  // datagrams between two TX flushes inside an RX burst
+}  // namespace
+
 int DpdkWorker::launch(void* self) {
   static_cast<DpdkWorker*>(self)->run();
   return 0;
@@ -79,34 +84,97 @@ void DpdkWorker::run() {
   const std::uint64_t base_ms = std::uint64_t(ts.tv_sec) * 1000 + std::uint64_t(ts.tv_nsec) / 1000000;
   const std::uint64_t base_tsc = rte_rdtsc();
   const std::uint64_t tsc_per_ms = std::max<std::uint64_t>(rte_get_tsc_hz() / 1000, 1);
-  if (id_ == 0) io_.announce(base_tsc);  // one gratuitous ARP / unsolicited NA per address
+  // The engine starts once the ports' links are up and the registrars' next hops are resolved
+  // (or failed), or after kStartWaitMs: a REGISTER sent before waits in the next hop's queue
+  // with everything the token bucket starts meanwhile, and all of it reaches the registrar at
+  // once when the ARP reply comes (memif's link takes ~40 ms: 1,400 REGISTERs in 20 ms at a
+  // rate of 20,000/s). The gratuitous ARP / unsolicited NA goes out once the links are up.
+  constexpr std::uint64_t kStartWaitMs = 3000;
+  bool started = false, announced = false;
+  const auto next_hops_ready = [&](std::uint64_t t) {
+    const reg::Snapshot* s = current_.load(std::memory_order_acquire);
+    if (s == nullptr) return false;
+    bool ready = true;
+    for (const reg::SnapRegistrar& r : s->registrars)
+      if (r.present && r.addr_len != 0) ready &= io_.stack().resolve(io::to_endpoint(r.addr).addr, t);
+    return ready;
+  };
   bool marked_finished = false;
-  // Busy time (see WorkerBase::busy_ns): TSC ticks of the iterations that received a datagram
-  // or queued one to send, converted to ns when published (once per ~1 ms, not per iteration).
-  const double ns_per_tsc = 1e9 / static_cast<double>(std::max<std::uint64_t>(rte_get_tsc_hz(), 1));
-  std::uint64_t busy_tsc = 0;
-  std::uint64_t published_tsc = base_tsc;
+  // Busy time and its split by stage: ticks of the iterations that moved anything (idle polls
+  // are left out), read from `show dataplane` (busy_tsc, stage_*_tsc; tsc_hz converts).
+  io::DpdkIoCounters& ctr = io_.counters();
+  // The previous iteration's rx_burst call: a frame this iteration receives arrived after it.
+  std::uint64_t prev_poll = rte_rdtsc();
   for (;;) {
     const std::uint64_t tsc = rte_rdtsc();
     const std::uint64_t now = base_ms + (tsc - base_tsc) / tsc_per_ms;
     pick_up(now);
-    std::size_t work = io_.rx(
-        tsc, [&](std::string_view d) { engine_.on_datagram(d, now); },
+    const std::uint64_t t_rx = rte_rdtsc();
+    // Answers leave every kAnswerEvery datagrams rather than once per RX burst: the engine
+    // spends ~1 µs on a challenge (parse, digest, build), so the answer to the first 401 of a
+    // 32-frame burst would otherwise wait ~30 µs for the other 31 (the p99 <= 50 µs).
+    // Three more tx_burst calls per full burst are cheap next to that.
+    std::size_t pending = 0, mid_built = 0, mid_sent = 0;
+    std::uint64_t mid_build = 0, mid_tx = 0;
+    const std::size_t got = io_.rx(
+        tsc,
+        [&](std::string_view d) {
+          engine_.on_datagram(d, now);
+          if (++pending < kAnswerEvery) return;
+          pending = 0;
+          const std::uint64_t a = rte_rdtsc();
+          mid_built += tx_.size();
+          io_.flush(tx_, tsc);
+          const std::uint64_t b = rte_rdtsc();
+          const std::uint32_t k = io_.drain(b, true);  // b, not tsc: the 1 µs retry gate needs now
+          const std::uint64_t e = rte_rdtsc();
+          mid_sent += k;
+          mid_tx += e - b;
+          io_.record_answers(e - prev_poll, k);
+          mid_build += b - a;
+        },
         [&](const sockaddr_storage& dst) { engine_.on_unreachable(dst, now); });
-    work += tx_.size();
+    const std::uint64_t t_build = rte_rdtsc();
+    std::size_t built = tx_.size() + mid_built;
     io_.flush(tx_, tsc);
-    engine_.advance(now);
-    work += tx_.size();
+    const std::uint64_t t_ans = rte_rdtsc();
+    std::uint32_t sent = std::uint32_t(mid_sent);
+    std::uint64_t t_adv = t_ans;
+    if (got != 0) {  // the rest of the burst's answers leave now, before the timers run
+      const std::uint32_t k = io_.drain(t_ans, true);
+      t_adv = rte_rdtsc();
+      sent += k;
+      io_.record_answers(t_adv - prev_poll, k);
+      if (io_.tx_backlog() != 0) ctr.answer_deferred.inc();
+    }
+    if (!started) {
+      const bool up = io_.links_up();
+      const bool timed_out = now - base_ms >= kStartWaitMs;
+      if ((up || timed_out) && !announced) {
+        announced = true;
+        if (id_ == 0) io_.announce(tsc);  // one gratuitous ARP / unsolicited NA per address
+      }
+      started = (up && next_hops_ready(tsc)) || timed_out;
+    }
+    if (started) engine_.advance(now);
+    const std::uint64_t t_build2 = rte_rdtsc();
+    built += tx_.size();
     io_.flush(tx_, tsc);
-    io_.drain(tsc);
+    const std::uint64_t t_tx = rte_rdtsc();
+    sent += io_.drain(tsc);
+    const std::uint64_t t_other = rte_rdtsc();
+    prev_poll = t_rx;
     io_.poll(tsc);
     serve_dump(now);
     quiescent();
-    if (work != 0) busy_tsc += rte_rdtsc() - tsc;
-    if (tsc - published_tsc > tsc_per_ms) {
-      busy_ns_.set(static_cast<std::uint64_t>(static_cast<double>(busy_tsc) * ns_per_tsc));
-      polled_ns_.set(static_cast<std::uint64_t>(static_cast<double>(tsc - base_tsc) * ns_per_tsc));
-      published_tsc = tsc;
+    if (got + built + sent != 0) {
+      const std::uint64_t t_end = rte_rdtsc();
+      ctr.busy_tsc.inc(t_end - tsc);
+      ctr.stage_rx_tsc.inc(t_build - t_rx - mid_build - mid_tx);
+      ctr.stage_build_tsc.inc((t_ans - t_build) + (t_tx - t_build2) + mid_build);
+      ctr.stage_advance_tsc.inc(t_build2 - t_adv);
+      ctr.stage_tx_tsc.inc((t_adv - t_ans) + (t_other - t_tx) + mid_tx);
+      ctr.stage_other_tsc.inc((t_rx - tsc) + (t_end - t_other));
     }
     if (finished(now)) {
       // Our own bindings are done; keep polling for the others until all are (see
@@ -167,7 +235,11 @@ bool DpdkBackend::make_workers(const Options& o, rte_rcu_qsbr* qs, std::atomic<c
                                std::uint64_t seed, const SipKey& key, std::uint32_t bindings_per_worker,
                                std::vector<std::unique_ptr<WorkerBase>>& out, std::string& err) {
   constexpr std::uint16_t kRxDesc = 1024, kTxDesc = 1024;
-  constexpr std::uint32_t kHandoffRing = 1024;
+  // A port that cannot steer by UDP port (memif, tap) delivers every response to one worker,
+  // which hands the others' on: up to a worker's whole window (8192 transactions) can be in
+  // such a ring at once in a storm. At 1024 a 600k storm with 2 workers dropped 76k responses
+  // (handoff_drop), each a Timer E.
+  constexpr std::uint32_t kHandoffRing = 8192;
   io::PoolSizing sz;
   sz.workers = o.workers;
   sz.ports = std::uint32_t(plan_.ports.size());

@@ -123,10 +123,6 @@ std::string render_dataplane(const std::vector<DataplaneRow>& rows, bool json, c
       nlohmann::json w = {{"worker", r.worker}, {"bindings", r.bindings}, {"rx", r.rx},
                           {"tx", r.tx}, {"dropped", r.dropped}, {"heap_allocated", nullptr}};
       if (r.heap_tracked) w["heap_allocated"] = r.heap_allocated;
-      if (r.polled_ns != 0) {
-        w["busy_ns"] = r.busy_ns;
-        w["polled_ns"] = r.polled_ns;
-      }
       if (!r.io.empty()) {
         nlohmann::json c = nlohmann::json::object();
         for (const auto& [name, v] : r.io) c[name] = v;

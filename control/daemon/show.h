@@ -46,7 +46,6 @@ struct DataplaneRow {
   std::uint64_t rx = 0, tx = 0, dropped = 0;
   std::uint64_t heap_allocated = 0;  // bytes the poll loop allocated (must stay 0)
   bool heap_tracked = false;         // false: heap_allocated unknown (JSON null)
-  std::uint64_t busy_ns = 0, polled_ns = 0;  // --io dpdk: see WorkerBase::busy_ns (JSON only)
   // --io dpdk: the worker's I/O and network-stack counters (name, value), in declaration order.
   std::vector<std::pair<std::string, std::uint64_t>> io;
 };

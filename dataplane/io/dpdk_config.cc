@@ -95,6 +95,16 @@ bool plan_dpdk(const config::Config& cfg, const std::vector<PortFacts>& facts, s
                  " workers need ports up to " + std::to_string(out.listen_port + workers - 1), false;
   }
   for (std::uint32_t i = 0; i < workers; ++i) out.net.udp_ports.push_back(std::uint16_t(out.listen_port + i));
+  // The engine has at most EngineOptions::max_inflight (8192) transactions in flight per worker,
+  // each with one datagram outstanding: when the TX path can hold that many frames it never
+  // drops one (a drop costs the binding a Timer E, 500 ms). Two places must hold them:
+  //  * the next hops' queue: at a cold start every paced REGISTER of the first milliseconds
+  //    waits for the registrars' next hops (one ARP round trip; 8 per next hop dropped the rest);
+  //  * the TX batch, when the NIC's ring is full (a burst of paced starts at a high
+  //    `registration rate` is thousands of frames at once).
+  out.net.neighbour_queue = 8192;
+  out.net.neighbour_queue_total = 8192;
+  out.net.tx_batch = 8192 + 1024;
   out.net.port_caps.resize(facts.size());
   for (std::size_t p = 0; p < facts.size(); ++p) out.net.port_caps[p] = facts[p].caps;
   return true;

@@ -59,30 +59,34 @@ DpdkIo::~DpdkIo() = default;
 bool DpdkIo::init(std::string& err) {
   if (!stack_.init(err)) return false;
   struct Hook {
-    static void flush(void* ctx, std::uint16_t port, net::TxBatch& b) {
-      auto* io = static_cast<DpdkIo*>(ctx);
-      const std::uint16_t sent = rte_eth_tx_burst(port, io->opts_.worker, b.pkts, b.count);
-      io->c_.tx_sent.inc(sent);
-      if (sent < b.count) io->c_.tx_full.inc();
-      b.consumed(sent);
-    }
+    static void flush(void* ctx, std::uint16_t port, net::TxBatch& b) { static_cast<DpdkIo*>(ctx)->send(port, b); }
   };
   stack_.set_flush_hook(&Hook::flush, this);
   scratch_.resize(kMaxHandoff);
   const std::uint64_t hz = rte_get_tsc_hz();
   drain_ticks_ = hz / 1000000 * opts_.tx_drain_us;
   poll_ticks_ = hz / 10000;  // 100 µs
+  retry_ticks_ = hz / 1000000;  // 1 µs: a 1024-slot ring drains ~100 frames in that time
+  const std::uint64_t us[] = {2, 5, 10, 20, 30, 40, 50, 100, 1000};
+  for (std::size_t i = 0; i < std::size(us); ++i) answer_ticks_[i] = hz / 1000000 * us[i];
+  c_.tsc_hz.set(hz);
   return true;
 }
 
 // ---- receive ----
 std::size_t DpdkIo::rx_port(std::uint16_t port, std::uint64_t now_tsc) {
   rte_mbuf* pkts[kBurst];
+  const std::uint64_t t0 = rte_rdtsc();
   const std::uint16_t n = rte_eth_rx_burst(port, opts_.worker, pkts, kBurst);
   if (n == 0) return 0;
+  const std::uint64_t t1 = rte_rdtsc();
   c_.rx_bursts.inc();
   if (workers_ > 1) share_neighbour_frames(pkts, n);
-  return stack_.classify(pkts, n, now_tsc, dgrams_, kBurst);
+  const std::size_t k = stack_.classify(pkts, n, now_tsc, dgrams_, kBurst);
+  const std::uint64_t t2 = rte_rdtsc();
+  c_.stage_rx_burst_tsc.inc(t1 - t0);
+  c_.stage_classify_tsc.inc(t2 - t1);
+  return k;
 }
 
 // True for the frames that teach a neighbour without asking us anything: ARP replies and
@@ -232,17 +236,42 @@ void DpdkIo::flush(reg::TxQueue& q, std::uint64_t now_tsc) {
   q.clear();
 }
 
-void DpdkIo::drain(std::uint64_t now_tsc, bool force) {
+// Hands the batch to the NIC in bursts until it takes no more, then drops the sent frames
+// from the batch with one move: the batch is deep (a cold start's whole window of paced
+// REGISTERs can wait there while the NIC's ring is full), so it is not shifted per burst.
+std::uint32_t DpdkIo::send(std::uint16_t port, net::TxBatch& b) {
+  std::uint32_t done = 0;
+  while (done < b.count) {
+    const std::uint16_t want = std::uint16_t(std::min<std::uint32_t>(b.count - done, kTxBurstMax));
+    const std::uint16_t sent = rte_eth_tx_burst(port, opts_.worker, b.pkts + done, want);
+    done += sent;
+    if (sent < want) {
+      c_.tx_full.inc();
+      break;
+    }
+  }
+  c_.tx_sent.inc(done);
+  b.consumed(std::uint16_t(done));
+  return done;
+}
+
+std::uint32_t DpdkIo::drain(std::uint64_t now_tsc, bool force) {
+  std::uint32_t total = 0;
   const bool due = force || now_tsc - last_drain_ >= drain_ticks_;
+  // After the NIC refused frames its ring frees slots only as fast as the wire (or memif's
+  // peer) drains it: asking again on every loop iteration costs a call per iteration (a read of
+  // the ring's shared indices) for nothing. Wait a little before the next try.
+  const bool ring_full = now_tsc < tx_retry_at_;
   for (std::uint16_t port : opts_.ports) {
     net::TxBatch& b = stack_.tx(port);
-    if (b.count == 0 || (!due && b.count < kBurst)) continue;
-    const std::uint16_t sent = rte_eth_tx_burst(port, opts_.worker, b.pkts, b.count);
-    c_.tx_sent.inc(sent);
-    if (sent < b.count) c_.tx_full.inc();
-    b.consumed(sent);
+    if (b.count == 0 || (!due && b.count < kBurst) || ring_full) continue;
+    const std::uint16_t before = b.count;
+    const std::uint32_t sent = send(port, b);
+    total += sent;
+    if (sent < before) tx_retry_at_ = now_tsc + retry_ticks_;
   }
   if (due) last_drain_ = now_tsc;
+  return total;
 }
 
 void DpdkIo::poll(std::uint64_t now_tsc) {

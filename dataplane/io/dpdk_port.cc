@@ -71,7 +71,7 @@ std::uint32_t pool_size(const PoolSizing& s) {
   // hand-off rings to the other workers hold.
   const std::uint64_t inflight = std::min<std::uint32_t>(s.bindings_per_worker, 4096);
   const std::uint64_t per_worker = std::uint64_t(s.ports) * (s.rx_desc + s.tx_desc + n.tx_batch) + 2 * 64 +
-                                   std::uint64_t(n.neighbours) * n.neighbour_queue + 4ull * n.frag_max_datagrams +
+                                   (n.neighbour_queue_total != 0 ? n.neighbour_queue_total : std::uint64_t(n.neighbours) * n.neighbour_queue) + 4ull * n.frag_max_datagrams +
                                    inflight + std::uint64_t(s.workers - 1) * s.handoff_ring;
   const std::uint64_t total = per_worker * s.workers + 1024;  // + control-thread slack
   return std::uint32_t(std::clamp<std::uint64_t>(total, 8192, 512 * 1024));

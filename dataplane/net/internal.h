@@ -39,6 +39,8 @@ inline std::uint16_t fold(std::uint32_t s) {
 std::uint32_t pseudo_sum(const IpAddr& src, const IpAddr& dst, std::uint8_t proto, std::uint32_t len);
 // Folded raw sum of `len` bytes at `off` in a (possibly multi-segment) mbuf.
 std::uint16_t mbuf_sum(const rte_mbuf* m, std::uint32_t off, std::uint32_t len);
+// Folded raw sum of `len` contiguous bytes: the value rte_raw_cksum gives, in 32-bit units.
+std::uint16_t raw_sum(const void* data, std::size_t len);
 }  // namespace wire
 
 struct Iface {
@@ -64,7 +66,9 @@ struct Neighbour {
   std::uint64_t deadline;   // incomplete: next retry; failed: end of hold; reachable: next refresh probe
   std::uint64_t confirmed;  // last time we heard from it
   std::uint32_t queued;     // frames in this entry's queue
+  std::uint32_t qhead, qtail;  // its first and last slot in State::qslot (kNoSlot when empty)
 };
+inline constexpr std::uint32_t kNoSlot = ~std::uint32_t(0);
 
 struct NetStack::State {
   NetConfig cfg;
@@ -78,8 +82,15 @@ struct NetStack::State {
 
   // Neighbours: [0, nused) in use; entry i's queue is queue[i * qcap, i * qcap + queued).
   std::vector<Neighbour> neigh;
-  std::vector<rte_mbuf*> queue;
+  // Frames waiting for resolution: slots shared by all entries, each entry a FIFO linked
+  // through qnext; free slots form a stack from qfree.
+  std::vector<rte_mbuf*> qslot;
+  std::vector<std::uint32_t> qnext;
+  std::uint32_t qfree = kNoSlot;
   std::uint32_t nused = 0, qcap = 0;
+  void enqueue(Neighbour& n, rte_mbuf* m);   // caller checked n.queued < qcap and qfree
+  rte_mbuf* dequeue(Neighbour& n);           // n.queued > 0
+  void drop_queue(Neighbour& n);             // frees the frames, counts drop_tx_unresolved
 
   // Reassembly.
   rte_ip_frag_tbl* frag = nullptr;

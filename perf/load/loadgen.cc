@@ -16,6 +16,18 @@
 //   regfront_loadgen [EAL args] -- --role registrar|uac --local IP --peer IP [--prefix N]
 //                    [--port UDP] [--duration S] [--mode refresh|stale] [--expires S]
 //                    [--bindings N] [--window N] [--min-rx N] [--dup N]
+//                    [--realms R1,R2,…] [--user U] [--password-prefix P] [--verify-every N]
+//                    [--expect N] [--linger S] [--queues N]
+// --realms (registrar): one registrar per realm, registrar i (0-based) on UDP port --port + i,
+// each answering with its own realm. --verify-every N: every Nth authenticated REGISTER (1 = all)
+// is checked like a registrar would: username = --user, realm = the registrar's, response =
+// MD5(HA1:nonce:MD5(REGISTER:uri)) with HA1 = MD5(user:realm:P+realm) (regfront's auth::Hasher);
+// a mismatch is answered 403 and counted. Per registrar: REGISTERs by 10 ms of TSC (new = no
+// Authorization and a Via branch not seen before), the peak over any sliding second, and the
+// latency from a 401 leaving (TSC after rte_eth_tx_burst) to the REGISTER answering it arriving
+// (TSC after rte_eth_rx_burst), matched by the nonce, which is the 401's sequence number.
+// --expect N: the run ends --linger seconds after the Nth new authenticated REGISTER was
+// answered 200 (the time from the first REGISTER to that 200 is reported).
 // --dup N (registrar): every response is sent 1 + N times; the copies are duplicates the client
 // must parse, match and drop, i.e. load on RX → parse → engine that the engine does not pace.
 // Exit status: 0, or 1 when fewer than --min-rx SIP messages were received (smoke tests).
@@ -25,15 +37,16 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
+#include "regfront/auth/digest.h"
 #include "regfront/net/stack.h"
 
 namespace {
@@ -61,6 +74,13 @@ struct Options {
   std::uint32_t window = 256;
   std::uint64_t min_rx = 0;
   std::uint32_t dup = 0;  // registrar: send every response 1 + dup times
+  std::vector<std::string> realms{"load.test"};
+  std::string user = "load";
+  std::string password_prefix = "pw-";
+  std::uint32_t verify_every = 0;  // 0: the response is not checked
+  std::uint64_t expect = 0;        // end the run once this many bindings got their 200
+  double linger = 0.5;
+  std::uint16_t queues = 1;
 };
 
 struct Stats {
@@ -68,6 +88,16 @@ struct Stats {
   std::uint64_t registers = 0, with_auth = 0, sent_401 = 0, sent_200 = 0;  // registrar
   std::uint64_t got_401 = 0, got_200 = 0, resent = 0, other = 0;           // uac
   std::uint64_t repeated = 0;  // registrar: REGISTERs whose Via branch was seen before
+  std::uint64_t verified = 0, verify_failed = 0;
+};
+
+// One emulated registrar (--realms): its realm, HA1 and per-10-ms REGISTER counts.
+struct Registrar {
+  std::string realm;
+  regfront::auth::HexDigest ha1;
+  std::uint64_t registers = 0, fresh = 0, with_auth = 0, sent_401 = 0, sent_200 = 0, bindings_done = 0;
+  std::uint64_t first_tsc = 0, last_200_tsc = 0;
+  std::vector<std::uint32_t> new_10ms, all_10ms;  // index: 10 ms since the run's first REGISTER
 };
 
 // ---- minimal SIP text helpers (the generator's side; regfront's parser is not used here) ----
@@ -76,9 +106,21 @@ struct Header {
   std::string_view name, value;
 };
 
+// A message's headers, up to kMaxHeaders (the rest are ignored): no allocation per message.
+constexpr std::size_t kMaxHeaders = 48;
+struct Headers {
+  Header h[kMaxHeaders];
+  std::size_t n = 0;
+  const Header* begin() const { return h; }
+  const Header* end() const { return h + n; }
+  void push_back(const Header& x) {
+    if (n < kMaxHeaders) h[n++] = x;
+  }
+};
+
 // Splits the header section into lines; stops at the empty line.
-std::vector<Header> headers(std::string_view msg, std::string_view& first_line) {
-  std::vector<Header> out;
+void headers(std::string_view msg, std::string_view& first_line, Headers& out) {
+  out.n = 0;
   std::size_t pos = msg.find("\r\n");
   first_line = msg.substr(0, pos);
   while (pos != std::string_view::npos) {
@@ -96,7 +138,6 @@ std::vector<Header> headers(std::string_view msg, std::string_view& first_line) 
     }
     pos = end;
   }
-  return out;
 }
 
 bool is(std::string_view name, std::string_view full, char compact) {
@@ -107,15 +148,17 @@ bool is(std::string_view name, std::string_view full, char compact) {
   return true;
 }
 
-std::string_view find(const std::vector<Header>& hs, std::string_view full, char compact) {
+std::string_view find(const Headers& hs, std::string_view full, char compact) {
   for (const auto& h : hs)
     if (is(h.name, full, compact)) return h.value;
   return {};
 }
 
-// Quoted parameter value from a challenge: nonce="..." → ...
+// Quoted parameter value from a challenge or credentials: nonce="..." → ... (the key must start
+// the value or follow a space or comma, so nonce= does not match inside cnonce=).
 std::string_view param(std::string_view v, std::string_view key) {
-  const std::size_t k = v.find(key);
+  std::size_t k = v.find(key);
+  while (k != std::string_view::npos && k > 0 && v[k - 1] != ' ' && v[k - 1] != ',') k = v.find(key, k + 1);
   if (k == std::string_view::npos) return {};
   std::size_t s = k + key.size();
   if (s < v.size() && v[s] == '"') ++s;
@@ -126,14 +169,18 @@ std::string_view param(std::string_view v, std::string_view key) {
 
 class Port {
  public:
-  bool open(std::uint16_t port, rte_mempool* pool, std::string& err) {
+  // `queues` queue pairs (a memif peer with N workers has N); the generator sends on queue 0
+  // and polls them all.
+  bool open(std::uint16_t port, std::uint16_t queues, rte_mempool* pool, std::string& err) {
     port_ = port;
     rte_eth_conf conf{};
-    if (rte_eth_dev_configure(port, 1, 1, &conf) < 0) return fail(err, "configure");
-    if (rte_eth_rx_queue_setup(port, 0, 1024, rte_eth_dev_socket_id(port), nullptr, pool) < 0)
-      return fail(err, "rx queue");
-    if (rte_eth_tx_queue_setup(port, 0, 1024, rte_eth_dev_socket_id(port), nullptr) < 0)
-      return fail(err, "tx queue");
+    if (rte_eth_dev_configure(port, queues, queues, &conf) < 0) return fail(err, "configure");
+    for (std::uint16_t q = 0; q < queues; ++q) {
+      if (rte_eth_rx_queue_setup(port, q, 1024, rte_eth_dev_socket_id(port), nullptr, pool) < 0)
+        return fail(err, "rx queue");
+      if (rte_eth_tx_queue_setup(port, q, 1024, rte_eth_dev_socket_id(port), nullptr) < 0)
+        return fail(err, "tx queue");
+    }
     if (rte_eth_dev_start(port) < 0) return fail(err, "start");
     return true;
   }
@@ -157,6 +204,29 @@ class Generator {
   Generator(const Options& o, NetStack& s) : o_(o), s_(s) {
     IpAddr::parse(o.peer.c_str(), peer_.addr);
     peer_.port = o.udp_port;
+    hz_ = rte_get_tsc_hz();
+    tick_10ms_ = std::max<std::uint64_t>(hz_ / 100, 1);
+    for (const auto& realm : o.realms) {
+      Registrar r;
+      r.realm = realm;
+      r.ha1 = regfront::auth::compute_ha1(o.user, realm, o.password_prefix + realm).hex(regfront::auth::Hash::md5);
+      regs_.push_back(std::move(r));
+    }
+    sent_tsc_.assign(std::size_t(1) << 21, 0);
+    sent_seq_.assign(std::size_t(1) << 21, 0);
+    pending_.reserve(4096);
+    out_.reserve(2048);
+    if (o.role == "registrar") {
+      // Touched now, before the link is up: faulting in 32 MB at the first REGISTER stalled
+      // the generator for tens of milliseconds, which showed up as regfrontd's tail latency.
+      seen_.assign(std::size_t(1) << 22, 0);
+      latency_.resize(std::max<std::uint64_t>(o.expect, 1u << 20));
+      latency_.clear();
+      for (auto& r : regs_) {
+        r.new_10ms.assign(6000, 0);  // a minute of 10-ms slots
+        r.all_10ms.assign(6000, 0);
+      }
+    }
     if (o.role == "uac") {
       state_.assign(o.bindings, {});
       cseq_.assign(o.bindings, 1);
@@ -167,7 +237,7 @@ class Generator {
     ++st.rx;
     std::string_view msg(reinterpret_cast<const char*>(d.payload), d.len);
     if (o_.role == "registrar") {
-      registrar(msg, d.src, now);
+      registrar(msg, d, now);
     } else {
       uac(msg, now);
     }
@@ -201,8 +271,8 @@ class Generator {
     std::string nonce;          // answer this nonce next
   };
 
-  bool send(const Endpoint& to, const std::string& text, std::uint64_t now) {
-    const SendResult r = s_.send_udp(o_.udp_port, to, text.data(), text.size(), now);
+  bool send(const Endpoint& to, const std::string& text, std::uint64_t now, std::uint16_t from = 0) {
+    const SendResult r = s_.send_udp(from ? from : o_.udp_port, to, text.data(), text.size(), now);
     if (r == SendResult::sent || r == SendResult::queued) {
       ++st.tx;
       return true;
@@ -211,25 +281,101 @@ class Generator {
     return false;
   }
 
-  void registrar(std::string_view msg, const Endpoint& src, std::uint64_t now) {
+  // FNV-1a of a Via branch: the set of branches seen holds 64-bit hashes (a collision would
+  // count one new REGISTER as repeated: at 2^22 slots and ~1.2 M branches, negligible).
+  static std::uint64_t hash(std::string_view s) {
+    std::uint64_t h = 1469598103934665603ull;
+    for (char c : s) h = (h ^ std::uint8_t(c)) * 1099511628211ull;
+    return h | 1;  // 0 marks an empty slot
+  }
+  bool seen_before(std::string_view branch) {
+    const std::uint64_t h = hash(branch);
+    const std::size_t mask = seen_.size() - 1;
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+      if (seen_[i] == h) return true;
+      if (seen_[i] == 0) {
+        if (++seen_used_ < seen_.size() / 2) seen_[i] = h;  // full table: stop remembering
+        return false;
+      }
+    }
+  }
+
+  static void bump(std::vector<std::uint32_t>& v, std::size_t i) {
+    if (i >= v.size()) v.resize(i + 1024, 0);
+    ++v[i];
+  }
+
+  // Authorization check of a registrar: true when the response matches.
+  bool verify(const Registrar& r, std::string_view cred) {
+    if (param(cred, "username=") != o_.user || param(cred, "realm=") != r.realm) return false;
+    char expect[regfront::auth::kMaxHexLength];
+    const std::size_t n = hasher_.response(regfront::auth::Algorithm::md5, r.ha1.view(), param(cred, "nonce="), {},
+                                           {}, regfront::auth::Qop::none, "REGISTER", param(cred, "uri="), {}, expect);
+    return n != 0 && param(cred, "response=") == std::string_view(expect, n);
+  }
+
+  void registrar(std::string_view msg, const RxDatagram& d, std::uint64_t now) {
     if (!msg.starts_with("REGISTER ")) return;
+    const std::size_t ri = std::size_t(std::uint16_t(d.dst.port - o_.udp_port));
+    if (ri >= regs_.size()) return;
+    Registrar& r = regs_[ri];
     ++st.registers;
+    ++r.registers;
+    if (first_tsc_ == 0) first_tsc_ = now;
+    if (r.first_tsc == 0) r.first_tsc = now;
+    const std::size_t slot = std::size_t((now - first_tsc_) / tick_10ms_);
     std::string_view first;
-    const auto hs = headers(msg, first);
+    headers(msg, first, hs_);
+    const Headers& hs = hs_;
     // Retransmissions (and any frame delivered twice) repeat the top Via branch.
+    bool repeated = false;
     const std::string_view via = find(hs, "Via", 'v');
     const std::size_t b = via.find("branch=");
     if (b != std::string_view::npos) {
       std::string_view br = via.substr(b + 7);
       br = br.substr(0, br.find_first_of(";, "));
-      if (!branches_.emplace(br).second) ++st.repeated;
+      repeated = seen_before(br);
+      if (repeated) ++st.repeated;
     }
-    std::string out;
-    out.reserve(1024);
-    const bool auth = !find(hs, "Authorization", '\0').empty();
-    const bool ok = auth && o_.mode != "stale";
-    if (auth) ++st.with_auth;
-    out += ok ? "SIP/2.0 200 OK\r\n" : "SIP/2.0 401 Unauthorized\r\n";
+    const std::string_view cred = find(hs, "Authorization", '\0');
+    const bool auth = !cred.empty();
+    bump(r.all_10ms, slot);
+    if (!auth && !repeated) {
+      ++r.fresh;
+      bump(r.new_10ms, slot);
+    }
+    bool ok = auth && o_.mode != "stale";
+    bool forbidden = false;
+    if (auth) {
+      ++st.with_auth;
+      ++r.with_auth;
+      // 401 → authenticated REGISTER latency: the nonce is the 401's sequence number.
+      const std::string_view nonce = param(cred, "nonce=");
+      std::uint64_t seq = 0;
+      for (char c : nonce) seq = seq << 4 | std::uint64_t(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+      std::uint64_t& sent = sent_tsc_[seq & (sent_tsc_.size() - 1)];
+      if (sent != 0 && sent_seq_[seq & (sent_seq_.size() - 1)] == seq) {
+        if (now > sent) {
+          const auto ns = std::uint32_t(std::min<std::uint64_t>((now - sent) * 1000000000ull / hz_, UINT32_MAX));
+          latency_.push_back(ns);
+          window_max_ = std::max(window_max_, ns);
+          if (ns > 1000000) ++window_over_1ms_;
+        }
+        sent = 0;
+      }
+      if (o_.verify_every != 0 && r.with_auth % o_.verify_every == 0) {
+        if (verify(r, cred)) {
+          ++st.verified;
+        } else {
+          ++st.verify_failed;
+          forbidden = true;
+          ok = false;
+        }
+      }
+    }
+    std::string& out = out_;
+    out.clear();
+    out += forbidden ? "SIP/2.0 403 Forbidden\r\n" : ok ? "SIP/2.0 200 OK\r\n" : "SIP/2.0 401 Unauthorized\r\n";
     for (const auto& h : hs)
       if (is(h.name, "Via", 'v')) out.append("Via: ").append(h.value).append("\r\n");
     out.append("From: ").append(find(hs, "From", 'f')).append("\r\n");
@@ -238,21 +384,33 @@ class Generator {
     if (to.find(";tag=") == std::string_view::npos) out += ";tag=lg1";
     out.append("\r\nCall-ID: ").append(find(hs, "Call-ID", 'i'));
     out.append("\r\nCSeq: ").append(find(hs, "CSeq", '\0')).append("\r\n");
-    if (ok) {
+    std::uint64_t seq = 0;
+    if (forbidden) {
+      // counted above
+    } else if (ok) {
       ++st.sent_200;
+      ++r.sent_200;
+      if (!repeated) {
+        ++r.bindings_done;
+        r.last_200_tsc = now;
+        if (++bindings_done_ == o_.expect) done_tsc_ = now;
+      }
       const std::string_view contact = find(hs, "Contact", 'm');
-      const std::string e = std::to_string(o_.expires);
+      char e[16];
+      const int el = std::snprintf(e, sizeof e, "%d", o_.expires);
       if (!contact.empty()) {
         const std::size_t gt = contact.find('>');
         out.append("Contact: ").append(contact.substr(0, gt == std::string_view::npos ? contact.size() : gt + 1));
-        out.append(";expires=").append(e).append("\r\n");
+        out.append(";expires=").append(e, std::size_t(el)).append("\r\n");
       }
-      out.append("Expires: ").append(e).append("\r\n");
+      out.append("Expires: ").append(e, std::size_t(el)).append("\r\n");
     } else {
       ++st.sent_401;
-      char nonce[64];
-      std::snprintf(nonce, sizeof nonce, "%016llx", static_cast<unsigned long long>(++nonce_));
-      out.append("WWW-Authenticate: Digest realm=\"load.test\", nonce=\"").append(nonce);
+      ++r.sent_401;
+      seq = ++nonce_;
+      char nonce[24];
+      std::snprintf(nonce, sizeof nonce, "%016llx", static_cast<unsigned long long>(seq));
+      out.append("WWW-Authenticate: Digest realm=\"").append(r.realm).append("\", nonce=\"").append(nonce);
       out += "\", algorithm=MD5";
       if (auth) out += ", stale=true";
       out += "\r\n";
@@ -260,13 +418,40 @@ class Generator {
     out += "Server: regfront-loadgen\r\nContent-Length: 0\r\n\r\n";
     // Copies: the client parses and matches each one and drops it as a duplicate (`stray`):
     // traffic the engine does not pace, to load RX → parse → match at full rate.
-    for (std::uint32_t c = 0; c <= o_.dup; ++c) send(src, out, now);
+    const std::uint16_t from = std::uint16_t(o_.udp_port + ri);
+    for (std::uint32_t c = 0; c <= o_.dup; ++c) send(d.src, out, now, from);
+    if (seq != 0) pending_.push_back(seq);
   }
 
+ public:
+  // Called right after rte_eth_tx_burst: the 401s built since the last call have left.
+  void stamp(std::uint64_t tsc) {
+    for (std::uint64_t seq : pending_) {
+      sent_tsc_[seq & (sent_tsc_.size() - 1)] = tsc;
+      sent_seq_[seq & (sent_seq_.size() - 1)] = seq;
+    }
+    pending_.clear();
+  }
+  bool done() const { return done_tsc_ != 0; }
+  std::uint64_t done_tsc() const { return done_tsc_; }
+  std::uint64_t first_tsc() const { return first_tsc_; }
+  std::uint64_t bindings_done() const { return bindings_done_; }
+  const std::vector<Registrar>& registrars() const { return regs_; }
+  std::vector<std::uint32_t>& latencies() { return latency_; }
+  std::uint64_t tick_10ms() const { return tick_10ms_; }
+  // Largest latency and samples over 1 ms since the last call (the per-second line).
+  std::pair<std::uint32_t, std::uint32_t> take_window() {
+    const auto r = std::make_pair(window_max_, window_over_1ms_);
+    window_max_ = window_over_1ms_ = 0;
+    return r;
+  }
+
+ private:
   void uac(std::string_view msg, std::uint64_t now) {
     if (!msg.starts_with("SIP/2.0 ")) return;
     std::string_view first;
-    const auto hs = headers(msg, first);
+    headers(msg, first, hs_);
+    const Headers& hs = hs_;
     const std::string_view callid = find(hs, "Call-ID", 'i');
     if (!callid.starts_with("lg-")) return;
     const std::uint32_t i = static_cast<std::uint32_t>(std::strtoul(std::string(callid.substr(3)).c_str(), nullptr, 10));
@@ -311,7 +496,17 @@ class Generator {
   NetStack& s_;
   Endpoint peer_;
   std::uint64_t nonce_ = 0;
-  std::unordered_set<std::string> branches_;  // generator side: allocation is fine here
+  std::vector<std::uint64_t> seen_;  // Via branch hashes (open addressing)
+  std::size_t seen_used_ = 0;
+  std::vector<Registrar> regs_;
+  regfront::auth::Hasher hasher_;
+  Headers hs_;
+  std::string out_;
+  std::vector<std::uint64_t> sent_tsc_, sent_seq_;  // by 401 sequence number (mod size)
+  std::vector<std::uint64_t> pending_;              // 401s built, not yet stamped
+  std::vector<std::uint32_t> latency_;              // ns, 401 TX → authenticated REGISTER RX
+  std::uint32_t window_max_ = 0, window_over_1ms_ = 0;
+  std::uint64_t hz_ = 0, tick_10ms_ = 1, first_tsc_ = 0, done_tsc_ = 0, bindings_done_ = 0;
   std::vector<Binding> state_;
   std::vector<std::uint32_t> cseq_;
   std::uint32_t next_ = 0, inflight_ = 0;
@@ -340,6 +535,21 @@ bool parse_options(int argc, char** argv, Options& o) {
     else if (a == "--window") o.window = static_cast<std::uint32_t>(std::atol(val().c_str()));
     else if (a == "--min-rx") o.min_rx = std::strtoull(val().c_str(), nullptr, 10);
     else if (a == "--dup") o.dup = static_cast<std::uint32_t>(std::atol(val().c_str()));
+    else if (a == "--realms") {
+      o.realms.clear();
+      const std::string v = val();
+      for (std::size_t p = 0; p <= v.size();) {
+        const std::size_t q = std::min(v.find(',', p), v.size());
+        if (q > p) o.realms.push_back(v.substr(p, q - p));
+        p = q + 1;
+      }
+    }
+    else if (a == "--user") o.user = val();
+    else if (a == "--password-prefix") o.password_prefix = val();
+    else if (a == "--verify-every") o.verify_every = static_cast<std::uint32_t>(std::atol(val().c_str()));
+    else if (a == "--expect") o.expect = std::strtoull(val().c_str(), nullptr, 10);
+    else if (a == "--linger") o.linger = std::atof(val().c_str());
+    else if (a == "--queues") o.queues = static_cast<std::uint16_t>(std::max(1, std::atoi(val().c_str())));
     else {
       std::fprintf(stderr, "loadgen: unknown option %s\n", a.c_str());
       return false;
@@ -347,7 +557,69 @@ bool parse_options(int argc, char** argv, Options& o) {
   }
   if (o.role != "registrar" && o.role != "uac") return false;
   if (o.mode != "refresh" && o.mode != "stale") return false;
+  if (o.realms.empty() || o.realms.size() > 64) return false;
   return true;
+}
+
+// Largest number of events in any window of `w` consecutive 10-ms slots.
+std::uint64_t peak_window(const std::vector<std::uint32_t>& v, std::size_t w) {
+  std::uint64_t sum = 0, best = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    sum += v[i];
+    if (i >= w) sum -= v[i - w];
+    best = std::max(best, sum);
+  }
+  return best;
+}
+
+// The registrar side's figures: per registrar, the storm's timing, the latency percentiles.
+std::string storm_json(Generator& g, const Options& o, std::uint64_t hz) {
+  char buf[512];
+  std::string j = "\"registrars\":[";
+  const auto secs = [&](std::uint64_t a, std::uint64_t b) { return a && b ? double(b - a) / double(hz) : -1.0; };
+  for (std::size_t i = 0; i < g.registrars().size(); ++i) {
+    const Registrar& r = g.registrars()[i];
+    std::uint64_t peak_bucket = 0;  // new REGISTERs in one aligned second (100 slots)
+    for (std::size_t s = 0; s < r.new_10ms.size(); s += 100) {
+      std::uint64_t sum = 0;
+      for (std::size_t k = s; k < std::min(s + 100, r.new_10ms.size()); ++k) sum += r.new_10ms[k];
+      peak_bucket = std::max(peak_bucket, sum);
+    }
+    std::snprintf(buf, sizeof buf,
+                  "%s{\"index\":%zu,\"port\":%u,\"realm\":\"%s\",\"registers\":%llu,\"new\":%llu,"
+                  "\"with_auth\":%llu,\"sent_401\":%llu,\"sent_200\":%llu,\"bindings_done\":%llu,"
+                  "\"peak_new_sliding_1s\":%llu,\"peak_new_100ms_x10\":%llu,\"peak_new_aligned_1s\":%llu,"
+                  "\"peak_all_sliding_1s\":%llu,\"first_to_last_200_s\":%.4f}",
+                  i ? "," : "", i + 1, unsigned(o.udp_port + i), r.realm.c_str(),
+                  static_cast<unsigned long long>(r.registers), static_cast<unsigned long long>(r.fresh),
+                  static_cast<unsigned long long>(r.with_auth), static_cast<unsigned long long>(r.sent_401),
+                  static_cast<unsigned long long>(r.sent_200), static_cast<unsigned long long>(r.bindings_done),
+                  static_cast<unsigned long long>(peak_window(r.new_10ms, 100)),
+                  static_cast<unsigned long long>(peak_window(r.new_10ms, 10) * 10),
+                  static_cast<unsigned long long>(peak_bucket),
+                  static_cast<unsigned long long>(peak_window(r.all_10ms, 100)), secs(r.first_tsc, r.last_200_tsc));
+    j += buf;
+    // The first 300 ms of new REGISTERs, by 10 ms (start-up bursts: ARP, queues).
+    j.pop_back();
+    j += ",\"new_10ms_head\":[";
+    for (std::size_t s = 0; s < 30 && s < r.new_10ms.size(); ++s) j += (s ? "," : "") + std::to_string(r.new_10ms[s]);
+    j += "]}";
+  }
+  j += "]";
+  auto& lat = g.latencies();
+  std::sort(lat.begin(), lat.end());
+  const auto pct = [&](double p) {
+    return lat.empty() ? 0.0 : double(lat[std::min(lat.size() - 1, std::size_t(p * double(lat.size())))]) / 1000.0;
+  };
+  std::snprintf(buf, sizeof buf,
+                ",\"latency_samples\":%zu,\"latency_p50_us\":%.2f,\"latency_p90_us\":%.2f,\"latency_p99_us\":%.2f,"
+                "\"latency_p999_us\":%.2f,\"latency_max_us\":%.2f,\"expect\":%llu,\"bindings_done\":%llu,"
+                "\"first_register_to_last_200_s\":%.4f",
+                lat.size(), pct(0.5), pct(0.9), pct(0.99), pct(0.999), lat.empty() ? 0.0 : lat.back() / 1000.0,
+                static_cast<unsigned long long>(o.expect), static_cast<unsigned long long>(g.bindings_done()),
+                secs(g.first_tsc(), g.done_tsc()));
+  j += buf;
+  return j;
 }
 
 }  // namespace
@@ -369,14 +641,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "loadgen: no DPDK port (give one with --vdev)\n");
     return 2;
   }
-  rte_mempool* pool = rte_pktmbuf_pool_create("loadgen", 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+  // Enough mbufs for a full TX batch on top of the rings (see tx_batch below).
+  rte_mempool* pool = rte_pktmbuf_pool_create("loadgen", 32767, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
   if (!pool) {
     std::fprintf(stderr, "loadgen: mempool: %s\n", rte_strerror(rte_errno));
     return 2;
   }
   Port port;
   std::string err;
-  if (!port.open(0, pool, err)) {
+  if (!port.open(0, o.queues, pool, err)) {
     std::fprintf(stderr, "loadgen: %s\n", err.c_str());
     return 2;
   }
@@ -393,7 +666,12 @@ int main(int argc, char** argv) {
   std::memcpy(itf.mac.data(), mac.addr_bytes, 6);
   (local.is_v4() ? itf.ipv4 : itf.ipv6).push_back({local, static_cast<std::uint8_t>(o.prefix)});
   cfg.interfaces.push_back(itf);
-  cfg.udp_ports = {o.udp_port};
+  // A response the peer's full RX ring cannot take waits in the batch instead of being dropped
+  // (a dropped 401 costs regfrontd a Timer E, 500 ms, and the storm's figures with it).
+  cfg.tx_batch = 16384;
+  cfg.udp_ports.clear();
+  const std::size_t nports = o.role == "registrar" ? o.realms.size() : 1;
+  for (std::size_t i = 0; i < nports; ++i) cfg.udp_ports.push_back(std::uint16_t(o.udp_port + i));
   NetStack stack(cfg, pool);
   if (!stack.init(err)) {
     std::fprintf(stderr, "loadgen: NetStack: %s\n", err.c_str());
@@ -414,21 +692,44 @@ int main(int argc, char** argv) {
               o.local.c_str(), o.peer.c_str());
   std::fflush(stdout);
 
+  // A full TX batch goes out at once (and its 401s are stamped), not dropped.
+  struct Flush {
+    static void hook(void* ctx, std::uint16_t port, regfront::net::TxBatch& b) {
+      send(port, b);
+      static_cast<Generator*>(ctx)->stamp(rte_rdtsc());
+    }
+    // The batch can be deep: bursts of 256 until the ring is full, one shift of the rest.
+    static void send(std::uint16_t port, regfront::net::TxBatch& b) {
+      std::uint32_t done = 0;
+      while (done < b.count) {
+        const std::uint16_t want = std::uint16_t(std::min<std::uint32_t>(b.count - done, 256));
+        const std::uint16_t sent = rte_eth_tx_burst(port, 0, b.pkts + done, want);
+        done += sent;
+        if (sent < want) break;
+      }
+      b.consumed(std::uint16_t(done));
+    }
+  };
+  stack.set_flush_hook(&Flush::hook, &gen);
   constexpr unsigned kBurst = 32;
   rte_mbuf* pkts[kBurst];
   RxDatagram dg[kBurst];
   const std::uint64_t t0 = rte_rdtsc();
-  const std::uint64_t end = t0 + static_cast<std::uint64_t>(o.duration * double(hz));
+  std::uint64_t end = t0 + static_cast<std::uint64_t>(o.duration * double(hz));
   std::uint64_t next_report = t0 + hz, last_poll = t0;
   Stats last{};
   std::uint64_t busy_polls = 0, polls = 0;
+  bool ending = false;
+  std::uint16_t rxq = 0;
   while (!g_stop) {
-    const std::uint64_t now = rte_rdtsc();
+    std::uint64_t now = rte_rdtsc();
     if (now >= end) break;
-    const std::uint16_t n = rte_eth_rx_burst(0, 0, pkts, kBurst);
+    const std::uint16_t n = rte_eth_rx_burst(0, rxq, pkts, kBurst);
+    if (++rxq == o.queues) rxq = 0;
     ++polls;
     if (n) {
       ++busy_polls;
+      now = rte_rdtsc();  // the burst's arrival time (latency samples end here)
       const std::size_t k = stack.classify(pkts, n, now, dg, kBurst);
       for (std::size_t i = 0; i < k; ++i) gen.on_datagram(dg[i], now);
       stack.release();
@@ -439,13 +740,23 @@ int main(int argc, char** argv) {
       last_poll = now;
     }
     auto& b = stack.tx(0);
-    if (b.count) b.consumed(rte_eth_tx_burst(0, 0, b.pkts, b.count));
+    if (b.count) {
+      Flush::send(0, b);
+      gen.stamp(rte_rdtsc());
+    }
+    if (!ending && gen.done()) {
+      ending = true;
+      end = std::min(end, now + static_cast<std::uint64_t>(o.linger * double(hz)));
+    }
     if (now >= next_report) {
-      std::printf("loadgen: rx %8llu pps  tx %8llu pps  (401 %llu, 200 %llu sent; 401 %llu, 200 %llu got)\n",
+      const auto w = gen.take_window();
+      std::printf("loadgen: rx %8llu pps  tx %8llu pps  (401 %llu, 200 %llu sent; 401 %llu, 200 %llu got) "
+                  "latency max %u us, %u over 1 ms\n",
                   static_cast<unsigned long long>(gen.st.rx - last.rx),
                   static_cast<unsigned long long>(gen.st.tx - last.tx),
                   static_cast<unsigned long long>(gen.st.sent_401), static_cast<unsigned long long>(gen.st.sent_200),
-                  static_cast<unsigned long long>(gen.st.got_401), static_cast<unsigned long long>(gen.st.got_200));
+                  static_cast<unsigned long long>(gen.st.got_401), static_cast<unsigned long long>(gen.st.got_200),
+                  w.first / 1000, w.second);
       std::fflush(stdout);
       last = gen.st;
       next_report += hz;
@@ -461,8 +772,9 @@ int main(int argc, char** argv) {
       "REGFRONT-LOADGEN {\"role\":\"%s\",\"mode\":\"%s\",\"seconds\":%.3f,\"rx\":%llu,\"tx\":%llu,"
       "\"rx_pps\":%.0f,\"tx_pps\":%.0f,\"tx_fail\":%llu,\"registers\":%llu,\"with_auth\":%llu,"
       "\"sent_401\":%llu,\"sent_200\":%llu,\"got_401\":%llu,\"got_200\":%llu,\"resent\":%llu,\"repeated\":%llu,"
-      "\"net_rx_packets\":%llu,\"net_drop_not_ours\":%llu,\"net_drop_udp_checksum\":%llu,"
-      "\"busy_poll_ratio\":%.3f,\"mempool_in_use_start\":%u,\"mempool_in_use_end\":%u}\n",
+      "\"net_rx_packets\":%llu,\"net_drop_not_ours\":%llu,\"net_drop_udp_checksum\":%llu,\"net_drop_tx_batch_full\":%llu,"
+      "\"busy_poll_ratio\":%.3f,\"mempool_in_use_start\":%u,\"mempool_in_use_end\":%u,"
+      "\"verified\":%llu,\"verify_failed\":%llu,%s}\n",
       o.role.c_str(), o.mode.c_str(), secs, static_cast<unsigned long long>(s.rx),
       static_cast<unsigned long long>(s.tx), double(s.rx) / secs, double(s.tx) / secs,
       static_cast<unsigned long long>(s.tx_fail), static_cast<unsigned long long>(s.registers),
@@ -471,8 +783,10 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(s.got_200), static_cast<unsigned long long>(s.resent),
       static_cast<unsigned long long>(s.repeated),
       static_cast<unsigned long long>(c.rx_packets.get()), static_cast<unsigned long long>(c.drop_eth_not_ours.get()),
-      static_cast<unsigned long long>(c.drop_udp_bad_checksum.get()), polls ? double(busy_polls) / double(polls) : 0.0,
-      in_use_start, rte_mempool_in_use_count(pool));
+      static_cast<unsigned long long>(c.drop_udp_bad_checksum.get()),
+      static_cast<unsigned long long>(c.drop_tx_batch_full.get()), polls ? double(busy_polls) / double(polls) : 0.0,
+      in_use_start, rte_mempool_in_use_count(pool), static_cast<unsigned long long>(s.verified),
+      static_cast<unsigned long long>(s.verify_failed), storm_json(gen, o, hz).c_str());
   std::fflush(stdout);
   rte_eth_dev_stop(0);
   rte_eth_dev_close(0);

@@ -18,7 +18,7 @@ usrloc:registered_users).
 whose tap's kernel side (10.77.0.254) is where the registrar listens; uac_reg runs in the same
 namespace against the same address. A poll-mode worker's CPU time is the whole core whatever it
 does, so regfrontd's figure is its worker's CPU time scaled by its *busy* share (`busy_ns /
-polled_ns` of `show dataplane | json`: loop iterations that received or sent something) plus the
+wall time, busy_tsc of `show dataplane | json`: loop iterations that received or sent something) plus the
 control thread's CPU; the process CPU time is printed too. (Scaling the thread's CPU time rather
 than taking busy_ns itself keeps out the time the worker was descheduled, which on a shared
 2-core machine is most of it.)
@@ -90,10 +90,14 @@ def thread_cpu(pid: int, name_prefix: str) -> float:
 
 
 def busy_polled(rf: "c.Regfrontd") -> tuple:
-    """(busy, polled) seconds summed over the workers (`show dataplane | json`)."""
+    """(busy seconds summed over the workers, monotonic time of the reading): busy_tsc / tsc_hz
+    of `show dataplane | json`."""
     dp = rf.cli_json("show dataplane") or {}
-    ws = dp.get("workers", [])
-    return (sum(w.get("busy_ns", 0) for w in ws) / 1e9, sum(w.get("polled_ns", 0) for w in ws) / 1e9)
+    busy = 0.0
+    for w in dp.get("workers", []):
+        ctr = w.get("counters", {})
+        busy += ctr.get("busy_tsc", 0) / max(1, ctr.get("tsc_hz", 1))
+    return busy, time.monotonic()
 
 
 def tree_cpu(pids) -> float:

@@ -19,7 +19,10 @@
 #pragma once
 
 #include <atomic>
+#include <iterator>
 
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
 #include <sys/socket.h>
 
 #include <cstdint>
@@ -50,7 +53,29 @@ namespace regfront::io {
   X(tx_sent, "frames the NIC accepted")                                                    \
   X(tx_full, "flushes that left frames for later (TX queue full)")                         \
   X(tx_not_sent, "datagrams the stack could not send (no route, unresolved, no mbuf)")     \
-  X(rx_bursts, "non-empty RX bursts")
+  X(rx_bursts, "non-empty RX bursts")                                                      \
+  X(tsc_hz, "TSC ticks per second (constant: converts the *_tsc counters)")                \
+  X(busy_tsc, "TSC ticks in loop iterations that received, built or sent something")       \
+  X(stage_rx_tsc, "busy ticks in RX: rx burst, L2-L4, SIP parse and engine per datagram")  \
+  X(stage_rx_burst_tsc, "of stage_rx: rte_eth_rx_burst calls that returned frames")        \
+  X(stage_classify_tsc, "of stage_rx: NetStack::classify (L2-L4, checksums)")               \
+  X(stage_release_tsc, "of stage_rx: freeing the burst's mbufs")                            \
+  X(stage_build_tsc, "busy ticks turning the engine's TxQueue into frames (send_udp)")     \
+  X(stage_advance_tsc, "busy ticks in the engine's timers and paced starts")              \
+  X(stage_tx_tsc, "busy ticks in rte_eth_tx_burst (drain)")                                \
+  X(stage_other_tsc, "busy ticks elsewhere: snapshot pick-up, NetStack poll, QSBR")       \
+  X(answer_le_2us, "frames sent while handling an RX burst, <= 2 us after the poll before it") \
+  X(answer_le_5us, "... <= 5 us (from the previous rx_burst call: the frame that caused it "    \
+                   "arrived no earlier; to the end of the tx_burst that sent it)")              \
+  X(answer_le_10us, "... <= 10 us")                                                           \
+  X(answer_le_20us, "... <= 20 us")                                                           \
+  X(answer_le_30us, "... <= 30 us")                                                           \
+  X(answer_le_40us, "... <= 40 us")                                                           \
+  X(answer_le_50us, "... <= 50 us")                                                           \
+  X(answer_le_100us, "... <= 100 us")                                                         \
+  X(answer_le_1ms, "... <= 1 ms")                                                             \
+  X(answer_over_1ms, "... > 1 ms")                                                           \
+  X(answer_deferred, "RX bursts whose answers could not all leave at once (TX ring full)")
 
 struct alignas(64) DpdkIoCounters {
   REGFRONT_DPDK_IO_COUNTERS(REGFRONT_COUNTER_FIELD)
@@ -124,7 +149,13 @@ class DpdkIo {
         on_unreachable(ss);
         ++n;
       }
-      stack_.release();
+      if (k != 0) {
+        const std::uint64_t t = rte_rdtsc();
+        stack_.release();
+        c_.stage_release_tsc.inc(rte_rdtsc() - t);
+      } else {
+        stack_.release();
+      }
     }
     if (fabric_ != nullptr && fabric_->workers() > 1) {
       n += rx_handoff(now_tsc, on_datagram, on_unreachable);
@@ -138,12 +169,46 @@ class DpdkIo {
   static void flush_hook(void* ctx, reg::TxQueue& q);
   // Sends the TX batches to the NIC when `force`, when a batch holds a burst, or when the
   // oldest frame waited tx_drain_us.
-  void drain(std::uint64_t now_tsc, bool force = false);
+  // `force` is also what the worker passes after an iteration that received datagrams: the
+  // answers a burst produced leave with it (one rte_eth_tx_burst per RX burst), so an answer
+  // to a challenge does not wait for the deadline.
+  std::uint32_t drain(std::uint64_t now_tsc, bool force = false);  // returns the frames sent
   // Neighbour retries, fragment timeouts (NetStack::poll), at most every 100 µs.
   void poll(std::uint64_t now_tsc);
   void announce(std::uint64_t now_tsc) { stack_.announce(now_tsc); }
 
   const DpdkIoCounters& counters() const { return c_; }
+  // True once every port reports link up (rte_eth_link_get_nowait); sticky, so it costs
+  // nothing afterwards.
+  bool links_up() {
+    if (links_up_) return true;
+    for (std::uint16_t port : opts_.ports) {
+      rte_eth_link link{};
+      if (rte_eth_link_get_nowait(port, &link) != 0 || link.link_status != RTE_ETH_LINK_UP) return false;
+    }
+    return links_up_ = true;
+  }
+  std::uint32_t tx_backlog() {  // frames waiting in the TX batches
+    std::uint32_t n = 0;
+    for (std::uint16_t port : opts_.ports) n += stack_.tx(port).count;
+    return n;
+  }
+  // Histogram (answer_* counters) of `frames` sent `ticks` after the poll preceding the RX
+  // burst that produced them: an upper bound of "request arrived -> answer left" per frame.
+  void record_answers(std::uint64_t ticks, std::uint32_t frames) {
+    if (frames == 0) return;
+    Counter* const buckets[] = {&c_.answer_le_2us,  &c_.answer_le_5us,  &c_.answer_le_10us,
+                                &c_.answer_le_20us, &c_.answer_le_30us, &c_.answer_le_40us,
+                                &c_.answer_le_50us, &c_.answer_le_100us, &c_.answer_le_1ms};
+    for (std::size_t i = 0; i < std::size(buckets); ++i) {
+      if (ticks <= answer_ticks_[i]) {
+        buckets[i]->inc(frames);
+        return;
+      }
+    }
+    c_.answer_over_1ms.inc(frames);
+  }
+  DpdkIoCounters& counters() { return c_; }
   const net::NetCounters& net_counters() const { return stack_.counters(); }
   net::NetStack& stack() { return stack_; }
   std::uint16_t owner_of(std::uint16_t udp_port) const {
@@ -153,6 +218,8 @@ class DpdkIo {
 
  private:
   std::size_t rx_port(std::uint16_t port, std::uint64_t now_tsc);
+  static constexpr std::uint16_t kTxBurstMax = 256;  // frames per rte_eth_tx_burst call
+  std::uint32_t send(std::uint16_t port, net::TxBatch& b);
   void share_neighbour_frames(rte_mbuf** pkts, std::size_t n);
   bool hand_off_datagram(const net::RxDatagram& d);
   bool hand_off_event(const net::UnreachableEvent& e);
@@ -175,6 +242,9 @@ class DpdkIo {
   net::RxDatagram dgrams_[kBurst];
   std::vector<char> scratch_;  // a handed-off datagram, linearised
   std::uint64_t drain_ticks_ = 0, poll_ticks_ = 0, last_drain_ = 0, last_poll_ = 0;
+  std::uint64_t retry_ticks_ = 0, tx_retry_at_ = 0;  // TX ring was full: next try not before
+  bool links_up_ = false;
+  std::uint64_t answer_ticks_[9] = {};                // 2, 5, 10, 20, 30, 40, 50, 100, 1000 µs
   DpdkIoCounters c_;
 };
 

@@ -113,6 +113,11 @@ struct NetConfig {
   // Neighbours (ARP and NDP share one table).
   std::uint32_t neighbours = 256;          // entries
   std::uint32_t neighbour_queue = 8;       // frames waiting per unresolved next hop
+  // Frames waiting for all unresolved next hops together (one shared pool of slots);
+  // 0 = neighbours × neighbour_queue. A front end talks to a handful of next hops, and at a
+  // cold start all its REGISTERs wait for them at once: a deep queue per next hop with a
+  // modest total bounds the mbufs held without dropping that first burst.
+  std::uint32_t neighbour_queue_total = 0;
   std::uint32_t resolve_retries = 3;       // requests/solicitations before giving up
   std::uint32_t resolve_interval_ms = 1000;
   std::uint32_t reachable_ms = 300000;     // re-resolve (while still using the MAC) after this
@@ -214,6 +219,11 @@ class NetStack {
   std::uint16_t port_count() const;
   const NetCounters& counters() const;
   const NetConfig& config() const;
+
+  // Starts resolving the next hop towards `dst` (ARP/NDP, as a first datagram would) unless it
+  // is known. Returns false while a resolution is under way; true when the next hop is
+  // reachable, has failed, or there is no route (nothing to wait for).
+  bool resolve(const IpAddr& dst, std::uint64_t now);
 
   // Neighbour table inspection (tests, `show dataplane`): true with the MAC when resolved.
   bool neighbour(const IpAddr& ip, std::uint16_t interface, MacAddr& mac) const;
