@@ -452,16 +452,21 @@ class Engine::Impl {
 
   void registered(std::uint32_t slot, Binding& b, std::uint32_t granted, std::uint64_t now) {
     free_txn(b);
+    const bool refresh = b.registered_until > now;  // the previous registration still held
     b.failures = 0;
     b.granted = granted;
     b.registered_until = now + std::uint64_t{granted} * 1000;
     b.state = BindingState::registered;
     rc(b).accepted.inc();
-    // Refresh at refresh-ratio of the granted time, minus up to 10 % of that as jitter, so that
-    // bindings registered together spread their refreshes; never sooner than 1 s.
+    // Refresh at refresh-ratio of the granted time (never later), minus up to 10 % of that as
+    // jitter; never sooner than 1 s. The first refresh after a registration that was not a
+    // refresh (start, storm, recovery) is spread over a wide window — from half the granted
+    // time (or the small window's start, if earlier) to the refresh point — so that bindings
+    // registered together do not refresh as a wave; later refreshes keep their phase.
     const SnapRegistrar& r = snap().registrars[b.registrar];
     const std::uint64_t at = std::uint64_t{granted} * 10 * r.refresh_ratio;  // ms
-    const std::uint64_t delay = std::max<std::uint64_t>(1000, prng_.between(at - at / 10, at));
+    const std::uint64_t lo = refresh ? at - at / 10 : std::min<std::uint64_t>(std::uint64_t{granted} * 500, at - at / 10);
+    const std::uint64_t delay = std::max<std::uint64_t>(1000, prng_.between(lo, at));
     wheel_.schedule(slot, now + delay);
   }
 
