@@ -52,6 +52,7 @@ constexpr std::size_t kBranchLength = kBranchPrefix.size() + 2 + 8 + 8 + 16;
 constexpr std::size_t kCallIdLength = 16 + 1 + 8 + 2;
 constexpr std::size_t kMaxRequest = 1800;  // an authenticated REGISTER with a 256 B nonce fits
 constexpr std::uint8_t kMaxRounds = 4;     // challenges + 423s answered per attempt
+constexpr std::uint32_t kPullBudget = 256;  // down-list bindings moved per registrar per advance()
 
 // xoshiro256** — jitter only, not security.
 struct Prng {
@@ -116,13 +117,16 @@ struct Engine::Binding {
   std::uint32_t credential = kNoEntry;
   std::uint32_t realm = kNoRealm;
   std::uint32_t wait_next = kNoEntry; // pacing queue link
+  std::uint32_t down_next = kNoEntry; // link on the registrar's list of transport failures
   std::uint16_t last_code = 0;
   std::uint8_t registrar = 0;
   BindingState state = BindingState::idle;
   std::uint8_t failures = 0;
   std::uint8_t rounds = 0;
-  bool unregister = false;            // the queued/in-flight request is Expires: 0
-  bool linked = false;                // on a pacing queue (possibly as a superseded entry)
+  bool unregister : 1 = false;        // the queued/in-flight request is Expires: 0
+  bool linked : 1 = false;            // on a pacing queue (possibly as a superseded entry)
+  bool down_linked : 1 = false;       // on a down list (possibly as a superseded entry)
+  bool transport_failed : 1 = false;  // backing off after a timeout or ICMP unreachable
 };
 
 struct Engine::Txn {
@@ -142,6 +146,13 @@ struct Engine::Pacer {
   std::uint32_t head = kNoEntry;
   std::uint32_t tail = kNoEntry;
   std::uint32_t length = 0;
+  // Bindings backing off after a timeout or ICMP unreachable, newest first (a binding that
+  // left that state stays linked until popped and is skipped then). `down`: the last outcome
+  // heard of this registrar was such a failure; the next 2xx/401/407 sets `pull`, and the
+  // paced starts then move the list's bindings to the pacing queue, a budget per advance().
+  std::uint32_t down_head = kNoEntry;
+  bool down = false;
+  bool pull = false;
 };
 
 // Single-producer (worker) single-consumer (control) ring of realm names.
@@ -176,6 +187,9 @@ struct RealmRing {
 };
 
 class Engine::Impl {
+  // One cache line per binding: the table is the engine's largest (capacity × this).
+  static_assert(sizeof(Binding) == 64);
+
  public:
   Impl(Engine& e, const EngineOptions& o, TxQueue& tx)
       : eng_(e), opts_(o), tx_(tx), bindings_(o.capacity), wheel_(o.capacity, 0),
@@ -374,6 +388,7 @@ class Engine::Impl {
     for (int ri = 0; ri < kSnapRegistrarSlots; ++ri) {
       Pacer& p = pacers_[ri];
       const SnapRegistrar& r = s.registrars[ri];
+      if (p.pull) pull_forward(ri, p);
       if (p.head == kNoEntry) {
         p.last_ms = now;
         continue;
@@ -414,9 +429,57 @@ class Engine::Impl {
     }
   }
 
+  // ---- recovery of a registrar: backed-off bindings come back through the pacer ----
+  void link_down(std::uint32_t slot, Binding& b) {
+    b.transport_failed = true;
+    if (b.down_linked) return;  // keeps its place
+    Pacer& p = pacers_[b.registrar];
+    b.down_linked = true;
+    b.down_next = p.down_head;
+    p.down_head = slot;
+  }
+
+  // After fail(): the registrar did not answer (Timer F, retry limit, ICMP unreachable).
+  void note_transport_failure(std::uint32_t slot, Binding& b) {
+    Pacer& p = pacers_[b.registrar];
+    p.down = true;
+    p.pull = false;  // failing again: whatever was not pulled yet waits for its own timer
+    if (b.state == BindingState::backoff) link_down(slot, b);
+  }
+
+  // A final response that shows the registrar works again (2xx, 401, 407).
+  void note_alive(Binding& b) {
+    Pacer& p = pacers_[b.registrar];
+    if (!p.down) return;
+    p.down = false;
+    p.pull = p.down_head != kNoEntry;
+  }
+
+  // Moves up to kPullBudget bindings of the down list to the pacing queue: the token bucket
+  // then starts them at the registrar's rate. Each binding is visited once per recovery.
+  void pull_forward(int ri, Pacer& p) {
+    for (std::uint32_t n = 0; n < kPullBudget && p.down_head != kNoEntry; ++n) {
+      const std::uint32_t slot = p.down_head;
+      Binding& b = bindings_[slot];
+      p.down_head = b.down_next;
+      b.down_next = kNoEntry;
+      b.down_linked = false;
+      if (b.state != BindingState::backoff || !b.transport_failed) continue;  // moved on since
+      if (b.registrar != ri) {  // slot given to a binding of another registrar meanwhile
+        link_down(slot, b);
+        continue;
+      }
+      wheel_.cancel(slot);
+      rc(b).pulled_forward.inc();
+      enqueue(slot, b);
+    }
+    if (p.down_head == kNoEntry) p.pull = false;
+  }
+
   void start_attempt(std::uint32_t slot, Binding& b, std::uint64_t now) {
     b.txn = alloc_txn(slot);
     b.rounds = 0;
+    b.transport_failed = false;
     b.state = b.unregister ? BindingState::unregistering : BindingState::registering;
     rc(b).sent.inc();
     if (!send_request(slot, b, nullptr, now)) fail(slot, b, 0, 0, now);
@@ -553,6 +616,7 @@ class Engine::Impl {
       return;
     }
     b.last_code = m.status;
+    if (m.status < 300 || m.status == 401 || m.status == 407) note_alive(b);
     if (m.status >= 300 && m.status < 700) rc(b).by_code[m.status - 300].inc();
     if (m.status < 300) return on_success(s32, b, m, now);
     if (m.status == 401 || m.status == 407) return on_challenge(s32, b, m, now);
@@ -749,12 +813,14 @@ class Engine::Impl {
         if (icmp != 0 && icmp >= t.started_ms) {
           rc(b).unreachable.inc();  // ICMP said the registrar is not there: no more retries
           fail(slot, b, 503, 0, now);
+          note_transport_failure(slot, b);
           return;
         }
         // Timer F (64·T1) or the `retry register` cap ends the transaction (§17.1.2.2).
         if (now - t.started_ms >= 64ull * s.t1_ms || t.retransmits >= s.retry_register) {
           rc(b).timed_out.inc();
           fail(slot, b, 408, 0, now);
+          note_transport_failure(slot, b);
           return;
         }
         ++t.retransmits;
@@ -823,11 +889,13 @@ void Engine::adopt(const Snapshot* snap, std::uint64_t now_ms) {
       b.state = BindingState::idle;  // a queued entry is skipped when popped
     }
     if (pe == nullptr || pe->endpoint == kNoEntry || pe->leaving || m.shutting_down_) continue;
-    const std::uint32_t keep_next = b.wait_next;
-    const bool keep_linked = b.linked;
+    const std::uint32_t keep_next = b.wait_next, keep_down_next = b.down_next;
+    const bool keep_linked = b.linked, keep_down_linked = b.down_linked;
     b = Binding{};
     b.wait_next = keep_next;  // a queue may still link through this slot
     b.linked = keep_linked;
+    b.down_next = keep_down_next;  // and a down list
+    b.down_linked = keep_down_linked;
     b.endpoint = pe->endpoint;
     b.generation = pe->generation;
     b.registrar = pe->registrar;
@@ -889,6 +957,8 @@ void Engine::begin_shutdown(std::uint64_t now_ms) {
     Binding& b = m.bindings_[slot];
     b.wait_next = kNoEntry;  // the queues were emptied above
     b.linked = false;
+    b.down_next = kNoEntry;
+    b.down_linked = false;
     if (b.unregister && b.state == BindingState::queued) {
       m.enqueue(slot, b);  // already leaving: back in the (emptied) queue
       continue;
@@ -909,7 +979,7 @@ bool Engine::shutdown_done() const {
 std::uint64_t Engine::next_deadline_ms() const {
   const Impl& m = *impl_;
   for (const auto& p : m.pacers_) {
-    if (p.head != kNoEntry) return m.wheel_.now() + 1;
+    if (p.head != kNoEntry || p.pull) return m.wheel_.now() + 1;
   }
   return m.wheel_.next_hint();
 }

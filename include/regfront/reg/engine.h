@@ -97,7 +97,8 @@ class TxQueue {
   X(unregistered, "bindings removed with Expires: 0")                                       \
   X(stray, "late or duplicated responses of finished transactions")                        \
   X(realm_learning, "challenges for a realm new to realm-less credentials (HA1 requested)") \
-  X(unreachable, "transactions failed fast by an ICMP unreachable from the registrar's path")
+  X(unreachable, "transactions failed fast by an ICMP unreachable from the registrar's path") \
+  X(pulled_forward, "backed-off bindings restarted (paced) when the registrar answered again")
 
 #define REGFRONT_WORKER_COUNTERS(X)                                                         \
   X(rx_datagrams, "datagrams received")                                                     \

@@ -743,6 +743,90 @@ TEST_F(EngineTest, FirstRefreshesOfAStormSpreadOverTheWideWindow) {
               bins[8], bins[9]);
 }
 
+// ---- recovery of a registrar (issue 5 item 4) ----
+
+// The registrar is down long enough that bindings back off for up to 128 s; its first answer
+// pulls them all forward through the pacer: back within about N / rate, never above the rate.
+TEST_F(EngineTest, RecoveryPullsBackedOffBindingsForwardAtTheRate) {
+  constexpr int kBindings = 100;
+  constexpr int kRate = 10;
+  std::string cfg;
+  for (int i = 0; i < kBindings; ++i) {
+    cfg += "dial-peer voice " + std::to_string(i + 1) + " pots\n destination-pattern " + std::to_string(7000 + i) + "\n";
+  }
+  cfg += "sip-ua\n registrar 1 dns:reg-a.example\n registration rate " + std::to_string(kRate) + "\n";
+  start(cfg);
+  std::map<std::string, std::uint32_t> last_cseq;  // per Call-ID: a new CSeq is a new transaction
+  std::vector<std::uint64_t> starts;
+  const auto note = [&](const Timed& t) {
+    auto [it, fresh] = last_cseq.try_emplace(t.req.call_id, t.req.cseq);
+    if (fresh || it->second != t.req.cseq) starts.push_back(t.at);
+    it->second = t.req.cseq;
+  };
+  // Five minutes of silence.
+  for (const Timed& t : run(300000)) note(t);
+  EXPECT_GT(rc().timed_out.get(), 2u * kBindings);
+  EXPECT_EQ(rc().accepted.get(), 0u);
+  // The registrar answers again: the next request it sees gets a 200, and so does every later one.
+  auto got = run_until_sent(200000);
+  ASSERT_FALSE(got.empty());
+  const std::uint64_t t0 = now_;
+  for (const Timed& t : got) {
+    note(t);
+    deliver(ok_with_contact(t.req, 3600));
+  }
+  const std::size_t before = starts.size();
+  std::uint64_t all_back = 0;
+  for (int ms = 0; ms < 60000 && all_back == 0; ++ms) {
+    for (const Timed& t : run(1)) {
+      note(t);
+      deliver(ok_with_contact(t.req, 3600));
+    }
+    if (engine_->registered_count(now_) == kBindings) all_back = now_;
+  }
+  ASSERT_NE(all_back, 0u) << engine_->registered_count(now_) << " registered after 60 s";
+  EXPECT_GT(rc().pulled_forward.get(), kBindings / 2u);
+  // N / rate = 10 s, and the bucket's first token.
+  EXPECT_LE(all_back - t0, 1000u * kBindings / kRate + 1000);
+  std::size_t worst = 0;
+  for (std::size_t i = before; i < starts.size(); ++i) {
+    std::size_t j = i;
+    while (j < starts.size() && starts[j] < starts[i] + 1000) ++j;
+    worst = std::max(worst, j - i);
+  }
+  EXPECT_LE(worst, static_cast<std::size_t>(kRate));
+  std::printf("[ measure ] %d bindings back %.1f s after the registrar's first answer (rate %d/s), "
+              "%llu pulled forward, at most %zu starts in 1 s\n",
+              kBindings, static_cast<double>(all_back - t0) / 1000, kRate,
+              static_cast<unsigned long long>(rc().pulled_forward.get()), worst);
+}
+
+// Bindings backing off for reasons the registrar gave (403, Retry-After) wait for their timer.
+TEST_F(EngineTest, RecoveryDoesNotPullBindingsTheRegistrarRefused) {
+  start(R"(
+dial-peer voice 1 pots
+ destination-pattern 1001
+dial-peer voice 2 pots
+ destination-pattern 1002
+sip-ua
+ registrar 1 dns:reg-a.example expires 3600
+)");
+  auto first = run(1);
+  ASSERT_EQ(first.size(), 2u);
+  deliver(respond(first[0].req, 503, "Service Unavailable", "Retry-After: 300\r\n"));
+  const std::string other = first[1].req.number;
+  const auto timed_out = run(20000);  // the other one times out: the registrar is "down"
+  EXPECT_EQ(rc().timed_out.get(), 1u);
+  EXPECT_EQ(status_of(other).state, BindingState::backoff);
+  // Its retry comes; answered 200: the registrar is back. The 503'd binding keeps waiting.
+  const auto retry = run_until_sent(5000);
+  ASSERT_EQ(retry.size(), 1u);
+  deliver(ok_with_contact(retry[0].req, 3600));
+  EXPECT_TRUE(run(10000).empty());
+  EXPECT_EQ(rc().pulled_forward.get(), 0u);
+  EXPECT_EQ(status_of(first[0].req.number).state, BindingState::backoff);
+}
+
 }  // namespace
 }  // namespace regfront::reg
 
