@@ -827,6 +827,158 @@ sip-ua
   EXPECT_EQ(status_of(first[0].req.number).state, BindingState::backoff);
 }
 
+// ---- preemptive credentials on refresh (issue 5 item 4) ----
+
+// A qop=auth challenge of reg-a.example; `extra` (e.g. ", stale=true") follows the nonce.
+std::string qop_challenge(std::string_view nonce, std::string_view extra = {}) {
+  return "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"" + std::string(nonce) + "\"" +
+         std::string(extra) + ", qop=\"auth\", opaque=\"op-7\"\r\n";
+}
+
+TEST_F(EngineTest, RefreshAnswersTheCachedNoncePreemptively) {
+  start("dial-peer voice 1 pots\n destination-pattern 1001\n"
+        " authentication username alice password 0 secret realm reg-a.example\n"
+        "sip-ua\n registrar 1 dns:reg-a.example expires 120\n");
+  auto out = deliver(respond(first_request(), 401, "Unauthorized", qop_challenge("pn-1")));
+  ASSERT_EQ(out.size(), 1u);
+  const auto p1 = digest_params(out[0].authorization);
+  EXPECT_EQ(p1.at("nc"), "00000001");
+  deliver(ok_with_contact(out[0], 120));
+  std::uint32_t cseq = out[0].cseq;
+  for (const char* nc : {"00000002", "00000003"}) {
+    SCOPED_TRACE(nc);
+    const auto sent = run_until_sent(100000);
+    ASSERT_EQ(sent.size(), 1u);
+    const Sent& r = sent[0].req;
+    EXPECT_EQ(r.cseq, cseq + 1);
+    EXPECT_FALSE(r.proxy_auth);
+    const auto p = digest_params(r.authorization);
+    ASSERT_FALSE(p.empty()) << r.text;
+    EXPECT_EQ(p.at("username"), "alice");
+    EXPECT_EQ(p.at("realm"), "reg-a.example");
+    EXPECT_EQ(p.at("nonce"), "pn-1");
+    EXPECT_EQ(p.at("nc"), nc);
+    EXPECT_EQ(p.at("qop"), "auth");
+    EXPECT_EQ(p.at("opaque"), "op-7");
+    EXPECT_NE(p.at("cnonce"), p1.at("cnonce"));
+    EXPECT_EQ(p.at("response"), expected_response(auth::Algorithm::md5, "alice", "reg-a.example", "secret", "pn-1", p));
+    EXPECT_TRUE(deliver(ok_with_contact(r, 120)).empty());  // 2 datagrams, not 4
+    EXPECT_EQ(status_of("1001").state, BindingState::registered);
+    cseq = r.cseq;
+  }
+  EXPECT_EQ(rc().challenged.get(), 1u);
+  EXPECT_EQ(rc().preemptive.get(), 2u);
+  EXPECT_EQ(rc().preemptive_challenged.get(), 0u);
+  EXPECT_EQ(rc().accepted.get(), 3u);
+}
+
+TEST_F(EngineTest, PreemptiveRefreshChallengedIsAnsweredOnceAndTheCacheFollows) {
+  start(kOneEndpoint);
+  auto out = deliver(respond(first_request(), 401, "Unauthorized", qop_challenge("pn-1")));
+  ASSERT_EQ(out.size(), 1u);
+  deliver(ok_with_contact(out[0], 120));
+  // The refresh answers pn-1; the registrar expired it (stale): answered with pn-2.
+  auto sent = run_until_sent(100000);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(digest_params(sent[0].req.authorization).at("nonce"), "pn-1");
+  out = deliver(respond(sent[0].req, 401, "Unauthorized", qop_challenge("pn-2", ", stale=true")));
+  ASSERT_EQ(out.size(), 1u);
+  auto p = digest_params(out[0].authorization);
+  EXPECT_EQ(p.at("nonce"), "pn-2");
+  EXPECT_EQ(p.at("nc"), "00000001");
+  deliver(ok_with_contact(out[0], 120));
+  EXPECT_EQ(status_of("1001").state, BindingState::registered);
+  // Next refresh: pn-2, second use. Challenged again with that very nonce (not stale): the
+  // guess is not proof of bad credentials, so it is answered once more.
+  sent = run_until_sent(100000);
+  ASSERT_EQ(sent.size(), 1u);
+  p = digest_params(sent[0].req.authorization);
+  EXPECT_EQ(p.at("nonce"), "pn-2");
+  EXPECT_EQ(p.at("nc"), "00000002");
+  out = deliver(respond(sent[0].req, 401, "Unauthorized", qop_challenge("pn-2")));
+  ASSERT_EQ(out.size(), 1u);
+  p = digest_params(out[0].authorization);
+  EXPECT_EQ(p.at("nonce"), "pn-2");
+  EXPECT_EQ(p.at("nc"), "00000003");
+  // A third challenge of it is a refusal of the credentials.
+  EXPECT_TRUE(deliver(respond(out[0], 401, "Unauthorized", qop_challenge("pn-2"))).empty());
+  EXPECT_EQ(rc().auth_failed.get(), 1u);
+  EXPECT_EQ(rc().preemptive.get(), 2u);
+  EXPECT_EQ(rc().preemptive_challenged.get(), 2u);
+  EXPECT_EQ(status_of("1001").state, BindingState::backoff);
+}
+
+// One-time nonces: every preemptive refresh is challenged at the nonce's first reuse; after
+// three such nonces the registrar gets plain refreshes (for the hold-off time).
+TEST_F(EngineTest, OneTimeNoncesStopPreemptiveRefreshes) {
+  start(kOneEndpoint);
+  int nonce = 0;
+  const auto next = [&] { return "ot-" + std::to_string(++nonce); };
+  auto out = deliver(respond(first_request(), 401, "Unauthorized", qop_challenge(next())));
+  ASSERT_EQ(out.size(), 1u);
+  deliver(ok_with_contact(out[0], 120));
+  std::vector<bool> with_auth;
+  for (int refresh = 0; refresh < 6; ++refresh) {
+    const auto sent = run_until_sent(100000);
+    ASSERT_EQ(sent.size(), 1u);
+    with_auth.push_back(!sent[0].req.authorization.empty());
+    out = deliver(respond(sent[0].req, 401, "Unauthorized", qop_challenge(next())));
+    ASSERT_EQ(out.size(), 1u);
+    deliver(ok_with_contact(out[0], 120));
+    ASSERT_EQ(status_of("1001").state, BindingState::registered);
+  }
+  // Six refreshes take < 600 s: the hold-off (10 min) covers the last three.
+  EXPECT_EQ(with_auth, (std::vector<bool>{true, true, true, false, false, false}));
+  EXPECT_EQ(rc().preemptive.get(), 3u);
+  EXPECT_EQ(rc().preemptive_challenged.get(), 3u);
+  EXPECT_EQ(rc().auth_failed.get(), 0u);
+}
+
+// F7: the cached nonce's realm is used only by bindings whose own realm it is.
+TEST_F(EngineTest, PreemptiveCredentialsOnlyForTheBindingsRealm) {
+  start(R"(
+sip-ua
+ credentials number 1001 username alice password 0 secret realm reg-a.example
+ credentials number 1002 username bob password 0 builder realm other.example
+ registrar 1 dns:reg-a.example expires 120
+)");
+  auto first = run(1);
+  ASSERT_EQ(first.size(), 2u);
+  std::sort(first.begin(), first.end(), [](const Timed& a, const Timed& b) { return a.req.number > b.req.number; });
+  // 1002 in other.example first, then 1001 in reg-a.example: the cache holds reg-a's nonce.
+  auto out = deliver(respond(first[0].req, 401, "Unauthorized",
+                             "WWW-Authenticate: Digest realm=\"other.example\", nonce=\"o-1\", qop=auth\r\n"));
+  ASSERT_EQ(out.size(), 1u);
+  deliver(ok_with_contact(out[0], 120));
+  out = deliver(respond(first[1].req, 401, "Unauthorized", qop_challenge("a-1")));
+  ASSERT_EQ(out.size(), 1u);
+  deliver(ok_with_contact(out[0], 120));
+  std::map<std::string, std::string> auth_of;
+  for (int ms = 0; ms < 100000 && auth_of.size() < 2; ++ms) {
+    for (const Timed& t : run(1)) auth_of[t.req.number] = t.req.authorization;
+  }
+  ASSERT_EQ(auth_of.size(), 2u);
+  EXPECT_TRUE(auth_of["1002"].empty()) << auth_of["1002"];
+  const auto p = digest_params(auth_of["1001"]);
+  EXPECT_EQ(p.at("username"), "alice");
+  EXPECT_EQ(p.at("realm"), "reg-a.example");
+  EXPECT_EQ(p.at("nonce"), "a-1");
+  EXPECT_EQ(rc().preemptive.get(), 1u);
+}
+
+TEST_F(EngineTest, PreemptiveCredentialsCanBeSwitchedOff) {
+  EngineOptions o;
+  o.preemptive_auth = false;
+  start(kOneEndpoint, o);
+  auto out = deliver(respond(first_request(), 401, "Unauthorized", qop_challenge("pn-1")));
+  ASSERT_EQ(out.size(), 1u);
+  deliver(ok_with_contact(out[0], 120));
+  const auto sent = run_until_sent(100000);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_TRUE(sent[0].req.authorization.empty());
+  EXPECT_EQ(rc().preemptive.get(), 0u);
+}
+
 }  // namespace
 }  // namespace regfront::reg
 
@@ -1118,11 +1270,14 @@ TEST_F(LiveEngineTest, ChangedCredentialIsUsedAtNextChallenge) {
   auto p = digest_params(out[0].authorization);
   EXPECT_EQ(p.at("response"), expected_response(auth::Algorithm::sha256, "alice", "reg-a.example", "secret", "n1", p));
   deliver(ok_with_contact(out[0], 120));
-  // Password changed: nothing sent now; the next refresh's challenge is answered with it.
+  // Password changed: nothing sent now; the next refresh answers the cached nonce with it
+  // (preemptive), and the registrar's challenge to that refresh is answered with it too.
   live(cfg("alice", "n3w-secret"));
   auto sent = run_until_sent(100000);
   ASSERT_EQ(sent.size(), 1u);
-  EXPECT_TRUE(sent[0].req.authorization.empty());
+  p = digest_params(sent[0].req.authorization);
+  EXPECT_EQ(p.at("nonce"), "n1");
+  EXPECT_EQ(p.at("response"), expected_response(auth::Algorithm::sha256, "alice", "reg-a.example", "n3w-secret", "n1", p));
   out = challenge(sent[0].req, "n2");
   ASSERT_EQ(out.size(), 1u);
   p = digest_params(out[0].authorization);
@@ -1133,6 +1288,10 @@ TEST_F(LiveEngineTest, ChangedCredentialIsUsedAtNextChallenge) {
   live(cfg("alice2", "third"));
   sent = run_until_sent(100000);
   ASSERT_EQ(sent.size(), 1u);
+  p = digest_params(sent[0].req.authorization);
+  EXPECT_EQ(p.at("username"), "alice2");
+  EXPECT_EQ(p.at("nonce"), "n2");
+  EXPECT_EQ(p.at("response"), expected_response(auth::Algorithm::sha256, "alice2", "reg-a.example", "third", "n2", p));
   out = challenge(sent[0].req, "n3");
   ASSERT_EQ(out.size(), 1u);
   p = digest_params(out[0].authorization);
