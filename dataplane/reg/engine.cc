@@ -626,9 +626,9 @@ class Engine::Impl {
     }
   }
 
-  // A challenge to a preemptive request: forget that nonce, and hold off when the registrar
-  // keeps refusing nonces at their first reuse (one-time nonces: preemption would only make
-  // the first request bigger).
+  // A challenge (or a refusal) of a preemptive request: forget that nonce, and hold off when
+  // the registrar keeps refusing nonces at their first reuse (one-time nonces: preemption
+  // would only make the first request bigger).
   void note_preemptive_challenged(Binding& b, std::uint64_t now) {
     b.preemptive = false;
     rc(b).preemptive_challenged.inc();
@@ -813,6 +813,9 @@ class Engine::Impl {
     if (m.status == 401 || m.status == 407) return on_challenge(s32, b, m, now);
     if (m.status == 423) return on_too_brief(s32, b, m, now);
     rc(b).rejected.inc();
+    // A registrar may refuse a reused nonce outright (400, 403…) instead of challenging: the
+    // retry, and the next refreshes, go without it.
+    if (b.preemptive) note_preemptive_challenged(b, now);
     std::uint32_t retry_after = 0;
     if (const sip::Header* ra = m.first(sip::HeaderId::retry_after)) {
       if (!sip::parse_delta_seconds(ra->value, retry_after)) retry_after = 0;

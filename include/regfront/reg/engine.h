@@ -102,7 +102,7 @@ class TxQueue {
   X(realm_learning, "challenges for a realm new to realm-less credentials (HA1 requested)") \
   X(unreachable, "transactions failed fast by an ICMP unreachable from the registrar's path") \
   X(preemptive, "refreshes sent with credentials for the registrar's cached nonce")           \
-  X(preemptive_challenged, "refreshes with cached-nonce credentials challenged anyway")      \
+  X(preemptive_challenged, "refreshes with cached-nonce credentials challenged or refused")  \
   X(pulled_forward, "backed-off bindings restarted (paced) when the registrar answered again")
 
 #define REGFRONT_WORKER_COUNTERS(X)                                                         \

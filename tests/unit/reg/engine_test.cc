@@ -966,6 +966,33 @@ sip-ua
   EXPECT_EQ(rc().preemptive.get(), 1u);
 }
 
+// A registrar refusing the reused nonce outright (403) instead of challenging it: the retry,
+// while the registration still holds, goes without credentials and is challenged as usual.
+TEST_F(EngineTest, PreemptiveRefreshRefusedIsRetriedWithoutTheCachedNonce) {
+  start(kOneEndpoint);
+  auto out = deliver(respond(first_request(), 401, "Unauthorized", qop_challenge("pn-1")));
+  ASSERT_EQ(out.size(), 1u);
+  deliver(ok_with_contact(out[0], 120));
+  auto sent = run_until_sent(100000);
+  ASSERT_EQ(sent.size(), 1u);
+  ASSERT_FALSE(sent[0].req.authorization.empty());
+  EXPECT_TRUE(deliver(respond(sent[0].req, 403, "Forbidden")).empty());
+  EXPECT_EQ(status_of("1001").state, BindingState::backoff);
+  EXPECT_GT(status_of("1001").seconds_left, 0);
+  const std::uint64_t t0 = now_;
+  sent = run_until_sent(5000);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_LE(sent[0].at - t0, 4000u);
+  EXPECT_TRUE(sent[0].req.authorization.empty());
+  out = deliver(respond(sent[0].req, 401, "Unauthorized", qop_challenge("pn-2")));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(digest_params(out[0].authorization).at("nonce"), "pn-2");
+  deliver(ok_with_contact(out[0], 120));
+  EXPECT_EQ(status_of("1001").state, BindingState::registered);
+  EXPECT_EQ(rc().preemptive.get(), 1u);
+  EXPECT_EQ(rc().preemptive_challenged.get(), 1u);
+}
+
 TEST_F(EngineTest, PreemptiveCredentialsCanBeSwitchedOff) {
   EngineOptions o;
   o.preemptive_auth = false;
