@@ -646,7 +646,7 @@ class Engine::Impl {
 
   static void copy_into(char* dst, std::size_t cap, std::string_view v, std::size_t& len) {
     len = std::min(cap, v.size());
-    std::memcpy(dst, v.data(), len);
+    if (len != 0) std::memcpy(dst, v.data(), len);  // an absent opaque is a null view
   }
 
   // The nonce count for answering `d`'s nonce (tag), counting every use of that nonce across
