@@ -31,6 +31,7 @@ struct Options {
   std::uint32_t shutdown_timeout_s = 10;
   std::uint32_t capacity = 0;          // binding slots per worker; 0 = from the startup-config
   std::string eal_args;                // --io dpdk: EAL arguments (--eal "…")
+  bool preemptive_auth = true;         // refreshes answer the registrar's cached nonce
 };
 
 std::string default_control_socket();

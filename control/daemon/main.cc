@@ -17,7 +17,7 @@ namespace {
 void usage(std::FILE* f) {
   std::fprintf(f,
                "usage: regfrontd --config FILE [--io socket|dpdk] [--eal \"EAL ARGS\"] [--listen IP:PORT] [--workers N]\n"
-               "                 [--control-socket PATH] [--shutdown-timeout SECONDS]\n"
+               "                 [--control-socket PATH] [--shutdown-timeout SECONDS] [--no-preemptive-auth]\n"
                "       regfrontd --check-config FILE\n"
                "\n"
                "  --config FILE            startup-config in IOS syntax\n"
@@ -34,7 +34,9 @@ void usage(std::FILE* f) {
                "  --control-socket PATH    UNIX socket for regfront-cli (default %s)\n"
                "  --shutdown-timeout S     at most S seconds to unregister on SIGTERM (default 10)\n"
                "  --max-bindings N         binding slots per worker (default: the startup-config's\n"
-               "                           plus a quarter for live additions, at least 65536)\n",
+               "                           plus a quarter for live additions, at least 65536)\n"
+               "  --no-preemptive-auth     refreshes go without credentials and are challenged\n"
+               "                           (default: they answer the registrar's last nonce)\n",
                regfront::daemon::default_control_socket().c_str());
 }
 
@@ -94,6 +96,7 @@ int main(int argc, char** argv) {
       {"workers", required_argument, nullptr, 'w'}, {"control-socket", required_argument, nullptr, 's'},
       {"shutdown-timeout", required_argument, nullptr, 't'}, {"help", no_argument, nullptr, 'h'},
       {"max-bindings", required_argument, nullptr, 'm'}, {"eal", required_argument, nullptr, 'e'},
+      {"no-preemptive-auth", no_argument, nullptr, 'P'},
       {nullptr, 0, nullptr, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "c:C:i:l:w:s:t:m:e:h", longopts, nullptr)) != -1) {
@@ -128,6 +131,7 @@ int main(int argc, char** argv) {
         break;
       }
       case 'e': o.eal_args = optarg; break;
+      case 'P': o.preemptive_auth = false; break;
       case 'h': usage(stdout); return 0;
       default: usage(stderr); return 2;
     }

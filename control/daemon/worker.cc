@@ -35,6 +35,7 @@ reg::EngineOptions engine_options(std::uint32_t id, const Options& o, std::uint6
   e.key = key;
   e.seed = seed;
   e.via_port = static_cast<std::uint16_t>(o.listen_port + id);
+  e.preemptive_auth = o.preemptive_auth;
   return e;
 }
 

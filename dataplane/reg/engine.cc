@@ -54,6 +54,8 @@ constexpr std::size_t kCallIdLength = 16 + 1 + 8 + 2;
 constexpr std::size_t kMaxRequest = 1800;  // an authenticated REGISTER with a 256 B nonce fits
 constexpr std::uint8_t kMaxRounds = 4;     // challenges + 423s answered per attempt
 constexpr double kPaceBatchMs = 5.0;       // a paced queue with a backlog is served this often
+constexpr std::uint32_t kPullBudget = 256;  // down-list bindings moved per registrar per advance()
+constexpr std::uint8_t kPreemptiveStrikes = 3;  // nonces refused at first preemptive use → hold off
 
 // xoshiro256** — jitter only, not security.
 struct Prng {
@@ -118,13 +120,17 @@ struct Engine::Binding {
   std::uint32_t credential = kNoEntry;
   std::uint32_t realm = kNoRealm;
   std::uint32_t wait_next = kNoEntry; // pacing queue link
+  std::uint32_t down_next = kNoEntry; // link on the registrar's list of transport failures
   std::uint16_t last_code = 0;
   std::uint8_t registrar = 0;
   BindingState state = BindingState::idle;
   std::uint8_t failures = 0;
   std::uint8_t rounds = 0;
-  bool unregister = false;            // the queued/in-flight request is Expires: 0
-  bool linked = false;                // on a pacing queue (possibly as a superseded entry)
+  bool unregister : 1 = false;        // the queued/in-flight request is Expires: 0
+  bool linked : 1 = false;            // on a pacing queue (possibly as a superseded entry)
+  bool down_linked : 1 = false;       // on a down list (possibly as a superseded entry)
+  bool transport_failed : 1 = false;  // backing off after a timeout or ICMP unreachable
+  bool preemptive : 1 = false;        // the attempt in flight used the registrar's cached nonce
 };
 
 struct Engine::Txn {
@@ -144,6 +150,44 @@ struct Engine::Pacer {
   std::uint32_t head = kNoEntry;
   std::uint32_t tail = kNoEntry;
   std::uint32_t length = 0;
+  // Bindings backing off after a timeout or ICMP unreachable, newest first (a binding that
+  // left that state stays linked until popped and is skipped then). `down`: the last outcome
+  // heard of this registrar was such a failure; the next 2xx/401/407 sets `pull`, and the
+  // paced starts then move the list's bindings to the pacing queue, a budget per advance().
+  std::uint32_t down_head = kNoEntry;
+  bool down = false;
+  bool pull = false;
+};
+
+// The registrar's most recent nonce, for preemptive credentials on refreshes: per worker and
+// registrar slot, never per binding. `current` is confirmed (a request answering it got a 2xx);
+// `candidate` is the last nonce answered, promoted when its request is accepted.
+struct CachedNonce {
+  std::uint64_t tag = 0;            // nonce_tag(nonce); 0 = empty
+  std::uint32_t nc = 0;             // last nonce count sent with it, over all bindings
+  std::uint32_t realm = kNoRealm;   // realm id
+  std::uint32_t accepted = 0;       // preemptive requests accepted with it
+  auth::Algorithm algorithm = auth::Algorithm::md5;
+  auth::Qop qop = auth::Qop::none;
+  bool proxy = false;
+  bool userhash = false;
+  bool opaque_present = false;
+  std::uint16_t nonce_len = 0;
+  std::uint16_t opaque_len = 0;
+  std::uint8_t realm_len = 0;
+  char nonce[auth::kMaxNonceLength];
+  char opaque[auth::kMaxOpaqueLength];
+  char realm_text[auth::kMaxRealmLength];
+  std::string_view nonce_view() const { return {nonce, nonce_len}; }
+  std::string_view opaque_view() const { return {opaque, opaque_len}; }
+  std::string_view realm_view() const { return {realm_text, realm_len}; }
+};
+
+struct AuthCache {
+  CachedNonce current;
+  CachedNonce candidate;
+  std::uint8_t strikes = 0;           // confirmed nonces challenged at their first preemptive use
+  std::uint64_t holdoff_until = 0;    // no preemptive credentials before this (ms)
 };
 
 // Single-producer (worker) single-consumer (control) ring of realm names.
@@ -178,6 +222,9 @@ struct RealmRing {
 };
 
 class Engine::Impl {
+  // One cache line per binding: the table is the engine's largest (capacity × this).
+  static_assert(sizeof(Binding) == 64);
+
  public:
   Impl(Engine& e, const EngineOptions& o, TxQueue& tx)
       : eng_(e), opts_(o), tx_(tx), bindings_(o.capacity), wheel_(o.capacity, 0),
@@ -204,6 +251,8 @@ class Engine::Impl {
   // was 30 % of an idle DPDK worker's samples.
   std::uint64_t paced_at_ = ~std::uint64_t{0};
   bool pace_dirty_ = true;
+  AuthCache auth_cache_[kSnapRegistrarSlots];
+  std::uint32_t adopted_generation_[kSnapRegistrarSlots] = {};
   Prng prng_;
   auth::Hasher hasher_;
   auth::CnonceSource cnonces_;
@@ -316,7 +365,10 @@ class Engine::Impl {
     // A challenge repeating the nonce we answered means our credentials were refused — but
     // only if the challenged request carried them: one without (a first attempt, a retry
     // after 423) may well be challenged with that same nonce.
-    if (auth == nullptr) b.nonce = 0;
+    if (auth == nullptr) {
+      b.nonce = 0;
+      b.preemptive = false;
+    }
     char branch[kBranchLength];
     char call_id[kCallIdLength];
     char from_tag[12];
@@ -386,6 +438,7 @@ class Engine::Impl {
     for (int ri = 0; ri < kSnapRegistrarSlots; ++ri) {
       Pacer& p = pacers_[ri];
       const SnapRegistrar& r = s.registrars[ri];
+      if (p.pull) pull_forward(ri, p);
       if (p.head == kNoEntry) {
         p.last_ms = now;
         continue;
@@ -427,12 +480,215 @@ class Engine::Impl {
     }
   }
 
+  // ---- recovery of a registrar: backed-off bindings come back through the pacer ----
+  void link_down(std::uint32_t slot, Binding& b) {
+    b.transport_failed = true;
+    if (b.down_linked) return;  // keeps its place
+    Pacer& p = pacers_[b.registrar];
+    b.down_linked = true;
+    b.down_next = p.down_head;
+    p.down_head = slot;
+  }
+
+  // After fail(): the registrar did not answer (Timer F, retry limit, ICMP unreachable).
+  void note_transport_failure(std::uint32_t slot, Binding& b) {
+    Pacer& p = pacers_[b.registrar];
+    p.down = true;
+    p.pull = false;  // failing again: whatever was not pulled yet waits for its own timer
+    if (b.state == BindingState::backoff) link_down(slot, b);
+  }
+
+  // A final response that shows the registrar works again (2xx, 401, 407).
+  void note_alive(Binding& b) {
+    Pacer& p = pacers_[b.registrar];
+    if (!p.down) return;
+    p.down = false;
+    p.pull = p.down_head != kNoEntry;
+    pace_dirty_ = true;
+  }
+
+  // Moves up to kPullBudget bindings of the down list to the pacing queue: the token bucket
+  // then starts them at the registrar's rate. Each binding is visited once per recovery.
+  void pull_forward(int ri, Pacer& p) {
+    for (std::uint32_t n = 0; n < kPullBudget && p.down_head != kNoEntry; ++n) {
+      const std::uint32_t slot = p.down_head;
+      Binding& b = bindings_[slot];
+      p.down_head = b.down_next;
+      b.down_next = kNoEntry;
+      b.down_linked = false;
+      if (b.state != BindingState::backoff || !b.transport_failed) continue;  // moved on since
+      if (b.registrar != ri) {  // slot given to a binding of another registrar meanwhile
+        link_down(slot, b);
+        continue;
+      }
+      wheel_.cancel(slot);
+      rc(b).pulled_forward.inc();
+      enqueue(slot, b);
+    }
+    if (p.down_head == kNoEntry) p.pull = false;
+  }
+
   void start_attempt(std::uint32_t slot, Binding& b, std::uint64_t now) {
     b.txn = alloc_txn(slot);
     b.rounds = 0;
+    b.transport_failed = false;
+    b.preemptive = false;
     b.state = b.unregister ? BindingState::unregistering : BindingState::registering;
     rc(b).sent.inc();
+    // A refresh (the registration is still valid) may answer the registrar's last nonce now.
+    if (!b.unregister && b.registered_until > now && send_preemptive(slot, b, now)) return;
     if (!send_request(slot, b, nullptr, now)) fail(slot, b, 0, 0, now);
+  }
+
+  // ---- digest answers ----
+  struct DigestParams {
+    bool proxy = false;
+    std::string_view realm, nonce, opaque;
+    bool opaque_present = false;
+    bool userhash = false;
+    auth::Algorithm algorithm = auth::Algorithm::md5;
+    auth::Qop qop = auth::Qop::none;
+  };
+
+  // Computes the (Proxy-)Authorization for `cred` against `d` with nonce count `nc` and sends
+  // the request.
+  bool send_authorized(std::uint32_t slot, Binding& b, const SnapCredential& cred, const auth::Ha1Set& ha1set,
+                       const DigestParams& d, std::uint32_t nc_value, std::uint64_t now) {
+    const SnapRegistrar& r = snap().registrars[b.registrar];
+    AuthorizationFields a;
+    a.proxy = d.proxy;
+    a.realm = d.realm;
+    a.nonce = d.nonce;
+    a.uri = r.request_uri;
+    a.algorithm = d.algorithm;
+    a.qop = d.qop;
+    a.opaque = d.opaque;
+    a.opaque_present = d.opaque_present;
+    char cnonce[16];
+    char nc[8];
+    if (a.qop != auth::Qop::none) {
+      cnonces_.next(cnonce, sizeof cnonce);
+      put_hex(nc_value, 8, nc);
+      a.cnonce = {cnonce, sizeof cnonce};
+      a.nc = {nc, sizeof nc};
+    }
+    char userhash[auth::kMaxHexLength];
+    const std::string_view username = snap().username(cred);
+    if (d.userhash) {
+      const std::size_t n = hasher_.hash_joined_hex(auth::base_hash(d.algorithm), {username, d.realm}, userhash);
+      a.username = {userhash, n};
+      a.userhash = true;
+    } else {
+      a.username = username;
+    }
+    char response[auth::kMaxHexLength];
+    const auth::HexDigest ha1 = ha1set.for_algorithm(d.algorithm);  // hex from the binary HA1
+    const std::size_t rn = hasher_.response(d.algorithm, ha1.view(), d.nonce, a.nc, a.cnonce, a.qop, "REGISTER",
+                                            r.request_uri, {}, response);
+    a.response = {response, rn};
+    rc(b).authenticated.inc();
+    return send_request(slot, b, &a, now);
+  }
+
+  // A refresh with credentials for the registrar's confirmed nonce, when allowed: the nonce's
+  // realm is the one this binding last answered, the registrar's auth-realm (if pinned) and the
+  // F4 order give a credential for it (F7: never another realm's). Returns false when the
+  // request is to go without credentials.
+  bool send_preemptive(std::uint32_t slot, Binding& b, std::uint64_t now) {
+    if (!opts_.preemptive_auth) return false;
+    AuthCache& ac = auth_cache_[b.registrar];
+    CachedNonce& c = ac.current;
+    if (c.tag == 0 || now < ac.holdoff_until || b.realm == kNoRealm || c.realm != b.realm) return false;
+    const Snapshot& s = snap();
+    const SnapRegistrar& r = s.registrars[b.registrar];
+    if (r.auth_realm != kNoRealm && r.auth_realm != c.realm) return false;
+    const Snapshot::Choice ch = s.choose_credential(b.endpoint, c.realm);
+    if (ch.cred == nullptr) return false;
+    DigestParams d;
+    d.proxy = c.proxy;
+    d.realm = c.realm_view();
+    d.nonce = c.nonce_view();
+    d.opaque = c.opaque_view();
+    d.opaque_present = c.opaque_present;
+    d.userhash = c.userhash;
+    d.algorithm = c.algorithm;
+    d.qop = c.qop;
+    b.credential = static_cast<std::uint32_t>(ch.cred - s.credentials.data());
+    b.preemptive = true;
+    rc(b).preemptive.inc();
+    if (!send_authorized(slot, b, *ch.cred, *ch.ha1, d, ++c.nc, now)) {
+      fail(slot, b, 0, 0, now);
+      return true;
+    }
+    b.nonce = c.tag;  // after send_request, which clears it only for requests without
+    return true;
+  }
+
+  // A 2xx to an authenticated request: the nonce it answered is good.
+  void note_accepted(Binding& b) {
+    if (b.nonce == 0) return;
+    AuthCache& ac = auth_cache_[b.registrar];
+    if (b.preemptive) {
+      b.preemptive = false;
+      ac.strikes = 0;
+      if (ac.current.tag == b.nonce) ++ac.current.accepted;
+      return;
+    }
+    if (ac.candidate.tag == b.nonce) {
+      ac.current = ac.candidate;
+      ac.current.accepted = 0;
+      ac.candidate.tag = 0;
+    }
+  }
+
+  // A challenge (or a refusal) of a preemptive request: forget that nonce, and hold off when
+  // the registrar keeps refusing nonces at their first reuse (one-time nonces: preemption
+  // would only make the first request bigger).
+  void note_preemptive_challenged(Binding& b, std::uint64_t now) {
+    b.preemptive = false;
+    rc(b).preemptive_challenged.inc();
+    AuthCache& ac = auth_cache_[b.registrar];
+    if (ac.current.tag == b.nonce) {
+      if (ac.current.accepted == 0 && ++ac.strikes >= kPreemptiveStrikes) {
+        ac.holdoff_until = now + opts_.preemptive_holdoff_ms;
+        ac.strikes = 0;
+      }
+      ac.candidate = ac.current;  // answering it again continues its nonce count
+      ac.current.tag = 0;
+    }
+    b.nonce = 0;  // the challenge is answered once, even if it repeats the nonce we reused
+  }
+
+  static void copy_into(char* dst, std::size_t cap, std::string_view v, std::size_t& len) {
+    len = std::min(cap, v.size());
+    if (len != 0) std::memcpy(dst, v.data(), len);  // an absent opaque is a null view
+  }
+
+  // The nonce count for answering `d`'s nonce (tag), counting every use of that nonce across
+  // the registrar's bindings; a nonce new to us becomes the candidate for preemptive use.
+  std::uint32_t next_nc(Binding& b, std::uint64_t tag, const DigestParams& d, std::uint32_t realm) {
+    AuthCache& ac = auth_cache_[b.registrar];
+    if (tag == ac.current.tag) return ++ac.current.nc;
+    CachedNonce& c = ac.candidate;
+    if (tag == c.tag) return ++c.nc;
+    std::size_t n = 0;
+    c.tag = tag;
+    c.nc = 1;
+    c.realm = realm;
+    c.accepted = 0;
+    c.algorithm = d.algorithm;
+    c.qop = d.qop;
+    c.proxy = d.proxy;
+    c.userhash = d.userhash;
+    c.opaque_present = d.opaque_present;
+    copy_into(c.nonce, sizeof c.nonce, d.nonce, n);
+    c.nonce_len = static_cast<std::uint16_t>(n);
+    copy_into(c.opaque, sizeof c.opaque, d.opaque, n);
+    c.opaque_len = static_cast<std::uint16_t>(n);
+    copy_into(c.realm_text, sizeof c.realm_text, d.realm, n);
+    c.realm_len = static_cast<std::uint8_t>(n);
+    if (realm == kNoRealm) c.tag = 0;  // not answerable preemptively; counted from 1 each time
+    return 1;
   }
 
   // ---- outcomes ----
@@ -465,16 +721,21 @@ class Engine::Impl {
 
   void registered(std::uint32_t slot, Binding& b, std::uint32_t granted, std::uint64_t now) {
     free_txn(b);
+    const bool refresh = b.registered_until > now;  // the previous registration still held
     b.failures = 0;
     b.granted = granted;
     b.registered_until = now + std::uint64_t{granted} * 1000;
     b.state = BindingState::registered;
     rc(b).accepted.inc();
-    // Refresh at refresh-ratio of the granted time, minus up to 10 % of that as jitter, so that
-    // bindings registered together spread their refreshes; never sooner than 1 s.
+    // Refresh at refresh-ratio of the granted time (never later), minus up to 10 % of that as
+    // jitter; never sooner than 1 s. The first refresh after a registration that was not a
+    // refresh (start, storm, recovery) is spread over a wide window — from half the granted
+    // time (or the small window's start, if earlier) to the refresh point — so that bindings
+    // registered together do not refresh as a wave; later refreshes keep their phase.
     const SnapRegistrar& r = snap().registrars[b.registrar];
     const std::uint64_t at = std::uint64_t{granted} * 10 * r.refresh_ratio;  // ms
-    const std::uint64_t delay = std::max<std::uint64_t>(1000, prng_.between(at - at / 10, at));
+    const std::uint64_t lo = refresh ? at - at / 10 : std::min<std::uint64_t>(std::uint64_t{granted} * 500, at - at / 10);
+    const std::uint64_t delay = std::max<std::uint64_t>(1000, prng_.between(lo, at));
     wheel_.schedule(slot, now + delay);
   }
 
@@ -561,11 +822,15 @@ class Engine::Impl {
       return;
     }
     b.last_code = m.status;
+    if (m.status < 300 || m.status == 401 || m.status == 407) note_alive(b);
     if (m.status >= 300 && m.status < 700) rc(b).by_code[m.status - 300].inc();
     if (m.status < 300) return on_success(s32, b, m, now);
     if (m.status == 401 || m.status == 407) return on_challenge(s32, b, m, now);
     if (m.status == 423) return on_too_brief(s32, b, m, now);
     rc(b).rejected.inc();
+    // A registrar may refuse a reused nonce outright (400, 403…) instead of challenging: the
+    // retry, and the next refreshes, go without it.
+    if (b.preemptive) note_preemptive_challenged(b, now);
     std::uint32_t retry_after = 0;
     if (const sip::Header* ra = m.first(sip::HeaderId::retry_after)) {
       if (!sip::parse_delta_seconds(ra->value, retry_after)) retry_after = 0;
@@ -574,6 +839,7 @@ class Engine::Impl {
   }
 
   void on_success(std::uint32_t slot, Binding& b, const sip::Message& m, std::uint64_t now) {
+    note_accepted(b);
     if (b.unregister) {
       rc(b).unregistered.inc();
       finish_unregister(slot, b);
@@ -642,6 +908,7 @@ class Engine::Impl {
 
   void on_challenge(std::uint32_t slot, Binding& b, const sip::Message& m, std::uint64_t now) {
     rc(b).challenged.inc();
+    if (b.preemptive) note_preemptive_challenged(b, now);
     const bool proxy = m.status == 407;
     const sip::HeaderId want = proxy ? sip::HeaderId::proxy_authenticate : sip::HeaderId::www_authenticate;
     const Snapshot& s = snap();
@@ -711,38 +978,17 @@ class Engine::Impl {
     b.credential = static_cast<std::uint32_t>(choice.cred - s.credentials.data());
     b.realm = best_realm;
 
-    AuthorizationFields a;
-    a.proxy = proxy;
-    a.realm = best.realm;
-    a.nonce = best.nonce;
-    a.uri = r.request_uri;
-    a.algorithm = best.algorithm;
-    a.qop = auth::choose_qop(best);
-    a.opaque = best.opaque;
-    a.opaque_present = best.opaque_present;
-    char cnonce[16];
-    char nc[8] = {'0', '0', '0', '0', '0', '0', '0', '1'};  // a fresh nonce: first use
-    if (a.qop != auth::Qop::none) {
-      cnonces_.next(cnonce, sizeof cnonce);
-      a.cnonce = {cnonce, sizeof cnonce};
-      a.nc = {nc, sizeof nc};
-    }
-    char userhash[auth::kMaxHexLength];
-    if (best.userhash) {
-      const std::size_t n = hasher_.hash_joined_hex(auth::base_hash(best.algorithm),
-                                                    {s.username(*choice.cred), best.realm}, userhash);
-      a.username = {userhash, n};
-      a.userhash = true;
-    } else {
-      a.username = s.username(*choice.cred);
-    }
-    char response[auth::kMaxHexLength];
-    const auth::HexDigest& ha1 = choice.ha1->for_algorithm(best.algorithm);
-    const std::size_t rn = hasher_.response(best.algorithm, ha1.view(), best.nonce, a.nc, a.cnonce,
-                                            a.qop, "REGISTER", r.request_uri, {}, response);
-    a.response = {response, rn};
-    rc(b).authenticated.inc();
-    if (!send_request(slot, b, &a, now)) fail(slot, b, 0, 0, now);
+    DigestParams d;
+    d.proxy = proxy;
+    d.realm = best.realm;
+    d.nonce = best.nonce;
+    d.opaque = best.opaque;
+    d.opaque_present = best.opaque_present;
+    d.userhash = best.userhash;
+    d.algorithm = best.algorithm;
+    d.qop = auth::choose_qop(best);
+    const std::uint32_t nc = next_nc(b, tag, d, best_realm);
+    if (!send_authorized(slot, b, *choice.cred, *choice.ha1, d, nc, now)) fail(slot, b, 0, 0, now);
   }
 
   // ---- timers ----
@@ -757,12 +1003,14 @@ class Engine::Impl {
         if (icmp != 0 && icmp >= t.started_ms) {
           rc(b).unreachable.inc();  // ICMP said the registrar is not there: no more retries
           fail(slot, b, 503, 0, now);
+          note_transport_failure(slot, b);
           return;
         }
         // Timer F (64·T1) or the `retry register` cap ends the transaction (§17.1.2.2).
         if (now - t.started_ms >= 64ull * s.t1_ms || t.retransmits >= s.retry_register) {
           rc(b).timed_out.inc();
           fail(slot, b, 408, 0, now);
+          note_transport_failure(slot, b);
           return;
         }
         ++t.retransmits;
@@ -832,11 +1080,13 @@ void Engine::adopt(const Snapshot* snap, std::uint64_t now_ms) {
       b.state = BindingState::idle;  // a queued entry is skipped when popped
     }
     if (pe == nullptr || pe->endpoint == kNoEntry || pe->leaving || m.shutting_down_) continue;
-    const std::uint32_t keep_next = b.wait_next;
-    const bool keep_linked = b.linked;
+    const std::uint32_t keep_next = b.wait_next, keep_down_next = b.down_next;
+    const bool keep_linked = b.linked, keep_down_linked = b.down_linked;
     b = Binding{};
     b.wait_next = keep_next;  // a queue may still link through this slot
     b.linked = keep_linked;
+    b.down_next = keep_down_next;  // and a down list
+    b.down_linked = keep_down_linked;
     b.endpoint = pe->endpoint;
     b.generation = pe->generation;
     b.registrar = pe->registrar;
@@ -844,7 +1094,19 @@ void Engine::adopt(const Snapshot* snap, std::uint64_t now_ms) {
     m.enqueue(slot, b);
   }
   m.used_slots_ = std::max(limit, m.used_slots_);
-  for (int ri = 0; ri < kSnapRegistrarSlots; ++ri) m.adopted_expires_[ri] = snap->registrars[ri].expires;
+  for (int ri = 0; ri < kSnapRegistrarSlots; ++ri) {
+    const SnapRegistrar& r = snap->registrars[ri];
+    m.adopted_expires_[ri] = r.expires;
+    // Cached nonces belong to the registrar they came from, and name their realm by the id of
+    // the snapshot they were learned with: re-resolve it, forget them if the registrar changed.
+    AuthCache& ac = m.auth_cache_[ri];
+    for (CachedNonce* c : {&ac.current, &ac.candidate}) {
+      if (c->tag == 0) continue;
+      c->realm = snap->realms.find(c->realm_view());
+      if (!r.present || r.generation != m.adopted_generation_[ri] || c->realm == kNoRealm) c->tag = 0;
+    }
+    m.adopted_generation_[ri] = r.generation;
+  }
 }
 
 void Engine::on_datagram(std::string_view datagram, std::uint64_t now_ms) {
@@ -898,6 +1160,8 @@ void Engine::begin_shutdown(std::uint64_t now_ms) {
     Binding& b = m.bindings_[slot];
     b.wait_next = kNoEntry;  // the queues were emptied above
     b.linked = false;
+    b.down_next = kNoEntry;
+    b.down_linked = false;
     if (b.unregister && b.state == BindingState::queued) {
       m.enqueue(slot, b);  // already leaving: back in the (emptied) queue
       continue;
@@ -923,6 +1187,7 @@ std::uint64_t Engine::next_deadline_ms() const {
   for (int ri = 0; ri < kSnapRegistrarSlots; ++ri) {
     const Pacer& p = m.pacers_[ri];
     const SnapRegistrar& r = snap_->registrars[ri];
+    if (p.pull) return now + 1;  // pulling backed-off bindings forward (kPullBudget a call)
     if (p.head == kNoEntry) continue;
     if (!r.present || r.rate_per_worker <= 0) return now + 1;  // start_paced() tidies it
     // A queue with a backlog is served in batches: wake when one token is there, but not

@@ -180,6 +180,49 @@ void BM_ChallengedRegistration(benchmark::State& state) {
 }
 BENCHMARK(BM_ChallengedRegistration)->Arg(0)->Arg(1);
 
+// ---- a refresh cycle of 4096 challenged bindings: the refresh timers fire, the paced starts
+// build each REGISTER with credentials for the registrar's cached nonce (Arg 1: preemptive,
+// 2 datagrams per refresh) or without (Arg 0: the registrar will challenge it, 4 datagrams
+// per refresh, the second half of which BM_ChallengedRegistration measures), then each 200 is
+// handled. One iteration = one refresh. ----
+void BM_RefreshCycle(benchmark::State& state) {
+  static ChallengeFixture f(false);
+  reg::EngineOptions opts = f.opts;
+  opts.preemptive_auth = state.range(0) != 0;
+  reg::TxQueue tx(ChallengeFixture::kBindings);
+  auto eng = std::make_unique<reg::Engine>(opts, tx);
+  eng->adopt(f.snap.get(), 1000);
+  eng->advance(2000);
+  tx.clear();
+  for (std::uint32_t i = 0; i < ChallengeFixture::kBindings; ++i) {
+    eng->on_datagram(f.challenges[i], 2000);
+    eng->on_datagram(f.oks[i], 2000);
+  }
+  tx.clear();
+  std::uint64_t now = 2000;
+  std::vector<std::string> oks;
+  std::uint64_t refreshes = 0;
+  for (auto _ : state) {
+    now += 2881000;  // past every refresh point (80 % of 3600 s)
+    eng->advance(now);
+    const std::size_t n = tx.size();
+    state.PauseTiming();
+    oks.clear();
+    for (std::size_t i = 0; i < n; ++i) oks.push_back(response_to(tx[i], 200, ""));
+    tx.clear();
+    state.ResumeTiming();
+    for (const std::string& ok : oks) eng->on_datagram(ok, now);
+    refreshes += n;
+  }
+  if (refreshes != static_cast<std::uint64_t>(state.iterations()) * ChallengeFixture::kBindings) {
+    state.SkipWithError("not every binding refreshed");
+  }
+  state.counters["ns_per_refresh"] = benchmark::Counter(static_cast<double>(refreshes),
+                                                        benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.SetLabel(state.range(0) ? "preemptive MD5 qop=auth" : "plain (to be challenged)");
+}
+BENCHMARK(BM_RefreshCycle)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
 // ---- timer wheel with 1M timers, due over the next hour (refresh timers) ----
 constexpr std::uint32_t kTimers = 1u << 20;
 

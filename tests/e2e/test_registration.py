@@ -16,6 +16,8 @@ Scenario A (functional, ScenarioA.test_a_*):
   mid-test gets every binding back; SIGTERM unregisters everything and exits 0.
   test_a2_* covers F4.4 with a sip-ua entry without realm (dial peer's no-realm entry first).
 Scenario B (scale, ScenarioB): 3000 credentials numbers x 3 registrars registered within 60 s.
+Scenario P (ScenarioP): refreshes carry credentials for the registrar's cached nonce and are
+  accepted without a challenge (one 401 per binding, at its first REGISTER).
 
 If regfrontd is missing the tests FAIL (never skip): the e2e suite is the acceptance test.
 REGFRONT_E2E_SCALE overrides
@@ -486,6 +488,71 @@ class ScenarioB(unittest.TestCase):
             self.assertEqual(heap, [0] * len(heap), dp)
             rc, took = rf.terminate(timeout=30)
             log(f"B: regfrontd exited {rc} {took:.2f}s after SIGTERM")
+            self.assertEqual(rc, 0)
+        except Exception:
+            log(rf.diagnostics())
+            raise
+
+
+P_EXPIRES = 12
+P_NUMBERS = [f"{5550100 + i}" for i in range(4)]
+
+
+class ScenarioP(unittest.TestCase):
+    """Refreshes answer the registrar's cached nonce (preemptive Authorization, issue 5 item 4):
+    Kamailio (nonce_expire 300, nonces reusable: no one_time_nonce, no nonce_count) accepts them
+    at once, so after its first challenge a binding's refreshes are REGISTER + 200, no 401."""
+
+    def test_p_preemptive_refresh(self):
+        users = [(f"pu{n}", f"pp{n}") for n in P_NUMBERS]
+        reg = kam.KamailioRegistrar("P1", "realm-p.test", users, algorithm="MD5", qop="auth",
+                                    default_expires=P_EXPIRES)
+        kam.start_all([reg])
+        self.addCleanup(kam.stop_all, [reg])
+        lines = ["sip-ua", f" registrar 1 ipv4:127.0.0.1:{reg.port} expires {P_EXPIRES}"]
+        for (u, pw), n in zip(users, P_NUMBERS):
+            lines.append(f" credentials number {n} username {u} password 0 {pw} realm realm-p.test")
+        rf = Regfrontd("\n".join(lines) + "\n", workers=2, name="regfrontd-P")
+        self.addCleanup(rf.kill)
+        rf.check_config()
+        rf.start()
+        try:
+            wait_registered(self, rf, {1: reg}, {1: set(P_NUMBERS)}, 30, "registration")
+
+            def refreshed_twice():
+                saved = collections.Counter(x.get("to") for x in reg.auth_log().saved)
+                return all(saved[n] >= 3 for n in P_NUMBERS)
+
+            # First refresh within 50-80 % of 12 s, the next within 72-80 % of 12 s after it.
+            kam.wait_until(refreshed_twice, 2 * P_EXPIRES + 10, 0.5, "two refreshes per binding")
+            a = reg.auth_log()
+            for n in P_NUMBERS:
+                noauth = [x for x in a.noauth if x.get("to") == n]
+                results = [r for r in a.results if r.to_user == n]
+                offered = [o for o in a.offered if o.to_user == n]
+                log(f"P: {n}: {len(noauth)} REGISTER without credentials, results "
+                    f"{[(r.cseq, r.rc) for r in results]}, nc "
+                    f"{[o.params.get('nc') for o in offered]}")
+                # Challenged once (the first REGISTER), never again: every refresh carried
+                # credentials the registrar accepted.
+                self.assertEqual(len(noauth), 1, f"{n}: REGISTERs without credentials {noauth}")
+                self.assertGreaterEqual(len(results), 3)
+                self.assertTrue(all(r.rc == kam.AUTH_OK for r in results), f"{n}: {results}")
+                self.assertEqual({(o.username, o.realm) for o in offered},
+                                 {(f"pu{n}", "realm-p.test")})
+            ncs = [int(o.params.get("nc", "0"), 16) for o in a.offered]
+            self.assertGreater(max(ncs), 1, "a cached nonce is reused with a higher nc")
+            stats = rf.cli_json("show sip-ua statistics")
+            self.assertIsNotNone(stats)
+            r1 = [r for r in stats["registrars"] if int(r["index"]) == 1][0]
+            log(f"P: regfrontd counters: challenged={r1.get('challenged')} "
+                f"preemptive={r1.get('preemptive')} "
+                f"preemptive_challenged={r1.get('preemptive_challenged')} "
+                f"accepted={r1.get('accepted')}")
+            self.assertEqual(r1.get("challenged"), len(P_NUMBERS))
+            self.assertGreaterEqual(r1.get("preemptive"), 2 * len(P_NUMBERS))
+            self.assertEqual(r1.get("preemptive_challenged"), 0)
+            rc, _took = rf.terminate(timeout=10)
             self.assertEqual(rc, 0)
         except Exception:
             log(rf.diagnostics())

@@ -4,6 +4,9 @@
 // snapshot's plan and runs, for each, REGISTER client transactions (RFC 3261 §17.1.2), the
 // REGISTER rules of §10.2, digest answers (credential order F4, realm scoping F7), refresh with
 // jitter, backoff with jitter and Retry-After, per-registrar pacing, and unregistration.
+// Refreshes answer the registrar's last accepted nonce without waiting for a challenge
+// (EngineOptions::preemptive_auth), and a registrar answering again after timeouts gets its
+// backed-off bindings back through its pacer, not when their timers expire.
 //
 // It is I/O-free and clock-free: the worker hands it received datagrams and the current time,
 // and flushes the datagrams it queued in its TxQueue. Tests drive it with a manual clock and
@@ -97,7 +100,10 @@ class TxQueue {
   X(unregistered, "bindings removed with Expires: 0")                                       \
   X(stray, "late or duplicated responses of finished transactions")                        \
   X(realm_learning, "challenges for a realm new to realm-less credentials (HA1 requested)") \
-  X(unreachable, "transactions failed fast by an ICMP unreachable from the registrar's path")
+  X(unreachable, "transactions failed fast by an ICMP unreachable from the registrar's path") \
+  X(preemptive, "refreshes sent with credentials for the registrar's cached nonce")           \
+  X(preemptive_challenged, "refreshes with cached-nonce credentials challenged or refused")  \
+  X(pulled_forward, "backed-off bindings restarted (paced) when the registrar answered again")
 
 #define REGFRONT_WORKER_COUNTERS(X)                                                         \
   X(rx_datagrams, "datagrams received")                                                     \
@@ -168,6 +174,12 @@ struct EngineOptions {
   std::uint32_t backoff_max_ms = 128000;   // doubling per failure up to this cap
   std::uint32_t t2_ms = 4000;              // RFC 3261 T2
   std::uint16_t via_port = 0;              // port in Via (this worker's socket); 0 = listen port
+  // Refreshes carry credentials computed against the registrar's most recent nonce (kept per
+  // registrar, not per binding), so a refresh is 2 datagrams instead of 4. A registrar that
+  // challenges them anyway at their first use, three nonces in a row (one-time nonces), is
+  // sent none for `preemptive_holdoff_ms`.
+  bool preemptive_auth = true;
+  std::uint32_t preemptive_holdoff_ms = 600000;
   std::string_view user_agent = "regfront/0.1";
 };
 

@@ -45,8 +45,8 @@ struct Timed {
 class EngineTest : public ::testing::Test {
  protected:
   void start(std::string_view config, EngineOptions opts = {}) {
-    opts.capacity = 512;
-    opts.max_inflight = 512;
+    opts.capacity = capacity_;
+    opts.max_inflight = capacity_;
     opts.key = SipKey{0x1122334455667788ull, 0x99aabbccddeeff00ull};
     opts_ = opts;
     engine_ = std::make_unique<Engine>(opts_, tx_);
@@ -126,8 +126,9 @@ class EngineTest : public ::testing::Test {
     return r;
   }
 
+  std::uint32_t capacity_ = 512;  // binding slots and transactions of the next start()
   EngineOptions opts_;
-  TxQueue tx_{1024};
+  TxQueue tx_{16384};
   std::unique_ptr<Engine> engine_;
   control::SnapshotBuilder builder_{1};
   std::deque<std::unique_ptr<Snapshot>> snaps_;
@@ -173,16 +174,25 @@ TEST_F(EngineTest, GrantedFromOurContactExpiresAndRefreshWindow) {
   EXPECT_EQ(rc().accepted.get(), 1u);
   EXPECT_EQ(engine_->inflight(), 0u);
   EXPECT_EQ(engine_->registered_count(now_), 1u);
-  // Refresh at 80 % of 120 s = 96 s, minus up to 10 %: within [86.4 s, 96 s].
+  // First refresh after a registration that was not a refresh: from half the 120 s granted up
+  // to 80 % of it (96 s).
   const auto sent = run_until_sent(100000);
   ASSERT_EQ(sent.size(), 1u);
-  EXPECT_GE(sent[0].at - t0, 86400u);
+  EXPECT_GE(sent[0].at - t0, 60000u);
   EXPECT_LE(sent[0].at - t0, 96000u);
   EXPECT_EQ(sent[0].req.call_id, r.call_id);  // same Call-ID, CSeq + 1 (RFC 3261 §10.2.4)
   EXPECT_EQ(sent[0].req.cseq, r.cseq + 1);
   EXPECT_NE(sent[0].req.branch, r.branch);
   EXPECT_EQ(sent[0].req.expires, "3600");
   EXPECT_EQ(status_of("1001").state, BindingState::registering);
+  // Accepted while the registration held: a refresh, so the next one keeps the small jitter,
+  // 80 % of 120 s minus up to 10 %: within [86.4 s, 96 s].
+  deliver(ok_with_contact(sent[0].req, 120));
+  const std::uint64_t t1 = now_;
+  const auto again = run_until_sent(100000);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_GE(again[0].at - t1, 86400u);
+  EXPECT_LE(again[0].at - t1, 96000u);
 }
 
 TEST_F(EngineTest, GrantedFromExpiresHeaderWhenContactIsNotOurs) {
@@ -680,6 +690,322 @@ TEST_F(EngineTest, AdoptLeavesUnchangedBindingsAlone) {
   EXPECT_EQ(status_of("1002").state, BindingState::registered);
 }
 
+// ---- refresh spread (issue 5 item 4) ----
+
+// 10k bindings registered together: their first refreshes cover [50 %, 80 %] of the granted
+// time uniformly, none before, none after the refresh point.
+TEST_F(EngineTest, FirstRefreshesOfAStormSpreadOverTheWideWindow) {
+  constexpr int kBindings = 10000;
+  std::string cfg;
+  for (int i = 0; i < kBindings; ++i) {
+    cfg += "dial-peer voice " + std::to_string(i + 1) + " pots\n destination-pattern " + std::to_string(100000 + i) + "\n";
+  }
+  cfg += "sip-ua\n registrar 1 dns:reg-a.example expires 100\n registration rate 1000000\n";
+  capacity_ = kBindings;
+  start(cfg);
+  std::map<std::string, std::uint64_t> registered_at, refresh_after;
+  for (int ms = 0; ms < 81000 && refresh_after.size() < kBindings; ++ms) {
+    for (const Timed& t : run(1)) {
+      if (t.req.cseq == 1) {
+        deliver(ok_with_contact(t.req, 100));
+        registered_at[t.req.call_id] = now_;
+      } else if (!refresh_after.count(t.req.call_id)) {
+        ASSERT_TRUE(registered_at.count(t.req.call_id)) << t.at << " " << t.req.text;
+        refresh_after[t.req.call_id] = t.at - registered_at.at(t.req.call_id);
+      }
+    }
+  }
+  ASSERT_EQ(registered_at.size(), static_cast<std::size_t>(kBindings));
+  ASSERT_EQ(refresh_after.size(), static_cast<std::size_t>(kBindings));
+  std::uint64_t first_reg = ~0ull, last_reg = 0;
+  for (const auto& [id, t] : registered_at) first_reg = std::min(first_reg, t), last_reg = std::max(last_reg, t);
+  EXPECT_LE(last_reg - first_reg, 100u);  // registered at once (within 0.1 s)
+  int bins[10] = {};
+  std::uint64_t lo = ~0ull, hi = 0;
+  for (const auto& [id, d] : refresh_after) {
+    EXPECT_GE(d, 50000u);
+    EXPECT_LE(d, 80000u);
+    lo = std::min(lo, d);
+    hi = std::max(hi, d);
+    if (d >= 50000 && d <= 80000) ++bins[std::min<std::uint64_t>(9, (d - 50000) / 3000)];
+  }
+  EXPECT_LT(lo, 50300u);
+  EXPECT_GT(hi, 79700u);
+  // Uniform: 1,000 per 3 s bin expected (σ ≈ 30); a wave would put them in one or two bins.
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_GT(bins[i], 850) << "bin " << i;
+    EXPECT_LT(bins[i], 1150) << "bin " << i;
+  }
+  std::printf("[ measure ] first refreshes of %d bindings registered within %llu ms: %.1f–%.1f s after, "
+              "per 3 s: %d %d %d %d %d %d %d %d %d %d\n",
+              kBindings, static_cast<unsigned long long>(last_reg - first_reg), static_cast<double>(lo) / 1000,
+              static_cast<double>(hi) / 1000, bins[0], bins[1], bins[2], bins[3], bins[4], bins[5], bins[6], bins[7],
+              bins[8], bins[9]);
+}
+
+// ---- recovery of a registrar (issue 5 item 4) ----
+
+// The registrar is down long enough that bindings back off for up to 128 s; its first answer
+// pulls them all forward through the pacer: back within about N / rate, never above the rate.
+TEST_F(EngineTest, RecoveryPullsBackedOffBindingsForwardAtTheRate) {
+  constexpr int kBindings = 100;
+  constexpr int kRate = 10;
+  std::string cfg;
+  for (int i = 0; i < kBindings; ++i) {
+    cfg += "dial-peer voice " + std::to_string(i + 1) + " pots\n destination-pattern " + std::to_string(7000 + i) + "\n";
+  }
+  cfg += "sip-ua\n registrar 1 dns:reg-a.example\n registration rate " + std::to_string(kRate) + "\n";
+  start(cfg);
+  std::map<std::string, std::uint32_t> last_cseq;  // per Call-ID: a new CSeq is a new transaction
+  std::vector<std::uint64_t> starts;
+  const auto note = [&](const Timed& t) {
+    auto [it, fresh] = last_cseq.try_emplace(t.req.call_id, t.req.cseq);
+    if (fresh || it->second != t.req.cseq) starts.push_back(t.at);
+    it->second = t.req.cseq;
+  };
+  // Five minutes of silence.
+  for (const Timed& t : run(300000)) note(t);
+  EXPECT_GT(rc().timed_out.get(), 2u * kBindings);
+  EXPECT_EQ(rc().accepted.get(), 0u);
+  // The registrar answers again: the next request it sees gets a 200, and so does every later one.
+  auto got = run_until_sent(200000);
+  ASSERT_FALSE(got.empty());
+  const std::uint64_t t0 = now_;
+  for (const Timed& t : got) {
+    note(t);
+    deliver(ok_with_contact(t.req, 3600));
+  }
+  const std::size_t before = starts.size();
+  std::uint64_t all_back = 0;
+  for (int ms = 0; ms < 60000 && all_back == 0; ++ms) {
+    for (const Timed& t : run(1)) {
+      note(t);
+      deliver(ok_with_contact(t.req, 3600));
+    }
+    if (engine_->registered_count(now_) == kBindings) all_back = now_;
+  }
+  ASSERT_NE(all_back, 0u) << engine_->registered_count(now_) << " registered after 60 s";
+  EXPECT_GT(rc().pulled_forward.get(), kBindings / 2u);
+  // N / rate = 10 s, and the bucket's first token.
+  EXPECT_LE(all_back - t0, 1000u * kBindings / kRate + 1000);
+  std::size_t worst = 0;
+  for (std::size_t i = before; i < starts.size(); ++i) {
+    std::size_t j = i;
+    while (j < starts.size() && starts[j] < starts[i] + 1000) ++j;
+    worst = std::max(worst, j - i);
+  }
+  EXPECT_LE(worst, static_cast<std::size_t>(kRate));
+  std::printf("[ measure ] %d bindings back %.1f s after the registrar's first answer (rate %d/s), "
+              "%llu pulled forward, at most %zu starts in 1 s\n",
+              kBindings, static_cast<double>(all_back - t0) / 1000, kRate,
+              static_cast<unsigned long long>(rc().pulled_forward.get()), worst);
+}
+
+// Bindings backing off for reasons the registrar gave (403, Retry-After) wait for their timer.
+TEST_F(EngineTest, RecoveryDoesNotPullBindingsTheRegistrarRefused) {
+  start(R"(
+dial-peer voice 1 pots
+ destination-pattern 1001
+dial-peer voice 2 pots
+ destination-pattern 1002
+sip-ua
+ registrar 1 dns:reg-a.example expires 3600
+)");
+  auto first = run(1);
+  ASSERT_EQ(first.size(), 2u);
+  deliver(respond(first[0].req, 503, "Service Unavailable", "Retry-After: 300\r\n"));
+  const std::string other = first[1].req.number;
+  const auto timed_out = run(20000);  // the other one times out: the registrar is "down"
+  EXPECT_EQ(rc().timed_out.get(), 1u);
+  EXPECT_EQ(status_of(other).state, BindingState::backoff);
+  // Its retry comes; answered 200: the registrar is back. The 503'd binding keeps waiting.
+  const auto retry = run_until_sent(5000);
+  ASSERT_EQ(retry.size(), 1u);
+  deliver(ok_with_contact(retry[0].req, 3600));
+  EXPECT_TRUE(run(10000).empty());
+  EXPECT_EQ(rc().pulled_forward.get(), 0u);
+  EXPECT_EQ(status_of(first[0].req.number).state, BindingState::backoff);
+}
+
+// ---- preemptive credentials on refresh (issue 5 item 4) ----
+
+// A qop=auth challenge of reg-a.example; `extra` (e.g. ", stale=true") follows the nonce.
+std::string qop_challenge(std::string_view nonce, std::string_view extra = {}) {
+  return "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"" + std::string(nonce) + "\"" +
+         std::string(extra) + ", qop=\"auth\", opaque=\"op-7\"\r\n";
+}
+
+TEST_F(EngineTest, RefreshAnswersTheCachedNoncePreemptively) {
+  start("dial-peer voice 1 pots\n destination-pattern 1001\n"
+        " authentication username alice password 0 secret realm reg-a.example\n"
+        "sip-ua\n registrar 1 dns:reg-a.example expires 120\n");
+  auto out = deliver(respond(first_request(), 401, "Unauthorized", qop_challenge("pn-1")));
+  ASSERT_EQ(out.size(), 1u);
+  const auto p1 = digest_params(out[0].authorization);
+  EXPECT_EQ(p1.at("nc"), "00000001");
+  deliver(ok_with_contact(out[0], 120));
+  std::uint32_t cseq = out[0].cseq;
+  for (const char* nc : {"00000002", "00000003"}) {
+    SCOPED_TRACE(nc);
+    const auto sent = run_until_sent(100000);
+    ASSERT_EQ(sent.size(), 1u);
+    const Sent& r = sent[0].req;
+    EXPECT_EQ(r.cseq, cseq + 1);
+    EXPECT_FALSE(r.proxy_auth);
+    const auto p = digest_params(r.authorization);
+    ASSERT_FALSE(p.empty()) << r.text;
+    EXPECT_EQ(p.at("username"), "alice");
+    EXPECT_EQ(p.at("realm"), "reg-a.example");
+    EXPECT_EQ(p.at("nonce"), "pn-1");
+    EXPECT_EQ(p.at("nc"), nc);
+    EXPECT_EQ(p.at("qop"), "auth");
+    EXPECT_EQ(p.at("opaque"), "op-7");
+    EXPECT_NE(p.at("cnonce"), p1.at("cnonce"));
+    EXPECT_EQ(p.at("response"), expected_response(auth::Algorithm::md5, "alice", "reg-a.example", "secret", "pn-1", p));
+    EXPECT_TRUE(deliver(ok_with_contact(r, 120)).empty());  // 2 datagrams, not 4
+    EXPECT_EQ(status_of("1001").state, BindingState::registered);
+    cseq = r.cseq;
+  }
+  EXPECT_EQ(rc().challenged.get(), 1u);
+  EXPECT_EQ(rc().preemptive.get(), 2u);
+  EXPECT_EQ(rc().preemptive_challenged.get(), 0u);
+  EXPECT_EQ(rc().accepted.get(), 3u);
+}
+
+TEST_F(EngineTest, PreemptiveRefreshChallengedIsAnsweredOnceAndTheCacheFollows) {
+  start(kOneEndpoint);
+  auto out = deliver(respond(first_request(), 401, "Unauthorized", qop_challenge("pn-1")));
+  ASSERT_EQ(out.size(), 1u);
+  deliver(ok_with_contact(out[0], 120));
+  // The refresh answers pn-1; the registrar expired it (stale): answered with pn-2.
+  auto sent = run_until_sent(100000);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(digest_params(sent[0].req.authorization).at("nonce"), "pn-1");
+  out = deliver(respond(sent[0].req, 401, "Unauthorized", qop_challenge("pn-2", ", stale=true")));
+  ASSERT_EQ(out.size(), 1u);
+  auto p = digest_params(out[0].authorization);
+  EXPECT_EQ(p.at("nonce"), "pn-2");
+  EXPECT_EQ(p.at("nc"), "00000001");
+  deliver(ok_with_contact(out[0], 120));
+  EXPECT_EQ(status_of("1001").state, BindingState::registered);
+  // Next refresh: pn-2, second use. Challenged again with that very nonce (not stale): the
+  // guess is not proof of bad credentials, so it is answered once more.
+  sent = run_until_sent(100000);
+  ASSERT_EQ(sent.size(), 1u);
+  p = digest_params(sent[0].req.authorization);
+  EXPECT_EQ(p.at("nonce"), "pn-2");
+  EXPECT_EQ(p.at("nc"), "00000002");
+  out = deliver(respond(sent[0].req, 401, "Unauthorized", qop_challenge("pn-2")));
+  ASSERT_EQ(out.size(), 1u);
+  p = digest_params(out[0].authorization);
+  EXPECT_EQ(p.at("nonce"), "pn-2");
+  EXPECT_EQ(p.at("nc"), "00000003");
+  // A third challenge of it is a refusal of the credentials.
+  EXPECT_TRUE(deliver(respond(out[0], 401, "Unauthorized", qop_challenge("pn-2"))).empty());
+  EXPECT_EQ(rc().auth_failed.get(), 1u);
+  EXPECT_EQ(rc().preemptive.get(), 2u);
+  EXPECT_EQ(rc().preemptive_challenged.get(), 2u);
+  EXPECT_EQ(status_of("1001").state, BindingState::backoff);
+}
+
+// One-time nonces: every preemptive refresh is challenged at the nonce's first reuse; after
+// three such nonces the registrar gets plain refreshes (for the hold-off time).
+TEST_F(EngineTest, OneTimeNoncesStopPreemptiveRefreshes) {
+  start(kOneEndpoint);
+  int nonce = 0;
+  const auto next = [&] { return "ot-" + std::to_string(++nonce); };
+  auto out = deliver(respond(first_request(), 401, "Unauthorized", qop_challenge(next())));
+  ASSERT_EQ(out.size(), 1u);
+  deliver(ok_with_contact(out[0], 120));
+  std::vector<bool> with_auth;
+  for (int refresh = 0; refresh < 6; ++refresh) {
+    const auto sent = run_until_sent(100000);
+    ASSERT_EQ(sent.size(), 1u);
+    with_auth.push_back(!sent[0].req.authorization.empty());
+    out = deliver(respond(sent[0].req, 401, "Unauthorized", qop_challenge(next())));
+    ASSERT_EQ(out.size(), 1u);
+    deliver(ok_with_contact(out[0], 120));
+    ASSERT_EQ(status_of("1001").state, BindingState::registered);
+  }
+  // Six refreshes take < 600 s: the hold-off (10 min) covers the last three.
+  EXPECT_EQ(with_auth, (std::vector<bool>{true, true, true, false, false, false}));
+  EXPECT_EQ(rc().preemptive.get(), 3u);
+  EXPECT_EQ(rc().preemptive_challenged.get(), 3u);
+  EXPECT_EQ(rc().auth_failed.get(), 0u);
+}
+
+// F7: the cached nonce's realm is used only by bindings whose own realm it is.
+TEST_F(EngineTest, PreemptiveCredentialsOnlyForTheBindingsRealm) {
+  start(R"(
+sip-ua
+ credentials number 1001 username alice password 0 secret realm reg-a.example
+ credentials number 1002 username bob password 0 builder realm other.example
+ registrar 1 dns:reg-a.example expires 120
+)");
+  auto first = run(1);
+  ASSERT_EQ(first.size(), 2u);
+  std::sort(first.begin(), first.end(), [](const Timed& a, const Timed& b) { return a.req.number > b.req.number; });
+  // 1002 in other.example first, then 1001 in reg-a.example: the cache holds reg-a's nonce.
+  auto out = deliver(respond(first[0].req, 401, "Unauthorized",
+                             "WWW-Authenticate: Digest realm=\"other.example\", nonce=\"o-1\", qop=auth\r\n"));
+  ASSERT_EQ(out.size(), 1u);
+  deliver(ok_with_contact(out[0], 120));
+  out = deliver(respond(first[1].req, 401, "Unauthorized", qop_challenge("a-1")));
+  ASSERT_EQ(out.size(), 1u);
+  deliver(ok_with_contact(out[0], 120));
+  std::map<std::string, std::string> auth_of;
+  for (int ms = 0; ms < 100000 && auth_of.size() < 2; ++ms) {
+    for (const Timed& t : run(1)) auth_of[t.req.number] = t.req.authorization;
+  }
+  ASSERT_EQ(auth_of.size(), 2u);
+  EXPECT_TRUE(auth_of["1002"].empty()) << auth_of["1002"];
+  const auto p = digest_params(auth_of["1001"]);
+  EXPECT_EQ(p.at("username"), "alice");
+  EXPECT_EQ(p.at("realm"), "reg-a.example");
+  EXPECT_EQ(p.at("nonce"), "a-1");
+  EXPECT_EQ(rc().preemptive.get(), 1u);
+}
+
+// A registrar refusing the reused nonce outright (403) instead of challenging it: the retry,
+// while the registration still holds, goes without credentials and is challenged as usual.
+TEST_F(EngineTest, PreemptiveRefreshRefusedIsRetriedWithoutTheCachedNonce) {
+  start(kOneEndpoint);
+  auto out = deliver(respond(first_request(), 401, "Unauthorized", qop_challenge("pn-1")));
+  ASSERT_EQ(out.size(), 1u);
+  deliver(ok_with_contact(out[0], 120));
+  auto sent = run_until_sent(100000);
+  ASSERT_EQ(sent.size(), 1u);
+  ASSERT_FALSE(sent[0].req.authorization.empty());
+  EXPECT_TRUE(deliver(respond(sent[0].req, 403, "Forbidden")).empty());
+  EXPECT_EQ(status_of("1001").state, BindingState::backoff);
+  EXPECT_GT(status_of("1001").seconds_left, 0);
+  const std::uint64_t t0 = now_;
+  sent = run_until_sent(5000);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_LE(sent[0].at - t0, 4000u);
+  EXPECT_TRUE(sent[0].req.authorization.empty());
+  out = deliver(respond(sent[0].req, 401, "Unauthorized", qop_challenge("pn-2")));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(digest_params(out[0].authorization).at("nonce"), "pn-2");
+  deliver(ok_with_contact(out[0], 120));
+  EXPECT_EQ(status_of("1001").state, BindingState::registered);
+  EXPECT_EQ(rc().preemptive.get(), 1u);
+  EXPECT_EQ(rc().preemptive_challenged.get(), 1u);
+}
+
+TEST_F(EngineTest, PreemptiveCredentialsCanBeSwitchedOff) {
+  EngineOptions o;
+  o.preemptive_auth = false;
+  start(kOneEndpoint, o);
+  auto out = deliver(respond(first_request(), 401, "Unauthorized", qop_challenge("pn-1")));
+  ASSERT_EQ(out.size(), 1u);
+  deliver(ok_with_contact(out[0], 120));
+  const auto sent = run_until_sent(100000);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_TRUE(sent[0].req.authorization.empty());
+  EXPECT_EQ(rc().preemptive.get(), 0u);
+}
+
 }  // namespace
 }  // namespace regfront::reg
 
@@ -971,11 +1297,14 @@ TEST_F(LiveEngineTest, ChangedCredentialIsUsedAtNextChallenge) {
   auto p = digest_params(out[0].authorization);
   EXPECT_EQ(p.at("response"), expected_response(auth::Algorithm::sha256, "alice", "reg-a.example", "secret", "n1", p));
   deliver(ok_with_contact(out[0], 120));
-  // Password changed: nothing sent now; the next refresh's challenge is answered with it.
+  // Password changed: nothing sent now; the next refresh answers the cached nonce with it
+  // (preemptive), and the registrar's challenge to that refresh is answered with it too.
   live(cfg("alice", "n3w-secret"));
   auto sent = run_until_sent(100000);
   ASSERT_EQ(sent.size(), 1u);
-  EXPECT_TRUE(sent[0].req.authorization.empty());
+  p = digest_params(sent[0].req.authorization);
+  EXPECT_EQ(p.at("nonce"), "n1");
+  EXPECT_EQ(p.at("response"), expected_response(auth::Algorithm::sha256, "alice", "reg-a.example", "n3w-secret", "n1", p));
   out = challenge(sent[0].req, "n2");
   ASSERT_EQ(out.size(), 1u);
   p = digest_params(out[0].authorization);
@@ -986,6 +1315,10 @@ TEST_F(LiveEngineTest, ChangedCredentialIsUsedAtNextChallenge) {
   live(cfg("alice2", "third"));
   sent = run_until_sent(100000);
   ASSERT_EQ(sent.size(), 1u);
+  p = digest_params(sent[0].req.authorization);
+  EXPECT_EQ(p.at("username"), "alice2");
+  EXPECT_EQ(p.at("nonce"), "n2");
+  EXPECT_EQ(p.at("response"), expected_response(auth::Algorithm::sha256, "alice2", "reg-a.example", "third", "n2", p));
   out = challenge(sent[0].req, "n3");
   ASSERT_EQ(out.size(), 1u);
   p = digest_params(out[0].authorization);
