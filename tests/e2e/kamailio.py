@@ -700,6 +700,16 @@ request_route {{
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_text().splitlines()[-lines:])
 
+    def auth_log_until(self, done: Callable[[AuthLog], bool], timeout: float = 5.0) -> AuthLog:
+        """auth_log() once done(log) holds, or as it is at the timeout. Kamailio writes its
+        SAVED line after save() has sent the 200, so a reply can arrive before its log line."""
+        deadline = time.monotonic() + timeout
+        while True:
+            log = self.auth_log()
+            if done(log) or time.monotonic() > deadline:
+                return log
+            time.sleep(0.05)
+
     def auth_log(self) -> AuthLog:
         noauth: List[Dict[str, str]] = []
         offered: List[OfferedCredential] = []
