@@ -16,6 +16,9 @@ SECTIONS = [
     ("storm_maxb", "(a'') Shared credentials and binding slots sized to the load "
                    "(--max-bindings 310000 per worker)"),
     ("latency", "(e) 401 → authenticated REGISTER latency at a moderate rate"),
+    ("storm_dpdk", "(a-dpdk) The storm on the DPDK path (net_memif), pacing out of the way: throughput per worker"),
+    ("storm_dpdk_paced", "(a-dpdk') The storm on the DPDK path at rate 30,000 per registrar: 600k in ≤ 5 s, paced"),
+    ("latency_dpdk", "(e-dpdk) 401 → authenticated REGISTER latency on the DPDK path at a light rate"),
     ("steady", "(b) Steady refresh at expires 60"),
     ("outage", "(c) One registrar down, then back"),
     ("outage_5min", "(c') One registrar down for the issue's full 5 minutes, then back"),
