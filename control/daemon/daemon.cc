@@ -192,7 +192,7 @@ void Daemon::publish(std::unique_ptr<reg::Snapshot> s) {
 
 void Daemon::rebuild_and_publish() {
   publish(builder_->build(cfg_, addrs_, opts_.listen_port, learned_realms_,
-                          current_.load(std::memory_order_relaxed), monotonic_ms()));
+                          current_.load(std::memory_order_relaxed), monotonic_ms(), sha_realms_));
 }
 
 void Daemon::learn_realms() {
@@ -208,6 +208,15 @@ void Daemon::learn_realms() {
       if (std::find(learned_realms_.begin(), learned_realms_.end(), realm) != learned_realms_.end()) continue;
       log("realm \"%s\" challenged: adding HA1s for realm-less credentials", realm.c_str());
       learned_realms_.push_back(realm);
+      added = true;
+    }
+    // Realms that challenged with SHA-256 or SHA-512/256: the snapshot keeps SHA HA1s only for
+    // those (64 bytes per credential otherwise spent on every realm). Bounded likewise.
+    while (w->pop_sha_realm(realm)) {
+      if (sha_realms_.size() >= kMaxLearned) continue;
+      if (std::find(sha_realms_.begin(), sha_realms_.end(), realm) != sha_realms_.end()) continue;
+      log("realm \"%s\" challenged with SHA: adding its SHA HA1s", realm.c_str());
+      sha_realms_.push_back(realm);
       added = true;
     }
   }
@@ -366,7 +375,8 @@ int Daemon::run() {
   // more costs 100. Beyond it, additions are counted as plan_overflow and not started until a
   // restart (with --max-bindings for more).
   resolve_all();
-  std::unique_ptr<reg::Snapshot> first = builder_->build(cfg_, addrs_, opts_.listen_port, learned_realms_);
+  std::unique_ptr<reg::Snapshot> first =
+      builder_->build(cfg_, addrs_, opts_.listen_port, learned_realms_, nullptr, 0, sha_realms_);
   if (opts_.capacity == 0) {
     std::size_t largest = 0;
     for (const auto& p : first->plans) largest = std::max(largest, p.size());

@@ -60,6 +60,7 @@ class WorkerBase {
   std::uint32_t id() const { return id_; }
   std::uint64_t adopted_version() const { return adopted_.load(std::memory_order_acquire); }
   bool pop_unknown_realm(std::string& realm) { return engine_.pop_unknown_realm(realm); }
+  bool pop_sha_realm(std::string& realm) { return engine_.pop_sha_realm(realm); }
   // Bytes this worker's thread allocated on the heap since it adopted its first snapshot, as
   // jemalloc counts them (thread.allocatedp). The poll loop must never allocate: the e2e tests
   // assert this stays 0 through registration storms, refreshes and shutdown.
@@ -189,6 +190,7 @@ class Daemon : public config::ExecHooks {
   std::vector<std::unique_ptr<WorkerBase>> workers_;
   std::unique_ptr<DpdkBackend> dpdk_;  // --io dpdk only (dpdk_worker.cc)
   std::vector<std::string> learned_realms_;  // see learn_realms()
+  std::vector<std::string> sha_realms_;      // realms that challenged with SHA, see learn_realms()
   std::vector<std::unique_ptr<ClientSession>> clients_;
   int listen_fd_ = -1;
   int signal_fd_ = -1;

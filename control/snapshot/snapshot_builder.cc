@@ -35,6 +35,13 @@ std::string registrar_key(const config::Registrar& r) {
   return std::to_string(r.index) + "|" + registrar_domain(r.address) + ":" + std::to_string(r.address.port);
 }
 
+reg::ShaHa1 sha_part(const auth::Ha1Set& h) {
+  reg::ShaHa1 x;
+  std::memcpy(x.sha256, h.bytes + auth::Ha1Set::kOffset[1], sizeof x.sha256);
+  std::memcpy(x.sha512_256, h.bytes + auth::Ha1Set::kOffset[2], sizeof x.sha512_256);
+  return x;
+}
+
 bool usable(const config::Registrar& r) {
   // Only UDP to sip: URIs is carried today; a tcp/sips registrar is left out (the daemon says
   // so at start-up) rather than being sent UDP it will not answer.
@@ -66,7 +73,8 @@ std::uint64_t SnapshotBuilder::next_expiry_ms() const {
 std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg, const RegistrarAddresses& addrs,
                                                       std::uint16_t listen_port,
                                                       const std::vector<std::string>& learned_realms,
-                                                      const reg::Snapshot* previous, std::uint64_t now_ms) {
+                                                      const reg::Snapshot* previous, std::uint64_t now_ms,
+                                                      const std::vector<std::string>& sha_realms) {
   auto snap = std::make_unique<reg::Snapshot>();
   reg::Snapshot& s = *snap;
   s.version = ++version_;
@@ -167,6 +175,12 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
     }
   }
   const std::size_t realms_n = s.realms.names.size();
+  // SHA realms: only their credentials get SHA HA1s. One the configuration does not name has
+  // no realm-specific credential to give them to (realm-less ones have all three anyway).
+  s.sha_realm.assign(realms_n, false);
+  for (const auto& realm : sha_realms) {
+    if (const std::uint32_t id = s.realms.find(realm); id != reg::kNoRealm) s.sha_realm[id] = true;
+  }
 
   // Registrar slots 0..5.
   for (const auto& [index, r] : cfg.sip_ua.registrars) {
@@ -215,13 +229,19 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
       c.realm = reg::kNoRealm;
       c.anyrealm_row = realms_n == 0 ? 0 : static_cast<std::uint32_t>(s.anyrealm_ha1.size() / realms_n);
       for (std::uint32_t id = 0; id < realms_n; ++id) {
-        s.anyrealm_ha1.push_back(ha1(user, s.realms.names[id], password, fp));
+        s.anyrealm_ha1.push_back(ha1(user, s.realms.names[id], password, auth::kAllHashes, fp));
         anyrealm_fp.push_back(fp);
       }
       fp = 0;
     } else {
       c.realm = s.realms.find(realm);
-      c.ha1 = ha1(user, realm, password, fp);
+      const bool sha = s.sha_realm[c.realm];
+      const auth::Ha1Set h = ha1(user, realm, password, sha ? auth::kAllHashes : auth::kMd5Hash, fp);
+      std::memcpy(c.md5, h.bytes, sizeof c.md5);
+      if (sha) {
+        c.sha_row = static_cast<std::uint32_t>(s.sha_ha1.size());
+        s.sha_ha1.push_back(sha_part(h));
+      }
     }
     s.credentials.push_back(c);
     cred_fp.push_back(fp);
@@ -302,7 +322,9 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
         if (still) continue;
         auto& list = retired_[std::string(previous->number(pe))];
         std::erase_if(list, [&](const RetiredCredential& r) { return r.realm == realm; });
-        list.push_back({realm, std::string(previous->username(pc)), pc, now_ms + keep_ms});
+        std::optional<reg::ShaHa1> sha;
+        if (pc.sha_row != reg::kNoEntry) sha = previous->sha_ha1[pc.sha_row];
+        list.push_back({realm, std::string(previous->username(pc)), pc, sha, now_ms + keep_ms});
       }
     }
   }
@@ -355,6 +377,11 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
         if (pc.realm == reg::kNoRealm) continue;  // realm-less HA1s are per realm: not carried
         reg::SnapCredential c = pc;
         c.realm = s.realms.find(previous->realms.names[pc.realm]);
+        c.sha_row = reg::kNoEntry;  // no password here: carry its SHA HA1s when it had them
+        if (pc.sha_row != reg::kNoEntry) {
+          c.sha_row = static_cast<std::uint32_t>(s.sha_ha1.size());
+          s.sha_ha1.push_back(previous->sha_ha1[pc.sha_row]);
+        }
         s.set_username(c, previous->username(pc));
         s.credentials.push_back(c);
         s.endpoint_creds.push_back(static_cast<std::uint32_t>(s.credentials.size() - 1));
@@ -365,6 +392,11 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
         for (const RetiredCredential& r : rt->second) {
           reg::SnapCredential c = r.credential;
           c.realm = s.realms.find(r.realm);
+          c.sha_row = reg::kNoEntry;
+          if (r.sha) {
+            c.sha_row = static_cast<std::uint32_t>(s.sha_ha1.size());
+            s.sha_ha1.push_back(*r.sha);
+          }
           s.set_username(c, r.username);
           s.credentials.push_back(c);
           s.endpoint_creds.push_back(static_cast<std::uint32_t>(s.credentials.size() - 1));
@@ -415,6 +447,7 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
     if (st.slots.capacity() > st.slots.size() + st.slots.size() / 8) st.slots.shrink_to_fit();
   }
   s.credentials.shrink_to_fit();
+  s.sha_ha1.shrink_to_fit();
   s.endpoint_creds.shrink_to_fit();
   s.strings.shrink_to_fit();
   return snap;
@@ -592,7 +625,7 @@ std::uint64_t SnapshotBuilder::fingerprint(std::string_view user, std::string_vi
 }
 
 auth::Ha1Set SnapshotBuilder::ha1(std::string_view user, std::string_view realm, std::string_view password,
-                                  std::uint64_t& fp) {
+                                  std::uint8_t hashes, std::uint64_t& fp) {
   fp = fingerprint(user, realm, password);
   auto it = std::lower_bound(reuse_.begin(), reuse_.end(), fp, [](const Reuse& r, std::uint64_t v) { return r.fp < v; });
   for (; it != reuse_.end() && it->fp == fp; ++it) {
@@ -608,10 +641,21 @@ auth::Ha1Set SnapshotBuilder::ha1(std::string_view user, std::string_view realm,
     // The password is only in the fingerprint; the username and realm are checked in full.
     if (c.realm < reuse_from_->realms.names.size() && reuse_from_->realms.names[c.realm] == realm &&
         reuse_from_->username(c) == user) {
-      return c.ha1;
+      auth::Ha1Set set;
+      if ((hashes & auth::kShaHashes) != 0) {
+        if (c.sha_row != reg::kNoEntry) {
+          const reg::ShaHa1& x = reuse_from_->sha_ha1[c.sha_row];
+          std::memcpy(set.bytes + auth::Ha1Set::kOffset[1], x.sha256, sizeof x.sha256);
+          std::memcpy(set.bytes + auth::Ha1Set::kOffset[2], x.sha512_256, sizeof x.sha512_256);
+        } else {
+          set = auth::compute_ha1(user, realm, password, auth::kShaHashes);  // realm new to SHA
+        }
+      }
+      std::memcpy(set.bytes, c.md5, sizeof c.md5);
+      return set;
     }
   }
-  return auth::compute_ha1(user, realm, password);
+  return auth::compute_ha1(user, realm, password, hashes);
 }
 
 }  // namespace regfront::control

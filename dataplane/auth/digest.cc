@@ -614,13 +614,21 @@ HexDigest Ha1Set::hex(Hash h) const {
   return d;
 }
 
+HexDigest Ha1View::hex(Hash h) const {
+  const std::size_t i = static_cast<std::size_t>(h);
+  HexDigest d;
+  if (part[i] != nullptr) d.length = static_cast<std::uint8_t>(to_hex(part[i], Ha1Set::kBytes[i], d.hex));
+  return d;
+}
+
 Ha1Set compute_ha1(std::string_view username, std::string_view realm,
-                   std::string_view password) {
+                   std::string_view password, std::uint8_t hashes) {
   Ha1Set set;
   // One hashing context per thread: setting one up costs more than the three hashes.
   static thread_local Hasher hasher;
   auto nibble = [](char c) { return static_cast<std::uint8_t>(c <= '9' ? c - '0' : c - 'a' + 10); };
   for (std::size_t i = 0; i < kHashCount; ++i) {
+    if ((hashes >> i & 1) == 0) continue;
     char hex[kMaxHexLength];
     const std::size_t n = hasher.hash_joined_hex(static_cast<Hash>(i), {username, realm, password}, hex);
     for (std::size_t k = 0; 2 * k + 1 < n && k < Ha1Set::kBytes[i]; ++k) {

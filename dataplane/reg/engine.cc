@@ -267,6 +267,7 @@ class Engine::Impl {
   bool shutting_down_ = false;
   bool clock_started_ = false;
   RealmRing unknown_realms_;
+  RealmRing sha_realms_;  // realms challenging with a SHA algorithm the snapshot has no HA1 for
   // Each registrar slot's `expires` in the snapshot adopted last. Kept here because that
   // snapshot may already be freed when the next one is adopted (a worker that slept offline
   // did not hold up the RCU grace period).
@@ -571,7 +572,7 @@ class Engine::Impl {
 
   // Computes the (Proxy-)Authorization for `cred` against `d` with nonce count `nc` and sends
   // the request.
-  bool send_authorized(std::uint32_t slot, Binding& b, const SnapCredential& cred, const auth::Ha1Set& ha1set,
+  bool send_authorized(std::uint32_t slot, Binding& b, const SnapCredential& cred, const auth::Ha1View& ha1set,
                        const DigestParams& d, std::uint32_t nc_value, std::uint64_t now) {
     const SnapRegistrar& r = snap().registrars[b.registrar];
     AuthorizationFields a;
@@ -622,7 +623,7 @@ class Engine::Impl {
     const SnapRegistrar& r = s.registrars[b.registrar];
     if (r.auth_realm != kNoRealm && r.auth_realm != c.realm) return false;
     const Snapshot::Choice ch = s.choose_credential(b.endpoint, c.realm);
-    if (ch.cred == nullptr) return false;
+    if (ch.cred == nullptr || !ch.ha1.has_algorithm(c.algorithm)) return false;
     DigestParams d;
     d.proxy = c.proxy;
     d.realm = c.realm_view();
@@ -635,7 +636,7 @@ class Engine::Impl {
     b.credential = static_cast<std::uint32_t>(ch.cred - s.credentials.data());
     b.preemptive = true;
     rc(b).preemptive.inc();
-    if (!send_authorized(slot, b, *ch.cred, *ch.ha1, d, ++c.nc, now)) {
+    if (!send_authorized(slot, b, *ch.cred, ch.ha1, d, ++c.nc, now)) {
       fail(slot, b, 0, 0, now);
       return true;
     }
@@ -941,6 +942,7 @@ class Engine::Impl {
     bool have = false;
     bool refused_realm = false;
     std::string_view unknown_realm;
+    std::string_view sha_realm;  // a credential applies, but the snapshot lacks its SHA HA1
     for (std::uint16_t i = 0; i < m.header_count; ++i) {
       if (m.headers[i].id != want) continue;
       auth::Challenge c;
@@ -953,6 +955,10 @@ class Engine::Impl {
       if (realm_id == kNoRealm) unknown_realm = c.realm;
       const Snapshot::Choice ch = s.choose_credential(b.endpoint, realm_id);
       if (ch.cred == nullptr) continue;
+      if (!ch.ha1.has_algorithm(c.algorithm)) {
+        sha_realm = c.realm;
+        continue;
+      }
       if (!have || auth::better_challenge(c, best)) {
         best = c;
         choice = ch;
@@ -961,6 +967,20 @@ class Engine::Impl {
       }
     }
     if (!have) {
+      // The realm challenged with SHA-256 or SHA-512/256 and the snapshot keeps only the MD5
+      // HA1 of its credentials (SHA ones are computed only for realms that use them): ask the
+      // control plane for them (even after failures: it ignores repeats) and retry in about a
+      // second, as for F4.4 below. The credential is the realm's own (F7), only its HA1 is
+      // missing; a second miss counts as a failure.
+      if (sha_realm.size() > 0) sha_realms_.push(sha_realm);
+      if (sha_realm.size() > 0 && b.failures == 0) {
+        rc(b).sha_learning.inc();
+        free_txn(b);
+        b.failures = 1;
+        b.state = BindingState::backoff;
+        wheel_.schedule(slot, now + prng_.between(800, 1200));
+        return;
+      }
       if (!refused_realm && unknown_realm.size() > 0 && s.has_anyrealm(b.endpoint) &&
           b.failures == 0) {
         // F4.4 for a realm no snapshot names yet: ask the control plane for its HA1 and retry
@@ -1007,7 +1027,7 @@ class Engine::Impl {
     d.algorithm = best.algorithm;
     d.qop = auth::choose_qop(best);
     const std::uint32_t nc = next_nc(b, tag, d, best_realm);
-    if (!send_authorized(slot, b, *choice.cred, *choice.ha1, d, nc, now)) fail(slot, b, 0, 0, now);
+    if (!send_authorized(slot, b, *choice.cred, choice.ha1, d, nc, now)) fail(slot, b, 0, 0, now);
   }
 
   // ---- timers ----
@@ -1226,6 +1246,7 @@ std::uint64_t Engine::next_deadline_ms() const {
 
 std::uint32_t Engine::slot_count() const { return impl_->used_slots_; }
 bool Engine::pop_unknown_realm(std::string& realm) { return impl_->unknown_realms_.pop(realm); }
+bool Engine::pop_sha_realm(std::string& realm) { return impl_->sha_realms_.pop(realm); }
 std::uint32_t Engine::inflight() const { return impl_->inflight_; }
 
 std::uint32_t Engine::registered_count(std::uint64_t now_ms) const {

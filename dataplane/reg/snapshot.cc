@@ -75,12 +75,12 @@ Snapshot::Choice Snapshot::choose_credential(std::uint32_t ep, std::uint32_t rea
     // F4.1 then F4.2: the endpoint's own entries, stored in that order.
     for (const std::uint32_t* p = begin; p != end; ++p) {
       const SnapCredential& c = credentials[*p];
-      if (c.realm == realm_id) return {&c, &c.ha1};
+      if (c.realm == realm_id) return {&c, ha1_of(c)};
     }
     // F4.3: sip-ua authentication for the realm.
     if (realm_id < ua_auth_by_realm.size() && ua_auth_by_realm[realm_id] != kNoEntry) {
       const SnapCredential& c = credentials[ua_auth_by_realm[realm_id]];
-      return {&c, &c.ha1};
+      return {&c, ha1_of(c)};
     }
   }
   // F4.4: an entry with no realm serves any realm — its HA1 needs the realm, so only realms the
@@ -89,11 +89,11 @@ Snapshot::Choice Snapshot::choose_credential(std::uint32_t ep, std::uint32_t rea
   const std::size_t realms_n = realms.names.size();
   for (const std::uint32_t* p = begin; p != end; ++p) {
     const SnapCredential& c = credentials[*p];
-    if (c.realm == kNoRealm) return {&c, &anyrealm_ha1[c.anyrealm_row * realms_n + realm_id]};
+    if (c.realm == kNoRealm) return {&c, auth::Ha1View::of(anyrealm_ha1[c.anyrealm_row * realms_n + realm_id])};
   }
   for (std::uint32_t idx : ua_anyrealm) {
     const SnapCredential& c = credentials[idx];
-    return {&c, &anyrealm_ha1[c.anyrealm_row * realms_n + realm_id]};
+    return {&c, auth::Ha1View::of(anyrealm_ha1[c.anyrealm_row * realms_n + realm_id])};
   }
   return {};  // F4.5
 }

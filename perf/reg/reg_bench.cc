@@ -120,7 +120,7 @@ struct ChallengeFixture {
     cfg.sip_ua.registrars.emplace(1, r);
     cfg.sip_ua.registration_rate = 1000000;
     control::SnapshotBuilder b(1);
-    snap = b.build(cfg, bench_addresses(), 5060);
+    snap = b.build(cfg, bench_addresses(), 5060, {}, nullptr, 0, {"sip.provider-a.example"});  // a SHA realm
     opts.capacity = kBindings;
     opts.max_inflight = kBindings;
     opts.key = SipKey{7, 8};

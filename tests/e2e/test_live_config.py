@@ -333,7 +333,11 @@ class LiveConfig(unittest.TestCase):
         base = wait_stable_counters(s)
         for i in (1, 2):
             log(f"R{i} counters after start: {brief(base[i])}")
-            self.assertEqual(base[i]["sent"], N_ENDPOINTS)
+            # R2 challenges with SHA-256: bindings challenged before the daemon learned that
+            # realm's SHA HA1s send nothing and start once more ~1 s later (one unanswered
+            # challenge each), so only the answered transactions add up to one per endpoint.
+            unanswered = base[i]["challenged"] - base[i]["authenticated"]
+            self.assertEqual(base[i]["sent"] - unanswered, N_ENDPOINTS)
             self.assertEqual(base[i]["accepted"], N_ENDPOINTS)
             self.assertEqual(base[i]["retransmitted"], 0)
         logs = {i: log_counts(regs[i]) for i in (1, 2, 3)}

@@ -62,7 +62,26 @@ struct Ha1Set {
   HexDigest hex(Hash h) const;
   HexDigest for_algorithm(Algorithm a) const { return hex(base_hash(a)); }
 };
-Ha1Set compute_ha1(std::string_view username, std::string_view realm, std::string_view password);
+// `hashes`: bit (1 << Hash) per base hash to compute; the others stay zero. A snapshot keeps
+// the SHA ones only for realms that challenged with them (issue 5: 64 of the 80 bytes).
+inline constexpr std::uint8_t kAllHashes = 0x7;
+inline constexpr std::uint8_t kMd5Hash = 0x1;
+inline constexpr std::uint8_t kShaHashes = 0x6;
+Ha1Set compute_ha1(std::string_view username, std::string_view realm, std::string_view password,
+                   std::uint8_t hashes = kAllHashes);
+
+// The binary HA1s of one credential as a snapshot holds them, wherever they are: one pointer
+// per base hash (Ha1Set::kBytes long), nullptr when the snapshot has none for that hash.
+struct Ha1View {
+  const std::uint8_t* part[kHashCount] = {};
+  bool has(Hash h) const { return part[static_cast<std::size_t>(h)] != nullptr; }
+  bool has_algorithm(Algorithm a) const { return has(base_hash(a)); }
+  HexDigest hex(Hash h) const;  // length 0 when absent
+  HexDigest for_algorithm(Algorithm a) const { return hex(base_hash(a)); }
+  static Ha1View of(const Ha1Set& s) {
+    return {{s.bytes + Ha1Set::kOffset[0], s.bytes + Ha1Set::kOffset[1], s.bytes + Ha1Set::kOffset[2]}};
+  }
+};
 
 enum class ChallengeStatus : std::uint8_t {
   ok,

@@ -46,11 +46,14 @@ class SnapshotBuilder {
   // name: realm-less credentials (F4.4) get an HA1 for each of them too. `previous` is the
   // snapshot the workers run now (the last one built): bindings that left the configuration
   // are kept as `leaving` plan entries, with ghost copies of their endpoint and registrar, until
-  // their unregistration has had time to finish (`now_ms` dates that).
+  // their unregistration has had time to finish (`now_ms` dates that). Credentials of the
+  // `sha_realms` (realms that challenged with a SHA algorithm) get SHA-256 and SHA-512/256 HA1s
+  // too; all others only the MD5 one (realm-less credentials always get all three).
   std::unique_ptr<reg::Snapshot> build(const config::Config& cfg, const RegistrarAddresses& addrs,
                                        std::uint16_t listen_port,
                                        const std::vector<std::string>& learned_realms = {},
-                                       const reg::Snapshot* previous = nullptr, std::uint64_t now_ms = 0);
+                                       const reg::Snapshot* previous = nullptr, std::uint64_t now_ms = 0,
+                                       const std::vector<std::string>& sha_realms = {});
 
   // When the first leaving binding's time is up (0: none leaving): build again then, so that
   // its slot is released. The daemon's control loop asks on every wake-up: it scans only the
@@ -99,12 +102,14 @@ class SnapshotBuilder {
   std::vector<std::uint32_t> free_numbers_;
   void number_index_insert(std::uint32_t id);
 
-  // HA1 reuse. A rebuild after one command would otherwise recompute every HA1 (1.8M hashes for
+  // HA1 reuse. A rebuild after one command would otherwise recompute every HA1 (600k hashes for
   // 600k credentials). The builder remembers, for the last snapshot it built, a 64-bit
   // fingerprint of (username, realm, password) per HA1 (8 bytes each; the HA1s themselves are
   // in that snapshot), and the next build copies an HA1 from it when the fingerprint, username
-  // and realm match.
-  auth::Ha1Set ha1(std::string_view user, std::string_view realm, std::string_view password, std::uint64_t& fp);
+  // and realm match: the MD5 one, and the SHA ones when `hashes` asks for them and that
+  // credential had them (a realm that just became a SHA realm computes only those).
+  auth::Ha1Set ha1(std::string_view user, std::string_view realm, std::string_view password, std::uint8_t hashes,
+                   std::uint64_t& fp);
   std::uint64_t fingerprint(std::string_view user, std::string_view realm, std::string_view password);
   struct Reuse {
     std::uint64_t fp;
@@ -125,7 +130,8 @@ class SnapshotBuilder {
   struct RetiredCredential {
     std::string realm;
     std::string username;
-    reg::SnapCredential credential;  // realm id and username offset meaningless here
+    reg::SnapCredential credential;  // realm id, username offset and sha_row meaningless here
+    std::optional<reg::ShaHa1> sha;  // its SHA HA1s, when it had them
     std::uint64_t until = 0;
   };
   std::unordered_map<std::string, std::vector<RetiredCredential>> retired_;

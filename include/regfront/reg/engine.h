@@ -100,6 +100,7 @@ class TxQueue {
   X(unregistered, "bindings removed with Expires: 0")                                       \
   X(stray, "late or duplicated responses of finished transactions")                        \
   X(realm_learning, "challenges for a realm new to realm-less credentials (HA1 requested)") \
+  X(sha_learning, "SHA challenges for a realm without SHA HA1s yet (HA1s requested)")       \
   X(unreachable, "transactions failed fast by an ICMP unreachable from the registrar's path") \
   X(preemptive, "refreshes sent with credentials for the registrar's cached nonce")           \
   X(preemptive_challenged, "refreshes with cached-nonce credentials challenged or refused")  \
@@ -225,6 +226,10 @@ class Engine {
   // HA1 for yet. The worker pushes them (its binding retries shortly); the control thread pops
   // them (single consumer), computes the HA1s and publishes a snapshot that has them.
   bool pop_unknown_realm(std::string& realm);
+  // Realms that challenged with SHA-256 or SHA-512/256 while the snapshot has only MD5 HA1s for
+  // their credentials (it computes the SHA ones only for realms known to use them). Same path:
+  // the worker pushes and retries shortly, the control thread adds the realm to its SHA realms.
+  bool pop_sha_realm(std::string& realm);
 
   const WorkerCounters& counters() const { return *counters_; }
   const Snapshot* snapshot() const { return snap_; }

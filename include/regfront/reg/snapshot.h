@@ -52,13 +52,22 @@ struct SnapRegistrar {
   std::uint32_t generation = 0;    // changes when the registrar's identity (address/domain) does
 };
 
-// One credential as the worker sees it: 92 bytes (issue 5: one per binding at 600k bindings).
-// The username is in Snapshot::strings (Snapshot::username() gives it).
+// The SHA-256 and SHA-512/256 HA1s of one credential (Snapshot::sha_ha1), binary.
+struct ShaHa1 {
+  std::uint8_t sha256[32];
+  std::uint8_t sha512_256[32];
+};
+
+// One credential as the worker sees it: 32 bytes (issue 5: one per binding at 600k bindings).
+// The username is in Snapshot::strings (Snapshot::username() gives it). Every credential with a
+// realm has its MD5 HA1; the SHA ones only when its realm is a "SHA realm" (one a registrar
+// challenged with a SHA algorithm: almost none do), in Snapshot::sha_ha1[sha_row].
 struct SnapCredential {
   union {
-    auth::Ha1Set ha1{};            // binary; when realm != kNoRealm
+    std::uint8_t md5[16] = {};     // binary MD5 HA1; when realm != kNoRealm
     std::uint32_t anyrealm_row;    // row in anyrealm_ha1 when realm == kNoRealm
   };
+  std::uint32_t sha_row = kNoEntry;  // in Snapshot::sha_ha1; kNoEntry = MD5 only
   std::uint32_t username_at = 0;   // offset in Snapshot::strings
   std::uint32_t realm = kNoRealm;  // realm id; kNoRealm = serves any realm (F4.4)
   // A username longer than this could not fit in a REGISTER anyway (kMaxRequest).
@@ -107,7 +116,9 @@ struct Snapshot {
   std::vector<std::uint32_t> endpoint_creds;     // credential indices, see SnapEndpoint
   std::vector<std::uint32_t> ua_auth_by_realm;   // realm id → credential index (tier 3) or kNoEntry
   std::vector<std::uint32_t> ua_anyrealm;        // sip-ua realm-less credential indices (tier 4)
-  std::vector<auth::Ha1Set> anyrealm_ha1;        // [row * realms.names.size() + realm id]
+  std::vector<auth::Ha1Set> anyrealm_ha1;        // [row * realms.names.size() + realm id], all hashes
+  std::vector<ShaHa1> sha_ha1;                   // SnapCredential::sha_row → SHA HA1s
+  std::vector<bool> sha_realm;                   // realm id → its credentials have SHA HA1s
   RealmTable realms;
   std::vector<std::vector<PlanEntry>> plans;     // one per worker
   std::uint16_t listen_port = 5060;              // Contact port; Via port is per worker
@@ -118,9 +129,19 @@ struct Snapshot {
   // returns nullptr (F4.5: terminate) when none applies. `realm_id` is realms.find(realm).
   struct Choice {
     const SnapCredential* cred = nullptr;
-    const auth::Ha1Set* ha1 = nullptr;
+    auth::Ha1View ha1;  // a hash it lacks cannot be answered (see Engine: SHA realm learning)
   };
   Choice choose_credential(std::uint32_t ep, std::uint32_t realm_id) const;
+  // The HA1s of a realm-specific credential (realm != kNoRealm).
+  auth::Ha1View ha1_of(const SnapCredential& c) const {
+    auth::Ha1View v;
+    v.part[0] = c.md5;
+    if (c.sha_row != kNoEntry) {
+      v.part[1] = sha_ha1[c.sha_row].sha256;
+      v.part[2] = sha_ha1[c.sha_row].sha512_256;
+    }
+    return v;
+  }
   std::string_view username(const SnapCredential& c) const { return {strings.data() + c.username_at, c.username_len}; }
   std::string_view number(const SnapEndpoint& e) const { return {strings.data() + e.number_at, e.number_len}; }
   // Control plane: stores an endpoint's number in `strings`.

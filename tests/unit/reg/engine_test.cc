@@ -53,7 +53,7 @@ class EngineTest : public ::testing::Test {
     rebuild(config);
   }
   void rebuild(std::string_view config) {
-    snaps_.push_back(builder_.build(load_config(config), loopback_addresses(), 5060));
+    snaps_.push_back(builder_.build(load_config(config), loopback_addresses(), 5060, {}, nullptr, 0, sha_realms_));
     engine_->adopt(snaps_.back().get(), now_);
   }
   // Advances the clock one millisecond at a time, collecting what the engine sends.
@@ -132,6 +132,7 @@ class EngineTest : public ::testing::Test {
   }
 
   std::uint32_t capacity_ = 512;  // binding slots and transactions of the next start()
+  std::vector<std::string> sha_realms_;  // realms whose credentials get SHA HA1s (daemon: learned)
   EngineOptions opts_;
   TxQueue tx_{16384};
   std::unique_ptr<Engine> engine_;
@@ -267,6 +268,7 @@ TEST_F(EngineTest, Answers401Md5NoQop) {
 }
 
 TEST_F(EngineTest, Answers407Sha256QopAuthWithOpaque) {
+  sha_realms_ = {"reg-a.example"};
   start(kOneEndpoint);
   const Sent r = first_request();
   const auto out = deliver(respond(r, 407, "Proxy Authentication Required",
@@ -293,6 +295,7 @@ TEST_F(EngineTest, Answers407Sha256QopAuthWithOpaque) {
 }
 
 TEST_F(EngineTest, PicksAnswerableStrongestChallenge) {
+  sha_realms_ = {"reg-a.example"};
   start(kOneEndpoint);
   const Sent r = first_request();
   const auto out = deliver(respond(r, 401, "Unauthorized",
@@ -1024,7 +1027,8 @@ class LiveEngineTest : public EngineTest {
   // Rebuilds from `config` the way the daemon does: with the snapshot the engine runs as
   // `previous` and the current time, then adopts it.
   void live(std::string_view config) {
-    snaps_.push_back(builder_.build(load_config(config), loopback_addresses(), 5060, {}, snaps_.back().get(), now_));
+    snaps_.push_back(
+        builder_.build(load_config(config), loopback_addresses(), 5060, {}, snaps_.back().get(), now_, sha_realms_));
     engine_->adopt(snaps_.back().get(), now_);
   }
   // Answers every request in `sent` with 200 OK granting `granted` (0: Expires: 0 requests get
@@ -1290,6 +1294,7 @@ TEST_F(LiveEngineTest, ChangedCredentialIsUsedAtNextChallenge) {
     return "sip-ua\n credentials number 1001 username " + std::string(user) + " password 0 " + std::string(pw) +
            " realm reg-a.example\n registrar 1 dns:reg-a.example expires 3600\n";
   };
+  sha_realms_ = {"reg-a.example"};
   start(cfg("alice", "secret"));
   const std::string ch = "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"%\", algorithm=SHA-256, qop=auth\r\n";
   auto challenge = [&](const Sent& req, std::string nonce) {
@@ -1377,6 +1382,76 @@ TEST_F(LiveEngineTest, RemovedRegistrarUnregistersBindingsQueuedForRefresh) {
               "%zu unregistered within 20 s\n", queued_registered, registered_at_b, unregistered.size());
   EXPECT_EQ(static_cast<int>(unregistered.size()), registered_at_b)
       << "bindings waiting on the removed registrar's pacing queue were never unregistered";
+}
+
+// ---- SHA HA1s only for realms that challenge with SHA ----
+
+TEST_F(LiveEngineTest, Sha256ChallengeWithoutShaHa1IsReportedAndRetriedAfterTheNewSnapshot) {
+  start(kOneEndpoint);  // no SHA realm yet: the snapshot has only MD5 HA1s
+  const std::string sha = "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n-s1\", algorithm=SHA-256, qop=auth\r\n";
+  const Sent r = first_request();
+  EXPECT_TRUE(deliver(respond(r, 401, "Unauthorized", sha)).empty()) << "no Authorization without its HA1";
+  EXPECT_EQ(rc().sha_learning.get(), 1u);
+  EXPECT_EQ(rc().no_credential.get(), 0u);
+  std::string realm;
+  ASSERT_TRUE(engine_->pop_sha_realm(realm));
+  EXPECT_EQ(realm, "reg-a.example");
+  EXPECT_FALSE(engine_->pop_sha_realm(realm));
+  std::string unknown;
+  EXPECT_FALSE(engine_->pop_unknown_realm(unknown)) << "the realm is known: only its SHA HA1s are missing";
+  // The control plane adds it to its SHA realms and publishes; the binding retries in ~1 s.
+  sha_realms_ = {"reg-a.example"};
+  live(kOneEndpoint);
+  const std::uint64_t t0 = now_;
+  const auto sent = run_until_sent(5000);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_GE(sent[0].at - t0 + 1, 700u);
+  EXPECT_LE(sent[0].at - t0, 1300u);
+  EXPECT_TRUE(sent[0].req.authorization.empty());
+  const auto out = deliver(respond(sent[0].req, 401, "Unauthorized", sha));
+  ASSERT_EQ(out.size(), 1u);
+  const auto p = digest_params(out[0].authorization);
+  EXPECT_EQ(p.at("algorithm"), "SHA-256");
+  EXPECT_EQ(p.at("response"), expected_response(auth::Algorithm::sha256, "alice", "reg-a.example", "secret", "n-s1", p));
+  deliver(ok_with_contact(out[0], 3600));
+  EXPECT_EQ(status_of("1001").state, BindingState::registered);
+  EXPECT_EQ(rc().sha_learning.get(), 1u);
+}
+
+TEST_F(LiveEngineTest, ShaChallengeStillMissingAfterTheRetryIsAFailure) {
+  start(kOneEndpoint);
+  const std::string sha = "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n-%\", algorithm=SHA-512-256\r\n";
+  EXPECT_TRUE(deliver(respond(first_request(), 401, "Unauthorized", sha)).empty());
+  const auto sent = run_until_sent(5000);  // no new snapshot: the SHA HA1 is still missing
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_TRUE(deliver(respond(sent[0].req, 401, "Unauthorized", sha)).empty());
+  EXPECT_EQ(rc().sha_learning.get(), 1u);
+  EXPECT_EQ(rc().no_credential.get(), 1u);
+  EXPECT_EQ(status_of("1001").state, BindingState::backoff);
+}
+
+TEST_F(LiveEngineTest, Md5OfferedBesideShaIsAnsweredWithoutLearning) {
+  start(kOneEndpoint);
+  const auto out = deliver(respond(first_request(), 401, "Unauthorized",
+                                   "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n-256\", algorithm=SHA-256\r\n"
+                                   "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n-md5\", algorithm=MD5\r\n"));
+  ASSERT_EQ(out.size(), 1u);
+  const auto p = digest_params(out[0].authorization);
+  EXPECT_EQ(p.at("algorithm"), "MD5");
+  EXPECT_EQ(p.at("response"), expected_response(auth::Algorithm::md5, "alice", "reg-a.example", "secret", "n-md5", p));
+  EXPECT_EQ(rc().sha_learning.get(), 0u);
+}
+
+TEST_F(LiveEngineTest, ShaHa1sOfOneRealmNeverAnswerAnother) {
+  // F7: reg-b becoming a SHA realm gives reg-a's credential nothing.
+  sha_realms_ = {"reg-b.example"};
+  start(std::string(kOneEndpoint) + " credentials number 1001 username bob password 0 other realm reg-b.example\n");
+  const auto out = deliver(respond(first_request(), 401, "Unauthorized",
+                                   "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n\", algorithm=SHA-256\r\n"));
+  EXPECT_TRUE(out.empty());
+  std::string realm;
+  ASSERT_TRUE(engine_->pop_sha_realm(realm));
+  EXPECT_EQ(realm, "reg-a.example");
 }
 
 }  // namespace

@@ -44,10 +44,17 @@ std::uint32_t endpoint_index(const Snapshot& s, std::string_view number) {
   return 0;
 }
 
-void expect_ha1(const auth::Ha1Set& got, std::string_view user, std::string_view realm, std::string_view pw) {
+// MD5 always; the SHA ones exactly when `sha` (a SHA realm, or a realm-less credential).
+void expect_ha1(const auth::Ha1View& got, std::string_view user, std::string_view realm, std::string_view pw,
+                bool sha = false) {
   const auth::Ha1Set want = auth::compute_ha1(user, realm, pw);
   for (std::size_t h = 0; h < auth::kHashCount; ++h) {
     const auto hash = static_cast<auth::Hash>(h);
+    if (h != 0 && !sha) {
+      EXPECT_FALSE(got.has(hash)) << user << " " << realm << " hash " << h;
+      continue;
+    }
+    ASSERT_TRUE(got.has(hash)) << user << " " << realm << " hash " << h;
     EXPECT_EQ(got.hex(hash).view(), want.hex(hash).view()) << user << " " << realm << " hash " << h;
   }
 }
@@ -75,10 +82,9 @@ TEST(SnapshotCredentials, F4Order) {
     ASSERT_NE(realm_id, kNoRealm);
     const Snapshot::Choice c = s->choose_credential(endpoint_index(*s, e.number), realm_id);
     ASSERT_NE(c.cred, nullptr);
-    ASSERT_NE(c.ha1, nullptr);
     EXPECT_EQ(s->username(*c.cred), e.user);
     EXPECT_EQ(c.cred->tier, e.tier);
-    expect_ha1(*c.ha1, e.user, e.realm, e.password);
+    expect_ha1(c.ha1, e.user, e.realm, e.password, e.tier == 4);
   }
 }
 
@@ -317,7 +323,7 @@ TEST(SnapshotLeaving, RemovedEndpointLeavesWithGhostAndCredentials) {
     ASSERT_NE(c.cred, nullptr);
     EXPECT_EQ(s2->username(*c.cred), user);
     EXPECT_EQ(c.cred->tier, 2);
-    expect_ha1(*c.ha1, user, realm, pw);
+    expect_ha1(c.ha1, user, realm, pw);
   }
   // Live endpoints are unaffected.
   EXPECT_EQ(s2->number(s2->endpoints[p2.at("6001@0").e.endpoint]), "6001");
@@ -340,7 +346,7 @@ TEST(SnapshotLeaving, RemovedEndpointLeavesWithGhostAndCredentials) {
     const std::uint32_t g3 = p3.at("6002@0").e.endpoint;
     const Snapshot::Choice c = s3->choose_credential(g3, s3->realms.find("ra-6002.example"));
     ASSERT_NE(c.cred, nullptr);
-    expect_ha1(*c.ha1, "u6002", "ra-6002.example", "p6002");
+    expect_ha1(c.ha1, "u6002", "ra-6002.example", "p6002");
   }
   EXPECT_EQ(b.next_expiry_ms(), until);
 
@@ -574,16 +580,68 @@ TEST(SnapshotCredentials, Ha1ReusedOnlyForTheSameKey) {
       const Snapshot::Choice ch = s->choose_credential(endpoint_index(*s, c.number), s->realms.find(c.realm));
       ASSERT_NE(ch.cred, nullptr) << c.number;
       EXPECT_EQ(s->username(*ch.cred), c.username.view());
-      expect_ha1(*ch.ha1, c.username, c.realm, c.password);
+      expect_ha1(ch.ha1, c.username, c.realm, c.password);
       // The realm-less entry answers the endpoint's other realm (F4.4), from anyrealm_ha1.
       const std::string other = c.realm == "r0" ? "r1" : "r0";
       const Snapshot::Choice any = s->choose_credential(endpoint_index(*s, c.number), s->realms.find(other));
       ASSERT_NE(any.cred, nullptr) << c.number;
       EXPECT_EQ(s->username(*any.cred), "any");
-      expect_ha1(*any.ha1, "any", other, version >= 3 ? "pw-any3" : "pw-any");
+      expect_ha1(any.ha1, "any", other, version >= 3 ? "pw-any3" : "pw-any", true);
     }
     prev = std::move(s);
   }
+}
+
+TEST(SnapshotCredentials, ShaHa1sOnlyForShaRealmsAndReused) {
+  const std::string text =
+      "sip-ua\n registrar 1 ipv4:127.0.0.1:5071\n"
+      " credentials number 7001 username a7001 password 0 p1 realm md5.example\n"
+      " credentials number 7001 username b7001 password 0 p2 realm sha.example\n"
+      " credentials number 7002 username a7002 password 0 p3 realm md5.example\n"
+      " credentials number 7002 username b7002 password 0 p4 realm sha.example\n"
+      " authentication username ua-sha password 0 p5 realm sha.example\n";
+  const config::Config cfg = load_config(text);
+  control::SnapshotBuilder b(1);
+  auto check = [&](const Snapshot& s, bool sha_known) {
+    for (const auto& c : cfg.sip_ua.credentials) {
+      SCOPED_TRACE(c.username.view());
+      const Snapshot::Choice ch = s.choose_credential(endpoint_index(s, c.number), s.realms.find(c.realm));
+      ASSERT_NE(ch.cred, nullptr);
+      expect_ha1(ch.ha1, c.username, c.realm, c.password, sha_known && c.realm == "sha.example");
+    }
+  };
+  // Before any SHA challenge: MD5 HA1s only, no SHA table at all.
+  auto s1 = b.build(cfg, loopback_addresses(), 5060, {}, nullptr, 0);
+  check(*s1, false);
+  EXPECT_TRUE(s1->sha_ha1.empty());
+  EXPECT_EQ(sizeof(SnapCredential), 32u);
+  // Mark s1's MD5 HA1s: the next build must copy them (reuse), not recompute.
+  for (SnapCredential& c : s1->credentials) c.md5[15] ^= 0x5a;
+  // sha.example challenged with SHA: its two credentials and the sip-ua one get SHA HA1s.
+  auto s2 = b.build(cfg, loopback_addresses(), 5060, {}, s1.get(), 1, {"sha.example"});
+  EXPECT_EQ(s2->sha_ha1.size(), 3u);
+  for (std::size_t i = 0; i < s2->credentials.size(); ++i) {
+    EXPECT_EQ(s2->credentials[i].md5[15], s1->credentials[i].md5[15]) << "MD5 HA1 reused";
+  }
+  for (SnapCredential& c : s1->credentials) c.md5[15] ^= 0x5a;
+  for (SnapCredential& c : s2->credentials) c.md5[15] ^= 0x5a;
+  check(*s2, true);
+  const std::uint32_t sha_id = s2->realms.find("sha.example");
+  ASSERT_LT(s2->ua_auth_by_realm[sha_id], s2->credentials.size());
+  EXPECT_NE(s2->credentials[s2->ua_auth_by_realm[sha_id]].sha_row, kNoEntry);
+  // Rebuilt again: the SHA HA1s are copied from the previous snapshot too.
+  for (ShaHa1& x : s2->sha_ha1) x.sha256[0] ^= 0xa5;
+  auto s3 = b.build(cfg, loopback_addresses(), 5060, {}, s2.get(), 2, {"sha.example"});
+  ASSERT_EQ(s3->sha_ha1.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(s3->sha_ha1[i].sha256[0], s2->sha_ha1[i].sha256[0]) << "SHA HA1 reused";
+  for (ShaHa1& x : s2->sha_ha1) x.sha256[0] ^= 0xa5;
+  for (ShaHa1& x : s3->sha_ha1) x.sha256[0] ^= 0xa5;
+  check(*s3, true);
+  // A SHA realm the configuration does not name changes nothing.
+  auto s4 = b.build(cfg, loopback_addresses(), 5060, {}, s3.get(), 3, {"sha.example", "nowhere.example"});
+  EXPECT_EQ(s4->sha_ha1.size(), 3u);
+  EXPECT_EQ(s4->realms.find("nowhere.example"), kNoRealm);
+  check(*s4, true);
 }
 
 }  // namespace
