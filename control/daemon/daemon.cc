@@ -202,23 +202,18 @@ void Daemon::learn_realms() {
   static constexpr std::size_t kMaxLearned = 256;
   bool added = false;
   std::string realm;
+  const auto learn = [&](std::vector<std::string>& into, const char* what) {
+    if (into.size() >= kMaxLearned) return;
+    if (std::find(into.begin(), into.end(), realm) != into.end()) return;
+    log("realm \"%s\" challenged%s", realm.c_str(), what);
+    into.push_back(realm);
+    added = true;
+  };
   for (auto& w : workers_) {
-    while (w->pop_unknown_realm(realm)) {
-      if (learned_realms_.size() >= kMaxLearned) continue;
-      if (std::find(learned_realms_.begin(), learned_realms_.end(), realm) != learned_realms_.end()) continue;
-      log("realm \"%s\" challenged: adding HA1s for realm-less credentials", realm.c_str());
-      learned_realms_.push_back(realm);
-      added = true;
-    }
+    while (w->pop_unknown_realm(realm)) learn(learned_realms_, ": adding HA1s for realm-less credentials");
     // Realms that challenged with SHA-256 or SHA-512/256: the snapshot keeps SHA HA1s only for
     // those (64 bytes per credential otherwise spent on every realm). Bounded likewise.
-    while (w->pop_sha_realm(realm)) {
-      if (sha_realms_.size() >= kMaxLearned) continue;
-      if (std::find(sha_realms_.begin(), sha_realms_.end(), realm) != sha_realms_.end()) continue;
-      log("realm \"%s\" challenged with SHA: adding its SHA HA1s", realm.c_str());
-      sha_realms_.push_back(realm);
-      added = true;
-    }
+    while (w->pop_sha_realm(realm)) learn(sha_realms_, " with SHA: adding its SHA HA1s");
   }
   if (added) rebuild_and_publish();
 }
