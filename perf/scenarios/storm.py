@@ -104,6 +104,13 @@ def main() -> int:
         t_done = time.monotonic() - t0
         cpu_end, rss_end = c.cpu_seconds(rf.pid), c.rss_bytes(rf.pid)
         stats = rf.statistics() or {}
+        # Issue 5: no allocation on a worker thread during the storm (jemalloc's per-thread
+        # count since each worker adopted its first snapshot; null when not tracked).
+        heap = [w.get("heap_allocated") for w in (rf.cli_json("show dataplane") or {}).get("workers", [])]
+        c.log(f"worker heap bytes allocated during the run (must be 0): {heap}")
+        heap_ok = bool(heap) and all(h == 0 for h in heap)
+        if not heap_ok:
+            c.log("FAIL: a worker allocated on the heap (or the count is unavailable)")
         load_end = c.loadavg()
     finally:
         rf.kill()  # SIGKILL: the unregistration at shutdown is not part of the storm
@@ -209,7 +216,7 @@ def main() -> int:
     else:
         print(f"NOT every binding registered ({result['registered']}/{total}); files kept in {wd}")
         print(rf.log_tail())
-    return 0 if ok else 1
+    return 0 if ok and heap_ok else 1
 
 
 if __name__ == "__main__":

@@ -198,6 +198,11 @@ def main() -> int:
                 except Exception:  # noqa: BLE001
                     pass
     s = summary(gen_log) or {}
+    # Issue 5: no allocation on a worker thread during the storm (jemalloc's per-thread count
+    # since each worker adopted its first snapshot; null when not tracked).
+    heap = [w.get("heap_allocated") for w in (d1 or {}).get("workers", [])]
+    c.log(f"worker heap bytes allocated during the run (must be 0): {heap}")
+    heap_ok = bool(heap) and all(h == 0 for h in heap)
     ok = s.get("bindings_done", 0) >= total and s.get("verify_failed", 1) == 0
     span = s.get("first_register_to_last_200_s", -1)
     workers = []
@@ -295,7 +300,10 @@ def main() -> int:
     result = {"machine": m, "load_end": load_end, "placement": placement, "endpoints": a.endpoints,
               "registrars": a.registrars, "rate": a.rate, "workers": a.workers, "generator": s,
               "regfrontd_workers": workers, "seconds_to_control_socket": t_ctl, "all_registered": ok,
-              "registrations_per_second": regs_s}
+              "registrations_per_second": regs_s, "heap_allocated": heap}
+    if not heap_ok:
+        print("FAIL: a worker allocated on the heap during the storm (or the count is unavailable)")
+        ok = False
     if a.out:
         c.write_json(a.out, result)
     if ok:
