@@ -966,13 +966,15 @@ class Engine::Impl {
         have = true;
       }
     }
+    // A realm challenged with SHA-256 or SHA-512/256 and the snapshot keeps only the MD5 HA1 of
+    // its credentials (SHA ones are computed only for realms that use them): ask the control
+    // plane for them (even after failures: it ignores repeats), also when another challenge of
+    // the same response (MD5) can be answered now, so that the stronger one is chosen next time
+    // (RFC 8760 §2.4).
+    if (sha_realm.size() > 0) sha_realms_.push(sha_realm);
     if (!have) {
-      // The realm challenged with SHA-256 or SHA-512/256 and the snapshot keeps only the MD5
-      // HA1 of its credentials (SHA ones are computed only for realms that use them): ask the
-      // control plane for them (even after failures: it ignores repeats) and retry in about a
-      // second, as for F4.4 below. The credential is the realm's own (F7), only its HA1 is
-      // missing; a second miss counts as a failure.
-      if (sha_realm.size() > 0) sha_realms_.push(sha_realm);
+      // Nothing to answer with: retry in about a second, as for F4.4 below. The credential is
+      // the realm's own (F7), only its HA1 is missing; a second miss counts as a failure.
       if (sha_realm.size() > 0 && b.failures == 0) {
         rc(b).sha_learning.inc();
         free_txn(b);

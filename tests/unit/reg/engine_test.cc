@@ -1430,16 +1430,26 @@ TEST_F(LiveEngineTest, ShaChallengeStillMissingAfterTheRetryIsAFailure) {
   EXPECT_EQ(status_of("1001").state, BindingState::backoff);
 }
 
-TEST_F(LiveEngineTest, Md5OfferedBesideShaIsAnsweredWithoutLearning) {
+TEST_F(LiveEngineTest, Md5OfferedBesideShaIsAnsweredNowAndShaLearnedForNextTime) {
   start(kOneEndpoint);
-  const auto out = deliver(respond(first_request(), 401, "Unauthorized",
-                                   "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n-256\", algorithm=SHA-256\r\n"
-                                   "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n-md5\", algorithm=MD5\r\n"));
+  const std::string both =
+      "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n-256\", algorithm=SHA-256\r\n"
+      "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n-md5\", algorithm=MD5\r\n";
+  const auto out = deliver(respond(first_request(), 401, "Unauthorized", both));
   ASSERT_EQ(out.size(), 1u);
   const auto p = digest_params(out[0].authorization);
   EXPECT_EQ(p.at("algorithm"), "MD5");
   EXPECT_EQ(p.at("response"), expected_response(auth::Algorithm::md5, "alice", "reg-a.example", "secret", "n-md5", p));
-  EXPECT_EQ(rc().sha_learning.get(), 0u);
+  EXPECT_EQ(rc().sha_learning.get(), 0u) << "answered at once: no retry";
+  // The realm is reported all the same: once the snapshot has its SHA HA1s, the stronger
+  // challenge wins (RFC 8760 section 2.4).
+  std::string realm;
+  ASSERT_TRUE(engine_->pop_sha_realm(realm));
+  EXPECT_EQ(realm, "reg-a.example");
+  deliver(ok_with_contact(out[0], 3600));
+  sha_realms_ = {"reg-a.example"};
+  live(kOneEndpoint);
+  EXPECT_EQ(status_of("1001").state, BindingState::registered);
 }
 
 TEST_F(LiveEngineTest, ShaHa1sOfOneRealmNeverAnswerAnother) {
