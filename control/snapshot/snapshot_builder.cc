@@ -188,6 +188,10 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
     reg::SnapRegistrar& sr = s.registrars[index - 1];
     sr.present = true;
     sr.index = static_cast<std::uint8_t>(index);
+    if (reg_generation_[index - 1] == 0 || reg_keys[index - 1] != prev_reg_keys_[index - 1]) {
+      reg_generation_[index - 1] = next_reg_generation_++;
+    }
+    sr.generation = reg_generation_[index - 1];
     sr.domain = registrar_domain(r.address);
     sr.request_uri = "sip:" + sr.domain;
     if (r.address.port != 0) sr.request_uri += ":" + std::to_string(r.address.port);

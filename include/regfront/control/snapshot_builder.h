@@ -139,6 +139,11 @@ class SnapshotBuilder {
   std::uint32_t workers_;
   std::vector<SlotState> slots_;
   std::array<std::string, reg::kSnapRegistrarSlots> prev_reg_keys_{};
+  // SnapRegistrar::generation of slots 0..5: a new value whenever the slot's registrar key
+  // (its identity) differs from the previous build's, so workers drop what they cached about
+  // the registrar that was there (its last nonce).
+  std::array<std::uint32_t, reg::kRegistrarSlots> reg_generation_{};
+  std::uint32_t next_reg_generation_ = 1;
   std::uint64_t version_ = 0;
   std::uint32_t next_generation_ = 1;
 };

@@ -150,6 +150,25 @@ sip-ua
   EXPECT_EQ(s->registrars[2].auth_realm, kNoRealm);
 }
 
+// A registrar slot's generation changes when, and only when, the registrar there changes
+// identity: workers drop the nonce they cached for the one that was there.
+TEST(SnapshotBuilder, RegistrarGenerationFollowsIdentity) {
+  control::SnapshotBuilder b(1);
+  const auto cfg = [](const char* r1, const char* r2) {
+    return load_config(std::string("dial-peer voice 1 pots\n destination-pattern 3001\nsip-ua\n registrar 1 ") + r1 +
+                       "\n registrar 2 " + r2 + "\n");
+  };
+  const auto s1 = b.build(cfg("dns:reg-a.example", "dns:reg-b.example"), loopback_addresses(), 5060);
+  const auto s2 = b.build(cfg("dns:reg-a.example expires 600", "dns:reg-b.example"), loopback_addresses(), 5060,
+                          {}, s1.get(), 0);
+  const auto s3 = b.build(cfg("dns:reg-c.example", "dns:reg-b.example"), loopback_addresses(), 5060, {}, s2.get(), 0);
+  EXPECT_NE(s1->registrars[0].generation, 0u);
+  EXPECT_NE(s1->registrars[0].generation, s1->registrars[1].generation);
+  EXPECT_EQ(s2->registrars[0].generation, s1->registrars[0].generation) << "expires is not identity";
+  EXPECT_NE(s3->registrars[0].generation, s2->registrars[0].generation) << "another registrar in slot 1";
+  EXPECT_EQ(s3->registrars[1].generation, s1->registrars[1].generation);
+}
+
 // (worker, slot) → entry, for every used plan entry.
 struct Placed {
   std::uint32_t worker, slot;
