@@ -615,7 +615,9 @@ std::string Daemon::show_register_status(bool json) {
       r.seconds_left = b.seconds_left;
       r.last_code = b.last_code;
       if (b.credential != reg::kNoEntry) r.username = snap->username(snap->credentials[b.credential]);
-      if (b.realm != reg::kNoRealm) r.realm = snap->realms.names[b.realm];
+      // The id comes from the snapshot the binding was answered under; realm ids can shift when
+      // the configuration's realms change, so never index past this snapshot's table.
+      if (b.realm < snap->realms.names.size()) r.realm = snap->realms.names[b.realm];
       rows.push_back(std::move(r));
     }
   }
