@@ -82,9 +82,11 @@ def main() -> None:
            f"built {built('regfront-registrar-emu')}",
            f"* {read(os.path.join(RES, 'duration.txt')).strip()}", "",
            "Tools: `regfront-registrar-emu` (perf/emulator/, kernel UDP, recvmmsg/sendmmsg, one "
-           "thread per registrar socket), `perf/scenarios/*.py` (one command each, table + PNG + "
-           "JSON), regfrontd with the socket backend (`--io socket`). CPU from /proc/PID/stat "
-           "(utime+stime, 10 ms ticks), RSS from /proc/PID/statm.", ""]
+           "thread per registrar socket) facing regfrontd's socket backend (`--io socket`); "
+           "`regfront_loadgen` (perf/load/, DPDK on net_memif, six registrars, every digest "
+           "verified) facing `--io dpdk` (storm_dpdk.py); `perf/scenarios/*.py` (one command "
+           "each, table + PNG + JSON). CPU from /proc/PID/stat (utime+stime, 10 ms ticks), RSS "
+           "from /proc/PID/statm, DPDK worker busy time from `show dataplane` (busy_tsc).", ""]
     notes = read(os.path.join(c.REPO, "perf", "scenarios", "notes.md")).strip()
     if notes:
         out += [notes, ""]

@@ -40,13 +40,14 @@ def main() -> int:
         rows.append([i, f"{mean:.1f}", f"{statistics.pstdev(vals):.1f}", min(vals), max(vals),
                      f"{max(vals) / mean:.2f}" if mean else "-"])
     # 2 REGISTERs per refresh; refresh at 75 % of expires minus 0–10 % jitter (mean 95 %).
-    expect = 2 * a.endpoints / (a.expires * 0.75 * 0.95)
+    expect = a.endpoints / (a.expires * 0.8 * 0.95)
     print()
     print(f"steady refresh: {a.endpoints} endpoints x {a.registrars} registrars, expires {a.expires}, "
           f"{a.duration:.0f} s (statistics after {a.settle:.0f} s); regfrontd CPU {r['cpu']:.1f} s; "
           f"load {r['machine']['loadavg']} -> {r['load_end']}")
-    print(f"(for scale: 2 REGISTERs per refresh every 0.75 x 0.95 x expires would be {expect:.0f}/s "
-          f"per registrar; retransmissions come on top)")
+    print(f"(for scale: one REGISTER per refresh (with the registrar's last nonce) every 0.8 x 0.95 x "
+          f"expires would be {expect:.0f}/s per registrar, twice that if every refresh were "
+          f"challenged; retransmissions come on top)")
     print(c.table(["registrar", "mean REGISTER/s", "stdev", "min", "max", "max/mean"], rows))
     c.write_json(a.out + ".json", {k: v for k, v in r.items() if k != "rows"} | {"table": rows})
     plt = c.pyplot()
