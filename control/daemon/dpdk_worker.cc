@@ -248,7 +248,7 @@ bool DpdkBackend::make_workers(const Options& o, rte_rcu_qsbr* qs, std::atomic<c
   sz.bindings_per_worker = bindings_per_worker;
   sz.handoff_ring = kHandoffRing;
   sz.net = plan_.net;
-  pool_ = io::create_pool(io::pool_size(sz), err);
+  pool_ = io::create_pool(io::pool_size(sz, &pool_wanted_), err);
   if (pool_ == nullptr) return false;
   fabric_ = std::make_unique<io::HandoffFabric>();
   if (!fabric_->create(o.workers, kHandoffRing, std::to_string(::getpid() % 100000), err)) return false;
@@ -300,7 +300,12 @@ std::string DpdkBackend::describe() const {
   if (plan_.source4.family) s += " " + plan_.source4.to_string();
   if (plan_.source6.family) s += " " + plan_.source6.to_string();
   s += " port " + std::to_string(plan_.listen_port);
-  if (pool_ != nullptr) s += ", " + std::to_string(pool_->size) + " mbufs";
+  if (pool_ != nullptr) {
+    s += ", " + std::to_string(pool_->size) + " mbufs";
+    // Many workers and ports: their TX, next-hop and hand-off queues could together hold more
+    // frames than the pool's cap; say so, since frames would then wait for mbufs (rx_nombuf).
+    if (pool_wanted_ > pool_->size) s += " (capped: the queues could hold " + std::to_string(pool_wanted_) + ")";
+  }
   if (!steering_.empty()) s += "; " + steering_.substr(0, steering_.size() - 2);
   return s;
 }

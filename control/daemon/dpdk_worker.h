@@ -72,6 +72,7 @@ class DpdkBackend {
   std::vector<io::PortFacts> facts_;
   std::vector<std::uint16_t> started_;
   rte_mempool* pool_ = nullptr;
+  std::uint64_t pool_wanted_ = 0;  // the unclamped pool size (see io::pool_size)
   std::unique_ptr<io::HandoffFabric> fabric_;
   std::string steering_;
   bool eal_ = false;

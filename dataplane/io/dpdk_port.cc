@@ -62,7 +62,7 @@ std::vector<PortFacts> probe_ports() {
   return out;
 }
 
-std::uint32_t pool_size(const PoolSizing& s) {
+std::uint32_t pool_size(const PoolSizing& s, std::uint64_t* wanted) {
   const net::NetConfig& n = s.net;
   // Per worker: every descriptor of its RX and TX queues may hold an mbuf; a burst being
   // classified; frames in its per-port TX batches; frames waiting for ARP/NDP; fragments held
@@ -74,6 +74,7 @@ std::uint32_t pool_size(const PoolSizing& s) {
                                    (n.neighbour_queue_total != 0 ? n.neighbour_queue_total : std::uint64_t(n.neighbours) * n.neighbour_queue) + 4ull * n.frag_max_datagrams +
                                    inflight + std::uint64_t(s.workers - 1) * s.handoff_ring;
   const std::uint64_t total = per_worker * s.workers + 1024;  // + control-thread slack
+  if (wanted != nullptr) *wanted = total;
   return std::uint32_t(std::clamp<std::uint64_t>(total, 8192, 512 * 1024));
 }
 

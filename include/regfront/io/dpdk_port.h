@@ -40,8 +40,9 @@ struct PoolSizing {
   std::uint32_t handoff_ring = 1024;             // per worker pair
   net::NetConfig net;                            // neighbour queues, reassembly, TX batches
 };
-// Total mbufs for the pool, bounded to [8 Ki, 512 Ki].
-std::uint32_t pool_size(const PoolSizing& s);
+// The pool for `s`, between 8192 and 512k mbufs; `wanted` (optional) gets the unclamped need,
+// so the caller can say when the queues could ask for more than the pool holds.
+std::uint32_t pool_size(const PoolSizing& s, std::uint64_t* wanted = nullptr);
 rte_mempool* create_pool(std::uint32_t mbufs, std::string& err);
 
 // Configures `port` with `queues` RX and TX queues (queue i = worker i), RSS over IP/UDP when the

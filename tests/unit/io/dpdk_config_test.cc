@@ -10,6 +10,7 @@
 
 #include "regfront/config/commands.h"
 #include "regfront/io/dpdk_config.h"
+#include "regfront/io/dpdk_port.h"
 
 namespace regfront::io {
 namespace {
@@ -127,6 +128,23 @@ TEST(EndpointConversion, RoundTripsBothFamilies) {
   const auto& b6 = reinterpret_cast<const sockaddr_in6&>(back);
   EXPECT_EQ(b6.sin6_port, htons(5060));
   EXPECT_EQ(std::memcmp(&b6.sin6_addr, &v6.sin6_addr, 16), 0);
+}
+
+TEST(PoolSize, CapsAndReportsWhatTheQueuesWouldWant) {
+  PoolSizing one;
+  one.net.neighbour_queue_total = 8192;
+  one.net.tx_batch = 8192 + 1024;
+  std::uint64_t wanted = 0;
+  const std::uint32_t small = pool_size(one, &wanted);
+  EXPECT_EQ(small, wanted) << "one worker, one port: under the cap";
+  EXPECT_GE(small, 8192u);
+  PoolSizing many = one;
+  many.workers = 8;
+  many.ports = 2;
+  many.handoff_ring = 8192;
+  const std::uint32_t capped = pool_size(many, &wanted);
+  EXPECT_EQ(capped, 512u * 1024u);
+  EXPECT_GT(wanted, std::uint64_t{capped}) << "8 workers x 2 ports want more than the cap";
 }
 
 }  // namespace
