@@ -703,12 +703,13 @@ request_route {{
     def auth_log_until(self, done: Callable[[AuthLog], bool], timeout: float = 5.0) -> AuthLog:
         """auth_log() once done(log) holds, or as it is at the timeout. Kamailio writes its
         SAVED line after save() has sent the 200, so a reply can arrive before its log line."""
-        deadline = time.monotonic() + timeout
-        while True:
+        def ready() -> Optional[AuthLog]:
             log = self.auth_log()
-            if done(log) or time.monotonic() > deadline:
-                return log
-            time.sleep(0.05)
+            return log if done(log) else None
+        try:
+            return wait_until(ready, timeout, interval=0.05, what="the auth log")
+        except HarnessError:
+            return self.auth_log()  # the caller's assertion says what is missing
 
     def auth_log(self) -> AuthLog:
         noauth: List[Dict[str, str]] = []
