@@ -106,16 +106,20 @@ void Worker::run() {
   online();
   pollfd pfd{io_.fd(), POLLIN, 0};
   bool errors_signalled = true;  // look once at start
+  bool polled = false;           // the last iteration slept in ppoll: its revents are current
   std::uint64_t errors_checked_ms = 0;
   for (;;) {
     std::uint64_t now = monotonic_ms();
     pick_up(now);
     const std::size_t n = io_.rx_burst([&](std::string_view d) { engine_.on_datagram(d, now); });
-    if (errors_signalled || now != errors_checked_ms) {
+    // After a ppoll, POLLERR says whether the queue holds anything; without one (busy), look
+    // once per millisecond.
+    if (errors_signalled || (!polled && now != errors_checked_ms)) {
       io_.drain_errors([&](const sockaddr_storage& dst) { engine_.on_unreachable(dst, now); });
       errors_signalled = false;
       errors_checked_ms = now;
     }
+    polled = false;
     io_.flush(tx_);
     engine_.advance(now);
     io_.flush(tx_);
@@ -131,6 +135,7 @@ void Worker::run() {
         pfd.revents = 0;
         ::ppoll(&pfd, 1, &ts, nullptr);
         if (pfd.revents & POLLERR) errors_signalled = true;
+        polled = true;
         rte_rcu_qsbr_thread_online(qs_, id_);
       }
     }
