@@ -149,6 +149,34 @@ class ControlSocketAndDns(unittest.TestCase):
             log.close()
 
 
+class UnreachableOnSockets(unittest.TestCase):
+    """The socket backend reads ICMP errors (IP_RECVERR) when ppoll reports POLLERR, or once a
+    millisecond while busy: a registrar port nobody listens on must fail its transactions at
+    once, not after Timer F (32 s) of retransmissions."""
+
+    def test_icmp_port_unreachable_fails_fast(self):
+        numbers = [str(7000 + i) for i in range(50)]
+        dead = kam.allocate_udp_ports(1)[0]  # free: the kernel answers port unreachable
+        config = ("sip-ua\n"
+                  + "".join(f" credentials number {n} username u{n} password 0 p{n} realm dead.test\n"
+                            for n in numbers)
+                  + f" registrar 1 ipv4:127.0.0.1:{dead} expires 60\n registration rate 1000\n")
+        rf = rfd.SocketRegfrontd(BIN_DIR, config, workers=1, name="rf-unreachable")
+        rf.start()
+        try:
+            def failed_fast():
+                st = (rf.cli_json("show sip-ua statistics") or {}).get("registrars", [{}])[0]
+                return st if st.get("unreachable", 0) >= len(numbers) else None
+            st = kam.wait_until(failed_fast, timeout=8, interval=0.2,
+                                what="every transaction failed by ICMP")  # Timer F is 32 s
+            self.assertEqual(st.get("timed_out", 0), 0, st)
+            self.assertEqual(st.get("accepted", 0), 0, st)
+            # A retransmission or two may race the ICMP answer; Timer F would mean ~10 each.
+            self.assertLessEqual(st.get("retransmitted", 0), len(numbers), st)
+        finally:
+            rf.kill()
+
+
 class Persistence(unittest.TestCase):
     """write memory, restart with the written file, identical running-config (CLI issue)."""
 
