@@ -162,12 +162,9 @@ class Regfrontd:
         # `--io dpdk`: the EAL arguments (vdevs) in `eal`; the addresses come from the
         # configuration's interfaces. `netns`: run inside that namespace (`ip netns exec`
         # execs, so self.pid is regfrontd's own).
-        self.cmd = [binary("regfrontd"), "--config", self.config_path, "--io", io,
+        where = ["--eal", eal or ""] if io == "dpdk" else ["--listen", f"127.0.0.1:{self.port}"]
+        self.cmd = [binary("regfrontd"), "--config", self.config_path, "--io", io, *where,
                     "--workers", str(workers), "--control-socket", self.control_socket, *extra]
-        if io == "dpdk":
-            self.cmd[5:5] = ["--eal", eal or ""]
-        else:
-            self.cmd[5:5] = ["--listen", f"127.0.0.1:{self.port}"]
         if netns:
             self.cmd = ["ip", "netns", "exec", netns] + self.cmd
         if max_bindings:
