@@ -79,6 +79,17 @@ class EngineTest : public ::testing::Test {
     }
     return {};
   }
+  // The first REGISTER is challenged with `challenge`, the authenticated one accepted for
+  // `expires` seconds; returns that authenticated REGISTER.
+  Sent register_challenged(const std::string& challenge, std::uint32_t expires = 120) {
+    const std::vector<Sent> out = deliver(respond(first_request(), 401, "Unauthorized", challenge));
+    if (out.size() != 1) {
+      ADD_FAILURE() << out.size() << " answers to the challenge";
+      return {};
+    }
+    deliver(ok_with_contact(out[0], expires));
+    return out[0];
+  }
   Sent first_request() {
     std::vector<Timed> got = run(1);
     EXPECT_EQ(got.size(), 1u);
@@ -847,12 +858,10 @@ TEST_F(EngineTest, RefreshAnswersTheCachedNoncePreemptively) {
   start("dial-peer voice 1 pots\n destination-pattern 1001\n"
         " authentication username alice password 0 secret realm reg-a.example\n"
         "sip-ua\n registrar 1 dns:reg-a.example expires 120\n");
-  auto out = deliver(respond(first_request(), 401, "Unauthorized", qop_challenge("pn-1")));
-  ASSERT_EQ(out.size(), 1u);
-  const auto p1 = digest_params(out[0].authorization);
+  const Sent first = register_challenged(qop_challenge("pn-1"));
+  const auto p1 = digest_params(first.authorization);
   EXPECT_EQ(p1.at("nc"), "00000001");
-  deliver(ok_with_contact(out[0], 120));
-  std::uint32_t cseq = out[0].cseq;
+  std::uint32_t cseq = first.cseq;
   for (const char* nc : {"00000002", "00000003"}) {
     SCOPED_TRACE(nc);
     const auto sent = run_until_sent(100000);
@@ -882,14 +891,12 @@ TEST_F(EngineTest, RefreshAnswersTheCachedNoncePreemptively) {
 
 TEST_F(EngineTest, PreemptiveRefreshChallengedIsAnsweredOnceAndTheCacheFollows) {
   start(kOneEndpoint);
-  auto out = deliver(respond(first_request(), 401, "Unauthorized", qop_challenge("pn-1")));
-  ASSERT_EQ(out.size(), 1u);
-  deliver(ok_with_contact(out[0], 120));
+  register_challenged(qop_challenge("pn-1"));
   // The refresh answers pn-1; the registrar expired it (stale): answered with pn-2.
   auto sent = run_until_sent(100000);
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_EQ(digest_params(sent[0].req.authorization).at("nonce"), "pn-1");
-  out = deliver(respond(sent[0].req, 401, "Unauthorized", qop_challenge("pn-2", ", stale=true")));
+  auto out = deliver(respond(sent[0].req, 401, "Unauthorized", qop_challenge("pn-2", ", stale=true")));
   ASSERT_EQ(out.size(), 1u);
   auto p = digest_params(out[0].authorization);
   EXPECT_EQ(p.at("nonce"), "pn-2");
@@ -978,9 +985,7 @@ sip-ua
 // while the registration still holds, goes without credentials and is challenged as usual.
 TEST_F(EngineTest, PreemptiveRefreshRefusedIsRetriedWithoutTheCachedNonce) {
   start(kOneEndpoint);
-  auto out = deliver(respond(first_request(), 401, "Unauthorized", qop_challenge("pn-1")));
-  ASSERT_EQ(out.size(), 1u);
-  deliver(ok_with_contact(out[0], 120));
+  register_challenged(qop_challenge("pn-1"));
   auto sent = run_until_sent(100000);
   ASSERT_EQ(sent.size(), 1u);
   ASSERT_FALSE(sent[0].req.authorization.empty());
@@ -992,7 +997,7 @@ TEST_F(EngineTest, PreemptiveRefreshRefusedIsRetriedWithoutTheCachedNonce) {
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_LE(sent[0].at - t0, 4000u);
   EXPECT_TRUE(sent[0].req.authorization.empty());
-  out = deliver(respond(sent[0].req, 401, "Unauthorized", qop_challenge("pn-2")));
+  auto out = deliver(respond(sent[0].req, 401, "Unauthorized", qop_challenge("pn-2")));
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(digest_params(out[0].authorization).at("nonce"), "pn-2");
   deliver(ok_with_contact(out[0], 120));
@@ -1005,9 +1010,7 @@ TEST_F(EngineTest, PreemptiveCredentialsCanBeSwitchedOff) {
   EngineOptions o;
   o.preemptive_auth = false;
   start(kOneEndpoint, o);
-  auto out = deliver(respond(first_request(), 401, "Unauthorized", qop_challenge("pn-1")));
-  ASSERT_EQ(out.size(), 1u);
-  deliver(ok_with_contact(out[0], 120));
+  register_challenged(qop_challenge("pn-1"));
   const auto sent = run_until_sent(100000);
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_TRUE(sent[0].req.authorization.empty());
