@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "regfront/common/check.h"
 #include "regfront/reg/request.h"
 #include "regfront/sip/message.h"
 
@@ -1080,7 +1081,16 @@ Engine::Engine(const EngineOptions& opts, TxQueue& tx)
 
 Engine::~Engine() = default;
 
-void Engine::adopt(const Snapshot* snap, std::uint64_t now_ms) {
+void Engine::check_pin(const SnapshotPin& pin) const {
+  REGFRONT_DCHECK(pin.get() == snap_ || snap_ == nullptr);
+}
+
+void Engine::adopt(const SnapshotPin& pin, std::uint64_t now_ms) {
+  const Snapshot* snap = pin.get();
+  // The same snapshot again (comparing the version too: a new snapshot may reuse a freed one's
+  // address).
+  if (snap == nullptr || (snap == snap_ && snap->version == adopted_version_)) return;
+  adopted_version_ = snap->version;
   Impl& m = *impl_;
   m.pace_dirty_ = true;
   if (!m.clock_started_) {
@@ -1150,7 +1160,8 @@ void Engine::adopt(const Snapshot* snap, std::uint64_t now_ms) {
   }
 }
 
-void Engine::on_datagram(std::string_view datagram, std::uint64_t now_ms) {
+void Engine::on_datagram(const SnapshotPin& pin, std::string_view datagram, std::uint64_t now_ms) {
+  check_pin(pin);
   counters_->rx_datagrams.inc();
   if (snap_ == nullptr) return;
   sip::Header headers[sip::kMaxHeaders];
@@ -1166,7 +1177,8 @@ void Engine::on_datagram(std::string_view datagram, std::uint64_t now_ms) {
   impl_->on_response(msg, now_ms);
 }
 
-void Engine::on_unreachable(const sockaddr_storage& dst, std::uint64_t now_ms) {
+void Engine::on_unreachable(const SnapshotPin& pin, const sockaddr_storage& dst, std::uint64_t now_ms) {
+  check_pin(pin);
   if (snap_ == nullptr) return;
   for (int ri = 0; ri < kSnapRegistrarSlots; ++ri) {
     const SnapRegistrar& r = snap_->registrars[ri];
@@ -1185,14 +1197,16 @@ void Engine::on_unreachable(const sockaddr_storage& dst, std::uint64_t now_ms) {
   }
 }
 
-void Engine::advance(std::uint64_t now_ms) {
+void Engine::advance(const SnapshotPin& pin, std::uint64_t now_ms) {
+  check_pin(pin);
   if (snap_ == nullptr) return;
   Impl& m = *impl_;
   m.wheel_.advance(now_ms, [&](std::uint32_t slot) { m.on_timer(slot, now_ms); });
   m.start_paced(now_ms);
 }
 
-void Engine::begin_shutdown(std::uint64_t now_ms) {
+void Engine::begin_shutdown(const SnapshotPin& pin, std::uint64_t now_ms) {
+  check_pin(pin);
   Impl& m = *impl_;
   if (m.shutting_down_) return;
   m.shutting_down_ = true;
@@ -1220,7 +1234,8 @@ bool Engine::shutdown_done() const {
   return true;
 }
 
-std::uint64_t Engine::next_deadline_ms() const {
+std::uint64_t Engine::next_deadline_ms(const SnapshotPin& pin) const {
+  check_pin(pin);
   const Impl& m = *impl_;
   std::uint64_t next = m.wheel_.next_hint();
   if (snap_ == nullptr) return next;
@@ -1259,8 +1274,9 @@ std::uint32_t Engine::registered_count(std::uint64_t now_ms) const {
   return n;
 }
 
-std::size_t Engine::status(std::uint32_t from, BindingStatus* out, std::size_t max,
+std::size_t Engine::status(const SnapshotPin& pin, std::uint32_t from, BindingStatus* out, std::size_t max,
                            std::uint32_t& next, std::uint64_t now_ms) const {
+  check_pin(pin);
   const Impl& m = *impl_;
   std::size_t n = 0;
   std::uint32_t slot = from;

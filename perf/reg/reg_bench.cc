@@ -23,10 +23,10 @@ using namespace regfront;
 
 // As a worker loop does: advance() again while the engine has work due now (paced starts leave
 // kStartsPerAdvance per call, so the worker can answer in between).
-void advance_all(reg::Engine& eng, std::uint64_t now) {
+void advance_all(reg::Engine& eng, const reg::SnapshotPin& pin, std::uint64_t now) {
   do {
-    eng.advance(now);
-  } while (eng.next_deadline_ms() <= now);
+    eng.advance(pin, now);
+  } while (eng.next_deadline_ms(pin) <= now);
 }
 
 // ---- build_register with Authorization (qop=auth, opaque): every refresh of a challenged
@@ -145,7 +145,7 @@ struct ChallengeFixture {
     for (std::size_t i = 0; i < tx.size(); ++i) challenges.push_back(response_to(tx[i], 401, challenge));
     tx.clear();
     for (std::uint32_t i = 0; i < kBindings; ++i) {
-      eng->on_datagram(challenges[i], 2000);
+      eng->on_datagram(pin(), challenges[i], 2000);
       if (tx.size() != 1) std::abort();
       oks.push_back(response_to(tx[0], 200, ""));
       tx.clear();
@@ -153,10 +153,11 @@ struct ChallengeFixture {
   }
   std::unique_ptr<reg::Engine> start(reg::TxQueue& tx) const {
     auto eng = std::make_unique<reg::Engine>(opts, tx);
-    eng->adopt(snap.get(), 1000);
-    advance_all(*eng, 2000);
+    eng->adopt(pin(), 1000);
+    advance_all(*eng, pin(), 2000);
     return eng;
   }
+  reg::OwnedSnapshotPin pin() const { return reg::OwnedSnapshotPin(snap.get()); }
 };
 
 void BM_ChallengedRegistration(benchmark::State& state) {
@@ -175,8 +176,8 @@ void BM_ChallengedRegistration(benchmark::State& state) {
       i = 0;
       state.ResumeTiming();
     }
-    eng->on_datagram(f.challenges[i], 2000);
-    eng->on_datagram(f.oks[i], 2000);
+    eng->on_datagram(f.pin(), f.challenges[i], 2000);
+    eng->on_datagram(f.pin(), f.oks[i], 2000);
     ++i;
     if (i % 1024 == 0) tx.clear();  // the I/O backend would have sent them
   }
@@ -199,12 +200,13 @@ void BM_RefreshCycle(benchmark::State& state) {
   opts.preemptive_auth = state.range(0) != 0;
   reg::TxQueue tx(ChallengeFixture::kBindings);
   auto eng = std::make_unique<reg::Engine>(opts, tx);
-  eng->adopt(f.snap.get(), 1000);
-  advance_all(*eng, 2000);
+  const reg::OwnedSnapshotPin pin(f.snap.get());
+  eng->adopt(pin, 1000);
+  advance_all(*eng, pin, 2000);
   tx.clear();
   for (std::uint32_t i = 0; i < ChallengeFixture::kBindings; ++i) {
-    eng->on_datagram(f.challenges[i], 2000);
-    eng->on_datagram(f.oks[i], 2000);
+    eng->on_datagram(pin, f.challenges[i], 2000);
+    eng->on_datagram(pin, f.oks[i], 2000);
   }
   tx.clear();
   std::uint64_t now = 2000;
@@ -212,14 +214,14 @@ void BM_RefreshCycle(benchmark::State& state) {
   std::uint64_t refreshes = 0;
   for (auto _ : state) {
     now += 2881000;  // past every refresh point (80 % of 3600 s)
-    advance_all(*eng, now);
+    advance_all(*eng, pin, now);
     const std::size_t n = tx.size();
     state.PauseTiming();
     oks.clear();
     for (std::size_t i = 0; i < n; ++i) oks.push_back(response_to(tx[i], 200, ""));
     tx.clear();
     state.ResumeTiming();
-    for (const std::string& ok : oks) eng->on_datagram(ok, now);
+    for (const std::string& ok : oks) eng->on_datagram(pin, ok, now);
     refreshes += n;
   }
   if (refreshes != static_cast<std::uint64_t>(state.iterations()) * ChallengeFixture::kBindings) {

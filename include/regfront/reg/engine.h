@@ -12,11 +12,19 @@
 // and flushes the datagrams it queued in its TxQueue. Tests drive it with a manual clock and
 // read the TxQueue directly (tests/unit/reg).
 //
+// Every operation that reads the snapshot takes a SnapshotPin (regfront/reg/snapshot_pin.h):
+// proof that the caller is between picking the snapshot up and its next quiescent report, so
+// the engine cannot be made to read a snapshot the control plane may already have freed.
+//
 //   Engine eng(opts, tx);
-//   eng.adopt(snapshot, now);                // after every snapshot change
-//   eng.on_datagram(bytes, now);             // for each received datagram
-//   eng.advance(now);                        // timers and paced starts
-//   io.flush(tx);                            // send what was queued
+//   {
+//     worker::ReadSection pin(reader);       // tests: reg::OwnedSnapshotPin pin(snapshot)
+//     eng.adopt(pin, now);                   // the pinned snapshot, when it is new
+//     eng.on_datagram(pin, bytes, now);      // for each received datagram
+//     eng.advance(pin, now);                 // timers and paced starts
+//     io.flush(tx);                          // send what was queued
+//     wake = eng.next_deadline_ms(pin);      // before the pin (the read section) ends
+//   }
 //
 // The engine never allocates, locks, logs or blocks after construction: every table is sized
 // by EngineOptions (bindings, in-flight transactions), and counters are per worker.
@@ -38,6 +46,7 @@
 #include "regfront/common/counter.h"
 #include "regfront/common/siphash.h"
 #include "regfront/reg/snapshot.h"
+#include "regfront/reg/snapshot_pin.h"
 #include "regfront/reg/timer_wheel.h"
 
 namespace regfront::reg {
@@ -191,35 +200,36 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Switches to `snap` (which must outlive its use: the worker reports quiescence only after
-  // this returns and the TxQueue is flushed). New bindings are queued for registration.
-  void adopt(const Snapshot* snap, std::uint64_t now_ms);
+  // Switches to the pinned snapshot when it is not the one the engine runs on (a no-op
+  // otherwise, and before the first publication). New bindings are queued for registration.
+  void adopt(const SnapshotPin& pin, std::uint64_t now_ms);
 
   // One received datagram (a response to one of our transactions, normally).
-  void on_datagram(std::string_view datagram, std::uint64_t now_ms);
+  void on_datagram(const SnapshotPin& pin, std::string_view datagram, std::uint64_t now_ms);
 
   // An ICMP/ICMPv6 destination unreachable quoting a datagram we sent to `dst`: transactions
   // to that registrar started before now fail at their next retransmission instead of waiting
   // for Timer F, and new ones towards it pause for a second. O(1): a forged ICMP cannot make
   // the worker scan its bindings.
-  void on_unreachable(const sockaddr_storage& dst, std::uint64_t now_ms);
+  void on_unreachable(const SnapshotPin& pin, const sockaddr_storage& dst, std::uint64_t now_ms);
 
   // Runs timers due by now_ms and starts queued transactions within each registrar's rate.
-  void advance(std::uint64_t now_ms);
+  void advance(const SnapshotPin& pin, std::uint64_t now_ms);
 
   // Unregisters every registered binding (Expires: 0, paced) and stops refreshing.
-  void begin_shutdown(std::uint64_t now_ms);
+  void begin_shutdown(const SnapshotPin& pin, std::uint64_t now_ms);
   // True once shutdown was begun and nothing is queued or in flight.
   bool shutdown_done() const;
 
-  // Earliest time advance() has work (for an idle poller's sleep bound).
-  std::uint64_t next_deadline_ms() const;
+  // Earliest time advance() has work (for an idle poller's sleep bound). It reads the
+  // registrars' rates: compute it before the read section ends, sleep after.
+  std::uint64_t next_deadline_ms(const SnapshotPin& pin) const;
 
   // Copies up to `max` binding rows starting at slot `from` into `out`; returns the count
   // written and sets `next` to the slot to continue from (== slot count when done). Run on the
   // worker thread (the daemon asks for it between bursts).
-  std::size_t status(std::uint32_t from, BindingStatus* out, std::size_t max, std::uint32_t& next,
-                     std::uint64_t now_ms) const;
+  std::size_t status(const SnapshotPin& pin, std::uint32_t from, BindingStatus* out, std::size_t max,
+                     std::uint32_t& next, std::uint64_t now_ms) const;
   std::uint32_t slot_count() const;
 
   // Realms that only a realm-less credential (F4.4) could answer but that no snapshot has an
@@ -232,7 +242,8 @@ class Engine {
   bool pop_sha_realm(std::string& realm);
 
   const WorkerCounters& counters() const { return *counters_; }
-  const Snapshot* snapshot() const { return snap_; }
+  // Version of the snapshot the engine runs on (0: none yet). Rows from status() index into it.
+  std::uint64_t adopted_version() const { return adopted_version_; }
   std::uint32_t registered_count(std::uint64_t now_ms) const;
   std::uint32_t inflight() const;
 
@@ -243,7 +254,11 @@ class Engine {
   class Impl;
   std::unique_ptr<Impl> impl_;
   std::unique_ptr<WorkerCounters> counters_;
+  // Read only from the operations that take a SnapshotPin (and what they call).
   const Snapshot* snap_ = nullptr;
+  std::uint64_t adopted_version_ = 0;
+  // Debug builds: the pin passed is for the snapshot adopted last.
+  void check_pin(const SnapshotPin& pin) const;
 };
 
 }  // namespace regfront::reg

@@ -52,9 +52,12 @@ class EngineTest : public ::testing::Test {
     engine_ = std::make_unique<Engine>(opts_, tx_);
     rebuild(config);
   }
+  // The snapshot the engine runs on (the test owns every snapshot it built), and a pin for it.
+  const Snapshot* snap() const { return snaps_.back().get(); }
+  OwnedSnapshotPin pin() const { return OwnedSnapshotPin(snap()); }
   void rebuild(std::string_view config) {
     snaps_.push_back(builder_.build(load_config(config), loopback_addresses(), 5060, {}, nullptr, 0, sha_realms_));
-    engine_->adopt(snaps_.back().get(), now_);
+    engine_->adopt(pin(), now_);
   }
   // Advances the clock one millisecond at a time, collecting what the engine sends.
   std::vector<Timed> run(std::uint64_t ms) {
@@ -64,9 +67,9 @@ class EngineTest : public ::testing::Test {
       // As a worker loop does: advance() again while the engine says it has work due now
       // (paced starts go out kStartsPerAdvance per call).
       for (int calls = 0; calls < 100000; ++calls) {
-        engine_->advance(now_);
+        engine_->advance(pin(), now_);
         for (Sent& s : drain(tx_)) out.push_back({now_, std::move(s)});
-        if (engine_->next_deadline_ms() > now_) break;
+        if (engine_->next_deadline_ms(pin()) > now_) break;
       }
     }
     return out;
@@ -97,15 +100,15 @@ class EngineTest : public ::testing::Test {
   }
   // Delivers a datagram; returns what the engine sent in reply.
   std::vector<Sent> deliver(const std::string& datagram) {
-    engine_->on_datagram(datagram, now_);
+    engine_->on_datagram(pin(), datagram, now_);
     return drain(tx_);
   }
   BindingStatus status_of(std::string_view number, int registrar = 0) {
     BindingStatus rows[64];
     std::uint32_t next = 0;
-    const std::size_t n = engine_->status(0, rows, 64, next, now_);
+    const std::size_t n = engine_->status(pin(), 0, rows, 64, next, now_);
     for (std::size_t i = 0; i < n; ++i) {
-      if (engine_->snapshot()->number(engine_->snapshot()->endpoints[rows[i].endpoint]) == number && rows[i].registrar == registrar) {
+      if (snap()->number(snap()->endpoints[rows[i].endpoint]) == number && rows[i].registrar == registrar) {
         return rows[i];
       }
     }
@@ -273,8 +276,8 @@ TEST_F(EngineTest, Answers401Md5NoQop) {
   deliver(ok_with_contact(a, 3600));
   const BindingStatus st = status_of("1001");
   EXPECT_EQ(st.state, BindingState::registered);
-  EXPECT_EQ(engine_->snapshot()->username(engine_->snapshot()->credentials[st.credential]), "alice");
-  EXPECT_EQ(st.realm, engine_->snapshot()->realms.find("reg-a.example"));
+  EXPECT_EQ(snap()->username(snap()->credentials[st.credential]), "alice");
+  EXPECT_EQ(st.realm, snap()->realms.find("reg-a.example"));
   EXPECT_EQ(rc().sent.get(), 1u);  // one transaction start, two requests
 }
 
@@ -656,7 +659,7 @@ sip-ua
     else deliver(respond(t.req, 403, "Forbidden"));
   }
   EXPECT_EQ(engine_->registered_count(now_), 2u);
-  engine_->begin_shutdown(now_);
+  engine_->begin_shutdown(pin(), now_);
   EXPECT_FALSE(engine_->shutdown_done());
   const auto sent = run(1);
   ASSERT_EQ(sent.size(), 2u);
@@ -1032,7 +1035,7 @@ class LiveEngineTest : public EngineTest {
   void live(std::string_view config) {
     snaps_.push_back(
         builder_.build(load_config(config), loopback_addresses(), 5060, {}, snaps_.back().get(), now_, sha_realms_));
-    engine_->adopt(snaps_.back().get(), now_);
+    engine_->adopt(pin(), now_);
   }
   // Answers every request in `sent` with 200 OK granting `granted` (0: Expires: 0 requests get
   // a plain 200).
@@ -1045,9 +1048,9 @@ class LiveEngineTest : public EngineTest {
   bool has_binding(std::string_view number, int registrar) {
     BindingStatus rows[256];
     std::uint32_t next = 0;
-    const std::size_t n = engine_->status(0, rows, 256, next, now_);
+    const std::size_t n = engine_->status(pin(), 0, rows, 256, next, now_);
     for (std::size_t i = 0; i < n; ++i) {
-      if (engine_->snapshot()->number(engine_->snapshot()->endpoints[rows[i].endpoint]) == number && rows[i].registrar == registrar) return true;
+      if (snap()->number(snap()->endpoints[rows[i].endpoint]) == number && rows[i].registrar == registrar) return true;
     }
     return false;
   }
@@ -1339,7 +1342,7 @@ TEST_F(LiveEngineTest, ChangedCredentialIsUsedAtNextChallenge) {
   EXPECT_EQ(p.at("response"), expected_response(auth::Algorithm::sha256, "alice2", "reg-a.example", "third", "n3", p));
   deliver(ok_with_contact(out[0], 120));
   EXPECT_EQ(status_of("1001").state, BindingState::registered);
-  EXPECT_EQ(engine_->snapshot()->username(engine_->snapshot()->credentials[status_of("1001").credential]), "alice2");
+  EXPECT_EQ(snap()->username(snap()->credentials[status_of("1001").credential]), "alice2");
 }
 
 // A binding whose refresh waits for a token on its registrar's pacing queue when that

@@ -168,7 +168,8 @@ TEST(NoAllocation, RegistrationStorm) {
   opts.key = SipKey{42, 43};
   Engine eng(opts, tx);
   std::uint64_t now = 5'000'000;
-  eng.adopt(snap.get(), now);
+  const OwnedSnapshotPin pin(snap.get());
+  eng.adopt(pin, now);
 
   const std::size_t m0 = g_malloc, n0 = g_new, o0 = g_openssl;
   std::size_t answered = 0, dropped = 0;
@@ -194,14 +195,14 @@ TEST(NoAllocation, RegistrationStorm) {
     }
     ++answered;
     Counting c;
-    eng.on_datagram(resp, now);
+    eng.on_datagram(pin, resp, now);
   };
   auto step = [&](std::uint64_t ms) {
     for (std::uint64_t i = 0; i < ms; ++i) {
       ++now;
       {
         Counting c;
-        eng.advance(now);
+        eng.advance(pin, now);
       }
       // Answers can queue more requests (authenticated retries): loop until quiet.
       while (tx.size() != 0) {
@@ -227,7 +228,7 @@ TEST(NoAllocation, RegistrationStorm) {
 
   {
     Counting c;
-    eng.begin_shutdown(now);
+    eng.begin_shutdown(pin, now);
   }
   for (int i = 0; i < 20000 && !eng.shutdown_done(); ++i) step(1);
   EXPECT_TRUE(eng.shutdown_done());

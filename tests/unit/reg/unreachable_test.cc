@@ -29,13 +29,13 @@ struct Fixture {
     o.key = SipKey{1, 2};
     engine = std::make_unique<Engine>(o, tx);
     snap = builder.build(test::load_config(kConfig), loopback_addresses(), 5060);
-    engine->adopt(snap.get(), now);
+    engine->adopt(OwnedSnapshotPin(snap.get()), now);
   }
   // Advances `ms` one millisecond at a time; returns the ms offsets at which requests left.
   std::vector<std::uint64_t> run(std::uint64_t ms, std::uint64_t from) {
     std::vector<std::uint64_t> at;
     for (std::uint64_t i = 0; i < ms; ++i) {
-      engine->advance(++now);
+      engine->advance(OwnedSnapshotPin(snap.get()), ++now);
       for (std::size_t n = drain(tx).size(); n > 0; --n) at.push_back(now - from);
     }
     return at;
@@ -52,7 +52,7 @@ TEST(Unreachable, FailsTheTransactionAtTheNextTimerEInsteadOfRetrying) {
   Fixture f;
   const std::uint64_t t0 = f.now;
   ASSERT_EQ(f.run(1, t0).size(), 1u);  // the REGISTER
-  f.engine->on_unreachable(f.registrar_address(), f.now);
+  f.engine->on_unreachable(OwnedSnapshotPin(f.snap.get()), f.registrar_address(), f.now);
   EXPECT_TRUE(f.run(600, t0).empty());  // no retransmission at T1
   EXPECT_EQ(f.rc().unreachable.get(), 1u);
   EXPECT_EQ(f.rc().retransmitted.get(), 0u);
@@ -71,12 +71,12 @@ TEST(Unreachable, OtherDestinationsChangeNothing) {
   ASSERT_EQ(f.run(1, t0).size(), 1u);
   sockaddr_storage other = f.registrar_address();
   reinterpret_cast<sockaddr_in&>(other).sin_port = htons(1);  // another port
-  f.engine->on_unreachable(other, f.now);
+  f.engine->on_unreachable(OwnedSnapshotPin(f.snap.get()), other, f.now);
   sockaddr_in6 v6{};  // another family
   v6.sin6_family = AF_INET6;
   sockaddr_storage v6s{};
   std::memcpy(&v6s, &v6, sizeof v6);
-  f.engine->on_unreachable(v6s, f.now);
+  f.engine->on_unreachable(OwnedSnapshotPin(f.snap.get()), v6s, f.now);
   EXPECT_EQ(f.run(600, t0), (std::vector<std::uint64_t>{501}));  // Timer E retransmission
   EXPECT_EQ(f.rc().unreachable.get(), 0u);
 }
@@ -84,7 +84,7 @@ TEST(Unreachable, OtherDestinationsChangeNothing) {
 TEST(Unreachable, PausesNewTransactionsForASecond) {
   Fixture f;
   // Reported before anything was sent: the first REGISTER waits about a second.
-  f.engine->on_unreachable(f.registrar_address(), f.now);
+  f.engine->on_unreachable(OwnedSnapshotPin(f.snap.get()), f.registrar_address(), f.now);
   const std::uint64_t t0 = f.now;
   const auto at = f.run(1500, t0);
   ASSERT_FALSE(at.empty());
