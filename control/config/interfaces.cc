@@ -91,7 +91,7 @@ std::vector<std::string> validate_interfaces(const Config& cfg, int port_count) 
     return t + ")";
   };
   auto missing = [&](const std::string& name) {
-    errors.push_back("% Interface " + name + " does not exist: " + ports_text());
+    errors.push_back("Interface " + name + " does not exist: " + ports_text());
   };
   for (const Interface* itf : interfaces_in_order(cfg)) {
     if (itf->port >= port_count) missing(itf->name);
@@ -101,7 +101,7 @@ std::vector<std::string> validate_interfaces(const Config& cfg, int port_count) 
     auto it = cfg.interfaces.find(bind);
     std::uint16_t port = 0, subif = 0;
     parse_interface_name(bind, port, subif);
-    const std::string what = "% bind control source-interface " + bind + ": ";
+    const std::string what = "bind control source-interface " + bind + ": ";
     if (it == cfg.interfaces.end()) {
       if (port >= port_count) {
         missing(bind);
@@ -137,7 +137,7 @@ std::vector<std::string> validate_interfaces(const Config& cfg, int port_count) 
                               : "ip route " + ipv4_to_string(r.network4.address) + " " +
                                     ipv4_to_string(ipv4_mask(r.network4.length)) + " " +
                                     ipv4_to_string(r.gateway4);
-    errors.push_back("% " + text + ": the gateway is not in a connected subnet");
+    errors.push_back(text + ": the gateway is not in a connected subnet");
   }
   return errors;
 }

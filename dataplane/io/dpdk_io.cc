@@ -27,7 +27,7 @@ HandoffFabric::~HandoffFabric() {
   }
 }
 
-bool HandoffFabric::create(std::uint32_t workers, std::uint32_t size, const std::string& tag, std::string& err) {
+Status HandoffFabric::create(std::uint32_t workers, std::uint32_t size, const std::string& tag) {
   workers_ = workers;
   rings_.assign(std::size_t(workers) * workers, nullptr);
   const unsigned slots = rte_align32pow2(std::max<std::uint32_t>(size, 64));
@@ -37,13 +37,12 @@ bool HandoffFabric::create(std::uint32_t workers, std::uint32_t size, const std:
       const std::string name = "rfh" + tag + "_" + std::to_string(f) + "_" + std::to_string(t);
       rte_ring* r = rte_ring_create(name.c_str(), slots, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
       if (r == nullptr) {
-        err = "% Cannot create hand-off ring " + name + ": " + rte_strerror(rte_errno);
-        return false;
+        return Status::resource_exhausted("cannot create hand-off ring " + name + ": " + rte_strerror(rte_errno));
       }
       rings_[f * workers + t] = r;
     }
   }
-  return true;
+  return {};
 }
 
 // ---- set-up ----
@@ -56,8 +55,8 @@ DpdkIo::DpdkIo(const DpdkIoOptions& o, net::NetConfig cfg, rte_mempool* pool, Ha
 
 DpdkIo::~DpdkIo() = default;
 
-bool DpdkIo::init(std::string& err) {
-  if (!stack_.init(err)) return false;
+Status DpdkIo::init() {
+  if (Status s = stack_.init(); !s.ok()) return s;
   struct Hook {
     static void flush(void* ctx, std::uint16_t port, net::TxBatch& b) { static_cast<DpdkIo*>(ctx)->send(port, b); }
   };
@@ -70,22 +69,24 @@ bool DpdkIo::init(std::string& err) {
   const std::uint64_t us[] = {2, 5, 10, 20, 30, 40, 50, 100, 1000};
   for (std::size_t i = 0; i < std::size(us); ++i) answer_ticks_[i] = hz / 1000000 * us[i];
   c_.tsc_hz.set(hz);
-  return true;
+  return {};
 }
 
 // ---- receive ----
 std::size_t DpdkIo::rx_port(std::uint16_t port, std::uint64_t now_tsc) {
   rte_mbuf* pkts[kBurst];
-  const std::uint64_t t0 = rte_rdtsc();
+  const std::uint64_t t0 = opts_.stage_timing ? rte_rdtsc() : 0;
   const std::uint16_t n = rte_eth_rx_burst(port, opts_.worker, pkts, kBurst);
   if (n == 0) return 0;
-  const std::uint64_t t1 = rte_rdtsc();
+  const std::uint64_t t1 = opts_.stage_timing ? rte_rdtsc() : 0;
   c_.rx_bursts.inc();
   if (workers_ > 1) share_neighbour_frames(pkts, n);
   const std::size_t k = stack_.classify(pkts, n, now_tsc, dgrams_, kBurst);
-  const std::uint64_t t2 = rte_rdtsc();
-  c_.stage_rx_burst_tsc.inc(t1 - t0);
-  c_.stage_classify_tsc.inc(t2 - t1);
+  if (opts_.stage_timing) {
+    const std::uint64_t t2 = rte_rdtsc();
+    c_.stage_rx_burst_tsc.inc(t1 - t0);
+    c_.stage_classify_tsc.inc(t2 - t1);
+  }
   return k;
 }
 

@@ -21,7 +21,7 @@ std::string rte_error(int e) { return rte_strerror(e < 0 ? -e : e); }
 
 }  // namespace
 
-bool eal_init(const std::string& args, std::uint32_t workers, std::string& err) {
+Status eal_init(const std::string& args, std::uint32_t workers) {
   std::vector<std::string> words{"regfrontd"};
   std::istringstream in(args);
   std::string w;
@@ -39,10 +39,9 @@ bool eal_init(const std::string& args, std::uint32_t workers, std::string& err) 
   for (auto& s : words) argv.push_back(s.data());
   argv.push_back(nullptr);
   if (rte_eal_init(int(words.size()), argv.data()) < 0) {
-    err = "% EAL initialisation failed: " + rte_error(rte_errno);
-    return false;
+    return Status::internal("EAL initialisation failed: " + rte_error(rte_errno));
   }
-  return true;
+  return {};
 }
 
 std::vector<PortFacts> probe_ports() {
@@ -78,29 +77,31 @@ std::uint32_t pool_size(const PoolSizing& s, std::uint64_t* wanted) {
   return std::uint32_t(std::clamp<std::uint64_t>(total, 8192, 512 * 1024));
 }
 
-rte_mempool* create_pool(std::uint32_t mbufs, std::string& err) {
+StatusOr<rte_mempool*> create_pool(std::uint32_t mbufs) {
   // 2 KiB data room: a 1500-byte frame in one segment; jumbo frames chain. The per-lcore cache
   // keeps the workers' alloc/free off the shared ring.
   rte_mempool* p = rte_pktmbuf_pool_create("regfront_mbufs", mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                            int(rte_socket_id()));
-  if (p == nullptr) err = "% Cannot create a pool of " + std::to_string(mbufs) + " mbufs: " + rte_error(rte_errno);
+  if (p == nullptr) {
+    return Status::resource_exhausted("cannot create a pool of " + std::to_string(mbufs) + " mbufs: " +
+                                      rte_error(rte_errno));
+  }
   return p;
 }
 
-bool start_port(std::uint16_t port, std::uint16_t queues, std::uint16_t mtu, rte_mempool* pool,
-                std::uint16_t rx_desc, std::uint16_t tx_desc, std::string& err) {
+Status start_port(std::uint16_t port, std::uint16_t queues, std::uint16_t mtu, rte_mempool* pool,
+                  std::uint16_t rx_desc, std::uint16_t tx_desc) {
   const std::string name = "dpdk" + std::to_string(port);
   auto fail = [&](const char* what, int rc) {
-    err = "% Interface " + name + ": " + what + ": " + rte_error(rc);
-    return false;
+    return Status::internal("Interface " + name + ": " + what + ": " + rte_error(rc));
   };
   rte_eth_dev_info info{};
   if (int rc = rte_eth_dev_info_get(port, &info); rc != 0) return fail("device info", rc);
   if (queues > info.max_rx_queues || queues > info.max_tx_queues) {
-    err = "% Interface " + name + ": " + std::to_string(queues) + " workers need as many queues; the port has " +
-          std::to_string(std::min(info.max_rx_queues, info.max_tx_queues)) +
-          " (for net_tap add queues=N, for net_af_packet qpairs=N)";
-    return false;
+    return Status::failed_precondition("Interface " + name + ": " + std::to_string(queues) +
+                                       " workers need as many queues; the port has " +
+                                       std::to_string(std::min(info.max_rx_queues, info.max_tx_queues)) +
+                                       " (for net_tap add queues=N, for net_af_packet qpairs=N)");
   }
   rte_eth_conf conf{};
   conf.rxmode.mtu = mtu;
@@ -128,7 +129,7 @@ bool start_port(std::uint16_t port, std::uint16_t queues, std::uint16_t mtu, rte
   rte_eth_promiscuous_disable(port);
   rte_eth_allmulticast_enable(port);  // NDP solicited-node multicast
   rte_eth_dev_set_link_up(port);      // -ENOTSUP where the link is always up
-  return true;
+  return {};
 }
 
 std::uint32_t steer_by_udp_port(std::uint16_t port, std::uint16_t queues, std::uint16_t listen_port,

@@ -27,12 +27,9 @@ SocketIo::~SocketIo() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-bool SocketIo::open(const sockaddr_storage& local, socklen_t len, std::string& err) {
+Status SocketIo::open(const sockaddr_storage& local, socklen_t len) {
   fd_ = ::socket(local.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) {
-    err = std::string("socket: ") + std::strerror(errno);
-    return false;
-  }
+  if (fd_ < 0) return Status::internal(std::string("socket: ") + std::strerror(errno));
   // Registration storms answer in bursts: a deep receive buffer absorbs them.
   int size = 8 << 20;
   ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
@@ -46,12 +43,13 @@ bool SocketIo::open(const sockaddr_storage& local, socklen_t len, std::string& e
     ::setsockopt(fd_, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof on);
   }
   if (::bind(fd_, reinterpret_cast<const sockaddr*>(&local), len) != 0) {
-    err = std::string("bind: ") + std::strerror(errno);
+    const int e = errno;
     ::close(fd_);
     fd_ = -1;
-    return false;
+    return e == EADDRINUSE ? Status::already_exists(std::string("bind: ") + std::strerror(e))
+                           : Status::unavailable(std::string("bind: ") + std::strerror(e));
   }
-  return true;
+  return {};
 }
 
 std::size_t SocketIo::receive() {

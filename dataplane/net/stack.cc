@@ -146,10 +146,10 @@ static bool in_prefix(const IpAddr& a, const Prefix& p) {
   return (a.b[full] & mask) == (p.addr.b[full] & mask);
 }
 
-bool NetStack::init(std::string& err) {
+Status NetStack::init() {
   State& s = *s_;
-  if (s.pool == nullptr) return err = "net: no mbuf pool", false;
-  if (s.cfg.interfaces.empty()) return err = "net: no interface", false;
+  if (s.pool == nullptr) return Status::invalid_argument("net: no mbuf pool");
+  if (s.cfg.interfaces.empty()) return Status::invalid_argument("net: no interface");
   s.hz = s.cfg.ticks_per_second != 0 ? s.cfg.ticks_per_second : rte_get_tsc_hz();
   s.resolve_ticks = s.ms(s.cfg.resolve_interval_ms);
   s.reachable_ticks = s.ms(s.cfg.reachable_ms);
@@ -158,17 +158,17 @@ bool NetStack::init(std::string& err) {
   std::uint16_t ports = 0;
   for (std::size_t i = 0; i < s.cfg.interfaces.size(); ++i) {
     const InterfaceConfig& ic = s.cfg.interfaces[i];
-    if (ic.vlan > 4094) return err = "net: VLAN id out of range", false;
-    if (ic.mtu < 1280 && !ic.ipv6.empty()) return err = "net: IPv6 needs an MTU of 1280 or more", false;
-    if (ic.mtu < 576) return err = "net: MTU below 576", false;
-    if (s.find_iface(ic.port, ic.vlan) >= 0) return err = "net: duplicate port/VLAN interface", false;
+    if (ic.vlan > 4094) return Status::invalid_argument("net: VLAN id out of range");
+    if (ic.mtu < 1280 && !ic.ipv6.empty()) return Status::invalid_argument("net: IPv6 needs an MTU of 1280 or more");
+    if (ic.mtu < 576) return Status::invalid_argument("net: MTU below 576");
+    if (s.find_iface(ic.port, ic.vlan) >= 0) return Status::invalid_argument("net: duplicate port/VLAN interface");
     Iface f;
     f.cfg = ic;
     f.l2_len = std::uint16_t(wire::kEthLen + (ic.vlan != 0 ? wire::kVlanLen : 0));
     for (const Prefix& p : ic.ipv4)
-      if (!p.addr.is_v4() || p.len > 32) return err = "net: bad IPv4 address on interface", false;
+      if (!p.addr.is_v4() || p.len > 32) return Status::invalid_argument("net: bad IPv4 address on interface");
     for (const Prefix& p : ic.ipv6)
-      if (!p.addr.is_v6() || p.len > 128) return err = "net: bad IPv6 address on interface", false;
+      if (!p.addr.is_v6() || p.len > 128) return Status::invalid_argument("net: bad IPv6 address on interface");
     f.v6 = ic.ipv6;
     if (!ic.ipv6.empty()) {  // fe80::/64 + modified EUI-64 (RFC 4291 appendix A)
       std::uint8_t ll[16] = {0xfe, 0x80};
@@ -193,11 +193,11 @@ bool NetStack::init(std::string& err) {
   const std::size_t connected = s.routes.size();
   for (const RouteConfig& r : s.cfg.routes) {
     if (r.dst.addr.family != r.gateway.family || r.dst.addr.family == 0)
-      return err = "net: route and gateway of different families", false;
+      return Status::invalid_argument("net: route and gateway of different families");
     int out = -1;
     for (std::size_t i = 0; i < connected && out < 0; ++i)
       if (in_prefix(r.gateway, s.routes[i].dst)) out = s.routes[i].iface;
-    if (out < 0) return err = "net: gateway " + r.gateway.to_string() + " is on no connected subnet", false;
+    if (out < 0) return Status::invalid_argument("net: gateway " + r.gateway.to_string() + " is on no connected subnet");
     s.routes.push_back({r.dst, r.gateway, std::uint16_t(out)});
   }
   std::stable_sort(s.routes.begin(), s.routes.end(),
@@ -216,7 +216,7 @@ bool NetStack::init(std::string& err) {
   const std::uint32_t buckets = std::max<std::uint32_t>(rte_align32pow2(s.cfg.frag_max_datagrams), 16);
   s.frag = rte_ip_frag_table_create(buckets, 16, s.cfg.frag_max_datagrams, s.ms(s.cfg.frag_timeout_ms),
                                     int(rte_socket_id()));
-  if (s.frag == nullptr) return err = "net: cannot create the reassembly table", false;
+  if (s.frag == nullptr) return Status::resource_exhausted("net: cannot create the reassembly table");
 
   s.held.resize(kMaxBurst);
   s.scratch.resize(s.cfg.scratch_bytes);
@@ -229,7 +229,7 @@ bool NetStack::init(std::string& err) {
     s.tx[p].capacity = s.cfg.tx_batch;
   }
   s.cfg.port_caps.resize(ports);
-  return true;
+  return {};
 }
 
 void NetStack::set_flush_hook(TxFlushFn fn, void* ctx) {

@@ -673,8 +673,8 @@ int main(int argc, char** argv) {
   const std::size_t nports = o.role == "registrar" ? o.realms.size() : 1;
   for (std::size_t i = 0; i < nports; ++i) cfg.udp_ports.push_back(std::uint16_t(o.udp_port + i));
   NetStack stack(cfg, pool);
-  if (!stack.init(err)) {
-    std::fprintf(stderr, "loadgen: NetStack: %s\n", err.c_str());
+  if (const regfront::Status st = stack.init(); !st.ok()) {
+    std::fprintf(stderr, "loadgen: NetStack: %s\n", st.message().c_str());
     return 2;
   }
   const std::uint64_t hz = rte_get_tsc_hz();

@@ -46,8 +46,7 @@ std::vector<std::uint8_t> sip_frame() {
   IpAddr::parse("10.77.0.2", peer);
   pc.interfaces.push_back({0, 0, {2, 0, 0, 0, 0, 2}, 1500, {{peer, 24}}, {}});
   NetStack p(pc, pool());
-  std::string err;
-  p.init(err);
+  if (!p.init().ok()) std::abort();
   // Teach the peer our MAC with an ARP request from us.
   std::uint8_t arp[60] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 6, 0, 1, 8, 0, 6, 4, 0, 1,
                           2, 0, 0, 0, 0, 1, 10, 77, 0, 1, 0, 0, 0, 0, 0, 0, 10, 77, 0, 2};
@@ -74,8 +73,7 @@ std::vector<std::uint8_t> sip_frame() {
 void BM_ClassifySipBurst(benchmark::State& state) {
   if (pool() == nullptr) return state.SkipWithError("EAL init failed");
   NetStack s(config(), pool());
-  std::string err;
-  if (!s.init(err)) return state.SkipWithError(err.c_str());
+  if (const Status st = s.init(); !st.ok()) return state.SkipWithError(st.message().c_str());
   const auto frame = sip_frame();
   constexpr unsigned kBurst = 32;
   rte_mbuf* pkts[kBurst];
@@ -105,8 +103,7 @@ void BM_BuildSipDatagram(benchmark::State& state) {
   NetConfig c = config();
   c.port_caps = {PortCaps{state.range(0) != 0, state.range(0) != 0}};
   NetStack s(c, pool());
-  std::string err;
-  if (!s.init(err)) return state.SkipWithError(err.c_str());
+  if (const Status st = s.init(); !st.ok()) return state.SkipWithError(st.message().c_str());
   // Resolve 10.77.0.2 with an ARP request from it.
   std::uint8_t arp[60] = {2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 8, 6, 0, 1, 8, 0, 6, 4, 0, 1,
                           2, 0, 0, 0, 0, 2, 10, 77, 0, 2, 0, 0, 0, 0, 0, 0, 10, 77, 0, 1};

@@ -75,6 +75,8 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=120, help="seconds for the generator's run")
     ap.add_argument("--loadgen", default=None, help="default: BUILD/perf/regfront_loadgen")
     ap.add_argument("--out", default=None, help="JSON result path (default: none)")
+    ap.add_argument("--no-stage-timing", action="store_true",
+                    help="run regfrontd without --stage-timing (no per-stage split; busy time is still counted)")
     ap.add_argument("--nice", type=int, default=0,
                     help="run the generator and regfrontd under `nice -n N` (e.g. -10 as root on a box whose "
                          "other users' builds would otherwise preempt the two pollers; see the table's load)")
@@ -124,7 +126,7 @@ def main() -> int:
     eal_s = " ".join(eal(f"{tag}-d", f"net_memif0,role=client,socket={sock}",
                          ["--lcores" if "@" in lc else "-l", lc]))
     rf_cmd = [*nice, daemon, "--io", "dpdk", "--eal", eal_s, "--config", cfg_path, "--control-socket", ctl,
-              "--workers", str(a.workers)]
+              "--workers", str(a.workers), *([] if a.no_stage_timing else ["--stage-timing"])]
     placement = (f"generator: CPU 0 (lcore 0); regfrontd: main lcore 0 on CPU 0, "
                  + ", ".join(f"worker {w} on lcore {w + 1} (CPU {(w + 1) if a.workers + 1 <= ncpu else 'shared'})"
                              for w in range(a.workers)))

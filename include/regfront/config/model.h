@@ -315,12 +315,13 @@ Ipv6Address ipv6_network(const Ipv6Address& a, std::uint8_t length);
 
 // Checks that only the daemon can make, once it knows the DPDK ports (the grammar cannot: a
 // configuration is written before the EAL runs). `port_count` is rte_eth_dev_count_avail().
-// Returns one IOS-style message per problem, empty when the configuration fits:
-//   "% Interface dpdk7 does not exist: the EAL found 2 DPDK ports (dpdk0-dpdk1)"
+// Returns one message per problem (plain: the start-up report adds IOS's "% "), empty when the
+// configuration fits:
+//   "Interface dpdk7 does not exist: the EAL found 2 DPDK ports (dpdk0-dpdk1)"
 //     — an interface, sub-interface, or the SIP bind interface, on a missing port;
-//   "% bind control source-interface dpdk0.100: the interface has no IP address"
-//   "% bind control source-interface dpdk0: the interface is shut down"
-//   "% ip route 0.0.0.0 0.0.0.0 10.9.0.1: the gateway is not in a connected subnet"
+//   "bind control source-interface dpdk0.100: the interface has no IP address"
+//   "bind control source-interface dpdk0: the interface is shut down"
+//   "ip route 0.0.0.0 0.0.0.0 10.9.0.1: the gateway is not in a connected subnet"
 //     — NetStack picks a route's outgoing interface by the subnet that holds the gateway.
 // regfrontd --io dpdk calls it after loading the startup-config and refuses to start on a
 // non-empty result (the socket backend ignores interfaces and does not call it).

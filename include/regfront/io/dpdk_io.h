@@ -12,8 +12,8 @@
 // every other worker over the same rings before classification, so all tables learn them.
 // Requests (ARP request, NS) are not copied: the worker that got one answers it once.
 //
-//   HandoffFabric fabric;  fabric.create(workers, 1024, pool, err);          // control thread
-//   DpdkIo io(opts, plan.net, pool, &fabric);  io.init(err);
+//   HandoffFabric fabric;  fabric.create(workers, 1024, tag);               // control thread
+//   DpdkIo io(opts, plan.net, pool, &fabric);  io.init();
 //   // loop: io.rx(now_tsc, on_datagram, on_unreachable); engine …; io.flush(txq);
 //   //       io.drain(now_tsc); io.poll(now_tsc);
 #pragma once
@@ -32,7 +32,8 @@
 #include <vector>
 
 #include "regfront/common/counter.h"
-#include "regfront/io/dpdk_config.h"
+#include "regfront/common/status.h"
+#include "regfront/io/dpdk_plan.h"
 #include "regfront/net/stack.h"
 #include "regfront/reg/engine.h"
 
@@ -92,7 +93,7 @@ class HandoffFabric {
   HandoffFabric(const HandoffFabric&) = delete;
   HandoffFabric& operator=(const HandoffFabric&) = delete;
   // `size` slots per ring (rounded up to a power of two). `tag` keeps ring names unique.
-  bool create(std::uint32_t workers, std::uint32_t size, const std::string& tag, std::string& err);
+  Status create(std::uint32_t workers, std::uint32_t size, const std::string& tag);
   rte_ring* ring(std::uint32_t from, std::uint32_t to) const { return rings_[from * workers_ + to]; }
   std::uint32_t workers() const { return workers_; }
 
@@ -114,6 +115,9 @@ struct DpdkIoOptions {
   std::vector<std::uint16_t> ports;         // ports to poll
   std::uint32_t tx_drain_us = 50;           // TX flush deadline
   net::IpAddr source4, source6;             // SIP source addresses (bind interface)
+  // Stage timing (stage_*_tsc): an rdtsc at each stage boundary of RX and of the worker's loop
+  // (regfront/worker/loop_stats.h). Off unless asked for (regfrontd --stage-timing).
+  bool stage_timing = false;
 };
 
 class DpdkIo {
@@ -126,7 +130,7 @@ class DpdkIo {
   DpdkIo(const DpdkIo&) = delete;
   DpdkIo& operator=(const DpdkIo&) = delete;
 
-  bool init(std::string& err);  // set-up: NetStack tables, scratch
+  Status init();  // set-up: NetStack tables, scratch
 
   // RX: one burst from each port's queue (neighbour frames shared, then classified), then what
   // the other workers handed over. on_datagram(std::string_view) for each datagram this worker
@@ -149,7 +153,7 @@ class DpdkIo {
         on_unreachable(ss);
         ++n;
       }
-      if (k != 0) {
+      if (k != 0 && opts_.stage_timing) {
         const std::uint64_t t = rte_rdtsc();
         stack_.release();
         c_.stage_release_tsc.inc(rte_rdtsc() - t);

@@ -1,12 +1,11 @@
-// regfront/io/dpdk_config.h — the IOS configuration (interfaces, routes, voice service voip/sip)
-// mapped onto what the DPDK backend needs: a net::NetConfig per worker, the ports to start, and
-// the address/port the SIP side speaks from. Pure set-up code: no EAL needed, unit-tested.
+// regfront/io/dpdk_plan.h — what the DPDK backend needs to know of the network, as plain data:
+// the NetStack configuration every worker gets, the ports to start, and the address and UDP
+// port SIP speaks from. The control plane fills it from the IOS configuration
+// (regfront/snapshot/net_plan.h); the data plane never sees configuration-model types.
 //
-//   std::vector<PortFacts> facts = …;            // per DPDK port: MAC, offloads, MTU limits
-//   DpdkPlan plan;
-//   if (!plan_dpdk(cfg, facts, workers, plan, err)) refuse(err);
-//   NetStack stack(plan.net, pool);              // every worker gets the same NetConfig
-//   plan.local_ip(AF_INET)                       // "10.77.0.1": the registrar's local_ip
+//   StatusOr<DpdkPlan> plan = snapshot::plan_network(cfg, probe_ports(), workers);
+//   NetStack stack(plan->net, pool);           // every worker gets the same NetConfig
+//   plan->local_ip(AF_INET)                    // "10.77.0.1": the registrar's local_ip
 #pragma once
 
 #include <sys/socket.h>
@@ -15,7 +14,6 @@
 #include <string>
 #include <vector>
 
-#include "regfront/config/model.h"
 #include "regfront/net/stack.h"
 
 namespace regfront::io {
@@ -31,7 +29,7 @@ struct PortFacts {
 struct DpdkPlan {
   net::NetConfig net;               // interfaces, routes, UDP ports (listen_port + worker)
   std::vector<std::uint16_t> ports; // DPDK ports to start (some interface uses them), ascending
-  std::uint16_t listen_port = config::kDefaultSipPort;  // worker i owns listen_port + i
+  std::uint16_t listen_port = 5060;  // worker i owns listen_port + i
   std::string source_interface;     // the interface SIP speaks from ("dpdk0")
   net::IpAddr source4, source6;     // its addresses (family 0 when it has none of that family)
 
@@ -41,13 +39,6 @@ struct DpdkPlan {
   // The source address for a destination of `family` (nullptr when none), for send_udp.
   const net::IpAddr* source(int family) const;
 };
-
-// Maps `cfg` for `workers` workers over ports described by `facts`. Interfaces that are shut
-// down are left out; `bind control source-interface` picks the SIP source (else the first
-// interface, in IOS order, that has an address). Returns false with an IOS-style message.
-// The port-existence checks are config::validate_interfaces' (called before this).
-bool plan_dpdk(const config::Config& cfg, const std::vector<PortFacts>& facts, std::uint32_t workers,
-               DpdkPlan& out, std::string& err);
 
 // sockaddr_storage ↔ net::Endpoint (the engine speaks sockaddr, the stack Endpoint).
 net::Endpoint to_endpoint(const sockaddr_storage& ss);

@@ -3,10 +3,10 @@
 // RX and one TX queue per worker, rte_flow steering of each worker's UDP port to its queue, port
 // statistics for `show dataplane`. Control-thread code only (set-up, shutdown, show).
 //
-//   if (!eal_init("--no-huge --no-pci -m 512 --vdev net_tap0,iface=rftap0", err)) …;
+//   if (Status s = eal_init("--no-huge --no-pci -m 512 --vdev net_tap0,iface=rftap0", 1); !s.ok()) …;
 //   std::vector<PortFacts> facts = probe_ports();          // one per rte_eth_dev_count_avail()
-//   rte_mempool* pool = create_pool(pool_size(sizing), err);
-//   for (port : plan.ports) start_port(port, workers, mtu, pool, err);
+//   StatusOr<rte_mempool*> pool = create_pool(pool_size(sizing));
+//   for (port : plan.ports) start_port(port, workers, mtu, *pool, rx_desc, tx_desc);
 //   steer_by_udp_port(port, workers, plan.listen_port);    // best effort: false = hand-off only
 //   … workers run …
 //   stop_ports(plan.ports); rte_mempool_free(pool); rte_eal_cleanup();
@@ -16,7 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "regfront/io/dpdk_config.h"
+#include "regfront/common/status.h"
+#include "regfront/io/dpdk_plan.h"
 
 struct rte_mempool;
 
@@ -26,7 +27,7 @@ namespace regfront::io {
 // "regfrontd" as argv[0]. When the arguments name no lcores (-l, -c, --lcores), adds
 // `--lcores (0-W)@(all CPUs)`: the main lcore plus W worker lcores, floating over every CPU —
 // right for labs and CI; appliances pin with their own -l/--lcores.
-bool eal_init(const std::string& args, std::uint32_t workers, std::string& err);
+Status eal_init(const std::string& args, std::uint32_t workers);
 
 // The EAL's ports (rte_eth_dev_count_avail; ids 0..n-1): MAC, checksum offloads, MTU limits.
 std::vector<PortFacts> probe_ports();
@@ -43,13 +44,13 @@ struct PoolSizing {
 // The pool for `s`, between 8192 and 512k mbufs; `wanted` (optional) gets the unclamped need,
 // so the caller can say when the queues could ask for more than the pool holds.
 std::uint32_t pool_size(const PoolSizing& s, std::uint64_t* wanted = nullptr);
-rte_mempool* create_pool(std::uint32_t mbufs, std::string& err);
+StatusOr<rte_mempool*> create_pool(std::uint32_t mbufs);
 
 // Configures `port` with `queues` RX and TX queues (queue i = worker i), RSS over IP/UDP when the
 // port has more than one queue and supports it, checksum offloads it has, `mtu`, promiscuous
 // off; starts it and sets the link up.
-bool start_port(std::uint16_t port, std::uint16_t queues, std::uint16_t mtu, rte_mempool* pool,
-                std::uint16_t rx_desc, std::uint16_t tx_desc, std::string& err);
+Status start_port(std::uint16_t port, std::uint16_t queues, std::uint16_t mtu, rte_mempool* pool,
+                  std::uint16_t rx_desc, std::uint16_t tx_desc);
 
 // rte_flow rules UDP dst (listen_port + i) → queue i for IPv4 and IPv6, each validated first.
 // Returns the number of rules installed; 0 means the port cannot steer (hand-off rings do it).

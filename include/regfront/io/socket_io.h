@@ -2,7 +2,7 @@
 // bursts with recvmmsg and out in bursts with sendmmsg. The embedded default; runs unprivileged.
 //
 //   SocketIo io;
-//   if (!io.open(local_addr, len, err)) …;
+//   if (Status s = io.open(local_addr, len); !s.ok()) …;
 //   io.rx_burst([&](std::string_view d) { engine.on_datagram(d, now); });
 //   io.flush(tx);
 #pragma once
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "regfront/common/counter.h"
+#include "regfront/common/status.h"
 #include "regfront/reg/engine.h"
 
 struct mmsghdr;
@@ -31,8 +32,8 @@ class SocketIo {
   SocketIo(const SocketIo&) = delete;
   SocketIo& operator=(const SocketIo&) = delete;
 
-  // Binds a non-blocking UDP socket to `local`. Returns false with a reason in `err`.
-  bool open(const sockaddr_storage& local, socklen_t len, std::string& err);
+  // Binds a non-blocking UDP socket to `local`.
+  Status open(const sockaddr_storage& local, socklen_t len);
   int fd() const { return fd_; }
 
   // Receives up to kBurst datagrams without blocking and calls f(view) for each; returns the

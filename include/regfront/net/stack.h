@@ -39,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "regfront/common/status.h"
 #include "regfront/net/counters.h"
 
 struct rte_mbuf;
@@ -192,8 +193,8 @@ class NetStack {
   NetStack& operator=(const NetStack&) = delete;
 
   // Validates the configuration and allocates the tables (fragment table on the caller's
-  // NUMA socket). Returns false with a reason in `err`.
-  bool init(std::string& err);
+  // NUMA socket); a failure says what is wrong.
+  Status init();
   void set_flush_hook(TxFlushFn fn, void* ctx);
 
   // Classifies `n` (≤ kMaxBurst) received frames; the stack takes ownership of every mbuf.

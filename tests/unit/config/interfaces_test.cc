@@ -598,26 +598,26 @@ TEST(Interfaces, ValidateAgainstThePorts) {
            "bind control source-interface dpdk1.5"});
   EXPECT_EQ(validate_interfaces(h.cfg, 2),
             (std::vector<std::string>{
-                "% Interface dpdk7 does not exist: the EAL found 2 DPDK ports (dpdk0-dpdk1)",
-                "% bind control source-interface dpdk1.5: the interface has no IP address",
-                "% ip route 10.9.0.0 255.255.0.0 10.8.0.1: the gateway is not in a connected subnet",
-                "% ipv6 route ::/0 fe80::1: the gateway is not in a connected subnet",
+                "Interface dpdk7 does not exist: the EAL found 2 DPDK ports (dpdk0-dpdk1)",
+                "bind control source-interface dpdk1.5: the interface has no IP address",
+                "ip route 10.9.0.0 255.255.0.0 10.8.0.1: the gateway is not in a connected subnet",
+                "ipv6 route ::/0 fe80::1: the gateway is not in a connected subnet",
             }));
   EXPECT_EQ(validate_interfaces(h.cfg, 1)[0],
-            "% Interface dpdk1.5 does not exist: the EAL found 1 DPDK port (dpdk0)");
+            "Interface dpdk1.5 does not exist: the EAL found 1 DPDK port (dpdk0)");
   EXPECT_EQ(validate_interfaces(h.cfg, 0).size(), 6u);  // dpdk0, dpdk1.5, dpdk7; bind; 2 routes
   h.setup({"interface dpdk1.5", "ipv6 address 2001:db8:5::1/64", "shutdown", "exit",
            "no interface dpdk7.1", "no ip route 10.9.0.0 255.255.0.0"});
   h.cfg.interfaces.erase("dpdk7");  // (a physical interface leaves only with the configuration)
   EXPECT_EQ(validate_interfaces(h.cfg, 8),
             (std::vector<std::string>{
-                "% bind control source-interface dpdk1.5: the interface is shut down"}));
+                "bind control source-interface dpdk1.5: the interface is shut down"}));
   // A physical interface that was never entered exists when its port does.
   Harness p;
   p.setup({"voice service voip", "sip", "bind control source-interface dpdk3"});
   EXPECT_EQ(validate_interfaces(p.cfg, 2),
             (std::vector<std::string>{
-                "% Interface dpdk3 does not exist: the EAL found 2 DPDK ports (dpdk0-dpdk1)"}));
+                "Interface dpdk3 does not exist: the EAL found 2 DPDK ports (dpdk0-dpdk1)"}));
 }
 
 TEST(Interfaces, NamesAndAddressText) {

@@ -50,8 +50,8 @@ class NetTest : public ::testing::Test {
  protected:
   void SetUp() override {
     level_ = rte_mempool_avail_count(g_pool);
-    std::string err;
-    ASSERT_TRUE(stack_.init(err)) << err;
+    const Status st = stack_.init();
+    ASSERT_TRUE(st.ok()) << st.message();
   }
   void TearDown() override {
     stack_.release();
@@ -480,8 +480,8 @@ class NetTxTest : public NetTest {
  protected:
   void SetUp() override {
     NetTest::SetUp();
-    std::string err;
-    ASSERT_TRUE(peer_.init(err)) << err;
+    const Status st = peer_.init();
+    ASSERT_TRUE(st.ok()) << st.message();
   }
   void TearDown() override {
     peer_.release();
@@ -575,8 +575,8 @@ TEST_F(NetTxTest, VlanFramesAndOffloadFlags) {
   NetConfig c = our_config();
   c.port_caps = {PortCaps{true, true}};
   NetStack s(c, g_pool);
-  std::string err;
-  ASSERT_TRUE(s.init(err)) << err;
+  const Status st = s.init();
+  ASSERT_TRUE(st.ok()) << st.message();
   const Bytes data = payload(50);
   EXPECT_EQ(s.send_udp(5060, {IpAddr::v4(kPeerVlan), 5060}, data.data(), data.size(), 0), SendResult::queued);
   auto arp = take(s);
@@ -619,8 +619,8 @@ TEST(NetLifetime, DestructionReturnsEveryMbuf) {
   const unsigned level = rte_mempool_avail_count(g_pool);
   {
     NetStack s(our_config(), g_pool);
-    std::string err;
-    ASSERT_TRUE(s.init(err)) << err;
+    const Status st = s.init();
+    ASSERT_TRUE(st.ok()) << st.message();
     const Bytes data = payload(3000);
     s.send_udp(5060, {A("10.77.0.2"), 5060}, data.data(), data.size(), 0);  // queued + ARP in batch
     const Bytes l4 = udp(v4(kPeer), v4(kOur), 5070, 5060, payload(2000));
