@@ -1,13 +1,13 @@
-// Show commands: parsing and rendering (text in IOS style, or JSON with a stable schema that
-// docs/show-json.md documents).
-#include "show.h"
+// The show commands' output (see regfront/cli/show.h): text in IOS style, or JSON with the
+// stable schema docs/show-json.md documents.
+#include "regfront/cli/show.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <sstream>
 
-namespace regfront::daemon {
+namespace regfront::cli {
 namespace {
 
 std::string pad(std::string s, std::size_t n) {
@@ -17,7 +17,7 @@ std::string pad(std::string s, std::size_t n) {
 
 }  // namespace
 
-std::string render_register_status(const std::vector<StatusRow>& rows, bool json) {
+std::string render_register_status(const std::vector<BindingRow>& rows, bool json) {
   if (json) {
     nlohmann::json j;
     j["bindings"] = nlohmann::json::array();
@@ -74,41 +74,31 @@ std::string render_registrars(const std::vector<RegistrarRow>& rows, bool json) 
   return out;
 }
 
-std::string render_statistics(const reg::Snapshot& snap, const std::vector<const reg::WorkerCounters*>& workers,
-                              bool json) {
+std::string render_statistics(const Statistics& s, bool json) {
   nlohmann::json j;
   j["registrars"] = nlohmann::json::array();
   std::string out;
-  for (int slot = 0; slot < reg::kRegistrarSlots; ++slot) {
-    if (!snap.registrars[slot].present) continue;
+  for (const RegistrarStatistics& reg : s.registrars) {
     nlohmann::json r;
-    r["index"] = snap.registrars[slot].index;
-    out += "Registrar-Index " + std::to_string(snap.registrars[slot].index) + "\n";
-    for (std::size_t i = 0; i < reg::kRegistrarCounterCount; ++i) {
-      std::uint64_t v = 0;
-      for (const auto* w : workers) v += reg::registrar_counter(w->registrar[slot], i);
-      r[reg::kRegistrarCounterInfo[i].name] = v;
-      out += "  " + pad(reg::kRegistrarCounterInfo[i].name, 22) + std::to_string(v) + "\n";
+    r["index"] = reg.index;
+    out += "Registrar-Index " + std::to_string(reg.index) + "\n";
+    for (const auto& [name, v] : reg.counters) {
+      r[name] = v;
+      out += "  " + pad(name, 22) + std::to_string(v) + "\n";
     }
     nlohmann::json codes = nlohmann::json::object();
-    for (int c = 0; c < 400; ++c) {
-      std::uint64_t v = 0;
-      for (const auto* w : workers) v += w->registrar[slot].by_code[c].get();
-      if (v) {
-        codes[std::to_string(c + 300)] = v;
-        out += "  response " + std::to_string(c + 300) + pad("", 10) + std::to_string(v) + "\n";
-      }
+    for (const auto& [code, v] : reg.responses) {
+      codes[std::to_string(code)] = v;
+      out += "  response " + std::to_string(code) + pad("", 10) + std::to_string(v) + "\n";
     }
     r["responses"] = codes;
     j["registrars"].push_back(r);
   }
   nlohmann::json dp;
   out += "Data plane\n";
-  for (std::size_t i = 0; i < reg::kWorkerCounterCount; ++i) {
-    std::uint64_t v = 0;
-    for (const auto* w : workers) v += reg::worker_counter(*w, i);
-    dp[reg::kWorkerCounterInfo[i].name] = v;
-    out += "  " + pad(reg::kWorkerCounterInfo[i].name, 22) + std::to_string(v) + "\n";
+  for (const auto& [name, v] : s.dataplane) {
+    dp[name] = v;
+    out += "  " + pad(name, 22) + std::to_string(v) + "\n";
   }
   j["dataplane"] = dp;
   return json ? j.dump() + "\n" : out;
@@ -169,4 +159,4 @@ std::string render_dataplane(const std::vector<DataplaneRow>& rows, bool json, c
   return out;
 }
 
-}  // namespace regfront::daemon
+}  // namespace regfront::cli

@@ -9,8 +9,9 @@
 #include <sstream>
 #include <string>
 
-#include "daemon.h"
 #include "regfront/config/commands.h"
+#include "regfront/control/protocol.h"
+#include "regfront/daemon/daemon.h"
 
 namespace {
 
@@ -18,6 +19,7 @@ void usage(std::FILE* f) {
   std::fprintf(f,
                "usage: regfrontd --config FILE [--io socket|dpdk] [--eal \"EAL ARGS\"] [--listen IP:PORT] [--workers N]\n"
                "                 [--control-socket PATH] [--shutdown-timeout SECONDS] [--no-preemptive-auth]\n"
+               "                 [--stage-timing]\n"
                "       regfrontd --check-config FILE\n"
                "\n"
                "  --config FILE            startup-config in IOS syntax\n"
@@ -36,8 +38,10 @@ void usage(std::FILE* f) {
                "  --max-bindings N         binding slots per worker (default: the startup-config's\n"
                "                           plus a quarter for live additions, at least 65536)\n"
                "  --no-preemptive-auth     refreshes go without credentials and are challenged\n"
-               "                           (default: they answer the registrar's last nonce)\n",
-               regfront::daemon::default_control_socket().c_str());
+               "                           (default: they answer the registrar's last nonce)\n"
+               "  --stage-timing           --io dpdk: split each worker's busy time by stage\n"
+               "                           (stage_*_tsc in show dataplane; an rdtsc per stage)\n",
+               regfront::control::default_control_socket().c_str());
 }
 
 int check_config(const std::string& path) {
@@ -97,6 +101,7 @@ int main(int argc, char** argv) {
       {"shutdown-timeout", required_argument, nullptr, 't'}, {"help", no_argument, nullptr, 'h'},
       {"max-bindings", required_argument, nullptr, 'm'}, {"eal", required_argument, nullptr, 'e'},
       {"no-preemptive-auth", no_argument, nullptr, 'P'},
+      {"stage-timing", no_argument, nullptr, 'T'},
       {nullptr, 0, nullptr, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "c:C:i:l:w:s:t:m:e:h", longopts, nullptr)) != -1) {
@@ -132,6 +137,7 @@ int main(int argc, char** argv) {
       }
       case 'e': o.eal_args = optarg; break;
       case 'P': o.preemptive_auth = false; break;
+      case 'T': o.stage_timing = true; break;
       case 'h': usage(stdout); return 0;
       default: usage(stderr); return 2;
     }
@@ -146,9 +152,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   regfront::daemon::Daemon d(o);
-  std::string err;
-  if (!d.load(err)) {
-    std::fprintf(stderr, "%s", err.c_str());
+  if (const regfront::Status s = d.load(); !s.ok()) {
+    std::fprintf(stderr, "%s", s.message().c_str());
+    if (s.message().empty() || s.message().back() != '\n') std::fputc('\n', stderr);
     std::fprintf(stderr, "regfrontd: %s: configuration refused\n", o.config_path.c_str());
     return 1;
   }

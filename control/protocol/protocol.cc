@@ -11,6 +11,11 @@
 
 namespace regfront::control {
 
+std::string default_control_socket() {
+  if (::geteuid() == 0) return "/run/regfront/regfrontd.sock";
+  return "/tmp/regfrontd-" + std::to_string(::geteuid()) + ".sock";
+}
+
 std::string format_reply(const Reply& r) {
   std::string out = std::to_string(static_cast<int>(r.status)) + " " + std::to_string(r.payload.size()) + " " +
                     r.prompt + "\n";

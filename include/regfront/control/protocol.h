@@ -37,6 +37,10 @@ struct Reply {
   std::string payload;
 };
 
+// Where regfrontd listens and regfront-cli connects unless told otherwise:
+// /run/regfront/regfrontd.sock for root, /tmp/regfrontd-UID.sock for anyone else.
+std::string default_control_socket();
+
 // Formats a reply (daemon side).
 std::string format_reply(const Reply& r);
 

@@ -1,0 +1,156 @@
+// The data behind every `show` (see regfront/daemon/status.h).
+#include "regfront/daemon/status.h"
+
+#include <time.h>
+
+#include <algorithm>
+
+#include "regfront/common/clock.h"
+#include "regfront/daemon/addresses.h"
+#include "regfront/daemon/dpdk_backend.h"
+
+namespace regfront::daemon {
+
+template <class F>
+void StatusGatherer::for_each_binding(F&& f) const {
+  const reg::Snapshot* snap = s_.publisher.current();
+  if (snap == nullptr) return;
+  std::vector<reg::BindingStatus> buf;
+  for (const auto& w : s_.workers) {
+    // The worker adopts the current snapshot before it serves a dump; wait for that so the
+    // indices it reports refer to `snap`.
+    for (int i = 0; i < 2000 && !w->exited() && w->adopted_version() != snap->version; ++i) {
+      const timespec ts{0, 1000000};
+      nanosleep(&ts, nullptr);
+    }
+    std::uint64_t version = 0;
+    if (!w->dump(buf, version, snap->plans[w->id()].size()) || version != snap->version) continue;
+    for (const reg::BindingStatus& b : buf) f(*snap, b);
+  }
+}
+
+std::vector<cli::BindingRow> StatusGatherer::bindings() const {
+  std::vector<cli::BindingRow> rows;
+  for_each_binding([&](const reg::Snapshot& snap, const reg::BindingStatus& b) {
+    cli::BindingRow r;
+    r.number = snap.number(snap.endpoints[b.endpoint]);
+    r.registrar = snap.registrars[b.registrar].index;
+    r.state = std::string(reg::state_name(b.state));
+    if (b.seconds_left > 0 && b.state != reg::BindingState::registered) r.state += "*";  // still registered
+    r.granted = b.granted;
+    r.seconds_left = b.seconds_left;
+    r.last_code = b.last_code;
+    if (b.credential != reg::kNoEntry) r.username = snap.username(snap.credentials[b.credential]);
+    // The id comes from the snapshot the binding was answered under; realm ids can shift when
+    // the configuration's realms change, so never index past this snapshot's table.
+    if (b.realm < snap.realms.names.size()) r.realm = snap.realms.names[b.realm];
+    rows.push_back(std::move(r));
+  });
+  return rows;
+}
+
+std::vector<cli::RegistrarRow> StatusGatherer::registrars() const {
+  std::uint32_t registered[reg::kRegistrarSlots] = {}, total[reg::kRegistrarSlots] = {},
+                inflight[reg::kRegistrarSlots] = {};
+  for_each_binding([&](const reg::Snapshot&, const reg::BindingStatus& b) {
+    if (b.registrar >= reg::kRegistrarSlots) return;  // leaving a removed registrar
+    ++total[b.registrar];
+    if (b.seconds_left > 0) ++registered[b.registrar];
+    if (b.state == reg::BindingState::registering || b.state == reg::BindingState::unregistering) ++inflight[b.registrar];
+  });
+  const reg::Snapshot* snap = s_.publisher.current();
+  std::vector<cli::RegistrarRow> rows;
+  const std::uint64_t now = monotonic_ms();
+  for (const auto& [index, r] : s_.config.sip_ua.registrars) {
+    if (index < 1 || index > reg::kRegistrarSlots) continue;
+    const int slot = index - 1;
+    const DnsRegistry::Entry& dns = s_.dns.entry(slot);
+    cli::RegistrarRow row;
+    row.index = index;
+    row.address = r.address.host + (r.address.port ? ":" + std::to_string(r.address.port) : "");
+    if (const auto& a = s_.dns.addresses()[slot]) {
+      row.resolved = ip_text(a->addr) + ":" + std::to_string(dns.port ? dns.port : config::kDefaultSipPort);
+    }
+    row.active = snap != nullptr && snap->registrars[slot].present;
+    row.registered = registered[slot];
+    row.total = total[slot];
+    row.inflight = inflight[slot];
+    row.rate = s_.config.sip_ua.registration_rate;
+    row.dns_error = dns.last_error;
+    // The latest failure any worker saw towards this registrar.
+    std::uint64_t when = 0;
+    for (const auto& w : s_.workers) {
+      const reg::RegistrarCounters& c = w->counters().registrar[slot];
+      if (c.last_failure_ms.get() > when) {
+        when = c.last_failure_ms.get();
+        row.last_failure_code = static_cast<std::uint16_t>(c.last_failure_code.get());
+      }
+    }
+    if (when != 0) row.last_failure_ago_s = static_cast<std::int64_t>((now - std::min(now, when)) / 1000);
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+cli::Statistics StatusGatherer::statistics() const {
+  cli::Statistics st;
+  const reg::Snapshot* snap = s_.publisher.current();
+  for (int slot = 0; snap != nullptr && slot < reg::kRegistrarSlots; ++slot) {
+    if (!snap->registrars[slot].present) continue;
+    cli::RegistrarStatistics r;
+    r.index = snap->registrars[slot].index;
+    for (std::size_t i = 0; i < reg::kRegistrarCounterCount; ++i) {
+      std::uint64_t v = 0;
+      for (const auto& w : s_.workers) v += reg::registrar_counter(w->counters().registrar[slot], i);
+      r.counters.emplace_back(reg::kRegistrarCounterInfo[i].name, v);
+    }
+    for (int c = 0; c < 400; ++c) {
+      std::uint64_t v = 0;
+      for (const auto& w : s_.workers) v += w->counters().registrar[slot].by_code[c].get();
+      if (v != 0) r.responses.emplace_back(c + 300, v);
+    }
+    st.registrars.push_back(std::move(r));
+  }
+  for (std::size_t i = 0; i < reg::kWorkerCounterCount; ++i) {
+    std::uint64_t v = 0;
+    for (const auto& w : s_.workers) v += reg::worker_counter(w->counters(), i);
+    st.dataplane.emplace_back(reg::kWorkerCounterInfo[i].name, v);
+  }
+  return st;
+}
+
+std::vector<cli::DataplaneRow> StatusGatherer::dataplane() const {
+  std::vector<cli::DataplaneRow> rows;
+  const reg::Snapshot* snap = s_.publisher.current();
+  for (const auto& w : s_.workers) {
+    cli::DataplaneRow r;
+    r.worker = w->id();
+    r.bindings = snap != nullptr ? snap->plans[w->id()].size() : 0;
+    r.rx = w->counters().rx_datagrams.get();
+    r.tx = w->counters().tx_datagrams.get();
+    r.dropped = w->counters().parse_errors.get() + w->counters().forged.get() + w->io_errors();
+    r.heap_allocated = w->heap_allocated();
+    r.heap_tracked = w->heap_tracked();
+    w->io_counters(r.io);
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+std::vector<cli::PortRow> StatusGatherer::ports() const {
+  std::vector<cli::PortRow> rows;
+  if (s_.dpdk == nullptr) return rows;
+  for (const io::PortStats& p : s_.dpdk->port_stats()) {
+    rows.push_back(cli::PortRow{p.port, p.name, p.link_up, p.ipackets, p.opackets, p.ierrors, p.imissed, p.oerrors,
+                                p.rx_nombuf, p.flow_rules});
+  }
+  return rows;
+}
+
+cli::PoolRow StatusGatherer::pool() const {
+  cli::PoolRow p;
+  if (s_.dpdk != nullptr) std::tie(p.size, p.available) = s_.dpdk->pool_usage();
+  return p;
+}
+
+}  // namespace regfront::daemon

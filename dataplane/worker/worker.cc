@@ -1,0 +1,115 @@
+// What every worker has (see regfront/worker/worker.h).
+#include "regfront/worker/worker.h"
+
+#include <jemalloc/jemalloc.h>
+#include <time.h>
+
+#include <algorithm>
+
+#include "regfront/common/clock.h"
+
+namespace regfront::worker {
+namespace {
+
+constexpr std::size_t kDumpChunk = 8192;  // rows copied per loop iteration
+
+// Dump hand-over states (Worker::dump_state_).
+constexpr int kDumpIdle = 0;       // nothing asked
+constexpr int kDumpAsked = 1;      // the control thread waits; the buffer is the worker's to fill
+constexpr int kDumpDone = 2;       // filled; the control thread takes it back
+constexpr int kDumpWriting = 3;    // the worker is copying a chunk: the buffer may not go away
+
+}  // namespace
+
+Worker::Worker(const WorkerOptions& o, rte_rcu_qsbr* qs, const std::atomic<const reg::Snapshot*>& current,
+               reg::TxQueue::FlushFn flush, void* flush_ctx)
+    : id_(o.id), reader_(qs, o.id, current), tx_(256, flush, flush_ctx), engine_(o.engine, tx_),
+      shutdown_timeout_s_(o.shutdown_timeout_s) {}
+
+void Worker::begin_thread() {
+  reader_.register_thread();
+  // jemalloc keeps a per-thread count of bytes allocated; its address is stable for the
+  // thread's life, so the loop reads it with one load.
+  std::uint64_t* p = nullptr;
+  std::size_t len = sizeof p;
+  if (mallctl("thread.allocatedp", &p, &len, nullptr, 0) == 0 && p != nullptr) {
+    thread_allocated_ = p;
+    heap_tracked_.store(true, std::memory_order_release);
+  }
+}
+
+void Worker::end_thread(std::uint64_t now_ms) {
+  {
+    ReadSection pin(reader_);
+    serve_dump(pin, now_ms);  // a dump asked for during the last iteration
+  }
+  reader_.unregister_thread();
+  exited_.store(true, std::memory_order_release);
+}
+
+void Worker::pick_up(const ReadSection& pin, std::uint64_t now) {
+  engine_.adopt(pin, now);
+  adopted_.store(engine_.adopted_version(), std::memory_order_release);
+  if (shutdown_deadline_ == 0 && shutdown_.load(std::memory_order_acquire)) {
+    engine_.begin_shutdown(pin, now);
+    shutdown_deadline_ = now + std::uint64_t{shutdown_timeout_s_} * 1000;
+  }
+}
+
+void Worker::after_section() {
+  reports_.set(reader_.quiescent_reports());
+  if (thread_allocated_ == nullptr || engine_.adopted_version() == 0) return;  // set-up lasts until the first snapshot
+  if (!heap_baseline_set_) {
+    heap_baseline_ = *thread_allocated_;
+    heap_baseline_set_ = true;
+  }
+  heap_allocated_.set(*thread_allocated_ - heap_baseline_);
+}
+
+void Worker::serve_dump(const ReadSection& pin, std::uint64_t now) {
+  int asked = kDumpAsked;
+  // Acquire: the control thread's dump_out_ and the buffer's reservation are visible.
+  if (!dump_state_.compare_exchange_strong(asked, kDumpWriting, std::memory_order_acquire)) return;
+  std::vector<reg::BindingStatus>& out = *dump_out_;
+  const std::size_t have = out.size();
+  // The buffer was sized by the control thread to the slot count: no allocation here.
+  std::uint32_t next = dump_next_;
+  const std::size_t room = std::min(kDumpChunk, out.capacity() - have);
+  out.resize(have + room);
+  const std::size_t n = engine_.status(pin, dump_next_, out.data() + have, room, next, now);
+  out.resize(have + n);
+  dump_next_ = next;
+  const bool done = next >= engine_.slot_count() || out.size() == out.capacity();
+  if (done) dump_version_ = engine_.adopted_version();
+  // Release: the rows written above are visible to the control thread's acquire.
+  dump_state_.store(done ? kDumpDone : kDumpAsked, std::memory_order_release);
+}
+
+bool Worker::dump(std::vector<reg::BindingStatus>& out, std::uint64_t& snapshot_version, std::size_t slots) {
+  out.clear();
+  out.reserve(slots + kDumpChunk);
+  dump_out_ = &out;
+  dump_next_ = 0;
+  dump_state_.store(kDumpAsked, std::memory_order_release);
+  // The worker answers within a few loop iterations; an exited worker answered at exit.
+  for (int i = 0; i < 10000 && dump_state_.load(std::memory_order_acquire) != kDumpDone && !exited(); ++i) {
+    const timespec ts{0, 500000};
+    nanosleep(&ts, nullptr);
+  }
+  // Take the buffer back. While the worker is copying a chunk it may not go away: wait for
+  // that chunk (microseconds), then withdraw the request so no later iteration touches it.
+  for (;;) {
+    int state = dump_state_.load(std::memory_order_acquire);
+    if (state == kDumpWriting) {
+      const timespec ts{0, 100000};
+      nanosleep(&ts, nullptr);
+      continue;
+    }
+    if (dump_state_.compare_exchange_strong(state, kDumpIdle, std::memory_order_acq_rel)) {
+      snapshot_version = dump_version_;
+      return state == kDumpDone;
+    }
+  }
+}
+
+}  // namespace regfront::worker

@@ -1,0 +1,86 @@
+// regfront/cli/show.h — the show commands' output: IOS-style text, or JSON with a stable schema
+// (docs/show-json.md). The CLI layer only renders: the rows below are gathered by the daemon
+// (control/daemon/status.h) from the workers, the resolver and the configuration, and carry
+// what was really used — usernames, realms and addresses as text, never ids into tables a later
+// snapshot may renumber.
+//
+//   std::vector<cli::BindingRow> rows = gatherer.bindings();
+//   std::string text = cli::render_register_status(rows, /*json=*/false);
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace regfront::cli {
+
+// ---- show sip-ua register status: one row per (number, registrar) binding ----
+struct BindingRow {
+  std::string number;
+  int registrar = 0;
+  std::string state;             // "registered", "backoff*" (* = still registered), …
+  std::uint32_t granted = 0;     // seconds the registrar granted
+  std::int64_t seconds_left = 0;
+  std::uint16_t last_code = 0;   // 0: none
+  std::string username;          // the credential answered with, "" = none
+  std::string realm;             // the realm answered, "" = none
+};
+std::string render_register_status(const std::vector<BindingRow>& rows, bool json);
+
+// ---- show sip-ua status registrar: one block per configured registrar ----
+struct RegistrarRow {
+  int index = 0;
+  std::string address;           // as configured ("dns:…" host and port)
+  std::string resolved;          // "ip:port", "" = not resolved
+  bool active = false;
+  std::uint32_t registered = 0;
+  std::uint32_t total = 0;
+  std::uint32_t inflight = 0;
+  std::uint32_t rate = 0;
+  std::string dns_error;
+  std::uint16_t last_failure_code = 0;   // 0: none
+  std::int64_t last_failure_ago_s = -1;  // seconds ago; -1: none
+};
+std::string render_registrars(const std::vector<RegistrarRow>& rows, bool json);
+
+// ---- show sip-ua statistics: counters summed over the workers ----
+using NamedCounters = std::vector<std::pair<std::string, std::uint64_t>>;  // declaration order
+struct RegistrarStatistics {
+  int index = 0;
+  NamedCounters counters;
+  std::vector<std::pair<int, std::uint64_t>> responses;  // final response code → count (non-zero)
+};
+struct Statistics {
+  std::vector<RegistrarStatistics> registrars;  // configured ones, by index
+  NamedCounters dataplane;
+};
+std::string render_statistics(const Statistics& s, bool json);
+
+// ---- show dataplane ----
+struct DataplaneRow {
+  std::uint32_t worker = 0;
+  std::size_t bindings = 0;
+  std::uint64_t rx = 0, tx = 0, dropped = 0;
+  std::uint64_t heap_allocated = 0;  // bytes the poll loop allocated (must stay 0)
+  bool heap_tracked = false;         // false: heap_allocated unknown (JSON null)
+  // --io dpdk: the worker's I/O and network-stack counters, in declaration order.
+  NamedCounters io;
+};
+// --io dpdk: one DPDK port (rte_eth_stats).
+struct PortRow {
+  std::uint16_t port = 0;
+  std::string device;
+  bool link_up = false;
+  std::uint64_t ipackets = 0, opackets = 0, ierrors = 0, imissed = 0, oerrors = 0, rx_nombuf = 0;
+  std::uint32_t flow_rules = 0;
+};
+// --io dpdk: the mbuf pool (size 0 with sockets).
+struct PoolRow {
+  unsigned size = 0;
+  unsigned available = 0;
+};
+std::string render_dataplane(const std::vector<DataplaneRow>& rows, bool json, const std::vector<PortRow>& ports = {},
+                             const PoolRow& pool = {});
+
+}  // namespace regfront::cli

@@ -1,0 +1,89 @@
+// regfront/daemon/daemon.h — regfrontd's control plane: the loop that ties its parts together.
+//
+// The parts, each with one job:
+//   - the configuration (config::Config), changed only by the loader and by CLI sessions;
+//   - the snapshot builder and Publisher (regfront/snapshot/): configuration → worker snapshot,
+//     published by RCU;
+//   - the DnsRegistry: where each registrar is;
+//   - the workers (regfront/worker/) and, with --io dpdk, the DpdkBackend that made them;
+//   - the ControlServer: operator sessions on the control socket;
+//   - the StatusGatherer: the rows behind every `show`, rendered by the CLI layer (regfront/cli/).
+// The Daemon owns them, answers the sessions' commands (config::Interpreter with the daemon as
+// its ExecHooks), learns the realms workers ask for, and rebuilds the snapshot when anything it
+// is built from changes.
+//
+//   Daemon d(options);
+//   if (Status s = d.load(); !s.ok()) fail(s);   // FILE:LINE: reason, per error
+//   return d.run();                               // until SIGTERM/SIGINT
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "regfront/common/status.h"
+#include "regfront/config/commands.h"
+#include "regfront/config/model.h"
+#include "regfront/control/snapshot_builder.h"
+#include "regfront/daemon/control_server.h"
+#include "regfront/daemon/dns_registry.h"
+#include "regfront/daemon/options.h"
+#include "regfront/snapshot/publisher.h"
+#include "regfront/worker/worker.h"
+
+namespace regfront::daemon {
+
+class DpdkBackend;
+
+class Daemon : public config::ExecHooks, public ControlServer::Handler {
+ public:
+  explicit Daemon(Options o);
+  ~Daemon() override;
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Loads the startup-config. A refusal's message lists every error as FILE:LINE: reason.
+  Status load();
+  // Starts everything, runs the control loop until SIGTERM/SIGINT, unregisters; returns the
+  // process exit status.
+  int run();
+
+ private:
+  // Start-up in order: signals, the DPDK backend (a bad interface configuration stops here),
+  // the publisher, the first snapshot (it sizes the workers' tables), the workers, the control
+  // socket.
+  Status start();
+  // The control loop: poll the resolver, the signal fd and the control socket; then addresses,
+  // realm learning, leaving bindings, progress. Returns on SIGTERM/SIGINT.
+  void serve();
+  // Shutdown: every worker unregisters its bindings (paced) and stops.
+  void stop_workers();
+
+  void rebuild_and_publish();
+  // Frees the snapshots whose grace period is over and returns their pages.
+  void reclaim();
+  void learn_realms();
+  std::string local_ip_towards(const sockaddr_storage& dst, socklen_t len) const;
+
+  // ControlServer::Handler
+  control::Reply handle(config::Session& session, std::string_view verb, std::string_view line) override;
+  // config::ExecHooks
+  bool show(Show what, bool json, std::string& out) override;
+  bool write_memory(const config::Config& cfg, std::string& message) override;
+
+  Options opts_;
+  config::Config cfg_;
+  std::unique_ptr<control::SnapshotBuilder> builder_;
+  std::unique_ptr<snapshot::Publisher> publisher_;
+  std::unique_ptr<DnsRegistry> dns_;
+  std::unique_ptr<DpdkBackend> dpdk_;
+  std::vector<std::unique_ptr<worker::Worker>> workers_;
+  std::unique_ptr<ControlServer> server_;
+  std::vector<std::string> learned_realms_;  // realms only realm-less credentials answer
+  std::vector<std::string> sha_realms_;      // realms that challenged with SHA
+  int signal_fd_ = -1;
+};
+
+}  // namespace regfront::daemon

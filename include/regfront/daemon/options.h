@@ -1,0 +1,24 @@
+// regfront/daemon/options.h — regfrontd's command-line options, parsed by main.cc and read by
+// every part of the daemon at start-up.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace regfront::daemon {
+
+struct Options {
+  std::string config_path;
+  std::string io = "socket";
+  std::string listen_ip = "0.0.0.0";
+  std::uint16_t listen_port = 5060;
+  std::uint32_t workers = 1;
+  std::string control_socket;          // default: protocol's default_control_socket()
+  std::uint32_t shutdown_timeout_s = 10;
+  std::uint32_t capacity = 0;          // binding slots per worker; 0 = from the startup-config
+  std::string eal_args;                // --io dpdk: EAL arguments (--eal "…")
+  bool preemptive_auth = true;         // refreshes answer the registrar's cached nonce
+  bool stage_timing = false;           // --io dpdk: stage_*_tsc counters (--stage-timing)
+};
+
+}  // namespace regfront::daemon

@@ -1,0 +1,37 @@
+// regfront/worker/socket_worker.h — a worker over the kernel-socket backend (the embedded
+// default): one thread, one UDP socket (listen port + worker id), its poll loop.
+//
+//   SocketWorker w(opts, publisher.qsbr(), publisher.current_ptr());
+//   if (Status s = w.open(local, len); !s.ok()) refuse(s);
+//   w.start();  …  w.request_shutdown(); w.join();
+#pragma once
+
+#include <sys/socket.h>
+
+#include <thread>
+
+#include "regfront/common/status.h"
+#include "regfront/io/socket_io.h"
+#include "regfront/worker/worker.h"
+
+namespace regfront::worker {
+
+class SocketWorker : public Worker {
+ public:
+  SocketWorker(const WorkerOptions& o, rte_rcu_qsbr* qs, const std::atomic<const reg::Snapshot*>& current);
+  ~SocketWorker() override;
+  // Set-up, control thread: binds the worker's UDP socket to `local`.
+  Status open(const sockaddr_storage& local, socklen_t len) { return io_.open(local, len); }
+  void start() override;
+  void join() override;
+  std::uint64_t io_errors() const override { return io_.tx_errors.get(); }
+  const io::SocketIo& io() const { return io_; }
+
+ private:
+  void run();
+
+  io::SocketIo io_;
+  std::thread thread_;
+};
+
+}  // namespace regfront::worker
