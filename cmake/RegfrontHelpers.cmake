@@ -2,8 +2,10 @@
 #
 #   regfront_library(NAME sip SRCS parser.cc DEPS regfront::common)
 #       -> static library regfront_sip, alias regfront::sip, public include dir include/
-#   regfront_test(NAME sip_parser SRCS parser_test.cc DEPS regfront::sip)
-#       -> GoogleTest executable registered with ctest (gtest_discover_tests)
+#   regfront_test(NAME sip_parser SRCS parser_test.cc DEPS regfront::sip [LABELS threads])
+#       -> GoogleTest executable registered with ctest (gtest_discover_tests), label "unit" by
+#          default; label "threads" (one label: gtest_discover_tests passes a single value)
+#          instead marks threaded tests, which the tsan preset builds (`threaded_tests`) and runs
 #   regfront_benchmark(NAME sip SRCS sip_bench.cc DEPS regfront::sip)
 #       -> Google Benchmark executable plus a ctest smoke run (label "bench")
 
@@ -27,6 +29,13 @@ function(regfront_test)
     set(A_LABELS unit)
   endif()
   gtest_discover_tests(test_${A_NAME} PROPERTIES LABELS "${A_LABELS}" DISCOVERY_TIMEOUT 60)
+  # Tests labelled "threads" also run under ThreadSanitizer (the tsan preset builds only them).
+  if("threads" IN_LIST A_LABELS)
+    if(NOT TARGET threaded_tests)
+      add_custom_target(threaded_tests)
+    endif()
+    add_dependencies(threaded_tests test_${A_NAME})
+  endif()
 endfunction()
 
 function(regfront_benchmark)

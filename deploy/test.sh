@@ -3,7 +3,9 @@
 #   1. release build: unit tests, end-to-end tests against real Kamailio registrars, fuzz corpus
 #      replay, benchmark smoke runs;
 #   2. dev build (ASan + UBSan): unit tests and fuzz corpus replay;
-#   3. clang libFuzzer build: a short fuzzing run per target.
+#   3. ThreadSanitizer build of the threaded tests (label "threads": snapshot publication while
+#      workers run, status dumps, shutdown, the lock-free rings);
+#   4. clang libFuzzer build: a short fuzzing run per target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -19,6 +21,12 @@ echo "== dev build (ASan + UBSan)"
 cmake --preset dev >/dev/null
 cmake --build --preset dev -j "$jobs"
 ctest --preset dev -j "$jobs" --timeout 900
+
+echo "== ThreadSanitizer (threaded tests)"
+cmake --preset tsan >/dev/null
+# Only the test binaries that hold threaded tests (and what they link) are built here.
+cmake --build --preset tsan -j "$jobs" --target threaded_tests
+ctest --preset tsan -j "$jobs" --timeout 600
 
 echo "== libFuzzer smoke"
 cmake --preset fuzz >/dev/null

@@ -60,6 +60,7 @@ void ControlServer::serve(const pollfd* fds) {
     if (fd >= 0) {
       auto c = std::make_unique<Client>();
       c->fd = fd;
+      c->session.mode = config::Mode::user_exec;
       clients_.push_back(std::move(c));
     }
   }

@@ -55,7 +55,7 @@ class ControlServer {
     int fd = -1;
     std::string in;
     std::string out;
-    config::Session session{config::Mode::user_exec};
+    config::Session session;  // starts in user exec (set on accept)
     bool closing = false;      // close once `out` is sent
     bool peer_closed = false;
     bool closed = false;
