@@ -1,83 +1,10 @@
 // REGISTER builder: memcpy of literal pieces and views, digit loops for integers.
 #include "regfront/reg/request.h"
 
-#include <cstring>
 
 namespace regfront::reg {
-namespace {
 
-class Writer {
- public:
-  Writer(char* out, std::size_t cap) : p_(out), begin_(out), end_(out + cap) {}
-  void put(std::string_view s) {
-    if (s.empty()) return;  // an empty view may have a null data(): memcpy must not see it
-    if (static_cast<std::size_t>(end_ - p_) < s.size()) {
-      ok_ = false;
-      return;
-    }
-    std::memcpy(p_, s.data(), s.size());
-    p_ += s.size();
-  }
-  void put_u32(std::uint32_t v) {
-    char tmp[10];
-    int n = 0;
-    do {
-      tmp[n++] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v != 0);
-    if (end_ - p_ < n) {
-      ok_ = false;
-      return;
-    }
-    while (n > 0) *p_++ = tmp[--n];
-  }
-  std::size_t finish() const { return ok_ ? static_cast<std::size_t>(p_ - begin_) : 0; }
-
- private:
-  char* p_;
-  char* begin_;
-  char* end_;
-  bool ok_ = true;
-};
-
-void put_authorization(Writer& w, const AuthorizationFields& a) {
-  w.put(a.proxy ? "Proxy-Authorization: Digest username=\"" : "Authorization: Digest username=\"");
-  w.put(a.username);
-  w.put("\", realm=\"");
-  w.put(a.realm);
-  w.put("\", nonce=\"");
-  w.put(a.nonce);
-  w.put("\", uri=\"");
-  w.put(a.uri);
-  w.put("\", response=\"");
-  w.put(a.response);
-  w.put("\", algorithm=");
-  w.put(auth::algorithm_name(a.algorithm));
-  if (a.qop != auth::Qop::none) {
-    w.put(a.qop == auth::Qop::auth ? ", qop=auth, nc=" : ", qop=auth-int, nc=");
-    w.put(a.nc);
-    w.put(", cnonce=\"");
-    w.put(a.cnonce);
-    w.put("\"");
-  }
-  if (a.opaque_present) {
-    w.put(", opaque=\"");
-    w.put(a.opaque);
-    w.put("\"");
-  }
-  if (a.userhash) w.put(", userhash=true");
-  w.put("\r\n");
-}
-
-}  // namespace
-
-void put_hex(std::uint64_t v, int digits, char* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (int i = digits - 1; i >= 0; --i) {
-    out[i] = kHex[v & 0xf];
-    v >>= 4;
-  }
-}
+using sip::Writer;
 
 std::size_t build_register(const RegisterRequest& r, char* out, std::size_t cap) {
   Writer w(out, cap);

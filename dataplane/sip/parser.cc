@@ -265,6 +265,9 @@ HeaderId classify_header_name(std::string_view n) {
       if (c == 'f' && REGFRONT_IS(n, "From")) return HeaderId::from;
       if (c == 'c' && REGFRONT_IS(n, "CSeq")) return HeaderId::cseq;
       break;
+    case 5:
+      if (c == 'r' && REGFRONT_IS(n, "Route")) return HeaderId::route;
+      break;
     case 7:
       if (c == 'c') {
         if (REGFRONT_IS(n, "Call-ID")) return HeaderId::call_id;
@@ -280,6 +283,7 @@ HeaderId classify_header_name(std::string_view n) {
     case 12:
       if (c == 'm' && REGFRONT_IS(n, "Max-Forwards")) return HeaderId::max_forwards;
       if (c == 'c' && REGFRONT_IS(n, "Content-Type")) return HeaderId::content_type;
+      if (c == 'r' && REGFRONT_IS(n, "Record-Route")) return HeaderId::record_route;
       break;
     case 13:
       if (REGFRONT_IS(n, "Authorization")) return HeaderId::authorization;

@@ -13,25 +13,14 @@
 #include <string_view>
 
 #include "regfront/auth/digest.h"
+#include "regfront/sip/builder.h"
 
 namespace regfront::reg {
 
-// The Authorization (401) or Proxy-Authorization (407) header of an authenticated retry.
-struct AuthorizationFields {
-  bool proxy = false;
-  std::string_view username;   // or the userhash (RFC 7616 §3.4.4) when userhash is set
-  bool userhash = false;
-  std::string_view realm;
-  std::string_view nonce;
-  std::string_view uri;
-  std::string_view response;
-  auth::Algorithm algorithm = auth::Algorithm::md5;
-  auth::Qop qop = auth::Qop::none;
-  std::string_view cnonce;     // with qop
-  std::string_view nc;         // with qop: 8 hex digits
-  std::string_view opaque;
-  bool opaque_present = false;
-};
+// The Authorization (401) or Proxy-Authorization (407) header of an authenticated retry, and
+// the hex writer: the SIP builder's (regfront/sip/builder.h), shared with the call relay.
+using sip::AuthorizationFields;
+using sip::put_hex;
 
 struct RegisterRequest {
   std::string_view request_uri;   // "sip:registrar.example.com"
@@ -50,8 +39,5 @@ struct RegisterRequest {
 
 // Writes the request to out[0..cap); returns its length, or 0 when it does not fit.
 std::size_t build_register(const RegisterRequest& r, char* out, std::size_t cap);
-
-// Lowercase hex of the low `digits` nibbles of v, written to out (no terminator).
-void put_hex(std::uint64_t v, int digits, char* out);
 
 }  // namespace regfront::reg

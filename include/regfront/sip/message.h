@@ -45,7 +45,8 @@ enum class ParseError : std::uint8_t {
   limit,               // over kMaxHeaders / kMaxHeaderLength / kMaxMessageLength / the array
 };
 
-// Headers the engine needs, recognised by long and compact form (RFC 3261 §7.3.3, §20).
+// Headers the engine and the relay need, recognised by long and compact form (RFC 3261 §7.3.3,
+// §20).
 enum class HeaderId : std::uint8_t {
   other,
   via,                  // v
@@ -64,6 +65,8 @@ enum class HeaderId : std::uint8_t {
   content_length,       // l
   content_type,         // c
   max_forwards,
+  route,                // the relay pops its own entry (RFC 3261 §16.4)
+  record_route,         // the relay adds its own entry (RFC 3261 §16.6 step 4)
   count_,               // number of ids; not a header
 };
 

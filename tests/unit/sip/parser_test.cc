@@ -777,6 +777,8 @@ TEST(Headers, CompactAndLongForms) {
       {"Proxy-Authorization", HeaderId::proxy_authorization},
       {"content-length", HeaderId::content_length}, {"Content-Type", HeaderId::content_type},
       {"Max-Forwards", HeaderId::max_forwards}, {"Vias", HeaderId::other},
+      {"route", HeaderId::route},  {"RECORD-ROUTE", HeaderId::record_route},
+      {"Routes", HeaderId::other}, {"Record-Routes", HeaderId::other},
       {"C%6Fntact", HeaderId::other}, {"Contacts", HeaderId::other}, {"", HeaderId::other},
   };
   for (const Row& r : rows) EXPECT_EQ(classify_header_name(r.name), r.id) << r.name;
