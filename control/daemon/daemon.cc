@@ -303,10 +303,9 @@ bool Daemon::write_memory(const config::Config& cfg, std::string& message) {
   // write memory / copy running-config startup-config: the running configuration replaces the
   // startup-config file crash-safely (config::save_startup_config).
   const std::string text = config::render_running_config(cfg);
-  std::string err;
-  if (!config::save_startup_config(opts_.config_path, text, err)) {
-    message = "% Error writing " + opts_.config_path + ": " + err;
-    log("write memory failed: %s", err.c_str());
+  if (const Status s = config::save_startup_config(opts_.config_path, text); !s.ok()) {
+    message = "% Error writing " + opts_.config_path + ": " + s.message();
+    log("write memory failed: %s", s.message().c_str());
     return false;
   }
   message = "[OK]";
