@@ -267,7 +267,7 @@ void Daemon::resolve_all() {
     if (d.refresh_at_ms != 0 && d.refresh_at_ms > now) continue;
     d.in_progress = true;
     const int slot = index - 1;
-    resolver_->lookup(r.address.host, port, [this, slot, asked = r.address](const control::Resolver::Result& res) {
+    resolver_->lookup(r.address.host, port, [this, slot, asked = r.address](const dns::Resolver::Result& res) {
       DnsState& st = dns_[slot];
       st.in_progress = false;
       if (!(st.address == asked)) return;  // the registrar changed while we were asking
@@ -339,7 +339,7 @@ int Daemon::run() {
   rte_rcu_qsbr_init(qs_, opts_.workers);
 
   start_page_decay_thread();
-  resolver_ = std::make_unique<control::Resolver>();
+  resolver_ = std::make_unique<dns::Resolver>();
   builder_ = std::make_unique<control::SnapshotBuilder>(opts_.workers);
 
   // Control socket: mode 0660, so only root and the socket's group (operators) get in.

@@ -12,8 +12,8 @@
 #include "regfront/config/commands.h"
 #include "regfront/config/model.h"
 #include "regfront/control/protocol.h"
-#include "regfront/control/resolver.h"
 #include "regfront/control/snapshot_builder.h"
+#include "regfront/dns/resolver.h"
 #include "regfront/io/socket_io.h"
 #include "regfront/reg/engine.h"
 
@@ -184,7 +184,7 @@ class Daemon : public config::ExecHooks {
     bool in_progress = false;
   };
   DnsState dns_[reg::kRegistrarSlots];
-  std::unique_ptr<control::Resolver> resolver_;
+  std::unique_ptr<dns::Resolver> resolver_;
   rte_rcu_qsbr* qs_ = nullptr;
   std::atomic<const reg::Snapshot*> current_{nullptr};
   std::vector<std::unique_ptr<WorkerBase>> workers_;

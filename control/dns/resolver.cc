@@ -1,5 +1,5 @@
 // c-ares glue: one channel, lookups through ares_getaddrinfo (hosts file, then DNS).
-#include "regfront/control/resolver.h"
+#include "regfront/dns/resolver.h"
 
 #include <ares.h>
 #include <netinet/in.h>
@@ -9,7 +9,7 @@
 #include <memory>
 #include <stdexcept>
 
-namespace regfront::control {
+namespace regfront::dns {
 
 struct ResolverAccess {
   static void done(Resolver& r) { --r.pending_; }
@@ -117,4 +117,4 @@ void Resolver::process(const std::vector<pollfd>& fds) {
   if (!any) ares_process_fd(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);  // timeouts
 }
 
-}  // namespace regfront::control
+}  // namespace regfront::dns

@@ -1,4 +1,4 @@
-// regfront/control/resolver.h — asynchronous DNS for registrar names, on the control thread.
+// regfront/dns/resolver.h — asynchronous DNS for registrar names, on the control thread.
 //
 // A thin owner of a c-ares channel that fits the control loop's poll(): the loop asks for the
 // descriptors to watch and a timeout, and hands back readiness. Results carry the smallest TTL
@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-namespace regfront::control {
+namespace regfront::dns {
 
 class Resolver {
  public:
@@ -46,4 +46,4 @@ class Resolver {
   friend struct ResolverAccess;
 };
 
-}  // namespace regfront::control
+}  // namespace regfront::dns
