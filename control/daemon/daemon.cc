@@ -272,10 +272,11 @@ void Daemon::resolve_all() {
       st.in_progress = false;
       if (!(st.address == asked)) return;  // the registrar changed while we were asking
       const std::uint64_t t = monotonic_ms();
-      if (!res.ok) {
-        st.last_error = res.error;
+      if (!res.status.ok()) {
+        st.last_error = res.status.message();
         st.refresh_at_ms = t + 30000;  // retry a failed lookup in 30 s
-        log("registrar %d: cannot resolve %s: %s (retrying in 30 s)", slot + 1, st.host.c_str(), res.error.c_str());
+        log("registrar %d: cannot resolve %s: %s (retrying in 30 s)", slot + 1, st.host.c_str(),
+            res.status.message().c_str());
         return;
       }
       st.last_error.clear();
@@ -339,7 +340,12 @@ int Daemon::run() {
   rte_rcu_qsbr_init(qs_, opts_.workers);
 
   start_page_decay_thread();
-  resolver_ = std::make_unique<dns::Resolver>();
+  if (auto resolver = dns::Resolver::create(); resolver.ok()) {
+    resolver_ = std::move(*resolver);
+  } else {
+    log("%s", resolver.status().message().c_str());
+    return 1;
+  }
   builder_ = std::make_unique<control::SnapshotBuilder>(opts_.workers);
 
   // Control socket: mode 0660, so only root and the socket's group (operators) get in.
