@@ -4,7 +4,7 @@
 //   regfront-cli [--socket PATH] < script           (one command per line, one session)
 //   regfront-cli [--socket PATH]                     (interactive: libedit, IOS keys)
 //
-// The session protocol is regfront/control/protocol.h: the daemon keeps the IOS mode and owns
+// The session protocol is regfront/protocol/protocol.h: the daemon keeps the IOS mode and owns
 // the grammar; this client only sends lines (`exec`), `?` (`help`) and TAB (`complete`) and
 // shows what comes back. Output of accepted commands goes to stdout, IOS errors to stderr.
 // Exit status: 0 when every command was accepted, 1 when one was refused, 2 when the daemon
@@ -25,13 +25,13 @@
 #include <vector>
 
 #include "daemon.h"
-#include "regfront/control/protocol.h"
+#include "regfront/protocol/protocol.h"
 
 namespace {
 
-using regfront::control::Client;
-using regfront::control::Reply;
-using regfront::control::ReplyStatus;
+using regfront::protocol::Client;
+using regfront::protocol::Reply;
+using regfront::protocol::ReplyStatus;
 
 constexpr int kExitRefused = 1;
 constexpr int kExitConnection = 2;

@@ -29,7 +29,7 @@
 #include "dpdk_worker.h"
 #include "show.h"
 
-#include "regfront/control/protocol.h"
+#include "regfront/protocol/protocol.h"
 
 namespace regfront::daemon {
 namespace {
@@ -495,7 +495,7 @@ void Daemon::shutdown_workers() {
   log("stopped: %llu bindings unregistered", static_cast<unsigned long long>(unregistered));
 }
 
-// ---- control socket: sessions (see regfront/control/protocol.h) ----
+// ---- control socket: sessions (see regfront/protocol/protocol.h) ----
 
 void Daemon::serve_client(ClientSession& c, short revents) {
   if (revents & POLLIN) {
@@ -516,8 +516,8 @@ void Daemon::serve_client(ClientSession& c, short revents) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       handle_request(c, line);
     }
-    if (c.in.size() > control::kMaxRequest) {
-      c.out += control::format_reply({control::ReplyStatus::refused, "", "% Line too long.\n"});
+    if (c.in.size() > protocol::kMaxRequest) {
+      c.out += protocol::format_reply({protocol::ReplyStatus::refused, "", "% Line too long.\n"});
       c.closing = true;
     }
   }
@@ -538,11 +538,11 @@ void Daemon::handle_request(ClientSession& c, const std::string& line) {
   const std::string verb = line.substr(0, sp);
   const std::string arg = sp == std::string::npos ? "" : line.substr(sp + 1);
   if (verb != "exec" && verb != "help" && verb != "complete" && verb != "prompt") {
-    c.out += control::format_reply({control::ReplyStatus::refused, "", "% Unknown request " + verb + "\n"});
+    c.out += protocol::format_reply({protocol::ReplyStatus::refused, "", "% Unknown request " + verb + "\n"});
     c.closing = true;
     return;
   }
-  control::Reply reply;
+  protocol::Reply reply;
   config::Interpreter in(cfg_, this);
   if (verb == "exec") {
     const config::Result r = in.execute(arg, c.session);
@@ -550,11 +550,11 @@ void Daemon::handle_request(ClientSession& c, const std::string& line) {
       reply.payload = r.output;
       if (r.changed) rebuild_and_publish();
     } else {
-      reply.status = control::ReplyStatus::refused;
+      reply.status = protocol::ReplyStatus::refused;
       reply.payload = config::format_error(arg, r);
     }
     if (r.end_session) {
-      reply.status = control::ReplyStatus::ended;
+      reply.status = protocol::ReplyStatus::ended;
       c.closing = true;
     }
   } else if (verb == "help") {
@@ -565,14 +565,14 @@ void Daemon::handle_request(ClientSession& c, const std::string& line) {
       reply.payload += "  " + it.word + std::string(width - it.word.size() + 2, ' ') + it.help + "\n";
     }
     if (items.empty()) {
-      reply.status = control::ReplyStatus::refused;
+      reply.status = protocol::ReplyStatus::refused;
       reply.payload = "% Unrecognized command\n";
     }
   } else if (verb == "complete") {
     reply.payload = in.complete(arg, c.session);
   }
   reply.prompt = config::prompt(cfg_, c.session);
-  c.out += control::format_reply(reply);
+  c.out += protocol::format_reply(reply);
 }
 
 bool Daemon::show(Show what, bool json, std::string& out) {

@@ -11,7 +11,7 @@
 
 #include "regfront/config/commands.h"
 #include "regfront/config/model.h"
-#include "regfront/control/protocol.h"
+#include "regfront/protocol/protocol.h"
 #include "regfront/control/snapshot_builder.h"
 #include "regfront/dns/resolver.h"
 #include "regfront/io/socket_io.h"
@@ -134,7 +134,7 @@ class Worker : public WorkerBase {
 
 class DpdkBackend;  // dpdk_worker.h: EAL, ports, DPDK workers (--io dpdk)
 
-// One operator session on the control socket (see regfront/control/protocol.h).
+// One operator session on the control socket (see regfront/protocol/protocol.h).
 struct ClientSession {
   int fd = -1;
   std::string in;

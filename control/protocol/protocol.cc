@@ -1,5 +1,5 @@
 // Control socket protocol: reply framing and the client side. See protocol.h.
-#include "regfront/control/protocol.h"
+#include "regfront/protocol/protocol.h"
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
-namespace regfront::control {
+namespace regfront::protocol {
 
 std::string format_reply(const Reply& r) {
   std::string out = std::to_string(static_cast<int>(r.status)) + " " + std::to_string(r.payload.size()) + " " +
@@ -93,4 +93,4 @@ bool Client::request(std::string_view verb, std::string_view line, Reply& out, s
   return true;
 }
 
-}  // namespace regfront::control
+}  // namespace regfront::protocol

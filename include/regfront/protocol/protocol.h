@@ -1,4 +1,4 @@
-// regfront/control/protocol.h — the control socket's session protocol (regfrontd ⇄ regfront-cli).
+// regfront/protocol/protocol.h — the control socket's session protocol (regfrontd ⇄ regfront-cli).
 //
 // One connection is one CLI session: the daemon keeps its mode (user exec `>`, privileged `#`,
 // configuration modes) for as long as the connection lives. The client sends requests, one
@@ -17,7 +17,7 @@
 // (the session ended: `exit` from exec mode). PROMPT is the prompt to show next, e.g.
 // "Router(config-sip-ua)#". Lines longer than kMaxRequest are refused.
 //
-//   regfront::control::Client c;
+//   regfront::protocol::Client c;
 //   if (c.connect(path, err)) { auto r = c.request("exec", "show sip-ua statistics"); }
 #pragma once
 
@@ -25,7 +25,7 @@
 #include <string>
 #include <string_view>
 
-namespace regfront::control {
+namespace regfront::protocol {
 
 inline constexpr std::size_t kMaxRequest = 65536;
 
@@ -56,4 +56,4 @@ class Client {
   std::string buffer_;
 };
 
-}  // namespace regfront::control
+}  // namespace regfront::protocol
