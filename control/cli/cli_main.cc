@@ -22,6 +22,7 @@
 #include <iostream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "daemon.h"
@@ -53,15 +54,14 @@ int run_batch(Client& client, NextLine next) {
   int status = 0;
   for (std::string line; next(line);) {
     if (blank(line)) continue;
-    Reply r;
-    std::string err;
-    if (!client.request("exec", line, r, err)) {
-      std::fprintf(stderr, "%% regfrontd: %s\n", err.c_str());
+    regfront::StatusOr<Reply> r = client.request("exec", line);
+    if (!r.ok()) {
+      std::fprintf(stderr, "%% regfrontd: %s\n", r.status().message().c_str());
       return kExitConnection;
     }
-    print_payload(r.payload, r.status == ReplyStatus::refused ? stderr : stdout);
-    if (r.status == ReplyStatus::refused) status = kExitRefused;
-    if (r.status == ReplyStatus::ended) break;
+    print_payload(r->payload, r->status == ReplyStatus::refused ? stderr : stdout);
+    if (r->status == ReplyStatus::refused) status = kExitRefused;
+    if (r->status == ReplyStatus::ended) break;
   }
   return status;
 }
@@ -85,12 +85,13 @@ char* prompt_fn(EditLine* el) { return shell_of(el).prompt.data(); }
 // Sends one request from inside a key binding; false (and the error shown) when the
 // connection is gone.
 bool ask(Shell& sh, std::string_view verb, std::string_view line, Reply& r) {
-  std::string err;
-  if (sh.client.request(verb, line, r, err)) {
+  regfront::StatusOr<Reply> got = sh.client.request(verb, line);
+  if (got.ok()) {
+    r = std::move(*got);
     if (!r.prompt.empty()) sh.prompt = r.prompt;
     return true;
   }
-  std::fprintf(stdout, "\n%% regfrontd: %s\n", err.c_str());
+  std::fprintf(stdout, "\n%% regfrontd: %s\n", got.status().message().c_str());
   std::fflush(stdout);
   sh.lost = true;
   return false;
@@ -255,9 +256,8 @@ int main(int argc, char** argv) {
   }
 
   Client client;
-  std::string err;
-  if (!client.connect(socket_path, err)) {
-    std::fprintf(stderr, "%% regfrontd is not reachable at %s: %s\n", socket_path.c_str(), err.c_str());
+  if (const regfront::Status s = client.connect(socket_path); !s.ok()) {
+    std::fprintf(stderr, "%% regfrontd is not reachable at %s: %s\n", socket_path.c_str(), s.message().c_str());
     return kExitConnection;
   }
   if (!commands.empty()) {
