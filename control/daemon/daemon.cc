@@ -96,13 +96,8 @@ std::string source_ip_towards(const sockaddr_storage& dst, socklen_t len) {
 
 }  // namespace
 
-std::string default_control_socket() {
-  if (::geteuid() == 0) return "/run/regfront/regfrontd.sock";
-  return "/tmp/regfrontd-" + std::to_string(::geteuid()) + ".sock";
-}
-
 Daemon::Daemon(Options o) : opts_(std::move(o)) {
-  if (opts_.control_socket.empty()) opts_.control_socket = default_control_socket();
+  if (opts_.control_socket.empty()) opts_.control_socket = protocol::default_control_socket();
 }
 
 Daemon::~Daemon() {

@@ -27,14 +27,12 @@ struct Options {
   std::string listen_ip = "0.0.0.0";
   std::uint16_t listen_port = 5060;
   std::uint32_t workers = 1;
-  std::string control_socket;          // default: default_control_socket()
+  std::string control_socket;          // default: protocol::default_control_socket()
   std::uint32_t shutdown_timeout_s = 10;
   std::uint32_t capacity = 0;          // binding slots per worker; 0 = from the startup-config
   std::string eal_args;                // --io dpdk: EAL arguments (--eal "…")
   bool preemptive_auth = true;         // refreshes answer the registrar's cached nonce
 };
-
-std::string default_control_socket();
 
 // What every worker has, whatever its I/O: the engine and its TxQueue, snapshot pick-up, the
 // status dump hand-over, the shutdown request. The socket Worker (worker.cc) and the DPDK

@@ -11,6 +11,7 @@
 
 #include "daemon.h"
 #include "regfront/config/commands.h"
+#include "regfront/protocol/protocol.h"
 
 namespace {
 
@@ -37,7 +38,7 @@ void usage(std::FILE* f) {
                "                           plus a quarter for live additions, at least 65536)\n"
                "  --no-preemptive-auth     refreshes go without credentials and are challenged\n"
                "                           (default: they answer the registrar's last nonce)\n",
-               regfront::daemon::default_control_socket().c_str());
+               regfront::protocol::default_control_socket().c_str());
 }
 
 int check_config(const std::string& path) {

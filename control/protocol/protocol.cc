@@ -1,4 +1,5 @@
-// Control socket protocol: reply framing and the client side. See regfront/protocol/protocol.h.
+// Control socket protocol: reply framing, the default socket path and the client side. See
+// regfront/protocol/protocol.h.
 #include "regfront/protocol/protocol.h"
 
 #include <sys/socket.h>
@@ -41,6 +42,11 @@ bool take_number(std::string_view& s, T& out) {
 }
 
 }  // namespace
+
+std::string default_control_socket() {
+  if (::geteuid() == 0) return "/run/regfront/regfrontd.sock";
+  return "/tmp/regfrontd-" + std::to_string(::geteuid()) + ".sock";
+}
 
 std::string format_reply(const Reply& r) {
   std::string out = std::to_string(static_cast<int>(r.status)) + " " + std::to_string(r.payload.size()) + " " +

@@ -17,8 +17,10 @@
 // (the session ended: `exit` from exec mode). PROMPT is the prompt to show next, e.g.
 // "Router(config-sip-ua)#". Lines longer than kMaxRequest are refused.
 //
+// This module is all a client needs (regfront-cli links it and libedit, nothing of the daemon):
+//
 //   regfront::protocol::Client c;
-//   if (regfront::Status s = c.connect("/run/regfront/regfrontd.sock"); !s.ok())
+//   if (regfront::Status s = c.connect(regfront::protocol::default_control_socket()); !s.ok())
 //     return fail(s.message());                      // e.g. "No such file or directory"
 //   regfront::StatusOr<regfront::protocol::Reply> r = c.request("exec", "show sip-ua statistics");
 //   if (r.ok()) print(r->payload);
@@ -48,6 +50,10 @@ struct Reply {
   std::string prompt;
   std::string payload;
 };
+
+// Where regfrontd listens unless told otherwise: /run/regfront/regfrontd.sock for root,
+// /tmp/regfrontd-UID.sock for any other user (the effective user id of this process).
+std::string default_control_socket();
 
 // A reply as it goes on the wire (daemon side): header line, then the payload.
 std::string format_reply(const Reply& r);

@@ -78,6 +78,13 @@ TEST(Framing, MalformedHeadersAreRefused) {
   }
 }
 
+TEST(Framing, DefaultControlSocketDependsOnTheUser) {
+  const std::string expected = ::geteuid() == 0
+                                   ? "/run/regfront/regfrontd.sock"
+                                   : "/tmp/regfrontd-" + std::to_string(::geteuid()) + ".sock";
+  EXPECT_EQ(default_control_socket(), expected);
+}
+
 // ---- client -----------------------------------------------------------------------------------
 
 // A listening UNIX socket in a fresh temporary directory; removed with it.
