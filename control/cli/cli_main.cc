@@ -4,7 +4,7 @@
 //   regfront-cli [--socket PATH] < script           (one command per line, one session)
 //   regfront-cli [--socket PATH]                     (interactive: libedit, IOS keys)
 //
-// The session protocol is regfront/control/protocol.h: the daemon keeps the IOS mode and owns
+// The session protocol is regfront/protocol/protocol.h: the daemon keeps the IOS mode and owns
 // the grammar; this client only sends lines (`exec`), `?` (`help`) and TAB (`complete`) and
 // shows what comes back. Output of accepted commands goes to stdout, IOS errors to stderr.
 // Exit status: 0 when every command was accepted, 1 when one was refused, 2 when the daemon
@@ -22,15 +22,16 @@
 #include <iostream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
-#include "regfront/control/protocol.h"
+#include "regfront/protocol/protocol.h"
 
 namespace {
 
-using regfront::control::Client;
-using regfront::control::Reply;
-using regfront::control::ReplyStatus;
+using regfront::protocol::Client;
+using regfront::protocol::Reply;
+using regfront::protocol::ReplyStatus;
 
 constexpr int kExitRefused = 1;
 constexpr int kExitConnection = 2;
@@ -52,15 +53,14 @@ int run_batch(Client& client, NextLine next) {
   int status = 0;
   for (std::string line; next(line);) {
     if (blank(line)) continue;
-    Reply r;
-    std::string err;
-    if (!client.request("exec", line, r, err)) {
-      std::fprintf(stderr, "%% regfrontd: %s\n", err.c_str());
+    regfront::StatusOr<Reply> r = client.request("exec", line);
+    if (!r.ok()) {
+      std::fprintf(stderr, "%% regfrontd: %s\n", r.status().message().c_str());
       return kExitConnection;
     }
-    print_payload(r.payload, r.status == ReplyStatus::refused ? stderr : stdout);
-    if (r.status == ReplyStatus::refused) status = kExitRefused;
-    if (r.status == ReplyStatus::ended) break;
+    print_payload(r->payload, r->status == ReplyStatus::refused ? stderr : stdout);
+    if (r->status == ReplyStatus::refused) status = kExitRefused;
+    if (r->status == ReplyStatus::ended) break;
   }
   return status;
 }
@@ -84,12 +84,13 @@ char* prompt_fn(EditLine* el) { return shell_of(el).prompt.data(); }
 // Sends one request from inside a key binding; false (and the error shown) when the
 // connection is gone.
 bool ask(Shell& sh, std::string_view verb, std::string_view line, Reply& r) {
-  std::string err;
-  if (sh.client.request(verb, line, r, err)) {
+  regfront::StatusOr<Reply> got = sh.client.request(verb, line);
+  if (got.ok()) {
+    r = std::move(*got);
     if (!r.prompt.empty()) sh.prompt = r.prompt;
     return true;
   }
-  std::fprintf(stdout, "\n%% regfrontd: %s\n", err.c_str());
+  std::fprintf(stdout, "\n%% regfrontd: %s\n", got.status().message().c_str());
   std::fflush(stdout);
   sh.lost = true;
   return false;
@@ -220,13 +221,13 @@ void usage(std::FILE* to) {
                "  -s, --socket PATH   regfrontd's control socket (default %s)\n"
                "  -c, --command CMD   run CMD (repeatable, in order, in one session)\n"
                "Without -c, runs the lines of standard input, or an interactive shell on a terminal.\n",
-               regfront::control::default_control_socket().c_str());
+               regfront::protocol::default_control_socket().c_str());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string socket_path = regfront::control::default_control_socket();
+  std::string socket_path = regfront::protocol::default_control_socket();
   std::vector<std::string> commands;
   static const option longopts[] = {{"socket", required_argument, nullptr, 's'},
                                     {"command", required_argument, nullptr, 'c'},
@@ -254,9 +255,8 @@ int main(int argc, char** argv) {
   }
 
   Client client;
-  std::string err;
-  if (!client.connect(socket_path, err)) {
-    std::fprintf(stderr, "%% regfrontd is not reachable at %s: %s\n", socket_path.c_str(), err.c_str());
+  if (const regfront::Status s = client.connect(socket_path); !s.ok()) {
+    std::fprintf(stderr, "%% regfrontd is not reachable at %s: %s\n", socket_path.c_str(), s.message().c_str());
     return kExitConnection;
   }
   if (!commands.empty()) {

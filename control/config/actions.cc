@@ -9,12 +9,20 @@ namespace regfront::config::actions {
 namespace {
 
 constexpr const char* kMixedForms =
-    "% Multiple registrars (indexed form) and primary/secondary form cannot be configured "
+    "Multiple registrars (indexed form) and primary/secondary form cannot be configured "
     "together";
 constexpr const char* kDhcpLegacyOnly =
-    "% DHCP is not supported with multiple registrars (indexed form); use the primary/secondary "
+    "DHCP is not supported with multiple registrars (indexed form); use the primary/secondary "
     "form";
-constexpr const char* kTooManyRealms = "% A maximum of 12 different realms can be configured";
+constexpr const char* kTooManyRealms = "A maximum of 12 different realms can be configured";
+
+// The refusals shared by several actions.
+Result mixed_forms() { return rejected(Status::failed_precondition(kMixedForms)); }  // R1
+Result dhcp_legacy_only() { return rejected(Status::failed_precondition(kDhcpLegacyOnly)); }  // R2
+Result too_many_realms() { return rejected(Status::resource_exhausted(kTooManyRealms)); }  // R5
+Result index_out_of_range() {
+  return rejected(Status::out_of_range("Registrar index out of range"));
+}
 
 bool has_indexed(const SipUa& ua) {
   return std::any_of(ua.registrars.begin(), ua.registrars.end(),
@@ -86,12 +94,7 @@ Result changed_if(bool really) {
   return r;
 }
 
-Result rejected(std::string message) {
-  Result r;
-  r.code = ResultCode::rejected;
-  r.message = std::move(message);
-  return r;
-}
+Result rejected(Status why) { return Result::rejected(std::move(why)); }
 
 Result set_hostname(Config& cfg, std::string_view name) {
   if (cfg.hostname == name) return ok();
@@ -134,14 +137,14 @@ Result dial_peer_remove(Config& cfg, std::uint32_t tag, Index* index) {
 Result registrar_set(SipUa& ua, const Registrar& r) {
   bool dhcp = r.address.kind == AddressKind::dhcp;
   if (!r.legacy) {
-    if (r.index < 1 || r.index > kMaxRegistrars) return rejected("% Registrar index out of range");
-    if (has_dhcp_registrar(ua) || ua.credentials_dhcp) return rejected(kDhcpLegacyOnly);  // R2
-    if (has_legacy(ua)) return rejected(kMixedForms);                                      // R1
-    if (dhcp) return rejected(kDhcpLegacyOnly);
+    if (r.index < 1 || r.index > kMaxRegistrars) return index_out_of_range();
+    if (has_dhcp_registrar(ua) || ua.credentials_dhcp) return dhcp_legacy_only();  // R2
+    if (has_legacy(ua)) return mixed_forms();                                       // R1
+    if (dhcp) return dhcp_legacy_only();
   } else {
-    if (r.index != 1 && r.index != 2) return rejected("% Registrar index out of range");
-    if (dhcp && has_indexed(ua)) return rejected(kDhcpLegacyOnly);  // R2
-    if (has_indexed(ua)) return rejected(kMixedForms);              // R1
+    if (r.index != 1 && r.index != 2) return index_out_of_range();
+    if (dhcp && has_indexed(ua)) return dhcp_legacy_only();  // R2
+    if (has_indexed(ua)) return mixed_forms();               // R1
   }
   auto it = ua.registrars.find(r.index);
   if (it != ua.registrars.end() && it->second == r) return ok();
@@ -179,7 +182,7 @@ Result authentication_set(std::vector<Authentication>& list, const Authenticatio
     if (auto it = t.by_key.find(key); it != t.by_key.end()) return replace(list[it->second]);
     bool new_realm = !a.realm.empty() && !t.realms.contains(a.realm);
     if (new_realm && t.realms.size() >= static_cast<std::size_t>(kMaxRealmsPerEndpoint))
-      return rejected(kTooManyRealms);  // R5
+      return too_many_realms();  // R5
     list.push_back(a);
     t.by_key.emplace(std::move(key), list.size() - 1);
     if (new_realm) t.realms.insert(a.realm);
@@ -192,7 +195,7 @@ Result authentication_set(std::vector<Authentication>& list, const Authenticatio
     return e.realm == a.realm;
   });
   if (new_realm && distinct_realms(list) >= static_cast<std::size_t>(kMaxRealmsPerEndpoint))
-    return rejected(kTooManyRealms);  // R5
+    return too_many_realms();  // R5
   list.push_back(a);
   return changed();
 }
@@ -218,7 +221,7 @@ Result credential_set(SipUa& ua, const Credential& c, Index* index) {
     if (auto it = t.by_key.find(key); it != t.by_key.end()) return replace(ua.credentials[it->second]);
     std::size_t& realms = t.per_number[std::string(c.number)];
     if (realms >= static_cast<std::size_t>(kMaxRealmsPerEndpoint))
-      return rejected(kTooManyRealms);  // R5 ((number, realm) is unique: entries = realms)
+      return too_many_realms();  // R5 ((number, realm) is unique: entries = realms)
     ua.credentials.push_back(c);
     ++realms;
     t.by_key.emplace(std::move(key), ua.credentials.size() - 1);
@@ -234,7 +237,7 @@ Result credential_set(SipUa& ua, const Credential& c, Index* index) {
   for (const auto& e : ua.credentials)
     if (e.number == c.number) realms.insert(e.realm);
   if (realms.size() >= static_cast<std::size_t>(kMaxRealmsPerEndpoint))
-    return rejected(kTooManyRealms);  // R5
+    return too_many_realms();  // R5
   ua.credentials.push_back(c);
   return changed();
 }
@@ -250,7 +253,7 @@ Result credential_remove(SipUa& ua, std::string_view number, std::string_view re
 }
 
 Result credentials_dhcp_set(SipUa& ua, const Credential& c) {
-  if (has_indexed(ua)) return rejected(kDhcpLegacyOnly);  // R2
+  if (has_indexed(ua)) return dhcp_legacy_only();  // R2
   if (ua.credentials_dhcp == c) return ok();
   ua.credentials_dhcp = c;
   return changed();

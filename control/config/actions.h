@@ -3,7 +3,11 @@
 // Each action checks everything first (restrictions R1–R7, F5 of SEED-NOTES.md) and only then
 // modifies the model, so a refused operation leaves it exactly as it was. The grammar handlers
 // (tree.cc) only convert parsed words into these typed calls; a future API calls them directly.
-// An action sets Result::changed exactly when the model differs afterwards.
+// An action sets Result::changed exactly when the model differs afterwards. A refusal is a
+// Result::status with a plain message (no `%`; format_error() renders it for IOS):
+//
+//   Result r = actions::registrar_set(cfg.sip_ua, registrar);
+//   if (r.status.code() == StatusCode::failed_precondition) …   // R1/R2: mixed forms, DHCP
 //
 // The keyed lists (authentication by (username, realm), credentials by (number, realm)) are
 // vectors in the model, so that the running-config keeps the order of configuration. Finding a
@@ -21,6 +25,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "regfront/common/status.h"
 #include "regfront/config/commands.h"
 #include "regfront/config/model.h"
 
@@ -55,10 +60,14 @@ class Index {
   std::unordered_map<const void*, CredTable> creds_;
 };
 
+// Accepted, the Config unchanged.
 Result ok();
-Result changed();                 // ok, and the Config changed
-Result changed_if(bool really);   // ok; changed when `really`
-Result rejected(std::string message);
+// Accepted, and the Config changed.
+Result changed();
+// Accepted; changed when `really`.
+Result changed_if(bool really);
+// Refused for `why` (not OK), the Config unchanged: Result::rejected().
+Result rejected(Status why);
 
 // global configuration
 Result set_hostname(Config& cfg, std::string_view name);

@@ -10,10 +10,25 @@ namespace regfront::config::actions {
 namespace {
 
 constexpr const char* kNeedsDot1Q =
-    "% Configuring IP routing on a LAN subinterface is only allowed if that subinterface is "
+    "Configuring IP routing on a LAN subinterface is only allowed if that subinterface is "
     "already configured as part of an IEEE 802.10, IEEE 802.1Q, or ISL vLAN.";
 constexpr std::size_t kMaxDescription = 240;  // IOS
-constexpr const char* kOwnNextHop = "% Invalid next hop address (it's this router)";
+constexpr const char* kOwnNextHop = "Invalid next hop address (it's this router)";
+
+// The refusals shared by several actions.
+Result invalid_name() { return rejected(Status::invalid_argument("Invalid interface name")); }
+Result needs_dot1q() { return rejected(Status::failed_precondition(kNeedsDot1Q)); }
+Result own_next_hop() { return rejected(Status::failed_precondition(kOwnNextHop)); }
+Result invalid_next_hop() { return rejected(Status::invalid_argument("Invalid next hop address")); }
+Result invalid_host(const std::string& address) {
+  return rejected(Status::invalid_argument("Not a valid host address - " + address));
+}
+Result invalid_prefix_length(unsigned length) {
+  return rejected(Status::out_of_range("Invalid prefix length /" + std::to_string(length)));
+}
+Result inconsistent_mask() {
+  return rejected(Status::invalid_argument("Inconsistent address and mask"));
+}
 
 std::string hex_mask(std::uint32_t m) {
   static constexpr char kDigits[] = "0123456789ABCDEF";
@@ -82,7 +97,7 @@ void insert_route(std::vector<Route>& routes, const Route& r) {
 
 Result interface_enter(Config& cfg, std::string_view name) {
   std::uint16_t port = 0, subif = 0;
-  if (!parse_interface_name(name, port, subif)) return rejected("% Invalid interface name");
+  if (!parse_interface_name(name, port, subif)) return invalid_name();
   std::string key = interface_name(port, subif);
   if (cfg.interfaces.contains(key)) return ok();
   Interface itf;
@@ -95,22 +110,26 @@ Result interface_enter(Config& cfg, std::string_view name) {
 
 Result interface_remove(Config& cfg, std::string_view name) {
   std::uint16_t port = 0, subif = 0;
-  if (!parse_interface_name(name, port, subif)) return rejected("% Invalid interface name");
-  if (subif == 0) return rejected("% Removal of physical interfaces is not permitted");
+  if (!parse_interface_name(name, port, subif)) return invalid_name();
+  if (subif == 0) {
+    return rejected(Status::failed_precondition("Removal of physical interfaces is not permitted"));
+  }
   std::string key = interface_name(port, subif);
   auto it = cfg.interfaces.find(key);
   if (it == cfg.interfaces.end()) return ok();  // IOS: removing an absent one is silent
   if (cfg.voice.sip.bind_control_interface == key) {
     // regfront: a bind to a missing interface would leave SIP without a source address.
-    return rejected("% Interface " + key +
-                    " is in use by bind control source-interface; remove the bind first");
+    return rejected(Status::failed_precondition(
+        "Interface " + key + " is in use by bind control source-interface; remove the bind first"));
   }
   cfg.interfaces.erase(it);
   return changed();
 }
 
 Result interface_description_set(Interface& itf, std::string_view text) {
-  if (text.size() > kMaxDescription) return rejected("% Description too long (240 characters at most)");
+  if (text.size() > kMaxDescription) {
+    return rejected(Status::out_of_range("Description too long (240 characters at most)"));
+  }
   if (itf.description == text) return ok();
   itf.description = std::string(text);
   return changed();
@@ -124,15 +143,16 @@ Result interface_shutdown_set(Interface& itf, bool shutdown) {
 
 Result interface_encapsulation_set(Config& cfg, Interface& itf, std::uint16_t vlan) {
   if (!itf.is_subinterface()) {
-    return rejected("% encapsulation dot1Q is configured on a sub-interface (" + itf.name +
-                    ".V)");
+    return rejected(Status::failed_precondition(
+        "encapsulation dot1Q is configured on a sub-interface (" + itf.name + ".V)"));
   }
-  if (vlan > kMaxVlanId) return rejected("% VLAN ID out of range");
+  if (vlan > kMaxVlanId) return rejected(Status::out_of_range("VLAN ID out of range"));
   if (vlan == 0) {
     if (itf.vlan == 0) return ok();
     // regfront: IOS drops the addresses with the encapsulation; we ask for it to be explicit.
     if (itf.ipv4 || !itf.ipv6.empty()) {
-      return rejected("% Remove the IP addresses of " + itf.name + " before its encapsulation");
+      return rejected(Status::failed_precondition("Remove the IP addresses of " + itf.name +
+                                                  " before its encapsulation"));
     }
     itf.vlan = 0;
     return changed();
@@ -140,9 +160,10 @@ Result interface_encapsulation_set(Config& cfg, Interface& itf, std::uint16_t vl
   if (itf.vlan == vlan) return ok();
   for (const auto& [name, other] : cfg.interfaces) {
     if (&other != &itf && other.port == itf.port && other.vlan == vlan) {
-      return rejected("% Configuration of multiple subinterfaces of the same main interface with "
-                      "the same VID (" + std::to_string(vlan) +
-                      ") is not permitted. This VID is already configured on " + other.name + ".");
+      return rejected(Status::already_exists(
+          "Configuration of multiple subinterfaces of the same main interface with the same VID (" +
+          std::to_string(vlan) + ") is not permitted. This VID is already configured on " +
+          other.name + "."));
     }
   }
   itf.vlan = vlan;
@@ -150,21 +171,25 @@ Result interface_encapsulation_set(Config& cfg, Interface& itf, std::uint16_t vl
 }
 
 Result interface_ipv4_set(Config& cfg, Interface& itf, std::uint32_t address, std::uint32_t mask) {
-  if (needs_dot1q(itf)) return rejected(kNeedsDot1Q);
+  if (needs_dot1q(itf)) return needs_dot1q();
   const std::string text = ipv4_to_string(address);
   int len = mask_length(mask);
-  if (len < 0) return rejected("% Bad mask " + hex_mask(mask) + " for address " + text);
-  if (!valid_ipv4_host(address)) return rejected("% Not a valid host address - " + text);
+  if (len < 0) {
+    return rejected(Status::invalid_argument("Bad mask " + hex_mask(mask) + " for address " + text));
+  }
+  if (!valid_ipv4_host(address)) return invalid_host(text);
   // The subnet's own address and its broadcast are no host's (RFC 3021: /31 has neither).
   std::uint32_t host = address & ~mask;
   if (len == 0 || (len <= 30 && (host == 0 || host == ~mask))) {
-    return rejected("% Bad mask /" + std::to_string(len) + " for address " + text);
+    return rejected(
+        Status::invalid_argument("Bad mask /" + std::to_string(len) + " for address " + text));
   }
   for (const auto& [name, other] : cfg.interfaces) {
     if (&other == &itf || !other.ipv4) continue;
     std::uint32_t common = ipv4_mask(static_cast<std::uint8_t>(std::min<int>(len, other.ipv4->length)));
     if ((other.ipv4->address & common) == (address & common)) {
-      return rejected("% " + ipv4_to_string(address & mask) + " overlaps with " + other.name);
+      return rejected(Status::failed_precondition(ipv4_to_string(address & mask) +
+                                                  " overlaps with " + other.name));
     }
   }
   Ipv4Prefix p{address, static_cast<std::uint8_t>(len)};
@@ -180,24 +205,27 @@ Result interface_ipv4_clear(Interface& itf) {
 }
 
 Result interface_ipv6_add(Config& cfg, Interface& itf, const Ipv6Prefix& p) {
-  if (needs_dot1q(itf)) return rejected(kNeedsDot1Q);
+  if (needs_dot1q(itf)) return needs_dot1q();
   const std::string text = ipv6_to_string(p.address);
-  if (p.length > 128) return rejected("% Invalid prefix length /" + std::to_string(p.length));
+  if (p.length > 128) return invalid_prefix_length(p.length);
   if (is_unspecified(p.address) || is_loopback(p.address) || is_multicast(p.address)) {
-    return rejected("% Not a valid host address - " + text);
+    return invalid_host(text);
   }
   if (is_link_local(p.address)) {
-    return rejected("% " + text + " is link-local: a dpdk interface derives its link-local "
-                    "address from its MAC (EUI-64)");
+    return rejected(Status::invalid_argument(text + " is link-local: a dpdk interface derives "
+                                             "its link-local address from its MAC (EUI-64)"));
   }
-  if (p.length == 0) return rejected("% Bad prefix length /0 for address " + text);
+  if (p.length == 0) {
+    return rejected(Status::invalid_argument("Bad prefix length /0 for address " + text));
+  }
   for (const auto& [name, other] : cfg.interfaces) {
     if (&other == &itf) continue;
     for (const Ipv6Prefix& q : other.ipv6) {
       auto common = static_cast<std::uint8_t>(std::min(p.length, q.length));
       if (ipv6_network(q.address, common) == ipv6_network(p.address, common)) {
-        return rejected("% " + prefix_text({ipv6_network(p.address, p.length), p.length}) +
-                        " is overlapping with " + other.name);
+        return rejected(Status::failed_precondition(
+            prefix_text({ipv6_network(p.address, p.length), p.length}) + " is overlapping with " +
+            other.name));
       }
     }
   }
@@ -222,9 +250,9 @@ Result interface_ipv6_remove(Interface& itf, const Ipv6Prefix* p) {
 Result ipv4_route_add(Config& cfg, std::uint32_t network, std::uint32_t mask,
                       std::uint32_t gateway) {
   int len = mask_length(mask);
-  if (len < 0 || (network & ~mask) != 0) return rejected("% Inconsistent address and mask");
-  if (!valid_ipv4_host(gateway)) return rejected("% Invalid next hop address");
-  if (is_our_ipv4(cfg, gateway)) return rejected(kOwnNextHop);
+  if (len < 0 || (network & ~mask) != 0) return inconsistent_mask();
+  if (!valid_ipv4_host(gateway)) return invalid_next_hop();
+  if (is_our_ipv4(cfg, gateway)) return own_next_hop();
   Route r;
   r.network4 = {network, static_cast<std::uint8_t>(len)};
   r.gateway4 = gateway;
@@ -236,7 +264,7 @@ Result ipv4_route_add(Config& cfg, std::uint32_t network, std::uint32_t mask,
 Result ipv4_route_remove(Config& cfg, std::uint32_t network, std::uint32_t mask,
                          const std::uint32_t* gateway) {
   int len = mask_length(mask);
-  if (len < 0 || (network & ~mask) != 0) return rejected("% Inconsistent address and mask");
+  if (len < 0 || (network & ~mask) != 0) return inconsistent_mask();
   std::size_t n = std::erase_if(cfg.routes, [&](const Route& r) {
     return !r.ipv6 && r.network4.address == network && r.network4.length == len &&
            (!gateway || r.gateway4 == *gateway);
@@ -245,10 +273,10 @@ Result ipv4_route_remove(Config& cfg, std::uint32_t network, std::uint32_t mask,
 }
 
 Result ipv6_route_add(Config& cfg, const Ipv6Prefix& network, const Ipv6Address& gateway) {
-  if (network.length > 128) return rejected("% Invalid prefix length /" + std::to_string(network.length));
+  if (network.length > 128) return invalid_prefix_length(network.length);
   if (is_unspecified(gateway) || is_multicast(gateway) || is_loopback(gateway))
-    return rejected("% Invalid next hop address");
-  if (is_our_ipv6(cfg, gateway)) return rejected(kOwnNextHop);
+    return invalid_next_hop();
+  if (is_our_ipv6(cfg, gateway)) return own_next_hop();
   Route r;
   r.ipv6 = true;
   // IOS keeps the network of the prefix: 2001:db8::1/64 is 2001:db8::/64.
@@ -297,12 +325,12 @@ Result voice_sip_reset(Config& cfg) {
 
 Result sip_bind_set(Config& cfg, std::string_view name) {
   std::uint16_t port = 0, subif = 0;
-  if (!parse_interface_name(name, port, subif)) return rejected("% Invalid interface name");
+  if (!parse_interface_name(name, port, subif)) return invalid_name();
   std::string key = interface_name(port, subif);
   // A physical dpdkN exists when its port does (validate_interfaces() checks that at start);
   // a sub-interface exists once configured.
   if (subif != 0 && !cfg.interfaces.contains(key))
-    return rejected("% Interface " + key + " does not exist");
+    return rejected(Status::not_found("Interface " + key + " does not exist"));
   if (cfg.voice.sip.bind_control_interface == key) return ok();
   cfg.voice.sip.bind_control_interface = std::move(key);
   return changed();
@@ -315,7 +343,7 @@ Result sip_bind_clear(Config& cfg) {
 }
 
 Result sip_listen_port_set(Config& cfg, std::uint16_t port) {
-  if (port == 0) return rejected("% Invalid port");
+  if (port == 0) return rejected(Status::out_of_range("Invalid port"));
   if (cfg.voice.sip.listen_port == port) return ok();
   cfg.voice.sip.listen_port = port;
   return changed();

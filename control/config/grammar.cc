@@ -318,11 +318,11 @@ Walk walk(const Node* root, const std::vector<Token>& tokens) {
     const Node* n = nullptr;
     switch (match(cur, tok.text, u, n)) {
       case Match::none:
-        w.code = ResultCode::invalid_input;
+        w.error = SyntaxError::invalid_input;
         w.marker = tok.offset;
         return w;
       case Match::ambiguous:
-        w.code = ResultCode::ambiguous;
+        w.error = SyntaxError::ambiguous;
         w.marker = tok.offset;
         return w;
       case Match::one:
@@ -343,11 +343,11 @@ Walk walk(const Node* root, const std::vector<Token>& tokens) {
     cur = n;
   }
   if (cur == root) {
-    w.code = ResultCode::ok;  // blank line
+    w.error = SyntaxError::none;  // blank line
     return w;
   }
   if (!cur->terminal) {
-    w.code = ResultCode::incomplete;
+    w.error = SyntaxError::incomplete;
     return w;
   }
   w.handler = cur->handler;

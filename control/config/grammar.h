@@ -109,7 +109,7 @@ std::vector<Token> tokenize(std::string_view line);
 
 // Outcome of walking one line through one mode's tree.
 struct Walk {
-  ResultCode code = ResultCode::ok;  // ok, invalid_input, incomplete, ambiguous
+  SyntaxError error = SyntaxError::none;
   std::size_t marker = 0;            // invalid_input: offset of the offending token
   std::size_t matched = 0;           // tokens matched before stopping (to pick the best error)
   Handler handler = nullptr;

@@ -18,24 +18,18 @@ std::string_view trim(std::string_view s) {
 }
 
 Result error_of(const g::Walk& w, std::string_view line) {
-  Result r;
-  r.code = w.code;
-  switch (w.code) {
-    case ResultCode::invalid_input:
-      r.marker = w.marker;
-      r.message = "% Invalid input detected at '^' marker.";
-      break;
-    case ResultCode::incomplete:
-      r.message = "% Incomplete command.";
-      break;
-    case ResultCode::ambiguous:
+  switch (w.error) {
+    case SyntaxError::invalid_input:
+      return Result::invalid_input(w.marker);
+    case SyntaxError::incomplete:
+      return Result::incomplete();
+    case SyntaxError::ambiguous:
       // IOS quotes the line; a password in it is masked, since messages go to logs.
-      r.message = "% Ambiguous command:  \"" + redact_passwords(trim(line)) + "\"";
-      break;
-    default:
+      return Result::ambiguous(redact_passwords(trim(line)));
+    case SyntaxError::none:
       break;
   }
-  return r;
+  return Result{};
 }
 
 }  // namespace
@@ -63,13 +57,45 @@ std::string prompt(const Config& cfg, const Session& s) {
   return cfg.hostname + "#";
 }
 
+Result Result::invalid_input(std::size_t marker) {
+  Result r;
+  r.status = Status::invalid_argument("Invalid input detected at '^' marker.");
+  r.syntax = SyntaxError::invalid_input;
+  r.marker = marker;
+  return r;
+}
+
+Result Result::incomplete() {
+  Result r;
+  r.status = Status::invalid_argument("Incomplete command.");
+  r.syntax = SyntaxError::incomplete;
+  return r;
+}
+
+Result Result::ambiguous(std::string_view line) {
+  Result r;
+  // Two spaces after the colon, as IOS prints it.
+  r.status = Status::invalid_argument("Ambiguous command:  \"" + std::string(line) + "\"");
+  r.syntax = SyntaxError::ambiguous;
+  return r;
+}
+
+Result Result::rejected(Status why) {
+  Result r;
+  r.status = why.ok() ? Status::internal("refused without a reason") : std::move(why);
+  return r;
+}
+
 std::string format_error(std::string_view line, const Result& r) {
-  if (r.code != ResultCode::invalid_input) return r.message;
+  if (r.ok()) return {};
+  // IOS's error lines: "% " and the reason.
+  std::string shown = "% " + r.status.message();
+  if (r.syntax != SyntaxError::invalid_input) return shown;
   std::string out(line);
   out += '\n';
   out.append(r.marker, ' ');
   out += "^\n";
-  out += r.message;
+  out += shown;
   return out;
 }
 
@@ -139,7 +165,7 @@ Result execute(Config& cfg, ExecHooks* hooks, actions::Index* index, std::string
   bool have_best = false;
   for (int i = 0; i < n; ++i) {
     Walk w = walk(gr.root(tries[i]), tokens);
-    if (w.code == ResultCode::ok) {
+    if (w.error == SyntaxError::none) {
       if (!w.handler) return Result{};
       Session before = s;
       // Leaving a sub-mode for a parent mode happens before the command runs there.

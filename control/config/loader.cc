@@ -9,7 +9,7 @@ namespace regfront::config {
 
 std::string LoadError::format(const std::string& file) const {
   std::string out = file.empty() ? std::to_string(line) : file + ":" + std::to_string(line);
-  out += ": " + reason + "\n  " + text;
+  out += ": % " + status.message() + "\n  " + text;
   if (column >= 0) {
     out += "\n  ";
     out.append(static_cast<std::size_t>(column), ' ');
@@ -38,8 +38,8 @@ LoadResult load_startup_config(std::string_view text, Config& cfg) {
     if (!r.ok()) {
       LoadError e;
       e.line = number;
-      e.reason = r.message;
-      if (r.code == ResultCode::invalid_input) e.column = static_cast<long>(r.marker);
+      e.status = r.status;
+      if (r.syntax == SyntaxError::invalid_input) e.column = static_cast<long>(r.marker);
       // Load errors end up in logs: never with a password in them.
       e.text = redact_passwords(line, e.column >= 0 ? &e.column : nullptr);
       result.errors.push_back(std::move(e));

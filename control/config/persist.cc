@@ -21,8 +21,24 @@ namespace regfront::config {
 
 namespace {
 
-std::string errno_text(const char* what, const std::string& name) {
-  return std::string(what) + " " + name + ": " + std::strerror(errno);
+// "WHAT NAME: reason" for errno, as a Status whose code fits errno.
+Status errno_status(const char* what, const std::string& name) {
+  const int e = errno;
+  std::string text = std::string(what) + " " + name + ": " + std::strerror(e);
+  switch (e) {
+    case ENOENT:
+    case ENOTDIR:
+      return Status::not_found(std::move(text));
+    case ENOSPC:
+    case EDQUOT:
+      return Status::resource_exhausted(std::move(text));
+    case EACCES:
+    case EPERM:
+    case EROFS:
+      return Status::failed_precondition(std::move(text));
+    default:
+      return Status::internal(std::move(text));
+  }
 }
 
 bool write_all(int fd, const std::string& text) {
@@ -49,7 +65,7 @@ int close_keep_errno(int fd) {
 
 }  // namespace
 
-bool save_startup_config(const std::string& path, const std::string& text, std::string& err) {
+Status save_startup_config(const std::string& path, const std::string& text) {
   std::size_t slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
@@ -59,39 +75,34 @@ bool save_startup_config(const std::string& path, const std::string& text, std::
   if (::stat(path.c_str(), &st) == 0) mode = st.st_mode & 07777;
 
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) {
-    err = errno_text("cannot create", tmp);
-    return false;
-  }
+  if (fd < 0) return errno_status("cannot create", tmp);
   // O_CREAT applies the umask and does not touch an existing stale temporary file.
   if (::fchmod(fd, mode) != 0 || !write_all(fd, text) || ::fsync(fd) != 0) {
-    err = errno_text("cannot write", tmp);
+    Status s = errno_status("cannot write", tmp);
     close_keep_errno(fd);
     ::unlink(tmp.c_str());
-    return false;
+    return s;
   }
   if (::close(fd) != 0) {
-    err = errno_text("cannot write", tmp);
+    Status s = errno_status("cannot write", tmp);
     ::unlink(tmp.c_str());
-    return false;
+    return s;
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    err = errno_text("cannot replace", path);
+    Status s = errno_status("cannot replace", path);
     ::unlink(tmp.c_str());
-    return false;
+    return s;
   }
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) {
-    err = errno_text("cannot open directory", dir);
-    return false;  // the new file is in place; only its durability is not confirmed
-  }
+  // The new file is in place; only its durability is not confirmed.
+  if (dfd < 0) return errno_status("cannot open directory", dir);
   if (::fsync(dfd) != 0) {
-    err = errno_text("cannot flush directory", dir);
+    Status s = errno_status("cannot flush directory", dir);
     close_keep_errno(dfd);
-    return false;
+    return s;
   }
   ::close(dfd);
-  return true;
+  return {};
 }
 
 }  // namespace regfront::config

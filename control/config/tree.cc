@@ -26,20 +26,12 @@ constexpr std::uint64_t kExpiresMin = 1;
 constexpr std::uint64_t kExpiresMax = 2147483647;
 constexpr std::uint64_t kDialPeerTagMax = 2147483647;
 
-Result invalid_at(std::size_t offset) {
-  Result r;
-  r.code = ResultCode::invalid_input;
-  r.marker = offset;
-  r.message = "% Invalid input detected at '^' marker.";
-  return r;
-}
-
 // `password [0|7] P`: the clear password, or the invalid-input error under a bad type 7 text.
 bool take_password(const Args& a, std::string& clear, Result& err) {
   const std::string& p = a.get("password");
   if (a.get("ptype") == "7") {
     if (!type7_decode(p, clear)) {
-      err = invalid_at(a.offset("password"));
+      err = Result::invalid_input(a.offset("password"));
       return false;
     }
     return true;
@@ -53,7 +45,9 @@ DialPeer* current_peer(Context& c) {
   return it == c.cfg.dial_peers.end() ? nullptr : &it->second;
 }
 
-Result no_peer() { return actions::rejected("% No dial peer is being configured"); }
+Result no_peer() {
+  return actions::rejected(Status::failed_precondition("No dial peer is being configured"));
+}
 
 // ---- handlers: exec -------------------------------------------------------------------------
 
@@ -76,13 +70,17 @@ Result h_exec_exit(Context& c, const Args&) {
   return r;
 }
 
-Result not_available() { return actions::rejected("% Command not available"); }
+// The daemon's commands in an Interpreter without ExecHooks.
+Result not_available() {
+  return actions::rejected(Status::failed_precondition("Command not available"));
+}
 
-// A message from the daemon in IOS form.
-std::string ios_message(std::string m, const char* fallback) {
-  if (m.empty()) return fallback;
+// A reason the daemon gave (ExecHooks) as a plain message: its IOS "% " and trailing newlines
+// dropped (format_error() adds the "% " back); `fallback` when it gave none.
+std::string plain_message(std::string m, const char* fallback) {
   while (!m.empty() && m.back() == '\n') m.pop_back();
-  return m.starts_with('%') ? m : "% " + m;
+  if (m.starts_with("% ")) m.erase(0, 2);
+  return m.empty() ? std::string(fallback) : m;
 }
 
 // `| include REGEX` / `| exclude REGEX`: keeps the lines in which REGEX matches (or does not).
@@ -102,7 +100,7 @@ bool make_filter(const Args& a, LineFilter& f, Result& err) {
   } catch (const std::regex_error&) {
     // Control plane only: std::regex reports a bad expression by throwing; we turn it into a
     // status here and nowhere else.
-    err = actions::rejected("% Invalid regular expression.");
+    err = actions::rejected(Status::invalid_argument("Invalid regular expression."));
     return false;
   }
   f.active = true;
@@ -154,7 +152,7 @@ Result h_show(Context& c, const Args& a) {
   if (!c.hooks) return not_available();
   std::string out;
   if (!c.hooks->show(s, a.has("json"), out)) {
-    return actions::rejected(ios_message(std::move(out), "% Command failed"));
+    return actions::rejected(Status::internal(plain_message(std::move(out), "Command failed")));
   }
   r.output = apply_filter(filter, out);
   return r;
@@ -166,7 +164,8 @@ Result h_write(Context& c, const Args&) {
   if (!c.hooks) return not_available();
   std::string message;
   if (!c.hooks->write_memory(c.cfg, message)) {
-    return actions::rejected(ios_message(std::move(message), "% Failed to save the configuration"));
+    return actions::rejected(
+        Status::internal(plain_message(std::move(message), "Failed to save the configuration")));
   }
   while (!message.empty() && message.back() == '\n') message.pop_back();
   Result r;
@@ -242,7 +241,7 @@ Interface* current_interface(Context& c) {
   return it == c.cfg.interfaces.end() ? nullptr : &it->second;
 }
 Result no_interface(Context& c) {
-  return actions::rejected("% Interface " + c.session.interface + " no longer exists");
+  return actions::rejected(Status::not_found("Interface " + c.session.interface + " no longer exists"));
 }
 
 Result h_description(Context& c, const Args& a) {

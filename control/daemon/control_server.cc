@@ -85,8 +85,8 @@ void ControlServer::serve_client(Client& c, short revents) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       dispatch(c, line);
     }
-    if (c.in.size() > control::kMaxRequest) {
-      c.out += control::format_reply({control::ReplyStatus::refused, "", "% Line too long.\n"});
+    if (c.in.size() > protocol::kMaxRequest) {
+      c.out += protocol::format_reply({protocol::ReplyStatus::refused, "", "% Line too long.\n"});
       c.closing = true;
     }
   }
@@ -107,14 +107,14 @@ void ControlServer::dispatch(Client& c, const std::string& line) {
   const std::string_view verb = std::string_view(line).substr(0, sp);
   const std::string_view arg = sp == std::string::npos ? std::string_view() : std::string_view(line).substr(sp + 1);
   if (verb != "exec" && verb != "help" && verb != "complete" && verb != "prompt") {
-    c.out += control::format_reply(
-        {control::ReplyStatus::refused, "", "% Unknown request " + std::string(verb) + "\n"});
+    c.out += protocol::format_reply(
+        {protocol::ReplyStatus::refused, "", "% Unknown request " + std::string(verb) + "\n"});
     c.closing = true;
     return;
   }
-  const control::Reply reply = handler_.handle(c.session, verb, arg);
-  if (reply.status == control::ReplyStatus::ended) c.closing = true;
-  c.out += control::format_reply(reply);
+  const protocol::Reply reply = handler_.handle(c.session, verb, arg);
+  if (reply.status == protocol::ReplyStatus::ended) c.closing = true;
+  c.out += protocol::format_reply(reply);
 }
 
 }  // namespace regfront::daemon

@@ -15,7 +15,7 @@
 #include "regfront/cli/show.h"
 #include "regfront/common/clock.h"
 #include "regfront/config/persist.h"
-#include "regfront/control/protocol.h"
+#include "regfront/protocol/protocol.h"
 #include "regfront/daemon/addresses.h"
 #include "regfront/daemon/dpdk_backend.h"
 #include "regfront/daemon/log.h"
@@ -41,7 +41,7 @@ void refuse(const Status& s, const char* what) {
 }  // namespace
 
 Daemon::Daemon(Options o) : opts_(std::move(o)) {
-  if (opts_.control_socket.empty()) opts_.control_socket = control::default_control_socket();
+  if (opts_.control_socket.empty()) opts_.control_socket = protocol::default_control_socket();
 }
 
 Daemon::~Daemon() {
@@ -110,8 +110,14 @@ Status Daemon::start() {
 
   publisher_ = std::make_unique<snapshot::Publisher>(opts_.workers);
   start_page_decay_thread();
-  dns_ = std::make_unique<DnsRegistry>(
-      [this](const sockaddr_storage& dst, socklen_t len) { return local_ip_towards(dst, len); });
+  StatusOr<std::unique_ptr<dns::Resolver>> resolver = dns::Resolver::create();
+  if (!resolver.ok()) {
+    log("%s", resolver.status().message().c_str());
+    return resolver.status();
+  }
+  dns_ = std::make_unique<DnsRegistry>(std::move(*resolver), [this](const sockaddr_storage& dst, socklen_t len) {
+    return local_ip_towards(dst, len);
+  });
   builder_ = std::make_unique<control::SnapshotBuilder>(opts_.workers);
 
   // The first snapshot is built before the workers so that their tables can be sized from it:
@@ -284,8 +290,8 @@ std::string Daemon::local_ip_towards(const sockaddr_storage& dst, socklen_t len)
 
 // ---- operator sessions ----
 
-control::Reply Daemon::handle(config::Session& session, std::string_view verb, std::string_view line) {
-  control::Reply reply;
+protocol::Reply Daemon::handle(config::Session& session, std::string_view verb, std::string_view line) {
+  protocol::Reply reply;
   config::Interpreter in(cfg_, this);
   if (verb == "exec") {
     const config::Result r = in.execute(line, session);
@@ -293,10 +299,10 @@ control::Reply Daemon::handle(config::Session& session, std::string_view verb, s
       reply.payload = r.output;
       if (r.changed) rebuild_and_publish();
     } else {
-      reply.status = control::ReplyStatus::refused;
+      reply.status = protocol::ReplyStatus::refused;
       reply.payload = config::format_error(line, r);
     }
-    if (r.end_session) reply.status = control::ReplyStatus::ended;
+    if (r.end_session) reply.status = protocol::ReplyStatus::ended;
   } else if (verb == "help") {
     const auto items = in.help(line, session);
     std::size_t width = 0;
@@ -305,7 +311,7 @@ control::Reply Daemon::handle(config::Session& session, std::string_view verb, s
       reply.payload += "  " + it.word + std::string(width - it.word.size() + 2, ' ') + it.help + "\n";
     }
     if (items.empty()) {
-      reply.status = control::ReplyStatus::refused;
+      reply.status = protocol::ReplyStatus::refused;
       reply.payload = "% Unrecognized command\n";
     }
   } else if (verb == "complete") {
@@ -344,10 +350,9 @@ bool Daemon::write_memory(const config::Config& cfg, std::string& message) {
   // write memory / copy running-config startup-config: the running configuration replaces the
   // startup-config file crash-safely (config::save_startup_config).
   const std::string text = config::render_running_config(cfg);
-  std::string err;
-  if (!config::save_startup_config(opts_.config_path, text, err)) {
-    message = "% Error writing " + opts_.config_path + ": " + err;
-    log("write memory failed: %s", err.c_str());
+  if (const Status s = config::save_startup_config(opts_.config_path, text); !s.ok()) {
+    message = "% Error writing " + opts_.config_path + ": " + s.message();
+    log("write memory failed: %s", s.message().c_str());
     return false;
   }
   message = "[OK]";

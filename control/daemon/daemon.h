@@ -11,9 +11,9 @@
 
 #include "regfront/config/commands.h"
 #include "regfront/config/model.h"
-#include "regfront/control/protocol.h"
-#include "regfront/control/resolver.h"
+#include "regfront/protocol/protocol.h"
 #include "regfront/control/snapshot_builder.h"
+#include "regfront/dns/resolver.h"
 #include "regfront/io/socket_io.h"
 #include "regfront/reg/engine.h"
 
@@ -27,14 +27,12 @@ struct Options {
   std::string listen_ip = "0.0.0.0";
   std::uint16_t listen_port = 5060;
   std::uint32_t workers = 1;
-  std::string control_socket;          // default: default_control_socket()
+  std::string control_socket;          // default: protocol::default_control_socket()
   std::uint32_t shutdown_timeout_s = 10;
   std::uint32_t capacity = 0;          // binding slots per worker; 0 = from the startup-config
   std::string eal_args;                // --io dpdk: EAL arguments (--eal "…")
   bool preemptive_auth = true;         // refreshes answer the registrar's cached nonce
 };
-
-std::string default_control_socket();
 
 // What every worker has, whatever its I/O: the engine and its TxQueue, snapshot pick-up, the
 // status dump hand-over, the shutdown request. The socket Worker (worker.cc) and the DPDK
@@ -134,7 +132,7 @@ class Worker : public WorkerBase {
 
 class DpdkBackend;  // dpdk_worker.h: EAL, ports, DPDK workers (--io dpdk)
 
-// One operator session on the control socket (see regfront/control/protocol.h).
+// One operator session on the control socket (see regfront/protocol/protocol.h).
 struct ClientSession {
   int fd = -1;
   std::string in;
@@ -184,7 +182,7 @@ class Daemon : public config::ExecHooks {
     bool in_progress = false;
   };
   DnsState dns_[reg::kRegistrarSlots];
-  std::unique_ptr<control::Resolver> resolver_;
+  std::unique_ptr<dns::Resolver> resolver_;
   rte_rcu_qsbr* qs_ = nullptr;
   std::atomic<const reg::Snapshot*> current_{nullptr};
   std::vector<std::unique_ptr<WorkerBase>> workers_;

@@ -18,8 +18,8 @@ constexpr std::uint32_t kNoTtlS = 3600;          // an answer without a TTL is k
 
 }  // namespace
 
-DnsRegistry::DnsRegistry(LocalIp local_ip)
-    : local_ip_(std::move(local_ip)), resolver_(std::make_unique<control::Resolver>()) {}
+DnsRegistry::DnsRegistry(std::unique_ptr<dns::Resolver> resolver, LocalIp local_ip)
+    : local_ip_(std::move(local_ip)), resolver_(std::move(resolver)) {}
 
 DnsRegistry::~DnsRegistry() = default;
 
@@ -66,15 +66,16 @@ bool DnsRegistry::update(const config::Config& cfg, std::uint64_t now) {
 void DnsRegistry::lookup(int slot, const config::RegistrarAddress& asked) {
   Entry& e = entries_[slot];
   e.in_progress = true;
-  resolver_->lookup(e.host, e.port, [this, slot, asked](const control::Resolver::Result& res) {
+  resolver_->lookup(e.host, e.port, [this, slot, asked](const dns::Resolver::Result& res) {
     Entry& st = entries_[slot];
     st.in_progress = false;
     if (!(st.address == asked)) return;  // the registrar changed while we were asking
     const std::uint64_t t = monotonic_ms();
-    if (!res.ok) {
-      st.last_error = res.error;
+    if (!res.status.ok()) {
+      st.last_error = res.status.message();
       st.refresh_at_ms = t + kRetryFailedMs;
-      log("registrar %d: cannot resolve %s: %s (retrying in 30 s)", slot + 1, st.host.c_str(), res.error.c_str());
+      log("registrar %d: cannot resolve %s: %s (retrying in 30 s)", slot + 1, st.host.c_str(),
+          res.status.message().c_str());
       return;
     }
     st.last_error.clear();

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "regfront/config/commands.h"
-#include "regfront/control/protocol.h"
+#include "regfront/protocol/protocol.h"
 #include "regfront/daemon/daemon.h"
 
 namespace {
@@ -41,7 +41,7 @@ void usage(std::FILE* f) {
                "                           (default: they answer the registrar's last nonce)\n"
                "  --stage-timing           --io dpdk: split each worker's busy time by stage\n"
                "                           (stage_*_tsc in show dataplane; an rdtsc per stage)\n",
-               regfront::control::default_control_socket().c_str());
+               regfront::protocol::default_control_socket().c_str());
 }
 
 int check_config(const std::string& path) {

@@ -1,5 +1,6 @@
-// c-ares glue: one channel, lookups through ares_getaddrinfo (hosts file, then DNS).
-#include "regfront/control/resolver.h"
+// c-ares glue: one channel, lookups through ares_getaddrinfo (hosts file, then DNS). No
+// exceptions: set-up failures are a Status from create(), lookup failures a Status in Result.
+#include "regfront/dns/resolver.h"
 
 #include <ares.h>
 #include <netinet/in.h>
@@ -7,9 +8,8 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
-#include <stdexcept>
 
-namespace regfront::control {
+namespace regfront::dns {
 
 struct ResolverAccess {
   static void done(Resolver& r) { --r.pending_; }
@@ -23,12 +23,33 @@ struct Pending {
   Resolver::Callback cb;
 };
 
+// c-ares' status as a Status; the message is c-ares' own text, which operators see in the log
+// and in `show sip-ua status registrar`.
+Status lookup_failure(int status) {
+  std::string text = ares_strerror(status);
+  switch (status) {
+    case ARES_ENOTFOUND:
+    case ARES_ENODATA:
+    case ARES_ENONAME:
+      return Status::not_found(std::move(text));
+    case ARES_ETIMEOUT:
+    case ARES_ECONNREFUSED:
+    case ARES_ESERVFAIL:
+    case ARES_EREFUSED:
+      return Status::unavailable(std::move(text));
+    case ARES_EBADNAME:
+      return Status::invalid_argument(std::move(text));
+    default:
+      return Status::internal(std::move(text));
+  }
+}
+
 void on_addrinfo(void* arg, int status, int /*timeouts*/, ares_addrinfo* ai) {
   std::unique_ptr<Pending> p(static_cast<Pending*>(arg));
   ResolverAccess::done(*p->owner);
   Resolver::Result res;
   if (status != ARES_SUCCESS || ai == nullptr) {
-    res.error = ares_strerror(status);
+    res.status = lookup_failure(status);
     if (ai) ares_freeaddrinfo(ai);
     p->cb(res);
     return;
@@ -51,24 +72,35 @@ void on_addrinfo(void* arg, int status, int /*timeouts*/, ares_addrinfo* ai) {
     }
   }
   ares_freeaddrinfo(ai);
-  res.ok = !res.addresses.empty();
-  if (!res.ok) res.error = "no address";
+  if (res.addresses.empty()) res.status = Status::not_found("no address");
   res.ttl_s = ttl;
   p->cb(res);
 }
 
 }  // namespace
 
-Resolver::Resolver() {
+StatusOr<std::unique_ptr<Resolver>> Resolver::create(const ResolverOptions& options) {
   static const int init = ares_library_init(ARES_LIB_INIT_ALL);
-  if (init != ARES_SUCCESS) throw std::runtime_error("c-ares initialisation failed");
+  if (init != ARES_SUCCESS) {
+    return Status::internal(std::string("c-ares initialisation failed: ") + ares_strerror(init));
+  }
   ares_channel ch = nullptr;
   ares_options opts{};
-  opts.timeout = 2000;  // ms per try
-  opts.tries = 3;
-  const int rc = ares_init_options(&ch, &opts, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
-  if (rc != ARES_SUCCESS) throw std::runtime_error(std::string("c-ares: ") + ares_strerror(rc));
-  channel_ = ch;
+  opts.timeout = options.timeout_ms;
+  opts.tries = options.tries;
+  int rc = ares_init_options(&ch, &opts, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
+  if (rc != ARES_SUCCESS) return Status::internal(std::string("c-ares: ") + ares_strerror(rc));
+  if (!options.servers.empty()) {
+    rc = ares_set_servers_ports_csv(ch, options.servers.c_str());
+    if (rc != ARES_SUCCESS) {
+      ares_destroy(ch);
+      return Status::invalid_argument("c-ares: name servers \"" + options.servers +
+                                      "\": " + ares_strerror(rc));
+    }
+  }
+  std::unique_ptr<Resolver> r(new Resolver);
+  r->channel_ = ch;
+  return r;
 }
 
 Resolver::~Resolver() {
@@ -117,4 +149,4 @@ void Resolver::process(const std::vector<pollfd>& fds) {
   if (!any) ares_process_fd(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);  // timeouts
 }
 
-}  // namespace regfront::control
+}  // namespace regfront::dns

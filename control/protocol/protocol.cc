@@ -1,15 +1,47 @@
-// Control socket protocol: reply framing and the client side. See protocol.h.
-#include "regfront/control/protocol.h"
+// Control socket protocol: reply framing, the default socket path and the client side. See
+// regfront/protocol/protocol.h.
+#include "regfront/protocol/protocol.h"
 
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
+#include <charconv>
 #include <cstring>
 
-namespace regfront::control {
+namespace regfront::protocol {
+
+namespace {
+
+// The system's reason for the last failed call, as a Status of the code that fits.
+Status errno_status(int e) {
+  std::string text = std::strerror(e);
+  switch (e) {
+    case ENOENT:
+    case ENOTDIR:
+      return Status::not_found(std::move(text));
+    case ECONNREFUSED:
+    case ECONNRESET:
+    case EPIPE:
+    case EAGAIN:
+    case ETIMEDOUT:
+      return Status::unavailable(std::move(text));
+    default:
+      return Status::internal(std::move(text));
+  }
+}
+
+// A decimal number at the front of `s`, up to the next space; false when there is none.
+template <class T>
+bool take_number(std::string_view& s, T& out) {
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  if (ec != std::errc() || end == s.data() || end == s.data() + s.size() || *end != ' ') return false;
+  s.remove_prefix(static_cast<std::size_t>(end - s.data()) + 1);
+  return true;
+}
+
+}  // namespace
 
 std::string default_control_socket() {
   if (::geteuid() == 0) return "/run/regfront/regfrontd.sock";
@@ -23,33 +55,46 @@ std::string format_reply(const Reply& r) {
   return out;
 }
 
+StatusOr<std::size_t> parse_reply(std::string_view buffer, Reply& out) {
+  const std::size_t nl = buffer.find('\n');
+  if (nl == std::string_view::npos) return std::size_t{0};
+  std::string_view header = buffer.substr(0, nl);
+  int status = 0;
+  std::size_t length = 0;
+  if (!take_number(header, status) || status < 0 || status > 2 || !take_number(header, length)) {
+    return Status::invalid_argument("malformed reply from regfrontd");
+  }
+  if (buffer.size() - nl - 1 < length) return std::size_t{0};
+  out.status = static_cast<ReplyStatus>(status);
+  out.prompt.assign(header);
+  out.payload.assign(buffer.substr(nl + 1, length));
+  return nl + 1 + length;
+}
+
 Client::~Client() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-bool Client::connect(const std::string& socket_path, std::string& err) {
+Status Client::connect(const std::string& socket_path) {
   sockaddr_un sun{};
-  if (socket_path.size() >= sizeof sun.sun_path) {
-    err = "socket path too long";
-    return false;
-  }
-  fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (socket_path.size() >= sizeof sun.sun_path) return Status::invalid_argument("socket path too long");
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno_status(errno);
   sun.sun_family = AF_UNIX;
   std::memcpy(sun.sun_path, socket_path.c_str(), socket_path.size() + 1);
-  if (::connect(fd_, reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0) {
-    err = std::strerror(errno);
-    ::close(fd_);
-    fd_ = -1;
-    return false;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0) {
+    const int e = errno;
+    ::close(fd);
+    return errno_status(e);
   }
-  return true;
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+  buffer_.clear();
+  return {};
 }
 
-bool Client::request(std::string_view verb, std::string_view line, Reply& out, std::string& err) {
-  if (fd_ < 0) {
-    err = "not connected";
-    return false;
-  }
+StatusOr<Reply> Client::request(std::string_view verb, std::string_view line) {
+  if (fd_ < 0) return Status::failed_precondition("not connected");
   std::string req(verb);
   if (!line.empty()) {
     req += ' ';
@@ -58,44 +103,23 @@ bool Client::request(std::string_view verb, std::string_view line, Reply& out, s
   req += '\n';
   for (std::size_t off = 0; off < req.size();) {
     const ssize_t n = ::send(fd_, req.data() + off, req.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) {
-      err = n < 0 ? std::strerror(errno) : "connection closed";
-      return false;
-    }
+    if (n <= 0) return n < 0 ? errno_status(errno) : Status::unavailable("connection closed");
     off += static_cast<std::size_t>(n);
   }
-  // Header: STATUS LENGTH PROMPT\n
-  auto fill = [&]() -> bool {
+  Reply out;
+  for (;;) {
+    StatusOr<std::size_t> took = parse_reply(buffer_, out);
+    if (!took.ok()) return took.status();
+    if (*took > 0) {
+      buffer_.erase(0, *took);
+      return out;
+    }
     char buf[65536];
     const ssize_t n = ::read(fd_, buf, sizeof buf);
-    if (n <= 0) {
-      err = n < 0 ? std::strerror(errno) : "connection closed by regfrontd";
-      return false;
-    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return n < 0 ? errno_status(errno) : Status::unavailable("connection closed by regfrontd");
     buffer_.append(buf, static_cast<std::size_t>(n));
-    return true;
-  };
-  std::size_t nl;
-  while ((nl = buffer_.find('\n')) == std::string::npos) {
-    if (!fill()) return false;
   }
-  const std::string header = buffer_.substr(0, nl);
-  buffer_.erase(0, nl + 1);
-  char* end = nullptr;
-  const long status = std::strtol(header.c_str(), &end, 10);
-  const unsigned long long length = std::strtoull(end, &end, 10);
-  if (status < 0 || status > 2 || *end != ' ') {
-    err = "malformed reply from regfrontd";
-    return false;
-  }
-  out.status = static_cast<ReplyStatus>(status);
-  out.prompt.assign(end + 1);
-  while (buffer_.size() < length) {
-    if (!fill()) return false;
-  }
-  out.payload = buffer_.substr(0, length);
-  buffer_.erase(0, length);
-  return true;
 }
 
-}  // namespace regfront::control
+}  // namespace regfront::protocol

@@ -4,7 +4,7 @@
     python3 tests/e2e/test_live_config.py --bin-dir BUILD/bin [unittest args]
 
 regfrontd is driven through its UNIX control socket with the session protocol of
-include/regfront/control/protocol.h (`exec LINE` -> `STATUS LENGTH PROMPT\\n` + payload), by a
+include/regfront/protocol/protocol.h (`exec LINE` -> `STATUS LENGTH PROMPT\\n` + payload), by a
 small client written here (regfront-cli is not used).
 
 Four Kamailio registrars, each with its own realm and one user per endpoint:

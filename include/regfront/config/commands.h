@@ -3,12 +3,14 @@
 // One grammar for the startup-config loader and for the operator CLI: both feed lines to an
 // `Interpreter`, which walks the command tree of the current mode (unique-prefix abbreviations,
 // `no` forms), checks the restrictions R1–R7 of SEED-NOTES.md and calls one action function per
-// operation. A refused command changes nothing and returns an IOS-style error.
+// operation. A refused command changes nothing; its Result carries a regfront::Status with a
+// plain reason, and format_error() renders it as IOS prints it (the `%` line, the '^' marker).
 //
 //   regfront::config::Config cfg;
 //   regfront::config::Interpreter in(cfg);
 //   regfront::config::Session s;             // starts in privileged exec for a loader
 //   auto r = in.execute("sip-ua", s);         // error: not in configuration mode
+//   if (!r.ok()) show(format_error("sip-ua", r));   // "sip-ua\n^\n% Invalid input detected…"
 //   in.execute("configure terminal", s);
 //   r = in.execute("registrar 1 dns:example1.com expires 180", s);  // from sip-ua mode
 #pragma once
@@ -19,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "regfront/common/status.h"
 #include "regfront/config/model.h"
 
 namespace regfront::config {
@@ -48,20 +51,38 @@ struct Session {
 // The prompt of a mode, e.g. "Router(config-sip-ua)#".
 std::string prompt(const Config& cfg, const Session& s);
 
-enum class ResultCode : unsigned char {
-  ok,
+// How the grammar refused a line. The IOS wording (format_error()) depends on it: only
+// invalid input has a '^' marker. `none` when the words parsed, whatever the action then did.
+enum class SyntaxError : unsigned char {
+  none,
   invalid_input,   // "% Invalid input detected at '^' marker."
   incomplete,      // "% Incomplete command."
   ambiguous,       // "% Ambiguous command:  \"…\""
-  rejected,        // a restriction (R1–R7) or a semantic check refused it
 };
 
+// The outcome of a line in one word, for callers and tests that branch on it.
+enum class ResultCode : unsigned char {
+  ok,
+  invalid_input,   // SyntaxError::invalid_input
+  incomplete,      // SyntaxError::incomplete
+  ambiguous,       // SyntaxError::ambiguous
+  rejected,        // the words parsed; a restriction (R1–R7) or a semantic check refused them
+};
+
+// What one line did. A failure is a Status (plain text, no `%`: format_error() adds the IOS
+// decoration) and, for a line the grammar refused, how it was refused and where.
+//
+//   Result r = in.execute(line, s);
+//   if (!r.ok()) reply(format_error(line, r));       // "% Incomplete command."
+//   else if (r.changed) publish();
 struct Result {
-  ResultCode code = ResultCode::ok;
-  // For invalid_input: offset in the line of the offending word (where '^' goes).
+  // OK, or why the line was refused: invalid_argument for the grammar's refusals, the code
+  // that fits for an action's (failed_precondition for a restriction, out_of_range, …).
+  Status status;
+  // How the grammar refused it; none for an accepted line or one refused by its action.
+  SyntaxError syntax = SyntaxError::none;
+  // For SyntaxError::invalid_input: offset in the line of the offending word (where '^' goes).
   std::size_t marker = 0;
-  // IOS-style message, without the marker line (see format_error()).
-  std::string message;
   // Output of the command (show commands), empty for configuration commands.
   std::string output;
   // True when the command modified the Config (the daemon then publishes a new snapshot).
@@ -71,7 +92,31 @@ struct Result {
   // True when the session is over: `exit`/`logout` from user or privileged exec. The daemon
   // closes the connection after sending `output`.
   bool end_session = false;
-  bool ok() const { return code == ResultCode::ok; }
+
+  bool ok() const { return status.ok(); }
+  // ok, the syntax error, or rejected.
+  ResultCode code() const {
+    if (ok()) return ResultCode::ok;
+    switch (syntax) {
+      case SyntaxError::invalid_input: return ResultCode::invalid_input;
+      case SyntaxError::incomplete: return ResultCode::incomplete;
+      case SyntaxError::ambiguous: return ResultCode::ambiguous;
+      case SyntaxError::none: break;
+    }
+    return ResultCode::rejected;
+  }
+
+  // The grammar's refusals, with IOS's wording (without the `%`).
+  // The word at `marker` is not accepted there.
+  static Result invalid_input(std::size_t marker);
+  // The line stops before a command ends.
+  static Result incomplete();
+  // A word abbreviates several keywords; `line` is quoted in the message, so it must not hold
+  // a password (redact_passwords()).
+  static Result ambiguous(std::string_view line);
+  // The words parsed; the action refused them for `why` (an OK `why` becomes internal, as in
+  // StatusOr). Nothing changed.
+  static Result rejected(Status why);
 };
 
 // Exec commands (user exec `>`: show, enable, exit/logout; privileged exec `#`: also write,
@@ -87,7 +132,7 @@ struct Result {
 //                                                  anywhere in the line; the rest of the line,
 //                                                  spaces included, is the REGEX)
 //   write [memory] | copy running-config startup-config   -> ExecHooks::write_memory()
-// Without hooks, the commands that need them are refused with "% Command not available".
+// Without hooks, the commands that need them are refused ("% Command not available").
 // `exit`/`logout` in an exec mode set Result::end_session. Ctrl-Z is `end`.
 //
 // Exec-level operations whose data lives outside the configuration model: the daemon
@@ -103,14 +148,17 @@ class ExecHooks {
     startup_config,    // show startup-config
   };
   virtual ~ExecHooks() = default;
-  // Text of a show command, or its JSON document when `json`; false and a message on failure.
+  // Text of a show command, or its JSON document when `json`; false and the reason in `out`
+  // on failure. The reason becomes the command's Status message: a leading "% " and trailing
+  // newlines are dropped, format_error() puts the "% " back.
   virtual bool show(Show what, bool json, std::string& out) = 0;
   // Persists `cfg` as the startup-config (write memory / copy running-config startup-config);
-  // `message` is what IOS prints ("[OK]" or the reason it failed).
+  // `message` is what IOS prints after "Building configuration..." ("[OK]"), or the reason it
+  // failed (handled as show()'s).
   virtual bool write_memory(const Config& cfg, std::string& message) = 0;
 };
 
-// Passwords and error text. No `Result::message` ever contains a password. format_error()
+// Passwords and error text. No Result::status message ever contains a password. format_error()
 // echoes the line the operator typed above the '^' marker, as IOS does on a terminal, so the
 // daemon returns it only to that operator; anything that goes to a log (LoadError::text and
 // format()) is passed through redact_passwords() first.
@@ -120,10 +168,14 @@ class ExecHooks {
 // `line` and is moved to the same word of the result.
 std::string redact_passwords(std::string_view line, long* column = nullptr);
 
-// "% Invalid input detected at '^' marker." rendered under `line` as IOS does:
+// The refusal in `r` as IOS prints it, `line` being what the operator typed. This and
+// LoadError::format() are where the `%` of IOS messages is added. Invalid input repeats the
+// line with a '^' under the offending word:
 //   registrar 9 dns:x
 //             ^
 //   % Invalid input detected at '^' marker.
+// every other refusal is one line, "% " and the status message ("% Incomplete command.").
+// Empty when `r` is OK.
 std::string format_error(std::string_view line, const Result& r);
 
 class Interpreter {
@@ -153,13 +205,14 @@ class Interpreter {
   ExecHooks* hooks_;
 };
 
+// One refused line of a startup-config.
 struct LoadError {
   int line = 0;            // 1-based
   std::string text;        // the line as written, passwords redacted (redact_passwords())
-  std::string reason;      // IOS-style message
-  long column = -1;        // for "% Invalid input": offset of the '^' marker in `text`
-  // "FILE:LINE: reason\n  text" (plus a "  ^" line under the offending word for invalid input);
-  // "LINE: reason…" without a file name.
+  Status status;           // why it was refused (plain text, as Result::status)
+  long column = -1;        // for invalid input: offset of the '^' marker in `text`
+  // "FILE:LINE: % reason\n  text" (plus a "  ^" line under the offending word for invalid
+  // input); "LINE: % reason…" without a file name.
   std::string format(const std::string& file = {}) const;
 };
 

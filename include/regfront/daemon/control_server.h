@@ -1,6 +1,6 @@
 // regfront/daemon/control_server.h — the control socket: a UNIX stream socket (mode 0660: root
 // and the socket's group), one operator session per connection, requests and replies framed as
-// regfront/control/protocol.h says. It knows nothing of IOS: each request goes to a Handler,
+// regfront/protocol/protocol.h says. It knows nothing of IOS: each request goes to a Handler,
 // which runs it in the connection's session (its CLI mode) and returns the reply.
 //
 //   ControlServer server(handler);
@@ -20,7 +20,7 @@
 
 #include "regfront/common/status.h"
 #include "regfront/config/commands.h"
-#include "regfront/control/protocol.h"
+#include "regfront/protocol/protocol.h"
 
 namespace regfront::daemon {
 
@@ -31,7 +31,7 @@ class ControlServer {
     virtual ~Handler() = default;
     // One request of a session: `verb` is exec, help, complete or prompt; `line` the rest. The
     // handler may change the session (its mode); a reply with status `ended` closes it.
-    virtual control::Reply handle(config::Session& session, std::string_view verb, std::string_view line) = 0;
+    virtual protocol::Reply handle(config::Session& session, std::string_view verb, std::string_view line) = 0;
   };
 
   explicit ControlServer(Handler& h) : handler_(h) {}

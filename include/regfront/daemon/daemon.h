@@ -68,7 +68,7 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   std::string local_ip_towards(const sockaddr_storage& dst, socklen_t len) const;
 
   // ControlServer::Handler
-  control::Reply handle(config::Session& session, std::string_view verb, std::string_view line) override;
+  protocol::Reply handle(config::Session& session, std::string_view verb, std::string_view line) override;
   // config::ExecHooks
   bool show(Show what, bool json, std::string& out) override;
   bool write_memory(const config::Config& cfg, std::string& message) override;

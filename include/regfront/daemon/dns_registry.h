@@ -3,7 +3,7 @@
 // answer's TTL runs out, retried 30 s after a failure. Also our source address towards each
 // one (the snapshot's local_ip). What it holds is what `show sip-ua status registrar` prints.
 //
-//   DnsRegistry dns(local_ip_fn);
+//   DnsRegistry dns(std::move(*dns::Resolver::create()), local_ip_fn);
 //   for (;;) {
 //     poll(dns.pollfds() + …, dns.timeout_ms(100));
 //     dns.process(fds);
@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "regfront/config/model.h"
-#include "regfront/control/resolver.h"
+#include "regfront/dns/resolver.h"
 #include "regfront/control/snapshot_builder.h"
 
 namespace regfront::daemon {
@@ -31,7 +31,7 @@ class DnsRegistry {
   // DPDK interface's): the snapshot's local_ip of that registrar.
   using LocalIp = std::function<std::string(const sockaddr_storage&, socklen_t)>;
 
-  explicit DnsRegistry(LocalIp local_ip);
+  DnsRegistry(std::unique_ptr<dns::Resolver> resolver, LocalIp local_ip);
   ~DnsRegistry();
 
   // Brings the registry in line with the configured registrars: a registrar removed or
@@ -65,7 +65,7 @@ class DnsRegistry {
   void lookup(int slot, const config::RegistrarAddress& asked);
 
   LocalIp local_ip_;
-  std::unique_ptr<control::Resolver> resolver_;
+  std::unique_ptr<dns::Resolver> resolver_;
   control::RegistrarAddresses addrs_{};
   Entry entries_[reg::kRegistrarSlots];
   bool changed_ = false;

@@ -166,7 +166,7 @@ struct ExecError {
   const char* line;
   ResultCode code;
   std::size_t marker;  // for invalid_input
-  const char* message;  // for rejected
+  const char* message;  // for rejected: as the operator sees it (format_error())
 };
 
 const ExecError kErrors[] = {
@@ -215,12 +215,12 @@ TEST(ExecErrors, CodesMarkersAndMessages) {
     h.enter(c.mode);
     Config before = h.cfg;
     Result r = h.run(c.line);
-    EXPECT_EQ(r.code, c.code) << c.line << "\n" << format_error(c.line, r);
+    EXPECT_EQ(r.code(), c.code) << c.line << "\n" << format_error(c.line, r);
     if (c.code == ResultCode::invalid_input) {
       EXPECT_EQ(r.marker, c.marker) << c.line;
     }
     if (c.code == ResultCode::rejected) {
-      EXPECT_EQ(r.message, c.message) << c.line;
+      EXPECT_EQ(format_error(c.line, r), c.message) << c.line;
     }
     EXPECT_TRUE(h.hooks.shows.empty()) << c.line;  // a bad line never reaches the daemon
     EXPECT_TRUE(h.hooks.writes.empty()) << c.line;
@@ -238,8 +238,9 @@ TEST(ExecErrors, WithoutHooksTheDaemonCommandsAreNotAvailable) {
                            "show startup-config", "write memory", "write",
                            "copy running-config startup-config"}) {
     Result r = h.run(line);
-    EXPECT_EQ(r.code, ResultCode::rejected) << line;
-    EXPECT_EQ(r.message, "% Command not available") << line;
+    EXPECT_EQ(r.code(), ResultCode::rejected) << line;
+    EXPECT_EQ(r.status.code(), StatusCode::failed_precondition) << line;
+    EXPECT_EQ(format_error(line, r), "% Command not available") << line;
   }
   EXPECT_TRUE(h.run("show running-config").ok());
 }
@@ -248,16 +249,21 @@ TEST(ExecErrors, HookFailuresBecomeIosMessages) {
   ExecHarness h;
   h.hooks.fail = true;
   Result r = h.run("show dataplane");
-  EXPECT_EQ(r.code, ResultCode::rejected);
-  EXPECT_EQ(r.message, "% No space left on device");
+  EXPECT_EQ(r.code(), ResultCode::rejected);
+  EXPECT_EQ(r.status.message(), "No space left on device");
+  EXPECT_EQ(format_error("show dataplane", r), "% No space left on device");
   r = h.run("write memory");
-  EXPECT_EQ(r.code, ResultCode::rejected);
-  EXPECT_EQ(r.message, "% No space left on device");
+  EXPECT_EQ(r.code(), ResultCode::rejected);
+  EXPECT_EQ(format_error("write memory", r), "% No space left on device");
   EXPECT_TRUE(r.output.empty());
+  // The daemon's own "% " is not doubled; its newline is dropped.
   h.hooks.failure = "% Startup-config is being written by another session\n";
-  EXPECT_EQ(h.run("wr").message, "% Startup-config is being written by another session");
+  r = h.run("wr");
+  EXPECT_EQ(r.status.message(), "Startup-config is being written by another session");
+  EXPECT_EQ(format_error("wr", r), "% Startup-config is being written by another session");
   h.hooks.failure = "";
-  EXPECT_EQ(h.run("copy run start").message, "% Failed to save the configuration");
+  EXPECT_EQ(format_error("copy run start", h.run("copy run start")),
+            "% Failed to save the configuration");
 }
 
 // ---- write memory and copy --------------------------------------------------------------------
@@ -453,7 +459,7 @@ TEST(ExecHelp, ShowsAndModifiers) {
 // ---- passwords never in messages ------------------------------------------------------------------
 
 TEST(ExecPasswords, RefusedCommandsDoNotRepeatThePassword) {
-  // Every error form, each with the password "S3cretPw" in the line. Result::message never
+  // Every error form, each with the password "S3cretPw" in the line. Result::status never
   // has it; format_error() repeats the line above the marker as IOS does on the operator's
   // own terminal, and nothing else.
   ExecHarness h;
@@ -474,9 +480,10 @@ TEST(ExecPasswords, RefusedCommandsDoNotRepeatThePassword) {
   for (const char* line : lines) {
     Result r = h.run(line);
     ASSERT_FALSE(r.ok()) << line;
-    EXPECT_EQ(r.message.find("S3cretPw"), std::string::npos) << line << "\n" << r.message;
+    EXPECT_EQ(r.status.message().find("S3cretPw"), std::string::npos) << line << "\n"
+                                                                        << r.status.message();
     std::string shown = format_error(line, r);
-    if (r.code == ResultCode::invalid_input) {
+    if (r.code() == ResultCode::invalid_input) {
       EXPECT_EQ(shown.substr(0, std::string_view(line).size()), line);  // IOS echo
       EXPECT_EQ(shown.substr(std::string_view(line).size()).find("S3cretPw"), std::string::npos);
     } else {

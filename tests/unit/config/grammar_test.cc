@@ -287,7 +287,7 @@ TEST(GrammarErrors, CodesAndMarkers) {
     Config before = h.cfg;
     Session sbefore = h.s;
     Result r = h.run(c.line);
-    EXPECT_EQ(r.code, c.code) << c.line << "\n" << format_error(c.line, r);
+    EXPECT_EQ(r.code(), c.code) << c.line << "\n" << format_error(c.line, r);
     if (c.code == ResultCode::invalid_input) {
       EXPECT_EQ(r.marker, c.marker) << c.line;
     }
@@ -305,8 +305,8 @@ TEST(GrammarErrors, IosWording) {
             "registrar 9 dns:x\n"
             "          ^\n"
             "% Invalid input detected at '^' marker.");
-  EXPECT_EQ(h.run("registrar 1").message, "% Incomplete command.");
-  EXPECT_EQ(h.run(" e ").message, "% Ambiguous command:  \"e\"");
+  EXPECT_EQ(format_error("registrar 1", h.run("registrar 1")), "% Incomplete command.");
+  EXPECT_EQ(format_error(" e ", h.run(" e ")), "% Ambiguous command:  \"e\"");
   EXPECT_EQ(format_error("e", h.run("e")), "% Ambiguous command:  \"e\"");
 }
 

@@ -115,11 +115,12 @@ TEST(Load, EveryErrorIsReported) {
       cfg);
   ASSERT_EQ(r.errors.size(), 4u);
   EXPECT_EQ(r.errors[0].line, 3);
-  EXPECT_NE(r.errors[0].reason.find("cannot be configured together"), std::string::npos);
+  EXPECT_NE(r.errors[0].status.message().find("cannot be configured together"), std::string::npos);
+  EXPECT_EQ(r.errors[0].status.code(), StatusCode::failed_precondition);
   EXPECT_EQ(r.errors[1].line, 4);
-  EXPECT_EQ(r.errors[1].reason, "% Incomplete command.");
+  EXPECT_EQ(r.errors[1].format(), "4: % Incomplete command.\n   registrar 1");
   EXPECT_EQ(r.errors[2].line, 5);
-  EXPECT_EQ(r.errors[2].reason, "% Ambiguous command:  \"e\"");
+  EXPECT_EQ(r.errors[2].format("f"), "f:5: % Ambiguous command:  \"e\"\n   e");
   EXPECT_EQ(r.errors[3].line, 7);
   EXPECT_EQ(r.errors[3].column, 38);
   // The offending word is where a password goes: the log line masks it, the marker stays.
@@ -322,13 +323,14 @@ TEST(Load, HundredThousandEndpointsKeepOrderAndKeys) {
   LoadResult r = load_startup_config(
       text + " credentials number 2000000 username u password 0 p realm r12\n", cfg);
   ASSERT_EQ(r.errors.size(), 1u);  // R5: a 13th realm for one number
-  EXPECT_NE(r.errors[0].reason.find("12 different realms"), std::string::npos);
+  EXPECT_NE(r.errors[0].status.message().find("12 different realms"), std::string::npos);
+  EXPECT_EQ(r.errors[0].status.code(), StatusCode::resource_exhausted);
   // The same through the interactive path (no index) after the load.
   test::Harness h;
   h.cfg = cfg;
   h.setup({"sip-ua"});
   Result refused = h.run("credentials number 2000000 username u password 0 p realm r12");
-  EXPECT_EQ(refused.code, ResultCode::rejected);
+  EXPECT_EQ(refused.code(), ResultCode::rejected);
 }
 
 }  // namespace

@@ -62,18 +62,20 @@ TEST(Persist, CreatesAndReplaces) {
   TempDir d;
   ASSERT_FALSE(d.path.empty());
   fs::path p = d.path / "startup-config";
-  std::string err;
-  ASSERT_TRUE(save_startup_config(p.string(), "hostname a\n", err)) << err;
+  Status s = save_startup_config(p.string(), "hostname a\n");
+  ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_EQ(slurp(p), "hostname a\n");
   struct stat st;
   ASSERT_EQ(::stat(p.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0600u);  // it holds passwords
   ASSERT_EQ(::chmod(p.c_str(), 0640), 0);
-  ASSERT_TRUE(save_startup_config(p.string(), "hostname b\n", err)) << err;
+  s = save_startup_config(p.string(), "hostname b\n");
+  ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_EQ(slurp(p), "hostname b\n");
   ASSERT_EQ(::stat(p.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0640u);  // the replaced file's mode is kept
-  ASSERT_TRUE(save_startup_config(p.string(), "", err)) << err;
+  s = save_startup_config(p.string(), "");
+  ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_EQ(slurp(p), "");
   // Nothing but the file itself is left behind.
   EXPECT_EQ(std::distance(fs::directory_iterator(d.path), fs::directory_iterator()), 1);
@@ -81,14 +83,17 @@ TEST(Persist, CreatesAndReplaces) {
 
 TEST(Persist, FailureLeavesTheOldFile) {
   TempDir d;
-  std::string err;
-  EXPECT_FALSE(save_startup_config((d.path / "missing" / "startup-config").string(), "x", err));
-  EXPECT_NE(err.find("cannot create"), std::string::npos) << err;
+  const std::string missing = (d.path / "missing" / "startup-config").string();
+  Status s = save_startup_config(missing, "x");
+  EXPECT_EQ(s.code(), StatusCode::not_found);
+  EXPECT_EQ(s.message(), "cannot create " + missing + ".tmp." + std::to_string(::getpid()) +
+                             ": No such file or directory");
   // A directory where the file should be: the rename fails, the temporary file goes away.
   fs::create_directory(d.path / "startup-config");
-  err.clear();
-  EXPECT_FALSE(save_startup_config((d.path / "startup-config").string(), "x", err));
-  EXPECT_NE(err.find("cannot replace"), std::string::npos) << err;
+  const std::string dir = (d.path / "startup-config").string();
+  s = save_startup_config(dir, "x");
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "cannot replace " + dir + ": Is a directory");
   EXPECT_TRUE(fs::is_directory(d.path / "startup-config"));
   EXPECT_EQ(std::distance(fs::directory_iterator(d.path), fs::directory_iterator()), 1);
 }
@@ -101,12 +106,13 @@ TEST(Persist, KillAtAnyMomentLeavesOldOrNewWhole) {
   const fs::path p = d.path / "startup-config";
   const std::string a = big_config(100000, 'A');
   const std::string b = big_config(100000, 'B');
-  std::string err;
-  ASSERT_TRUE(save_startup_config(p.string(), a, err)) << err;
+  Status s = save_startup_config(p.string(), a);
+  ASSERT_TRUE(s.ok()) << s.message();
 
   // Scale the kill delays to what one save costs on this file system.
   auto t0 = std::chrono::steady_clock::now();
-  ASSERT_TRUE(save_startup_config(p.string(), b, err)) << err;
+  s = save_startup_config(p.string(), b);
+  ASSERT_TRUE(s.ok()) << s.message();
   auto one_save = std::chrono::steady_clock::now() - t0;
   auto max_delay_us = std::max<long>(
       200, 2 * std::chrono::duration_cast<std::chrono::microseconds>(one_save).count());
@@ -121,10 +127,9 @@ TEST(Persist, KillAtAnyMomentLeavesOldOrNewWhole) {
     pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-      std::string e;
       for (;;) {
-        save_startup_config(p.string(), a, e);
-        save_startup_config(p.string(), b, e);
+        (void)save_startup_config(p.string(), a);
+        (void)save_startup_config(p.string(), b);
       }
     }
     std::this_thread::sleep_for(std::chrono::microseconds(delay(rng)));

@@ -9,16 +9,18 @@ namespace {
 
 using test::Harness;
 
-// Runs `line` after `setup` and expects it refused with `code`, the config unchanged.
+// Runs `line` after `setup` and expects it refused with `code`, the config unchanged, and
+// `message_part` in what the operator sees (format_error()).
 void expect_refused(std::initializer_list<std::string_view> setup, std::string_view line,
                     ResultCode code, std::string_view message_part = {}) {
   Harness h = test::in_sip_ua();
   h.setup(setup);
   Config before = h.cfg;
   Result r = h.run(line);
-  EXPECT_EQ(r.code, code) << line << "\n" << format_error(line, r);
+  EXPECT_EQ(r.code(), code) << line << "\n" << format_error(line, r);
+  EXPECT_FALSE(r.status.message().starts_with('%')) << r.status.message();  // plain text
   if (!message_part.empty()) {
-    EXPECT_NE(r.message.find(message_part), std::string::npos) << r.message;
+    EXPECT_NE(format_error(line, r).find(message_part), std::string::npos) << format_error(line, r);
   }
   EXPECT_EQ(h.cfg, before) << line;
   EXPECT_EQ(h.s.mode, Mode::sip_ua) << line;
@@ -104,8 +106,8 @@ TEST(Restrictions, R5AtMostTwelveRealmsPerEndpoint) {
     Config before = h.cfg;
     std::string thirteenth = std::string(c.prefix) + " realm r13";
     Result r = h.run(thirteenth);
-    EXPECT_EQ(r.code, ResultCode::rejected) << thirteenth;
-    EXPECT_NE(r.message.find("12"), std::string::npos);
+    EXPECT_EQ(r.code(), ResultCode::rejected) << thirteenth;
+    EXPECT_EQ(format_error(thirteenth, r), "% A maximum of 12 different realms can be configured");
     EXPECT_EQ(h.cfg, before);
     // Another entry for a realm already present is not a new realm.
     std::string again = std::string(c.prefix) + " realm r5";

@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "regfront/control/protocol.h"
+#include "regfront/protocol/protocol.h"
 #include "regfront/daemon/control_server.h"
 
 namespace regfront::daemon {
@@ -20,17 +20,23 @@ namespace {
 // Echoes the request; `enable` moves the session to privileged exec, `exit` ends it.
 class EchoHandler : public ControlServer::Handler {
  public:
-  control::Reply handle(config::Session& s, std::string_view verb, std::string_view line) override {
+  protocol::Reply handle(config::Session& s, std::string_view verb, std::string_view line) override {
     ++calls;
-    control::Reply r;
+    protocol::Reply r;
     if (line == "enable") s.mode = config::Mode::privileged_exec;
-    if (line == "exit") r.status = control::ReplyStatus::ended;
+    if (line == "exit") r.status = protocol::ReplyStatus::ended;
     r.payload = std::string(verb) + ":" + std::string(line) + "\n";
     r.prompt = s.mode == config::Mode::privileged_exec ? "Router#" : "Router>";
     return r;
   }
   std::atomic<int> calls{0};
 };
+
+protocol::Reply request(protocol::Client& c, std::string_view verb, std::string_view line) {
+  StatusOr<protocol::Reply> r = c.request(verb, line);
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  return r.ok() ? *r : protocol::Reply{};
+}
 
 class ServerThread {
  public:
@@ -71,37 +77,33 @@ TEST(ControlServer, RepliesAreFramedAndSessionsKeepTheirMode) {
   ASSERT_EQ(::stat(st.path().c_str(), &sb), 0);
   EXPECT_EQ(sb.st_mode & 0777, 0660u) << "root and the socket's group only";
 
-  control::Client a, b;
-  std::string err;
-  ASSERT_TRUE(a.connect(st.path(), err)) << err;
-  ASSERT_TRUE(b.connect(st.path(), err)) << err;
-  control::Reply r;
-  ASSERT_TRUE(a.request("exec", "enable", r, err)) << err;
-  EXPECT_EQ(r.status, control::ReplyStatus::ok);
+  protocol::Client a, b;
+  ASSERT_TRUE(a.connect(st.path()).ok());
+  ASSERT_TRUE(b.connect(st.path()).ok());
+  protocol::Reply r = request(a, "exec", "enable");
+  EXPECT_EQ(r.status, protocol::ReplyStatus::ok);
   EXPECT_EQ(r.payload, "exec:enable\n");
   EXPECT_EQ(r.prompt, "Router#");
-  ASSERT_TRUE(b.request("help", "show ", r, err)) << err;
+  r = request(b, "help", "show ");
   EXPECT_EQ(r.payload, "help:show \n");
   EXPECT_EQ(r.prompt, "Router>") << "the other connection is another session";
-  ASSERT_TRUE(a.request("prompt", "", r, err)) << err;
+  r = request(a, "prompt", "");
   EXPECT_EQ(r.prompt, "Router#");
-  ASSERT_TRUE(a.request("exec", "exit", r, err)) << err;
-  EXPECT_EQ(r.status, control::ReplyStatus::ended);
-  EXPECT_FALSE(a.request("exec", "show", r, err)) << "the session ended: the connection is closed";
+  r = request(a, "exec", "exit");
+  EXPECT_EQ(r.status, protocol::ReplyStatus::ended);
+  EXPECT_FALSE(a.request("exec", "show").ok()) << "the session ended: the connection is closed";
   EXPECT_EQ(h.calls.load(), 4);
 }
 
 TEST(ControlServer, AnUnknownRequestIsRefusedAndTheSessionClosed) {
   EchoHandler h;
   ServerThread st(h);
-  control::Client c;
-  std::string err;
-  ASSERT_TRUE(c.connect(st.path(), err)) << err;
-  control::Reply r;
-  ASSERT_TRUE(c.request("format", "flash:", r, err)) << err;
-  EXPECT_EQ(r.status, control::ReplyStatus::refused);
+  protocol::Client c;
+  ASSERT_TRUE(c.connect(st.path()).ok());
+  const protocol::Reply r = request(c, "format", "flash:");
+  EXPECT_EQ(r.status, protocol::ReplyStatus::refused);
   EXPECT_EQ(r.payload, "% Unknown request format\n");
-  EXPECT_FALSE(c.request("exec", "show", r, err));
+  EXPECT_FALSE(c.request("exec", "show").ok());
   EXPECT_EQ(h.calls.load(), 0) << "never reached the handler";
 }
 

@@ -25,7 +25,7 @@ config::Config load(const std::string& text) {
 
 struct Fixture {
   int local_ip_calls = 0;
-  DnsRegistry dns{[this](const sockaddr_storage& dst, socklen_t) {
+  DnsRegistry dns{std::move(*dns::Resolver::create()), [this](const sockaddr_storage& dst, socklen_t) {
     ++local_ip_calls;
     return dst.ss_family == AF_INET ? std::string("192.0.2.99") : std::string("[2001:db8::99]");
   }};

@@ -1,0 +1,88 @@
+// regfront/protocol/protocol.h — the control socket's session protocol (regfrontd ⇄ regfront-cli).
+//
+// One connection is one CLI session: the daemon keeps its mode (user exec `>`, privileged `#`,
+// configuration modes) for as long as the connection lives. The client sends requests, one
+// per line:
+//
+//   exec LINE        run LINE as typed at the prompt
+//   help LINE        `?` context help for LINE (what may come next / what the last word may be)
+//   complete LINE    tab completion of LINE's last word
+//   prompt           the current prompt (no-op)
+//
+// and reads, for each, a header line and a payload of exactly LENGTH bytes:
+//
+//   STATUS LENGTH PROMPT\n PAYLOAD
+//
+// STATUS is 0 (done), 1 (refused: the payload is the IOS error, marker line included) or 2
+// (the session ended: `exit` from exec mode). PROMPT is the prompt to show next, e.g.
+// "Router(config-sip-ua)#". Lines longer than kMaxRequest are refused.
+//
+// This module is all a client needs (regfront-cli links it and libedit, nothing of the daemon):
+//
+//   regfront::protocol::Client c;
+//   if (regfront::Status s = c.connect(regfront::protocol::default_control_socket()); !s.ok())
+//     return fail(s.message());                      // e.g. "No such file or directory"
+//   regfront::StatusOr<regfront::protocol::Reply> r = c.request("exec", "show sip-ua statistics");
+//   if (r.ok()) print(r->payload);
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "regfront/common/status.h"
+
+namespace regfront::protocol {
+
+// The longest request line the daemon reads; a longer one ends the session.
+inline constexpr std::size_t kMaxRequest = 65536;
+
+// The STATUS of a reply, as a number on the wire.
+enum class ReplyStatus : int {
+  ok = 0,       // done; the payload is the command's output
+  refused = 1,  // the payload is the IOS error (config::format_error())
+  ended = 2,    // the session is over; the daemon closes the connection
+};
+
+// One reply: what happened, the prompt to show next, and the text to show.
+struct Reply {
+  ReplyStatus status = ReplyStatus::ok;
+  std::string prompt;
+  std::string payload;
+};
+
+// Where regfrontd listens unless told otherwise: /run/regfront/regfrontd.sock for root,
+// /tmp/regfrontd-UID.sock for any other user (the effective user id of this process).
+std::string default_control_socket();
+
+// A reply as it goes on the wire (daemon side): header line, then the payload.
+std::string format_reply(const Reply& r);
+
+// Reads one reply from the front of `buffer` (client side) into `out`: the number of bytes it
+// took, 0 when `buffer` holds only part of a reply (read more and call again), or
+// invalid_argument when the header is not "STATUS LENGTH PROMPT\n".
+StatusOr<std::size_t> parse_reply(std::string_view buffer, Reply& out);
+
+// The client end of one session.
+class Client {
+ public:
+  Client() = default;
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Connects to the daemon's socket at `socket_path`. Failures: invalid_argument (the path is
+  // too long for a UNIX socket), not_found (no socket there), unavailable (nobody accepts),
+  // internal; the message is the system's ("Connection refused").
+  Status connect(const std::string& socket_path);
+  // Sends one request (`verb` and `line`, see above) and reads its reply. A failure means the
+  // session is over: failed_precondition when not connected, unavailable when the connection
+  // broke ("connection closed by regfrontd"), invalid_argument for a malformed reply.
+  StatusOr<Reply> request(std::string_view verb, std::string_view line);
+
+ private:
+  int fd_ = -1;
+  std::string buffer_;  // bytes read past the last reply
+};
+
+}  // namespace regfront::protocol
