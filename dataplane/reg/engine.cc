@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "regfront/common/prng.h"
 #include "regfront/reg/request.h"
 #include "regfront/sip/message.h"
 
@@ -62,36 +63,6 @@ constexpr double kPaceBatchMs = 5.0;       // a paced queue with a backlog is se
 constexpr std::uint32_t kStartsPerAdvance = 32;
 constexpr std::uint32_t kPullBudget = 256;  // down-list bindings moved per registrar per advance()
 constexpr std::uint8_t kPreemptiveStrikes = 3;  // nonces refused at first preemptive use → hold off
-
-// xoshiro256** — jitter only, not security.
-struct Prng {
-  std::uint64_t s[4];
-  explicit Prng(std::uint64_t seed) {
-    for (auto& v : s) {
-      seed += 0x9e3779b97f4a7c15ull;  // splitmix64 seeding
-      std::uint64_t z = seed;
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-      v = z ^ (z >> 31);
-    }
-  }
-  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  std::uint64_t next() {
-    const std::uint64_t r = rotl(s[1] * 5, 7) * 9;
-    const std::uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return r;
-  }
-  // Uniform in [lo, hi].
-  std::uint64_t between(std::uint64_t lo, std::uint64_t hi) {
-    return hi <= lo ? lo : lo + next() % (hi - lo + 1);
-  }
-};
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
