@@ -12,11 +12,11 @@
 #include <netinet/in.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstring>
 
 #include "regfront/common/prng.h"
+#include "regfront/common/spsc_ring.h"
 #include "regfront/reg/request.h"
 #include "regfront/sip/message.h"
 
@@ -167,36 +167,44 @@ struct AuthCache {
   std::uint64_t holdoff_until = 0;    // no preemptive credentials before this (ms)
 };
 
-// Single-producer (worker) single-consumer (control) ring of realm names.
-struct RealmRing {
-  static constexpr std::size_t kSlots = 16;
-  struct Slot {
-    std::uint8_t len = 0;
-    char name[auth::kMaxRealmLength];
-  };
-  Slot slots[kSlots];
-  std::atomic<std::uint32_t> head{0};  // written by the consumer
-  std::atomic<std::uint32_t> tail{0};  // written by the producer
+namespace {
 
-  bool push(std::string_view realm) {
-    const std::uint32_t t = tail.load(std::memory_order_relaxed);
-    // Acquire: the consumer's copy out of the slot happens before we overwrite it.
-    if (t - head.load(std::memory_order_acquire) == kSlots || realm.size() > sizeof slots[0].name) return false;
-    Slot& s = slots[t % kSlots];
-    std::memcpy(s.name, realm.data(), realm.size());
-    s.len = static_cast<std::uint8_t>(realm.size());
-    tail.store(t + 1, std::memory_order_release);  // publishes the slot's bytes
+// A realm name as the worker hands it to the control thread: fixed size, so that the ring
+// copies it as bytes and never allocates.
+struct RealmName {
+  std::uint8_t len = 0;
+  char name[auth::kMaxRealmLength];
+
+  // Copies `realm` in; false (nothing copied) when it is longer than a slot.
+  bool assign(std::string_view realm) {
+    if (realm.size() > sizeof name) return false;
+    std::memcpy(name, realm.data(), realm.size());
+    len = static_cast<std::uint8_t>(realm.size());
     return true;
   }
-  bool pop(std::string& out) {
-    const std::uint32_t h = head.load(std::memory_order_relaxed);
-    if (h == tail.load(std::memory_order_acquire)) return false;
-    const Slot& s = slots[h % kSlots];
-    out.assign(s.name, s.len);
-    head.store(h + 1, std::memory_order_release);
-    return true;
-  }
+  std::string_view view() const { return {name, len}; }
 };
+static_assert(auth::kMaxRealmLength <= 255, "RealmName::len is one byte");
+
+// Single-producer (worker) single-consumer (control) ring of realm names.
+using RealmRing = SpscRing<RealmName, 16>;
+
+// Worker side (the single producer): queues `realm` for the control thread. Returns false,
+// dropping it, when it is longer than a slot or the ring is full (the control thread is behind).
+bool push_realm(RealmRing& ring, std::string_view realm) {
+  RealmName n{};  // the bytes past the name are copied too: zero, not indeterminate
+  return n.assign(realm) && ring.push(n);
+}
+
+// Control side (the single consumer): the oldest realm name into `out`; false when none.
+bool pop_realm(RealmRing& ring, std::string& out) {
+  RealmName n;
+  if (!ring.pop(n)) return false;
+  out.assign(n.view());
+  return true;
+}
+
+}  // namespace
 
 class Engine::Impl {
   // One cache line per binding: the table is the engine's largest (capacity × this).
@@ -942,7 +950,7 @@ class Engine::Impl {
     // plane for them (even after failures: it ignores repeats), also when another challenge of
     // the same response (MD5) can be answered now, so that the stronger one is chosen next time
     // (RFC 8760 §2.4).
-    if (sha_realm.size() > 0) sha_realms_.push(sha_realm);
+    if (sha_realm.size() > 0) push_realm(sha_realms_, sha_realm);
     if (!have) {
       // Nothing to answer with: retry in about a second, as for F4.4 below. The credential is
       // the realm's own (F7), only its HA1 is missing; a second miss counts as a failure.
@@ -960,7 +968,7 @@ class Engine::Impl {
         // in about a second, without counting a failure (the next snapshot will have it). A
         // second miss counts as a failure, so a registrar changing realms cannot loop us.
         rc(b).realm_learning.inc();
-        unknown_realms_.push(unknown_realm);
+        push_realm(unknown_realms_, unknown_realm);
         free_txn(b);
         b.failures = 1;
         b.state = BindingState::backoff;
@@ -1218,8 +1226,8 @@ std::uint64_t Engine::next_deadline_ms() const {
 }
 
 std::uint32_t Engine::slot_count() const { return impl_->used_slots_; }
-bool Engine::pop_unknown_realm(std::string& realm) { return impl_->unknown_realms_.pop(realm); }
-bool Engine::pop_sha_realm(std::string& realm) { return impl_->sha_realms_.pop(realm); }
+bool Engine::pop_unknown_realm(std::string& realm) { return pop_realm(impl_->unknown_realms_, realm); }
+bool Engine::pop_sha_realm(std::string& realm) { return pop_realm(impl_->sha_realms_, realm); }
 std::uint32_t Engine::inflight() const { return impl_->inflight_; }
 
 std::uint32_t Engine::registered_count(std::uint64_t now_ms) const {
