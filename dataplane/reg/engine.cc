@@ -18,6 +18,7 @@
 #include "regfront/common/prng.h"
 #include "regfront/common/spsc_ring.h"
 #include "regfront/reg/request.h"
+#include "regfront/reg/token_bucket.h"
 #include "regfront/sip/message.h"
 
 namespace regfront::reg {
@@ -121,8 +122,7 @@ struct Engine::Txn {
 };
 
 struct Engine::Pacer {
-  double tokens = 0;
-  std::uint64_t last_ms = 0;
+  TokenBucket bucket;                // at the registrar's rate_per_worker
   std::uint64_t unreachable_at = 0;  // last ICMP unreachable for this registrar (0: none)
   std::uint32_t head = kNoEntry;
   std::uint32_t tail = kNoEntry;
@@ -433,7 +433,7 @@ class Engine::Impl {
       const SnapRegistrar& r = s.registrars[ri];
       if (p.pull) pull_forward(ri, p);
       if (p.head == kNoEntry) {
-        p.last_ms = now;
+        p.bucket.skip(now);  // an empty queue earns no tokens
         continue;
       }
       if (!r.present) {
@@ -452,9 +452,8 @@ class Engine::Impl {
       // Token bucket: rate per worker, depth of 20 ms (at least one), so a registrar never sees
       // more than its rate over any second and no burst beyond a few milliseconds' worth.
       const double depth = std::max(1.0, r.rate_per_worker / 50.0);
-      p.tokens = std::min(depth, p.tokens + static_cast<double>(now - p.last_ms) * r.rate_per_worker / 1000.0);
-      p.last_ms = now;
-      while (p.tokens >= 1.0 && p.head != kNoEntry) {
+      p.bucket.refill(now, r.rate_per_worker, depth);
+      while (p.bucket.has_token() && p.head != kNoEntry) {
         if (budget == 0) {  // the rest of the tokens on the next call
           pace_dirty_ = true;
           starts_pending_ = true;
@@ -472,7 +471,7 @@ class Engine::Impl {
           enqueue(slot, b);
           continue;
         }
-        p.tokens -= 1.0;
+        p.bucket.take();
         --budget;
         start_attempt(slot, b, now);
       }
@@ -1217,7 +1216,7 @@ std::uint64_t Engine::next_deadline_ms() const {
     // (and on sockets a wake-up and its system calls) per start; at low rates it woke
     // ~1000 times per start for nothing.
     const double ms_per_token = 1000.0 / r.rate_per_worker;
-    const double need = std::max(1.0 - p.tokens, 0.0) * ms_per_token;
+    const double need = p.bucket.ms_until_token(r.rate_per_worker);
     const double wait = std::max(need, std::min(kPaceBatchMs, ms_per_token * p.length));
     const std::uint64_t at = now + std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(wait)));
     next = std::min(next, at);
