@@ -17,6 +17,7 @@
 
 #include "regfront/common/prng.h"
 #include "regfront/common/spsc_ring.h"
+#include "regfront/reg/nonce_cache.h"
 #include "regfront/reg/request.h"
 #include "regfront/reg/token_bucket.h"
 #include "regfront/sip/message.h"
@@ -63,7 +64,6 @@ constexpr double kPaceBatchMs = 5.0;       // a paced queue with a backlog is se
 // again at once while starts are pending (next_deadline_ms() says "now").
 constexpr std::uint32_t kStartsPerAdvance = 32;
 constexpr std::uint32_t kPullBudget = 256;  // down-list bindings moved per registrar per advance()
-constexpr std::uint8_t kPreemptiveStrikes = 3;  // nonces refused at first preemptive use → hold off
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -81,8 +81,6 @@ bool parse_hex(std::string_view s, std::uint64_t& out) {
   out = v;
   return true;
 }
-
-std::uint64_t nonce_tag(std::string_view nonce) { return RealmTable::hash(nonce) | 1; }
 
 }  // namespace
 
@@ -136,37 +134,6 @@ struct Engine::Pacer {
   bool pull = false;
 };
 
-// The registrar's most recent nonce, for preemptive credentials on refreshes: per worker and
-// registrar slot, never per binding. `current` is confirmed (a request answering it got a 2xx);
-// `candidate` is the last nonce answered, promoted when its request is accepted.
-struct CachedNonce {
-  std::uint64_t tag = 0;            // nonce_tag(nonce); 0 = empty
-  std::uint32_t nc = 0;             // last nonce count sent with it, over all bindings
-  std::uint32_t realm = kNoRealm;   // realm id
-  std::uint32_t accepted = 0;       // preemptive requests accepted with it
-  auth::Algorithm algorithm = auth::Algorithm::md5;
-  auth::Qop qop = auth::Qop::none;
-  bool proxy = false;
-  bool userhash = false;
-  bool opaque_present = false;
-  std::uint16_t nonce_len = 0;
-  std::uint16_t opaque_len = 0;
-  std::uint8_t realm_len = 0;
-  char nonce[auth::kMaxNonceLength];
-  char opaque[auth::kMaxOpaqueLength];
-  char realm_text[auth::kMaxRealmLength];
-  std::string_view nonce_view() const { return {nonce, nonce_len}; }
-  std::string_view opaque_view() const { return {opaque, opaque_len}; }
-  std::string_view realm_view() const { return {realm_text, realm_len}; }
-};
-
-struct AuthCache {
-  CachedNonce current;
-  CachedNonce candidate;
-  std::uint8_t strikes = 0;           // confirmed nonces challenged at their first preemptive use
-  std::uint64_t holdoff_until = 0;    // no preemptive credentials before this (ms)
-};
-
 namespace {
 
 // A realm name as the worker hands it to the control thread: fixed size, so that the ring
@@ -218,6 +185,7 @@ class Engine::Impl {
       txns_[i].next_free = i + 1 < txns_.size() ? i + 1 : kNoEntry;
     }
     free_txn_ = txns_.empty() ? kNoEntry : 0;
+    for (NonceCache& c : auth_cache_) c = NonceCache(o.preemptive_holdoff_ms);
   }
 
   Engine& eng_;
@@ -238,8 +206,7 @@ class Engine::Impl {
   bool pace_dirty_ = true;
   bool starts_pending_ = false;  // the last start_paced() stopped at kStartsPerAdvance
   std::uint8_t pace_first_ = 0;  // registrar slot served first next time (round robin)
-  AuthCache auth_cache_[kSnapRegistrarSlots];
-  std::uint32_t adopted_generation_[kSnapRegistrarSlots] = {};
+  NonceCache auth_cache_[kSnapRegistrarSlots];  // per registrar slot: preemptive credentials
   Prng prng_;
   auth::Hasher hasher_;
   auth::CnonceSource cnonces_;
@@ -539,15 +506,6 @@ class Engine::Impl {
   }
 
   // ---- digest answers ----
-  struct DigestParams {
-    bool proxy = false;
-    std::string_view realm, nonce, opaque;
-    bool opaque_present = false;
-    bool userhash = false;
-    auth::Algorithm algorithm = auth::Algorithm::md5;
-    auth::Qop qop = auth::Qop::none;
-  };
-
   // Computes the (Proxy-)Authorization for `cred` against `d` with nonce count `nc` and sends
   // the request.
   bool send_authorized(std::uint32_t slot, Binding& b, const SnapCredential& cred, const auth::Ha1View& ha1set,
@@ -594,49 +552,31 @@ class Engine::Impl {
   // request is to go without credentials.
   bool send_preemptive(std::uint32_t slot, Binding& b, std::uint64_t now) {
     if (!opts_.preemptive_auth) return false;
-    AuthCache& ac = auth_cache_[b.registrar];
-    CachedNonce& c = ac.current;
-    if (c.tag == 0 || now < ac.holdoff_until || b.realm == kNoRealm || c.realm != b.realm) return false;
+    NonceCache& cache = auth_cache_[b.registrar];
+    const CachedNonce* c = cache.may_use(now);
+    if (c == nullptr || b.realm == kNoRealm || c->realm != b.realm) return false;
     const Snapshot& s = snap();
     const SnapRegistrar& r = s.registrars[b.registrar];
-    if (r.auth_realm != kNoRealm && r.auth_realm != c.realm) return false;
-    const Snapshot::Choice ch = s.choose_credential(b.endpoint, c.realm);
-    if (ch.cred == nullptr || !ch.ha1.has_algorithm(c.algorithm)) return false;
-    DigestParams d;
-    d.proxy = c.proxy;
-    d.realm = c.realm_view();
-    d.nonce = c.nonce_view();
-    d.opaque = c.opaque_view();
-    d.opaque_present = c.opaque_present;
-    d.userhash = c.userhash;
-    d.algorithm = c.algorithm;
-    d.qop = c.qop;
+    if (r.auth_realm != kNoRealm && r.auth_realm != c->realm) return false;
+    const Snapshot::Choice ch = s.choose_credential(b.endpoint, c->realm);
+    if (ch.cred == nullptr || !ch.ha1.has_algorithm(c->algorithm)) return false;
+    const DigestParams d = c->params();
     b.credential = static_cast<std::uint32_t>(ch.cred - s.credentials.data());
     b.preemptive = true;
     rc(b).preemptive.inc();
-    if (!send_authorized(slot, b, *ch.cred, ch.ha1, d, ++c.nc, now)) {
+    if (!send_authorized(slot, b, *ch.cred, ch.ha1, d, cache.use_current(), now)) {
       fail(slot, b, 0, 0, now);
       return true;
     }
-    b.nonce = c.tag;  // after send_request, which clears it only for requests without
+    b.nonce = c->tag;  // after send_request, which clears it only for requests without
     return true;
   }
 
   // A 2xx to an authenticated request: the nonce it answered is good.
   void note_accepted(Binding& b) {
     if (b.nonce == 0) return;
-    AuthCache& ac = auth_cache_[b.registrar];
-    if (b.preemptive) {
-      b.preemptive = false;
-      ac.strikes = 0;
-      if (ac.current.tag == b.nonce) ++ac.current.accepted;
-      return;
-    }
-    if (ac.candidate.tag == b.nonce) {
-      ac.current = ac.candidate;
-      ac.current.accepted = 0;
-      ac.candidate.tag = 0;
-    }
+    auth_cache_[b.registrar].on_accepted(b.nonce, b.preemptive);
+    b.preemptive = false;
   }
 
   // A challenge (or a refusal) of a preemptive request: forget that nonce, and hold off when
@@ -645,48 +585,8 @@ class Engine::Impl {
   void note_preemptive_challenged(Binding& b, std::uint64_t now) {
     b.preemptive = false;
     rc(b).preemptive_challenged.inc();
-    AuthCache& ac = auth_cache_[b.registrar];
-    if (ac.current.tag == b.nonce) {
-      if (ac.current.accepted == 0 && ++ac.strikes >= kPreemptiveStrikes) {
-        ac.holdoff_until = now + opts_.preemptive_holdoff_ms;
-        ac.strikes = 0;
-      }
-      ac.candidate = ac.current;  // answering it again continues its nonce count
-      ac.current.tag = 0;
-    }
+    auth_cache_[b.registrar].on_refused(b.nonce, now);  // answering it again continues its nc
     b.nonce = 0;  // the challenge is answered once, even if it repeats the nonce we reused
-  }
-
-  static void copy_into(char* dst, std::size_t cap, std::string_view v, std::size_t& len) {
-    len = std::min(cap, v.size());
-    if (len != 0) std::memcpy(dst, v.data(), len);  // an absent opaque is a null view
-  }
-
-  // The nonce count for answering `d`'s nonce (tag), counting every use of that nonce across
-  // the registrar's bindings; a nonce new to us becomes the candidate for preemptive use.
-  std::uint32_t next_nc(Binding& b, std::uint64_t tag, const DigestParams& d, std::uint32_t realm) {
-    AuthCache& ac = auth_cache_[b.registrar];
-    if (tag == ac.current.tag) return ++ac.current.nc;
-    CachedNonce& c = ac.candidate;
-    if (tag == c.tag) return ++c.nc;
-    std::size_t n = 0;
-    c.tag = tag;
-    c.nc = 1;
-    c.realm = realm;
-    c.accepted = 0;
-    c.algorithm = d.algorithm;
-    c.qop = d.qop;
-    c.proxy = d.proxy;
-    c.userhash = d.userhash;
-    c.opaque_present = d.opaque_present;
-    copy_into(c.nonce, sizeof c.nonce, d.nonce, n);
-    c.nonce_len = static_cast<std::uint16_t>(n);
-    copy_into(c.opaque, sizeof c.opaque, d.opaque, n);
-    c.opaque_len = static_cast<std::uint16_t>(n);
-    copy_into(c.realm_text, sizeof c.realm_text, d.realm, n);
-    c.realm_len = static_cast<std::uint8_t>(n);
-    if (realm == kNoRealm) c.tag = 0;  // not answerable preemptively; counted from 1 each time
-    return 1;
   }
 
   // ---- outcomes ----
@@ -1006,7 +906,9 @@ class Engine::Impl {
     d.userhash = best.userhash;
     d.algorithm = best.algorithm;
     d.qop = auth::choose_qop(best);
-    const std::uint32_t nc = next_nc(b, tag, d, best_realm);
+    // Counted over every use of that nonce by the registrar's bindings; a nonce new to the cache
+    // becomes its candidate for preemptive use.
+    const std::uint32_t nc = auth_cache_[b.registrar].record_answer(tag, d, best_realm);
     if (!send_authorized(slot, b, *choice.cred, choice.ha1, d, nc, now)) fail(slot, b, 0, 0, now);
   }
 
@@ -1118,13 +1020,7 @@ void Engine::adopt(const Snapshot* snap, std::uint64_t now_ms) {
     m.adopted_expires_[ri] = r.expires;
     // Cached nonces belong to the registrar they came from, and name their realm by the id of
     // the snapshot they were learned with: re-resolve it, forget them if the registrar changed.
-    AuthCache& ac = m.auth_cache_[ri];
-    for (CachedNonce* c : {&ac.current, &ac.candidate}) {
-      if (c->tag == 0) continue;
-      c->realm = snap->realms.find(c->realm_view());
-      if (!r.present || r.generation != m.adopted_generation_[ri] || c->realm == kNoRealm) c->tag = 0;
-    }
-    m.adopted_generation_[ri] = r.generation;
+    m.auth_cache_[ri].on_adopt(snap->realms, r.present, r.generation);
   }
 }
 
