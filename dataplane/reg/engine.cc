@@ -12,12 +12,15 @@
 #include <netinet/in.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstring>
 
 #include "regfront/common/check.h"
+#include "regfront/common/prng.h"
+#include "regfront/common/spsc_ring.h"
+#include "regfront/reg/nonce_cache.h"
 #include "regfront/reg/request.h"
+#include "regfront/reg/token_bucket.h"
 #include "regfront/sip/message.h"
 
 namespace regfront::reg {
@@ -62,37 +65,6 @@ constexpr double kPaceBatchMs = 5.0;       // a paced queue with a backlog is se
 // again at once while starts are pending (next_deadline_ms() says "now").
 constexpr std::uint32_t kStartsPerAdvance = 32;
 constexpr std::uint32_t kPullBudget = 256;  // down-list bindings moved per registrar per advance()
-constexpr std::uint8_t kPreemptiveStrikes = 3;  // nonces refused at first preemptive use → hold off
-
-// xoshiro256** — jitter only, not security.
-struct Prng {
-  std::uint64_t s[4];
-  explicit Prng(std::uint64_t seed) {
-    for (auto& v : s) {
-      seed += 0x9e3779b97f4a7c15ull;  // splitmix64 seeding
-      std::uint64_t z = seed;
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-      v = z ^ (z >> 31);
-    }
-  }
-  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  std::uint64_t next() {
-    const std::uint64_t r = rotl(s[1] * 5, 7) * 9;
-    const std::uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return r;
-  }
-  // Uniform in [lo, hi].
-  std::uint64_t between(std::uint64_t lo, std::uint64_t hi) {
-    return hi <= lo ? lo : lo + next() % (hi - lo + 1);
-  }
-};
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -110,8 +82,6 @@ bool parse_hex(std::string_view s, std::uint64_t& out) {
   out = v;
   return true;
 }
-
-std::uint64_t nonce_tag(std::string_view nonce) { return RealmTable::hash(nonce) | 1; }
 
 }  // namespace
 
@@ -151,8 +121,7 @@ struct Engine::Txn {
 };
 
 struct Engine::Pacer {
-  double tokens = 0;
-  std::uint64_t last_ms = 0;
+  TokenBucket bucket;                // at the registrar's rate_per_worker
   std::uint64_t unreachable_at = 0;  // last ICMP unreachable for this registrar (0: none)
   std::uint32_t head = kNoEntry;
   std::uint32_t tail = kNoEntry;
@@ -166,67 +135,44 @@ struct Engine::Pacer {
   bool pull = false;
 };
 
-// The registrar's most recent nonce, for preemptive credentials on refreshes: per worker and
-// registrar slot, never per binding. `current` is confirmed (a request answering it got a 2xx);
-// `candidate` is the last nonce answered, promoted when its request is accepted.
-struct CachedNonce {
-  std::uint64_t tag = 0;            // nonce_tag(nonce); 0 = empty
-  std::uint32_t nc = 0;             // last nonce count sent with it, over all bindings
-  std::uint32_t realm = kNoRealm;   // realm id
-  std::uint32_t accepted = 0;       // preemptive requests accepted with it
-  auth::Algorithm algorithm = auth::Algorithm::md5;
-  auth::Qop qop = auth::Qop::none;
-  bool proxy = false;
-  bool userhash = false;
-  bool opaque_present = false;
-  std::uint16_t nonce_len = 0;
-  std::uint16_t opaque_len = 0;
-  std::uint8_t realm_len = 0;
-  char nonce[auth::kMaxNonceLength];
-  char opaque[auth::kMaxOpaqueLength];
-  char realm_text[auth::kMaxRealmLength];
-  std::string_view nonce_view() const { return {nonce, nonce_len}; }
-  std::string_view opaque_view() const { return {opaque, opaque_len}; }
-  std::string_view realm_view() const { return {realm_text, realm_len}; }
-};
+namespace {
 
-struct AuthCache {
-  CachedNonce current;
-  CachedNonce candidate;
-  std::uint8_t strikes = 0;           // confirmed nonces challenged at their first preemptive use
-  std::uint64_t holdoff_until = 0;    // no preemptive credentials before this (ms)
+// A realm name as the worker hands it to the control thread: fixed size, so that the ring
+// copies it as bytes and never allocates.
+struct RealmName {
+  std::uint8_t len = 0;
+  char name[auth::kMaxRealmLength];
+
+  // Copies `realm` in; false (nothing copied) when it is longer than a slot.
+  bool assign(std::string_view realm) {
+    if (realm.size() > sizeof name) return false;
+    std::memcpy(name, realm.data(), realm.size());
+    len = static_cast<std::uint8_t>(realm.size());
+    return true;
+  }
+  std::string_view view() const { return {name, len}; }
 };
+static_assert(auth::kMaxRealmLength <= 255, "RealmName::len is one byte");
 
 // Single-producer (worker) single-consumer (control) ring of realm names.
-struct RealmRing {
-  static constexpr std::size_t kSlots = 16;
-  struct Slot {
-    std::uint8_t len = 0;
-    char name[auth::kMaxRealmLength];
-  };
-  Slot slots[kSlots];
-  std::atomic<std::uint32_t> head{0};  // written by the consumer
-  std::atomic<std::uint32_t> tail{0};  // written by the producer
+using RealmRing = SpscRing<RealmName, 16>;
 
-  bool push(std::string_view realm) {
-    const std::uint32_t t = tail.load(std::memory_order_relaxed);
-    // Acquire: the consumer's copy out of the slot happens before we overwrite it.
-    if (t - head.load(std::memory_order_acquire) == kSlots || realm.size() > sizeof slots[0].name) return false;
-    Slot& s = slots[t % kSlots];
-    std::memcpy(s.name, realm.data(), realm.size());
-    s.len = static_cast<std::uint8_t>(realm.size());
-    tail.store(t + 1, std::memory_order_release);  // publishes the slot's bytes
-    return true;
-  }
-  bool pop(std::string& out) {
-    const std::uint32_t h = head.load(std::memory_order_relaxed);
-    if (h == tail.load(std::memory_order_acquire)) return false;
-    const Slot& s = slots[h % kSlots];
-    out.assign(s.name, s.len);
-    head.store(h + 1, std::memory_order_release);
-    return true;
-  }
-};
+// Worker side (the single producer): queues `realm` for the control thread. Returns false,
+// dropping it, when it is longer than a slot or the ring is full (the control thread is behind).
+bool push_realm(RealmRing& ring, std::string_view realm) {
+  RealmName n{};  // the bytes past the name are copied too: zero, not indeterminate
+  return n.assign(realm) && ring.push(n);
+}
+
+// Control side (the single consumer): the oldest realm name into `out`; false when none.
+bool pop_realm(RealmRing& ring, std::string& out) {
+  RealmName n;
+  if (!ring.pop(n)) return false;
+  out.assign(n.view());
+  return true;
+}
+
+}  // namespace
 
 class Engine::Impl {
   // One cache line per binding: the table is the engine's largest (capacity × this).
@@ -240,6 +186,7 @@ class Engine::Impl {
       txns_[i].next_free = i + 1 < txns_.size() ? i + 1 : kNoEntry;
     }
     free_txn_ = txns_.empty() ? kNoEntry : 0;
+    for (NonceCache& c : auth_cache_) c = NonceCache(o.preemptive_holdoff_ms);
   }
 
   Engine& eng_;
@@ -260,8 +207,7 @@ class Engine::Impl {
   bool pace_dirty_ = true;
   bool starts_pending_ = false;  // the last start_paced() stopped at kStartsPerAdvance
   std::uint8_t pace_first_ = 0;  // registrar slot served first next time (round robin)
-  AuthCache auth_cache_[kSnapRegistrarSlots];
-  std::uint32_t adopted_generation_[kSnapRegistrarSlots] = {};
+  NonceCache auth_cache_[kSnapRegistrarSlots];  // per registrar slot: preemptive credentials
   Prng prng_;
   auth::Hasher hasher_;
   auth::CnonceSource cnonces_;
@@ -455,7 +401,7 @@ class Engine::Impl {
       const SnapRegistrar& r = s.registrars[ri];
       if (p.pull) pull_forward(ri, p);
       if (p.head == kNoEntry) {
-        p.last_ms = now;
+        p.bucket.skip(now);  // an empty queue earns no tokens
         continue;
       }
       if (!r.present) {
@@ -474,9 +420,8 @@ class Engine::Impl {
       // Token bucket: rate per worker, depth of 20 ms (at least one), so a registrar never sees
       // more than its rate over any second and no burst beyond a few milliseconds' worth.
       const double depth = std::max(1.0, r.rate_per_worker / 50.0);
-      p.tokens = std::min(depth, p.tokens + static_cast<double>(now - p.last_ms) * r.rate_per_worker / 1000.0);
-      p.last_ms = now;
-      while (p.tokens >= 1.0 && p.head != kNoEntry) {
+      p.bucket.refill(now, r.rate_per_worker, depth);
+      while (p.bucket.has_token() && p.head != kNoEntry) {
         if (budget == 0) {  // the rest of the tokens on the next call
           pace_dirty_ = true;
           starts_pending_ = true;
@@ -494,7 +439,7 @@ class Engine::Impl {
           enqueue(slot, b);
           continue;
         }
-        p.tokens -= 1.0;
+        p.bucket.take();
         --budget;
         start_attempt(slot, b, now);
       }
@@ -562,15 +507,6 @@ class Engine::Impl {
   }
 
   // ---- digest answers ----
-  struct DigestParams {
-    bool proxy = false;
-    std::string_view realm, nonce, opaque;
-    bool opaque_present = false;
-    bool userhash = false;
-    auth::Algorithm algorithm = auth::Algorithm::md5;
-    auth::Qop qop = auth::Qop::none;
-  };
-
   // Computes the (Proxy-)Authorization for `cred` against `d` with nonce count `nc` and sends
   // the request.
   bool send_authorized(std::uint32_t slot, Binding& b, const SnapCredential& cred, const auth::Ha1View& ha1set,
@@ -617,49 +553,31 @@ class Engine::Impl {
   // request is to go without credentials.
   bool send_preemptive(std::uint32_t slot, Binding& b, std::uint64_t now) {
     if (!opts_.preemptive_auth) return false;
-    AuthCache& ac = auth_cache_[b.registrar];
-    CachedNonce& c = ac.current;
-    if (c.tag == 0 || now < ac.holdoff_until || b.realm == kNoRealm || c.realm != b.realm) return false;
+    NonceCache& cache = auth_cache_[b.registrar];
+    const CachedNonce* c = cache.may_use(now);
+    if (c == nullptr || b.realm == kNoRealm || c->realm != b.realm) return false;
     const Snapshot& s = snap();
     const SnapRegistrar& r = s.registrars[b.registrar];
-    if (r.auth_realm != kNoRealm && r.auth_realm != c.realm) return false;
-    const Snapshot::Choice ch = s.choose_credential(b.endpoint, c.realm);
-    if (ch.cred == nullptr || !ch.ha1.has_algorithm(c.algorithm)) return false;
-    DigestParams d;
-    d.proxy = c.proxy;
-    d.realm = c.realm_view();
-    d.nonce = c.nonce_view();
-    d.opaque = c.opaque_view();
-    d.opaque_present = c.opaque_present;
-    d.userhash = c.userhash;
-    d.algorithm = c.algorithm;
-    d.qop = c.qop;
+    if (r.auth_realm != kNoRealm && r.auth_realm != c->realm) return false;
+    const Snapshot::Choice ch = s.choose_credential(b.endpoint, c->realm);
+    if (ch.cred == nullptr || !ch.ha1.has_algorithm(c->algorithm)) return false;
+    const DigestParams d = c->params();
     b.credential = static_cast<std::uint32_t>(ch.cred - s.credentials.data());
     b.preemptive = true;
     rc(b).preemptive.inc();
-    if (!send_authorized(slot, b, *ch.cred, ch.ha1, d, ++c.nc, now)) {
+    if (!send_authorized(slot, b, *ch.cred, ch.ha1, d, cache.use_current(), now)) {
       fail(slot, b, 0, 0, now);
       return true;
     }
-    b.nonce = c.tag;  // after send_request, which clears it only for requests without
+    b.nonce = c->tag;  // after send_request, which clears it only for requests without
     return true;
   }
 
   // A 2xx to an authenticated request: the nonce it answered is good.
   void note_accepted(Binding& b) {
     if (b.nonce == 0) return;
-    AuthCache& ac = auth_cache_[b.registrar];
-    if (b.preemptive) {
-      b.preemptive = false;
-      ac.strikes = 0;
-      if (ac.current.tag == b.nonce) ++ac.current.accepted;
-      return;
-    }
-    if (ac.candidate.tag == b.nonce) {
-      ac.current = ac.candidate;
-      ac.current.accepted = 0;
-      ac.candidate.tag = 0;
-    }
+    auth_cache_[b.registrar].on_accepted(b.nonce, b.preemptive);
+    b.preemptive = false;
   }
 
   // A challenge (or a refusal) of a preemptive request: forget that nonce, and hold off when
@@ -668,48 +586,8 @@ class Engine::Impl {
   void note_preemptive_challenged(Binding& b, std::uint64_t now) {
     b.preemptive = false;
     rc(b).preemptive_challenged.inc();
-    AuthCache& ac = auth_cache_[b.registrar];
-    if (ac.current.tag == b.nonce) {
-      if (ac.current.accepted == 0 && ++ac.strikes >= kPreemptiveStrikes) {
-        ac.holdoff_until = now + opts_.preemptive_holdoff_ms;
-        ac.strikes = 0;
-      }
-      ac.candidate = ac.current;  // answering it again continues its nonce count
-      ac.current.tag = 0;
-    }
+    auth_cache_[b.registrar].on_refused(b.nonce, now);  // answering it again continues its nc
     b.nonce = 0;  // the challenge is answered once, even if it repeats the nonce we reused
-  }
-
-  static void copy_into(char* dst, std::size_t cap, std::string_view v, std::size_t& len) {
-    len = std::min(cap, v.size());
-    if (len != 0) std::memcpy(dst, v.data(), len);  // an absent opaque is a null view
-  }
-
-  // The nonce count for answering `d`'s nonce (tag), counting every use of that nonce across
-  // the registrar's bindings; a nonce new to us becomes the candidate for preemptive use.
-  std::uint32_t next_nc(Binding& b, std::uint64_t tag, const DigestParams& d, std::uint32_t realm) {
-    AuthCache& ac = auth_cache_[b.registrar];
-    if (tag == ac.current.tag) return ++ac.current.nc;
-    CachedNonce& c = ac.candidate;
-    if (tag == c.tag) return ++c.nc;
-    std::size_t n = 0;
-    c.tag = tag;
-    c.nc = 1;
-    c.realm = realm;
-    c.accepted = 0;
-    c.algorithm = d.algorithm;
-    c.qop = d.qop;
-    c.proxy = d.proxy;
-    c.userhash = d.userhash;
-    c.opaque_present = d.opaque_present;
-    copy_into(c.nonce, sizeof c.nonce, d.nonce, n);
-    c.nonce_len = static_cast<std::uint16_t>(n);
-    copy_into(c.opaque, sizeof c.opaque, d.opaque, n);
-    c.opaque_len = static_cast<std::uint16_t>(n);
-    copy_into(c.realm_text, sizeof c.realm_text, d.realm, n);
-    c.realm_len = static_cast<std::uint8_t>(n);
-    if (realm == kNoRealm) c.tag = 0;  // not answerable preemptively; counted from 1 each time
-    return 1;
   }
 
   // ---- outcomes ----
@@ -972,7 +850,7 @@ class Engine::Impl {
     // plane for them (even after failures: it ignores repeats), also when another challenge of
     // the same response (MD5) can be answered now, so that the stronger one is chosen next time
     // (RFC 8760 §2.4).
-    if (sha_realm.size() > 0) sha_realms_.push(sha_realm);
+    if (sha_realm.size() > 0) push_realm(sha_realms_, sha_realm);
     if (!have) {
       // Nothing to answer with: retry in about a second, as for F4.4 below. The credential is
       // the realm's own (F7), only its HA1 is missing; a second miss counts as a failure.
@@ -990,7 +868,7 @@ class Engine::Impl {
         // in about a second, without counting a failure (the next snapshot will have it). A
         // second miss counts as a failure, so a registrar changing realms cannot loop us.
         rc(b).realm_learning.inc();
-        unknown_realms_.push(unknown_realm);
+        push_realm(unknown_realms_, unknown_realm);
         free_txn(b);
         b.failures = 1;
         b.state = BindingState::backoff;
@@ -1029,7 +907,9 @@ class Engine::Impl {
     d.userhash = best.userhash;
     d.algorithm = best.algorithm;
     d.qop = auth::choose_qop(best);
-    const std::uint32_t nc = next_nc(b, tag, d, best_realm);
+    // Counted over every use of that nonce by the registrar's bindings; a nonce new to the cache
+    // becomes its candidate for preemptive use.
+    const std::uint32_t nc = auth_cache_[b.registrar].record_answer(tag, d, best_realm);
     if (!send_authorized(slot, b, *choice.cred, choice.ha1, d, nc, now)) fail(slot, b, 0, 0, now);
   }
 
@@ -1150,13 +1030,7 @@ void Engine::adopt(const SnapshotPin& pin, std::uint64_t now_ms) {
     m.adopted_expires_[ri] = r.expires;
     // Cached nonces belong to the registrar they came from, and name their realm by the id of
     // the snapshot they were learned with: re-resolve it, forget them if the registrar changed.
-    AuthCache& ac = m.auth_cache_[ri];
-    for (CachedNonce* c : {&ac.current, &ac.candidate}) {
-      if (c->tag == 0) continue;
-      c->realm = snap->realms.find(c->realm_view());
-      if (!r.present || r.generation != m.adopted_generation_[ri] || c->realm == kNoRealm) c->tag = 0;
-    }
-    m.adopted_generation_[ri] = r.generation;
+    m.auth_cache_[ri].on_adopt(snap->realms, r.present, r.generation);
   }
 }
 
@@ -1253,7 +1127,7 @@ std::uint64_t Engine::next_deadline_ms(const SnapshotPin& pin) const {
     // (and on sockets a wake-up and its system calls) per start; at low rates it woke
     // ~1000 times per start for nothing.
     const double ms_per_token = 1000.0 / r.rate_per_worker;
-    const double need = std::max(1.0 - p.tokens, 0.0) * ms_per_token;
+    const double need = p.bucket.ms_until_token(r.rate_per_worker);
     const double wait = std::max(need, std::min(kPaceBatchMs, ms_per_token * p.length));
     const std::uint64_t at = now + std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(wait)));
     next = std::min(next, at);
@@ -1262,8 +1136,8 @@ std::uint64_t Engine::next_deadline_ms(const SnapshotPin& pin) const {
 }
 
 std::uint32_t Engine::slot_count() const { return impl_->used_slots_; }
-bool Engine::pop_unknown_realm(std::string& realm) { return impl_->unknown_realms_.pop(realm); }
-bool Engine::pop_sha_realm(std::string& realm) { return impl_->sha_realms_.pop(realm); }
+bool Engine::pop_unknown_realm(std::string& realm) { return pop_realm(impl_->unknown_realms_, realm); }
+bool Engine::pop_sha_realm(std::string& realm) { return pop_realm(impl_->sha_realms_, realm); }
 std::uint32_t Engine::inflight() const { return impl_->inflight_; }
 
 std::uint32_t Engine::registered_count(std::uint64_t now_ms) const {
