@@ -512,37 +512,10 @@ class Engine::Impl {
   bool send_authorized(std::uint32_t slot, Binding& b, const SnapCredential& cred, const auth::Ha1View& ha1set,
                        const DigestParams& d, std::uint32_t nc_value, std::uint64_t now) {
     const SnapRegistrar& r = snap().registrars[b.registrar];
-    AuthorizationFields a;
-    a.proxy = d.proxy;
-    a.realm = d.realm;
-    a.nonce = d.nonce;
-    a.uri = r.request_uri;
-    a.algorithm = d.algorithm;
-    a.qop = d.qop;
-    a.opaque = d.opaque;
-    a.opaque_present = d.opaque_present;
-    char cnonce[16];
-    char nc[8];
-    if (a.qop != auth::Qop::none) {
-      cnonces_.next(cnonce, sizeof cnonce);
-      put_hex(nc_value, 8, nc);
-      a.cnonce = {cnonce, sizeof cnonce};
-      a.nc = {nc, sizeof nc};
-    }
-    char userhash[auth::kMaxHexLength];
-    const std::string_view username = snap().username(cred);
-    if (d.userhash) {
-      const std::size_t n = hasher_.hash_joined_hex(auth::base_hash(d.algorithm), {username, d.realm}, userhash);
-      a.username = {userhash, n};
-      a.userhash = true;
-    } else {
-      a.username = username;
-    }
-    char response[auth::kMaxHexLength];
-    const auth::HexDigest ha1 = ha1set.for_algorithm(d.algorithm);  // hex from the binary HA1
-    const std::size_t rn = hasher_.response(d.algorithm, ha1.view(), d.nonce, a.nc, a.cnonce, a.qop, "REGISTER",
-                                            r.request_uri, {}, response);
-    a.response = {response, rn};
+    DigestAnswer answer;
+    answer_digest(hasher_, cnonces_, d, snap().username(cred), ha1set, nc_value, "REGISTER", r.request_uri, {},
+                  answer);
+    const AuthorizationFields& a = answer.fields;
     rc(b).authenticated.inc();
     return send_request(slot, b, &a, now);
   }
@@ -809,42 +782,14 @@ class Engine::Impl {
     rc(b).challenged.inc();
     if (b.preemptive) note_preemptive_challenged(b, now);
     const bool proxy = m.status == 407;
-    const sip::HeaderId want = proxy ? sip::HeaderId::proxy_authenticate : sip::HeaderId::www_authenticate;
     const Snapshot& s = snap();
     const SnapRegistrar& r = s.registrars[b.registrar];
-    // Pick the challenge to answer: for each Digest challenge we can parse, scope it (F7: only
-    // the registrar's auth-realm when pinned; only realms a credential is configured for) and
-    // keep the best algorithm among those we can answer (RFC 8760 §2.4).
-    auth::Challenge best;
-    Snapshot::Choice choice;
-    std::uint32_t best_realm = kNoRealm;
-    bool have = false;
-    bool refused_realm = false;
-    std::string_view unknown_realm;
-    std::string_view sha_realm;  // a credential applies, but the snapshot lacks its SHA HA1
-    for (std::uint16_t i = 0; i < m.header_count; ++i) {
-      if (m.headers[i].id != want) continue;
-      auth::Challenge c;
-      if (auth::parse_challenge(m.headers[i].value, c) != auth::ChallengeStatus::ok) continue;
-      const std::uint32_t realm_id = s.realms.find(c.realm);
-      if (r.auth_realm != kNoRealm && realm_id != r.auth_realm) {
-        refused_realm = true;
-        continue;
-      }
-      if (realm_id == kNoRealm) unknown_realm = c.realm;
-      const Snapshot::Choice ch = s.choose_credential(b.endpoint, realm_id);
-      if (ch.cred == nullptr) continue;
-      if (!ch.ha1.has_algorithm(c.algorithm)) {
-        sha_realm = c.realm;
-        continue;
-      }
-      if (!have || auth::better_challenge(c, best)) {
-        best = c;
-        choice = ch;
-        best_realm = realm_id;
-        have = true;
-      }
-    }
+    const ChallengeChoice cc = choose_challenge(s, b.endpoint, r.auth_realm, m);
+    const bool have = cc.have, refused_realm = cc.refused_realm;
+    const std::string_view unknown_realm = cc.unknown_realm, sha_realm = cc.sha_realm;
+    const auth::Challenge& best = cc.challenge;
+    const Snapshot::Choice& choice = cc.choice;
+    const std::uint32_t best_realm = cc.realm_id;
     // A realm challenged with SHA-256 or SHA-512/256 and the snapshot keeps only the MD5 HA1 of
     // its credentials (SHA ones are computed only for realms that use them): ask the control
     // plane for them (even after failures: it ignores repeats), also when another challenge of
@@ -898,15 +843,7 @@ class Engine::Impl {
     b.credential = static_cast<std::uint32_t>(choice.cred - s.credentials.data());
     b.realm = best_realm;
 
-    DigestParams d;
-    d.proxy = proxy;
-    d.realm = best.realm;
-    d.nonce = best.nonce;
-    d.opaque = best.opaque;
-    d.opaque_present = best.opaque_present;
-    d.userhash = best.userhash;
-    d.algorithm = best.algorithm;
-    d.qop = auth::choose_qop(best);
+    const DigestParams d = cc.params(proxy);
     // Counted over every use of that nonce by the registrar's bindings; a nonce new to the cache
     // becomes its candidate for preemptive use.
     const std::uint32_t nc = auth_cache_[b.registrar].record_answer(tag, d, best_realm);

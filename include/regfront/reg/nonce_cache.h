@@ -33,20 +33,10 @@
 #include <string_view>
 
 #include "regfront/auth/digest.h"
+#include "regfront/reg/digest_answer.h"
 #include "regfront/reg/snapshot.h"
 
 namespace regfront::reg {
-
-// What answering one digest challenge takes, besides the credential and its HA1: the views
-// point into the challenge (or into a CachedNonce).
-struct DigestParams {
-  bool proxy = false;  // 407 / Proxy-Authorization rather than 401 / Authorization
-  std::string_view realm, nonce, opaque;
-  bool opaque_present = false;
-  bool userhash = false;
-  auth::Algorithm algorithm = auth::Algorithm::md5;
-  auth::Qop qop = auth::Qop::none;
-};
 
 // Names a nonce in 64 bits, never 0 (0 means "no nonce"). Not a MAC: two nonces may share a
 // tag, which at worst makes one refresh go out with a nonce the registrar then challenges.
