@@ -255,7 +255,7 @@ void Daemon::resolve_all() {
     d.port = port;
     if (r.address.kind == config::AddressKind::ipv4 || r.address.kind == config::AddressKind::ipv6) {
       if (addrs_[index - 1]) continue;  // a literal is resolved once
-      control::ResolvedRegistrar rr;
+      snapshot::ResolvedRegistrar rr;
       if (literal_address(r.address.host, port, rr.addr, rr.addr_len)) {
         rr.local_ip = local_ip_towards(rr.addr, rr.addr_len);
         addrs_[index - 1] = rr;
@@ -282,7 +282,7 @@ void Daemon::resolve_all() {
       // Re-resolve when the TTL runs out (at least 10 s apart; an hour without a TTL).
       const std::uint32_t ttl = res.ttl_s ? std::max<std::uint32_t>(res.ttl_s, 10) : 3600;
       st.refresh_at_ms = t + std::uint64_t{ttl} * 1000;
-      control::ResolvedRegistrar rr;
+      snapshot::ResolvedRegistrar rr;
       rr.addr = res.addresses.front();
       rr.addr_len = res.lengths.front();
       rr.local_ip = local_ip_towards(rr.addr, rr.addr_len);
@@ -341,7 +341,7 @@ int Daemon::run() {
 
   start_page_decay_thread();
   resolver_ = std::make_unique<control::Resolver>();
-  builder_ = std::make_unique<control::SnapshotBuilder>(opts_.workers);
+  builder_ = std::make_unique<snapshot::Builder>(opts_.workers);
 
   // Control socket: mode 0660, so only root and the socket's group (operators) get in.
   {

@@ -13,9 +13,9 @@
 #include "regfront/config/model.h"
 #include "regfront/control/protocol.h"
 #include "regfront/control/resolver.h"
-#include "regfront/control/snapshot_builder.h"
 #include "regfront/io/socket_io.h"
 #include "regfront/reg/engine.h"
+#include "regfront/snapshot/builder.h"
 
 struct rte_rcu_qsbr;
 
@@ -173,8 +173,8 @@ class Daemon : public config::ExecHooks {
 
   Options opts_;
   config::Config cfg_;
-  std::unique_ptr<control::SnapshotBuilder> builder_;
-  control::RegistrarAddresses addrs_{};
+  std::unique_ptr<snapshot::Builder> builder_;
+  snapshot::RegistrarAddresses addrs_{};
   struct DnsState {
     config::RegistrarAddress address;  // what was configured when this state was made
     std::string host;

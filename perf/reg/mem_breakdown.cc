@@ -13,7 +13,7 @@
 #include <string>
 
 #include "regfront/config/commands.h"
-#include "regfront/control/snapshot_builder.h"
+#include "regfront/snapshot/builder.h"
 
 namespace {
 
@@ -76,9 +76,9 @@ int main(int argc, char** argv) {
   }
   step("configuration model (after load)");
 
-  control::RegistrarAddresses addrs;
+  snapshot::RegistrarAddresses addrs;
   for (int i = 0; i < registrars; ++i) {
-    control::ResolvedRegistrar a;
+    snapshot::ResolvedRegistrar a;
     auto* sin = reinterpret_cast<sockaddr_in*>(&a.addr);
     sin->sin_family = AF_INET;
     sin->sin_port = htons(static_cast<std::uint16_t>(15061 + i));
@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
     a.local_ip = "127.0.0.1";
     addrs[i] = a;
   }
-  control::SnapshotBuilder builder(workers);
+  snapshot::Builder builder(workers);
   auto snap = builder.build(*cfg, addrs, 5060);
   step("first build: snapshot + builder state");
   std::size_t plan = 0;

@@ -1,6 +1,6 @@
 // Engine under a manual clock and a fake transport: the TxQueue has no flush hook, the test
 // reads what the engine queued, parses it with the SIP parser and answers as a registrar
-// would. Snapshots are built from IOS configuration text by the real SnapshotBuilder.
+// would. Snapshots are built from IOS configuration text by the real snapshot::Builder.
 #include "regfront/reg/engine.h"
 
 #include <gtest/gtest.h>
@@ -147,7 +147,7 @@ class EngineTest : public ::testing::Test {
   EngineOptions opts_;
   TxQueue tx_{16384};
   std::unique_ptr<Engine> engine_;
-  control::SnapshotBuilder builder_{1};
+  snapshot::Builder builder_{1};
   std::deque<std::unique_ptr<Snapshot>> snaps_;
   std::uint64_t now_ = kStart;
   auth::Hasher hasher_;

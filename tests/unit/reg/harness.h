@@ -16,9 +16,9 @@
 
 #include "regfront/config/commands.h"
 #include "regfront/config/model.h"
-#include "regfront/control/snapshot_builder.h"
 #include "regfront/reg/engine.h"
 #include "regfront/sip/message.h"
+#include "regfront/snapshot/builder.h"
 
 namespace regfront::reg::test {
 
@@ -32,10 +32,10 @@ inline config::Config load_config(std::string_view text) {
 // Registrar slot i (0-based) listens on 127.0.0.1:(6000 + i).
 inline constexpr std::uint16_t kRegistrarBasePort = 6000;
 
-inline control::RegistrarAddresses loopback_addresses() {
-  control::RegistrarAddresses a;
+inline snapshot::RegistrarAddresses loopback_addresses() {
+  snapshot::RegistrarAddresses a;
   for (int i = 0; i < kRegistrarSlots; ++i) {
-    control::ResolvedRegistrar r;
+    snapshot::ResolvedRegistrar r;
     sockaddr_in sin{};
     sin.sin_family = AF_INET;
     sin.sin_port = htons(static_cast<std::uint16_t>(kRegistrarBasePort + i));

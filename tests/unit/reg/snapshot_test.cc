@@ -1,4 +1,4 @@
-// Snapshot::choose_credential (F4 order, F4.5, case-sensitive realms) and SnapshotBuilder
+// Snapshot::choose_credential (F4 order, F4.5, case-sensitive realms) and snapshot::Builder
 // (HA1 values, stable plans across rebuilds, owner worker).
 #include "regfront/reg/snapshot.h"
 
@@ -12,7 +12,7 @@
 
 #include "harness.h"
 #include "regfront/auth/digest.h"
-#include "regfront/control/snapshot_builder.h"
+#include "regfront/snapshot/builder.h"
 
 namespace regfront::reg {
 namespace {
@@ -65,7 +65,7 @@ struct Expect {
 };
 
 TEST(SnapshotCredentials, F4Order) {
-  control::SnapshotBuilder b(1);
+  snapshot::Builder b(1);
   const auto s = b.build(load_config(kTiers), loopback_addresses(), 5060);
   const Expect cases[] = {
       {"1001", "realm-a", "dp-a", "pw-dp-a", 1},      // tier 1 beats tier 2 (cr-a)
@@ -89,7 +89,7 @@ TEST(SnapshotCredentials, F4Order) {
 }
 
 TEST(SnapshotCredentials, RealmIsCaseSensitive) {
-  control::SnapshotBuilder b(1);
+  snapshot::Builder b(1);
   const auto s = b.build(load_config(kTiers), loopback_addresses(), 5060);
   EXPECT_EQ(s->realms.find("Realm-A"), kNoRealm);
   EXPECT_EQ(s->realms.find("REALM-B"), kNoRealm);
@@ -100,7 +100,7 @@ TEST(SnapshotCredentials, RealmIsCaseSensitive) {
 }
 
 TEST(SnapshotCredentials, NoneMatchesGivesNullptr) {
-  control::SnapshotBuilder b(1);
+  snapshot::Builder b(1);
   const auto s = b.build(load_config(R"(
 dial-peer voice 1 pots
  destination-pattern 2001
@@ -117,8 +117,8 @@ sip-ua
   EXPECT_EQ(s->choose_credential(ep, kNoRealm).cred, nullptr);
 }
 
-TEST(SnapshotBuilder, RegistrarFields) {
-  control::SnapshotBuilder b(2);
+TEST(Builder, RegistrarFields) {
+  snapshot::Builder b(2);
   const auto s = b.build(load_config(R"(
 dial-peer voice 1 pots
  destination-pattern 3001
@@ -152,8 +152,8 @@ sip-ua
 
 // A registrar slot's generation changes when, and only when, the registrar there changes
 // identity: workers drop the nonce they cached for the one that was there.
-TEST(SnapshotBuilder, RegistrarGenerationFollowsIdentity) {
-  control::SnapshotBuilder b(1);
+TEST(Builder, RegistrarGenerationFollowsIdentity) {
+  snapshot::Builder b(1);
   const auto cfg = [](const char* r1, const char* r2) {
     return load_config(std::string("dial-peer voice 1 pots\n destination-pattern 3001\nsip-ua\n registrar 1 ") + r1 +
                        "\n registrar 2 " + r2 + "\n");
@@ -198,9 +198,9 @@ std::string endpoints_config(std::initializer_list<std::string_view> numbers, st
   return t;
 }
 
-TEST(SnapshotBuilder, PlansStableAcrossRebuilds) {
+TEST(Builder, PlansStableAcrossRebuilds) {
   constexpr std::uint32_t kWorkers = 3;
-  control::SnapshotBuilder b(kWorkers);
+  snapshot::Builder b(kWorkers);
   const auto addrs = loopback_addresses();
   const std::string regs12 = " registrar 1 dns:a.example\n registrar 2 dns:b.example\n";
   const auto s1 = b.build(load_config(endpoints_config({"5001", "5002", "5003", "5004"}, regs12)), addrs, 5060);
@@ -210,8 +210,8 @@ TEST(SnapshotBuilder, PlansStableAcrossRebuilds) {
   for (const auto& [key, p] : p1) {
     // Each binding lives with the owner worker of its number, a stable function.
     const std::string number = key.substr(0, key.find('@'));
-    EXPECT_EQ(p.worker, control::owner_worker(number, kWorkers)) << key;
-    EXPECT_EQ(control::owner_worker(number, kWorkers), control::owner_worker(number, kWorkers));
+    EXPECT_EQ(p.worker, snapshot::owner_worker(number, kWorkers)) << key;
+    EXPECT_EQ(snapshot::owner_worker(number, kWorkers), snapshot::owner_worker(number, kWorkers));
     EXPECT_LT(p.worker, kWorkers);
     EXPECT_TRUE(gens.insert(p.e.generation).second) << "generations must be unique";
   }
@@ -302,7 +302,7 @@ std::string live_config(std::initializer_list<std::string_view> numbers, std::st
 std::map<std::string, Placed> all_entries(const Snapshot& s) { return placements(s); }
 
 TEST(SnapshotLeaving, RemovedEndpointLeavesWithGhostAndCredentials) {
-  control::SnapshotBuilder b(2);
+  snapshot::Builder b(2);
   const auto addrs = loopback_addresses();
   const std::string regs = " registrar 1 dns:a.example\n registrar 2 dns:b.example\n";
   const auto s1 = b.build(load_config(live_config({"6001", "6002", "6003"}, regs)), addrs, 5060, {}, nullptr, kT0);
@@ -385,7 +385,7 @@ TEST(SnapshotLeaving, RemovedEndpointLeavesWithGhostAndCredentials) {
 }
 
 TEST(SnapshotLeaving, ReleasedSlotIsReusedWithNewGeneration) {
-  control::SnapshotBuilder b(1);  // one worker: every binding competes for the same slots
+  snapshot::Builder b(1);  // one worker: every binding competes for the same slots
   const auto addrs = loopback_addresses();
   const std::string regs = " registrar 1 dns:a.example\n";
   const auto s1 = b.build(load_config(live_config({"6001", "6002"}, regs)), addrs, 5060, {}, nullptr, kT0);
@@ -419,7 +419,7 @@ TEST(SnapshotLeaving, ReleasedSlotIsReusedWithNewGeneration) {
 }
 
 TEST(SnapshotLeaving, RemovedRegistrarGetsGhostSlot) {
-  control::SnapshotBuilder b(2);
+  snapshot::Builder b(2);
   const auto addrs = loopback_addresses();
   const std::string numbers_regs =
       " registrar 1 dns:a.example\n registrar 2 dns:b.example:5070 expires 900\n registrar 3 dns:c.example\n"
@@ -489,7 +489,7 @@ TEST(SnapshotLeaving, RemovedRegistrarGetsGhostSlot) {
 }
 
 TEST(SnapshotLeaving, ReaddressedRegistrarLeavesOldBindingsStartsNewOnes) {
-  control::SnapshotBuilder b(1);
+  snapshot::Builder b(1);
   const auto addrs = loopback_addresses();
   const auto s1 = b.build(load_config(live_config({"6001"}, " registrar 1 dns:a.example\n registrar 2 dns:b.example\n")),
                           addrs, 5060, {}, nullptr, kT0);
@@ -517,7 +517,7 @@ TEST(SnapshotLeaving, ReaddressedRegistrarLeavesOldBindingsStartsNewOnes) {
 }
 
 TEST(SnapshotLeaving, ReaddedWhileLeavingIsANewBinding) {
-  control::SnapshotBuilder b(1);
+  snapshot::Builder b(1);
   const auto addrs = loopback_addresses();
   const std::string regs = " registrar 1 dns:a.example\n";
   const auto s1 = b.build(load_config(live_config({"6001", "6002"}, regs)), addrs, 5060, {}, nullptr, kT0);
@@ -547,7 +547,7 @@ TEST(SnapshotLeaving, ReaddedWhileLeavingIsANewBinding) {
 // every configured binding has a slot, no slot holds two (the builder's open-addressed slot
 // and number indexes, with their deletions).
 TEST(SnapshotSlots, RandomChurnKeepsSlots) {
-  control::SnapshotBuilder b(3);
+  snapshot::Builder b(3);
   std::uint64_t seed = 12345;
   auto next = [&] { return (seed = seed * 6364136223846793005ull + 1442695040888963407ull) >> 33; };
   std::map<std::string, Placed> before;
@@ -590,7 +590,7 @@ TEST(SnapshotCredentials, Ha1ReusedOnlyForTheSameKey) {
     }
     return t;
   };
-  control::SnapshotBuilder b(2);
+  snapshot::Builder b(2);
   auto prev = b.build(load_config(text(1)), loopback_addresses(), 5060);
   for (int version = 2; version <= 4; ++version) {
     const config::Config cfg = load_config(text(version));
@@ -620,7 +620,7 @@ TEST(SnapshotCredentials, ShaHa1sOnlyForShaRealmsAndReused) {
       " credentials number 7002 username b7002 password 0 p4 realm sha.example\n"
       " authentication username ua-sha password 0 p5 realm sha.example\n";
   const config::Config cfg = load_config(text);
-  control::SnapshotBuilder b(1);
+  snapshot::Builder b(1);
   auto check = [&](const Snapshot& s, bool sha_known) {
     for (const auto& c : cfg.sip_ua.credentials) {
       SCOPED_TRACE(c.username.view());

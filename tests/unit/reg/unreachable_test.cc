@@ -17,7 +17,7 @@ constexpr std::string_view kConfig =
 
 struct Fixture {
   TxQueue tx{64};
-  control::SnapshotBuilder builder{1};
+  snapshot::Builder builder{1};
   std::unique_ptr<Snapshot> snap;
   std::unique_ptr<Engine> engine;
   std::uint64_t now = 10'000'000;

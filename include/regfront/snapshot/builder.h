@@ -1,11 +1,11 @@
-// regfront/control/snapshot_builder.h — turns the configuration model into worker snapshots.
+// regfront/snapshot/builder.h — turns the configuration model into worker snapshots.
 //
 // Runs on the control plane (allocation allowed). It keeps, across builds, which binding slot
 // of which worker each (endpoint number, registrar index) occupies, so that a rebuilt snapshot
 // keeps unchanged bindings where they were (same slot, same generation: the worker leaves them
 // alone) and gives new ones fresh generations.
 //
-//   SnapshotBuilder b(workers);
+//   Builder b(workers);
 //   RegistrarAddresses addrs;  // from the resolver
 //   std::unique_ptr<reg::Snapshot> s = b.build(cfg, addrs, listen_port);
 #pragma once
@@ -17,16 +17,16 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <unordered_map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "regfront/auth/digest.h"
 #include "regfront/config/model.h"
 #include "regfront/reg/snapshot.h"
 
-namespace regfront::control {
+namespace regfront::snapshot {
 
 struct ResolvedRegistrar {
   sockaddr_storage addr{};
@@ -38,9 +38,9 @@ using RegistrarAddresses = std::array<std::optional<ResolvedRegistrar>, reg::kRe
 // Owner worker of an endpoint: a stable hash of its number (DESIGN.md "Ownership").
 std::uint32_t owner_worker(const std::string& number, std::uint32_t workers);
 
-class SnapshotBuilder {
+class Builder {
  public:
-  explicit SnapshotBuilder(std::uint32_t workers);
+  explicit Builder(std::uint32_t workers);
 
   // `learned_realms` are realms registrars challenged with that the configuration does not
   // name: realm-less credentials (F4.4) get an HA1 for each of them too. `previous` is the
@@ -148,4 +148,4 @@ class SnapshotBuilder {
   std::uint32_t next_generation_ = 1;
 };
 
-}  // namespace regfront::control
+}  // namespace regfront::snapshot

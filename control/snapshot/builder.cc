@@ -10,7 +10,7 @@
 //      realm-specific credentials) and, when the registrar itself left or changed, of the
 //      registrar into slot 6 + (index - 1);
 //   6. the per-worker plans.
-#include "regfront/control/snapshot_builder.h"
+#include "regfront/snapshot/builder.h"
 
 #include <openssl/rand.h>
 
@@ -21,7 +21,7 @@
 
 #include "regfront/auth/digest.h"
 
-namespace regfront::control {
+namespace regfront::snapshot {
 namespace {
 
 std::string registrar_domain(const config::RegistrarAddress& a) {
@@ -56,11 +56,11 @@ std::uint32_t owner_worker(const std::string& number, std::uint32_t workers) {
   return static_cast<std::uint32_t>(reg::RealmTable::hash(number) % workers);
 }
 
-SnapshotBuilder::SnapshotBuilder(std::uint32_t workers) : workers_(workers), slots_(workers) {
+Builder::Builder(std::uint32_t workers) : workers_(workers), slots_(workers) {
   if (RAND_bytes(reinterpret_cast<unsigned char*>(&fp_seed_), sizeof fp_seed_) != 1) fp_seed_ = 0x9e3779b97f4a7c15ull;
 }
 
-std::uint64_t SnapshotBuilder::next_expiry_ms() const {
+std::uint64_t Builder::next_expiry_ms() const {
   std::uint64_t next = 0;
   for (const auto& st : slots_) {
     for (const auto& [slot, until] : st.leaving_until) {
@@ -70,11 +70,11 @@ std::uint64_t SnapshotBuilder::next_expiry_ms() const {
   return next;
 }
 
-std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg, const RegistrarAddresses& addrs,
-                                                      std::uint16_t listen_port,
-                                                      const std::vector<std::string>& learned_realms,
-                                                      const reg::Snapshot* previous, std::uint64_t now_ms,
-                                                      const std::vector<std::string>& sha_realms) {
+std::unique_ptr<reg::Snapshot> Builder::build(const config::Config& cfg, const RegistrarAddresses& addrs,
+                                              std::uint16_t listen_port,
+                                              const std::vector<std::string>& learned_realms,
+                                              const reg::Snapshot* previous, std::uint64_t now_ms,
+                                              const std::vector<std::string>& sha_realms) {
   auto snap = std::make_unique<reg::Snapshot>();
   reg::Snapshot& s = *snap;
   s.version = ++version_;
@@ -457,7 +457,7 @@ std::unique_ptr<reg::Snapshot> SnapshotBuilder::build(const config::Config& cfg,
   return snap;
 }
 
-std::uint8_t SnapshotBuilder::registrar_id(const std::string& key) {
+std::uint8_t Builder::registrar_id(const std::string& key) {
   std::size_t unused = reg_keys_.size();
   for (std::size_t i = 0; i < reg_keys_.size(); ++i) {
     if (reg_keys_[i].name == key) {
@@ -476,7 +476,7 @@ std::uint8_t SnapshotBuilder::registrar_id(const std::string& key) {
   return static_cast<std::uint8_t>(unused);
 }
 
-std::uint32_t SnapshotBuilder::find_number(const std::string& number) const {
+std::uint32_t Builder::find_number(const std::string& number) const {
   if (number_index_.empty()) return reg::kNoEntry;
   const std::size_t mask = number_index_.size() - 1;
   for (std::size_t i = reg::RealmTable::hash(number) & mask;; i = (i + 1) & mask) {
@@ -486,7 +486,7 @@ std::uint32_t SnapshotBuilder::find_number(const std::string& number) const {
   }
 }
 
-void SnapshotBuilder::number_index_insert(std::uint32_t id) {
+void Builder::number_index_insert(std::uint32_t id) {
   // Load factor at most 3/4 (linear probing), doubling.
   if (4 * (numbers_indexed_ + 1) > 3 * number_index_.size()) {
     std::vector<std::uint32_t> old = std::move(number_index_);
@@ -503,7 +503,7 @@ void SnapshotBuilder::number_index_insert(std::uint32_t id) {
   ++numbers_indexed_;
 }
 
-std::uint32_t SnapshotBuilder::number_id(const std::string& number) {
+std::uint32_t Builder::number_id(const std::string& number) {
   if (const std::uint32_t id = find_number(number); id != reg::kNoEntry) return id;
   std::uint32_t id;
   if (!free_numbers_.empty()) {
@@ -526,7 +526,7 @@ std::size_t slot_hash(std::uint8_t registrar, std::uint32_t number) {
 }
 }  // namespace
 
-std::uint32_t SnapshotBuilder::find(const SlotState& st, std::uint8_t registrar, std::uint32_t number) const {
+std::uint32_t Builder::find(const SlotState& st, std::uint8_t registrar, std::uint32_t number) const {
   if (st.index.empty()) return reg::kNoEntry;
   const std::size_t mask = st.index.size() - 1;
   for (std::size_t i = slot_hash(registrar, number) & mask;; i = (i + 1) & mask) {
@@ -537,7 +537,7 @@ std::uint32_t SnapshotBuilder::find(const SlotState& st, std::uint8_t registrar,
   }
 }
 
-void SnapshotBuilder::index_insert(SlotState& st, std::uint32_t slot) {
+void Builder::index_insert(SlotState& st, std::uint32_t slot) {
   // Load factor at most 3/4 (linear probing), doubling.
   if (4 * (st.indexed + 1) > 3 * st.index.size()) {
     std::vector<std::uint32_t> old = std::move(st.index);
@@ -555,7 +555,7 @@ void SnapshotBuilder::index_insert(SlotState& st, std::uint32_t slot) {
   ++st.indexed;
 }
 
-std::uint32_t SnapshotBuilder::acquire(SlotState& st, std::uint8_t registrar, std::uint32_t number) {
+std::uint32_t Builder::acquire(SlotState& st, std::uint8_t registrar, std::uint32_t number) {
   std::uint32_t slot;
   if (!st.free.empty()) {
     slot = st.free.back();
@@ -575,7 +575,7 @@ std::uint32_t SnapshotBuilder::acquire(SlotState& st, std::uint8_t registrar, st
   return slot;
 }
 
-void SnapshotBuilder::release(SlotState& st, std::uint32_t slot) {
+void Builder::release(SlotState& st, std::uint32_t slot) {
   Slot& sl = st.slots[slot];
   if (sl.registrar != kFree) {
     // Remove it from the index: backward-shift deletion keeps every probe sequence unbroken.
@@ -619,7 +619,7 @@ void SnapshotBuilder::release(SlotState& st, std::uint32_t slot) {
   st.free.push_back(slot);
 }
 
-std::uint64_t SnapshotBuilder::fingerprint(std::string_view user, std::string_view realm, std::string_view password) {
+std::uint64_t Builder::fingerprint(std::string_view user, std::string_view realm, std::string_view password) {
   fp_buf_.assign(reinterpret_cast<const char*>(&fp_seed_), sizeof fp_seed_);
   fp_buf_.append(user).push_back('\0');
   fp_buf_.append(realm).push_back('\0');
@@ -628,8 +628,8 @@ std::uint64_t SnapshotBuilder::fingerprint(std::string_view user, std::string_vi
   return fp == 0 ? 1 : fp;
 }
 
-auth::Ha1Set SnapshotBuilder::ha1(std::string_view user, std::string_view realm, std::string_view password,
-                                  std::uint8_t hashes, std::uint64_t& fp) {
+auth::Ha1Set Builder::ha1(std::string_view user, std::string_view realm, std::string_view password,
+                          std::uint8_t hashes, std::uint64_t& fp) {
   fp = fingerprint(user, realm, password);
   auto it = std::lower_bound(reuse_.begin(), reuse_.end(), fp, [](const Reuse& r, std::uint64_t v) { return r.fp < v; });
   for (; it != reuse_.end() && it->fp == fp; ++it) {
@@ -662,4 +662,4 @@ auth::Ha1Set SnapshotBuilder::ha1(std::string_view user, std::string_view realm,
   return auth::compute_ha1(user, realm, password, hashes);
 }
 
-}  // namespace regfront::control
+}  // namespace regfront::snapshot
