@@ -1,15 +1,8 @@
 // Configuration model → worker snapshot. Control plane only: allocation is fine here.
 //
-// Build order:
-//   1. registrars (slots 0..5) and their identity keys;
-//   2. which binding slots stay, which are new, which are leaving (left the configuration but
-//      still have to unregister) — decided from the configuration alone, so that
-//   3. realms can include the realms of leaving endpoints' credentials before
-//   4. credentials (HA1s; realm-less entries need the final realm count) and endpoints;
-//   5. ghosts: copies, from the previous snapshot, of each leaving binding's endpoint (with its
-//      realm-specific credentials) and, when the registrar itself left or changed, of the
-//      registrar into slot 6 + (index - 1);
-//   6. the per-worker plans.
+// build() is the list of its phases, in the order they depend on each other; each phase is one
+// member function below, in that order, and says what it reads and what it produces. What the
+// phases hand each other is in one Build, created and dropped by build().
 #include "regfront/snapshot/builder.h"
 
 #include <openssl/rand.h>
@@ -49,7 +42,66 @@ bool usable(const config::Registrar& r) {
          !r.tcp && r.scheme != config::Scheme::sips;
 }
 
+// How long a transaction started now may still run: a whole non-INVITE transaction (Timer F,
+// 64·T1) and a margin for challenges.
+std::uint64_t transaction_margin_ms(std::uint32_t t1_ms) { return 64ull * t1_ms + 10000; }
+
+// Appends to `s` a copy of `c`, a realm-specific credential kept from an earlier snapshot, as
+// the next entry of the endpoint being added: its realm id and username are those of `s`, and
+// its SHA HA1s (`sha`, when it had them) are copied too — there is no password to recompute
+// them from.
+void append_kept_credential(reg::Snapshot& s, reg::SnapCredential c, std::string_view realm,
+                            std::string_view username, const reg::ShaHa1* sha) {
+  c.realm = s.realms.find(realm);
+  c.sha_row = reg::kNoEntry;
+  if (sha != nullptr) {
+    c.sha_row = static_cast<std::uint32_t>(s.sha_ha1.size());
+    s.sha_ha1.push_back(*sha);
+  }
+  s.set_username(c, username);
+  s.credentials.push_back(c);
+  s.endpoint_creds.push_back(static_cast<std::uint32_t>(s.credentials.size() - 1));
+}
+
 }  // namespace
+
+// One build: its inputs, the snapshot being filled, and what the phases hand each other.
+struct Builder::Build {
+  const config::Config& cfg;
+  const RegistrarAddresses& addrs;
+  const std::vector<std::string>& learned_realms;
+  const std::vector<std::string>& sha_realms;
+  const reg::Snapshot* previous;  // what the workers run; nullptr: none, or built for other workers
+  std::uint64_t now_ms;
+  reg::Snapshot& s;  // being built
+
+  // configured_bindings(): the identity key of each registrar slot (0..5 configured; add_ghosts()
+  // records in 6..11 whose copy each leaving slot holds), the interned ids of 0..5 (kFree: none
+  // configured there), and the configured endpoint numbers.
+  std::array<std::string, reg::kSnapRegistrarSlots> reg_keys{};
+  std::array<std::uint8_t, reg::kSnapRegistrarSlots> reg_ids{};
+  std::vector<std::string> numbers;
+
+  // classify_slots(): the bindings that left the configuration but still have to unregister,
+  // and how many of them started leaving in this build, per registrar index (their pacing).
+  struct Leaving {
+    std::uint32_t worker, slot;
+    reg::PlanEntry prev;  // the entry in the previous snapshot
+  };
+  std::vector<Leaving> leaving;
+  std::array<std::size_t, reg::kRegistrarSlots> leaving_per_index{};
+
+  // add_credentials(): the fingerprint of each HA1 of the snapshot (0: none), for the next
+  // build (see ha1()).
+  std::vector<std::uint64_t> cred_fp, anyrealm_fp;
+};
+
+// What add_credentials() hands add_endpoints(): which credentials belong to whom.
+struct Builder::EndpointCredentials {
+  std::map<std::uint32_t, std::vector<std::uint32_t>> dp_realm;     // dial-peer tag → realm entries
+  std::map<std::uint32_t, std::vector<std::uint32_t>> dp_anyrealm;  // dial-peer tag → realm-less ones
+  std::unordered_map<std::string, std::vector<std::uint32_t>> by_number;  // number → `credentials`
+};
 
 std::uint32_t owner_worker(const std::string& number, std::uint32_t workers) {
   if (workers <= 1) return 0;
@@ -82,113 +134,165 @@ std::unique_ptr<reg::Snapshot> Builder::build(const config::Config& cfg, const R
   s.t1_ms = cfg.sip_ua.timers_register_ms;
   s.retry_register = cfg.sip_ua.retry_register;
   if (previous == nullptr || previous->plans.size() != workers_) previous = nullptr;
+  Build b{.cfg = cfg,
+          .addrs = addrs,
+          .learned_realms = learned_realms,
+          .sha_realms = sha_realms,
+          .previous = previous,
+          .now_ms = now_ms,
+          .s = s};
 
-  // ---- 1. registrars ----
-  std::array<std::string, reg::kSnapRegistrarSlots> reg_keys{};
-  for (const auto& [index, r] : cfg.sip_ua.registrars) {
-    if (usable(r)) reg_keys[index - 1] = registrar_key(r);
+  // Which slots stay, which are new and which are leaving (left the configuration but still
+  // have to unregister) is decided from the configuration alone, so that the realms can include
+  // those of leaving endpoints' credentials; credentials need the final realm count (realm-less
+  // entries get an HA1 per realm); ghost endpoints follow the configured ones, whose index is
+  // their position in b.numbers; plans need both.
+  configured_bindings(b);                                    // 1. registrars and endpoints
+  classify_slots(b);                                         // 2. slots: kept, new, leaving
+  expire_retired_credentials(now_ms);                        // 3. realms (those of credentials
+  collect_realms(b);                                         //    still kept included), then
+  fill_registrars(b);                                        //    registrar slots 0..5
+  prepare_ha1_reuse(previous);                               // 4. credentials and endpoints
+  const EndpointCredentials creds = add_credentials(b);
+  add_endpoints(b, creds);
+  retire_removed_credentials(b);
+  const std::vector<reg::PlanEntry> ghosts = add_ghosts(b);  // 5. ghosts of leaving bindings
+  place_plans(b, ghosts);                                    // 6. plans
+  finish(b);
+  return snap;
+}
+
+// 1. Reads the configuration; produces b.reg_keys (slots 0..5), b.reg_ids and b.numbers. The
+// registrar keys are interned (and so pinned for this build: see Interned).
+void Builder::configured_bindings(Build& b) {
+  for (const auto& [index, r] : b.cfg.sip_ua.registrars) {
+    if (usable(r)) b.reg_keys[index - 1] = registrar_key(r);
   }
-  const std::vector<std::string> numbers = config::endpoint_numbers(cfg);
-
-  // ---- 2. slots: kept, new, leaving ----
-  struct Leaving {
-    std::uint32_t worker, slot;
-    reg::PlanEntry prev;       // the entry in the previous snapshot
-  };
-  std::vector<Leaving> leaving;
-  std::array<std::size_t, reg::kRegistrarSlots> leaving_per_index{};
-  // Interned ids of this build's registrar keys (kFree: none configured in that slot).
-  std::array<std::uint8_t, reg::kSnapRegistrarSlots> reg_ids;
-  reg_ids.fill(kFree);
+  b.numbers = config::endpoint_numbers(b.cfg);
+  b.reg_ids.fill(kFree);
   for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
-    if (!reg_keys[ri].empty()) reg_ids[ri] = registrar_id(reg_keys[ri]);
+    if (!b.reg_keys[ri].empty()) b.reg_ids[ri] = registrar_id(b.reg_keys[ri]);
   }
-  {
-    std::vector<bool> active_numbers(numbers_.size(), false);
-    for (const std::string& n : numbers) {
-      if (const std::uint32_t id = find_number(n); id != reg::kNoEntry) active_numbers[id] = true;
-    }
-    std::array<bool, 256> active_registrars{};
-    for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
-      if (reg_ids[ri] != kFree) active_registrars[reg_ids[ri]] = true;
-    }
-    auto active = [&](const Slot& sl) { return active_numbers[sl.number] && active_registrars[sl.registrar]; };
-    for (std::uint32_t w = 0; w < workers_; ++w) {
-      SlotState& st = slots_[w];
-      for (std::uint32_t slot = 0; slot < st.slots.size(); ++slot) {
-        Slot& sl = st.slots[slot];
-        if (sl.registrar == kFree) continue;
-        const auto lv = st.leaving_until.find(slot);
-        const std::uint64_t leaving_until = lv == st.leaving_until.end() ? 0 : lv->second;
-        if (active(sl)) {
-          if (leaving_until != 0) {
-            // Configured again while it was still unregistering: a new binding, not the old one.
-            st.leaving_until.erase(lv);
-            sl.generation = next_generation_++;
-          }
-          continue;
-        }
-        const reg::PlanEntry* prev = nullptr;
-        if (previous != nullptr && slot < previous->plans[w].size() && previous->plans[w][slot].endpoint != reg::kNoEntry &&
-            previous->plans[w][slot].generation == sl.generation) {
-          prev = &previous->plans[w][slot];
-        }
-        if (prev == nullptr || (leaving_until != 0 && leaving_until <= now_ms)) {
-          release(st, slot);  // nothing left to unregister, or its time is up
-          continue;
-        }
-        leaving.push_back({w, slot, *prev});
-        if (leaving_until == 0) ++leaving_per_index[prev->registrar % reg::kRegistrarSlots];
-      }
-    }
-  }
+}
 
-  // ---- 3. realms: every realm the configuration names, each registrar's domain (the realm
-  // most registrars challenge with, so that realm-less entries can answer it), realms learned
-  // from challenges, and the realms of leaving endpoints' credentials ----
-  for (const auto& [index, r] : cfg.sip_ua.registrars) {
-    if (!r.auth_realm.empty()) s.realms.add(r.auth_realm);
-    if (r.address.kind == config::AddressKind::dns) s.realms.add(r.address.host);
+// 2. Reads b.numbers, b.reg_ids, the slots (slots_) and b.previous; produces b.leaving and
+// b.leaving_per_index. A slot whose binding is still configured keeps it (under a new
+// generation if it was leaving: configured again, it is a new binding). A slot whose binding
+// left is released when there is nothing to unregister (not in b.previous) or its time is up
+// (b.now_ms), and is leaving otherwise. New bindings get their slots in place_plans().
+void Builder::classify_slots(Build& b) {
+  std::vector<bool> active_numbers(numbers_.size(), false);
+  for (const std::string& n : b.numbers) {
+    if (const std::uint32_t id = find_number(n); id != reg::kNoEntry) active_numbers[id] = true;
   }
-  for (const auto& a : cfg.sip_ua.authentication) {
-    if (!a.realm.empty()) s.realms.add(a.realm);
+  std::array<bool, 256> active_registrars{};
+  for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
+    if (b.reg_ids[ri] != kFree) active_registrars[b.reg_ids[ri]] = true;
   }
-  for (const auto& c : cfg.sip_ua.credentials) s.realms.add(c.realm);
-  for (const auto& [tag, dp] : cfg.dial_peers) {
-    for (const auto& a : dp.authentication) {
-      if (!a.realm.empty()) s.realms.add(a.realm);
+  auto active = [&](const Slot& sl) { return active_numbers[sl.number] && active_registrars[sl.registrar]; };
+  const reg::Snapshot* previous = b.previous;
+  for (std::uint32_t w = 0; w < workers_; ++w) {
+    SlotState& st = slots_[w];
+    for (std::uint32_t slot = 0; slot < st.slots.size(); ++slot) {
+      Slot& sl = st.slots[slot];
+      if (sl.registrar == kFree) continue;
+      const auto lv = st.leaving_until.find(slot);
+      const std::uint64_t leaving_until = lv == st.leaving_until.end() ? 0 : lv->second;
+      if (active(sl)) {
+        if (leaving_until != 0) {
+          // Configured again while it was still unregistering: a new binding, not the old one.
+          st.leaving_until.erase(lv);
+          sl.generation = next_generation_++;
+        }
+        continue;
+      }
+      const reg::PlanEntry* prev = nullptr;
+      if (previous != nullptr && slot < previous->plans[w].size() && previous->plans[w][slot].endpoint != reg::kNoEntry &&
+          previous->plans[w][slot].generation == sl.generation) {
+        prev = &previous->plans[w][slot];
+      }
+      if (prev == nullptr || (leaving_until != 0 && leaving_until <= b.now_ms)) {
+        release(st, slot);  // nothing left to unregister, or its time is up
+        continue;
+      }
+      b.leaving.push_back({w, slot, *prev});
+      if (leaving_until == 0) ++b.leaving_per_index[prev->registrar % reg::kRegistrarSlots];
     }
   }
-  for (const auto& realm : learned_realms) s.realms.add(realm);
+}
+
+// Before 3. Forgets the retired credentials (retired_) whose registrations cannot be alive
+// any more at `now_ms`.
+void Builder::expire_retired_credentials(std::uint64_t now_ms) {
   for (auto it = retired_.begin(); it != retired_.end();) {
     std::erase_if(it->second, [&](const RetiredCredential& r) { return r.until <= now_ms; });
     it = it->second.empty() ? retired_.erase(it) : std::next(it);
   }
-  for (const Leaving& l : leaving) {
-    const reg::SnapEndpoint& e = previous->endpoints[l.prev.endpoint];
-    for (std::uint32_t i = 0; i < e.cred_count; ++i) {
-      const reg::SnapCredential& c = previous->credentials[previous->endpoint_creds[e.cred_begin + i]];
-      if (c.realm != reg::kNoRealm) s.realms.add(previous->realms.names[c.realm]);
-    }
-    if (const auto it = retired_.find(std::string(previous->number(e))); it != retired_.end()) {
-      for (const RetiredCredential& r : it->second) s.realms.add(r.realm);
+}
+
+// Calls fn(credential, realm, username, its SHA HA1s or nullptr) for each credential that the
+// ghost of endpoint `e` of `previous` carries: its realm-specific entries (realm-less HA1s are
+// per realm: not carried), then those removed from it earlier while it stayed (R7, retired_):
+// its bindings at those realms' registrars may still be registered and must answer their
+// challenges.
+template <typename Fn>
+void Builder::for_each_ghost_credential(const reg::Snapshot& previous, const reg::SnapEndpoint& e, Fn&& fn) const {
+  for (std::uint32_t k = 0; k < e.cred_count; ++k) {
+    const reg::SnapCredential& c = previous.credentials[previous.endpoint_creds[e.cred_begin + k]];
+    if (c.realm == reg::kNoRealm) continue;
+    fn(c, previous.realms.names[c.realm], previous.username(c),
+       c.sha_row == reg::kNoEntry ? nullptr : &previous.sha_ha1[c.sha_row]);
+  }
+  if (const auto it = retired_.find(std::string(previous.number(e))); it != retired_.end()) {
+    for (const RetiredCredential& r : it->second) fn(r.credential, r.realm, r.username, r.sha ? &*r.sha : nullptr);
+  }
+}
+
+// 3. Reads the configuration, b.learned_realms, b.sha_realms, and the credentials that the
+// ghosts of b.leaving will carry; produces s.realms and s.sha_realm. The realms are every
+// realm the configuration names, each registrar's domain (the realm most registrars challenge
+// with, so that realm-less entries can answer it), the realms learned from challenges, and the
+// realms of leaving endpoints' credentials.
+void Builder::collect_realms(Build& b) const {
+  reg::Snapshot& s = b.s;
+  for (const auto& [index, r] : b.cfg.sip_ua.registrars) {
+    if (!r.auth_realm.empty()) s.realms.add(r.auth_realm);
+    if (r.address.kind == config::AddressKind::dns) s.realms.add(r.address.host);
+  }
+  for (const auto& a : b.cfg.sip_ua.authentication) {
+    if (!a.realm.empty()) s.realms.add(a.realm);
+  }
+  for (const auto& c : b.cfg.sip_ua.credentials) s.realms.add(c.realm);
+  for (const auto& [tag, dp] : b.cfg.dial_peers) {
+    for (const auto& a : dp.authentication) {
+      if (!a.realm.empty()) s.realms.add(a.realm);
     }
   }
-  const std::size_t realms_n = s.realms.names.size();
+  for (const auto& realm : b.learned_realms) s.realms.add(realm);
+  for (const Build::Leaving& l : b.leaving) {
+    for_each_ghost_credential(*b.previous, b.previous->endpoints[l.prev.endpoint],
+                              [&](const reg::SnapCredential&, std::string_view realm, std::string_view,
+                                  const reg::ShaHa1*) { s.realms.add(realm); });
+  }
   // SHA realms: only their credentials get SHA HA1s. One the configuration does not name has
   // no realm-specific credential to give them to (realm-less ones have all three anyway).
-  s.sha_realm.assign(realms_n, false);
-  for (const auto& realm : sha_realms) {
+  s.sha_realm.assign(s.realms.names.size(), false);
+  for (const auto& realm : b.sha_realms) {
     if (const std::uint32_t id = s.realms.find(realm); id != reg::kNoRealm) s.sha_realm[id] = true;
   }
+}
 
-  // Registrar slots 0..5.
-  for (const auto& [index, r] : cfg.sip_ua.registrars) {
+// 3, continued. Reads the configuration, b.addrs, b.reg_keys and s.realms (a registrar's
+// pinned auth realm); produces s.registrars[0..5], each under a new generation when its
+// identity key differs from the last build's (prev_reg_keys_, reg_generation_).
+void Builder::fill_registrars(Build& b) {
+  reg::Snapshot& s = b.s;
+  for (const auto& [index, r] : b.cfg.sip_ua.registrars) {
     if (!usable(r)) continue;
     reg::SnapRegistrar& sr = s.registrars[index - 1];
     sr.present = true;
     sr.index = static_cast<std::uint8_t>(index);
-    if (reg_generation_[index - 1] == 0 || reg_keys[index - 1] != prev_reg_keys_[index - 1]) {
+    if (reg_generation_[index - 1] == 0 || b.reg_keys[index - 1] != prev_reg_keys_[index - 1]) {
       reg_generation_[index - 1] = next_reg_generation_++;
     }
     sr.generation = reg_generation_[index - 1];
@@ -198,16 +302,18 @@ std::unique_ptr<reg::Snapshot> Builder::build(const config::Config& cfg, const R
     sr.expires = r.expires;
     sr.refresh_ratio = r.refresh_ratio;
     sr.auth_realm = r.auth_realm.empty() ? reg::kNoRealm : s.realms.find(r.auth_realm);
-    sr.rate_per_worker = static_cast<double>(cfg.sip_ua.registration_rate) / std::max<std::uint32_t>(1, workers_);
-    if (const auto& a = addrs[index - 1]) {
+    sr.rate_per_worker = static_cast<double>(b.cfg.sip_ua.registration_rate) / std::max<std::uint32_t>(1, workers_);
+    if (const auto& a = b.addrs[index - 1]) {
       std::memcpy(&sr.addr, &a->addr, a->addr_len);
       sr.addr_len = a->addr_len;
       sr.local_ip = a->local_ip;
     }
   }
+}
 
-  // ---- 4. credentials and endpoints ----
-  // HA1s of the last snapshot built, by fingerprint (see ha1()).
+// Before 4. Reads `previous` when it is the snapshot the kept fingerprints (cred_fp_,
+// anyrealm_fp_) describe; produces reuse_ and reuse_from_, the HA1s ha1() may copy.
+void Builder::prepare_ha1_reuse(const reg::Snapshot* previous) {
   reuse_.clear();
   reuse_from_ = previous != nullptr && previous->version == fp_version_ ? previous : nullptr;
   if (reuse_from_ != nullptr) {
@@ -220,140 +326,180 @@ std::unique_ptr<reg::Snapshot> Builder::build(const config::Config& cfg, const R
     }
     std::sort(reuse_.begin(), reuse_.end(), [](const Reuse& a, const Reuse& b) { return a.fp < b.fp; });
   }
-  std::vector<std::uint64_t> cred_fp, anyrealm_fp;
-  cred_fp.reserve(cfg.sip_ua.credentials.size());
-  s.credentials.reserve(cfg.sip_ua.credentials.size() + cfg.sip_ua.authentication.size());
-  auto add_cred = [&](std::string_view user, std::string_view realm, std::string_view password,
-                      std::uint8_t tier) -> std::uint32_t {
-    reg::SnapCredential c;
-    s.set_username(c, user);
-    c.tier = tier;
-    std::uint64_t fp = 0;
-    if (realm.empty()) {
-      c.realm = reg::kNoRealm;
-      c.anyrealm_row = realms_n == 0 ? 0 : static_cast<std::uint32_t>(s.anyrealm_ha1.size() / realms_n);
-      for (std::uint32_t id = 0; id < realms_n; ++id) {
-        s.anyrealm_ha1.push_back(ha1(user, s.realms.names[id], password, auth::kAllHashes, fp));
-        anyrealm_fp.push_back(fp);
-      }
-      fp = 0;
-    } else {
-      c.realm = s.realms.find(realm);
-      const bool sha = s.sha_realm[c.realm];
-      const auth::Ha1Set h = ha1(user, realm, password, sha ? auth::kAllHashes : auth::kMd5Hash, fp);
-      std::memcpy(c.md5, h.bytes, sizeof c.md5);
-      if (sha) {
-        c.sha_row = static_cast<std::uint32_t>(s.sha_ha1.size());
-        s.sha_ha1.push_back(sha_part(h));
-      }
-    }
-    s.credentials.push_back(c);
-    cred_fp.push_back(fp);
-    return static_cast<std::uint32_t>(s.credentials.size() - 1);
-  };
+}
 
-  s.ua_auth_by_realm.assign(realms_n, reg::kNoEntry);
+// 4. Reads the configuration's sip-ua authentication, dial peers' authentication and sip-ua
+// credentials, with s.realms and s.sha_realm; produces s.credentials (and their HA1s and
+// usernames), s.ua_auth_by_realm, s.ua_anyrealm, b.cred_fp and b.anyrealm_fp, and returns
+// which credentials belong to which dial peer and number.
+Builder::EndpointCredentials Builder::add_credentials(Build& b) {
+  const config::Config& cfg = b.cfg;
+  reg::Snapshot& s = b.s;
+  b.cred_fp.reserve(cfg.sip_ua.credentials.size());
+  s.credentials.reserve(cfg.sip_ua.credentials.size() + cfg.sip_ua.authentication.size());
+
+  s.ua_auth_by_realm.assign(s.realms.names.size(), reg::kNoEntry);
   for (const auto& a : cfg.sip_ua.authentication) {
     if (a.realm.empty()) {
-      s.ua_anyrealm.push_back(add_cred(a.username, a.realm, a.password, 4));
+      s.ua_anyrealm.push_back(add_credential(b, a.username, a.realm, a.password, 4));
     } else {
       const std::uint32_t id = s.realms.find(a.realm);
       // The first entry configured for a realm answers it (F4.3).
-      if (s.ua_auth_by_realm[id] == reg::kNoEntry) s.ua_auth_by_realm[id] = add_cred(a.username, a.realm, a.password, 3);
+      if (s.ua_auth_by_realm[id] == reg::kNoEntry) {
+        s.ua_auth_by_realm[id] = add_credential(b, a.username, a.realm, a.password, 3);
+      }
     }
   }
 
   // Dial peers' entries are shared by every endpoint of the dial peer: one SnapCredential each.
-  std::map<std::uint32_t, std::vector<std::uint32_t>> dp_realm, dp_anyrealm;
+  EndpointCredentials out;
   for (const auto& [tag, dp] : cfg.dial_peers) {
     for (const auto& a : dp.authentication) {
-      if (a.realm.empty()) dp_anyrealm[tag].push_back(add_cred(a.username, a.realm, a.password, 4));
-      else dp_realm[tag].push_back(add_cred(a.username, a.realm, a.password, 1));
+      if (a.realm.empty()) out.dp_anyrealm[tag].push_back(add_credential(b, a.username, a.realm, a.password, 4));
+      else out.dp_realm[tag].push_back(add_credential(b, a.username, a.realm, a.password, 1));
     }
   }
-  std::unordered_map<std::string, std::vector<std::uint32_t>> by_number;
-  by_number.reserve(cfg.sip_ua.credentials.size());
-  for (const auto& c : cfg.sip_ua.credentials) by_number[std::string(c.number)].push_back(add_cred(c.username, c.realm, c.password, 2));
+  out.by_number.reserve(cfg.sip_ua.credentials.size());
+  for (const auto& c : cfg.sip_ua.credentials) {
+    out.by_number[std::string(c.number)].push_back(add_credential(b, c.username, c.realm, c.password, 2));
+  }
+  return out;
+}
 
+// One configured credential into b.s with its HA1s (see ha1()) and their fingerprints into
+// b.cred_fp / b.anyrealm_fp; returns its index. A realm-less one gets an HA1 for every realm of
+// s.realms (all hashes); one with a realm its MD5 HA1, and the SHA ones when it is a SHA realm.
+std::uint32_t Builder::add_credential(Build& b, std::string_view user, std::string_view realm,
+                                      std::string_view password, std::uint8_t tier) {
+  reg::Snapshot& s = b.s;
+  const std::size_t realms_n = s.realms.names.size();
+  reg::SnapCredential c;
+  s.set_username(c, user);
+  c.tier = tier;
+  std::uint64_t fp = 0;
+  if (realm.empty()) {
+    c.realm = reg::kNoRealm;
+    c.anyrealm_row = realms_n == 0 ? 0 : static_cast<std::uint32_t>(s.anyrealm_ha1.size() / realms_n);
+    for (std::uint32_t id = 0; id < realms_n; ++id) {
+      s.anyrealm_ha1.push_back(ha1(user, s.realms.names[id], password, auth::kAllHashes, fp));
+      b.anyrealm_fp.push_back(fp);
+    }
+    fp = 0;
+  } else {
+    c.realm = s.realms.find(realm);
+    const bool sha = s.sha_realm[c.realm];
+    const auth::Ha1Set h = ha1(user, realm, password, sha ? auth::kAllHashes : auth::kMd5Hash, fp);
+    std::memcpy(c.md5, h.bytes, sizeof c.md5);
+    if (sha) {
+      c.sha_row = static_cast<std::uint32_t>(s.sha_ha1.size());
+      s.sha_ha1.push_back(sha_part(h));
+    }
+  }
+  s.credentials.push_back(c);
+  b.cred_fp.push_back(fp);
+  return static_cast<std::uint32_t>(s.credentials.size() - 1);
+}
+
+// 4, continued. Reads b.numbers, the dial peers and `creds`; produces s.endpoints and
+// s.endpoint_creds, each endpoint's entries in the F4 order: its dial peer's realm entries
+// (F4.1), its `credentials` (F4.2), its dial peer's realm-less entries (F4.4).
+void Builder::add_endpoints(Build& b, const EndpointCredentials& creds) const {
+  reg::Snapshot& s = b.s;
   std::unordered_map<std::string, std::uint32_t> number_dial_peer;
-  for (const auto& [tag, dp] : cfg.dial_peers) {
+  for (const auto& [tag, dp] : b.cfg.dial_peers) {
     if (config::is_endpoint_number(dp.destination_pattern)) number_dial_peer.emplace(dp.destination_pattern, tag);
   }
-  s.endpoints.reserve(numbers.size() + leaving.size());
-  for (const std::string& number : numbers) {
+  auto append = [&](const std::map<std::uint32_t, std::vector<std::uint32_t>>& by_tag, std::uint32_t tag) {
+    if (const auto it = by_tag.find(tag); it != by_tag.end()) {
+      for (std::uint32_t c : it->second) s.endpoint_creds.push_back(c);
+    }
+  };
+  s.endpoints.reserve(b.numbers.size() + b.leaving.size());
+  for (const std::string& number : b.numbers) {
     reg::SnapEndpoint e;
     s.set_number(e, number);
     e.cred_begin = static_cast<std::uint32_t>(s.endpoint_creds.size());
     const auto dp = number_dial_peer.find(number);
     if (dp != number_dial_peer.end()) {
       e.dial_peer = dp->second;
-      for (std::uint32_t c : dp_realm[dp->second]) s.endpoint_creds.push_back(c);   // F4.1
+      append(creds.dp_realm, dp->second);  // F4.1
     }
-    if (const auto it = by_number.find(number); it != by_number.end()) {
-      for (std::uint32_t c : it->second) s.endpoint_creds.push_back(c);           // F4.2
+    if (const auto it = creds.by_number.find(number); it != creds.by_number.end()) {
+      for (std::uint32_t c : it->second) s.endpoint_creds.push_back(c);  // F4.2
     }
-    if (dp != number_dial_peer.end()) {
-      for (std::uint32_t c : dp_anyrealm[dp->second]) s.endpoint_creds.push_back(c);  // F4.4
-    }
+    if (dp != number_dial_peer.end()) append(creds.dp_anyrealm, dp->second);  // F4.4
     e.cred_count = static_cast<std::uint16_t>(s.endpoint_creds.size() - e.cred_begin);
     s.endpoints.push_back(std::move(e));
   }
+}
 
-  // Realm-specific credentials that endpoints still configured no longer have: remember them
-  // for as long as a registration made with them can last (the longest expiry configured,
-  // plus Timer F and a margin).
-  if (previous != nullptr) {
-    std::uint64_t keep_ms = 64ull * s.t1_ms + 10000;
-    std::uint32_t longest = 0;
-    for (const auto& [index, r] : cfg.sip_ua.registrars) longest = std::max(longest, r.expires);
-    keep_ms += 1000ull * longest;
-    std::unordered_map<std::string_view, std::uint32_t> now_index;
-    now_index.reserve(s.endpoints.size());
-    for (std::uint32_t i = 0; i < s.endpoints.size(); ++i) now_index.emplace(s.number(s.endpoints[i]), i);
-    for (const reg::SnapEndpoint& pe : previous->endpoints) {
-      const auto it = now_index.find(previous->number(pe));
-      if (it == now_index.end()) continue;  // the endpoint left: its ghost takes its credentials
-      const reg::SnapEndpoint& ne = s.endpoints[it->second];
-      for (std::uint32_t k = 0; k < pe.cred_count; ++k) {
-        const reg::SnapCredential& pc = previous->credentials[previous->endpoint_creds[pe.cred_begin + k]];
-        if (pc.realm == reg::kNoRealm || pc.tier > 2) continue;  // the endpoint's own entries
-        const std::string& realm = previous->realms.names[pc.realm];
-        bool still = false;
-        for (std::uint32_t j = 0; j < ne.cred_count && !still; ++j) {
-          const reg::SnapCredential& nc = s.credentials[s.endpoint_creds[ne.cred_begin + j]];
-          still = nc.realm != reg::kNoRealm && s.realms.names[nc.realm] == realm;
-        }
-        if (still) continue;
-        auto& list = retired_[std::string(previous->number(pe))];
-        std::erase_if(list, [&](const RetiredCredential& r) { return r.realm == realm; });
-        std::optional<reg::ShaHa1> sha;
-        if (pc.sha_row != reg::kNoEntry) sha = previous->sha_ha1[pc.sha_row];
-        list.push_back({realm, std::string(previous->username(pc)), pc, sha, now_ms + keep_ms});
+// 4, continued. Reads b.previous and the endpoints just added; produces retired_ entries: the
+// realm-specific credentials that endpoints still configured no longer have, remembered for as
+// long as a registration made with them can last (the longest expiry configured, plus Timer F
+// and a margin).
+void Builder::retire_removed_credentials(Build& b) {
+  const reg::Snapshot* previous = b.previous;
+  const reg::Snapshot& s = b.s;
+  if (previous == nullptr) return;
+  std::uint64_t keep_ms = transaction_margin_ms(s.t1_ms);
+  std::uint32_t longest = 0;
+  for (const auto& [index, r] : b.cfg.sip_ua.registrars) longest = std::max(longest, r.expires);
+  keep_ms += 1000ull * longest;
+  std::unordered_map<std::string_view, std::uint32_t> now_index;
+  now_index.reserve(s.endpoints.size());
+  for (std::uint32_t i = 0; i < s.endpoints.size(); ++i) now_index.emplace(s.number(s.endpoints[i]), i);
+  for (const reg::SnapEndpoint& pe : previous->endpoints) {
+    const auto it = now_index.find(previous->number(pe));
+    if (it == now_index.end()) continue;  // the endpoint left: its ghost takes its credentials
+    const reg::SnapEndpoint& ne = s.endpoints[it->second];
+    for (std::uint32_t k = 0; k < pe.cred_count; ++k) {
+      const reg::SnapCredential& pc = previous->credentials[previous->endpoint_creds[pe.cred_begin + k]];
+      if (pc.realm == reg::kNoRealm || pc.tier > 2) continue;  // the endpoint's own entries
+      const std::string& realm = previous->realms.names[pc.realm];
+      bool still = false;
+      for (std::uint32_t j = 0; j < ne.cred_count && !still; ++j) {
+        const reg::SnapCredential& nc = s.credentials[s.endpoint_creds[ne.cred_begin + j]];
+        still = nc.realm != reg::kNoRealm && s.realms.names[nc.realm] == realm;
       }
+      if (still) continue;
+      auto& list = retired_[std::string(previous->number(pe))];
+      std::erase_if(list, [&](const RetiredCredential& r) { return r.realm == realm; });
+      std::optional<reg::ShaHa1> sha;
+      if (pc.sha_row != reg::kNoEntry) sha = previous->sha_ha1[pc.sha_row];
+      list.push_back({realm, std::string(previous->username(pc)), pc, sha, b.now_ms + keep_ms});
     }
   }
+}
 
-  // ---- 5. ghosts of leaving bindings ----
-  std::vector<reg::PlanEntry> ghost_entries(leaving.size());
+// 5. Reads b.leaving, b.previous, b.reg_keys and retired_; returns, per leaving binding, its
+// plan entry (endpoint kNoEntry: dropped). Its endpoint is a ghost appended to s.endpoints: a
+// copy of the previous one with the credentials it carries (for_each_ghost_credential()). Its
+// registrar is the live slot when still configured with the same identity, otherwise a copy of
+// the previous one in s.registrars[6 + index - 1] (b.reg_keys[6..11] say whose copy each holds).
+// Dates each newly leaving slot's deadline (leaving_until).
+std::vector<reg::PlanEntry> Builder::add_ghosts(Build& b) {
+  reg::Snapshot& s = b.s;
+  const reg::Snapshot* previous = b.previous;
+  std::vector<reg::PlanEntry> ghost_entries(b.leaving.size());
   std::unordered_map<std::uint32_t, std::uint32_t> ghost_endpoint;  // previous index → new index
-  for (std::size_t i = 0; i < leaving.size(); ++i) {
-    const Leaving& l = leaving[i];
+  for (std::size_t i = 0; i < b.leaving.size(); ++i) {
+    const Build::Leaving& l = b.leaving[i];
     Slot& sl = slots_[l.worker].slots[l.slot];
     // The registrar: still configured with the same identity → its live slot; otherwise a copy
     // of the previous one in its leaving slot.
     const std::uint8_t pr = l.prev.registrar;
     const std::string prev_key = prev_reg_keys_[pr];
     int slot_r = -1;
-    if (pr < reg::kRegistrarSlots && !prev_key.empty() && reg_keys[pr] == prev_key) {
+    if (pr < reg::kRegistrarSlots && !prev_key.empty() && b.reg_keys[pr] == prev_key) {
       slot_r = pr;
     } else {
       const int g = reg::kRegistrarSlots + pr % reg::kRegistrarSlots;
-      if (reg_keys[g].empty()) {
+      if (b.reg_keys[g].empty()) {
         s.registrars[g] = previous->registrars[pr];
         s.registrars[g].present = true;
-        reg_keys[g] = prev_key;
+        b.reg_keys[g] = prev_key;
       }
-      if (reg_keys[g] == prev_key) slot_r = g;
+      if (b.reg_keys[g] == prev_key) slot_r = g;
     }
     if (slot_r < 0) {
       // Its leaving slot is taken by an earlier removal of the same index still under way:
@@ -365,9 +511,9 @@ std::unique_ptr<reg::Snapshot> Builder::build(const config::Config& cfg, const R
     if (const auto [lv, fresh] = slots_[l.worker].leaving_until.try_emplace(l.slot, 0); fresh) {
       // Time to unregister at the registrar's rate, plus a whole transaction (Timer F) and a
       // margin for challenges.
-      const std::uint32_t rate = std::max<std::uint32_t>(1, cfg.sip_ua.registration_rate);
-      lv->second = now_ms + 64ull * s.t1_ms + 10000 +
-                   1000ull * leaving_per_index[pr % reg::kRegistrarSlots] / rate;
+      const std::uint32_t rate = std::max<std::uint32_t>(1, b.cfg.sip_ua.registration_rate);
+      lv->second = b.now_ms + transaction_margin_ms(s.t1_ms) +
+                   1000ull * b.leaving_per_index[pr % reg::kRegistrarSlots] / rate;
     }
     auto [it, fresh] = ghost_endpoint.emplace(l.prev.endpoint, 0);
     if (fresh) {
@@ -376,73 +522,56 @@ std::unique_ptr<reg::Snapshot> Builder::build(const config::Config& cfg, const R
       s.set_number(e, previous->number(pe));
       e.dial_peer = pe.dial_peer;
       e.cred_begin = static_cast<std::uint32_t>(s.endpoint_creds.size());
-      for (std::uint32_t k = 0; k < pe.cred_count; ++k) {
-        const reg::SnapCredential& pc = previous->credentials[previous->endpoint_creds[pe.cred_begin + k]];
-        if (pc.realm == reg::kNoRealm) continue;  // realm-less HA1s are per realm: not carried
-        reg::SnapCredential c = pc;
-        c.realm = s.realms.find(previous->realms.names[pc.realm]);
-        c.sha_row = reg::kNoEntry;  // no password here: carry its SHA HA1s when it had them
-        if (pc.sha_row != reg::kNoEntry) {
-          c.sha_row = static_cast<std::uint32_t>(s.sha_ha1.size());
-          s.sha_ha1.push_back(previous->sha_ha1[pc.sha_row]);
-        }
-        s.set_username(c, previous->username(pc));
-        s.credentials.push_back(c);
-        s.endpoint_creds.push_back(static_cast<std::uint32_t>(s.credentials.size() - 1));
-      }
-      // Credentials removed earlier, one by one, while the endpoint stayed (R7): its bindings at
-      // those realms' registrars may still be registered and must answer their challenges.
-      if (const auto rt = retired_.find(std::string(previous->number(pe))); rt != retired_.end()) {
-        for (const RetiredCredential& r : rt->second) {
-          reg::SnapCredential c = r.credential;
-          c.realm = s.realms.find(r.realm);
-          c.sha_row = reg::kNoEntry;
-          if (r.sha) {
-            c.sha_row = static_cast<std::uint32_t>(s.sha_ha1.size());
-            s.sha_ha1.push_back(*r.sha);
-          }
-          s.set_username(c, r.username);
-          s.credentials.push_back(c);
-          s.endpoint_creds.push_back(static_cast<std::uint32_t>(s.credentials.size() - 1));
-        }
-      }
+      for_each_ghost_credential(*previous, pe,
+                                [&](const reg::SnapCredential& c, std::string_view realm, std::string_view username,
+                                    const reg::ShaHa1* sha) { append_kept_credential(s, c, realm, username, sha); });
       e.cred_count = static_cast<std::uint16_t>(s.endpoint_creds.size() - e.cred_begin);
       it->second = static_cast<std::uint32_t>(s.endpoints.size());
       s.endpoints.push_back(std::move(e));
     }
     ghost_entries[i] = reg::PlanEntry{it->second, sl.generation, static_cast<std::uint8_t>(slot_r), true};
   }
+  return ghost_entries;
+}
 
-  // ---- 6. plans ----
+// 6. Reads b.numbers, b.reg_ids, b.leaving and `ghosts`; produces s.plans: every configured
+// binding in its slot (a new one acquires a slot under a new generation), every leaving one
+// that was not dropped in the slot it had.
+void Builder::place_plans(Build& b, const std::vector<reg::PlanEntry>& ghosts) {
+  reg::Snapshot& s = b.s;
   s.plans.assign(workers_, {});
   for (std::uint32_t w = 0; w < workers_; ++w) s.plans[w].resize(slots_[w].slots.size());
-  for (std::uint32_t ei = 0; ei < numbers.size(); ++ei) {
-    const std::string& number = numbers[ei];
+  for (std::uint32_t ei = 0; ei < b.numbers.size(); ++ei) {
+    const std::string& number = b.numbers[ei];
     const std::uint32_t w = owner_worker(number, workers_);
     SlotState& st = slots_[w];
     std::uint32_t nid = find_number(number);
     for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
-      if (reg_ids[ri] == kFree) continue;
-      std::uint32_t slot = nid == reg::kNoEntry ? reg::kNoEntry : find(st, reg_ids[ri], nid);
+      if (b.reg_ids[ri] == kFree) continue;
+      std::uint32_t slot = nid == reg::kNoEntry ? reg::kNoEntry : find(st, b.reg_ids[ri], nid);
       if (slot == reg::kNoEntry) {
         if (nid == reg::kNoEntry) nid = number_id(number);
-        slot = acquire(st, reg_ids[ri], nid);
+        slot = acquire(st, b.reg_ids[ri], nid);
         if (s.plans[w].size() < st.slots.size()) s.plans[w].resize(st.slots.size());
       }
       s.plans[w][slot] = reg::PlanEntry{ei, st.slots[slot].generation, static_cast<std::uint8_t>(ri), false};
     }
   }
-  for (std::size_t i = 0; i < leaving.size(); ++i) {
-    if (ghost_entries[i].endpoint == reg::kNoEntry) continue;
-    s.plans[leaving[i].worker][leaving[i].slot] = ghost_entries[i];
+  for (std::size_t i = 0; i < b.leaving.size(); ++i) {
+    if (ghosts[i].endpoint == reg::kNoEntry) continue;
+    s.plans[b.leaving[i].worker][b.leaving[i].slot] = ghosts[i];
   }
-  prev_reg_keys_ = reg_keys;
+}
 
-  // The fingerprints of this snapshot's HA1s, for the next build; the vectors grew by doubling:
-  // give the slack back (the snapshot lives until the next build).
-  cred_fp.resize(s.credentials.size(), 0);
-  cred_fp_ = std::move(cred_fp);
-  anyrealm_fp_ = std::move(anyrealm_fp);
+// Last. Keeps what the next build compares against: the registrar keys (prev_reg_keys_) and
+// the fingerprints of this snapshot's HA1s (b.cred_fp, b.anyrealm_fp); drops the reuse table.
+// The vectors grew by doubling: gives the slack back (the snapshot lives until the next build).
+void Builder::finish(Build& b) {
+  reg::Snapshot& s = b.s;
+  prev_reg_keys_ = b.reg_keys;
+  b.cred_fp.resize(s.credentials.size(), 0);
+  cred_fp_ = std::move(b.cred_fp);
+  anyrealm_fp_ = std::move(b.anyrealm_fp);
   fp_version_ = s.version;
   std::vector<Reuse>().swap(reuse_);  // `= {}` would keep the capacity
   reuse_from_ = nullptr;
@@ -454,7 +583,6 @@ std::unique_ptr<reg::Snapshot> Builder::build(const config::Config& cfg, const R
   s.sha_ha1.shrink_to_fit();
   s.endpoint_creds.shrink_to_fit();
   s.strings.shrink_to_fit();
-  return snap;
 }
 
 std::uint8_t Builder::registrar_id(const std::string& key) {

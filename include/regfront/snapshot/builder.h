@@ -61,6 +61,27 @@ class Builder {
   std::uint64_t next_expiry_ms() const;
 
  private:
+  // The phases of build(), in order. Build holds one build's inputs and what the phases hand
+  // each other; builder.cc defines it and says, for each phase, what it reads and produces.
+  struct Build;
+  struct EndpointCredentials;
+  void configured_bindings(Build& b);
+  void classify_slots(Build& b);
+  void expire_retired_credentials(std::uint64_t now_ms);
+  void collect_realms(Build& b) const;
+  void fill_registrars(Build& b);
+  void prepare_ha1_reuse(const reg::Snapshot* previous);
+  EndpointCredentials add_credentials(Build& b);
+  std::uint32_t add_credential(Build& b, std::string_view user, std::string_view realm, std::string_view password,
+                               std::uint8_t tier);
+  void add_endpoints(Build& b, const EndpointCredentials& creds) const;
+  void retire_removed_credentials(Build& b);
+  std::vector<reg::PlanEntry> add_ghosts(Build& b);
+  void place_plans(Build& b, const std::vector<reg::PlanEntry>& ghosts);
+  void finish(Build& b);
+  template <typename Fn>
+  void for_each_ghost_credential(const reg::Snapshot& previous, const reg::SnapEndpoint& e, Fn&& fn) const;
+
   // A binding's identity is (registrar key "index|domain:port", endpoint number); both are
   // interned (ids into reg_keys_ / numbers_) so that a slot is 12 bytes (issue 5: 600k slots).
   static constexpr std::uint8_t kFree = 0xff;
