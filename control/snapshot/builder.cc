@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include "regfront/auth/digest.h"
+#include "regfront/snapshot/writer.h"
 
 namespace regfront::snapshot {
 namespace {
@@ -58,7 +59,7 @@ void append_kept_credential(reg::Snapshot& s, reg::SnapCredential c, std::string
     c.sha_row = static_cast<std::uint32_t>(s.sha_ha1.size());
     s.sha_ha1.push_back(*sha);
   }
-  s.set_username(c, username);
+  set_username(s, c, username);
   s.credentials.push_back(c);
   s.endpoint_creds.push_back(static_cast<std::uint32_t>(s.credentials.size() - 1));
 }
@@ -256,23 +257,23 @@ void Builder::for_each_ghost_credential(const reg::Snapshot& previous, const reg
 void Builder::collect_realms(Build& b) const {
   reg::Snapshot& s = b.s;
   for (const auto& [index, r] : b.cfg.sip_ua.registrars) {
-    if (!r.auth_realm.empty()) s.realms.add(r.auth_realm);
-    if (r.address.kind == config::AddressKind::dns) s.realms.add(r.address.host);
+    if (!r.auth_realm.empty()) add_realm(s.realms, r.auth_realm);
+    if (r.address.kind == config::AddressKind::dns) add_realm(s.realms, r.address.host);
   }
   for (const auto& a : b.cfg.sip_ua.authentication) {
-    if (!a.realm.empty()) s.realms.add(a.realm);
+    if (!a.realm.empty()) add_realm(s.realms, a.realm);
   }
-  for (const auto& c : b.cfg.sip_ua.credentials) s.realms.add(c.realm);
+  for (const auto& c : b.cfg.sip_ua.credentials) add_realm(s.realms, c.realm);
   for (const auto& [tag, dp] : b.cfg.dial_peers) {
     for (const auto& a : dp.authentication) {
-      if (!a.realm.empty()) s.realms.add(a.realm);
+      if (!a.realm.empty()) add_realm(s.realms, a.realm);
     }
   }
-  for (const auto& realm : b.learned_realms) s.realms.add(realm);
+  for (const auto& realm : b.learned_realms) add_realm(s.realms, realm);
   for (const Build::Leaving& l : b.leaving) {
     for_each_ghost_credential(*b.previous, b.previous->endpoints[l.prev.endpoint],
                               [&](const reg::SnapCredential&, std::string_view realm, std::string_view,
-                                  const reg::ShaHa1*) { s.realms.add(realm); });
+                                  const reg::ShaHa1*) { add_realm(s.realms, realm); });
   }
   // SHA realms: only their credentials get SHA HA1s. One the configuration does not name has
   // no realm-specific credential to give them to (realm-less ones have all three anyway).
@@ -374,7 +375,7 @@ std::uint32_t Builder::add_credential(Build& b, std::string_view user, std::stri
   reg::Snapshot& s = b.s;
   const std::size_t realms_n = s.realms.names.size();
   reg::SnapCredential c;
-  s.set_username(c, user);
+  set_username(s, c, user);
   c.tier = tier;
   std::uint64_t fp = 0;
   if (realm.empty()) {
@@ -417,7 +418,7 @@ void Builder::add_endpoints(Build& b, const EndpointCredentials& creds) const {
   s.endpoints.reserve(b.numbers.size() + b.leaving.size());
   for (const std::string& number : b.numbers) {
     reg::SnapEndpoint e;
-    s.set_number(e, number);
+    set_number(s, e, number);
     e.cred_begin = static_cast<std::uint32_t>(s.endpoint_creds.size());
     const auto dp = number_dial_peer.find(number);
     if (dp != number_dial_peer.end()) {
@@ -519,7 +520,7 @@ std::vector<reg::PlanEntry> Builder::add_ghosts(Build& b) {
     if (fresh) {
       const reg::SnapEndpoint& pe = previous->endpoints[l.prev.endpoint];
       reg::SnapEndpoint e;
-      s.set_number(e, previous->number(pe));
+      set_number(s, e, previous->number(pe));
       e.dial_peer = pe.dial_peer;
       e.cred_begin = static_cast<std::uint32_t>(s.endpoint_creds.size());
       for_each_ghost_credential(*previous, pe,
