@@ -130,7 +130,7 @@ bool Daemon::load(std::string& err) {
     return false;
   }
   // The text is not kept: `show startup-config` reads the file (at 600k credential lines it
-  // would be ~95 bytes per binding, issue 5).
+  // would be ~95 bytes per binding, of a memory budget of 256).
   std::string text;
   {
     std::stringstream ss;
@@ -159,8 +159,9 @@ namespace {
 // Returns the pages of freed memory to the kernel. A build frees about as much as it keeps (the
 // previous snapshot; at start-up the loader's text and indexes): jemalloc would keep those
 // pages dirty until its decay time has passed *and* the arena allocates again, which on a
-// control thread that sits idle between commands means indefinitely (issue 5: ~200 MiB at 600k
-// bindings). Control thread only, after a publication: costs a few ms of madvise().
+// control thread that sits idle between commands means indefinitely (~200 MiB at 600k
+// bindings: more than the whole memory budget of 256 bytes per binding). Control thread only,
+// after a publication: costs a few ms of madvise().
 void purge_freed_pages() {
   char name[32];
   std::snprintf(name, sizeof name, "arena.%u.purge", static_cast<unsigned>(MALLCTL_ARENAS_ALL));
@@ -366,9 +367,9 @@ int Daemon::run() {
   // The first snapshot is built before the workers so that their tables can be sized from it:
   // the startup-config's bindings plus a quarter for live additions, at least 64k. Every slot
   // is resident from the start (80 bytes: binding and timer node), so the headroom is paid per
-  // binding: twice the bindings cost 160 B per binding of the 256 issue 5 allows, a quarter
-  // more costs 100. Beyond it, additions are counted as plan_overflow and not started until a
-  // restart (with --max-bindings for more).
+  // binding: twice the bindings cost 160 B per binding of the 256 the memory budget allows, a
+  // quarter more costs 100. Beyond it, additions are counted as plan_overflow and not started
+  // until a restart (with --max-bindings for more).
   resolve_all();
   std::unique_ptr<reg::Snapshot> first =
       builder_->build(cfg_, addrs_, opts_.listen_port, learned_realms_, nullptr, 0, sha_realms_);

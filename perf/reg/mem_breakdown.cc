@@ -1,7 +1,8 @@
-// Where the control plane's bytes go for a storm-sized configuration (issue 5): the
-// startup-config text, the configuration model, the first snapshot, and what the snapshot
-// builder keeps between builds. jemalloc's stats.allocated after each step; the same
-// configuration as perf/scenarios/storm.py (one `credentials` line per (endpoint, realm)).
+// Where the control plane's bytes go for a storm-sized configuration (600k bindings, against a
+// memory budget of 256 bytes per binding): the startup-config text, the configuration model,
+// the first snapshot, and what the snapshot builder keeps between builds. jemalloc's
+// stats.allocated after each step; the same configuration as perf/scenarios/storm.py (one
+// `credentials` line per (endpoint, realm)).
 //
 //   perf/mem_breakdown [endpoints=100000] [registrars=6] [workers=2]
 #include <jemalloc/jemalloc.h>

@@ -83,7 +83,8 @@ class Builder {
   void for_each_ghost_credential(const reg::Snapshot& previous, const reg::SnapEndpoint& e, Fn&& fn) const;
 
   // A binding's identity is (registrar key "index|domain:port", endpoint number); both are
-  // interned (ids into reg_keys_ / numbers_) so that a slot is 12 bytes (issue 5: 600k slots).
+  // interned (ids into reg_keys_ / numbers_) so that a slot is 12 bytes: there is one per
+  // binding, 600k at storm scale, within a memory budget of 256 bytes per binding.
   static constexpr std::uint8_t kFree = 0xff;
   struct Slot {
     std::uint32_t number = 0;         // id in numbers_

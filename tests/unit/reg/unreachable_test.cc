@@ -1,5 +1,6 @@
-// ICMP destination unreachable → fast failure of the registrar's transactions (DPDK issue:
-// "ICMP/ICMPv6 port- and host-unreachable turned into a fast failure").
+// ICMP destination unreachable → fast failure of the registrar's transactions: an ICMP/ICMPv6
+// port- or host-unreachable for the registrar's address ends its transaction at the next
+// Timer E instead of leaving it to retransmit until Timer F.
 #include <gtest/gtest.h>
 
 #include "harness.h"
