@@ -118,7 +118,7 @@ Status Daemon::start() {
   dns_ = std::make_unique<DnsRegistry>(std::move(*resolver), [this](const sockaddr_storage& dst, socklen_t len) {
     return local_ip_towards(dst, len);
   });
-  builder_ = std::make_unique<control::SnapshotBuilder>(opts_.workers);
+  builder_ = std::make_unique<snapshot::Builder>(opts_.workers);
 
   // The first snapshot is built before the workers so that their tables can be sized from it:
   // the startup-config's bindings plus a quarter for live additions, at least 64k. Every slot

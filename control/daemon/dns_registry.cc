@@ -48,7 +48,7 @@ bool DnsRegistry::update(const config::Config& cfg, std::uint64_t now) {
     e.port = port;
     if (r.address.kind == config::AddressKind::ipv4 || r.address.kind == config::AddressKind::ipv6) {
       if (addrs_[index - 1]) continue;  // a literal is resolved once
-      control::ResolvedRegistrar rr;
+      snapshot::ResolvedRegistrar rr;
       if (literal_address(r.address.host, port, rr.addr, rr.addr_len)) {
         rr.local_ip = local_ip_(rr.addr, rr.addr_len);
         addrs_[index - 1] = rr;
@@ -81,7 +81,7 @@ void DnsRegistry::lookup(int slot, const config::RegistrarAddress& asked) {
     st.last_error.clear();
     const std::uint32_t ttl = res.ttl_s ? std::max<std::uint32_t>(res.ttl_s, kMinTtlS) : kNoTtlS;
     st.refresh_at_ms = t + std::uint64_t{ttl} * 1000;
-    control::ResolvedRegistrar rr;
+    snapshot::ResolvedRegistrar rr;
     rr.addr = res.addresses.front();
     rr.addr_len = res.lengths.front();
     rr.local_ip = local_ip_(rr.addr, rr.addr_len);

@@ -1,4 +1,5 @@
-// Snapshot helpers the workers call: realm lookup and the F4 credential choice.
+// Snapshot readers the workers call: realm lookup and the F4 credential choice. What fills a
+// snapshot is the control plane's (control/snapshot/writer.cc).
 #include "regfront/reg/snapshot.h"
 
 namespace regfront::reg {
@@ -22,49 +23,6 @@ std::uint32_t RealmTable::find(std::string_view realm) const {
     // Realm comparison is case-sensitive (RFC 2617 §1.2: "realm … case-sensitive").
     if (names[id] == realm) return id;
   }
-}
-
-std::uint32_t RealmTable::add(std::string_view realm) {
-  for (std::uint32_t i = 0; i < names.size(); ++i) {
-    if (names[i] == realm) return i;
-  }
-  names.emplace_back(realm);
-  rebuild();
-  return static_cast<std::uint32_t>(names.size() - 1);
-}
-
-void RealmTable::rebuild() {
-  std::size_t size = 8;
-  while (size < names.size() * 2) size <<= 1;  // load factor ≤ 1/2
-  slots.assign(size, kNoRealm);
-  const std::size_t mask = size - 1;
-  for (std::uint32_t id = 0; id < names.size(); ++id) {
-    std::size_t i = hash(names[id]) & mask;
-    while (slots[i] != kNoRealm) i = (i + 1) & mask;
-    slots[i] = id;
-  }
-}
-
-void Snapshot::set_username(SnapCredential& c, std::string_view username) {
-  username = username.substr(0, SnapCredential::kMaxUsername);
-  if (!credentials.empty()) {
-    const SnapCredential& last = credentials.back();
-    if (&last != &c && this->username(last) == username) {
-      c.username_at = last.username_at;
-      c.username_len = last.username_len;
-      return;
-    }
-  }
-  c.username_at = static_cast<std::uint32_t>(strings.size());
-  c.username_len = static_cast<std::uint16_t>(username.size());
-  strings.append(username);
-}
-
-void Snapshot::set_number(SnapEndpoint& e, std::string_view number) {
-  number = number.substr(0, 0xffff);  // a number that long could not fit in a REGISTER anyway
-  e.number_at = static_cast<std::uint32_t>(strings.size());
-  e.number_len = static_cast<std::uint16_t>(number.size());
-  strings.append(number);
 }
 
 Snapshot::Choice Snapshot::choose_credential(std::uint32_t ep, std::uint32_t realm_id) const {

@@ -1,7 +1,8 @@
-// Where the control plane's bytes go for a storm-sized configuration (issue 5): the
-// startup-config text, the configuration model, the first snapshot, and what the snapshot
-// builder keeps between builds. jemalloc's stats.allocated after each step; the same
-// configuration as perf/scenarios/storm.py (one `credentials` line per (endpoint, realm)).
+// Where the control plane's bytes go for a storm-sized configuration (600k bindings, against a
+// memory budget of 256 bytes per binding): the startup-config text, the configuration model,
+// the first snapshot, and what the snapshot builder keeps between builds. jemalloc's
+// stats.allocated after each step; the same configuration as perf/scenarios/storm.py (one
+// `credentials` line per (endpoint, realm)).
 //
 //   perf/mem_breakdown [endpoints=100000] [registrars=6] [workers=2]
 #include <jemalloc/jemalloc.h>
@@ -13,7 +14,7 @@
 #include <string>
 
 #include "regfront/config/commands.h"
-#include "regfront/control/snapshot_builder.h"
+#include "regfront/snapshot/builder.h"
 
 namespace {
 
@@ -76,9 +77,9 @@ int main(int argc, char** argv) {
   }
   step("configuration model (after load)");
 
-  control::RegistrarAddresses addrs;
+  snapshot::RegistrarAddresses addrs;
   for (int i = 0; i < registrars; ++i) {
-    control::ResolvedRegistrar a;
+    snapshot::ResolvedRegistrar a;
     auto* sin = reinterpret_cast<sockaddr_in*>(&a.addr);
     sin->sin_family = AF_INET;
     sin->sin_port = htons(static_cast<std::uint16_t>(15061 + i));
@@ -87,7 +88,7 @@ int main(int argc, char** argv) {
     a.local_ip = "127.0.0.1";
     addrs[i] = a;
   }
-  control::SnapshotBuilder builder(workers);
+  snapshot::Builder builder(workers);
   auto snap = builder.build(*cfg, addrs, 5060);
   step("first build: snapshot + builder state");
   std::size_t plan = 0;

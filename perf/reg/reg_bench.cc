@@ -11,11 +11,11 @@
 #include <vector>
 
 #include "regfront/config/model.h"
-#include "regfront/control/snapshot_builder.h"
 #include "regfront/reg/engine.h"
 #include "regfront/reg/request.h"
 #include "regfront/reg/timer_wheel.h"
 #include "regfront/sip/message.h"
+#include "regfront/snapshot/builder.h"
 
 namespace {
 
@@ -70,9 +70,9 @@ BENCHMARK(BM_BuildAuthenticatedRegister);
 // REGISTER queued, then on_datagram(200) → registered. One iteration = one registration
 // (two responses). ----
 
-control::RegistrarAddresses bench_addresses() {
-  control::RegistrarAddresses a;
-  control::ResolvedRegistrar r;
+snapshot::RegistrarAddresses bench_addresses() {
+  snapshot::RegistrarAddresses a;
+  snapshot::ResolvedRegistrar r;
   sockaddr_in sin{};
   sin.sin_family = AF_INET;
   sin.sin_port = htons(5060);
@@ -127,7 +127,7 @@ struct ChallengeFixture {
     r.address.host = "sip.provider-a.example";
     cfg.sip_ua.registrars.emplace(1, r);
     cfg.sip_ua.registration_rate = 1000000;
-    control::SnapshotBuilder b(1);
+    snapshot::Builder b(1);
     snap = b.build(cfg, bench_addresses(), 5060, {}, nullptr, 0, {"sip.provider-a.example"});  // a SHA realm
     opts.capacity = kBindings;
     opts.max_inflight = kBindings;
@@ -287,7 +287,7 @@ void BM_WheelExpire(benchmark::State& state) {
 }
 BENCHMARK(BM_WheelExpire)->Unit(benchmark::kMillisecond);
 
-// ---- SnapshotBuilder: 100k endpoints (one `credentials` entry each) × 3 registrars ----
+// ---- snapshot::Builder: 100k endpoints (one `credentials` entry each) × 3 registrars ----
 config::Config big_config() {
   config::Config cfg;
   for (std::uint32_t i = 0; i < 100000; ++i) {
@@ -308,11 +308,11 @@ config::Config big_config() {
 
 void BM_SnapshotBuild(benchmark::State& state) {
   static const config::Config cfg = big_config();
-  control::RegistrarAddresses addrs = bench_addresses();
+  snapshot::RegistrarAddresses addrs = bench_addresses();
   addrs[1] = addrs[0];
   addrs[2] = addrs[0];
   const bool rebuild = state.range(0) != 0;
-  control::SnapshotBuilder persistent(4);
+  snapshot::Builder persistent(4);
   // A rebuild is given the snapshot the workers run, as the daemon does: HA1s are copied from
   // it (the builder keeps only their fingerprints).
   std::unique_ptr<reg::Snapshot> previous;
@@ -323,7 +323,7 @@ void BM_SnapshotBuild(benchmark::State& state) {
       benchmark::DoNotOptimize(s.get());
       previous = std::move(s);
     } else {
-      control::SnapshotBuilder b(4);
+      snapshot::Builder b(4);
       auto s = b.build(cfg, addrs, 5060);
       benchmark::DoNotOptimize(s.get());
     }

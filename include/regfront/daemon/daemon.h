@@ -26,7 +26,7 @@
 #include "regfront/common/status.h"
 #include "regfront/config/commands.h"
 #include "regfront/config/model.h"
-#include "regfront/control/snapshot_builder.h"
+#include "regfront/snapshot/builder.h"
 #include "regfront/daemon/control_server.h"
 #include "regfront/daemon/dns_registry.h"
 #include "regfront/daemon/options.h"
@@ -75,7 +75,7 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
 
   Options opts_;
   config::Config cfg_;
-  std::unique_ptr<control::SnapshotBuilder> builder_;
+  std::unique_ptr<snapshot::Builder> builder_;
   std::unique_ptr<snapshot::Publisher> publisher_;
   std::unique_ptr<DnsRegistry> dns_;
   std::unique_ptr<DpdkBackend> dpdk_;

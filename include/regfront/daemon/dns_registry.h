@@ -21,7 +21,7 @@
 
 #include "regfront/config/model.h"
 #include "regfront/dns/resolver.h"
-#include "regfront/control/snapshot_builder.h"
+#include "regfront/snapshot/builder.h"
 
 namespace regfront::daemon {
 
@@ -43,7 +43,7 @@ class DnsRegistry {
   bool take_changed();
 
   // The addresses the snapshot builder uses (slot = index - 1; empty = not resolved).
-  const control::RegistrarAddresses& addresses() const { return addrs_; }
+  const snapshot::RegistrarAddresses& addresses() const { return addrs_; }
 
   // What show prints about registrar slot `slot` (index - 1).
   struct Entry {
@@ -66,7 +66,7 @@ class DnsRegistry {
 
   LocalIp local_ip_;
   std::unique_ptr<dns::Resolver> resolver_;
-  control::RegistrarAddresses addrs_{};
+  snapshot::RegistrarAddresses addrs_{};
   Entry entries_[reg::kRegistrarSlots];
   bool changed_ = false;
 };

@@ -1,9 +1,16 @@
 // regfront/reg/snapshot.h — the immutable configuration the workers read.
 //
-// The control plane builds a Snapshot from the configuration model (control/snapshot), with
-// resolved registrar addresses and precomputed HA1 values, publishes it with one atomic pointer
-// store, and frees it only after every worker has passed a quiescent state. Workers never write
-// to it and never see a password.
+// The control plane builds a Snapshot from the configuration model (regfront/snapshot/builder.h;
+// the writes that fill one are in regfront/snapshot/writer.h), with resolved registrar addresses
+// and precomputed HA1 values, publishes it with one atomic pointer store, and frees it only after
+// every worker has passed a quiescent state. Workers never write to it and never see a password:
+// what is declared here only reads.
+//
+//   const reg::Snapshot& s = *current;  // the pointer is read once per loop iteration
+//   const reg::PlanEntry& p = s.plans[worker][slot];
+//   const reg::Snapshot::Choice c = s.choose_credential(p.endpoint, s.realms.find(challenge_realm));
+//   if (c.cred == nullptr) return;  // F4.5: no credential for that realm
+//   answer(s.username(*c.cred), c.ha1);
 //
 // Credential choice (F4) is laid out so that a worker answers a challenge with a realm lookup
 // in a small open-addressed table and a scan of at most a dozen entries:
@@ -58,7 +65,8 @@ struct ShaHa1 {
   std::uint8_t sha512_256[32];
 };
 
-// One credential as the worker sees it: 32 bytes (issue 5: one per binding at 600k bindings).
+// One credential as the worker sees it: 32 bytes (there is one per binding, 600k at storm scale,
+// within a budget of 256 bytes per binding).
 // The username is in Snapshot::strings (Snapshot::username() gives it). Every credential with a
 // realm has its MD5 HA1; the SHA ones only when its realm is a "SHA realm" (one a registrar
 // challenged with a SHA algorithm: almost none do), in Snapshot::sha_ha1[sha_row].
@@ -86,13 +94,12 @@ struct SnapEndpoint {
   std::uint16_t cred_count = 0;    // endpoint's dial-peer realm-less entries (tier 4)
 };
 
-// A realm string → id table (open addressing, power-of-two size, built by the control plane).
+// A realm string → id table (open addressing, power-of-two size; the control plane fills it with
+// snapshot::add_realm()).
 struct RealmTable {
   std::vector<std::string> names;          // id → name
   std::vector<std::uint32_t> slots;        // hash slot → id, kNoRealm = empty
   std::uint32_t find(std::string_view realm) const;
-  std::uint32_t add(std::string_view realm);  // control plane only
-  void rebuild();                             // control plane only
   static std::uint64_t hash(std::string_view s);
 };
 
@@ -144,11 +151,6 @@ struct Snapshot {
   }
   std::string_view username(const SnapCredential& c) const { return {strings.data() + c.username_at, c.username_len}; }
   std::string_view number(const SnapEndpoint& e) const { return {strings.data() + e.number_at, e.number_len}; }
-  // Control plane: stores an endpoint's number in `strings`.
-  void set_number(SnapEndpoint& e, std::string_view number);
-  // Control plane: stores `username` in `strings` for `c` (shared with the previous
-  // credential's when equal: an endpoint's entries for several realms usually are).
-  void set_username(SnapCredential& c, std::string_view username);
   // True when a realm-less credential (F4.4) could answer for endpoint `ep`.
   bool has_anyrealm(std::uint32_t ep) const;
 };

@@ -1,6 +1,6 @@
 // Engine under a manual clock and a fake transport: the TxQueue has no flush hook, the test
 // reads what the engine queued, parses it with the SIP parser and answers as a registrar
-// would. Snapshots are built from IOS configuration text by the real SnapshotBuilder.
+// would. Snapshots are built from IOS configuration text by the real snapshot::Builder.
 #include "regfront/reg/engine.h"
 
 #include <gtest/gtest.h>
@@ -150,7 +150,7 @@ class EngineTest : public ::testing::Test {
   EngineOptions opts_;
   TxQueue tx_{16384};
   std::unique_ptr<Engine> engine_;
-  control::SnapshotBuilder builder_{1};
+  snapshot::Builder builder_{1};
   std::deque<std::unique_ptr<Snapshot>> snaps_;
   std::uint64_t now_ = kStart;
   auth::Hasher hasher_;
@@ -712,7 +712,7 @@ TEST_F(EngineTest, AdoptLeavesUnchangedBindingsAlone) {
   EXPECT_EQ(status_of("1002").state, BindingState::registered);
 }
 
-// ---- refresh spread (issue 5 item 4) ----
+// ---- refresh spread: bindings registered together do not refresh together ----
 
 // 10k bindings registered together: their first refreshes cover [50 %, 80 %] of the granted
 // time uniformly, none before, none after the refresh point.
@@ -765,7 +765,7 @@ TEST_F(EngineTest, FirstRefreshesOfAStormSpreadOverTheWideWindow) {
               bins[8], bins[9]);
 }
 
-// ---- recovery of a registrar (issue 5 item 4) ----
+// ---- recovery of a registrar ----
 
 // The registrar is down long enough that bindings back off for up to 128 s; its first answer
 // pulls them all forward through the pacer: back within about N / rate, never above the rate.
@@ -849,7 +849,7 @@ sip-ua
   EXPECT_EQ(status_of(first[0].req.number).state, BindingState::backoff);
 }
 
-// ---- preemptive credentials on refresh (issue 5 item 4) ----
+// ---- preemptive credentials on refresh ----
 
 // A qop=auth challenge of reg-a.example; `extra` (e.g. ", stale=true") follows the nonce.
 std::string qop_challenge(std::string_view nonce, std::string_view extra = {}) {

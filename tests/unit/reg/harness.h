@@ -1,6 +1,7 @@
-// Test fakes for the registration engine: configuration from IOS text, registrar addresses on
-// 127.0.0.1, and a fake registrar that reads the engine's TxQueue and crafts responses the way
-// a real registrar does (Via/From/To/Call-ID/CSeq copied, a To tag added).
+// Test fakes for the registration engine: configuration from IOS text and registrar addresses
+// on 127.0.0.1 (the snapshot builder's, tests/unit/snapshot/harness.h), and a fake registrar
+// that reads the engine's TxQueue and crafts responses the way a real registrar does
+// (Via/From/To/Call-ID/CSeq copied, a To tag added).
 #pragma once
 
 #include <arpa/inet.h>
@@ -14,39 +15,19 @@
 #include <string_view>
 #include <vector>
 
-#include "regfront/config/commands.h"
-#include "regfront/config/model.h"
-#include "regfront/control/snapshot_builder.h"
+#include "../snapshot/harness.h"
 #include "regfront/reg/engine.h"
 #include "regfront/sip/message.h"
 
 namespace regfront::reg::test {
 
-inline config::Config load_config(std::string_view text) {
-  config::Config cfg;
-  const config::LoadResult r = config::load_startup_config(text, cfg);
-  EXPECT_TRUE(r.ok()) << (r.errors.empty() ? std::string() : r.errors.front().format());
-  return cfg;
-}
-
-// Registrar slot i (0-based) listens on 127.0.0.1:(6000 + i).
-inline constexpr std::uint16_t kRegistrarBasePort = 6000;
-
-inline control::RegistrarAddresses loopback_addresses() {
-  control::RegistrarAddresses a;
-  for (int i = 0; i < kRegistrarSlots; ++i) {
-    control::ResolvedRegistrar r;
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(static_cast<std::uint16_t>(kRegistrarBasePort + i));
-    inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
-    std::memcpy(&r.addr, &sin, sizeof sin);
-    r.addr_len = sizeof sin;
-    r.local_ip = "127.0.0.1";
-    a[static_cast<std::size_t>(i)] = r;
-  }
-  return a;
-}
+// The snapshot builder's fakes (tests/unit/snapshot/harness.h): configuration from IOS text,
+// registrar slot i on 127.0.0.1:(kRegistrarBasePort + i); and checks on a built snapshot.
+using snapshot::test::endpoint_index;
+using snapshot::test::expect_ha1;
+using snapshot::test::kRegistrarBasePort;
+using snapshot::test::load_config;
+using snapshot::test::loopback_addresses;
 
 // Which registrar slot a queued item goes to (from its destination port).
 inline int registrar_of(const TxQueue::Item& it) {

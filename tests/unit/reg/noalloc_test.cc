@@ -156,7 +156,7 @@ TEST(NoAllocation, RegistrationStorm) {
          " registrar 1 dns:reg-a.example expires 60\n"
          " registrar 2 dns:reg-b.example expires 60\n"
          " registration rate 2000\n";
-  control::SnapshotBuilder builder(1);
+  snapshot::Builder builder(1);
   // reg-b challenges with SHA-256: a SHA realm, as the daemon would have learned it.
   const auto snap = builder.build(test::load_config(cfg), test::loopback_addresses(), 5060, {}, nullptr, 0,
                                   {"reg-b.example"});

@@ -2,6 +2,7 @@
 // counting answers, promotion on a 2xx, preemptive use, refusals, strikes and the hold-off,
 // and what a new snapshot does to the cached realms.
 #include "regfront/reg/nonce_cache.h"
+#include "regfront/snapshot/writer.h"
 
 #include <gtest/gtest.h>
 
@@ -16,8 +17,8 @@ constexpr std::uint32_t kHoldoffMs = 600000;
 class NonceCacheTest : public ::testing::Test {
  protected:
   NonceCacheTest() {
-    realm_a_ = realms_.add("reg-a.example");
-    realm_b_ = realms_.add("reg-b.example");
+    realm_a_ = snapshot::add_realm(realms_, "reg-a.example");
+    realm_b_ = snapshot::add_realm(realms_, "reg-b.example");
   }
 
   // A qop=auth challenge of `realm` with `nonce`.
@@ -235,9 +236,9 @@ TEST_F(NonceCacheTest, ANewSnapshotReResolvesTheRealmByName) {
   cache_.on_adopt(realms_, true, 0);
   // The next snapshot numbers its realms differently.
   RealmTable next;
-  next.add("other.example");
-  const std::uint32_t b = next.add("reg-b.example");
-  const std::uint32_t a = next.add("reg-a.example");
+  snapshot::add_realm(next, "other.example");
+  const std::uint32_t b = snapshot::add_realm(next, "reg-b.example");
+  const std::uint32_t a = snapshot::add_realm(next, "reg-a.example");
   cache_.on_adopt(next, true, 0);
   EXPECT_EQ(cache_.current().tag, tag);
   EXPECT_EQ(cache_.current().realm, a);
@@ -248,7 +249,7 @@ TEST_F(NonceCacheTest, ANonceWhoseRealmTheSnapshotLostIsForgotten) {
   confirm("pn-1");
   cache_.record_answer(nonce_tag("pn-2"), challenge("pn-2", "reg-b.example"), realm_b_);
   RealmTable next;
-  next.add("reg-b.example");
+  snapshot::add_realm(next, "reg-b.example");
   cache_.on_adopt(next, true, 0);
   EXPECT_EQ(cache_.current().tag, 0u) << "reg-a.example is gone";
   EXPECT_EQ(cache_.may_use(now_), nullptr);

@@ -1,5 +1,6 @@
-// ICMP destination unreachable → fast failure of the registrar's transactions (DPDK issue:
-// "ICMP/ICMPv6 port- and host-unreachable turned into a fast failure").
+// ICMP destination unreachable → fast failure of the registrar's transactions: an ICMP/ICMPv6
+// port- or host-unreachable for the registrar's address ends its transaction at the next
+// Timer E instead of leaving it to retransmit until Timer F.
 #include <gtest/gtest.h>
 
 #include "harness.h"
@@ -17,7 +18,7 @@ constexpr std::string_view kConfig =
 
 struct Fixture {
   TxQueue tx{64};
-  control::SnapshotBuilder builder{1};
+  snapshot::Builder builder{1};
   std::unique_ptr<Snapshot> snap;
   std::unique_ptr<Engine> engine;
   std::uint64_t now = 10'000'000;

@@ -22,7 +22,7 @@
 
 #include "regfront/common/clock.h"
 #include "regfront/config/commands.h"
-#include "regfront/control/snapshot_builder.h"
+#include "regfront/snapshot/builder.h"
 #include "regfront/sip/message.h"
 #include "regfront/snapshot/publisher.h"
 #include "regfront/worker/socket_worker.h"
@@ -116,10 +116,10 @@ std::string config_text(const Responder& r, bool second_registrar) {
   return t;
 }
 
-control::RegistrarAddresses addresses(const Responder& r) {
-  control::RegistrarAddresses a;
+snapshot::RegistrarAddresses addresses(const Responder& r) {
+  snapshot::RegistrarAddresses a;
   for (int i = 0; i < 2; ++i) {
-    control::ResolvedRegistrar rr;
+    snapshot::ResolvedRegistrar rr;
     sockaddr_in sin{};
     sin.sin_family = AF_INET;
     sin.sin_port = htons(r.port(i));
@@ -137,11 +137,11 @@ TEST(PublicationStress, PublishingInATightLoopWhileWorkersRegister) {
   config::Config with2, with1;
   ASSERT_TRUE(config::load_startup_config(config_text(responder, true), with2).ok());
   ASSERT_TRUE(config::load_startup_config(config_text(responder, false), with1).ok());
-  const control::RegistrarAddresses addrs = addresses(responder);
+  const snapshot::RegistrarAddresses addrs = addresses(responder);
 
   // Workers on two consecutive free ports (worker i speaks from listen port + i).
   snapshot::Publisher pub(kWorkers);
-  control::SnapshotBuilder builder(kWorkers);
+  snapshot::Builder builder(kWorkers);
   std::vector<std::unique_ptr<SocketWorker>> workers;
   std::uint16_t listen = 0;
   for (int attempt = 0; attempt < 50 && workers.size() < kWorkers; ++attempt) {

@@ -1,11 +1,11 @@
-// regfront/control/snapshot_builder.h — turns the configuration model into worker snapshots.
+// regfront/snapshot/builder.h — turns the configuration model into worker snapshots.
 //
 // Runs on the control plane (allocation allowed). It keeps, across builds, which binding slot
 // of which worker each (endpoint number, registrar index) occupies, so that a rebuilt snapshot
 // keeps unchanged bindings where they were (same slot, same generation: the worker leaves them
 // alone) and gives new ones fresh generations.
 //
-//   SnapshotBuilder b(workers);
+//   Builder b(workers);
 //   RegistrarAddresses addrs;  // from the resolver
 //   std::unique_ptr<reg::Snapshot> s = b.build(cfg, addrs, listen_port);
 #pragma once
@@ -17,16 +17,16 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <unordered_map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "regfront/auth/digest.h"
 #include "regfront/config/model.h"
 #include "regfront/reg/snapshot.h"
 
-namespace regfront::control {
+namespace regfront::snapshot {
 
 struct ResolvedRegistrar {
   sockaddr_storage addr{};
@@ -38,9 +38,9 @@ using RegistrarAddresses = std::array<std::optional<ResolvedRegistrar>, reg::kRe
 // Owner worker of an endpoint: a stable hash of its number (DESIGN.md "Ownership").
 std::uint32_t owner_worker(const std::string& number, std::uint32_t workers);
 
-class SnapshotBuilder {
+class Builder {
  public:
-  explicit SnapshotBuilder(std::uint32_t workers);
+  explicit Builder(std::uint32_t workers);
 
   // `learned_realms` are realms registrars challenged with that the configuration does not
   // name: realm-less credentials (F4.4) get an HA1 for each of them too. `previous` is the
@@ -61,8 +61,30 @@ class SnapshotBuilder {
   std::uint64_t next_expiry_ms() const;
 
  private:
+  // The phases of build(), in order. Build holds one build's inputs and what the phases hand
+  // each other; builder.cc defines it and says, for each phase, what it reads and produces.
+  struct Build;
+  struct EndpointCredentials;
+  void configured_bindings(Build& b);
+  void classify_slots(Build& b);
+  void expire_retired_credentials(std::uint64_t now_ms);
+  void collect_realms(Build& b) const;
+  void fill_registrars(Build& b);
+  void prepare_ha1_reuse(const reg::Snapshot* previous);
+  EndpointCredentials add_credentials(Build& b);
+  std::uint32_t add_credential(Build& b, std::string_view user, std::string_view realm, std::string_view password,
+                               std::uint8_t tier);
+  void add_endpoints(Build& b, const EndpointCredentials& creds) const;
+  void retire_removed_credentials(Build& b);
+  std::vector<reg::PlanEntry> add_ghosts(Build& b);
+  void place_plans(Build& b, const std::vector<reg::PlanEntry>& ghosts);
+  void finish(Build& b);
+  template <typename Fn>
+  void for_each_ghost_credential(const reg::Snapshot& previous, const reg::SnapEndpoint& e, Fn&& fn) const;
+
   // A binding's identity is (registrar key "index|domain:port", endpoint number); both are
-  // interned (ids into reg_keys_ / numbers_) so that a slot is 12 bytes (issue 5: 600k slots).
+  // interned (ids into reg_keys_ / numbers_) so that a slot is 12 bytes: there is one per
+  // binding, 600k at storm scale, within a memory budget of 256 bytes per binding.
   static constexpr std::uint8_t kFree = 0xff;
   struct Slot {
     std::uint32_t number = 0;         // id in numbers_
@@ -148,4 +170,4 @@ class SnapshotBuilder {
   std::uint32_t next_generation_ = 1;
 };
 
-}  // namespace regfront::control
+}  // namespace regfront::snapshot

@@ -1,0 +1,794 @@
+// Configuration model → worker snapshot. Control plane only: allocation is fine here.
+//
+// build() is the list of its phases, in the order they depend on each other; each phase is one
+// member function below, in that order, and says what it reads and what it produces. What the
+// phases hand each other is in one Build, created and dropped by build().
+#include "regfront/snapshot/builder.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <unordered_set>
+
+#include "regfront/auth/digest.h"
+#include "regfront/snapshot/writer.h"
+
+namespace regfront::snapshot {
+namespace {
+
+std::string registrar_domain(const config::RegistrarAddress& a) {
+  if (a.kind == config::AddressKind::ipv6) return "[" + a.host + "]";
+  return a.host;
+}
+
+std::string registrar_key(const config::Registrar& r) {
+  // A binding is re-created (new Call-ID, new registration) when the registrar's identity
+  // changes; its expiry or rate changing does not make it another binding.
+  return std::to_string(r.index) + "|" + registrar_domain(r.address) + ":" + std::to_string(r.address.port);
+}
+
+reg::ShaHa1 sha_part(const auth::Ha1Set& h) {
+  reg::ShaHa1 x;
+  std::memcpy(x.sha256, h.bytes + auth::Ha1Set::kOffset[1], sizeof x.sha256);
+  std::memcpy(x.sha512_256, h.bytes + auth::Ha1Set::kOffset[2], sizeof x.sha512_256);
+  return x;
+}
+
+bool usable(const config::Registrar& r) {
+  // Only UDP to sip: URIs is carried today; a tcp/sips registrar is left out (the daemon says
+  // so at start-up) rather than being sent UDP it will not answer.
+  return r.index >= 1 && r.index <= reg::kRegistrarSlots && r.address.kind != config::AddressKind::dhcp &&
+         !r.tcp && r.scheme != config::Scheme::sips;
+}
+
+// How long a transaction started now may still run: a whole non-INVITE transaction (Timer F,
+// 64·T1) and a margin for challenges.
+std::uint64_t transaction_margin_ms(std::uint32_t t1_ms) { return 64ull * t1_ms + 10000; }
+
+// Appends to `s` a copy of `c`, a realm-specific credential kept from an earlier snapshot, as
+// the next entry of the endpoint being added: its realm id and username are those of `s`, and
+// its SHA HA1s (`sha`, when it had them) are copied too — there is no password to recompute
+// them from.
+void append_kept_credential(reg::Snapshot& s, reg::SnapCredential c, std::string_view realm,
+                            std::string_view username, const reg::ShaHa1* sha) {
+  c.realm = s.realms.find(realm);
+  c.sha_row = reg::kNoEntry;
+  if (sha != nullptr) {
+    c.sha_row = static_cast<std::uint32_t>(s.sha_ha1.size());
+    s.sha_ha1.push_back(*sha);
+  }
+  set_username(s, c, username);
+  s.credentials.push_back(c);
+  s.endpoint_creds.push_back(static_cast<std::uint32_t>(s.credentials.size() - 1));
+}
+
+}  // namespace
+
+// One build: its inputs, the snapshot being filled, and what the phases hand each other.
+struct Builder::Build {
+  const config::Config& cfg;
+  const RegistrarAddresses& addrs;
+  const std::vector<std::string>& learned_realms;
+  const std::vector<std::string>& sha_realms;
+  const reg::Snapshot* previous;  // what the workers run; nullptr: none, or built for other workers
+  std::uint64_t now_ms;
+  reg::Snapshot& s;  // being built
+
+  // configured_bindings(): the identity key of each registrar slot (0..5 configured; add_ghosts()
+  // records in 6..11 whose copy each leaving slot holds), the interned ids of 0..5 (kFree: none
+  // configured there), and the configured endpoint numbers.
+  std::array<std::string, reg::kSnapRegistrarSlots> reg_keys{};
+  std::array<std::uint8_t, reg::kSnapRegistrarSlots> reg_ids{};
+  std::vector<std::string> numbers;
+
+  // classify_slots(): the bindings that left the configuration but still have to unregister,
+  // and how many of them started leaving in this build, per registrar index (their pacing).
+  struct Leaving {
+    std::uint32_t worker, slot;
+    reg::PlanEntry prev;  // the entry in the previous snapshot
+  };
+  std::vector<Leaving> leaving;
+  std::array<std::size_t, reg::kRegistrarSlots> leaving_per_index{};
+
+  // add_credentials(): the fingerprint of each HA1 of the snapshot (0: none), for the next
+  // build (see ha1()).
+  std::vector<std::uint64_t> cred_fp, anyrealm_fp;
+};
+
+// What add_credentials() hands add_endpoints(): which credentials belong to whom.
+struct Builder::EndpointCredentials {
+  std::map<std::uint32_t, std::vector<std::uint32_t>> dp_realm;     // dial-peer tag → realm entries
+  std::map<std::uint32_t, std::vector<std::uint32_t>> dp_anyrealm;  // dial-peer tag → realm-less ones
+  std::unordered_map<std::string, std::vector<std::uint32_t>> by_number;  // number → `credentials`
+};
+
+std::uint32_t owner_worker(const std::string& number, std::uint32_t workers) {
+  if (workers <= 1) return 0;
+  return static_cast<std::uint32_t>(reg::RealmTable::hash(number) % workers);
+}
+
+Builder::Builder(std::uint32_t workers) : workers_(workers), slots_(workers) {
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(&fp_seed_), sizeof fp_seed_) != 1) fp_seed_ = 0x9e3779b97f4a7c15ull;
+}
+
+std::uint64_t Builder::next_expiry_ms() const {
+  std::uint64_t next = 0;
+  for (const auto& st : slots_) {
+    for (const auto& [slot, until] : st.leaving_until) {
+      if (next == 0 || until < next) next = until;
+    }
+  }
+  return next;
+}
+
+std::unique_ptr<reg::Snapshot> Builder::build(const config::Config& cfg, const RegistrarAddresses& addrs,
+                                              std::uint16_t listen_port,
+                                              const std::vector<std::string>& learned_realms,
+                                              const reg::Snapshot* previous, std::uint64_t now_ms,
+                                              const std::vector<std::string>& sha_realms) {
+  auto snap = std::make_unique<reg::Snapshot>();
+  reg::Snapshot& s = *snap;
+  s.version = ++version_;
+  s.listen_port = listen_port;
+  s.t1_ms = cfg.sip_ua.timers_register_ms;
+  s.retry_register = cfg.sip_ua.retry_register;
+  if (previous == nullptr || previous->plans.size() != workers_) previous = nullptr;
+  Build b{.cfg = cfg,
+          .addrs = addrs,
+          .learned_realms = learned_realms,
+          .sha_realms = sha_realms,
+          .previous = previous,
+          .now_ms = now_ms,
+          .s = s};
+
+  // Which slots stay, which are new and which are leaving (left the configuration but still
+  // have to unregister) is decided from the configuration alone, so that the realms can include
+  // those of leaving endpoints' credentials; credentials need the final realm count (realm-less
+  // entries get an HA1 per realm); ghost endpoints follow the configured ones, whose index is
+  // their position in b.numbers; plans need both.
+  configured_bindings(b);                                    // 1. registrars and endpoints
+  classify_slots(b);                                         // 2. slots: kept, new, leaving
+  expire_retired_credentials(now_ms);                        // 3. realms (those of credentials
+  collect_realms(b);                                         //    still kept included), then
+  fill_registrars(b);                                        //    registrar slots 0..5
+  prepare_ha1_reuse(previous);                               // 4. credentials and endpoints
+  const EndpointCredentials creds = add_credentials(b);
+  add_endpoints(b, creds);
+  retire_removed_credentials(b);
+  const std::vector<reg::PlanEntry> ghosts = add_ghosts(b);  // 5. ghosts of leaving bindings
+  place_plans(b, ghosts);                                    // 6. plans
+  finish(b);
+  return snap;
+}
+
+// 1. Reads the configuration; produces b.reg_keys (slots 0..5), b.reg_ids and b.numbers. The
+// registrar keys are interned (and so pinned for this build: see Interned).
+void Builder::configured_bindings(Build& b) {
+  for (const auto& [index, r] : b.cfg.sip_ua.registrars) {
+    if (usable(r)) b.reg_keys[index - 1] = registrar_key(r);
+  }
+  b.numbers = config::endpoint_numbers(b.cfg);
+  b.reg_ids.fill(kFree);
+  for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
+    if (!b.reg_keys[ri].empty()) b.reg_ids[ri] = registrar_id(b.reg_keys[ri]);
+  }
+}
+
+// 2. Reads b.numbers, b.reg_ids, the slots (slots_) and b.previous; produces b.leaving and
+// b.leaving_per_index. A slot whose binding is still configured keeps it (under a new
+// generation if it was leaving: configured again, it is a new binding). A slot whose binding
+// left is released when there is nothing to unregister (not in b.previous) or its time is up
+// (b.now_ms), and is leaving otherwise. New bindings get their slots in place_plans().
+void Builder::classify_slots(Build& b) {
+  std::vector<bool> active_numbers(numbers_.size(), false);
+  for (const std::string& n : b.numbers) {
+    if (const std::uint32_t id = find_number(n); id != reg::kNoEntry) active_numbers[id] = true;
+  }
+  std::array<bool, 256> active_registrars{};
+  for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
+    if (b.reg_ids[ri] != kFree) active_registrars[b.reg_ids[ri]] = true;
+  }
+  auto active = [&](const Slot& sl) { return active_numbers[sl.number] && active_registrars[sl.registrar]; };
+  const reg::Snapshot* previous = b.previous;
+  for (std::uint32_t w = 0; w < workers_; ++w) {
+    SlotState& st = slots_[w];
+    for (std::uint32_t slot = 0; slot < st.slots.size(); ++slot) {
+      Slot& sl = st.slots[slot];
+      if (sl.registrar == kFree) continue;
+      const auto lv = st.leaving_until.find(slot);
+      const std::uint64_t leaving_until = lv == st.leaving_until.end() ? 0 : lv->second;
+      if (active(sl)) {
+        if (leaving_until != 0) {
+          // Configured again while it was still unregistering: a new binding, not the old one.
+          st.leaving_until.erase(lv);
+          sl.generation = next_generation_++;
+        }
+        continue;
+      }
+      const reg::PlanEntry* prev = nullptr;
+      if (previous != nullptr && slot < previous->plans[w].size() && previous->plans[w][slot].endpoint != reg::kNoEntry &&
+          previous->plans[w][slot].generation == sl.generation) {
+        prev = &previous->plans[w][slot];
+      }
+      if (prev == nullptr || (leaving_until != 0 && leaving_until <= b.now_ms)) {
+        release(st, slot);  // nothing left to unregister, or its time is up
+        continue;
+      }
+      b.leaving.push_back({w, slot, *prev});
+      if (leaving_until == 0) ++b.leaving_per_index[prev->registrar % reg::kRegistrarSlots];
+    }
+  }
+}
+
+// Before 3. Forgets the retired credentials (retired_) whose registrations cannot be alive
+// any more at `now_ms`.
+void Builder::expire_retired_credentials(std::uint64_t now_ms) {
+  for (auto it = retired_.begin(); it != retired_.end();) {
+    std::erase_if(it->second, [&](const RetiredCredential& r) { return r.until <= now_ms; });
+    it = it->second.empty() ? retired_.erase(it) : std::next(it);
+  }
+}
+
+// Calls fn(credential, realm, username, its SHA HA1s or nullptr) for each credential that the
+// ghost of endpoint `e` of `previous` carries: its realm-specific entries (realm-less HA1s are
+// per realm: not carried), then those removed from it earlier while it stayed (R7, retired_):
+// its bindings at those realms' registrars may still be registered and must answer their
+// challenges.
+template <typename Fn>
+void Builder::for_each_ghost_credential(const reg::Snapshot& previous, const reg::SnapEndpoint& e, Fn&& fn) const {
+  for (std::uint32_t k = 0; k < e.cred_count; ++k) {
+    const reg::SnapCredential& c = previous.credentials[previous.endpoint_creds[e.cred_begin + k]];
+    if (c.realm == reg::kNoRealm) continue;
+    fn(c, previous.realms.names[c.realm], previous.username(c),
+       c.sha_row == reg::kNoEntry ? nullptr : &previous.sha_ha1[c.sha_row]);
+  }
+  if (const auto it = retired_.find(std::string(previous.number(e))); it != retired_.end()) {
+    for (const RetiredCredential& r : it->second) fn(r.credential, r.realm, r.username, r.sha ? &*r.sha : nullptr);
+  }
+}
+
+// 3. Reads the configuration, b.learned_realms, b.sha_realms, and the credentials that the
+// ghosts of b.leaving will carry; produces s.realms and s.sha_realm. The realms are every
+// realm the configuration names, each registrar's domain (the realm most registrars challenge
+// with, so that realm-less entries can answer it), the realms learned from challenges, and the
+// realms of leaving endpoints' credentials.
+void Builder::collect_realms(Build& b) const {
+  reg::Snapshot& s = b.s;
+  for (const auto& [index, r] : b.cfg.sip_ua.registrars) {
+    if (!r.auth_realm.empty()) add_realm(s.realms, r.auth_realm);
+    if (r.address.kind == config::AddressKind::dns) add_realm(s.realms, r.address.host);
+  }
+  for (const auto& a : b.cfg.sip_ua.authentication) {
+    if (!a.realm.empty()) add_realm(s.realms, a.realm);
+  }
+  for (const auto& c : b.cfg.sip_ua.credentials) add_realm(s.realms, c.realm);
+  for (const auto& [tag, dp] : b.cfg.dial_peers) {
+    for (const auto& a : dp.authentication) {
+      if (!a.realm.empty()) add_realm(s.realms, a.realm);
+    }
+  }
+  for (const auto& realm : b.learned_realms) add_realm(s.realms, realm);
+  for (const Build::Leaving& l : b.leaving) {
+    for_each_ghost_credential(*b.previous, b.previous->endpoints[l.prev.endpoint],
+                              [&](const reg::SnapCredential&, std::string_view realm, std::string_view,
+                                  const reg::ShaHa1*) { add_realm(s.realms, realm); });
+  }
+  // SHA realms: only their credentials get SHA HA1s. One the configuration does not name has
+  // no realm-specific credential to give them to (realm-less ones have all three anyway).
+  s.sha_realm.assign(s.realms.names.size(), false);
+  for (const auto& realm : b.sha_realms) {
+    if (const std::uint32_t id = s.realms.find(realm); id != reg::kNoRealm) s.sha_realm[id] = true;
+  }
+}
+
+// 3, continued. Reads the configuration, b.addrs, b.reg_keys and s.realms (a registrar's
+// pinned auth realm); produces s.registrars[0..5], each under a new generation when its
+// identity key differs from the last build's (prev_reg_keys_, reg_generation_).
+void Builder::fill_registrars(Build& b) {
+  reg::Snapshot& s = b.s;
+  for (const auto& [index, r] : b.cfg.sip_ua.registrars) {
+    if (!usable(r)) continue;
+    reg::SnapRegistrar& sr = s.registrars[index - 1];
+    sr.present = true;
+    sr.index = static_cast<std::uint8_t>(index);
+    if (reg_generation_[index - 1] == 0 || b.reg_keys[index - 1] != prev_reg_keys_[index - 1]) {
+      reg_generation_[index - 1] = next_reg_generation_++;
+    }
+    sr.generation = reg_generation_[index - 1];
+    sr.domain = registrar_domain(r.address);
+    sr.request_uri = "sip:" + sr.domain;
+    if (r.address.port != 0) sr.request_uri += ":" + std::to_string(r.address.port);
+    sr.expires = r.expires;
+    sr.refresh_ratio = r.refresh_ratio;
+    sr.auth_realm = r.auth_realm.empty() ? reg::kNoRealm : s.realms.find(r.auth_realm);
+    sr.rate_per_worker = static_cast<double>(b.cfg.sip_ua.registration_rate) / std::max<std::uint32_t>(1, workers_);
+    if (const auto& a = b.addrs[index - 1]) {
+      std::memcpy(&sr.addr, &a->addr, a->addr_len);
+      sr.addr_len = a->addr_len;
+      sr.local_ip = a->local_ip;
+    }
+  }
+}
+
+// Before 4. Reads `previous` when it is the snapshot the kept fingerprints (cred_fp_,
+// anyrealm_fp_) describe; produces reuse_ and reuse_from_, the HA1s ha1() may copy.
+void Builder::prepare_ha1_reuse(const reg::Snapshot* previous) {
+  reuse_.clear();
+  reuse_from_ = previous != nullptr && previous->version == fp_version_ ? previous : nullptr;
+  if (reuse_from_ != nullptr) {
+    reuse_.reserve(cred_fp_.size() + anyrealm_fp_.size());
+    for (std::uint32_t i = 0; i < cred_fp_.size() && i < previous->credentials.size(); ++i) {
+      if (cred_fp_[i] != 0) reuse_.push_back({cred_fp_[i], i});
+    }
+    for (std::uint32_t i = 0; i < anyrealm_fp_.size() && i < previous->anyrealm_ha1.size(); ++i) {
+      if (anyrealm_fp_[i] != 0) reuse_.push_back({anyrealm_fp_[i], i | kAnyRealmBit});
+    }
+    std::sort(reuse_.begin(), reuse_.end(), [](const Reuse& a, const Reuse& b) { return a.fp < b.fp; });
+  }
+}
+
+// 4. Reads the configuration's sip-ua authentication, dial peers' authentication and sip-ua
+// credentials, with s.realms and s.sha_realm; produces s.credentials (and their HA1s and
+// usernames), s.ua_auth_by_realm, s.ua_anyrealm, b.cred_fp and b.anyrealm_fp, and returns
+// which credentials belong to which dial peer and number.
+Builder::EndpointCredentials Builder::add_credentials(Build& b) {
+  const config::Config& cfg = b.cfg;
+  reg::Snapshot& s = b.s;
+  b.cred_fp.reserve(cfg.sip_ua.credentials.size());
+  s.credentials.reserve(cfg.sip_ua.credentials.size() + cfg.sip_ua.authentication.size());
+
+  s.ua_auth_by_realm.assign(s.realms.names.size(), reg::kNoEntry);
+  for (const auto& a : cfg.sip_ua.authentication) {
+    if (a.realm.empty()) {
+      s.ua_anyrealm.push_back(add_credential(b, a.username, a.realm, a.password, 4));
+    } else {
+      const std::uint32_t id = s.realms.find(a.realm);
+      // The first entry configured for a realm answers it (F4.3).
+      if (s.ua_auth_by_realm[id] == reg::kNoEntry) {
+        s.ua_auth_by_realm[id] = add_credential(b, a.username, a.realm, a.password, 3);
+      }
+    }
+  }
+
+  // Dial peers' entries are shared by every endpoint of the dial peer: one SnapCredential each.
+  EndpointCredentials out;
+  for (const auto& [tag, dp] : cfg.dial_peers) {
+    for (const auto& a : dp.authentication) {
+      if (a.realm.empty()) out.dp_anyrealm[tag].push_back(add_credential(b, a.username, a.realm, a.password, 4));
+      else out.dp_realm[tag].push_back(add_credential(b, a.username, a.realm, a.password, 1));
+    }
+  }
+  out.by_number.reserve(cfg.sip_ua.credentials.size());
+  for (const auto& c : cfg.sip_ua.credentials) {
+    out.by_number[std::string(c.number)].push_back(add_credential(b, c.username, c.realm, c.password, 2));
+  }
+  return out;
+}
+
+// One configured credential into b.s with its HA1s (see ha1()) and their fingerprints into
+// b.cred_fp / b.anyrealm_fp; returns its index. A realm-less one gets an HA1 for every realm of
+// s.realms (all hashes); one with a realm its MD5 HA1, and the SHA ones when it is a SHA realm.
+std::uint32_t Builder::add_credential(Build& b, std::string_view user, std::string_view realm,
+                                      std::string_view password, std::uint8_t tier) {
+  reg::Snapshot& s = b.s;
+  const std::size_t realms_n = s.realms.names.size();
+  reg::SnapCredential c;
+  set_username(s, c, user);
+  c.tier = tier;
+  std::uint64_t fp = 0;
+  if (realm.empty()) {
+    c.realm = reg::kNoRealm;
+    c.anyrealm_row = realms_n == 0 ? 0 : static_cast<std::uint32_t>(s.anyrealm_ha1.size() / realms_n);
+    for (std::uint32_t id = 0; id < realms_n; ++id) {
+      s.anyrealm_ha1.push_back(ha1(user, s.realms.names[id], password, auth::kAllHashes, fp));
+      b.anyrealm_fp.push_back(fp);
+    }
+    fp = 0;
+  } else {
+    c.realm = s.realms.find(realm);
+    const bool sha = s.sha_realm[c.realm];
+    const auth::Ha1Set h = ha1(user, realm, password, sha ? auth::kAllHashes : auth::kMd5Hash, fp);
+    std::memcpy(c.md5, h.bytes, sizeof c.md5);
+    if (sha) {
+      c.sha_row = static_cast<std::uint32_t>(s.sha_ha1.size());
+      s.sha_ha1.push_back(sha_part(h));
+    }
+  }
+  s.credentials.push_back(c);
+  b.cred_fp.push_back(fp);
+  return static_cast<std::uint32_t>(s.credentials.size() - 1);
+}
+
+// 4, continued. Reads b.numbers, the dial peers and `creds`; produces s.endpoints and
+// s.endpoint_creds, each endpoint's entries in the F4 order: its dial peer's realm entries
+// (F4.1), its `credentials` (F4.2), its dial peer's realm-less entries (F4.4).
+void Builder::add_endpoints(Build& b, const EndpointCredentials& creds) const {
+  reg::Snapshot& s = b.s;
+  std::unordered_map<std::string, std::uint32_t> number_dial_peer;
+  for (const auto& [tag, dp] : b.cfg.dial_peers) {
+    if (config::is_endpoint_number(dp.destination_pattern)) number_dial_peer.emplace(dp.destination_pattern, tag);
+  }
+  auto append = [&](const std::map<std::uint32_t, std::vector<std::uint32_t>>& by_tag, std::uint32_t tag) {
+    if (const auto it = by_tag.find(tag); it != by_tag.end()) {
+      for (std::uint32_t c : it->second) s.endpoint_creds.push_back(c);
+    }
+  };
+  s.endpoints.reserve(b.numbers.size() + b.leaving.size());
+  for (const std::string& number : b.numbers) {
+    reg::SnapEndpoint e;
+    set_number(s, e, number);
+    e.cred_begin = static_cast<std::uint32_t>(s.endpoint_creds.size());
+    const auto dp = number_dial_peer.find(number);
+    if (dp != number_dial_peer.end()) {
+      e.dial_peer = dp->second;
+      append(creds.dp_realm, dp->second);  // F4.1
+    }
+    if (const auto it = creds.by_number.find(number); it != creds.by_number.end()) {
+      for (std::uint32_t c : it->second) s.endpoint_creds.push_back(c);  // F4.2
+    }
+    if (dp != number_dial_peer.end()) append(creds.dp_anyrealm, dp->second);  // F4.4
+    e.cred_count = static_cast<std::uint16_t>(s.endpoint_creds.size() - e.cred_begin);
+    s.endpoints.push_back(std::move(e));
+  }
+}
+
+// 4, continued. Reads b.previous and the endpoints just added; produces retired_ entries: the
+// realm-specific credentials that endpoints still configured no longer have, remembered for as
+// long as a registration made with them can last (the longest expiry configured, plus Timer F
+// and a margin).
+void Builder::retire_removed_credentials(Build& b) {
+  const reg::Snapshot* previous = b.previous;
+  const reg::Snapshot& s = b.s;
+  if (previous == nullptr) return;
+  std::uint64_t keep_ms = transaction_margin_ms(s.t1_ms);
+  std::uint32_t longest = 0;
+  for (const auto& [index, r] : b.cfg.sip_ua.registrars) longest = std::max(longest, r.expires);
+  keep_ms += 1000ull * longest;
+  std::unordered_map<std::string_view, std::uint32_t> now_index;
+  now_index.reserve(s.endpoints.size());
+  for (std::uint32_t i = 0; i < s.endpoints.size(); ++i) now_index.emplace(s.number(s.endpoints[i]), i);
+  for (const reg::SnapEndpoint& pe : previous->endpoints) {
+    const auto it = now_index.find(previous->number(pe));
+    if (it == now_index.end()) continue;  // the endpoint left: its ghost takes its credentials
+    const reg::SnapEndpoint& ne = s.endpoints[it->second];
+    for (std::uint32_t k = 0; k < pe.cred_count; ++k) {
+      const reg::SnapCredential& pc = previous->credentials[previous->endpoint_creds[pe.cred_begin + k]];
+      if (pc.realm == reg::kNoRealm || pc.tier > 2) continue;  // the endpoint's own entries
+      const std::string& realm = previous->realms.names[pc.realm];
+      bool still = false;
+      for (std::uint32_t j = 0; j < ne.cred_count && !still; ++j) {
+        const reg::SnapCredential& nc = s.credentials[s.endpoint_creds[ne.cred_begin + j]];
+        still = nc.realm != reg::kNoRealm && s.realms.names[nc.realm] == realm;
+      }
+      if (still) continue;
+      auto& list = retired_[std::string(previous->number(pe))];
+      std::erase_if(list, [&](const RetiredCredential& r) { return r.realm == realm; });
+      std::optional<reg::ShaHa1> sha;
+      if (pc.sha_row != reg::kNoEntry) sha = previous->sha_ha1[pc.sha_row];
+      list.push_back({realm, std::string(previous->username(pc)), pc, sha, b.now_ms + keep_ms});
+    }
+  }
+}
+
+// 5. Reads b.leaving, b.previous, b.reg_keys and retired_; returns, per leaving binding, its
+// plan entry (endpoint kNoEntry: dropped). Its endpoint is a ghost appended to s.endpoints: a
+// copy of the previous one with the credentials it carries (for_each_ghost_credential()). Its
+// registrar is the live slot when still configured with the same identity, otherwise a copy of
+// the previous one in s.registrars[6 + index - 1] (b.reg_keys[6..11] say whose copy each holds).
+// Dates each newly leaving slot's deadline (leaving_until).
+std::vector<reg::PlanEntry> Builder::add_ghosts(Build& b) {
+  reg::Snapshot& s = b.s;
+  const reg::Snapshot* previous = b.previous;
+  std::vector<reg::PlanEntry> ghost_entries(b.leaving.size());
+  std::unordered_map<std::uint32_t, std::uint32_t> ghost_endpoint;  // previous index → new index
+  for (std::size_t i = 0; i < b.leaving.size(); ++i) {
+    const Build::Leaving& l = b.leaving[i];
+    Slot& sl = slots_[l.worker].slots[l.slot];
+    // The registrar: still configured with the same identity → its live slot; otherwise a copy
+    // of the previous one in its leaving slot.
+    const std::uint8_t pr = l.prev.registrar;
+    const std::string prev_key = prev_reg_keys_[pr];
+    int slot_r = -1;
+    if (pr < reg::kRegistrarSlots && !prev_key.empty() && b.reg_keys[pr] == prev_key) {
+      slot_r = pr;
+    } else {
+      const int g = reg::kRegistrarSlots + pr % reg::kRegistrarSlots;
+      if (b.reg_keys[g].empty()) {
+        s.registrars[g] = previous->registrars[pr];
+        s.registrars[g].present = true;
+        b.reg_keys[g] = prev_key;
+      }
+      if (b.reg_keys[g] == prev_key) slot_r = g;
+    }
+    if (slot_r < 0) {
+      // Its leaving slot is taken by an earlier removal of the same index still under way:
+      // this binding is dropped without an unregistration (it expires at the registrar).
+      release(slots_[l.worker], l.slot);
+      ghost_entries[i].endpoint = reg::kNoEntry;
+      continue;
+    }
+    if (const auto [lv, fresh] = slots_[l.worker].leaving_until.try_emplace(l.slot, 0); fresh) {
+      // Time to unregister at the registrar's rate, plus a whole transaction (Timer F) and a
+      // margin for challenges.
+      const std::uint32_t rate = std::max<std::uint32_t>(1, b.cfg.sip_ua.registration_rate);
+      lv->second = b.now_ms + transaction_margin_ms(s.t1_ms) +
+                   1000ull * b.leaving_per_index[pr % reg::kRegistrarSlots] / rate;
+    }
+    auto [it, fresh] = ghost_endpoint.emplace(l.prev.endpoint, 0);
+    if (fresh) {
+      const reg::SnapEndpoint& pe = previous->endpoints[l.prev.endpoint];
+      reg::SnapEndpoint e;
+      set_number(s, e, previous->number(pe));
+      e.dial_peer = pe.dial_peer;
+      e.cred_begin = static_cast<std::uint32_t>(s.endpoint_creds.size());
+      for_each_ghost_credential(*previous, pe,
+                                [&](const reg::SnapCredential& c, std::string_view realm, std::string_view username,
+                                    const reg::ShaHa1* sha) { append_kept_credential(s, c, realm, username, sha); });
+      e.cred_count = static_cast<std::uint16_t>(s.endpoint_creds.size() - e.cred_begin);
+      it->second = static_cast<std::uint32_t>(s.endpoints.size());
+      s.endpoints.push_back(std::move(e));
+    }
+    ghost_entries[i] = reg::PlanEntry{it->second, sl.generation, static_cast<std::uint8_t>(slot_r), true};
+  }
+  return ghost_entries;
+}
+
+// 6. Reads b.numbers, b.reg_ids, b.leaving and `ghosts`; produces s.plans: every configured
+// binding in its slot (a new one acquires a slot under a new generation), every leaving one
+// that was not dropped in the slot it had.
+void Builder::place_plans(Build& b, const std::vector<reg::PlanEntry>& ghosts) {
+  reg::Snapshot& s = b.s;
+  s.plans.assign(workers_, {});
+  for (std::uint32_t w = 0; w < workers_; ++w) s.plans[w].resize(slots_[w].slots.size());
+  for (std::uint32_t ei = 0; ei < b.numbers.size(); ++ei) {
+    const std::string& number = b.numbers[ei];
+    const std::uint32_t w = owner_worker(number, workers_);
+    SlotState& st = slots_[w];
+    std::uint32_t nid = find_number(number);
+    for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
+      if (b.reg_ids[ri] == kFree) continue;
+      std::uint32_t slot = nid == reg::kNoEntry ? reg::kNoEntry : find(st, b.reg_ids[ri], nid);
+      if (slot == reg::kNoEntry) {
+        if (nid == reg::kNoEntry) nid = number_id(number);
+        slot = acquire(st, b.reg_ids[ri], nid);
+        if (s.plans[w].size() < st.slots.size()) s.plans[w].resize(st.slots.size());
+      }
+      s.plans[w][slot] = reg::PlanEntry{ei, st.slots[slot].generation, static_cast<std::uint8_t>(ri), false};
+    }
+  }
+  for (std::size_t i = 0; i < b.leaving.size(); ++i) {
+    if (ghosts[i].endpoint == reg::kNoEntry) continue;
+    s.plans[b.leaving[i].worker][b.leaving[i].slot] = ghosts[i];
+  }
+}
+
+// Last. Keeps what the next build compares against: the registrar keys (prev_reg_keys_) and
+// the fingerprints of this snapshot's HA1s (b.cred_fp, b.anyrealm_fp); drops the reuse table.
+// The vectors grew by doubling: gives the slack back (the snapshot lives until the next build).
+void Builder::finish(Build& b) {
+  reg::Snapshot& s = b.s;
+  prev_reg_keys_ = b.reg_keys;
+  b.cred_fp.resize(s.credentials.size(), 0);
+  cred_fp_ = std::move(b.cred_fp);
+  anyrealm_fp_ = std::move(b.anyrealm_fp);
+  fp_version_ = s.version;
+  std::vector<Reuse>().swap(reuse_);  // `= {}` would keep the capacity
+  reuse_from_ = nullptr;
+  for (auto& p : s.plans) p.shrink_to_fit();
+  for (SlotState& st : slots_) {
+    if (st.slots.capacity() > st.slots.size() + st.slots.size() / 8) st.slots.shrink_to_fit();
+  }
+  s.credentials.shrink_to_fit();
+  s.sha_ha1.shrink_to_fit();
+  s.endpoint_creds.shrink_to_fit();
+  s.strings.shrink_to_fit();
+}
+
+std::uint8_t Builder::registrar_id(const std::string& key) {
+  std::size_t unused = reg_keys_.size();
+  for (std::size_t i = 0; i < reg_keys_.size(); ++i) {
+    if (reg_keys_[i].name == key) {
+      reg_keys_[i].pinned_in = version_;
+      return static_cast<std::uint8_t>(i);
+    }
+    if (reg_keys_[i].uses == 0 && reg_keys_[i].pinned_in != version_ && unused == reg_keys_.size()) unused = i;
+  }
+  if (unused == reg_keys_.size()) {
+    // At most 6 configured and 6 leaving keys are in use at a time, so this stays tiny.
+    if (reg_keys_.size() >= kFree) std::abort();
+    reg_keys_.emplace_back();
+  }
+  reg_keys_[unused].name = key;
+  reg_keys_[unused].pinned_in = version_;
+  return static_cast<std::uint8_t>(unused);
+}
+
+std::uint32_t Builder::find_number(const std::string& number) const {
+  if (number_index_.empty()) return reg::kNoEntry;
+  const std::size_t mask = number_index_.size() - 1;
+  for (std::size_t i = reg::RealmTable::hash(number) & mask;; i = (i + 1) & mask) {
+    const std::uint32_t id = number_index_[i];
+    if (id == reg::kNoEntry) return reg::kNoEntry;
+    if (numbers_[id].name == number) return id;
+  }
+}
+
+void Builder::number_index_insert(std::uint32_t id) {
+  // Load factor at most 3/4 (linear probing), doubling.
+  if (4 * (numbers_indexed_ + 1) > 3 * number_index_.size()) {
+    std::vector<std::uint32_t> old = std::move(number_index_);
+    number_index_.assign(std::max<std::size_t>(64, 2 * old.size()), reg::kNoEntry);
+    numbers_indexed_ = 0;
+    for (std::uint32_t o : old) {
+      if (o != reg::kNoEntry) number_index_insert(o);
+    }
+  }
+  const std::size_t mask = number_index_.size() - 1;
+  std::size_t i = reg::RealmTable::hash(numbers_[id].name) & mask;
+  while (number_index_[i] != reg::kNoEntry) i = (i + 1) & mask;
+  number_index_[i] = id;
+  ++numbers_indexed_;
+}
+
+std::uint32_t Builder::number_id(const std::string& number) {
+  if (const std::uint32_t id = find_number(number); id != reg::kNoEntry) return id;
+  std::uint32_t id;
+  if (!free_numbers_.empty()) {
+    id = free_numbers_.back();
+    free_numbers_.pop_back();
+  } else {
+    id = static_cast<std::uint32_t>(numbers_.size());
+    numbers_.emplace_back();
+  }
+  numbers_[id].name = number;
+  numbers_[id].uses = 0;
+  number_index_insert(id);
+  return id;
+}
+
+namespace {
+std::size_t slot_hash(std::uint8_t registrar, std::uint32_t number) {
+  std::uint64_t x = (std::uint64_t{registrar} << 32 | number) * 0x9e3779b97f4a7c15ull;
+  return static_cast<std::size_t>(x ^ (x >> 29));
+}
+}  // namespace
+
+std::uint32_t Builder::find(const SlotState& st, std::uint8_t registrar, std::uint32_t number) const {
+  if (st.index.empty()) return reg::kNoEntry;
+  const std::size_t mask = st.index.size() - 1;
+  for (std::size_t i = slot_hash(registrar, number) & mask;; i = (i + 1) & mask) {
+    const std::uint32_t slot = st.index[i];
+    if (slot == reg::kNoEntry) return reg::kNoEntry;
+    const Slot& sl = st.slots[slot];
+    if (sl.registrar == registrar && sl.number == number) return slot;
+  }
+}
+
+void Builder::index_insert(SlotState& st, std::uint32_t slot) {
+  // Load factor at most 3/4 (linear probing), doubling.
+  if (4 * (st.indexed + 1) > 3 * st.index.size()) {
+    std::vector<std::uint32_t> old = std::move(st.index);
+    st.index.assign(std::max<std::size_t>(64, 2 * old.size()), reg::kNoEntry);
+    st.indexed = 0;
+    for (std::uint32_t s : old) {
+      if (s != reg::kNoEntry) index_insert(st, s);
+    }
+  }
+  const Slot& sl = st.slots[slot];
+  const std::size_t mask = st.index.size() - 1;
+  std::size_t i = slot_hash(sl.registrar, sl.number) & mask;
+  while (st.index[i] != reg::kNoEntry) i = (i + 1) & mask;
+  st.index[i] = slot;
+  ++st.indexed;
+}
+
+std::uint32_t Builder::acquire(SlotState& st, std::uint8_t registrar, std::uint32_t number) {
+  std::uint32_t slot;
+  if (!st.free.empty()) {
+    slot = st.free.back();
+    st.free.pop_back();
+  } else {
+    slot = static_cast<std::uint32_t>(st.slots.size());
+    st.slots.emplace_back();
+  }
+  Slot& sl = st.slots[slot];
+  sl.registrar = registrar;
+  sl.number = number;
+  sl.generation = next_generation_++;
+  st.leaving_until.erase(slot);
+  ++reg_keys_[registrar].uses;
+  ++numbers_[number].uses;
+  index_insert(st, slot);
+  return slot;
+}
+
+void Builder::release(SlotState& st, std::uint32_t slot) {
+  Slot& sl = st.slots[slot];
+  if (sl.registrar != kFree) {
+    // Remove it from the index: backward-shift deletion keeps every probe sequence unbroken.
+    const std::size_t mask = st.index.size() - 1;
+    std::size_t i = slot_hash(sl.registrar, sl.number) & mask;
+    while (st.index[i] != slot) i = (i + 1) & mask;
+    for (std::size_t j = (i + 1) & mask; st.index[j] != reg::kNoEntry; j = (j + 1) & mask) {
+      const Slot& o = st.slots[st.index[j]];
+      const std::size_t home = slot_hash(o.registrar, o.number) & mask;
+      // Move j into the hole at i unless its home lies cyclically in (i, j].
+      if (((j - home) & mask) >= ((j - i) & mask)) {
+        st.index[i] = st.index[j];
+        i = j;
+      }
+    }
+    st.index[i] = reg::kNoEntry;
+    --st.indexed;
+    --reg_keys_[sl.registrar].uses;
+    if (--numbers_[sl.number].uses == 0) {
+      // Out of the number index too (backward-shift deletion, as above).
+      const std::size_t nmask = number_index_.size() - 1;
+      std::size_t k = reg::RealmTable::hash(numbers_[sl.number].name) & nmask;
+      while (number_index_[k] != sl.number) k = (k + 1) & nmask;
+      for (std::size_t j = (k + 1) & nmask; number_index_[j] != reg::kNoEntry; j = (j + 1) & nmask) {
+        const std::size_t home = reg::RealmTable::hash(numbers_[number_index_[j]].name) & nmask;
+        if (((j - home) & nmask) >= ((j - k) & nmask)) {
+          number_index_[k] = number_index_[j];
+          k = j;
+        }
+      }
+      number_index_[k] = reg::kNoEntry;
+      --numbers_indexed_;
+      numbers_[sl.number].name = config::CompactString();
+      free_numbers_.push_back(sl.number);
+    }
+  }
+  sl.registrar = kFree;
+  sl.number = 0;
+  st.leaving_until.erase(slot);
+  sl.generation = next_generation_++;  // whatever ran there is dropped by the worker
+  st.free.push_back(slot);
+}
+
+std::uint64_t Builder::fingerprint(std::string_view user, std::string_view realm, std::string_view password) {
+  fp_buf_.assign(reinterpret_cast<const char*>(&fp_seed_), sizeof fp_seed_);
+  fp_buf_.append(user).push_back('\0');
+  fp_buf_.append(realm).push_back('\0');
+  fp_buf_.append(password);
+  const std::uint64_t fp = std::hash<std::string_view>{}(fp_buf_);
+  return fp == 0 ? 1 : fp;
+}
+
+auth::Ha1Set Builder::ha1(std::string_view user, std::string_view realm, std::string_view password,
+                          std::uint8_t hashes, std::uint64_t& fp) {
+  fp = fingerprint(user, realm, password);
+  auto it = std::lower_bound(reuse_.begin(), reuse_.end(), fp, [](const Reuse& r, std::uint64_t v) { return r.fp < v; });
+  for (; it != reuse_.end() && it->fp == fp; ++it) {
+    if (it->index & kAnyRealmBit) {
+      // anyrealm_ha1[row * realms + realm id]: the realm is checked in full, the username and
+      // password are in the fingerprint only.
+      const std::uint32_t k = it->index & ~kAnyRealmBit;
+      const std::size_t realms_n = reuse_from_->realms.names.size();
+      if (realms_n != 0 && reuse_from_->realms.names[k % realms_n] == realm) return reuse_from_->anyrealm_ha1[k];
+      continue;
+    }
+    const reg::SnapCredential& c = reuse_from_->credentials[it->index];
+    // The password is only in the fingerprint; the username and realm are checked in full.
+    if (c.realm < reuse_from_->realms.names.size() && reuse_from_->realms.names[c.realm] == realm &&
+        reuse_from_->username(c) == user) {
+      auth::Ha1Set set;
+      if ((hashes & auth::kShaHashes) != 0) {
+        if (c.sha_row != reg::kNoEntry) {
+          const reg::ShaHa1& x = reuse_from_->sha_ha1[c.sha_row];
+          std::memcpy(set.bytes + auth::Ha1Set::kOffset[1], x.sha256, sizeof x.sha256);
+          std::memcpy(set.bytes + auth::Ha1Set::kOffset[2], x.sha512_256, sizeof x.sha512_256);
+        } else {
+          set = auth::compute_ha1(user, realm, password, auth::kShaHashes);  // realm new to SHA
+        }
+      }
+      std::memcpy(set.bytes, c.md5, sizeof c.md5);
+      return set;
+    }
+  }
+  return auth::compute_ha1(user, realm, password, hashes);
+}
+
+}  // namespace regfront::snapshot
