@@ -3,6 +3,8 @@
 // build() is the list of its phases, in the order they depend on each other; each phase is one
 // member function below, in that order, and says what it reads and what it produces. What the
 // phases hand each other is in one Build, created and dropped by build().
+//
+// Rule numbers (F1–F7, R1–R7) are those of docs/rules.md.
 #include "regfront/snapshot/builder.h"
 
 #include <openssl/rand.h>

@@ -1,4 +1,6 @@
 // Answering a digest challenge (see regfront/reg/digest_answer.h).
+//
+// Rule numbers (F1–F7, R1–R7) are those of docs/rules.md.
 #include "regfront/reg/digest_answer.h"
 
 namespace regfront::reg {

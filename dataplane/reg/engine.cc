@@ -7,6 +7,8 @@
 //                starts of queued bindings, registrar by registrar, within each token bucket.
 // Nothing here allocates after the constructor: bindings, timer nodes, transactions and the
 // pacing queues are sized by EngineOptions.
+//
+// Rule numbers (F1–F7, R1–R7) are those of docs/rules.md.
 #include "regfront/reg/engine.h"
 
 #include <netinet/in.h>

@@ -1,5 +1,7 @@
 // Snapshot readers the workers call: realm lookup and the F4 credential choice. What fills a
 // snapshot is the control plane's (control/snapshot/writer.cc).
+//
+// Rule numbers (F1–F7, R1–R7) are those of docs/rules.md.
 #include "regfront/reg/snapshot.h"
 
 namespace regfront::reg {

@@ -1,4 +1,4 @@
-// Issue 5 asks whether multi-buffer hashing (intel-ipsec-mb) beats OpenSSL in the storm path,
+// Does multi-buffer hashing (intel-ipsec-mb) beat OpenSSL in the storm path,
 // with a flush deadline of <= 20 us. This benchmark answers it for the inputs a worker hashes:
 // the digest response's last hash over "HA1:nonce:nc:cnonce:qop:HA2" (hex HA1/HA2, a 40-char
 // nonce): 146 bytes for MD5 (3 blocks with padding), 210 bytes for SHA-256 (4 blocks).

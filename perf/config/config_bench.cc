@@ -1,4 +1,4 @@
-// Loading and rendering a startup-config of 100k endpoints (issue 3: loading must take ≤ 2 s).
+// Loading and rendering a startup-config of 100k endpoints (the goal: loading takes ≤ 2 s).
 //
 // Two shapes: 100k `credentials number … realm …` lines under sip-ua, and 50k POTS dial peers
 // (destination-pattern + authentication) plus 50k credentials. Both with six registrars.

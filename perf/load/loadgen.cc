@@ -1,5 +1,5 @@
 // regfront_loadgen — SIP registration traffic over a DPDK port (net_memif, net_ring, a NIC) for
-// the issue-4 benchmark: packets per second per regfrontd worker for RX → parse → engine → TX.
+// the load benchmark: packets per second per regfrontd worker for RX → parse → engine → TX.
 //
 //   role registrar (the generator facing regfrontd): answers every REGISTER — without an
 //     Authorization header with 401 (fresh nonce), with one with 200 OK (Contact;expires=E) or,

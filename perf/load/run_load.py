@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Load run of issue 4: regfront_loadgen (registrar emulator) ⇄ net_memif ⇄ regfrontd --io dpdk.
+"""Load run: regfront_loadgen (registrar emulator) ⇄ net_memif ⇄ regfrontd --io dpdk.
 
     run_load.py --loadgen BUILD/perf/regfront_loadgen --peer uac [--duration 4] [--smoke]
     run_load.py --loadgen BUILD/perf/regfront_loadgen --peer regfrontd --bin-dir BUILD/bin \

@@ -3,7 +3,7 @@
 
 N endpoints x R registrars at expires 60 against the emulator; at --down-at seconds the
 emulator ignores everything sent to registrar --which (SIGUSR1 with --outage), and at
---down-at + --down-for it answers again (SIGUSR2). The issue asks for 5 minutes; the default
+--down-at + --down-for it answers again (SIGUSR2). The goal is 5 minutes; the default
 here is 60 s to stay CI-friendly (--down-for 300 for the full length). Plotted: REGISTERs per
 second per registrar; the table gives, for the registrar that was down, REGISTERs received
 during the outage (timeouts, retransmissions, backoff), the peak rate of new REGISTERs after

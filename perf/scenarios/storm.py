@@ -104,7 +104,7 @@ def main() -> int:
         t_done = time.monotonic() - t0
         cpu_end, rss_end = c.cpu_seconds(rf.pid), c.rss_bytes(rf.pid)
         stats = rf.statistics() or {}
-        # Issue 5: no allocation on a worker thread during the storm (jemalloc's per-thread
+        # No allocation on a worker thread during the storm (jemalloc's per-thread
         # count since each worker adopted its first snapshot; null when not tracked).
         heap = [w.get("heap_allocated") for w in (rf.cli_json("show dataplane") or {}).get("workers", [])]
         c.log(f"worker heap bytes allocated during the run (must be 0): {heap}")

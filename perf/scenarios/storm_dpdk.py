@@ -200,7 +200,7 @@ def main() -> int:
                 except Exception:  # noqa: BLE001
                     pass
     s = summary(gen_log) or {}
-    # Issue 5: no allocation on a worker thread during the storm (jemalloc's per-thread count
+    # No allocation on a worker thread during the storm (jemalloc's per-thread count
     # since each worker adopted its first snapshot; null when not tracked).
     heap = [w.get("heap_allocated") for w in (d1 or {}).get("workers", [])]
     c.log(f"worker heap bytes allocated during the run (must be 0): {heap}")

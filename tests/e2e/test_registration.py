@@ -499,7 +499,7 @@ P_NUMBERS = [f"{5550100 + i}" for i in range(4)]
 
 
 class ScenarioP(unittest.TestCase):
-    """Refreshes answer the registrar's cached nonce (preemptive Authorization, issue 5 item 4):
+    """Refreshes answer the registrar's cached nonce (preemptive Authorization):
     Kamailio (nonce_expire 300, nonces reusable: no one_time_nonce, no nonce_count) accepts them
     at once, so after its first challenge a binding's refreshes are REGISTER + 200, no 401."""
 

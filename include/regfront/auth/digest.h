@@ -51,7 +51,7 @@ struct HexDigest {
 };
 
 // HA1 of one credential for every base hash: H(username ":" realm ":" password), kept in binary
-// (16 + 32 + 32 bytes: a snapshot holds one per credential, 600k at the issue-5 scale) and
+// (16 + 32 + 32 bytes: a snapshot holds one per credential, 600k in the storm benchmark) and
 // hex-encoded on use: `for_algorithm()` returns the lowercase hex the response hash takes as
 // input, by value, without allocating (about 10 ns for 64 characters).
 // compute_ha1() is control plane only (allocation allowed there).
@@ -63,7 +63,7 @@ struct Ha1Set {
   HexDigest for_algorithm(Algorithm a) const { return hex(base_hash(a)); }
 };
 // `hashes`: bit (1 << Hash) per base hash to compute; the others stay zero. A snapshot keeps
-// the SHA ones only for realms that challenged with them (issue 5: 64 of the 80 bytes).
+// the SHA ones only for realms that challenged with them (64 of the 80 bytes saved per credential).
 inline constexpr std::uint8_t kAllHashes = 0x7;
 inline constexpr std::uint8_t kMd5Hash = 0x1;
 inline constexpr std::uint8_t kShaHashes = 0x6;

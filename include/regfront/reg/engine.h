@@ -32,6 +32,8 @@
 // Ownership of identifiers: the Via branch is z9hG4bK + "rf" + worker + slot + CSeq + MAC, the
 // Call-ID and From tag derive from (worker, slot, generation) with a keyed hash, so a response
 // finds its binding in O(1) and a forged or stale one fails the MAC check and is counted.
+//
+// Rule numbers (F1–F7, R1–R7) are those of docs/rules.md.
 #pragma once
 
 #include <sys/socket.h>

@@ -21,6 +21,8 @@
 //             challenged realm, so it is precomputed for every realm the configuration names
 //             (`anyrealm_ha1`). A realm nobody configured cannot be answered by them: see
 //             DESIGN notes in engine.h.
+//
+// Rule numbers (F1–F7, R1–R7) are those of docs/rules.md.
 #pragma once
 
 #include <netinet/in.h>

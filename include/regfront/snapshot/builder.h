@@ -8,6 +8,8 @@
 //   Builder b(workers);
 //   RegistrarAddresses addrs;  // from the resolver
 //   std::unique_ptr<reg::Snapshot> s = b.build(cfg, addrs, listen_port);
+//
+// Rule numbers (F1–F7, R1–R7) are those of docs/rules.md.
 #pragma once
 
 #include <sys/socket.h>

@@ -1,4 +1,4 @@
-// Interfaces, static routes and `voice service voip` (issue 4, "Interfaces in IOS syntax"):
+// Interfaces, static routes and `voice service voip` (the DPDK backend's interfaces in IOS syntax):
 // every command, abbreviations, no-forms, errors with their marker, each validation refused with
 // the configuration unchanged, the render/load round trip, and the daemon-side check.
 #include <gtest/gtest.h>
