@@ -106,10 +106,7 @@ struct Builder::EndpointCredentials {
   std::unordered_map<std::string, std::vector<std::uint32_t>> by_number;  // number → `credentials`
 };
 
-std::uint32_t owner_worker(const std::string& number, std::uint32_t workers) {
-  if (workers <= 1) return 0;
-  return static_cast<std::uint32_t>(reg::RealmTable::hash(number) % workers);
-}
+std::uint32_t owner_worker(const std::string& number, std::uint32_t workers) { return reg::owner_of(number, workers); }
 
 Builder::Builder(std::uint32_t workers) : workers_(workers), slots_(workers) {
   if (RAND_bytes(reinterpret_cast<unsigned char*>(&fp_seed_), sizeof fp_seed_) != 1) fp_seed_ = 0x9e3779b97f4a7c15ull;
@@ -539,7 +536,8 @@ std::vector<reg::PlanEntry> Builder::add_ghosts(Build& b) {
 
 // 6. Reads b.numbers, b.reg_ids, b.leaving and `ghosts`; produces s.plans: every configured
 // binding in its slot (a new one acquires a slot under a new generation), every leaving one
-// that was not dropped in the slot it had.
+// that was not dropped in the slot it had; each endpoint's chain of binding slots
+// (SnapEndpoint::first_slot, PlanEntry::next_slot) and the number → endpoint index.
 void Builder::place_plans(Build& b, const std::vector<reg::PlanEntry>& ghosts) {
   reg::Snapshot& s = b.s;
   s.plans.assign(workers_, {});
@@ -557,8 +555,20 @@ void Builder::place_plans(Build& b, const std::vector<reg::PlanEntry>& ghosts) {
         slot = acquire(st, b.reg_ids[ri], nid);
         if (s.plans[w].size() < st.slots.size()) s.plans[w].resize(st.slots.size());
       }
-      s.plans[w][slot] = reg::PlanEntry{ei, st.slots[slot].generation, static_cast<std::uint8_t>(ri), false};
+      // Chained in the endpoint's list of slots (the call relay's live-binding lookup).
+      s.plans[w][slot] = reg::PlanEntry{ei, st.slots[slot].generation, static_cast<std::uint8_t>(ri), false,
+                                        s.endpoints[ei].first_slot};
+      s.endpoints[ei].first_slot = slot;
     }
+  }
+  // number → endpoint, for the relay (configured endpoints only: ghosts take no calls).
+  std::size_t size = 16;
+  while (size < 2 * b.numbers.size()) size <<= 1;
+  s.endpoint_index.assign(size, reg::kNoEntry);
+  for (std::uint32_t ei = 0; ei < b.numbers.size(); ++ei) {
+    std::size_t i = reg::RealmTable::hash(b.numbers[ei]) & (size - 1);
+    while (s.endpoint_index[i] != reg::kNoEntry) i = (i + 1) & (size - 1);
+    s.endpoint_index[i] = ei;
   }
   for (std::size_t i = 0; i < b.leaving.size(); ++i) {
     if (ghosts[i].endpoint == reg::kNoEntry) continue;

@@ -1079,6 +1079,12 @@ bool Engine::pop_unknown_realm(std::string& realm) { return pop_realm(impl_->unk
 bool Engine::pop_sha_realm(std::string& realm) { return pop_realm(impl_->sha_realms_, realm); }
 std::uint32_t Engine::inflight() const { return impl_->inflight_; }
 
+bool Engine::registered(std::uint32_t slot, std::uint64_t now_ms) const {
+  const Impl& m = *impl_;
+  return slot < m.used_slots_ && m.bindings_[slot].state != BindingState::idle &&
+         m.bindings_[slot].registered_until > now_ms;
+}
+
 std::uint32_t Engine::registered_count(std::uint64_t now_ms) const {
   std::uint32_t n = 0;
   for (std::uint32_t i = 0; i < impl_->used_slots_; ++i) {

@@ -67,4 +67,18 @@ bool Snapshot::has_anyrealm(std::uint32_t ep) const {
   return false;
 }
 
+std::uint32_t owner_of(std::string_view number, std::uint32_t workers) {
+  if (workers <= 1) return 0;
+  return static_cast<std::uint32_t>(RealmTable::hash(number) % workers);
+}
+
+std::uint32_t Snapshot::find_endpoint(std::string_view n) const {
+  if (endpoint_index.empty()) return kNoEntry;
+  const std::size_t mask = endpoint_index.size() - 1;
+  for (std::size_t i = RealmTable::hash(n) & mask;; i = (i + 1) & mask) {
+    const std::uint32_t e = endpoint_index[i];
+    if (e == kNoEntry || number(endpoints[e]) == n) return e;
+  }
+}
+
 }  // namespace regfront::reg

@@ -413,6 +413,7 @@ ParseStatus parse(std::string_view datagram, Message& msg, std::span<Header> hea
   // the field is optional over UDP; RFC 4475 §3.4.1 inv2543).
   msg.body = std::string_view(p, body_length);
   msg.consumed = static_cast<std::size_t>(p - datagram.data()) + body_length;
+  msg.text = datagram.substr(0, msg.consumed);
   return ParseStatus::ok;
 }
 

@@ -247,6 +247,10 @@ class Engine {
   // Version of the snapshot the engine runs on (0: none yet). Rows from status() index into it.
   std::uint64_t adopted_version() const { return adopted_version_; }
   std::uint32_t registered_count(std::uint64_t now_ms) const;
+  // True when the binding in `slot` of this worker's plan is registered now (the registrar
+  // granted it and the grant has not run out). The call relay asks it for `session target
+  // registrar`; it reads no snapshot.
+  bool registered(std::uint32_t slot, std::uint64_t now_ms) const;
   std::uint32_t inflight() const;
 
  private:

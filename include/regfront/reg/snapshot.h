@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "regfront/auth/digest.h"
+#include "regfront/reg/snapshot_calls.h"
 
 namespace regfront::reg {
 
@@ -90,6 +91,10 @@ struct SnapCredential {
 // (Snapshot::number() gives it).
 struct SnapEndpoint {
   std::uint32_t number_at = 0;     // offset in Snapshot::strings
+  // The endpoint's first binding slot in its owner worker's plan; PlanEntry::next_slot chains
+  // the others (configured bindings only, not leaving ones). The call relay asks which
+  // registrars hold a live binding for a number in O(registrars).
+  std::uint32_t first_slot = kNoEntry;
   std::uint32_t cred_begin = 0;    // into Snapshot::endpoint_creds: tier 1, tier 2, then the
   std::uint32_t dial_peer = 0;     // tag, 0 when the endpoint comes from `credentials`
   std::uint16_t number_len = 0;
@@ -114,7 +119,12 @@ struct PlanEntry {
   // The binding left the configuration: unregister it (paced, Expires: 0) if it is registered,
   // then leave the slot idle. Its endpoint and registrar are ghosts kept for that purpose.
   bool leaving = false;
+  std::uint32_t next_slot = kNoEntry; // the endpoint's next binding slot (SnapEndpoint::first_slot)
 };
+
+// The worker that owns an endpoint's bindings and calls: a stable hash of its number
+// (DESIGN.md "Ownership"). The control plane places bindings with it; workers hand calls on by it.
+std::uint32_t owner_of(std::string_view number, std::uint32_t workers);
 
 struct Snapshot {
   std::uint64_t version = 0;
@@ -130,6 +140,9 @@ struct Snapshot {
   std::vector<bool> sha_realm;                   // realm id → its credentials have SHA HA1s
   RealmTable realms;
   std::vector<std::vector<PlanEntry>> plans;     // one per worker
+  // number → endpoint index (open addressing over the configured endpoints; kNoEntry = empty)
+  std::vector<std::uint32_t> endpoint_index;
+  SnapCalls calls;                               // what the call relay reads
   std::uint16_t listen_port = 5060;              // Contact port; Via port is per worker
   std::uint32_t t1_ms = 500;
   std::uint8_t retry_register = 6;
@@ -155,6 +168,8 @@ struct Snapshot {
   std::string_view number(const SnapEndpoint& e) const { return {strings.data() + e.number_at, e.number_len}; }
   // True when a realm-less credential (F4.4) could answer for endpoint `ep`.
   bool has_anyrealm(std::uint32_t ep) const;
+  // The configured endpoint whose number is `number`, or kNoEntry.
+  std::uint32_t find_endpoint(std::string_view number) const;
 };
 
 }  // namespace regfront::reg

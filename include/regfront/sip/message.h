@@ -93,6 +93,8 @@ struct Message {
   std::string_view body;
   // Octets consumed (start line + headers + body); the rest of the datagram is ignored.
   std::size_t consumed = 0;
+  // The message as parsed: the first `consumed` octets of the datagram (a relay keeps a copy).
+  std::string_view text;
   ParseError error = ParseError::none;
 
   const Header* first(HeaderId id) const {
