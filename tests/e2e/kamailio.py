@@ -389,7 +389,8 @@ class ProviderRole:
     registered here, i.e. when they come from the provider's own user, whichever side of the
     call it is.
     reject_invites: every initial INVITE is answered `503 Service Unavailable` with
-    `Retry-After: retry_after` and relayed nowhere (failover tests).
+    `Retry-After: retry_after` and relayed nowhere (failover tests); set_reject_invites()
+    switches it while Kamailio runs.
     ping_interval: seconds between OPTIONS keepalives to every registered contact (nathelper;
     0 = none); the replies show up as REPLY events with method OPTIONS."""
 
@@ -645,9 +646,10 @@ loadmodule "maxfwd.so"
         if role.ping_interval > 0:
             text += 'loadmodule "nathelper.so"\n'
         # Short transaction timers: a test that fails should fail in seconds, not in Timer C.
-        text += """
+        text += f"""
 modparam("tm", "fr_timer", 4000)
 modparam("tm", "fr_inv_timer", 20000)
+modparam("pv", "shvset", "reject_invites=i:{1 if role.reject_invites else 0}")
 """
         if role.ping_interval > 0:
             text += f"""modparam("nathelper", "natping_interval", {role.ping_interval})
@@ -666,14 +668,15 @@ modparam("nathelper", "sipping_method", "OPTIONS")
         where = "ci=[$ci] cseq=[$cs] src=[$si:$sp]"
         bad_pw = ('sl_send_reply("403", "Forbidden");\n\t\texit;' if self.reject_bad_password
                   else f'proxy_challenge("{realm}", "{flags}");\n\t\texit;')
-        reject = ""
-        if role.reject_invites:
-            reject = f"""# This provider is out of service for calls (the failover tests).
-	append_to_reply("Retry-After: {role.retry_after}\\r\\n");
-	xlog("L_NOTICE", "{tag} REJECT reg=[{name}] code=[503] method=[$rm] ru=[$ru] from=[$fU] {where}\\n");
-	sl_send_reply("503", "Service Unavailable");
-	exit;
-"""
+        # Out of service for calls (the failover tests): $shv(reject_invites), which
+        # set_reject_invites() changes while Kamailio runs.
+        reject = f"""if ($shv(reject_invites) == 1) {{
+		append_to_reply("Retry-After: {role.retry_after}\\r\\n");
+		xlog("L_NOTICE", "{tag} REJECT reg=[{name}] code=[503] method=[$rm] ru=[$ru] from=[$fU] {where}\\n");
+		sl_send_reply("503", "Service Unavailable");
+		exit;
+	}}
+	"""
         in_dialog_auth = ""
         if role.challenge_in_dialog:
             in_dialog_auth = f"""# The provider's own user (From registered here) authenticates in-dialog requests
@@ -861,6 +864,13 @@ reply_route {{
 
     def __exit__(self, *exc):
         self.stop()
+
+    def set_reject_invites(self, reject: bool) -> None:
+        """Provider role: answer every new INVITE 503 (True) or handle calls again (False),
+        at once, without a restart (which would empty the location table)."""
+        if self.provider is None:
+            raise HarnessError(f"{self.name} has no provider role")
+        self.kamcmd("pv.shvSet", "reject_invites", "int", "1" if reject else "0")
 
     # -- inspection --------------------------------------------------------------------------
 

@@ -333,6 +333,20 @@ class ProviderRejectsTest(ProviderCase):
         self.assertEqual(self.prov.events("RELAY", ci=ci), [])
         self.assertEqual(far.stop().messages, [], "nothing may reach the far end")
 
+    def test_back_in_service_at_run_time(self):
+        number, password = self.USERS[0]
+        self.prov.set_reject_invites(False)
+        self.addCleanup(self.prov.set_reject_invites, True)
+        far = self.far_end()
+        user = self.user_call(number, password, base_cseq=90)
+        got = far.wait()
+        if not (user.ok and got.ok):
+            self.fail_with("the call after set_reject_invites(False) failed", user, got)
+        self.prov.set_reject_invites(True)
+        res = sipp.run("uac_503.xml", ("127.0.0.1", 0), self.workdir, remote=self.prov.address,
+                       service=CALLED, keys={"caller": number}, timeout=10, name="rejected-again")
+        self.assertTrue(res.ok, res.describe())
+
 
 class ProviderPingsTest(ProviderCase):
     NAME = "PD"
