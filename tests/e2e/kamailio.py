@@ -999,7 +999,7 @@ reply_route {{
         out: List[Dict[str, str]] = []
         for line in self.log_text().splitlines():
             m = _LOG_RE.search(line)
-            if not m or (kinds and m.group("kind") not in kinds):
+            if not m or m.group("kind") == "START" or (kinds and m.group("kind") not in kinds):
                 continue
             fields = dict(_FIELD_RE.findall(m.group("rest")))
             fields["kind"] = m.group("kind")

@@ -190,17 +190,19 @@ class SippResult:
         except ValueError:
             return 0
 
-    def sent(self, method: Optional[str] = None, responses: Optional[bool] = None
-             ) -> List[SipMessage]:
-        return self._select("sent", method, responses)
+    def sent(self, method: Optional[str] = None, responses: Optional[bool] = None,
+             retransmissions: bool = False) -> List[SipMessage]:
+        """Messages sent (of `method`: a request's method, a response's CSeq method; only
+        requests or only responses), each once unless `retransmissions`."""
+        return self._select("sent", method, responses, retransmissions)
 
-    def received(self, method: Optional[str] = None, responses: Optional[bool] = None
-                 ) -> List[SipMessage]:
-        return self._select("received", method, responses)
+    def received(self, method: Optional[str] = None, responses: Optional[bool] = None,
+                 retransmissions: bool = False) -> List[SipMessage]:
+        return self._select("received", method, responses, retransmissions)
 
-    def _select(self, direction: str, method: Optional[str], responses: Optional[bool]
-                ) -> List[SipMessage]:
-        out = []
+    def _select(self, direction: str, method: Optional[str], responses: Optional[bool],
+                retransmissions: bool) -> List[SipMessage]:
+        out, seen = [], set()
         for m in self.messages:
             if m.direction != direction:
                 continue
@@ -208,6 +210,10 @@ class SippResult:
                 continue
             if responses is not None and m.is_response != responses:
                 continue
+            if not retransmissions:  # a retransmission is the same text again
+                if m.text in seen:
+                    continue
+                seen.add(m.text)
             out.append(m)
         return out
 
