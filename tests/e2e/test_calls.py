@@ -20,7 +20,8 @@ What the relay must do (DESIGN.md "Calls (the relay)"), asserted here:
             180/200 with its own CSeq; ACK and BYE flow; A challenges the BYE too, regfront
             answers it and the far end sees a BYE above its INVITE (no 500); the core's BYE gets
             its 200 with the core's CSeq. A proxy keeps the Call-ID.
-  failover  A answers 503: the call goes to B (acct-b / realm-b.e2e) and completes.
+  failover  A answers 503: the call goes to B (acct-b / realm-b.e2e) and completes (run late:
+            the 503's Retry-After keeps A out of the hunt for its 1 s).
   inbound   the far end calls 4085550100 at A, A's location lookup sends it to regfront,
             regfront to the core; 200, ACK, BYE.
   CANCEL    the core gives up after 180: the CANCEL reaches the far end on the authenticated
@@ -324,7 +325,8 @@ class SocketCalls(CallSuite):
         cls.core_addr = ("127.0.0.1", kam.allocate_udp_ports(1)[0])
         cls.a = kam.KamailioRegistrar(
             "A", REALM_A, [(USER_A, PASS_A)], children=2, shm_mb=32,
-            provider=kam.ProviderRole(far_end=cls.far_a, challenge_in_dialog=True))
+            provider=kam.ProviderRole(far_end=cls.far_a, challenge_in_dialog=True,
+                                      retry_after=1))
         cls.b = kam.KamailioRegistrar(
             "B", REALM_B, [(USER_B, PASS_B)], children=2, shm_mb=32,
             provider=kam.ProviderRole(far_end=cls.far_b, challenge_in_dialog=False,
@@ -359,7 +361,9 @@ class SocketCalls(CallSuite):
         self.assert_outbound_through(self.a, self.b, USER_A, REALM_A, core, got,
                                      challenged_bye=True)
 
-    def test_b_failover_to_registrar_2_on_503(self):
+    def test_x_failover_to_registrar_2_on_503(self):
+        # Late in the run: a 503's Retry-After keeps A out of the hunt for a while (1 s here),
+        # and the tests before this one expect their calls to go through A.
         self.a.set_reject_invites(True)
         far_a = self.uas("far_uas.xml", self.far_a, "far-a")  # must get nothing
         far = self.uas("far_uas_cseq.xml", self.far_b, "far-b")
@@ -449,13 +453,16 @@ class SocketCalls(CallSuite):
         uac = self.core_call(duration_ms=4000, name="core-long", timeout=25)
         found: Dict[str, object] = {}
 
-        def up():
+        established = ("active", "connect", "establish", "confirm", "answer", "up")
+
+        def up():  # listed, and past ringing (the state names may evolve)
             doc = self.rf.cli_json("show sip-ua calls")
             for call in call_objects(doc or {}):
                 if any(str(v) == CALLED or f"{CALLED}@" in str(v) for v in call.values()):
                     found.clear()
                     found.update(call)
-                    return any("state" in k for k in call)  # the answer is in
+                    return any(w in str(v).lower() for k, v in call.items() if "state" in k
+                               for w in established)
             return False
 
         try:
@@ -481,8 +488,11 @@ class SocketCalls(CallSuite):
         registrar = str(field(r"registrar"))
         self.assertTrue(registrar == "1" or f"127.0.0.1:{self.a.port}" in registrar, registrar)
         state = str(field(r"state")).lower()
-        self.assertTrue(any(s in state for s in ("active", "connect", "establish", "confirm",
-                                                 "answer", "up")), state)
+        self.assertTrue(any(s in state for s in established), state)
+        # One challenge (A's 407 to the INVITE) answered so far, if the row says so.
+        offsets = [v for k, v in found.items() if "offset" in k]
+        if offsets:
+            self.assertEqual(str(offsets[0]), "1", found)
         for needle in (NUMBER, CALLED):
             self.assertIn(needle, text, f"`show sip-ua calls`:\n{text}")
         self.assertTrue(core.ok and got.ok, self.diagnostics(core, got))
