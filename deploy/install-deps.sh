@@ -15,6 +15,7 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   kamailio                            # the real registrar of the e2e tests and the demo
+  sip-tester                          # SIPp (sipp): the SBC core and the far end of the call e2e tests
   python3 iproute2 procps tmux
   python3-matplotlib                  # perf/scenarios plots (perf/run-all)
 )

@@ -14,6 +14,19 @@ Every REGISTER is logged by the routing script with machine-readable `REGFRONT-E
   * `SAVED`    - the registrar accepted the binding (after save()).
 `auth_log()` parses these lines into `AuthEvent`s.
 
+With a `ProviderRole` the same process is also the provider's proxy (tm, rr; no dialog module,
+so Kamailio never changes a CSeq): calls from the provider's users are challenged with 407
+against the same subscriber table and relayed to a far end, calls to registered numbers go to
+their Contact (`lookup("location")`), in-dialog requests follow the Route set. It logs more
+`REGFRONT-E2E` lines, parsed by `events()`:
+  * `REQ`       - every request other than REGISTER, as received (method, Request-URI, From,
+                  To, tags, CSeq, the Route header),
+  * `CRED`/`RESULT` - as for REGISTER, for INVITE, BYE, re-INVITE, UPDATE (method=[...]),
+  * `CHALLENGE` - a 407 sent; `REJECT` - a 503 sent (role option); `LOOKUP` - the Contact a
+                  call to a registered number goes to; `RELAY` - a request relayed, and where,
+  * `REPLY`     - every reply Kamailio receives (from the far end, from regfront, and the
+                  answers to its OPTIONS keepalives), with its Allow header.
+
 Only the Python standard library is used.
 """
 
@@ -300,6 +313,8 @@ class OfferedCredential:
     username: str
     realm: str
     params: Dict[str, str]
+    method: str = "REGISTER"     # the request that carried it (CSeq method)
+    from_user: str = ""
 
 
 @dataclasses.dataclass
@@ -312,6 +327,8 @@ class AuthResult:
     au: str
     ar: str
     rc: int
+    method: str = "REGISTER"
+    from_user: str = ""
 
 
 _LOG_RE = re.compile(LOG_TAG + r" (?P<kind>[A-Z]+) (?P<rest>.*)$")
@@ -354,13 +371,57 @@ class AuthLog:
 
 _SAFE_TOKEN = re.compile(r"^[A-Za-z0-9._+@-]+$")
 
+# Branch flag set on every saved contact when a provider sends OPTIONS keepalives (nathelper's
+# sipping_bflag: only contacts carrying it are pinged with a SIP request).
+PING_BFLAG = 7
+
+
+@dataclasses.dataclass
+class ProviderRole:
+    """What makes a KamailioRegistrar a provider's proxy as well (see the module docstring).
+
+    far_end: (host, port) of the far end (a SIPp UAS): an INVITE whose Request-URI user is not
+    registered here is challenged (407, the registrar's realm) and, once authorised, relayed
+    there with a Record-Route. An INVITE to a registered number goes to its Contact without a
+    challenge (it comes from the far end, a peer).
+    challenge_in_dialog: in-dialog BYE, re-INVITE, UPDATE (anything but ACK and CANCEL, which
+    cannot be resubmitted with credentials) are challenged too when their From user is
+    registered here, i.e. when they come from the provider's own user, whichever side of the
+    call it is.
+    reject_invites: every initial INVITE is answered `503 Service Unavailable` with
+    `Retry-After: retry_after` and relayed nowhere (failover tests); set_reject_invites()
+    switches it while Kamailio runs.
+    ping_interval: seconds between OPTIONS keepalives to every registered contact (nathelper;
+    0 = none); the replies show up as REPLY events with method OPTIONS."""
+
+    far_end: Tuple[str, int]
+    challenge_in_dialog: bool = True
+    reject_invites: bool = False
+    retry_after: int = 30
+    ping_interval: int = 0
+
+    def __post_init__(self):
+        host, port = self.far_end
+        ipaddress.ip_address(host)
+        if not 0 < int(port) < 65536:
+            raise ValueError(f"far_end port {port} out of range")
+        if self.ping_interval < 0 or self.retry_after < 0:
+            raise ValueError("ping_interval and retry_after must not be negative")
+
+    @property
+    def far_end_uri(self) -> str:
+        host, port = self.far_end
+        return f"sip:[{host}]:{port}" if ":" in host else f"sip:{host}:{port}"
+
 
 class KamailioRegistrar:
     """One Kamailio registrar on 127.0.0.1:<port> (or host:<port>, host an IPv4/IPv6 literal).
 
     netns: run Kamailio inside that network namespace (`ip netns exec`); with a netns or a host
     of its own and no port, the port is 5060. reply_padding: add a header of that many bytes to
-    every reply (replies larger than the MTU, i.e. fragmented on the wire).
+    every reply (replies larger than the MTU, i.e. fragmented on the wire). provider: also act
+    as the provider's proxy for calls (ProviderRole); without it every request but REGISTER is
+    answered 405.
 
     users: iterable of (username, password); all live in `realm` (the subscriber table is
     looked up by username + realm). algorithm: None (no algorithm parameter: MD5 implied),
@@ -372,7 +433,8 @@ class KamailioRegistrar:
                  default_expires: int = 3600, children: int = 4, shm_mb: int = 128,
                  pkg_mb: int = 16, workdir: Optional[str] = None, debug: int = 1,
                  reject_bad_password: bool = True, host: str = "127.0.0.1",
-                 netns: Optional[str] = None, reply_padding: int = 0):
+                 netns: Optional[str] = None, reply_padding: int = 0,
+                 provider: Optional[ProviderRole] = None):
         if algorithm not in (None, "", "MD5", "SHA-256"):
             raise ValueError(f"Kamailio 5.6 auth supports MD5 and SHA-256, not {algorithm!r}")
         if qop not in (None, "", "auth", "auth-int"):
@@ -402,6 +464,7 @@ class KamailioRegistrar:
         self.pkg_mb = pkg_mb
         self.debug = debug
         self.reject_bad_password = reject_bad_password
+        self.provider = provider
         self.workdir = workdir or make_workdir(f"kam-{name}-")
         os.makedirs(self.workdir, exist_ok=True)
         self.dbdir = os.path.join(self.workdir, "db")
@@ -456,6 +519,21 @@ class KamailioRegistrar:
         bad_pw = ("sl_send_reply(\"403\", \"Forbidden\");\n\t\t\texit;"
                   if self.reject_bad_password else
                   f"www_challenge(\"{realm}\", \"{flags}\");\n\t\t\texit;")
+        role = self.provider
+        ping = role is not None and role.ping_interval > 0
+        if role is None:
+            main_route = f"""request_route {{
+	{pad_line}if (!is_method("REGISTER")) {{
+		sl_send_reply("405", "Method Not Allowed");
+		exit;
+	}}
+	route(REGISTRAR);
+}}
+"""
+        else:
+            main_route = self._render_provider_routes(pad_line)
+        # The provider pings contacts that carry PING_BFLAG (set before save()).
+        ping_flag = f"setbflag({PING_BFLAG});\n\t\t" if ping else ""
         return f"""#!KAMAILIO
 # Generated by regfront tests/e2e/kamailio.py for registrar "{self.name}".
 debug={self.debug}
@@ -485,7 +563,7 @@ loadmodule "usrloc.so"
 loadmodule "registrar.so"
 loadmodule "auth.so"
 loadmodule "auth_db.so"
-
+{self._render_provider_modules()}
 modparam("ctl", "binrpc", "unix:{self.ctl_path}")
 # kamcmd cannot receive big replies (ul.dump of thousands of AoRs): dumps go through
 # JSON-RPC over a per-instance FIFO instead, which streams any size.
@@ -512,32 +590,20 @@ modparam("auth_db", "password_column", "password")
 modparam("auth_db", "use_domain", 1)
 modparam("auth_db", "version_table", 0)
 
-request_route {{
-	{pad_line}if (!is_method("REGISTER")) {{
-		sl_send_reply("405", "Method Not Allowed");
-		exit;
-	}}
+{main_route}
+route[REGISTRAR] {{
 	if ($hdrc(Authorization) == 0 && $hdrc(Proxy-Authorization) == 0) {{
 		xlog("L_NOTICE", "{LOG_TAG} NOAUTH reg=[{self.name}] to=[$tU] ci=[$ci] cseq=[$cs] src=[$si:$sp]\\n");
 		www_challenge("{realm}", "{flags}");
 		exit;
 	}}
 	# Record every credential offered, whatever its realm (www_authorize looks only at ours).
-	$var(i) = 0;
-	while ($var(i) < $hdrc(Authorization) && $var(i) < 32) {{
-		xlog("L_NOTICE", "{LOG_TAG} CRED reg=[{self.name}] to=[$tU] ci=[$ci] cseq=[$cs] src=[$si:$sp] hf=[Authorization] hdr=[$(hdr(Authorization)[$var(i)])]\\n");
-		$var(i) = $var(i) + 1;
-	}}
-	$var(i) = 0;
-	while ($var(i) < $hdrc(Proxy-Authorization) && $var(i) < 32) {{
-		xlog("L_NOTICE", "{LOG_TAG} CRED reg=[{self.name}] to=[$tU] ci=[$ci] cseq=[$cs] src=[$si:$sp] hf=[Proxy-Authorization] hdr=[$(hdr(Proxy-Authorization)[$var(i)])]\\n");
-		$var(i) = $var(i) + 1;
-	}}
+	route(CREDENTIALS);
 	www_authorize("{realm}", "subscriber");
 	$var(rc) = $rc;
 	xlog("L_NOTICE", "{LOG_TAG} RESULT reg=[{self.name}] to=[$tU] ci=[$ci] cseq=[$cs] src=[$si:$sp] au=[$au] ar=[$ar] rc=[$var(rc)]\\n");
 	if ($var(rc) == 1) {{
-		if (save("location")) {{
+		{ping_flag}if (save("location")) {{
 			xlog("L_NOTICE", "{LOG_TAG} SAVED reg=[{self.name}] to=[$tU] ci=[$ci] cseq=[$cs] src=[$si:$sp] expires=[$hdr(Expires)]\\n");
 		}}
 		exit;
@@ -551,6 +617,176 @@ request_route {{
 	}}
 	www_challenge("{realm}", "{flags}");
 	exit;
+}}
+
+# One CRED line per Authorization and Proxy-Authorization header, raw.
+route[CREDENTIALS] {{
+	$var(i) = 0;
+	while ($var(i) < $hdrc(Authorization) && $var(i) < 32) {{
+		xlog("L_NOTICE", "{LOG_TAG} CRED reg=[{self.name}] to=[$tU] ci=[$ci] cseq=[$cs] src=[$si:$sp] method=[$rm] from=[$fU] hf=[Authorization] hdr=[$(hdr(Authorization)[$var(i)])]\\n");
+		$var(i) = $var(i) + 1;
+	}}
+	$var(i) = 0;
+	while ($var(i) < $hdrc(Proxy-Authorization) && $var(i) < 32) {{
+		xlog("L_NOTICE", "{LOG_TAG} CRED reg=[{self.name}] to=[$tU] ci=[$ci] cseq=[$cs] src=[$si:$sp] method=[$rm] from=[$fU] hf=[Proxy-Authorization] hdr=[$(hdr(Proxy-Authorization)[$var(i)])]\\n");
+		$var(i) = $var(i) + 1;
+	}}
+}}
+"""
+
+    def _render_provider_modules(self) -> str:
+        role = self.provider
+        if role is None:
+            return ""
+        text = """loadmodule "tm.so"
+loadmodule "rr.so"
+loadmodule "siputils.so"
+loadmodule "maxfwd.so"
+"""
+        if role.ping_interval > 0:
+            text += 'loadmodule "nathelper.so"\n'
+        # Short transaction timers: a test that fails should fail in seconds, not in Timer C.
+        text += f"""
+modparam("tm", "fr_timer", 4000)
+modparam("tm", "fr_inv_timer", 20000)
+modparam("pv", "shvset", "reject_invites=i:{1 if role.reject_invites else 0}")
+"""
+        if role.ping_interval > 0:
+            text += f"""modparam("nathelper", "natping_interval", {role.ping_interval})
+modparam("nathelper", "ping_nated_only", 0)
+modparam("nathelper", "sipping_bflag", {PING_BFLAG})
+modparam("nathelper", "sipping_from", "sip:pinger@{self.realm}")
+modparam("nathelper", "sipping_method", "OPTIONS")
+"""
+        return text
+
+    def _render_provider_routes(self, pad_line: str) -> str:
+        role = self.provider
+        assert role is not None
+        realm, name, flags = self.realm, self.name, self.challenge_flags()
+        tag = f"{LOG_TAG}"
+        where = "ci=[$ci] cseq=[$cs] src=[$si:$sp]"
+        bad_pw = ('sl_send_reply("403", "Forbidden");\n\t\texit;' if self.reject_bad_password
+                  else f'proxy_challenge("{realm}", "{flags}");\n\t\texit;')
+        # Out of service for calls (the failover tests): $shv(reject_invites), which
+        # set_reject_invites() changes while Kamailio runs.
+        reject = f"""if ($shv(reject_invites) == 1) {{
+		append_to_reply("Retry-After: {role.retry_after}\\r\\n");
+		xlog("L_NOTICE", "{tag} REJECT reg=[{name}] code=[503] method=[$rm] ru=[$ru] from=[$fU] {where}\\n");
+		sl_send_reply("503", "Service Unavailable");
+		exit;
+	}}
+	"""
+        in_dialog_auth = ""
+        if role.challenge_in_dialog:
+            in_dialog_auth = f"""# The provider's own user (From registered here) authenticates in-dialog requests
+		# too; ACK and CANCEL cannot be resubmitted with credentials, so never challenged.
+		if (!is_method("ACK|CANCEL") && registered("location", "$fu")) {{
+			route(AUTH);
+		}}
+		"""
+        return f"""request_route {{
+	{pad_line}if (is_method("REGISTER")) {{
+		route(REGISTRAR);
+		exit;
+	}}
+	xlog("L_NOTICE", "{tag} REQ reg=[{name}] method=[$rm] ru=[$ru] from=[$fU] to=[$tU] ftag=[$ft] ttag=[$tt] {where} route=[$hdr(Route)]\\n");
+	route(CREDENTIALS);
+	if (!mf_process_maxfwd_header("10")) {{
+		sl_send_reply("483", "Too Many Hops");
+		exit;
+	}}
+	if (has_totag()) {{
+		route(IN_DIALOG);
+		exit;
+	}}
+	if (is_method("CANCEL")) {{
+		# Relayed on the INVITE's transaction, when there is one.
+		if (t_check_trans()) {{
+			route(RELAY);
+		}}
+		exit;
+	}}
+	if (is_method("ACK")) {{
+		if (t_check_trans()) {{
+			route(RELAY);
+		}}
+		exit;
+	}}
+	# A retransmission of a request being relayed: tm answers it and ends the script.
+	t_check_trans();
+	if (is_method("OPTIONS") && $rU == $null) {{
+		sl_send_reply("200", "OK");
+		exit;
+	}}
+	if (!is_method("INVITE")) {{
+		sl_send_reply("405", "Method Not Allowed");
+		exit;
+	}}
+	{reject}if (registered("location")) {{
+		# A call to one of the provider's numbers (from the far end): to its Contact.
+		if (!lookup("location")) {{
+			sl_send_reply("480", "Temporarily Unavailable");
+			exit;
+		}}
+		xlog("L_NOTICE", "{tag} LOOKUP reg=[{name}] to=[$tU] contact=[$ru] {where}\\n");
+		record_route();
+		route(RELAY);
+	}}
+	# A call from one of the provider's users: it must authenticate, then to the far end.
+	route(AUTH);
+	record_route();
+	$du = "{role.far_end_uri}";
+	route(RELAY);
+}}
+
+route[AUTH] {{
+	proxy_authorize("{realm}", "subscriber");
+	$var(rc) = $rc;
+	xlog("L_NOTICE", "{tag} RESULT reg=[{name}] to=[$tU] {where} method=[$rm] from=[$fU] au=[$au] ar=[$ar] rc=[$var(rc)]\\n");
+	if ($var(rc) == 1) {{
+		consume_credentials();
+		return;
+	}}
+	if ($var(rc) == -2 || $var(rc) == -3) {{
+		{bad_pw}
+	}}
+	xlog("L_NOTICE", "{tag} CHALLENGE reg=[{name}] code=[407] to=[$tU] {where} method=[$rm] from=[$fU] rc=[$var(rc)]\\n");
+	if ($var(rc) == -4) {{
+		proxy_challenge("{realm}", "{flags | 16}");
+		exit;
+	}}
+	proxy_challenge("{realm}", "{flags}");
+	exit;
+}}
+
+route[IN_DIALOG] {{
+	if (loose_route()) {{
+		{in_dialog_auth}route(RELAY);
+	}}
+	if (is_method("ACK")) {{
+		# The ACK of a relayed non-2xx final reply goes on; the ACK of a reply sent here
+		# (407, 503) ends here.
+		if (t_check_trans()) {{
+			route(RELAY);
+		}}
+		exit;
+	}}
+	sl_send_reply("404", "Not Here");
+	exit;
+}}
+
+route[RELAY] {{
+	xlog("L_NOTICE", "{tag} RELAY reg=[{name}] method=[$rm] ru=[$ru] du=[$du] from=[$fU] to=[$tU] {where}\\n");
+	if (!t_relay()) {{
+		sl_reply_error();
+	}}
+	exit;
+}}
+
+# Every reply that reaches the provider, before tm matches it to a transaction.
+reply_route {{
+	xlog("L_NOTICE", "{tag} REPLY reg=[{name}] code=[$rs] method=[$rm] from=[$fU] to=[$tU] {where} allow=[$hdr(Allow)]\\n");
 }}
 """
 
@@ -628,6 +864,13 @@ request_route {{
 
     def __exit__(self, *exc):
         self.stop()
+
+    def set_reject_invites(self, reject: bool) -> None:
+        """Provider role: answer every new INVITE 503 (True) or handle calls again (False),
+        at once, without a restart (which would empty the location table)."""
+        if self.provider is None:
+            raise HarnessError(f"{self.name} has no provider role")
+        self.kamcmd("pv.shvSet", "reject_invites", "int", "1" if reject else "0")
 
     # -- inspection --------------------------------------------------------------------------
 
@@ -734,7 +977,8 @@ request_route {{
                     callid=fields.get("ci", ""), cseq=fields.get("cseq", ""),
                     source=fields.get("src", ""), header=hdr,
                     username=params.get("username", ""), realm=params.get("realm", ""),
-                    params=params))
+                    params=params, method=fields.get("method", "REGISTER"),
+                    from_user=fields.get("from", "")))
             elif kind == "RESULT":
                 try:
                     rc = int(fields.get("rc", ""))
@@ -744,8 +988,36 @@ request_route {{
                     registrar=fields.get("reg", ""), to_user=fields.get("to", ""),
                     callid=fields.get("ci", ""), cseq=fields.get("cseq", ""),
                     source=fields.get("src", ""), au=fields.get("au", ""),
-                    ar=fields.get("ar", ""), rc=rc))
+                    ar=fields.get("ar", ""), rc=rc, method=fields.get("method", "REGISTER"),
+                    from_user=fields.get("from", "")))
         return AuthLog(noauth, offered, results, saved)
+
+    def events(self, *kinds: str, **match: str) -> List[Dict[str, str]]:
+        """Every REGFRONT-E2E line of the log as a dict of its fields plus `kind`, in order;
+        only those of the given kinds (REQ, RELAY, LOOKUP, CHALLENGE, REJECT, REPLY, CRED,
+        RESULT, NOAUTH, SAVED) and whose fields equal `match` (ci="...", method="BYE")."""
+        out: List[Dict[str, str]] = []
+        for line in self.log_text().splitlines():
+            m = _LOG_RE.search(line)
+            if not m or m.group("kind") == "START" or (kinds and m.group("kind") not in kinds):
+                continue
+            fields = dict(_FIELD_RE.findall(m.group("rest")))
+            fields["kind"] = m.group("kind")
+            if all(fields.get(k) == v for k, v in match.items()):
+                out.append(fields)
+        return out
+
+    def events_until(self, done: Callable[[List[Dict[str, str]]], bool], *kinds: str,
+                     timeout: float = 5.0, **match: str) -> List[Dict[str, str]]:
+        """events(...) once done(events) holds, or as they are at the timeout (the caller's
+        assertion says what is missing): Kamailio logs a relayed reply after sending it."""
+        def ready():
+            ev = self.events(*kinds, **match)
+            return ev if done(ev) else None
+        try:
+            return wait_until(ready, timeout, interval=0.05, what="kamailio events")
+        except HarnessError:
+            return self.events(*kinds, **match)
 
     def log_errors(self) -> List[str]:
         """Kamailio ERROR/CRITICAL lines (for diagnostics)."""

@@ -100,10 +100,14 @@ def digest_authorization(challenge: Dict[str, str], method: str, uri: str, usern
 class RegisterClient:
     """Sends REGISTERs for one number from a UDP socket bound on 127.0.0.1."""
 
-    def __init__(self, registrar: Tuple[str, int], number: str, timeout: float = 2.0):
+    def __init__(self, registrar: Tuple[str, int], number: str, timeout: float = 2.0,
+                 contact: Optional[str] = None):
+        """contact: the Contact URI to register (default: this client's own socket), e.g. a
+        SIPp UAS that stands in for regfront in the call harness."""
         self.registrar = registrar
         self.number = number
         self.timeout = timeout
+        self.contact = contact
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self.sock.settimeout(timeout)
@@ -127,6 +131,8 @@ class RegisterClient:
 
     @property
     def contact_uri(self) -> str:
+        if self.contact:
+            return self.contact
         return f"sip:{self.number}@{self.local[0]}:{self.local[1]}"
 
     def build(self, expires: int, authorization: Optional[str] = None,
