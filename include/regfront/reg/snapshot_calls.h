@@ -7,8 +7,11 @@
 //
 //   const SnapCalls& c = snap.calls;
 //   std::uint32_t ids[8];
-//   std::size_t n = c.outbound->match(called, *c.scratch[worker], ids, 8);   // best first
+//   std::size_t n = c.outbound->match(called, *c.outbound_scratch[worker], ids, 8);  // best first
 //   const SnapDialPeer& dp = c.dial_peers[ids[0]];
+//
+// The matchers are held by pointer to incomplete types: this module reads the other fields,
+// the relay (regfront/call) uses the matchers, and the builder makes them.
 #pragma once
 
 #include <netinet/in.h>
@@ -19,10 +22,10 @@
 #include <string>
 #include <vector>
 
-namespace regfront::dialpeer {
-class Matcher;
-class Scratch;
-}  // namespace regfront::dialpeer
+namespace regfront::call {
+class DialPeerMatcher;
+class MatchScratch;
+}  // namespace regfront::call
 
 namespace regfront::reg {
 
@@ -55,8 +58,8 @@ struct SnapCalls {
   // Compiled `destination-pattern`s (outbound: the called number of a call from the core) and
   // `incoming called-number`s (inbound: the called number of a call from a provider), with one
   // scratch per worker (a worker never allocates). nullptr when no dial peer has one.
-  std::shared_ptr<const dialpeer::Matcher> outbound, inbound;
-  std::vector<std::shared_ptr<dialpeer::Scratch>> outbound_scratch, inbound_scratch;  // per worker
+  std::shared_ptr<const call::DialPeerMatcher> outbound, inbound;
+  std::vector<std::shared_ptr<call::MatchScratch>> outbound_scratch, inbound_scratch;  // per worker
   std::vector<TrustedNet> trusted;
   std::string ua_from_host;  // F6: sip-ua `localhost dns:NAME preferred` → NAME; "" = none
 };
