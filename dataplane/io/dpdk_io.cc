@@ -61,7 +61,7 @@ Status DpdkIo::init() {
     static void flush(void* ctx, std::uint16_t port, net::TxBatch& b) { static_cast<DpdkIo*>(ctx)->send(port, b); }
   };
   stack_.set_flush_hook(&Hook::flush, this);
-  scratch_.resize(kMaxHandoff);
+  scratch_.resize(kMaxHandoff + sizeof(sockaddr_storage));
   const std::uint64_t hz = rte_get_tsc_hz();
   drain_ticks_ = hz / 1000000 * opts_.tx_drain_us;
   poll_ticks_ = hz / 10000;  // 100 µs
@@ -146,8 +146,19 @@ bool DpdkIo::hand_off_datagram(const net::RxDatagram& d) {
     c_.handoff_too_big.inc();
     return true;  // dropped (counted): it cannot be the owner's response we could parse anyway
   }
-  hand_off(owner_of(d.dst.port), kHandoffDatagram, d.payload, d.len, nullptr, 0);
+  sockaddr_storage src;
+  to_sockaddr(d.src, src);
+  hand_off(owner_of(d.dst.port), kHandoffDatagram, &src, sizeof src, d.payload, d.len);
   return true;
+}
+
+bool DpdkIo::hand_off_request(std::uint32_t to, std::string_view datagram, const sockaddr_storage& src) {
+  if (to >= workers_ || to == opts_.worker || fabric_ == nullptr) return false;
+  if (datagram.size() > kMaxHandoff) {
+    c_.handoff_too_big.inc();
+    return false;
+  }
+  return hand_off(to, kHandoffDatagram, &src, sizeof src, datagram.data(), datagram.size());
 }
 
 bool DpdkIo::hand_off_event(const net::UnreachableEvent& e) {

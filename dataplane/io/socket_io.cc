@@ -14,7 +14,8 @@
 namespace regfront::io {
 
 SocketIo::SocketIo()
-    : rx_buf_(kBurst * kRxBufferSize), rx_msgs_(kBurst), rx_iov_(kBurst), tx_msgs_(kBurst), tx_iov_(kBurst) {
+    : rx_buf_(kBurst * kRxBufferSize), rx_msgs_(kBurst), rx_iov_(kBurst), rx_src_(kBurst), tx_msgs_(kBurst),
+      tx_iov_(kBurst) {
   for (std::size_t i = 0; i < kBurst; ++i) {
     rx_iov_[i] = iovec{rx_buf_.data() + i * kRxBufferSize, kRxBufferSize};
     std::memset(&rx_msgs_[i], 0, sizeof(mmsghdr));
@@ -53,7 +54,11 @@ Status SocketIo::open(const sockaddr_storage& local, socklen_t len) {
 }
 
 std::size_t SocketIo::receive() {
-  for (std::size_t i = 0; i < kBurst; ++i) rx_msgs_[i].msg_hdr.msg_flags = 0;
+  for (std::size_t i = 0; i < kBurst; ++i) {
+    rx_msgs_[i].msg_hdr.msg_flags = 0;
+    rx_msgs_[i].msg_hdr.msg_name = &rx_src_[i];  // the sender: where a request's answers go
+    rx_msgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+  }
   const int n = ::recvmmsg(fd_, rx_msgs_.data(), kBurst, MSG_DONTWAIT, nullptr);
   if (n <= 0) return 0;
   for (int i = 0; i < n; ++i) {

@@ -975,18 +975,28 @@ void Engine::adopt(const SnapshotPin& pin, std::uint64_t now_ms) {
 
 void Engine::on_datagram(const SnapshotPin& pin, std::string_view datagram, std::uint64_t now_ms) {
   check_pin(pin);
-  counters_->rx_datagrams.inc();
-  if (snap_ == nullptr) return;
   sip::Header headers[sip::kMaxHeaders];
   sip::Message msg;
-  if (sip::parse(datagram, msg, headers) != sip::ParseStatus::ok) {
-    counters_->parse_errors.inc();
-    return;
-  }
+  const bool parsed = sip::parse(datagram, msg, headers) == sip::ParseStatus::ok;
+  count_datagram(parsed);
+  if (!parsed) return;
   if (msg.is_request) {
-    counters_->requests_ignored.inc();
+    count_ignored_request();
     return;
   }
+  on_response(pin, msg, now_ms);
+}
+
+void Engine::count_datagram(bool parsed) {
+  counters_->rx_datagrams.inc();
+  if (!parsed) counters_->parse_errors.inc();
+}
+
+void Engine::count_ignored_request() { counters_->requests_ignored.inc(); }
+
+void Engine::on_response(const SnapshotPin& pin, const sip::Message& msg, std::uint64_t now_ms) {
+  check_pin(pin);
+  if (snap_ == nullptr) return;
   impl_->on_response(msg, now_ms);
 }
 

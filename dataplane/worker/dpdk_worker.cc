@@ -99,7 +99,10 @@ void DpdkWorker::wait_for_network(const Clock& clock) {
     {
       ReadSection pin(reader_);
       pick_up(pin, now);
-      io_.rx(tsc, [&](std::string_view d) { engine_.on_datagram(pin, d, now); },
+      io_.rx(tsc,
+             [&](std::string_view d, const sockaddr_storage& src, socklen_t len) {
+               on_datagram(pin, d, src, len, now);
+             },
              [&](const sockaddr_storage& dst) { engine_.on_unreachable(pin, dst, now); });
       io_.flush(tx_, tsc);
       if ((up || timed_out) && !announced) {
@@ -154,8 +157,8 @@ void DpdkWorker::run() {
       std::size_t pending = 0;
       got = io_.rx(
           tsc,
-          [&](std::string_view d) {
-            engine_.on_datagram(pin, d, now);
+          [&](std::string_view d, const sockaddr_storage& src, socklen_t len) {
+            on_datagram(pin, d, src, len, now);
             if (++pending < kAnswerEvery) return;
             pending = 0;
             stats.mark(LoopStats::rx);
@@ -168,7 +171,7 @@ void DpdkWorker::run() {
         if (io_.tx_backlog() != 0) io_.counters().answer_deferred.inc();
       }
       prev_poll = t_rx;
-      engine_.advance(pin, now);
+      advance(pin, now);
       stats.mark(LoopStats::advance);
       built += tx_.size();
       io_.flush(tx_, tsc);

@@ -30,8 +30,26 @@
 
 namespace regfront::worker {
 
-SocketWorker::SocketWorker(const WorkerOptions& o, rte_rcu_qsbr* qs, const std::atomic<const reg::Snapshot*>& current)
-    : Worker(o, qs, current, &io::SocketIo::flush_hook, &io_) {}
+SocketWorker::SocketWorker(const WorkerOptions& o, rte_rcu_qsbr* qs, const std::atomic<const reg::Snapshot*>& current,
+                           RequestHandoff* handoff)
+    : Worker(o, qs, current, &io::SocketIo::flush_hook, &io_), handoff_(handoff) {}
+
+bool SocketWorker::hand_off_request(std::uint32_t to, std::string_view datagram, const sockaddr_storage& src) {
+  if (handoff_ == nullptr) return false;
+  if (!handoff_->push(id_, to, datagram, src)) {
+    handoff_drops_.inc();  // handled here instead
+    return false;
+  }
+  handoff_out_.inc();
+  return true;
+}
+
+void SocketWorker::io_counters(std::vector<std::pair<std::string, std::uint64_t>>& out) const {
+  if (handoff_ == nullptr) return;
+  out.emplace_back("handoff_out", handoff_out_.get());
+  out.emplace_back("handoff_in", handoff_in_.get());
+  out.emplace_back("handoff_drop", handoff_drops_.get());
+}
 
 SocketWorker::~SocketWorker() { join(); }
 
@@ -57,7 +75,14 @@ void SocketWorker::run() {
     {
       ReadSection pin(reader_);
       pick_up(pin, now);
-      n = io_.rx_burst([&](std::string_view d) { engine_.on_datagram(pin, d, now); });
+      n = io_.rx_burst([&](std::string_view d, const sockaddr_storage& src, socklen_t len) {
+        on_datagram(pin, d, src, len, now);
+      });
+      if (handoff_ != nullptr) {
+        handoff_in_.inc(handoff_->drain(id_, [&](std::string_view d, const sockaddr_storage& src, socklen_t len) {
+          on_datagram(pin, d, src, len, now);
+        }));
+      }
       // After a ppoll, POLLERR says whether the queue holds anything; without one (busy), look
       // once per millisecond.
       if (errors_signalled || (!polled && now != errors_checked_ms)) {
@@ -67,10 +92,10 @@ void SocketWorker::run() {
       }
       polled = false;
       io_.flush(tx_);
-      engine_.advance(pin, now);
+      advance(pin, now);
       io_.flush(tx_);
       serve_dump(pin, now);
-      if (n < io::SocketIo::kBurst) wake_at = engine_.next_deadline_ms(pin);
+      if (n < io::SocketIo::kBurst) wake_at = next_deadline_ms(pin);
     }
     after_section();
     if (finished(now)) break;

@@ -24,7 +24,7 @@ constexpr int kDumpWriting = 3;    // the worker is copying a chunk: the buffer 
 Worker::Worker(const WorkerOptions& o, rte_rcu_qsbr* qs, const std::atomic<const reg::Snapshot*>& current,
                reg::TxQueue::FlushFn flush, void* flush_ctx)
     : id_(o.id), reader_(qs, o.id, current), tx_(256, flush, flush_ctx), engine_(o.engine, tx_),
-      shutdown_timeout_s_(o.shutdown_timeout_s) {}
+      relay_(o.relay, tx_, call::Liveness::of(engine_)), shutdown_timeout_s_(o.shutdown_timeout_s) {}
 
 void Worker::begin_thread() {
   reader_.register_thread();
@@ -49,6 +49,7 @@ void Worker::end_thread(std::uint64_t now_ms) {
 
 void Worker::pick_up(const ReadSection& pin, std::uint64_t now) {
   engine_.adopt(pin, now);
+  relay_.adopt(pin, now);
   adopted_.store(engine_.adopted_version(), std::memory_order_release);
   if (shutdown_deadline_ == 0 && shutdown_.load(std::memory_order_acquire)) {
     engine_.begin_shutdown(pin, now);
@@ -66,10 +67,55 @@ void Worker::after_section() {
   heap_allocated_.set(*thread_allocated_ - heap_baseline_);
 }
 
+namespace {
+
+// The branch of a message's top Via ("" when there is none).
+std::string_view top_branch(const sip::Message& m) {
+  const sip::Header* h = m.first(sip::HeaderId::via);
+  if (h == nullptr) return {};
+  std::size_t pos = 0;
+  std::string_view el;
+  sip::Via v;
+  if (!sip::next_list_element(h->value, pos, el) || !sip::parse_via(el, v)) return {};
+  return v.branch;
+}
+
+}  // namespace
+
+void Worker::on_datagram(const ReadSection& pin, std::string_view d, const sockaddr_storage& src, socklen_t src_len,
+                         std::uint64_t now) {
+  sip::Header headers[sip::kMaxHeaders];
+  sip::Message m;
+  const bool parsed = sip::parse(d, m, headers) == sip::ParseStatus::ok;
+  engine_.count_datagram(parsed);
+  if (!parsed) return;
+  if (m.is_request) {
+    const std::uint32_t owner = relay_.owner(pin, m, src);
+    if (owner != id_ && hand_off_request(owner, d, src)) return;
+    relay_.on_request(pin, m, src, src_len, now);
+    return;
+  }
+  if (call::is_relay_branch(top_branch(m))) {
+    relay_.on_response(pin, m, now);
+  } else {
+    engine_.on_response(pin, m, now);
+  }
+}
+
 void Worker::serve_dump(const ReadSection& pin, std::uint64_t now) {
   int asked = kDumpAsked;
   // Acquire: the control thread's dump_out_ and the buffer's reservation are visible.
   if (!dump_state_.compare_exchange_strong(asked, kDumpWriting, std::memory_order_acquire)) return;
+  if (dump_calls_ != nullptr) {
+    // Calls: few (the table's size), in one go.
+    std::vector<call::CallStatus>& out = *dump_calls_;
+    std::uint32_t next = 0;
+    out.resize(out.capacity());
+    out.resize(relay_.status(pin, 0, out.data(), out.size(), next, now));
+    dump_version_ = engine_.adopted_version();
+    dump_state_.store(kDumpDone, std::memory_order_release);
+    return;
+  }
   std::vector<reg::BindingStatus>& out = *dump_out_;
   const std::size_t have = out.size();
   // The buffer was sized by the control thread to the slot count: no allocation here.
@@ -85,11 +131,27 @@ void Worker::serve_dump(const ReadSection& pin, std::uint64_t now) {
   dump_state_.store(done ? kDumpDone : kDumpAsked, std::memory_order_release);
 }
 
+bool Worker::dump_calls(std::vector<call::CallStatus>& out, std::size_t max) {
+  out.clear();
+  out.reserve(max);
+  dump_calls_ = &out;
+  dump_out_ = nullptr;
+  std::uint64_t version = 0;
+  const bool ok = wait_for_dump(version);
+  dump_calls_ = nullptr;
+  return ok;
+}
+
 bool Worker::dump(std::vector<reg::BindingStatus>& out, std::uint64_t& snapshot_version, std::size_t slots) {
   out.clear();
   out.reserve(slots + kDumpChunk);
   dump_out_ = &out;
+  dump_calls_ = nullptr;
   dump_next_ = 0;
+  return wait_for_dump(snapshot_version);
+}
+
+bool Worker::wait_for_dump(std::uint64_t& snapshot_version) {
   dump_state_.store(kDumpAsked, std::memory_order_release);
   // The worker answers within a few loop iterations; an exited worker answered at exit.
   for (int i = 0; i < 10000 && dump_state_.load(std::memory_order_acquire) != kDumpDone && !exited(); ++i) {

@@ -26,7 +26,7 @@
 // construction (calls live in a table sized by RelayOptions::max_calls; a full table answers
 // 503 and counts), and reads the snapshot only through a SnapshotPin.
 //
-//   Relay relay(opts, tx, engine);
+//   Relay relay(opts, tx, Liveness::of(engine));
 //   relay.adopt(pin, now);
 //   relay.on_request(pin, msg, src, src_len, now);     // a request for this worker
 //   relay.on_response(pin, msg, src, src_len, now);    // a response whose branch is the relay's
@@ -128,9 +128,23 @@ struct RelayOptions {
   std::string_view user_agent = "regfront/0.1";
 };
 
+// Whether the binding in a slot of this worker's plan is registered now: the registration
+// engine's answer (reg::Engine::registered), or a test's.
+struct Liveness {
+  bool (*registered)(const void* ctx, std::uint32_t slot, std::uint64_t now_ms) = nullptr;
+  const void* ctx = nullptr;
+  // The engine's answer.
+  static Liveness of(const reg::Engine& e) {
+    return {[](const void* c, std::uint32_t slot, std::uint64_t now) {
+              return static_cast<const reg::Engine*>(c)->registered(slot, now);
+            },
+            &e};
+  }
+};
+
 class Relay {
  public:
-  Relay(const RelayOptions& opts, reg::TxQueue& tx, const reg::Engine& engine);
+  Relay(const RelayOptions& opts, reg::TxQueue& tx, Liveness liveness);
   ~Relay();
   Relay(const Relay&) = delete;
   Relay& operator=(const Relay&) = delete;

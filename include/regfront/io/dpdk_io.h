@@ -123,7 +123,7 @@ struct DpdkIoOptions {
 class DpdkIo {
  public:
   static constexpr std::uint16_t kBurst = 32;
-  static constexpr std::uint32_t kMaxHandoff = 65536;  // largest datagram handed off
+  static constexpr std::uint32_t kMaxHandoff = 65536;  // largest datagram handed off (with its source)
 
   DpdkIo(const DpdkIoOptions& o, net::NetConfig cfg, rte_mempool* pool, HandoffFabric* fabric);
   ~DpdkIo();
@@ -133,8 +133,9 @@ class DpdkIo {
   Status init();  // set-up: NetStack tables, scratch
 
   // RX: one burst from each port's queue (neighbour frames shared, then classified), then what
-  // the other workers handed over. on_datagram(std::string_view) for each datagram this worker
-  // owns, on_unreachable(const sockaddr_storage&) for each ICMP event; views end at the next rx.
+  // the other workers handed over. on_datagram(std::string_view, const sockaddr_storage& src,
+  // socklen_t) for each datagram this worker owns, on_unreachable(const sockaddr_storage&) for
+  // each ICMP event; views end at the next rx.
   // Returns the number of datagrams and events delivered.
   template <class D, class U>
   std::size_t rx(std::uint64_t now_tsc, D&& on_datagram, U&& on_unreachable) {
@@ -143,7 +144,9 @@ class DpdkIo {
       const std::size_t k = rx_port(opts_.ports[i], now_tsc);
       for (std::size_t j = 0; j < k; ++j) {
         if (owner_of(dgrams_[j].dst.port) != opts_.worker && hand_off_datagram(dgrams_[j])) continue;
-        on_datagram(std::string_view(reinterpret_cast<const char*>(dgrams_[j].payload), dgrams_[j].len));
+        sockaddr_storage src;
+        const socklen_t src_len = to_sockaddr(dgrams_[j].src, src);
+        on_datagram(std::string_view(reinterpret_cast<const char*>(dgrams_[j].payload), dgrams_[j].len), src, src_len);
         ++n;
       }
       for (const net::UnreachableEvent& e : stack_.events()) {
@@ -166,6 +169,10 @@ class DpdkIo {
     }
     return n;
   }
+
+  // A request this worker received for a call another worker owns (the relay says which):
+  // copied with its source onto the hand-off ring to `to`. False (counted) when it cannot be.
+  bool hand_off_request(std::uint32_t to, std::string_view datagram, const sockaddr_storage& src);
 
   // The engine's TxQueue → NetStack::send_udp from our port, then empties the queue. Frames go
   // to the per-port TX batches; drain() sends them.
@@ -271,8 +278,11 @@ std::size_t DpdkIo::rx_handoff(std::uint64_t now_tsc, D& on_datagram, U& on_unre
         frames[nframes++] = msgs[i];  // the stack takes it over
         continue;
       }
-      if (kind == kHandoffDatagram) {
-        on_datagram(body);
+      if (kind == kHandoffDatagram && body.size() >= sizeof(sockaddr_storage)) {
+        sockaddr_storage src;
+        std::memcpy(&src, body.data(), sizeof src);
+        on_datagram(body.substr(sizeof src), src,
+                    socklen_t(src.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in)));
         ++n;
       } else if (kind == kHandoffEvent && body.size() == sizeof(sockaddr_storage)) {
         sockaddr_storage ss;

@@ -3,7 +3,7 @@
 //
 //   SocketIo io;
 //   if (Status s = io.open(local_addr, len); !s.ok()) …;
-//   io.rx_burst([&](std::string_view d) { engine.on_datagram(d, now); });
+//   io.rx_burst([&](std::string_view d, const sockaddr_storage& src, socklen_t len) { … });
 //   io.flush(tx);
 #pragma once
 
@@ -36,12 +36,12 @@ class SocketIo {
   Status open(const sockaddr_storage& local, socklen_t len);
   int fd() const { return fd_; }
 
-  // Receives up to kBurst datagrams without blocking and calls f(view) for each; returns the
-  // count. Views are valid until the next rx_burst.
+  // Receives up to kBurst datagrams without blocking and calls f(view, source, source_len)
+  // for each; returns the count. Views are valid until the next rx_burst.
   template <class F>
   std::size_t rx_burst(F&& f) {
     const std::size_t n = receive();
-    for (std::size_t i = 0; i < n; ++i) f(datagram(i));
+    for (std::size_t i = 0; i < n; ++i) f(datagram(i), rx_src_[i], rx_msgs_[i].msg_hdr.msg_namelen);
     return n;
   }
 
@@ -76,6 +76,7 @@ class SocketIo {
   std::vector<char> rx_buf_;
   std::vector<::mmsghdr> rx_msgs_;
   std::vector<::iovec> rx_iov_;
+  std::vector<sockaddr_storage> rx_src_;
   std::vector<::mmsghdr> tx_msgs_;
   std::vector<::iovec> tx_iov_;
 };

@@ -50,6 +50,7 @@
 #include "regfront/reg/snapshot.h"
 #include "regfront/reg/snapshot_pin.h"
 #include "regfront/reg/timer_wheel.h"
+#include "regfront/sip/message.h"
 
 namespace regfront::reg {
 
@@ -84,11 +85,22 @@ class TxQueue {
   void commit() { ++count_; }
   std::size_t size() const { return count_; }
   Item& operator[](std::size_t i) { return items_[i]; }
-  void clear() { count_ = 0; }
+  // Emptied by the backend once sent; `cleared()` counts it, so a producer whose items point
+  // into buffers of its own knows when they are free again.
+  void clear() {
+    count_ = 0;
+    ++cleared_;
+  }
+  std::uint64_t cleared() const { return cleared_; }
+  // Sends what is queued now (through the flush hook; nothing without one).
+  void flush() {
+    if (flush_ != nullptr && count_ != 0) flush_(ctx_, *this);
+  }
 
  private:
   std::vector<Item> items_;
   std::size_t count_ = 0;
+  std::uint64_t cleared_ = 0;
   FlushFn flush_;
   void* ctx_;
 };
@@ -208,6 +220,11 @@ class Engine {
 
   // One received datagram (a response to one of our transactions, normally).
   void on_datagram(const SnapshotPin& pin, std::string_view datagram, std::uint64_t now_ms);
+  // The same for a worker that parses datagrams itself (it hands requests to the call relay):
+  // count each datagram once, and give the engine the responses that are its own.
+  void count_datagram(bool parsed);
+  void count_ignored_request();
+  void on_response(const SnapshotPin& pin, const sip::Message& response, std::uint64_t now_ms);
 
   // An ICMP/ICMPv6 destination unreachable quoting a datagram we sent to `dst`: transactions
   // to that registrar started before now fail at their next retransmission instead of waiting

@@ -42,6 +42,9 @@ class DpdkWorker : public Worker {
   void start() override;
   void join() override;
   std::uint64_t io_errors() const override;
+  bool hand_off_request(std::uint32_t to, std::string_view datagram, const sockaddr_storage& src) override {
+    return io_.hand_off_request(to, datagram, src);
+  }
   void io_counters(std::vector<std::pair<std::string, std::uint64_t>>& out) const override;
 
  private:

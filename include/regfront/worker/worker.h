@@ -14,12 +14,14 @@
 //   w->request_shutdown(); w->join();        // unregisters, then the loop ends
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "regfront/call/relay.h"
 #include "regfront/common/counter.h"
 #include "regfront/reg/engine.h"
 #include "regfront/worker/snapshot_reader.h"
@@ -31,6 +33,7 @@ namespace regfront::worker {
 struct WorkerOptions {
   std::uint32_t id = 0;                  // worker index: QSBR thread id, endpoint owner id
   reg::EngineOptions engine;             // engine.worker must equal id
+  call::RelayOptions relay;              // relay.worker must equal id
   std::uint32_t shutdown_timeout_s = 10; // unregistration time on shutdown
 };
 
@@ -57,8 +60,11 @@ class Worker {
   // `slots` is the size of this worker's plan in the current snapshot (sizes the buffer, so the
   // worker never allocates); `snapshot_version` is the snapshot the rows' indices refer to.
   bool dump(std::vector<reg::BindingStatus>& out, std::uint64_t& snapshot_version, std::size_t slots);
+  // The same for the worker's calls (`show sip-ua calls`), at most `max` rows.
+  bool dump_calls(std::vector<call::CallStatus>& out, std::size_t max);
 
   const reg::WorkerCounters& counters() const { return engine_.counters(); }
+  const call::CallCounters& call_counters() const { return relay_.counters(); }
   std::uint32_t id() const { return id_; }
   // The version of the snapshot the worker runs on.
   std::uint64_t adopted_version() const { return adopted_.load(std::memory_order_acquire); }
@@ -87,6 +93,25 @@ class Worker {
   // Top of an iteration, inside its read section: adopt the pinned snapshot when it is new,
   // begin unregistering once shutdown was requested.
   void pick_up(const ReadSection& pin, std::uint64_t now_ms);
+  // One received datagram, inside the read section: parsed once; a request goes to the relay
+  // (or, when another worker owns its call, to that worker), a response to the engine or the
+  // relay by its branch.
+  void on_datagram(const ReadSection& pin, std::string_view datagram, const sockaddr_storage& src,
+                   socklen_t src_len, std::uint64_t now_ms);
+  // The engine's and the relay's timers and paced starts.
+  void advance(const ReadSection& pin, std::uint64_t now_ms) {
+    engine_.advance(pin, now_ms);
+    relay_.advance(pin, now_ms);
+  }
+  // The earliest time advance() has work.
+  std::uint64_t next_deadline_ms(const ReadSection& pin) const {
+    return std::min(engine_.next_deadline_ms(pin), relay_.next_deadline_ms(pin));
+  }
+  // Hands a request to the worker that owns its call; false when that is not possible (the
+  // request is then handled here). The socket and DPDK workers each have their rings.
+  virtual bool hand_off_request(std::uint32_t to, std::string_view datagram, const sockaddr_storage& src) {
+    return false;
+  }
   // A pending status dump, a chunk per iteration, inside the read section.
   void serve_dump(const ReadSection& pin, std::uint64_t now_ms);
   bool dump_pending() const { return dump_state_.load(std::memory_order_acquire) == 1; }
@@ -102,8 +127,12 @@ class Worker {
   SnapshotReader reader_;
   reg::TxQueue tx_;
   reg::Engine engine_;
+  call::Relay relay_;
 
  private:
+  // Raises a dump request set up by dump()/dump_calls() and takes the buffer back (see worker.cc).
+  bool wait_for_dump(std::uint64_t& snapshot_version);
+
   std::uint32_t shutdown_timeout_s_;
   std::atomic<bool> shutdown_{false};
   std::atomic<bool> exited_{false};
@@ -119,7 +148,8 @@ class Worker {
   // pointer is visible to the worker's acquire load); the worker fills it in chunks and sets 2
   // (release: the rows are visible to the control thread's acquire load).
   std::atomic<int> dump_state_{0};
-  std::vector<reg::BindingStatus>* dump_out_ = nullptr;
+  std::vector<reg::BindingStatus>* dump_out_ = nullptr;     // a binding dump, or
+  std::vector<call::CallStatus>* dump_calls_ = nullptr;     // a call dump
   std::uint32_t dump_next_ = 0;
   std::uint64_t dump_version_ = 0;
 };
