@@ -461,8 +461,9 @@ class Relay::Impl {
 
   // ---- trust and numbers ----
   // Whether a request comes from a provider (a registrar's address) rather than the core: the
-  // registrar's address and port, or its address alone when no session target shares it (a
-  // provider's proxy may send from another port; on one host the port tells them apart).
+  // registrar's address and port, or its address alone when neither a session target nor the
+  // trusted list names it (a provider's proxy may send from another port; when the core shares
+  // the provider's address, as on one test host, the port tells them apart).
   bool is_registrar(const sockaddr_storage& src, std::uint8_t& slot) const {
     int by_ip = -1;
     for (int r = 0; r < reg::kRegistrarSlots; ++r) {
@@ -474,23 +475,12 @@ class Relay::Impl {
       }
       if (by_ip < 0) by_ip = r;
     }
-    if (by_ip < 0) return false;
-    for (const reg::SnapDialPeer& dp : snap().calls.dial_peers) {
-      if (dp.target == reg::SnapDialPeer::Target::address && dp.addr_len != 0 && same_ip(dp.addr, src)) return false;
-    }
+    if (by_ip < 0 || listed_or_target(src)) return false;
     slot = static_cast<std::uint8_t>(by_ip);
     return true;
   }
-  bool trusted_ip(const sockaddr_storage& src) const {
-    for (const reg::SnapRegistrar& r : snap().registrars) {
-      if (r.present && r.addr_len != 0 && same_ip(r.addr, src)) return true;
-    }
-    return false;
-  }
-  // Trusted sources (the IOS toll-fraud list): the registrars, the session targets and the
-  // `ip address trusted list`, by address.
-  bool trusted(const sockaddr_storage& src) const {
-    if (trusted_ip(src)) return true;
+  // A session target's address, or in the trusted list: the core's side.
+  bool listed_or_target(const sockaddr_storage& src) const {
     for (const reg::SnapDialPeer& dp : snap().calls.dial_peers) {
       if (dp.target == reg::SnapDialPeer::Target::address && dp.addr_len != 0 && same_ip(dp.addr, src)) return true;
     }
@@ -503,6 +493,15 @@ class Relay::Impl {
     }
     return false;
   }
+  bool trusted_ip(const sockaddr_storage& src) const {
+    for (const reg::SnapRegistrar& r : snap().registrars) {
+      if (r.present && r.addr_len != 0 && same_ip(r.addr, src)) return true;
+    }
+    return false;
+  }
+  // Trusted sources (the IOS toll-fraud list): the registrars, the session targets and the
+  // `ip address trusted list`, by address.
+  bool trusted(const sockaddr_storage& src) const { return trusted_ip(src) || listed_or_target(src); }
   // The user part of a name-addr header's URI, or of the Request-URI.
   static std::string_view user_of(std::string_view uri) { return sip::uri_user(uri); }
 
