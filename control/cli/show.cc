@@ -101,7 +101,37 @@ std::string render_statistics(const Statistics& s, bool json) {
     out += "  " + pad(name, 22) + std::to_string(v) + "\n";
   }
   j["dataplane"] = dp;
+  nlohmann::json calls;
+  out += "Calls\n";
+  for (const auto& [name, v] : s.calls) {
+    calls[name] = v;
+    out += "  " + pad(name, 22) + std::to_string(v) + "\n";
+  }
+  j["calls"] = calls;
   return json ? j.dump() + "\n" : out;
+}
+
+std::string render_calls(const std::vector<CallRow>& rows, bool json) {
+  if (json) {
+    nlohmann::json j;
+    j["calls"] = nlohmann::json::array();
+    for (const auto& r : rows) {
+      j["calls"].push_back({{"calling", r.calling}, {"called", r.called}, {"direction", r.direction},
+                            {"state", r.state}, {"dial_peer", r.dial_peer}, {"registrar", r.registrar},
+                            {"cseq_offset", r.cseq_offset}, {"age_seconds", r.age_s}, {"call_id", r.call_id}});
+    }
+    return j.dump() + "\n";
+  }
+  std::string out =
+      "Calling              Called               Direction Dial-peer Registrar State        Age(sec) CSeq+ Call-ID\n"
+      "==================== ==================== ========= ========= ========= ============ ======== ===== ========\n";
+  for (const auto& r : rows) {
+    out += pad(r.calling, 21) + pad(r.called, 21) + pad(r.direction, 10) + pad(std::to_string(r.dial_peer), 10) +
+           pad(r.registrar ? std::to_string(r.registrar) : "-", 10) + pad(r.state, 13) + pad(std::to_string(r.age_s), 9) +
+           pad(std::to_string(r.cseq_offset), 6) + r.call_id + "\n";
+  }
+  out += std::to_string(rows.size()) + " call(s)\n";
+  return out;
 }
 
 std::string render_dataplane(const std::vector<DataplaneRow>& rows, bool json, const std::vector<PortRow>& ports,

@@ -148,9 +148,11 @@ Status Daemon::start() {
     }
     log("%s", dpdk_->describe().c_str());
   }
+  // Calls reach worker 0's port and belong to the worker of their number: rings between them.
+  if (!dpdk_ && opts_.workers > 1) handoff_ = std::make_unique<worker::RequestHandoff>(opts_.workers);
   for (std::uint32_t i = 0; i < opts_.workers && !dpdk_; ++i) {
     auto w = std::make_unique<worker::SocketWorker>(worker_options(opts_, i, seed + i, key), publisher_->qsbr(),
-                                                    publisher_->current_ptr());
+                                                    publisher_->current_ptr(), handoff_.get());
     sockaddr_storage local;
     socklen_t len;
     if (!literal_address(opts_.listen_ip, static_cast<std::uint16_t>(opts_.listen_port + i), local, len)) {
@@ -322,7 +324,7 @@ protocol::Reply Daemon::handle(config::Session& session, std::string_view verb, 
 }
 
 bool Daemon::show(Show what, bool json, std::string& out) {
-  const StatusGatherer status({workers_, *publisher_, cfg_, *dns_, dpdk_.get()});
+  const StatusGatherer status({workers_, *publisher_, cfg_, *dns_, dpdk_.get(), opts_.max_calls});
   switch (what) {
     case Show::register_status: out = cli::render_register_status(status.bindings(), json); return true;
     case Show::registrar_status: out = cli::render_registrars(status.registrars(), json); return true;

@@ -25,6 +25,12 @@ worker::WorkerOptions worker_options(const Options& o, std::uint32_t id, std::ui
   w.engine.seed = seed;
   w.engine.via_port = static_cast<std::uint16_t>(o.listen_port + id);
   w.engine.preemptive_auth = o.preemptive_auth;
+  w.relay.worker = id;
+  w.relay.workers = o.workers;
+  w.relay.max_calls = o.max_calls;
+  w.relay.key = key;
+  w.relay.seed = seed ^ 0x5245'4c41'5953'4545ull;  // not the engine's jitter sequence
+  w.relay.via_port = static_cast<std::uint16_t>(o.listen_port + id);
   return w;
 }
 

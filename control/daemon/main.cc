@@ -19,7 +19,7 @@ void usage(std::FILE* f) {
   std::fprintf(f,
                "usage: regfrontd --config FILE [--io socket|dpdk] [--eal \"EAL ARGS\"] [--listen IP:PORT] [--workers N]\n"
                "                 [--control-socket PATH] [--shutdown-timeout SECONDS] [--no-preemptive-auth]\n"
-               "                 [--stage-timing]\n"
+               "                 [--stage-timing] [--max-calls N]\n"
                "       regfrontd --check-config FILE\n"
                "\n"
                "  --config FILE            startup-config in IOS syntax\n"
@@ -39,6 +39,8 @@ void usage(std::FILE* f) {
                "                           plus a quarter for live additions, at least 65536)\n"
                "  --no-preemptive-auth     refreshes go without credentials and are challenged\n"
                "                           (default: they answer the registrar's last nonce)\n"
+               "  --max-calls N            call slots per worker: calls being set up and dialogs\n"
+               "                           (default 2048; a full table answers 503)\n"
                "  --stage-timing           --io dpdk: split each worker's busy time by stage\n"
                "                           (stage_*_tsc in show dataplane; an rdtsc per stage)\n",
                regfront::protocol::default_control_socket().c_str());
@@ -102,6 +104,7 @@ int main(int argc, char** argv) {
       {"max-bindings", required_argument, nullptr, 'm'}, {"eal", required_argument, nullptr, 'e'},
       {"no-preemptive-auth", no_argument, nullptr, 'P'},
       {"stage-timing", no_argument, nullptr, 'T'},
+      {"max-calls", required_argument, nullptr, 'M'},
       {nullptr, 0, nullptr, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "c:C:i:l:w:s:t:m:e:h", longopts, nullptr)) != -1) {
@@ -138,6 +141,16 @@ int main(int argc, char** argv) {
       case 'e': o.eal_args = optarg; break;
       case 'P': o.preemptive_auth = false; break;
       case 'T': o.stage_timing = true; break;
+      case 'M': {
+        char* end = nullptr;
+        const long n = std::strtol(optarg, &end, 10);
+        if (*end != '\0' || n < 1 || n > (1L << 20)) {
+          std::fprintf(stderr, "regfrontd: --max-calls must be 1..%ld\n", 1L << 20);
+          return 2;
+        }
+        o.max_calls = static_cast<std::uint32_t>(n);
+        break;
+      }
       case 'h': usage(stdout); return 0;
       default: usage(stderr); return 2;
     }

@@ -116,7 +116,45 @@ cli::Statistics StatusGatherer::statistics() const {
     for (const auto& w : s_.workers) v += reg::worker_counter(w->counters(), i);
     st.dataplane.emplace_back(reg::kWorkerCounterInfo[i].name, v);
   }
+  for (std::size_t i = 0; i < call::kCallCounterCount; ++i) {
+    std::uint64_t v = 0;
+    for (const auto& w : s_.workers) v += call::call_counter(w->call_counters(), i);
+    st.calls.emplace_back(call::kCallCounterInfo[i].name, v);
+  }
+  // Calls per registrar: placed through it, and answered.
+  for (cli::RegistrarStatistics& r : st.registrars) {
+    std::uint64_t placed = 0, answered = 0;
+    for (const auto& w : s_.workers) {
+      placed += w->call_counters().via_registrar[r.index - 1].get();
+      answered += w->call_counters().answered_via_registrar[r.index - 1].get();
+    }
+    r.counters.emplace_back("calls_placed", placed);
+    r.counters.emplace_back("calls_answered", answered);
+  }
   return st;
+}
+
+std::vector<cli::CallRow> StatusGatherer::calls() const {
+  std::vector<cli::CallRow> rows;
+  const reg::Snapshot* snap = s_.publisher.current();
+  std::vector<call::CallStatus> buf;
+  for (const auto& w : s_.workers) {
+    if (!w->dump_calls(buf, s_.max_calls)) continue;
+    for (const call::CallStatus& c : buf) {
+      cli::CallRow r;
+      r.calling = c.calling;
+      r.called = c.called;
+      r.direction = c.direction == call::CallDirection::outbound ? "outbound" : "inbound";
+      r.state = std::string(call::call_state_name(c.state));
+      r.dial_peer = c.dial_peer_tag;
+      if (c.registrar < reg::kRegistrarSlots && snap != nullptr) r.registrar = snap->registrars[c.registrar].index;
+      r.cseq_offset = c.cseq_offset;
+      r.age_s = c.age_s;
+      r.call_id = c.call_id;
+      rows.push_back(std::move(r));
+    }
+  }
+  return rows;
 }
 
 std::vector<cli::DataplaneRow> StatusGatherer::dataplane() const {

@@ -54,8 +54,22 @@ struct RegistrarStatistics {
 struct Statistics {
   std::vector<RegistrarStatistics> registrars;  // configured ones, by index
   NamedCounters dataplane;
+  NamedCounters calls;                          // the call relay's counters
 };
 std::string render_statistics(const Statistics& s, bool json);
+
+// ---- show sip-ua calls: one row per call being set up or in a dialog ----
+struct CallRow {
+  std::string calling, called;
+  std::string direction;      // "outbound" (core → provider) or "inbound"
+  std::string state;          // calling, proceeding, confirmed, …
+  std::uint32_t dial_peer = 0;
+  int registrar = 0;          // the provider side's registrar index, 0 = none
+  std::uint32_t cseq_offset = 0;  // challenges answered towards the provider
+  std::int64_t age_s = 0;
+  std::string call_id;
+};
+std::string render_calls(const std::vector<CallRow>& rows, bool json);
 
 // ---- show dataplane ----
 struct DataplaneRow {

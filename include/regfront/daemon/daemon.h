@@ -31,6 +31,7 @@
 #include "regfront/daemon/dns_registry.h"
 #include "regfront/daemon/options.h"
 #include "regfront/snapshot/publisher.h"
+#include "regfront/worker/request_handoff.h"
 #include "regfront/worker/worker.h"
 
 namespace regfront::daemon {
@@ -79,6 +80,7 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   std::unique_ptr<snapshot::Publisher> publisher_;
   std::unique_ptr<DnsRegistry> dns_;
   std::unique_ptr<DpdkBackend> dpdk_;
+  std::unique_ptr<worker::RequestHandoff> handoff_;  // socket workers > 1: requests to their owner
   std::vector<std::unique_ptr<worker::Worker>> workers_;
   std::unique_ptr<ControlServer> server_;
   std::vector<std::string> learned_realms_;  // realms only realm-less credentials answer

@@ -19,6 +19,7 @@ struct Options {
   std::string eal_args;                // --io dpdk: EAL arguments (--eal "…")
   bool preemptive_auth = true;         // refreshes answer the registrar's cached nonce
   bool stage_timing = false;           // --io dpdk: stage_*_tsc counters (--stage-timing)
+  std::uint32_t max_calls = 2048;      // call slots per worker (--max-calls)
 };
 
 }  // namespace regfront::daemon

@@ -32,6 +32,7 @@ class StatusGatherer {
     const config::Config& config;
     const DnsRegistry& dns;
     const DpdkBackend* dpdk;  // --io dpdk only
+    std::uint32_t max_calls;  // call slots per worker (sizes a call dump)
   };
   explicit StatusGatherer(const Sources& s) : s_(s) {}
 
@@ -41,6 +42,8 @@ class StatusGatherer {
   std::vector<cli::RegistrarRow> registrars() const;
   // show sip-ua statistics
   cli::Statistics statistics() const;
+  // show sip-ua calls
+  std::vector<cli::CallRow> calls() const;
   // show dataplane: workers, then (--io dpdk) ports and the mbuf pool
   std::vector<cli::DataplaneRow> dataplane() const;
   std::vector<cli::PortRow> ports() const;
