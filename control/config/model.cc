@@ -15,6 +15,10 @@ bool is_endpoint_number(const std::string& pattern) {
   return !p.empty() && std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+bool is_endpoint_dial_peer(const DialPeer& dp) {
+  return dp.type == DialPeerType::pots && is_endpoint_number(dp.destination_pattern);
+}
+
 void CompactString::assign(std::string_view s) {
   if (s.size() <= kInline) {
     std::memcpy(buf_, s.data(), s.size());
@@ -88,7 +92,7 @@ std::vector<std::string> endpoint_numbers(const Config& cfg) {
     if (seen.insert(n).second) out.emplace_back(n);
   };
   for (const auto& [tag, dp] : cfg.dial_peers) {
-    if (is_endpoint_number(dp.destination_pattern)) add(dp.destination_pattern);
+    if (is_endpoint_dial_peer(dp)) add(dp.destination_pattern);
   }
   for (const auto& c : cfg.sip_ua.credentials) {
     if (!c.number.empty()) add(c.number);

@@ -17,7 +17,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include "regfront/common/status.h"
 
 namespace regfront::config {
 
@@ -199,11 +202,105 @@ struct Localhost {
   bool operator==(const Localhost&) const = default;
 };
 
+// A value of the model kept on the heap, or none: an std::optional whose empty state costs one
+// pointer (8 bytes) instead of sizeof(T). Copies copy the value; == compares values (two empty
+// boxes are equal, an empty box differs from any value). Used where most entries of a large
+// table do not have the part: the 100k+ POTS dial peers carry no VoIP settings.
+//
+//   OptionalBox<VoipSettings> v;        // empty
+//   v.emplace();                         // a default VoipSettings
+//   if (v) v->huntstop = true;
+template <typename T>
+class OptionalBox {
+ public:
+  OptionalBox() noexcept = default;
+  OptionalBox(const OptionalBox& o) : p_(o.p_ ? new T(*o.p_) : nullptr) {}
+  OptionalBox(OptionalBox&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+  OptionalBox& operator=(const OptionalBox& o) {
+    if (this != &o) *this = OptionalBox(o);
+    return *this;
+  }
+  OptionalBox& operator=(OptionalBox&& o) noexcept {
+    if (this != &o) {
+      delete p_;
+      p_ = std::exchange(o.p_, nullptr);
+    }
+    return *this;
+  }
+  ~OptionalBox() { delete p_; }
+
+  bool has_value() const noexcept { return p_ != nullptr; }
+  explicit operator bool() const noexcept { return has_value(); }
+  T& operator*() noexcept { return *p_; }
+  const T& operator*() const noexcept { return *p_; }
+  T* operator->() noexcept { return p_; }
+  const T* operator->() const noexcept { return p_; }
+  // Replaces the value (or the emptiness) with T(args…).
+  template <typename... A>
+  T& emplace(A&&... args) {
+    T* n = new T(std::forward<A>(args)...);
+    delete p_;
+    p_ = n;
+    return *p_;
+  }
+  void reset() noexcept {
+    delete p_;
+    p_ = nullptr;
+  }
+
+  friend bool operator==(const OptionalBox& a, const OptionalBox& b) {
+    if (a.p_ == nullptr || b.p_ == nullptr) return a.p_ == b.p_;
+    return *a.p_ == *b.p_;
+  }
+
+ private:
+  T* p_ = nullptr;
+};
+
+// `dial-peer voice N pots` or `dial-peer voice N voip`. A tag names one dial peer, of one type.
+enum class DialPeerType : std::uint8_t { pots, voip };
+
+// `session target …` of a VoIP dial peer: where calls that select the dial peer are sent.
+enum class SessionTargetKind : std::uint8_t {
+  none,       // not configured
+  ipv4,       // session target ipv4:A.B.C.D[:PORT]
+  dns,        // session target dns:NAME[:PORT]
+  registrar,  // session target registrar: the registrars that hold a live binding for the
+              // calling number (the endpoint), in registrar index order
+};
+
+struct SessionTarget {
+  SessionTargetKind kind = SessionTargetKind::none;
+  std::string host;        // dotted quad or DNS name; empty for none and registrar
+  std::uint16_t port = 0;  // 0 = not given (5060, or DNS SRV for dns:)
+  bool operator==(const SessionTarget&) const = default;
+};
+
+inline constexpr std::uint8_t kMaxDialPeerPreference = 10;  // IOS `preference <0-10>`
+inline constexpr std::size_t kMaxDialPeerDescription = 64;  // IOS dial-peer `description`
+
+// What only a VoIP dial peer has (a POTS dial peer has none of it: DialPeer::voip is empty).
+struct VoipSettings {
+  SessionTarget session_target;
+  // `preference <0-10>`: order among dial peers whose patterns match equally well; 0 (the
+  // default, not rendered) is tried first.
+  std::uint8_t preference = 0;
+  bool huntstop = false;               // `huntstop`: no other dial peer after this one fails
+  std::string incoming_called_number;  // `incoming called-number PATTERN`; empty = none
+  std::string description;             // `description LINE`; empty = none
+  bool operator==(const VoipSettings&) const = default;
+};
+
 struct DialPeer {
   std::uint32_t tag = 0;
-  std::string destination_pattern;   // empty = not configured
-  std::vector<Authentication> authentication;
+  DialPeerType type = DialPeerType::pots;
+  std::string destination_pattern;   // empty = not configured (validate_dial_pattern())
+  std::vector<Authentication> authentication;  // POTS dial peers only (F4.1)
   std::optional<Localhost> localhost;  // voice-class sip localhost
+  // Set exactly when type == voip (the actions keep it so). A POTS dial peer, one per
+  // registered number, pays 8 bytes for it.
+  OptionalBox<VoipSettings> voip;
+  bool is_voip() const { return type == DialPeerType::voip; }
   bool operator==(const DialPeer&) const = default;
 };
 
@@ -279,7 +376,19 @@ struct VoiceSip {
   bool operator==(const VoiceSip&) const = default;
 };
 
+inline constexpr std::size_t kMaxTrustedEntries = 100;  // `ip address trusted list` entries
+
+// `voice service voip` → `ip address trusted list`: the addresses calls may come from.
+struct TrustedList {
+  // `ipv4 A.B.C.D [M.M.M.M]` / `ipv4 A.B.C.D/LEN`, in the order configured. Stored as the
+  // network (host bits cleared; host order, as Ipv4Prefix) and its length, 32 for one host.
+  std::vector<Ipv4Prefix> ipv4;
+  bool present = false;  // `ip address trusted list` entered (rendered even when empty)
+  bool operator==(const TrustedList&) const = default;
+};
+
 struct VoiceService {
+  TrustedList trusted;
   VoiceSip sip;
   bool present = false;  // `voice service voip` entered at least once
   bool operator==(const VoiceService&) const = default;
@@ -330,6 +439,28 @@ std::vector<std::string> validate_interfaces(const Config& cfg, int port_count);
 // True when `pattern` names one endpoint (digits with an optional leading '+'), as opposed to a
 // wildcard pattern ("408555....", "T", "[2-9]…"), which IOS does not register.
 bool is_endpoint_number(const std::string& pattern);
+
+// True when `dp` is an endpoint's dial peer (F2): a POTS dial peer whose destination-pattern is a
+// number. VoIP dial peers route calls; they never register.
+bool is_endpoint_dial_peer(const DialPeer& dp);
+
+// Checks an IOS dial pattern (`destination-pattern`, `incoming called-number`); OK or the
+// reason it is refused (plain text). Accepted, as IOS documents them:
+//   digits 0-9, A-D, * and #;      one position each
+//   .                              any one digit
+//   [...]                          one position from a set: digits, A-D, * #, ranges 2-9, a
+//                                  leading ^ negates; no nesting
+//   ( )                            a group (for the repeat operators below); balanced, not empty
+//   % ? +                          the preceding digit, set or group 0+, 0-1, 1+ times
+//   + (first, or after a leading ^) the E.164 plus, not a repeat
+//   T (last)                       variable length: digits until the interdigit timeout
+//   ^ (first), $ (last)            anchors
+//   ,                              a pause
+// At most 32 positions (digits, '.' and sets) and 64 characters. This checks the syntax only;
+// the data plane's matcher decides what a pattern matches.
+//   validate_dial_pattern("+1408555....")  -> OK
+//   validate_dial_pattern("[2-9")          -> "Invalid pattern [2-9: unbalanced brackets"
+Status validate_dial_pattern(std::string_view pattern);
 
 // The endpoints of a configuration (F2): the numbers of POTS dial peers whose
 // destination-pattern is a number, then the `credentials` numbers not already listed, in order,
