@@ -99,8 +99,10 @@ namespace detail {
 struct MatcherState;
 }
 
-// How many dial peers a scratch keeps per match unless make_scratch() is told otherwise.
+// How many dial peers a scratch keeps per match unless make_scratch() is told otherwise, and
+// the most it can be told.
 inline constexpr std::size_t kDefaultHuntDepth = 16;
+inline constexpr std::size_t kMaxHuntDepth = 1024;
 
 // One dial peer's pattern, as build() reads it.
 struct DialPeerPattern {
@@ -177,7 +179,8 @@ class DialPeerMatcher {
                                          MatchEngine engine = MatchEngine::automatic);
 
   // A scratch for one worker (control plane: allocates; clones Hyperscan's scratch), keeping at
-  // most `hunt_depth` (at least 1) dial peers per match.
+  // most `hunt_depth` (1 to kMaxHuntDepth) dial peers per match. The snapshot builder makes one
+  // per worker when it builds the matcher; a worker uses the scratch of the snapshot it reads.
   StatusOr<MatchScratch> make_scratch(std::size_t hunt_depth = kDefaultHuntDepth) const;
 
   // Writes the ids of the dial peers that match `number` into out_ids, best first in IOS
