@@ -87,6 +87,13 @@ class HyperscanIndex {
 // A digit trie: each pattern's leading run of single characters (no repetition, no group) is a
 // path whose edges are character sets; the rest of the pattern, if any, is a position
 // (Glushkov) automaton run from the node where the path ends.
+//
+// Layout: one array of 32-bit words, nodes depth first (a node's first child follows it), each
+// node self-contained so a step costs one cache line or two:
+//   [0] edges | segment length << 16   [1] ends
+//   segment: the symbol sets of the single-child, end-less steps merged into this node
+//   ends:    2 words each, best rank first: rank, program index (kNoProgram) | kWholeNumber
+//   edges:   2 words each: symbol set, child offset
 class TrieIndex {
  public:
   // Builds the trie from `patterns` (none of them matches every number).
@@ -102,22 +109,6 @@ class TrieIndex {
   void collect(const std::uint8_t* sym, int len, std::uint64_t* frames, std::size_t frame_capacity,
                BestRanks& best) const noexcept;
 
-  struct Node {
-    std::uint32_t first_edge = 0;
-    std::uint32_t first_end = 0;  // into ends_
-    std::uint32_t edges = 0;
-    std::uint32_t ends = 0;
-  };
-  struct Edge {
-    SymbolSet set = 0;
-    std::uint32_t child = 0;
-  };
-  // A pattern whose leading run ends at a node.
-  struct End {
-    std::uint32_t rank = 0;
-    std::uint32_t program = kNoProgram;  // the rest of the pattern, or kNoProgram
-    bool whole_number = false;
-  };
   // The rest of a pattern as a position automaton: positions are its atoms, in text order.
   struct Program {
     std::uint64_t first = 0;   // positions that can match the rest's first character
@@ -126,15 +117,14 @@ class TrieIndex {
     std::uint32_t follow = 0;  // into follow_: one mask per position, what may come next
     std::uint32_t accept = 0;  // into accept_: one mask per symbol, the positions accepting it
   };
-  static constexpr std::uint32_t kNoProgram = 0xffffffffu;
+  static constexpr std::uint32_t kNoProgram = 0x7fffffffu;
+  static constexpr std::uint32_t kWholeNumber = 0x80000000u;
 
  private:
   TrieIndex() = default;
   bool run(const Program& p, const std::uint8_t* sym, int len, bool whole_number) const noexcept;
 
-  std::vector<Node> nodes_;
-  std::vector<Edge> edges_;
-  std::vector<End> ends_;
+  std::vector<std::uint32_t> words_;
   std::vector<Program> programs_;
   std::vector<std::uint64_t> follow_;
   std::vector<std::uint64_t> accept_;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "dial_peer_engines.h"
+#include "regfront/common/check.h"
 
 namespace regfront::call::detail {
 namespace {
@@ -84,7 +85,9 @@ void HyperscanIndex::collect(std::string_view number, hs_scratch* scratch, BestR
   // A number is at most 33 bytes. The empty number is scanned too ("5%$" matches it), from a
   // non-null pointer.
   const char* data = number.empty() ? "" : number.data();
-  hs_scan(db_, data, static_cast<unsigned int>(number.size()), 0, scratch, on_match, &best);
+  [[maybe_unused]] const hs_error_t rc =
+      hs_scan(db_, data, static_cast<unsigned int>(number.size()), 0, scratch, on_match, &best);
+  REGFRONT_DCHECK(rc == HS_SUCCESS);  // HS_SCRATCH_IN_USE: one scratch shared by two threads
 }
 
 }  // namespace regfront::call::detail

@@ -149,7 +149,10 @@ StatusOr<DialPeerMatcher> DialPeerMatcher::build(std::span<const DialPeerPattern
 }
 
 StatusOr<MatchScratch> DialPeerMatcher::make_scratch(std::size_t hunt_depth) const {
-  if (hunt_depth == 0) return Status::invalid_argument("hunt depth must be at least 1");
+  if (hunt_depth == 0 || hunt_depth > kMaxHuntDepth) {
+    return Status::invalid_argument("hunt depth " + std::to_string(hunt_depth) + " is outside 1-" +
+                                    std::to_string(kMaxHuntDepth));
+  }
   MatchScratch s;
   s.owner_ = state_.get();
   s.depth_ = hunt_depth;
