@@ -6,8 +6,9 @@
 #       -> GoogleTest executable registered with ctest (gtest_discover_tests), label "unit" by
 #          default; label "threads" (one label: gtest_discover_tests passes a single value)
 #          instead marks threaded tests, which the tsan preset builds (`threaded_tests`) and runs
-#   regfront_benchmark(NAME sip SRCS sip_bench.cc DEPS regfront::sip)
-#       -> Google Benchmark executable plus a ctest smoke run (label "bench")
+#   regfront_benchmark(NAME sip SRCS sip_bench.cc DEPS regfront::sip [SMOKE_ARGS --benchmark_filter=…])
+#       -> Google Benchmark executable plus a ctest smoke run (label "bench"); SMOKE_ARGS trims
+#          what the smoke run does (a fixture that takes a minute to build is for full runs)
 
 function(regfront_library)
   cmake_parse_arguments(A "" "NAME" "SRCS;DEPS" ${ARGN})
@@ -39,12 +40,12 @@ function(regfront_test)
 endfunction()
 
 function(regfront_benchmark)
-  cmake_parse_arguments(A "" "NAME" "SRCS;DEPS" ${ARGN})
+  cmake_parse_arguments(A "" "NAME" "SRCS;DEPS;SMOKE_ARGS" ${ARGN})
   add_executable(bench_${A_NAME} ${A_SRCS})
   target_link_libraries(bench_${A_NAME} PRIVATE ${A_DEPS} benchmark::benchmark benchmark::benchmark_main)
   set_target_properties(bench_${A_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/perf)
   # CI only smoke-runs benchmarks so they keep compiling and running; figures come from full runs.
-  add_test(NAME bench_${A_NAME}_smoke COMMAND bench_${A_NAME} --benchmark_min_time=0.01)
+  add_test(NAME bench_${A_NAME}_smoke COMMAND bench_${A_NAME} --benchmark_min_time=0.01 ${A_SMOKE_ARGS})
   set_tests_properties(bench_${A_NAME}_smoke PROPERTIES LABELS bench)
 endfunction()
 

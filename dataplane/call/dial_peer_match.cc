@@ -90,8 +90,8 @@ StatusOr<DialPeerMatcher> DialPeerMatcher::build(std::span<const DialPeerPattern
   for (const DialPeerPattern& p : patterns) {
     const std::string context =
         "dial-peer " + std::to_string(p.tag) + " pattern \"" + std::string(p.pattern) + "\"";
-    if (p.preference > 9) {
-      return Status::invalid_argument("preference " + std::to_string(p.preference) + " is outside 0-9")
+    if (p.preference > kMaxPreference) {
+      return Status::invalid_argument("preference " + std::to_string(p.preference) + " is outside 0-10")
           .with_context(context);
     }
     auto one = detail::parse_dial_pattern(p.pattern);

@@ -48,7 +48,7 @@
 //    string). Anything else matches no pattern. "+14085550100" is matched by "+1408T", not by
 //    "1408T", nor by ".T" ('.' is not '+').
 //  * Ranking (`dial-peer hunt 0`, IOS's default; TechNote 211306): the longest match first,
-//    then the lower `preference` (0-9), then, where IOS picks at random, the lower dial-peer
+//    then the lower `preference` (0-10), then, where IOS picks at random, the lower dial-peer
 //    tag, then the lower id. IOS allows any order among equals; a fixed one keeps every worker
 //    and every test agreeing, and makes a hunt reproducible.
 //  * "Longest match" is the count of explicit digits: "the most numbers in a sequence that
@@ -124,6 +124,9 @@ namespace detail {
 struct MatcherState;
 }
 
+// IOS `preference <0-10>`.
+inline constexpr std::uint8_t kMaxPreference = 10;
+
 // How many dial peers a scratch keeps per match unless make_scratch() is told otherwise, and
 // the most it can be told.
 inline constexpr std::size_t kDefaultHuntDepth = 16;
@@ -133,7 +136,7 @@ inline constexpr std::size_t kMaxHuntDepth = 1024;
 struct DialPeerPattern {
   std::uint32_t id = 0;         // what match() reports: the caller's index into its dial peers
   std::string_view pattern;     // IOS text; read during build() only
-  std::uint8_t preference = 0;  // `preference` 0-9: lower is tried first among equal matches
+  std::uint8_t preference = 0;  // `preference` 0-10: lower is tried first among equal matches
   std::uint32_t tag = 0;        // `dial-peer voice TAG`: the order among otherwise equal peers
 };
 
@@ -198,7 +201,7 @@ class DialPeerMatcher {
 
   // Builds the matcher (control plane: allocates; Hyperscan compiles here). Fails with
   // invalid_argument when a pattern is invalid ("dial-peer 12 pattern \"14[08\": unclosed '['
-  // at position 3"), a preference is above 9 or an id appears twice; with internal when
+  // at position 3"), a preference is above 10 or an id appears twice; with internal when
   // Hyperscan refuses the database.
   static StatusOr<DialPeerMatcher> build(std::span<const DialPeerPattern> patterns,
                                          MatchEngine engine = MatchEngine::automatic);

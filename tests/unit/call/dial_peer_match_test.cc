@@ -168,10 +168,12 @@ TEST(DialPeerMatcherBuild, ReportsThePeerAndTheReason) {
   EXPECT_EQ(m.status().code(), StatusCode::invalid_argument);
   EXPECT_EQ(m.status().message(), "dial-peer 12 pattern \"14[08\": unclosed '[' at position 3");
 
-  const DialPeerPattern bad_preference[] = {{.id = 0, .pattern = "1408", .preference = 10, .tag = 7}};
+  const DialPeerPattern top_preference[] = {{.id = 0, .pattern = "1408", .preference = 10, .tag = 7}};
+  EXPECT_TRUE(DialPeerMatcher::build(top_preference).ok()) << "IOS preference is 0-10";
+  const DialPeerPattern bad_preference[] = {{.id = 0, .pattern = "1408", .preference = 11, .tag = 7}};
   m = DialPeerMatcher::build(bad_preference);
   ASSERT_FALSE(m.ok());
-  EXPECT_EQ(m.status().message(), "dial-peer 7 pattern \"1408\": preference 10 is outside 0-9");
+  EXPECT_EQ(m.status().message(), "dial-peer 7 pattern \"1408\": preference 11 is outside 0-10");
 
   const DialPeerPattern twice[] = {{.id = 3, .pattern = "1", .tag = 1}, {.id = 3, .pattern = "2", .tag = 2}};
   m = DialPeerMatcher::build(twice);
