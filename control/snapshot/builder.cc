@@ -77,6 +77,7 @@ struct Builder::Build {
   const reg::Snapshot* previous;  // what the workers run; nullptr: none, or built for other workers
   std::uint64_t now_ms;
   reg::Snapshot& s;  // being built
+  const TargetAddresses& targets;  // the session targets' addresses
 
   // configured_bindings(): the identity key of each registrar slot (0..5 configured; add_ghosts()
   // records in 6..11 whose copy each leaving slot holds), the interned ids of 0..5 (kFree: none
@@ -108,6 +109,11 @@ struct Builder::EndpointCredentials {
 
 std::uint32_t owner_worker(const std::string& number, std::uint32_t workers) { return reg::owner_of(number, workers); }
 
+std::string session_target_key(const config::SessionTarget& t) {
+  if (t.kind != config::SessionTargetKind::ipv4 && t.kind != config::SessionTargetKind::dns) return {};
+  return t.host + ":" + std::to_string(t.port != 0 ? t.port : config::kDefaultSipPort);
+}
+
 Builder::Builder(std::uint32_t workers) : workers_(workers), slots_(workers) {
   if (RAND_bytes(reinterpret_cast<unsigned char*>(&fp_seed_), sizeof fp_seed_) != 1) fp_seed_ = 0x9e3779b97f4a7c15ull;
 }
@@ -126,7 +132,8 @@ std::unique_ptr<reg::Snapshot> Builder::build(const config::Config& cfg, const R
                                               std::uint16_t listen_port,
                                               const std::vector<std::string>& learned_realms,
                                               const reg::Snapshot* previous, std::uint64_t now_ms,
-                                              const std::vector<std::string>& sha_realms) {
+                                              const std::vector<std::string>& sha_realms,
+                                              const TargetAddresses& targets) {
   auto snap = std::make_unique<reg::Snapshot>();
   reg::Snapshot& s = *snap;
   s.version = ++version_;
@@ -140,7 +147,8 @@ std::unique_ptr<reg::Snapshot> Builder::build(const config::Config& cfg, const R
           .sha_realms = sha_realms,
           .previous = previous,
           .now_ms = now_ms,
-          .s = s};
+          .s = s,
+          .targets = targets};
 
   // Which slots stay, which are new and which are leaving (left the configuration but still
   // have to unregister) is decided from the configuration alone, so that the realms can include
@@ -158,6 +166,7 @@ std::unique_ptr<reg::Snapshot> Builder::build(const config::Config& cfg, const R
   retire_removed_credentials(b);
   const std::vector<reg::PlanEntry> ghosts = add_ghosts(b);  // 5. ghosts of leaving bindings
   place_plans(b, ghosts);                                    // 6. plans
+  add_calls(b);                                              // 7. what the call relay reads
   finish(b);
   return snap;
 }
@@ -574,6 +583,83 @@ void Builder::place_plans(Build& b, const std::vector<reg::PlanEntry>& ghosts) {
     if (ghosts[i].endpoint == reg::kNoEntry) continue;
     s.plans[b.leaving[i].worker][b.leaving[i].slot] = ghosts[i];
   }
+}
+
+// 7. Reads the voip dial peers, the trusted list, the localhost settings and b.targets; produces
+// s.calls: the dial peers in tag order (the matchers report their index), their resolved
+// session targets, the outbound (destination-pattern) and inbound (incoming called-number)
+// matchers with a scratch per worker — the previous build's when the patterns are the same —
+// the trusted networks and the From hosts of F6.
+void Builder::add_calls(Build& b) {
+  reg::SnapCalls& c = b.s.calls;
+  std::vector<std::tuple<std::uint32_t, std::string, std::uint8_t, std::uint32_t>> out, in;
+  const auto preferred = [](const std::optional<config::Localhost>& l) {
+    return l && l->preferred ? l->dns_name : std::string();
+  };
+  c.ua_from_host = preferred(b.cfg.sip_ua.localhost);
+  for (const auto& [tag, dp] : b.cfg.dial_peers) {
+    if (!dp.is_voip() || !dp.voip) continue;
+    const config::VoipSettings& v = *dp.voip;
+    reg::SnapDialPeer s;
+    s.tag = tag;
+    s.preference = v.preference;
+    s.huntstop = v.huntstop;
+    s.from_host = preferred(dp.localhost);
+    switch (v.session_target.kind) {
+      case config::SessionTargetKind::registrar:
+        s.target = reg::SnapDialPeer::Target::registrar;
+        break;
+      case config::SessionTargetKind::ipv4:
+      case config::SessionTargetKind::dns: {
+        s.target = reg::SnapDialPeer::Target::address;
+        const std::string key = session_target_key(v.session_target);
+        s.target_host = v.session_target.port != 0 ? key : v.session_target.host;
+        if (const auto it = b.targets.find(key); it != b.targets.end()) {
+          s.addr = it->second.addr;
+          s.addr_len = it->second.addr_len;
+          s.local_ip = it->second.local_ip;
+        }
+        break;
+      }
+      case config::SessionTargetKind::none:
+        break;
+    }
+    const auto id = static_cast<std::uint32_t>(c.dial_peers.size());
+    if (!dp.destination_pattern.empty()) out.emplace_back(id, dp.destination_pattern, v.preference, tag);
+    if (!v.incoming_called_number.empty()) in.emplace_back(id, v.incoming_called_number, v.preference, tag);
+    c.dial_peers.push_back(std::move(s));
+  }
+  const auto matchers = [&](Matchers& m, decltype(out)& patterns) {
+    if (patterns != m.patterns || (m.matcher == nullptr && !patterns.empty())) {
+      m = Matchers{};
+      m.patterns = std::move(patterns);
+      std::vector<call::DialPeerPattern> list;
+      for (const auto& [id, text, pref, tag] : m.patterns) list.push_back({id, text, pref, tag});
+      if (!list.empty()) {
+        // The grammar checked every pattern; a refusal here would be a disagreement between
+        // the grammar and the matcher, and leaves the direction without dial peers.
+        if (auto built = call::DialPeerMatcher::build(list); built.ok()) {
+          auto owned = std::make_shared<const call::DialPeerMatcher>(std::move(*built));
+          for (std::uint32_t w = 0; w < workers_; ++w) {
+            auto scratch = owned->make_scratch();
+            if (!scratch.ok()) break;
+            m.scratch.push_back(std::make_shared<call::MatchScratch>(std::move(*scratch)));
+          }
+          if (m.scratch.size() == workers_) m.matcher = std::move(owned);
+        }
+      }
+    }
+    return m.matcher != nullptr;
+  };
+  if (matchers(outbound_, out)) {
+    c.outbound = outbound_.matcher;
+    c.outbound_scratch = outbound_.scratch;
+  }
+  if (matchers(inbound_, in)) {
+    c.inbound = inbound_.matcher;
+    c.inbound_scratch = inbound_.scratch;
+  }
+  for (const config::Ipv4Prefix& p : b.cfg.voice.trusted.ipv4) c.trusted.push_back({p.address, p.length});
 }
 
 // Last. Keeps what the next build compares against: the registrar keys (prev_reg_keys_) and

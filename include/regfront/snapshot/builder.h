@@ -21,10 +21,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
 #include "regfront/auth/digest.h"
+#include "regfront/call/dial_peer_match.h"
 #include "regfront/config/model.h"
 #include "regfront/reg/snapshot.h"
 
@@ -36,6 +38,11 @@ struct ResolvedRegistrar {
   std::string local_ip;  // our source address towards it, "[v6]" bracketed for IPv6
 };
 using RegistrarAddresses = std::array<std::optional<ResolvedRegistrar>, reg::kRegistrarSlots>;
+
+// Voip dial peers' session targets (`ipv4:…`, `dns:…`) as resolved, by session_target_key().
+using TargetAddresses = std::map<std::string, ResolvedRegistrar>;
+// "host:port" of a session target (port 5060 when not given); "" for none and registrar.
+std::string session_target_key(const config::SessionTarget& t);
 
 // Owner worker of an endpoint: a stable hash of its number (DESIGN.md "Ownership").
 std::uint32_t owner_worker(const std::string& number, std::uint32_t workers);
@@ -55,7 +62,8 @@ class Builder {
                                        std::uint16_t listen_port,
                                        const std::vector<std::string>& learned_realms = {},
                                        const reg::Snapshot* previous = nullptr, std::uint64_t now_ms = 0,
-                                       const std::vector<std::string>& sha_realms = {});
+                                       const std::vector<std::string>& sha_realms = {},
+                                       const TargetAddresses& targets = {});
 
   // When the first leaving binding's time is up (0: none leaving): build again then, so that
   // its slot is released. The daemon's control loop asks on every wake-up: it scans only the
@@ -80,6 +88,7 @@ class Builder {
   void retire_removed_credentials(Build& b);
   std::vector<reg::PlanEntry> add_ghosts(Build& b);
   void place_plans(Build& b, const std::vector<reg::PlanEntry>& ghosts);
+  void add_calls(Build& b);
   void finish(Build& b);
   template <typename Fn>
   void for_each_ghost_credential(const reg::Snapshot& previous, const reg::SnapEndpoint& e, Fn&& fn) const;
@@ -159,6 +168,16 @@ class Builder {
     std::uint64_t until = 0;
   };
   std::unordered_map<std::string, std::vector<RetiredCredential>> retired_;
+
+  // The dial-peer matchers of the last build and the patterns they were built from (id, pattern,
+  // preference, tag): a build whose voip dial peers route the same way shares them (Hyperscan
+  // or the trie is not rebuilt after a credential change).
+  struct Matchers {
+    std::vector<std::tuple<std::uint32_t, std::string, std::uint8_t, std::uint32_t>> patterns;
+    std::shared_ptr<const call::DialPeerMatcher> matcher;
+    std::vector<std::shared_ptr<call::MatchScratch>> scratch;
+  };
+  Matchers outbound_, inbound_;
 
   std::uint32_t workers_;
   std::vector<SlotState> slots_;
