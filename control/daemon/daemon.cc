@@ -128,7 +128,8 @@ Status Daemon::start() {
   // --max-bindings for more).
   dns_->update(cfg_, monotonic_ms());
   std::unique_ptr<reg::Snapshot> first =
-      builder_->build(cfg_, dns_->addresses(), opts_.listen_port, learned_realms_, nullptr, 0, sha_realms_);
+      builder_->build(cfg_, dns_->addresses(), opts_.listen_port, learned_realms_, nullptr, 0, sha_realms_,
+                      dns_->target_addresses());
   std::size_t largest = 0;
   for (const auto& p : first->plans) largest = std::max(largest, p.size());
   if (opts_.capacity == 0) {
@@ -245,7 +246,7 @@ void Daemon::stop_workers() {
 
 void Daemon::rebuild_and_publish() {
   publisher_->publish(builder_->build(cfg_, dns_->addresses(), opts_.listen_port, learned_realms_,
-                                      publisher_->current(), monotonic_ms(), sha_realms_));
+                                      publisher_->current(), monotonic_ms(), sha_realms_, dns_->target_addresses()));
   reclaim();
 }
 

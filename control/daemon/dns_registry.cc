@@ -60,7 +60,78 @@ bool DnsRegistry::update(const config::Config& cfg, std::uint64_t now) {
     if (e.refresh_at_ms != 0 && e.refresh_at_ms > now) continue;
     lookup(index - 1, r.address);
   }
+  return update_targets(cfg, now) || changed;
+}
+
+bool DnsRegistry::update_targets(const config::Config& cfg, std::uint64_t now) {
+  bool changed = false;
+  std::map<std::string, Target> wanted;
+  for (const auto& [tag, dp] : cfg.dial_peers) {
+    if (!dp.is_voip() || !dp.voip) continue;
+    const config::SessionTarget& t = dp.voip->session_target;
+    const std::string key = snapshot::session_target_key(t);
+    if (key.empty()) continue;
+    Target& w = wanted[key];
+    w.host = t.host;
+    w.port = t.port != 0 ? t.port : config::kDefaultSipPort;
+    w.dns = t.kind == config::SessionTargetKind::dns;
+  }
+  // Targets no dial peer names any more are forgotten (a lookup in flight is ignored then).
+  for (auto it = targets_.begin(); it != targets_.end();) {
+    if (wanted.count(it->first) != 0) {
+      ++it;
+      continue;
+    }
+    changed |= target_addrs_.erase(it->first) != 0;
+    it = targets_.erase(it);
+  }
+  for (auto& [key, w] : wanted) {
+    auto [it, added] = targets_.emplace(key, w);
+    Target& t = it->second;
+    if (!t.dns) {
+      if (target_addrs_.count(key) != 0) continue;  // a literal is resolved once
+      snapshot::ResolvedRegistrar rr;
+      if (literal_address(t.host, t.port, rr.addr, rr.addr_len)) {
+        rr.local_ip = local_ip_(rr.addr, rr.addr_len);
+        target_addrs_[key] = rr;
+        changed = true;
+      }
+      continue;
+    }
+    if (t.in_progress || (t.refresh_at_ms != 0 && t.refresh_at_ms > now)) continue;
+    lookup_target(key);
+  }
   return changed;
+}
+
+void DnsRegistry::lookup_target(const std::string& key) {
+  Target& t = targets_[key];
+  t.in_progress = true;
+  resolver_->lookup(t.host, t.port, [this, key](const dns::Resolver::Result& res) {
+    const auto it = targets_.find(key);
+    if (it == targets_.end()) return;  // no dial peer names it any more
+    Target& st = it->second;
+    st.in_progress = false;
+    const std::uint64_t now = monotonic_ms();
+    if (!res.status.ok()) {
+      st.refresh_at_ms = now + kRetryFailedMs;
+      log("session target %s: cannot resolve: %s (retrying in 30 s)", key.c_str(), res.status.message().c_str());
+      return;
+    }
+    const std::uint32_t ttl = res.ttl_s ? std::max<std::uint32_t>(res.ttl_s, kMinTtlS) : kNoTtlS;
+    st.refresh_at_ms = now + std::uint64_t{ttl} * 1000;
+    snapshot::ResolvedRegistrar rr;
+    rr.addr = res.addresses.front();
+    rr.addr_len = res.lengths.front();
+    rr.local_ip = local_ip_(rr.addr, rr.addr_len);
+    const auto old = target_addrs_.find(key);
+    if (old == target_addrs_.end() || old->second.addr_len != rr.addr_len ||
+        std::memcmp(&old->second.addr, &rr.addr, rr.addr_len) != 0) {
+      log("session target %s resolved to %s (ttl %u s)", key.c_str(), ip_text(rr.addr).c_str(), ttl);
+      target_addrs_[key] = rr;
+      changed_ = true;
+    }
+  });
 }
 
 void DnsRegistry::lookup(int slot, const config::RegistrarAddress& asked) {

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,6 +46,11 @@ class DnsRegistry {
   // The addresses the snapshot builder uses (slot = index - 1; empty = not resolved).
   const snapshot::RegistrarAddresses& addresses() const { return addrs_; }
 
+  // The voip dial peers' session targets (`ipv4:…` at once, `dns:…` through the resolver, as
+  // for registrars), by snapshot::session_target_key(). update() keeps them in line with the
+  // configuration too.
+  const snapshot::TargetAddresses& target_addresses() const { return target_addrs_; }
+
   // What show prints about registrar slot `slot` (index - 1).
   struct Entry {
     config::RegistrarAddress address;  // what was configured when this entry was made
@@ -63,6 +69,18 @@ class DnsRegistry {
 
  private:
   void lookup(int slot, const config::RegistrarAddress& asked);
+  bool update_targets(const config::Config& cfg, std::uint64_t now_ms);
+  void lookup_target(const std::string& key);
+
+  struct Target {
+    std::string host;
+    std::uint16_t port = 0;
+    bool dns = false;
+    std::uint64_t refresh_at_ms = 0;
+    bool in_progress = false;
+  };
+  std::map<std::string, Target> targets_;       // by key, those the configuration names
+  snapshot::TargetAddresses target_addrs_;       // the resolved ones
 
   LocalIp local_ip_;
   std::unique_ptr<dns::Resolver> resolver_;

@@ -83,3 +83,38 @@ TEST(DnsRegistry, NamesAreResolvedThroughTheResolver) {
 
 }  // namespace
 }  // namespace regfront::daemon
+
+namespace regfront::daemon {
+namespace {
+
+config::Config with_target(config::SessionTargetKind kind, const std::string& host, std::uint16_t port) {
+  config::Config cfg;
+  config::DialPeer dp;
+  dp.tag = 200;
+  dp.type = config::DialPeerType::voip;
+  dp.voip.emplace().session_target = {kind, host, port};
+  cfg.dial_peers[200] = dp;
+  return cfg;
+}
+
+TEST(DnsRegistry, SessionTargetsAreResolvedLikeRegistrars) {
+  Fixture f;
+  EXPECT_TRUE(f.dns.update(with_target(config::SessionTargetKind::ipv4, "192.0.2.9", 5070), 0));
+  ASSERT_EQ(f.dns.target_addresses().count("192.0.2.9:5070"), 1u);
+  EXPECT_EQ(f.dns.target_addresses().at("192.0.2.9:5070").local_ip, "192.0.2.99");
+  EXPECT_FALSE(f.dns.update(with_target(config::SessionTargetKind::ipv4, "192.0.2.9", 5070), 0));
+  EXPECT_TRUE(f.dns.update(config::Config{}, 0)) << "no dial peer names it: forgotten";
+  EXPECT_TRUE(f.dns.target_addresses().empty());
+  // A name: through the resolver (the hosts file).
+  f.dns.update(with_target(config::SessionTargetKind::dns, "localhost", 0), 0);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (f.dns.target_addresses().empty() && std::chrono::steady_clock::now() < until) {
+    std::vector<pollfd> fds = f.dns.pollfds();
+    ::poll(fds.data(), fds.size(), f.dns.timeout_ms(50));
+    f.dns.process(fds);
+  }
+  ASSERT_EQ(f.dns.target_addresses().count("localhost:5060"), 1u);
+}
+
+}  // namespace
+}  // namespace regfront::daemon
