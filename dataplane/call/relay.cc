@@ -1088,10 +1088,16 @@ class Relay::Impl {
     f.via = v.written();
     f.pop_route = ours > 0;
     f.decrement_max_forwards = m.method != "ACK";
-    f.cseq_delta = to_provider ? std::int64_t{c.cseq_offset} + extra_offset : 0;
+    f.cseq_delta = to_provider ? std::int64_t{dialog_offset(c)} + extra_offset : 0;
     f.drop_credentials = to_provider;  // the core's credentials never go to a provider (F7)
     f.add_headers = auth;
     return sip::forward(m, out, sip::kMaxBuilt, f);
+  }
+  // The CSeq offset of requests towards the provider: the dialog's, or while the call is still
+  // being set up (PRACK, UPDATE in an early dialog) the current attempt's.
+  static std::uint32_t dialog_offset(const Call& c) {
+    if (c.state == CallState::confirmed || c.state == CallState::terminating) return c.cseq_offset;
+    return c.dir == CallDirection::outbound ? c.attempt_offset : c.cseq_offset;
   }
   std::string_view local_ip_default(const Call& c) const {
     if (c.hunt_count != 0) return local_ip(c);
@@ -1270,7 +1276,12 @@ class Relay::Impl {
         if (cs.method == "INVITE") ack_in_dialog(slot, req, m);
         if (answer_challenge(c, m, req.method, req.request_uri, {}, c.auth_line, sizeof c.auth_line, c.auth_len)) {
           // The dialog's offset grows by one for this and every later request to the provider.
-          ++c.cseq_offset;
+          if (c.state == CallState::confirmed || c.state == CallState::terminating ||
+              c.dir == CallDirection::inbound) {
+            ++c.cseq_offset;
+          } else {
+            ++c.attempt_offset;  // early dialog: the INVITE's offset, which the dialog inherits
+          }
           c.pending_answered = true;
           c.pending_seq = static_cast<std::uint16_t>(kSeqInDialog | kSeqToProvider | ((seq + 1) & kSeqMask));
           send_pending(slot, now);
@@ -1278,7 +1289,7 @@ class Relay::Impl {
         }
       }
     }
-    const std::uint32_t offset = to_provider ? c.cseq_offset : 0;
+    const std::uint32_t offset = to_provider ? dialog_offset(c) : 0;
     forward_response(slot, m, offset);
     if (m.status >= 200 && cs.method == "BYE") {
       c.state = CallState::completed;
@@ -1360,8 +1371,13 @@ void Relay::adopt(const reg::SnapshotPin& pin, std::uint64_t now_ms) {
 std::uint32_t Relay::owner(const reg::SnapshotPin& pin, const sip::Message& m, const sockaddr_storage& src) const {
   const Impl& i = *impl_;
   const reg::Snapshot* s = pin.get();
-  if (s == nullptr || i.opts_.workers <= 1 || m.method != "INVITE") return i.opts_.worker;
-  if (!sip::tag_of(value_of(m, sip::HeaderId::to)).empty()) return i.opts_.worker;
+  if (s == nullptr || i.opts_.workers <= 1) return i.opts_.worker;
+  // The requests of a call that reach the listen port rather than the owner's: its INVITE, a
+  // CANCEL of it, and the ACK of a final non-2xx answer (sent where the INVITE went). In-dialog
+  // requests carry our Record-Route, which names the owner's port.
+  const bool ack_without_route = m.method == "ACK" && m.first(sip::HeaderId::route) == nullptr;
+  if (m.method != "INVITE" && m.method != "CANCEL" && !ack_without_route) return i.opts_.worker;
+  if (m.method == "INVITE" && !sip::tag_of(value_of(m, sip::HeaderId::to)).empty()) return i.opts_.worker;
   std::uint8_t r;
   const std::string_view number =
       i.is_registrar(src, r) ? sip::uri_user(m.request_uri)

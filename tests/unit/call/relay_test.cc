@@ -615,3 +615,43 @@ TEST_F(RelayTest, StatusRowsSayWhatIsGoingOn) {
 
 }  // namespace
 }  // namespace regfront::call
+
+namespace regfront::call {
+namespace {
+
+TEST_F(RelayTest, TheOwnerOfACallIsTheWorkerOfItsNumber) {
+  build();
+  RelayOptions o;
+  o.worker = 0;
+  o.workers = 4;
+  Relay relay(o, tx_, Liveness{&RelayTest::is_live, this});
+  relay.adopt(pin(), now_);
+  const auto owner = [&](const std::string& text, std::uint16_t port) {
+    owned_.push_back(text);
+    sip::Header hs[sip::kMaxHeaders];
+    sip::Message m;
+    EXPECT_EQ(sip::parse(owned_.back(), m, hs), sip::ParseStatus::ok);
+    return relay.owner(pin(), m, addr("127.0.0.1", port));
+  };
+  // From the core: the calling number's worker; from a provider: the called number's.
+  EXPECT_EQ(owner(core_invite("o1", 100, "2125550123", "4085550100"), kCorePort), reg::owner_of("4085550100", 4));
+  EXPECT_EQ(owner("INVITE sip:4085550100@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:6000;branch=z9hG4bKp\r\n"
+                  "From: <sip:2125550123@x>;tag=a\r\nTo: <sip:4085550100@x>\r\nCall-ID: o2\r\nCSeq: 1 INVITE\r\n"
+                  "Content-Length: 0\r\n\r\n",
+                  6000),
+            reg::owner_of("4085550100", 4));
+  // Its CANCEL goes where the INVITE went; an in-dialog request is already at its owner.
+  EXPECT_EQ(owner("CANCEL sip:2125550123@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:7000;branch=z9hG4bKc\r\n"
+                  "From: <sip:4085550199@core>;tag=c\r\nTo: <sip:2125550123@x>\r\nCall-ID: o3\r\nCSeq: 1 CANCEL\r\n"
+                  "Content-Length: 0\r\n\r\n",
+                  kCorePort),
+            reg::owner_of("4085550199", 4));
+  EXPECT_EQ(owner("BYE sip:2125550123@127.0.0.1:6100 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:7000;branch=z9hG4bKb\r\n"
+                  "Route: <sip:127.0.0.1:5061;lr>\r\nFrom: <sip:4085550199@core>;tag=c\r\nTo: <sip:2125550123@x>;tag=t\r\n"
+                  "Call-ID: o3\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
+                  kCorePort),
+            0u);
+}
+
+}  // namespace
+}  // namespace regfront::call
