@@ -31,10 +31,12 @@ enum class Mode : unsigned char {
   privileged_exec,  // Router#
   global_config,    // Router(config)#
   sip_ua,           // Router(config-sip-ua)#
-  dial_peer,        // Router(config-dial-peer)#
+  dial_peer,        // Router(config-dial-peer)#  (pots and voip: one prompt, as IOS; the
+                    //   commands are those of the dial peer's type)
   interface,        // Router(config-if)#, Router(config-subif)# for dpdkN.V
   voice_service,    // Router(conf-voi-serv)#   (voice service voip)
   voice_sip,        // Router(conf-serv-sip)#   (voice service voip → sip)
+  voice_trusted,    // Router(cfg-iptrust-list)# (voice service voip → ip address trusted list)
 };
 
 // Where a sequence of commands stands: the mode, and the dial peer being edited.
