@@ -138,6 +138,10 @@ Result h_show(Context& c, const Args& a) {
     r.output = apply_filter(filter, render_running_config(c.cfg));
     return r;
   }
+  if (what == "summary") {  // show dial-peer voice summary
+    r.output = apply_filter(filter, render_dial_peer_summary(c.cfg, a.has("json")));
+    return r;
+  }
   ExecHooks::Show s;
   if (what == "status") {
     s = ExecHooks::Show::register_status;  // show sip-ua register status
@@ -834,7 +838,13 @@ struct Builder {
     show_leaf(kw(ua, "status", "SIP UA status"), "registrar",
               "Status of every registrar", true);
     show_leaf(ua, "statistics", "REGISTER counters per registrar", true);
-    show_leaf(sh, "dataplane", "Workers, endpoints owned, packets per worker", true);
+    Node* dataplane = show_leaf(sh, "dataplane", "Workers, endpoints owned, packets per worker", true);
+    if (privileged) {
+      // IOS: privileged EXEC. `sh d` stays `show dataplane` (regfront's own command).
+      dataplane->preferred = true;
+      Node* dp = kw(sh, "dial-peer", "Dial plan mapping table (dial peers)");
+      show_leaf(kw(dp, "voice", "Voice dial peers"), "summary", "One line per dial peer", true);
+    }
     return sh;
   }
   // The privileged exec commands that `do` reaches from configuration modes.

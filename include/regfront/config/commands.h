@@ -127,7 +127,9 @@ struct Result {
 //   show sip-ua register status | show sip-ua status registrar | show sip-ua statistics
 //   show dataplane | show startup-config        -> ExecHooks::show()
 //   show running-config                         -> render_running_config(), no hook
-//   … | json                                    -> ExecHooks::show(…, json = true); not offered
+//   show dial-peer voice summary                -> render_dial_peer_summary(), no hook
+//   … | json                                    -> ExecHooks::show(…, json = true) (the dial
+//                                                  peer summary: its own JSON); not offered
 //                                                  for running-config and startup-config
 //   … | include REGEX, … | exclude REGEX         -> keeps (drops) the output lines that match
 //                                                  REGEX (std::regex ECMAScript, searched
@@ -229,6 +231,12 @@ LoadResult load_startup_config(std::string_view text, Config& cfg);
 
 // The running configuration in IOS syntax; loading it gives back an equal Config.
 std::string render_running_config(const Config& cfg);
+
+// `show dial-peer voice summary`: one line per dial peer, by tag, in IOS's layout (TAG, TYPE,
+// ADMIN/OPER, PREFIX, DEST-PATTERN, PREF, PASS THRU, SESS-TARGET, OUT STAT, PORT, KEEPALIVE;
+// what regfront has no notion of stays empty). With `json`, the document docs/show-json.md
+// describes, on one line. From the Config alone: no daemon state.
+std::string render_dial_peer_summary(const Config& cfg, bool json);
 
 // Cisco type 7 password encoding (reversible; it is obfuscation, not security).
 std::string type7_encode(std::string_view clear, unsigned seed = 2);
