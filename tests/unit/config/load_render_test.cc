@@ -85,6 +85,12 @@ TEST(Load, FullAndLegacyExamples) {
   EXPECT_EQ(legacy.sip_ua.credentials_dhcp->realm, "dhcp.example.com");
   Config example = load_ok("../../../config/example.cfg");
   EXPECT_FALSE(example.sip_ua.registrars.empty());
+  ASSERT_TRUE(example.dial_peers.at(300).is_voip());
+  EXPECT_EQ(example.dial_peers.at(300).voip->session_target.kind, SessionTargetKind::ipv4);
+  EXPECT_EQ(example.dial_peers.at(310).voip->session_target.kind, SessionTargetKind::registrar);
+  EXPECT_EQ(example.voice.trusted.ipv4.size(), 3u);
+  EXPECT_EQ(endpoint_numbers(example),  // the VoIP dial peers add none
+            (std::vector<std::string>{"+14085550100", "4085550101"}));
 }
 
 TEST(Load, BadLineReportsLineNumberAndLeavesConfigUntouched) {
