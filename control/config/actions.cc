@@ -129,16 +129,12 @@ Result sip_ua_reset(Config& cfg, Index* index) {
 }
 
 Result dial_peer_enter(Config& cfg, std::uint32_t tag, DialPeerType type) {
-  auto it = cfg.dial_peers.find(tag);
-  if (it != cfg.dial_peers.end()) {
-    if (it->second.type != type) return dial_peer_type_conflict(it->second);
-    return ok();
-  }
-  DialPeer dp;
+  auto [it, added] = cfg.dial_peers.try_emplace(tag);  // one lookup: a load enters 100k peers
+  DialPeer& dp = it->second;
+  if (!added) return dp.type == type ? ok() : dial_peer_type_conflict(dp);
   dp.tag = tag;
   dp.type = type;
   if (type == DialPeerType::voip) dp.voip.emplace();
-  cfg.dial_peers.emplace(tag, std::move(dp));
   return changed();
 }
 

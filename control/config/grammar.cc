@@ -175,11 +175,6 @@ bool parse_session_target(std::string_view tok, SessionTarget& out) {
   return true;
 }
 
-DialPeerType dial_peer_type(const Config& cfg, const Session& s) {
-  auto it = cfg.dial_peers.find(s.dial_peer_tag);
-  return it == cfg.dial_peers.end() ? DialPeerType::pots : it->second.type;
-}
-
 bool parse_ipv4_prefix(std::string_view t, Ipv4Prefix& out) {
   auto slash = t.find('/');
   if (slash == std::string_view::npos) return false;

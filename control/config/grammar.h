@@ -136,10 +136,6 @@ bool parse_registrar_address(std::string_view token, RegistrarAddress& out);
 // Parses a session target token: ipv4:A.B.C.D[:PORT] or dns:NAME[:PORT].
 bool parse_session_target(std::string_view token, SessionTarget& out);
 
-// The type of the dial peer a session edits (pots when it no longer exists: the handlers then
-// say so); it picks the dial peer mode's tree.
-DialPeerType dial_peer_type(const Config& cfg, const Session& s);
-
 // Address parameters (ipv4/ipv6/ipv6_prefix/ipv4_prefix nodes); IPv4 in host order.
 bool parse_ipv4(std::string_view token, std::uint32_t& out);
 bool parse_ipv4_prefix(std::string_view token, Ipv4Prefix& out);

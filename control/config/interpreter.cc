@@ -167,7 +167,7 @@ Result execute(Config& cfg, ExecHooks* hooks, actions::Index* index, std::string
   Walk best;
   bool have_best = false;
   for (int i = 0; i < n; ++i) {
-    Walk w = walk(gr.root(tries[i], dial_peer_type(cfg, s)), tokens);
+    Walk w = walk(gr.root(tries[i], s.dial_peer_type), tokens);
     if (w.error == SyntaxError::none) {
       if (!w.handler) return Result{};
       Session before = s;
@@ -206,7 +206,7 @@ std::vector<Interpreter::HelpItem> Interpreter::help(std::string_view line,
     partial = tokens.back().text;
     tokens.pop_back();
   }
-  auto c = g::candidates(g::Grammar::instance().root(s.mode, g::dial_peer_type(cfg_, s)), tokens,
+  auto c = g::candidates(g::Grammar::instance().root(s.mode, s.dial_peer_type), tokens,
                          partial);
   std::vector<HelpItem> out;
   std::vector<const g::Node*> nodes = c.nodes;
@@ -227,7 +227,7 @@ std::string Interpreter::complete(std::string_view line, const Session& s) const
   }
   g::Token last = tokens.back();
   tokens.pop_back();
-  auto c = g::candidates(g::Grammar::instance().root(s.mode, g::dial_peer_type(cfg_, s)), tokens,
+  auto c = g::candidates(g::Grammar::instance().root(s.mode, s.dial_peer_type), tokens,
                          last.text);
   const g::Node* only = nullptr;
   int keywords = 0;

@@ -43,6 +43,9 @@ enum class Mode : unsigned char {
 struct Session {
   Mode mode = Mode::privileged_exec;
   std::uint32_t dial_peer_tag = 0;
+  // The type of that dial peer, which picks the commands of Mode::dial_peer (set on entering it;
+  // the actions check the dial peer itself, should another session have replaced it).
+  DialPeerType dial_peer_type = DialPeerType::pots;
   // A startup-config is applied in configuration mode: `enable`, `configure terminal` are
   // accepted as no-ops and `exit`/`end` at global configuration level stay there.
   bool loading_file = false;

@@ -418,17 +418,29 @@ TEST(Voip, SeedRestrictionsUnchanged) {
   EXPECT_EQ(h.cfg, before);
 }
 
-// Another session removed the dial peer being edited: the next command says so (POTS commands)
-// or does not parse (VoIP commands: no dial peer, no VoIP tree), and changes nothing.
-TEST(Voip, DialPeerRemovedByAnotherSession) {
+// Another session removed the dial peer being edited, or replaced it with one of the other
+// type: the next command says so and changes nothing.
+TEST(Voip, DialPeerRemovedOrReplacedByAnotherSession) {
   Harness h;
   h.setup({"dial-peer voice 10 voip"});
   h.cfg.dial_peers.erase(10);
-  const Config before = h.cfg;
-  EXPECT_EQ(h.run("huntstop").code(), ResultCode::invalid_input);
-  Result r = h.run("destination-pattern 1234");
+  Config before = h.cfg;
+  Result r = h.run("huntstop");
   EXPECT_EQ(r.code(), ResultCode::rejected);
   EXPECT_EQ(r.status.message(), "No dial peer is being configured");
+  r = h.run("destination-pattern 1234");
+  EXPECT_EQ(r.status.message(), "No dial peer is being configured");
+  EXPECT_EQ(h.cfg, before);
+
+  Harness other;
+  other.cfg = h.cfg;
+  other.setup({"dial-peer voice 10 pots"});
+  h.cfg = other.cfg;
+  before = h.cfg;
+  r = h.run("huntstop");
+  EXPECT_EQ(r.code(), ResultCode::rejected);
+  EXPECT_EQ(r.status.message(),
+            "huntstop is configured on VoIP dial peers; dial-peer 10 is a POTS dial peer");
   EXPECT_EQ(h.cfg, before);
 }
 
