@@ -444,6 +444,47 @@ TEST(Voip, DialPeerRemovedOrReplacedByAnotherSession) {
   EXPECT_EQ(h.cfg, before);
 }
 
+// Every truncated prefix of every new command, typed in its mode: accepted, or refused with the
+// Config and the mode as they were; never anything else.
+TEST(Voip, EveryTruncatedPrefix) {
+  const struct {
+    std::vector<const char*> setup;
+    const char* line;
+  } lines[] = {
+      {{}, "dial-peer voice 2147483647 voip"},
+      {{}, "no dial-peer voice 10 voip"},
+      {{"dial-peer voice 10 voip"}, "session target ipv4:192.0.2.10:5080"},
+      {{"dial-peer voice 10 voip"}, "session target dns:core.sbc.example:5061"},
+      {{"dial-peer voice 10 voip"}, "no session target registrar"},
+      {{"dial-peer voice 10 voip"}, "destination-pattern +1(408)[2-9]..%T"},
+      {{"dial-peer voice 10 voip"}, "incoming called-number ^+1408....$"},
+      {{"dial-peer voice 10 voip"}, "preference 10"},
+      {{"dial-peer voice 10 voip"}, "description a b c"},
+      {{"dial-peer voice 10 voip"}, "no huntstop"},
+      {{"voice service voip"}, "no ip address trusted list"},
+      {{"voice service voip", "ip address trusted list"}, "ipv4 198.51.100.0 255.255.255.0"},
+      {{"voice service voip", "ip address trusted list"}, "no ipv4 203.0.113.0/25"},
+      {{}, "do show dial-peer voice summary | json"},
+  };
+  for (const auto& c : lines) {
+    std::string_view full(c.line);
+    for (std::size_t n = 0; n <= full.size(); ++n) {
+      Harness h;
+      for (const char* l : c.setup) h.setup({l});
+      const Config before = h.cfg;
+      const Mode mode = h.s.mode;
+      std::string prefix(full.substr(0, n));
+      Result r = h.run(prefix);
+      if (!r.ok()) {
+        EXPECT_EQ(h.cfg, before) << prefix;
+        EXPECT_EQ(h.s.mode, mode) << prefix;
+        EXPECT_FALSE(r.changed) << prefix;
+        EXPECT_FALSE(r.status.message().empty()) << prefix;
+      }
+    }
+  }
+}
+
 // ---- Result::changed --------------------------------------------------------------------------
 
 struct ChangeCase {
