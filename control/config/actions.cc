@@ -20,6 +20,13 @@ constexpr const char* kTooManyRealms = "A maximum of 12 different realms can be 
 Result mixed_forms() { return rejected(Status::failed_precondition(kMixedForms)); }  // R1
 Result dhcp_legacy_only() { return rejected(Status::failed_precondition(kDhcpLegacyOnly)); }  // R2
 Result too_many_realms() { return rejected(Status::resource_exhausted(kTooManyRealms)); }  // R5
+Result dial_peer_type_conflict(const DialPeer& existing) {
+  // IOS refuses a tag of the other type too; this wording is regfront's.
+  return rejected(Status::failed_precondition(
+      "Dial-peer " + std::to_string(existing.tag) + " already exists as a " +
+      (existing.is_voip() ? "VoIP" : "POTS") + " dial peer; remove it first (no dial-peer voice " +
+      std::to_string(existing.tag) + ")"));
+}
 Result index_out_of_range() {
   return rejected(Status::out_of_range("Registrar index out of range"));
 }
@@ -121,15 +128,23 @@ Result sip_ua_reset(Config& cfg, Index* index) {
   return changed();
 }
 
-Result dial_peer_enter(Config& cfg, std::uint32_t tag) {
-  auto [it, added] = cfg.dial_peers.try_emplace(tag);
-  it->second.tag = tag;
-  return changed_if(added);
+Result dial_peer_enter(Config& cfg, std::uint32_t tag, DialPeerType type) {
+  auto [it, added] = cfg.dial_peers.try_emplace(tag);  // one lookup: a load enters 100k peers
+  DialPeer& dp = it->second;
+  if (!added) return dp.type == type ? ok() : dial_peer_type_conflict(dp);
+  dp.tag = tag;
+  dp.type = type;
+  if (type == DialPeerType::voip) dp.voip.emplace();
+  return changed();
 }
 
-Result dial_peer_remove(Config& cfg, std::uint32_t tag, Index* index) {
+Result dial_peer_remove(Config& cfg, std::uint32_t tag, Index* index,
+                        std::optional<DialPeerType> type) {
+  auto it = cfg.dial_peers.find(tag);
   // IOS: removing an absent dial peer is silent.
-  if (cfg.dial_peers.erase(tag) == 0) return ok();
+  if (it == cfg.dial_peers.end()) return ok();
+  if (type && it->second.type != *type) return dial_peer_type_conflict(it->second);
+  cfg.dial_peers.erase(it);
   if (index) index->clear();  // a new peer may get the node (and list address) of this one
   return changed();
 }
@@ -292,12 +307,6 @@ Result timers_register_set(SipUa& ua, std::uint32_t ms) {
 Result registration_rate_set(SipUa& ua, std::uint32_t per_second) {
   if (ua.registration_rate == per_second) return ok();
   ua.registration_rate = per_second;
-  return changed();
-}
-
-Result destination_pattern_set(DialPeer& dp, std::string_view pattern) {
-  if (dp.destination_pattern == pattern) return ok();
-  dp.destination_pattern = std::string(pattern);
   return changed();
 }
 

@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -74,8 +75,13 @@ Result set_hostname(Config& cfg, std::string_view name);
 Result set_password_encryption(Config& cfg, bool on);
 Result sip_ua_enter(Config& cfg);
 Result sip_ua_reset(Config& cfg, Index* index = nullptr);  // `no sip-ua`
-Result dial_peer_enter(Config& cfg, std::uint32_t tag);
-Result dial_peer_remove(Config& cfg, std::uint32_t tag, Index* index = nullptr);
+// `dial-peer voice TAG {pots|voip}`: adds the dial peer when absent. A tag names one dial peer
+// of one type: a tag that exists with the other type is refused (failed_precondition).
+Result dial_peer_enter(Config& cfg, std::uint32_t tag, DialPeerType type = DialPeerType::pots);
+// `no dial-peer voice TAG [pots|voip]`: with a type, only a dial peer of that type is removed
+// (the other type is refused, as when entering it).
+Result dial_peer_remove(Config& cfg, std::uint32_t tag, Index* index = nullptr,
+                        std::optional<DialPeerType> type = std::nullopt);
 
 // sip-ua
 // Indexed form (r.legacy == false, index 1..6) or legacy form (index 1 primary, 2 secondary,
@@ -99,8 +105,23 @@ Result retry_register_set(SipUa& ua, std::uint8_t n);
 Result timers_register_set(SipUa& ua, std::uint32_t ms);
 Result registration_rate_set(SipUa& ua, std::uint32_t per_second);
 
-// dial-peer
+// dial-peer, both types. `pattern` "" removes it; else validate_dial_pattern() decides.
 Result destination_pattern_set(DialPeer& dp, std::string_view pattern);
+// `authentication …` of a dial peer: POTS dial peers only (their numbers are the endpoints
+// whose challenges the entries answer, F4.1); on a VoIP dial peer refused, the `no` form too.
+Result dial_peer_authentication_set(DialPeer& dp, const Authentication& a, Index* index = nullptr);
+Result dial_peer_authentication_remove(DialPeer& dp, std::string_view username,
+                                       std::string_view realm, Index* index = nullptr);
+
+// VoIP dial peers only (DialPeer::voip); a POTS dial peer refuses them (failed_precondition).
+// `session target …`; kind none is `no session target`. ipv4: a host address; dns: a name.
+Result session_target_set(DialPeer& dp, const SessionTarget& target);
+Result preference_set(DialPeer& dp, std::uint8_t preference);  // 0..kMaxDialPeerPreference
+Result huntstop_set(DialPeer& dp, bool on);
+// `incoming called-number PATTERN`; "" removes it.
+Result incoming_called_number_set(DialPeer& dp, std::string_view pattern);
+// `description LINE` (at most kMaxDialPeerDescription characters); "" removes it.
+Result dial_peer_description_set(DialPeer& dp, std::string_view text);
 
 // interfaces (issue 4). `name` is canonical (parse_interface_name()/interface_name()).
 // Physical interfaces `dpdkN` exist in IOS whether configured or not: entering one adds it to
@@ -137,6 +158,14 @@ Result voice_sip_reset(Config& cfg);      // `no sip`
 Result sip_bind_set(Config& cfg, std::string_view name);
 Result sip_bind_clear(Config& cfg);
 Result sip_listen_port_set(Config& cfg, std::uint16_t port);
+// voice service voip → ip address trusted list
+Result trusted_list_enter(Config& cfg);
+Result trusted_list_remove(Config& cfg);  // `no ip address trusted list`: the list and its entries
+// `ipv4 A.B.C.D [M.M.M.M]` (host order; a host without a mask is mask 255.255.255.255): the
+// network of the address (host bits cleared) and the mask's length; contiguous mask; at most
+// kMaxTrustedEntries entries.
+Result trusted_ipv4_add(Config& cfg, std::uint32_t address, std::uint32_t mask);
+Result trusted_ipv4_remove(Config& cfg, std::uint32_t address, std::uint32_t mask);
 
 // Distinct non-empty realms of a list (R5 counts these).
 std::size_t distinct_realms(const std::vector<Authentication>& list);

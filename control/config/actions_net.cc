@@ -349,4 +349,60 @@ Result sip_listen_port_set(Config& cfg, std::uint16_t port) {
   return changed();
 }
 
+// ---- voice service voip → ip address trusted list ----------------------------------------------
+
+Result trusted_list_enter(Config& cfg) {
+  bool was = cfg.voice.present && cfg.voice.trusted.present;
+  cfg.voice.present = true;
+  cfg.voice.trusted.present = true;
+  return changed_if(!was);
+}
+
+Result trusted_list_remove(Config& cfg) {
+  if (cfg.voice.trusted == TrustedList{}) return ok();
+  cfg.voice.trusted = TrustedList{};
+  return changed();
+}
+
+namespace {
+
+// The entry `ipv4 address mask` stands for, or the refusal.
+bool trusted_entry(std::uint32_t address, std::uint32_t mask, Ipv4Prefix& out, Result& err) {
+  int len = mask_length(mask);
+  if (len < 0) {
+    err = rejected(Status::invalid_argument("Bad mask " + hex_mask(mask) + " for address " +
+                                            ipv4_to_string(address)));
+    return false;
+  }
+  // The network of the address: `ipv4 10.1.2.3 255.255.0.0` trusts 10.1.0.0/16, as written.
+  out = Ipv4Prefix{address & mask, static_cast<std::uint8_t>(len)};
+  return true;
+}
+
+}  // namespace
+
+Result trusted_ipv4_add(Config& cfg, std::uint32_t address, std::uint32_t mask) {
+  Ipv4Prefix p;
+  Result err;
+  if (!trusted_entry(address, mask, p, err)) return err;
+  std::vector<Ipv4Prefix>& list = cfg.voice.trusted.ipv4;
+  if (std::find(list.begin(), list.end(), p) != list.end()) return ok();
+  if (list.size() >= kMaxTrustedEntries) {
+    return rejected(Status::resource_exhausted("A maximum of " + std::to_string(kMaxTrustedEntries) +
+                                               " IPv4 entries can be configured in the trusted list"));
+  }
+  // Entering the list's mode set these already; an API caller may add an entry directly.
+  cfg.voice.present = true;
+  cfg.voice.trusted.present = true;
+  list.push_back(p);
+  return changed();
+}
+
+Result trusted_ipv4_remove(Config& cfg, std::uint32_t address, std::uint32_t mask) {
+  Ipv4Prefix p;
+  Result err;
+  if (!trusted_entry(address, mask, p, err)) return err;
+  return changed_if(std::erase(cfg.voice.trusted.ipv4, p) != 0);
+}
+
 }  // namespace regfront::config::actions

@@ -155,6 +155,38 @@ bool parse_registrar_address(std::string_view tok, RegistrarAddress& out) {
   return true;
 }
 
+bool parse_session_target(std::string_view tok, SessionTarget& out) {
+  std::string_view host, port;
+  SessionTarget t;
+  if (tok.starts_with("ipv4:")) {
+    if (!split_port(tok.substr(5), host, port) || !valid_ipv4(host)) return false;
+    t.kind = SessionTargetKind::ipv4;
+  } else if (tok.starts_with("dns:")) {
+    if (!split_port(tok.substr(4), host, port) || !valid_dns_name(host)) return false;
+    t.kind = SessionTargetKind::dns;
+  } else {
+    return false;
+  }
+  t.host = std::string(host);
+  std::uint64_t p = 0;
+  if (!port.empty()) parse_u64(port, p);
+  t.port = static_cast<std::uint16_t>(p);
+  out = std::move(t);
+  return true;
+}
+
+bool parse_ipv4_prefix(std::string_view t, Ipv4Prefix& out) {
+  auto slash = t.find('/');
+  if (slash == std::string_view::npos) return false;
+  std::uint64_t len = 0;
+  if (!parse_u64(t.substr(slash + 1), len) || len > 32 || t.size() - slash - 1 > 2) return false;
+  Ipv4Prefix p;
+  if (!parse_ipv4(t.substr(0, slash), p.address)) return false;
+  p.length = static_cast<std::uint8_t>(len);
+  out = p;
+  return true;
+}
+
 bool parse_ipv4(std::string_view t, std::uint32_t& out) {
   if (t.size() > 15) return false;
   std::string z(t);
@@ -200,11 +232,9 @@ bool accepts(const Node& n, std::string_view t) {
     case Kind::e164:
       return all_digits(t.starts_with('+') ? t.substr(1) : t) && t.size() <= 32;
     case Kind::pattern:
-      // IOS destination-pattern characters: digits, + . T [ ] - ^ $ * # ? % , and ( ) |.
-      return t.size() <= 64 && std::all_of(t.begin(), t.end(), [](char c) {
-               return std::isdigit(static_cast<unsigned char>(c)) ||
-                      std::string_view("+.T[]-^$*#?%,()|").find(c) != std::string_view::npos;
-             });
+      // Any word: the action checks it with validate_dial_pattern() and says what is wrong,
+      // which a '^' marker could not.
+      return !t.empty();
     case Kind::hostname:
       // RFC 1123 §2.1 host name label, as IOS enforces for `hostname`.
       return t.size() <= 63 && std::isalpha(static_cast<unsigned char>(t.front())) &&
@@ -228,6 +258,16 @@ bool accepts(const Node& n, std::string_view t) {
     case Kind::ifname: {
       std::uint16_t port = 0, subif = 0;
       return parse_interface_name(t, port, subif);
+    }
+    case Kind::ipv4_prefix: {
+      Ipv4Prefix p;
+      return parse_ipv4_prefix(t, p);
+    }
+    case Kind::ipv4_target:
+    case Kind::dns_target: {
+      SessionTarget st;
+      return t.starts_with(n.kind == Kind::ipv4_target ? "ipv4:" : "dns:") &&
+             parse_session_target(t, st);
     }
   }
   return false;
@@ -354,6 +394,16 @@ Walk walk(const Node* root, const std::vector<Token>& tokens) {
   return w;
 }
 
+namespace {
+// A session target placeholder whose scheme the partial word starts (or starts with): "dn" and
+// "dns:host" show dns:, not ipv4:.
+bool may_become_target(const Node& n, std::string_view partial) {
+  if (n.kind != Kind::ipv4_target && n.kind != Kind::dns_target) return false;
+  std::string_view scheme = n.kind == Kind::ipv4_target ? "ipv4:" : "dns:";
+  return scheme.starts_with(partial) || partial.starts_with(scheme);
+}
+}  // namespace
+
 Candidates candidates(const Node* root, const std::vector<Token>& tokens,
                       std::string_view partial) {
   Candidates c;
@@ -374,7 +424,8 @@ Candidates candidates(const Node* root, const std::vector<Token>& tokens,
       if (keyword_starts(*n, partial)) c.nodes.push_back(n);
     } else if (partial.empty() || accepts(*n, partial) || n->kind == Kind::reg_addr ||
                n->kind == Kind::dns_addr || n->kind == Kind::ifname || n->kind == Kind::ipv4 ||
-               n->kind == Kind::ipv6 || n->kind == Kind::ipv6_prefix) {
+               n->kind == Kind::ipv6 || n->kind == Kind::ipv6_prefix ||
+               n->kind == Kind::ipv4_prefix || may_become_target(*n, partial)) {
       // Structured parameters: a partial word cannot be checked yet, so the placeholder shows.
       c.nodes.push_back(n);
     }

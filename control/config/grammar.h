@@ -37,7 +37,7 @@ enum class Kind : std::uint8_t {
   word,        // any token (WORD)
   number,      // decimal in [lo, hi]
   e164,        // digits with an optional leading '+' (credentials number)
-  pattern,     // destination-pattern text
+  pattern,     // a dial pattern (any word: validate_dial_pattern() in the action decides)
   hostname,    // IOS hostname (letters, digits, '-')
   reg_addr,    // dns:NAME | ipv4:A.B.C.D | ipv6:[X:X::X], each with an optional :PORT
   dns_addr,    // dns:NAME
@@ -46,6 +46,9 @@ enum class Kind : std::uint8_t {
   ipv6,        // X:X:X:X::X
   ipv6_prefix, // X:X:X:X::X/<0-128>
   ifname,      // dpdkN or dpdkN.V (parse_interface_name(), model.h)
+  ipv4_prefix, // A.B.C.D/<0-32>
+  ipv4_target, // session target ipv4:A.B.C.D[:PORT]
+  dns_target,  // session target dns:NAME[:PORT]
 };
 
 struct Args;
@@ -90,15 +93,20 @@ class Grammar {
  public:
   static const Grammar& instance();
   const Node* root(Mode m) const { return roots_[static_cast<int>(m)]; }
+  // Mode::dial_peer has one tree per dial peer type (one prompt, as IOS); the other modes one.
+  const Node* root(Mode m, DialPeerType t) const {
+    return m == Mode::dial_peer && t == DialPeerType::voip ? voip_dial_peer_ : root(m);
+  }
 
   // Builder interface (used while constructing instance()).
   Node* make(Kind k, std::string text, std::string help);
 
  private:
   Grammar();
-  static constexpr int kModes = static_cast<int>(Mode::voice_sip) + 1;
+  static constexpr int kModes = static_cast<int>(Mode::voice_trusted) + 1;
   std::deque<Node> nodes_;
   const Node* roots_[kModes] = {};
+  const Node* voip_dial_peer_ = nullptr;
 };
 
 struct Token {
@@ -125,8 +133,12 @@ Result execute(Config& cfg, ExecHooks* hooks, actions::Index* index, std::string
 // Parses a registrar address token (dns:/ipv4:/ipv6: with an optional port).
 bool parse_registrar_address(std::string_view token, RegistrarAddress& out);
 
-// Address parameters (ipv4/ipv6/ipv6_prefix nodes); IPv4 in host order.
+// Parses a session target token: ipv4:A.B.C.D[:PORT] or dns:NAME[:PORT].
+bool parse_session_target(std::string_view token, SessionTarget& out);
+
+// Address parameters (ipv4/ipv6/ipv6_prefix/ipv4_prefix nodes); IPv4 in host order.
 bool parse_ipv4(std::string_view token, std::uint32_t& out);
+bool parse_ipv4_prefix(std::string_view token, Ipv4Prefix& out);
 bool parse_ipv6(std::string_view token, Ipv6Address& out);
 bool parse_ipv6_prefix(std::string_view token, Ipv6Prefix& out);
 

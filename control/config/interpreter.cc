@@ -53,6 +53,8 @@ std::string prompt(const Config& cfg, const Session& s) {
       return cfg.hostname + "(conf-voi-serv)#";
     case Mode::voice_sip:
       return cfg.hostname + "(conf-serv-sip)#";
+    case Mode::voice_trusted:
+      return cfg.hostname + "(cfg-iptrust-list)#";
   }
   return cfg.hostname + "#";
 }
@@ -152,9 +154,10 @@ Result execute(Config& cfg, ExecHooks* hooks, actions::Index* index, std::string
   Mode tries[5];
   int n = 0;
   tries[n++] = s.mode;
-  if (s.mode == Mode::voice_sip) tries[n++] = Mode::voice_service;
+  if (s.mode == Mode::voice_sip || s.mode == Mode::voice_trusted) tries[n++] = Mode::voice_service;
   if (s.mode == Mode::sip_ua || s.mode == Mode::dial_peer || s.mode == Mode::interface ||
-      s.mode == Mode::voice_service || s.mode == Mode::voice_sip) {
+      s.mode == Mode::voice_service || s.mode == Mode::voice_sip ||
+      s.mode == Mode::voice_trusted) {
     tries[n++] = Mode::global_config;
   }
   if (s.loading_file && s.mode != Mode::privileged_exec && s.mode != Mode::user_exec) {
@@ -164,7 +167,7 @@ Result execute(Config& cfg, ExecHooks* hooks, actions::Index* index, std::string
   Walk best;
   bool have_best = false;
   for (int i = 0; i < n; ++i) {
-    Walk w = walk(gr.root(tries[i]), tokens);
+    Walk w = walk(gr.root(tries[i], s.dial_peer_type), tokens);
     if (w.error == SyntaxError::none) {
       if (!w.handler) return Result{};
       Session before = s;
@@ -203,7 +206,8 @@ std::vector<Interpreter::HelpItem> Interpreter::help(std::string_view line,
     partial = tokens.back().text;
     tokens.pop_back();
   }
-  auto c = g::candidates(g::Grammar::instance().root(s.mode), tokens, partial);
+  auto c = g::candidates(g::Grammar::instance().root(s.mode, s.dial_peer_type), tokens,
+                         partial);
   std::vector<HelpItem> out;
   std::vector<const g::Node*> nodes = c.nodes;
   std::stable_sort(nodes.begin(), nodes.end(), [](const g::Node* a, const g::Node* b) {
@@ -223,7 +227,8 @@ std::string Interpreter::complete(std::string_view line, const Session& s) const
   }
   g::Token last = tokens.back();
   tokens.pop_back();
-  auto c = g::candidates(g::Grammar::instance().root(s.mode), tokens, last.text);
+  auto c = g::candidates(g::Grammar::instance().root(s.mode, s.dial_peer_type), tokens,
+                         last.text);
   const g::Node* only = nullptr;
   int keywords = 0;
   for (const g::Node* n : c.nodes) {

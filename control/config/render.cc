@@ -1,8 +1,9 @@
 // control/config/render.cc — `show running-config`: the configuration as the commands that
 // rebuild it. Layout as IOS: '!' between sections, one space of indentation in sub-modes,
 // settings at their default omitted; order is fixed (interfaces by port and sub-interface, ip
-// and ipv6 routes, voice service voip, dial peers by tag, then sip-ua), and
-// lists keep the order in which they were configured, so load(render(cfg)) == cfg.
+// and ipv6 routes, voice service voip, dial peers by tag — POTS and VoIP interleaved, as IOS —
+// then sip-ua), and lists keep the order in which they were configured, so
+// load(render(cfg)) == cfg.
 #include <string>
 
 #include "regfront/config/commands.h"
@@ -89,8 +90,20 @@ std::string route(const Route& r) {
          ipv4_to_string(ipv4_mask(r.network4.length)) + " " + ipv4_to_string(r.gateway4) + "\n";
 }
 
+// `ipv4 A.B.C.D` for a host, `ipv4 A.B.C.D M.M.M.M` for a network, as IOS lists them.
+std::string trusted_entry(const Ipv4Prefix& p) {
+  std::string out = "  ipv4 " + ipv4_to_string(p.address);
+  if (p.length != 32) out += " " + ipv4_to_string(ipv4_mask(p.length));
+  return out + "\n";
+}
+
+// IOS order: the trusted list before the sip sub-mode.
 std::string voice_service(const VoiceService& v) {
   std::string out = "voice service voip\n";
+  if (v.trusted.present || !v.trusted.ipv4.empty()) {
+    out += " ip address trusted list\n";
+    for (const Ipv4Prefix& p : v.trusted.ipv4) out += trusted_entry(p);
+  }
   if (v.sip.present || !(v.sip == VoiceSip{})) {
     out += " sip\n";
     if (!v.sip.bind_control_interface.empty())
@@ -99,6 +112,49 @@ std::string voice_service(const VoiceService& v) {
       out += "  listen-port non-secure " + std::to_string(v.sip.listen_port) + "\n";
   }
   return out + "!\n";
+}
+
+std::string session_target(const SessionTarget& t) {
+  std::string out;
+  switch (t.kind) {
+    case SessionTargetKind::none:
+      return {};
+    case SessionTargetKind::registrar:
+      return "registrar";
+    case SessionTargetKind::ipv4:
+      out = "ipv4:" + t.host;
+      break;
+    case SessionTargetKind::dns:
+      out = "dns:" + t.host;
+      break;
+  }
+  if (t.port != 0) out += ":" + std::to_string(t.port);
+  return out;
+}
+
+// A dial peer block. IOS order: description, preference, huntstop, destination-pattern,
+// session target, incoming called-number, then the voice-class settings. Appends to `out`
+// (100k POTS dial peers: no string per block).
+void dial_peer(std::string& out, const Config& cfg, const DialPeer& dp) {
+  out += "dial-peer voice ";
+  out += std::to_string(dp.tag);
+  out += dp.is_voip() ? " voip\n" : " pots\n";
+  const VoipSettings* v = dp.is_voip() && dp.voip ? &*dp.voip : nullptr;
+  if (v && !v->description.empty()) out += " description " + v->description + "\n";
+  if (v && v->preference != 0) out += " preference " + std::to_string(v->preference) + "\n";
+  if (v && v->huntstop) out += " huntstop\n";
+  if (!dp.destination_pattern.empty()) {
+    out += " destination-pattern ";
+    out += dp.destination_pattern;
+    out += "\n";
+  }
+  if (v && v->session_target.kind != SessionTargetKind::none)
+    out += " session target " + session_target(v->session_target) + "\n";
+  if (v && !v->incoming_called_number.empty())
+    out += " incoming called-number " + v->incoming_called_number + "\n";
+  for (const auto& a : dp.authentication) out += authentication(cfg, a);
+  if (dp.localhost) out += " voice-class sip " + localhost(*dp.localhost);
+  out += "!\n";
 }
 
 bool sip_ua_configured(const SipUa& ua) {
@@ -115,13 +171,7 @@ std::string render_running_config(const Config& cfg) {
   for (const Route& r : cfg.routes) out += route(r);
   if (!cfg.routes.empty()) out += "!\n";
   if (cfg.voice.present || !(cfg.voice == VoiceService{})) out += voice_service(cfg.voice);
-  for (const auto& [tag, dp] : cfg.dial_peers) {
-    out += "dial-peer voice " + std::to_string(tag) + " pots\n";
-    if (!dp.destination_pattern.empty()) out += " destination-pattern " + dp.destination_pattern + "\n";
-    for (const auto& a : dp.authentication) out += authentication(cfg, a);
-    if (dp.localhost) out += " voice-class sip " + localhost(*dp.localhost);
-    out += "!\n";
-  }
+  for (const auto& [tag, dp] : cfg.dial_peers) dial_peer(out, cfg, dp);
   const SipUa& ua = cfg.sip_ua;
   if (sip_ua_configured(ua)) {
     out += "sip-ua\n";

@@ -4,6 +4,7 @@
 // A handler only turns the parsed words (Args) into one typed action call (actions.h) and, for
 // mode commands, moves the session; all checks that can refuse a command live in the actions.
 #include <algorithm>
+#include <optional>
 #include <regex>
 
 #include "actions.h"
@@ -137,6 +138,10 @@ Result h_show(Context& c, const Args& a) {
     r.output = apply_filter(filter, render_running_config(c.cfg));
     return r;
   }
+  if (what == "summary") {  // show dial-peer voice summary
+    r.output = apply_filter(filter, render_dial_peer_summary(c.cfg, a.has("json")));
+    return r;
+  }
   ExecHooks::Show s;
   if (what == "status") {
     s = ExecHooks::Show::register_status;  // show sip-ua register status
@@ -178,7 +183,7 @@ Result h_write(Context& c, const Args&) {
 Result h_exit(Context& c, const Args&) {
   if (c.session.mode == Mode::global_config) {
     if (!c.session.loading_file) c.session.mode = Mode::privileged_exec;
-  } else if (c.session.mode == Mode::voice_sip) {
+  } else if (c.session.mode == Mode::voice_sip || c.session.mode == Mode::voice_trusted) {
     c.session.mode = Mode::voice_service;  // one level up, as IOS
   } else {
     c.session.mode = Mode::global_config;
@@ -201,17 +206,30 @@ Result h_sip_ua(Context& c, const Args&) {
   return r;
 }
 Result h_no_sip_ua(Context& c, const Args&) { return actions::sip_ua_reset(c.cfg, c.index); }
-Result h_dial_peer(Context& c, const Args& a) {
+// dial-peer voice TAG {pots|voip}: one handler per type, so the keyword needs no slot (a
+// 100k-peer load parses it 100k times).
+Result dial_peer(Context& c, const Args& a, DialPeerType type) {
   auto tag = static_cast<std::uint32_t>(a.number("tag"));
-  Result r = actions::dial_peer_enter(c.cfg, tag);
+  Result r = actions::dial_peer_enter(c.cfg, tag, type);
   if (r.ok()) {
     c.session.mode = Mode::dial_peer;
     c.session.dial_peer_tag = tag;
+    c.session.dial_peer_type = type;
   }
   return r;
 }
-Result h_no_dial_peer(Context& c, const Args& a) {
-  return actions::dial_peer_remove(c.cfg, static_cast<std::uint32_t>(a.number("tag")), c.index);
+Result h_dial_peer_pots(Context& c, const Args& a) { return dial_peer(c, a, DialPeerType::pots); }
+Result h_dial_peer_voip(Context& c, const Args& a) { return dial_peer(c, a, DialPeerType::voip); }
+Result no_dial_peer(Context& c, const Args& a, std::optional<DialPeerType> type) {
+  return actions::dial_peer_remove(c.cfg, static_cast<std::uint32_t>(a.number("tag")), c.index,
+                                   type);
+}
+Result h_no_dial_peer(Context& c, const Args& a) { return no_dial_peer(c, a, std::nullopt); }
+Result h_no_dial_peer_pots(Context& c, const Args& a) {
+  return no_dial_peer(c, a, DialPeerType::pots);
+}
+Result h_no_dial_peer_voip(Context& c, const Args& a) {
+  return no_dial_peer(c, a, DialPeerType::voip);
 }
 
 // ---- handlers: interfaces, routes, voice service voip (issue 4) --------------------------------
@@ -356,6 +374,35 @@ Result h_no_listen_port(Context& c, const Args&) {
   return actions::sip_listen_port_set(c.cfg, kDefaultSipPort);
 }
 
+Result h_trusted_list(Context& c, const Args&) {
+  Result r = actions::trusted_list_enter(c.cfg);
+  if (r.ok()) c.session.mode = Mode::voice_trusted;
+  return r;
+}
+Result h_no_trusted_list(Context& c, const Args&) { return actions::trusted_list_remove(c.cfg); }
+// `ipv4 A.B.C.D [M.M.M.M]` or `ipv4 A.B.C.D/LEN`: the address and its mask (a host: /32).
+void trusted_of(const Args& a, std::uint32_t& address, std::uint32_t& mask) {
+  if (a.has("prefix")) {
+    Ipv4Prefix p;
+    g::parse_ipv4_prefix(a.get("prefix"), p);  // the grammar accepted it
+    address = p.address;
+    mask = ipv4_mask(p.length);
+    return;
+  }
+  address = ipv4_of(a, "address");
+  mask = a.has("mask") ? ipv4_of(a, "mask") : 0xFFFFFFFFu;
+}
+Result h_trusted_ipv4(Context& c, const Args& a) {
+  std::uint32_t address = 0, mask = 0;
+  trusted_of(a, address, mask);
+  return actions::trusted_ipv4_add(c.cfg, address, mask);
+}
+Result h_no_trusted_ipv4(Context& c, const Args& a) {
+  std::uint32_t address = 0, mask = 0;
+  trusted_of(a, address, mask);
+  return actions::trusted_ipv4_remove(c.cfg, address, mask);
+}
+
 // ---- handlers: sip-ua -------------------------------------------------------------------------
 
 void fill_registrar_options(const Args& a, Registrar& r) {
@@ -480,12 +527,18 @@ Result h_no_dest(Context& c, const Args&) {
 }
 Result h_dp_auth(Context& c, const Args& a) {
   DialPeer* dp = current_peer(c);
-  return dp ? auth_set(c, dp->authentication, a) : no_peer();
+  if (!dp) return no_peer();
+  Authentication e;
+  e.username = a.get("username");
+  e.realm = a.get("realm");
+  Result err;
+  if (!take_password(a, e.password, err)) return err;
+  return actions::dial_peer_authentication_set(*dp, e, c.index);
 }
 Result h_dp_no_auth(Context& c, const Args& a) {
   DialPeer* dp = current_peer(c);
-  return dp ? actions::authentication_remove(dp->authentication, a.get("username"), a.get("realm"),
-                                             c.index)
+  return dp ? actions::dial_peer_authentication_remove(*dp, a.get("username"), a.get("realm"),
+                                                       c.index)
             : no_peer();
 }
 Result h_dp_localhost(Context& c, const Args& a) {
@@ -495,6 +548,57 @@ Result h_dp_localhost(Context& c, const Args& a) {
 Result h_dp_no_localhost(Context& c, const Args&) {
   DialPeer* dp = current_peer(c);
   return dp ? actions::localhost_clear(dp->localhost) : no_peer();
+}
+
+// ---- handlers: VoIP dial peers ------------------------------------------------------------------
+
+Result h_session_target(Context& c, const Args& a) {
+  DialPeer* dp = current_peer(c);
+  if (!dp) return no_peer();
+  SessionTarget t;
+  if (a.has("registrar")) {
+    t.kind = SessionTargetKind::registrar;
+  } else {
+    g::parse_session_target(a.get("target"), t);  // the grammar accepted it
+  }
+  return actions::session_target_set(*dp, t);
+}
+Result h_no_session_target(Context& c, const Args&) {
+  DialPeer* dp = current_peer(c);
+  return dp ? actions::session_target_set(*dp, SessionTarget{}) : no_peer();
+}
+Result h_preference(Context& c, const Args& a) {
+  DialPeer* dp = current_peer(c);
+  return dp ? actions::preference_set(*dp, static_cast<std::uint8_t>(a.number("preference")))
+            : no_peer();
+}
+Result h_no_preference(Context& c, const Args&) {
+  DialPeer* dp = current_peer(c);
+  return dp ? actions::preference_set(*dp, 0) : no_peer();
+}
+Result h_huntstop(Context& c, const Args&) {
+  DialPeer* dp = current_peer(c);
+  return dp ? actions::huntstop_set(*dp, true) : no_peer();
+}
+Result h_no_huntstop(Context& c, const Args&) {
+  DialPeer* dp = current_peer(c);
+  return dp ? actions::huntstop_set(*dp, false) : no_peer();
+}
+Result h_incoming(Context& c, const Args& a) {
+  DialPeer* dp = current_peer(c);
+  return dp ? actions::incoming_called_number_set(*dp, a.get("pattern")) : no_peer();
+}
+Result h_no_incoming(Context& c, const Args&) {
+  DialPeer* dp = current_peer(c);
+  return dp ? actions::incoming_called_number_set(*dp, "") : no_peer();
+}
+Result h_dp_description(Context& c, const Args& a) {
+  DialPeer* dp = current_peer(c);
+  return dp ? actions::dial_peer_description_set(*dp, a.get("text")) : no_peer();
+}
+Result h_dp_no_description(Context& c, const Args&) {
+  DialPeer* dp = current_peer(c);
+  return dp ? actions::dial_peer_description_set(*dp, "") : no_peer();
 }
 
 // ---- tree builder -----------------------------------------------------------------------------
@@ -740,7 +844,13 @@ struct Builder {
     show_leaf(kw(ua, "status", "SIP UA status"), "registrar",
               "Status of every registrar", true);
     show_leaf(ua, "statistics", "REGISTER counters per registrar", true);
-    show_leaf(sh, "dataplane", "Workers, endpoints owned, packets per worker", true);
+    Node* dataplane = show_leaf(sh, "dataplane", "Workers, endpoints owned, packets per worker", true);
+    if (privileged) {
+      // IOS: privileged EXEC. `sh d` stays `show dataplane` (regfront's own command).
+      dataplane->preferred = true;
+      Node* dp = kw(sh, "dial-peer", "Dial plan mapping table (dial peers)");
+      show_leaf(kw(dp, "voice", "Voice dial peers"), "summary", "One line per dial peer", true);
+    }
     return sh;
   }
   // The privileged exec commands that `do` reaches from configuration modes.
@@ -799,12 +909,14 @@ struct Builder {
     Node* d = kw(root, "dial-peer", "Dial Map (Peer) configuration commands");
     Node* v = kw(d, "voice", "Voice type dial peer");
     Node* tag = num(v, 1, kDialPeerTagMax, "Voice dial peer tag", "tag");
-    end(kw(tag, "pots", "POTS peer"), h_dial_peer);
+    end(kw(tag, "pots", "POTS peer (a registered number)"), h_dial_peer_pots);
+    end(kw(tag, "voip", "VoIP peer (calls to and from an IP address)"), h_dial_peer_voip);
     Node* nd = kw(no, "dial-peer", "Dial Map (Peer) configuration commands");
     Node* nv = kw(nd, "voice", "Voice type dial peer");
     Node* ntag = num(nv, 1, kDialPeerTagMax, "Voice dial peer tag", "tag");
     end(ntag, h_no_dial_peer);
-    end(kw(ntag, "pots", "POTS peer"), h_no_dial_peer);
+    end(kw(ntag, "pots", "POTS peer (a registered number)"), h_no_dial_peer_pots);
+    end(kw(ntag, "voip", "VoIP peer (calls to and from an IP address)"), h_no_dial_peer_voip);
     interfaces_and_routes(root, no);
     voice_service(root, no);
     return root;
@@ -911,6 +1023,34 @@ struct Builder {
     do_command(root);
     end(kw(root, "sip", "SIP configuration"), h_voice_sip);
     end(kw(no, "sip", "SIP configuration"), h_no_voice_sip);
+    // ip address trusted list | no ip address trusted list
+    for (Node* parent : {root, no}) {
+      Node* ip = kw(parent, "ip", "IP settings of the voice service");
+      Node* addr = kw(ip, "address", "Addresses VoIP calls may come from");
+      Node* trusted = kw(addr, "trusted", "Trusted sources of VoIP calls");
+      end(kw(trusted, "list", "The list of trusted IP addresses"),
+          parent == root ? h_trusted_list : h_no_trusted_list);
+    }
+    return root;
+  }
+
+  // ipv4 A.B.C.D [M.M.M.M] | ipv4 A.B.C.D/LEN, and their no forms.
+  Node* voice_trusted_mode() {
+    Node* root = mode_root();
+    Node* no = no_of(root);
+    exit_end(root);
+    do_command(root);
+    constexpr const char* kHelp = "Trust calls from an IPv4 address or network";
+    for (Node* parent : {root, no}) {
+      g::Handler h = parent == root ? h_trusted_ipv4 : h_no_trusted_ipv4;
+      Node* k = kw(parent, "ipv4", kHelp);
+      Node* a = ipv4(k, "IPv4 address (a host, or with a mask a network)", "address");
+      end(a, h);
+      end(ipv4(a, "Network mask", "mask"), h);
+      end(param(k, Kind::ipv4_prefix, "A.B.C.D/<0-32>", "IPv4 network and prefix length",
+                "prefix"),
+          h);
+    }
     return root;
   }
 
@@ -980,6 +1120,83 @@ struct Builder {
     localhost(vs, nvs, h_dp_localhost, h_dp_no_localhost);
     return root;
   }
+
+  // `dial-peer voice N voip`: the same prompt as a POTS dial peer, its own commands. IOS order
+  // of the running-config: description, preference, huntstop, destination-pattern, session
+  // target, incoming called-number, voice-class sip (render.cc).
+  Node* voip_dial_peer() {
+    Node* root = mode_root();
+    Node* no = no_of(root);
+    exit_end(root);
+    do_command(root);
+    constexpr const char* kDescHelp = "Dial peer specific description";
+    Node* d = kw(root, "description", kDescHelp);
+    end(param(d, Kind::rest, "LINE", "Up to 64 characters describing this dial peer", "text"),
+        h_dp_description);
+    Node* nd = kw(no, "description", kDescHelp);
+    end(nd, h_dp_no_description);
+    end(param(nd, Kind::rest, "LINE", "Description", "text"), h_dp_no_description);
+
+    constexpr const char* kDestHelp = "A full E.164 telephone number prefix";
+    Node* dp = kw(root, "destination-pattern", kDestHelp);
+    end(param(dp, Kind::pattern, "WORD", "Number or pattern (digits, + . T [ ] …)", "pattern"),
+        h_dest);
+    Node* ndp = kw(no, "destination-pattern", kDestHelp);
+    end(ndp, h_no_dest);
+    end(param(ndp, Kind::word, "WORD", "Number or pattern", "pattern"), h_no_dest);
+
+    constexpr const char* kSessionHelp = "The session settings of this dial peer";
+    constexpr const char* kTargetHelp = "Where calls that select this dial peer go";
+    constexpr const char* kRegHelp = "The registrars holding a binding for the calling number";
+    Node* s = kw(root, "session", kSessionHelp);
+    Node* t = kw(s, "target", kTargetHelp);
+    end(param(t, Kind::dns_target, "dns:WORD[:PORT]", "A host name (DNS), optionally a port",
+              "target"),
+        h_session_target);
+    end(param(t, Kind::ipv4_target, "ipv4:A.B.C.D[:PORT]", "An IPv4 address, optionally a port",
+              "target"),
+        h_session_target);
+    end(kw(t, "registrar", kRegHelp, "registrar"), h_session_target);
+    Node* ns = kw(no, "session", kSessionHelp);
+    Node* nt = kw(ns, "target", kTargetHelp);
+    end(nt, h_no_session_target);
+    end(param(nt, Kind::word, "WORD", "The session target configured", "target"),
+        h_no_session_target);
+    end(kw(nt, "registrar", kRegHelp), h_no_session_target);
+
+    constexpr const char* kPrefHelp = "Order among dial peers that match equally well";
+    constexpr const char* kPrefNum = "Preference (0, the default, is tried first)";
+    Node* p = kw(root, "preference", kPrefHelp);
+    end(num(p, 0, kMaxDialPeerPreference, kPrefNum, "preference"), h_preference);
+    Node* np = kw(no, "preference", kPrefHelp);
+    end(np, h_no_preference);
+    end(num(np, 0, kMaxDialPeerPreference, kPrefNum, "preference"), h_no_preference);
+
+    constexpr const char* kHuntHelp = "Stop hunting for other dial peers when this one fails";
+    end(kw(root, "huntstop", kHuntHelp), h_huntstop);
+    end(kw(no, "huntstop", kHuntHelp), h_no_huntstop);
+
+    constexpr const char* kInHelp = "Match inbound calls";
+    constexpr const char* kCalledHelp = "The called number (DNIS) of inbound calls";
+    Node* in = kw(root, "incoming", kInHelp);
+    Node* cn = kw(in, "called-number", kCalledHelp);
+    end(param(cn, Kind::pattern, "WORD", "Number or pattern (digits, + . T [ ] …)", "pattern"),
+        h_incoming);
+    Node* nin = kw(no, "incoming", kInHelp);
+    Node* ncn = kw(nin, "called-number", kCalledHelp);
+    end(ncn, h_no_incoming);
+    end(param(ncn, Kind::word, "WORD", "Number or pattern", "pattern"), h_no_incoming);
+
+    // Refused by the action (credentials belong to POTS dial peers), but parsed, so that a
+    // configuration copied from IOS gets a reason rather than a '^'.
+    authentication(root, no, h_dp_auth, h_dp_no_auth);
+    Node* vc = kw(root, "voice-class", "Voice class configuration");
+    Node* vs = kw(vc, "sip", "SIP related configuration");
+    Node* nvc = kw(no, "voice-class", "Voice class configuration");
+    Node* nvs = kw(nvc, "sip", "SIP related configuration");
+    localhost(vs, nvs, h_dp_localhost, h_dp_no_localhost);
+    return root;
+  }
 };
 
 }  // namespace
@@ -997,6 +1214,8 @@ Grammar::Grammar() {
   roots_[static_cast<int>(Mode::interface)] = b.interface();
   roots_[static_cast<int>(Mode::voice_service)] = b.voice_service_mode();
   roots_[static_cast<int>(Mode::voice_sip)] = b.voice_sip_mode();
+  roots_[static_cast<int>(Mode::voice_trusted)] = b.voice_trusted_mode();
+  voip_dial_peer_ = b.voip_dial_peer();
 }
 
 }  // namespace grammar

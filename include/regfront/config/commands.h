@@ -31,16 +31,21 @@ enum class Mode : unsigned char {
   privileged_exec,  // Router#
   global_config,    // Router(config)#
   sip_ua,           // Router(config-sip-ua)#
-  dial_peer,        // Router(config-dial-peer)#
+  dial_peer,        // Router(config-dial-peer)#  (pots and voip: one prompt, as IOS; the
+                    //   commands are those of the dial peer's type)
   interface,        // Router(config-if)#, Router(config-subif)# for dpdkN.V
   voice_service,    // Router(conf-voi-serv)#   (voice service voip)
   voice_sip,        // Router(conf-serv-sip)#   (voice service voip → sip)
+  voice_trusted,    // Router(cfg-iptrust-list)# (voice service voip → ip address trusted list)
 };
 
 // Where a sequence of commands stands: the mode, and the dial peer being edited.
 struct Session {
   Mode mode = Mode::privileged_exec;
   std::uint32_t dial_peer_tag = 0;
+  // The type of that dial peer, which picks the commands of Mode::dial_peer (set on entering it;
+  // the actions check the dial peer itself, should another session have replaced it).
+  DialPeerType dial_peer_type = DialPeerType::pots;
   // A startup-config is applied in configuration mode: `enable`, `configure terminal` are
   // accepted as no-ops and `exit`/`end` at global configuration level stay there.
   bool loading_file = false;
@@ -125,7 +130,9 @@ struct Result {
 //   show sip-ua register status | show sip-ua status registrar | show sip-ua statistics
 //   show dataplane | show startup-config        -> ExecHooks::show()
 //   show running-config                         -> render_running_config(), no hook
-//   … | json                                    -> ExecHooks::show(…, json = true); not offered
+//   show dial-peer voice summary                -> render_dial_peer_summary(), no hook
+//   … | json                                    -> ExecHooks::show(…, json = true) (the dial
+//                                                  peer summary: its own JSON); not offered
 //                                                  for running-config and startup-config
 //   … | include REGEX, … | exclude REGEX         -> keeps (drops) the output lines that match
 //                                                  REGEX (std::regex ECMAScript, searched
@@ -227,6 +234,12 @@ LoadResult load_startup_config(std::string_view text, Config& cfg);
 
 // The running configuration in IOS syntax; loading it gives back an equal Config.
 std::string render_running_config(const Config& cfg);
+
+// `show dial-peer voice summary`: one line per dial peer, by tag, in IOS's layout (TAG, TYPE,
+// ADMIN/OPER, PREFIX, DEST-PATTERN, PREF, PASS THRU, SESS-TARGET, OUT STAT, PORT, KEEPALIVE;
+// what regfront has no notion of stays empty). With `json`, the document docs/show-json.md
+// describes, on one line. From the Config alone: no daemon state.
+std::string render_dial_peer_summary(const Config& cfg, bool json);
 
 // Cisco type 7 password encoding (reversible; it is obfuscation, not security).
 std::string type7_encode(std::string_view clear, unsigned seed = 2);

@@ -125,6 +125,137 @@ TEST(ExecShow, Configurations) {
   EXPECT_EQ(h.run("show running-config").output, render_running_config(h.cfg));
 }
 
+// ---- show dial-peer voice summary: from the Config, no hook -------------------------------------
+
+const char* const kDialPeers[] = {
+    "dial-peer voice 30 voip",
+    " description Inbound from the SBC core",
+    " incoming called-number .",
+    " session target ipv4:192.0.2.10:5080",
+    "dial-peer voice 10 pots",
+    " destination-pattern +14085550100",
+    "dial-peer voice 20 voip",
+    " destination-pattern [2-9]..[2-9]......",
+    " session target registrar",
+    " preference 2",
+    " huntstop",
+    "dial-peer voice 40 voip",
+    " destination-pattern 1...",  // no session target: down
+    "dial-peer voice 50 pots",    // no pattern: down
+    "dial-peer voice 60 voip",
+    " destination-pattern 2...",
+    " session target dns:a-rather-long-name.sbc.example:5061",
+    "end",
+};
+
+const char* const kSummary =
+    "dial-peer hunt 0\n"
+    "             AD                                    PRE PASS                OUT\n"
+    "TAG    TYPE  MIN  OPER PREFIX    DEST-PATTERN      FER THRU SESS-TARGET    STAT PORT    KEEPALIVE\n"
+    "10     pots  up   up             +14085550100      0\n"
+    "20     voip  up   up             [2-9]..[2-9]...... 2        registrar\n"
+    "30     voip  up   up                               0        ipv4:192.0.2.10:5080\n"
+    "40     voip  up   down           1...              0\n"
+    "50     pots  up   down                             0\n"
+    "60     voip  up   up             2...              0        dns:a-rather-long-name.sbc.example:5061\n";
+
+const char* const kSummaryJson =
+    "{\"dial_peers\":["
+    "{\"admin\":\"up\",\"description\":\"\",\"destination_pattern\":\"+14085550100\","
+    "\"endpoint\":true,\"huntstop\":false,\"incoming_called_number\":\"\",\"oper\":\"up\","
+    "\"preference\":0,\"session_target\":\"\",\"tag\":10,\"type\":\"pots\"},"
+    "{\"admin\":\"up\",\"description\":\"\",\"destination_pattern\":\"[2-9]..[2-9]......\","
+    "\"endpoint\":false,\"huntstop\":true,\"incoming_called_number\":\"\",\"oper\":\"up\","
+    "\"preference\":2,\"session_target\":\"registrar\",\"tag\":20,\"type\":\"voip\"},"
+    "{\"admin\":\"up\",\"description\":\"Inbound from the SBC core\",\"destination_pattern\":\"\","
+    "\"endpoint\":false,\"huntstop\":false,\"incoming_called_number\":\".\",\"oper\":\"up\","
+    "\"preference\":0,\"session_target\":\"ipv4:192.0.2.10:5080\",\"tag\":30,\"type\":\"voip\"},"
+    "{\"admin\":\"up\",\"description\":\"\",\"destination_pattern\":\"1...\","
+    "\"endpoint\":false,\"huntstop\":false,\"incoming_called_number\":\"\",\"oper\":\"down\","
+    "\"preference\":0,\"session_target\":\"\",\"tag\":40,\"type\":\"voip\"},"
+    "{\"admin\":\"up\",\"description\":\"\",\"destination_pattern\":\"\","
+    "\"endpoint\":false,\"huntstop\":false,\"incoming_called_number\":\"\",\"oper\":\"down\","
+    "\"preference\":0,\"session_target\":\"\",\"tag\":50,\"type\":\"pots\"},"
+    "{\"admin\":\"up\",\"description\":\"\",\"destination_pattern\":\"2...\","
+    "\"endpoint\":false,\"huntstop\":false,\"incoming_called_number\":\"\",\"oper\":\"up\","
+    "\"preference\":0,\"session_target\":\"dns:a-rather-long-name.sbc.example:5061\",\"tag\":60,"
+    "\"type\":\"voip\"}"
+    "],\"hunt\":0}\n";
+
+TEST(ExecShow, DialPeerSummary) {
+  ExecHarness h;
+  h.enter(Mode::global_config);
+  for (const char* l : kDialPeers) ASSERT_TRUE(h.run(l).ok()) << l;
+  ASSERT_EQ(h.s.mode, Mode::privileged_exec);
+  const struct {
+    Mode mode;
+    const char* line;
+    const char* output;
+  } cases[] = {
+      {Mode::privileged_exec, "show dial-peer voice summary", kSummary},
+      {Mode::privileged_exec, "sh dial-p v s", kSummary},
+      {Mode::global_config, "do show dial-peer voice summary", kSummary},
+      {Mode::dial_peer, "do sh dial v sum", kSummary},
+      {Mode::privileged_exec, "show dial-peer voice summary | json", kSummaryJson},
+      {Mode::privileged_exec, "sh dial v s | j", kSummaryJson},
+      {Mode::sip_ua, "do show dial-peer voice summary | json", kSummaryJson},
+      {Mode::privileged_exec, "show dial-peer voice summary | include voip",
+       "20     voip  up   up             [2-9]..[2-9]...... 2        registrar\n"
+       "30     voip  up   up                               0        ipv4:192.0.2.10:5080\n"
+       "40     voip  up   down           1...              0\n"
+       "60     voip  up   up             2...              0        dns:a-rather-long-name.sbc.example:5061\n"},
+      {Mode::privileged_exec, "show dial-peer voice summary | include ^[0-9]+ +pots",
+       "10     pots  up   up             +14085550100      0\n"
+       "50     pots  up   down                             0\n"},
+      {Mode::privileged_exec, "show dial-peer voice summary | exclude (voip|pots)",
+       "dial-peer hunt 0\n"
+       "             AD                                    PRE PASS                OUT\n"
+       "TAG    TYPE  MIN  OPER PREFIX    DEST-PATTERN      FER THRU SESS-TARGET    STAT PORT    KEEPALIVE\n"},
+      {Mode::privileged_exec, "show dial-peer voice summary | i registrar",
+       "20     voip  up   up             [2-9]..[2-9]...... 2        registrar\n"},
+  };
+  for (const auto& c : cases) {
+    Config cfg = h.cfg;
+    ExecHarness x;
+    x.cfg = cfg;
+    x.enter(c.mode);
+    if (c.mode == Mode::dial_peer) x.cfg.dial_peers.erase(1);  // enter() made dial peer 1
+    Config before = x.cfg;
+    Result r = x.run(c.line);
+    ASSERT_TRUE(r.ok()) << c.line << "\n" << format_error(c.line, r);
+    EXPECT_EQ(r.output, c.output) << c.line;
+    EXPECT_TRUE(x.hooks.shows.empty()) << c.line;  // from the Config alone
+    EXPECT_FALSE(r.changed) << c.line;
+    EXPECT_EQ(x.cfg, before) << c.line;
+    EXPECT_EQ(x.s.mode, c.mode) << c.line;
+  }
+  // Without hooks too, and an empty table.
+  test::Harness bare(Mode::privileged_exec);
+  Result r = bare.run("show dial-peer voice summary");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.output,
+            "dial-peer hunt 0\n"
+            "             AD                                    PRE PASS                OUT\n"
+            "TAG    TYPE  MIN  OPER PREFIX    DEST-PATTERN      FER THRU SESS-TARGET    STAT PORT    KEEPALIVE\n");
+  EXPECT_EQ(bare.run("show dial-peer voice summary | json").output,
+            "{\"dial_peers\":[],\"hunt\":0}\n");
+  // IOS: privileged EXEC only; and the command is whole.
+  ExecHarness user(Mode::user_exec);
+  EXPECT_EQ(user.run("show dial-peer voice summary").code(), ResultCode::invalid_input);
+  EXPECT_EQ(h.run("show dial-peer voice").code(), ResultCode::incomplete);
+  EXPECT_EQ(h.run("show dial-peer voice summary 5").code(), ResultCode::invalid_input);
+}
+
+// The JSON strings are escaped: a description may hold quotes and backslashes.
+TEST(ExecShow, DialPeerSummaryJsonEscapes) {
+  test::Harness h;
+  h.setup({"dial-peer voice 1 voip", "description say \"hi\" \\ bye", "end"});
+  Result r = h.run("show dial-peer voice summary | json");
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(r.output.find("\"description\":\"say \\\"hi\\\" \\\\ bye\""), std::string::npos)
+      << r.output;
+}
+
 // ---- output modifiers -------------------------------------------------------------------------
 
 struct FilterCase {
@@ -443,8 +574,15 @@ TEST(ExecHelp, ShowsAndModifiers) {
   };
   EXPECT_EQ(words("show "), (std::vector<std::string>{"dataplane", "sip-ua"}));
   h.s.mode = Mode::privileged_exec;
-  EXPECT_EQ(words("show "),
-            (std::vector<std::string>{"dataplane", "running-config", "sip-ua", "startup-config"}));
+  EXPECT_EQ(words("show "), (std::vector<std::string>{"dataplane", "dial-peer", "running-config",
+                                                     "sip-ua", "startup-config"}));
+  EXPECT_EQ(words("show dial-peer "), (std::vector<std::string>{"voice"}));
+  EXPECT_EQ(words("show dial-peer voice "), (std::vector<std::string>{"summary"}));
+  EXPECT_EQ(words("show dial-peer voice summary | "),
+            (std::vector<std::string>{"exclude", "include", "json"}));
+  EXPECT_EQ(h.in.complete("show dial", h.s), "show dial-peer ");
+  EXPECT_EQ(h.in.complete("show dial-peer voice su", h.s), "show dial-peer voice summary ");
+  EXPECT_EQ(h.in.complete("sh d", h.s), "sh d");  // dataplane, dial-peer: no single completion
   EXPECT_EQ(words("show dataplane "), (std::vector<std::string>{"|", "<cr>"}));
   EXPECT_EQ(words("show dataplane | "), (std::vector<std::string>{"exclude", "include", "json"}));
   EXPECT_EQ(words("show running-config | "), (std::vector<std::string>{"exclude", "include"}));

@@ -264,13 +264,13 @@ const ErrorCase kErrors[] = {
     {Mode::global_config, "hostname 1abc", ResultCode::invalid_input, 9},
     {Mode::global_config, "hostname a_b", ResultCode::invalid_input, 9},
     {Mode::global_config, "dial-peer voice 0 pots", ResultCode::invalid_input, 16},
-    {Mode::global_config, "dial-peer voice 1 voip", ResultCode::invalid_input, 18},
+    {Mode::global_config, "dial-peer voice 1 h323", ResultCode::invalid_input, 18},
     {Mode::global_config, "dial-peer voice 1", ResultCode::incomplete, 0},
     {Mode::global_config, "registrar 1 dns:x.com", ResultCode::invalid_input, 0},
     {Mode::global_config, "configure terminal", ResultCode::invalid_input, 0},  // not from config
     {Mode::privileged_exec, "sip-ua", ResultCode::invalid_input, 0},
     {Mode::user_exec, "configure terminal", ResultCode::invalid_input, 0},
-    {Mode::dial_peer, "destination-pattern 408x", ResultCode::invalid_input, 20},
+    {Mode::dial_peer, "destination-pattern 408x", ResultCode::rejected, 0},  // validate_dial_pattern()
     {Mode::dial_peer, "voice-class sip localhost", ResultCode::incomplete, 0},
     // In a sub-mode, the error of the mode that got further is reported.
     {Mode::sip_ua, "hostname", ResultCode::incomplete, 0},

@@ -85,6 +85,12 @@ TEST(Load, FullAndLegacyExamples) {
   EXPECT_EQ(legacy.sip_ua.credentials_dhcp->realm, "dhcp.example.com");
   Config example = load_ok("../../../config/example.cfg");
   EXPECT_FALSE(example.sip_ua.registrars.empty());
+  ASSERT_TRUE(example.dial_peers.at(300).is_voip());
+  EXPECT_EQ(example.dial_peers.at(300).voip->session_target.kind, SessionTargetKind::ipv4);
+  EXPECT_EQ(example.dial_peers.at(310).voip->session_target.kind, SessionTargetKind::registrar);
+  EXPECT_EQ(example.voice.trusted.ipv4.size(), 3u);
+  EXPECT_EQ(endpoint_numbers(example),  // the VoIP dial peers add none
+            (std::vector<std::string>{"+14085550100", "4085550101"}));
 }
 
 TEST(Load, BadLineReportsLineNumberAndLeavesConfigUntouched) {
@@ -253,6 +259,43 @@ const char* const kIndexedForm[] = {
     " timers register 10000",
     " registration rate 1",
 };
+// VoIP dial peers between POTS ones (rendered by tag, the types interleaved, as IOS), every
+// VoIP command and form that renders differently, and the trusted list.
+const char* const kVoipForm[] = {
+    "voice service voip",
+    " ip address trusted list",
+    "  ipv4 192.0.2.10",
+    "  ipv4 198.51.100.0 255.255.255.0",
+    "  ipv4 203.0.113.0/25",
+    "  ipv4 10.1.2.3 255.255.0.0",
+    " sip",
+    "  listen-port non-secure 5070",
+    "dial-peer voice 30 voip",
+    " description Inbound from the SBC core",
+    " incoming called-number +1408555....",
+    " session target ipv4:192.0.2.10:5080",
+    " voice-class sip localhost dns:trunk.example.com preferred",
+    "dial-peer voice 10 pots",
+    " destination-pattern +14085550100",
+    " authentication username alice password 0 pw realm r1.example.com",
+    "dial-peer voice 20 voip",
+    " destination-pattern [2-9]..[2-9]......",
+    " session target registrar",
+    " preference 10",
+    " huntstop",
+    "dial-peer voice 40 voip",
+    " session target dns:core.sbc.example",
+    "dial-peer voice 41 voip",
+    " session target dns:core.sbc.example:5061",
+    " preference 1",
+    "dial-peer voice 42 voip",
+    " session target ipv4:192.0.2.11",
+    " destination-pattern T",
+    "dial-peer voice 50 pots",
+    " destination-pattern 5550",
+    "dial-peer voice 60 voip",
+};
+
 const char* const kLegacyForm[] = {
     "sip-ua",
     " registrar dhcp expires 600",
@@ -302,6 +345,69 @@ TEST(Render, RoundTripEveryCommandBothPasswordModes) {
   Config legacy = configure(kLegacyForm);
   EXPECT_TRUE(legacy.sip_ua.registrar_dhcp);
   expect_round_trip(legacy);
+  Config voip = configure(kVoipForm);
+  EXPECT_EQ(voip.dial_peers.size(), 8u);
+  EXPECT_EQ(voip.voice.trusted.ipv4.size(), 4u);
+  expect_round_trip(voip);
+}
+
+TEST(Render, VoipDialPeersAndTrustedList) {
+  Config cfg = configure(kVoipForm);
+  EXPECT_EQ(render_running_config(cfg),
+            "!\n"
+            "hostname Router\n"
+            "!\n"
+            "voice service voip\n"
+            " ip address trusted list\n"
+            "  ipv4 192.0.2.10\n"
+            "  ipv4 198.51.100.0 255.255.255.0\n"
+            "  ipv4 203.0.113.0 255.255.255.128\n"
+            "  ipv4 10.1.0.0 255.255.0.0\n"
+            " sip\n"
+            "  listen-port non-secure 5070\n"
+            "!\n"
+            "dial-peer voice 10 pots\n"
+            " destination-pattern +14085550100\n"
+            " authentication username alice password 0 pw realm r1.example.com\n"
+            "!\n"
+            "dial-peer voice 20 voip\n"
+            " preference 10\n"
+            " huntstop\n"
+            " destination-pattern [2-9]..[2-9]......\n"
+            " session target registrar\n"
+            "!\n"
+            "dial-peer voice 30 voip\n"
+            " description Inbound from the SBC core\n"
+            " session target ipv4:192.0.2.10:5080\n"
+            " incoming called-number +1408555....\n"
+            " voice-class sip localhost dns:trunk.example.com preferred\n"
+            "!\n"
+            "dial-peer voice 40 voip\n"
+            " session target dns:core.sbc.example\n"
+            "!\n"
+            "dial-peer voice 41 voip\n"
+            " preference 1\n"
+            " session target dns:core.sbc.example:5061\n"
+            "!\n"
+            "dial-peer voice 42 voip\n"
+            " destination-pattern T\n"
+            " session target ipv4:192.0.2.11\n"
+            "!\n"
+            "dial-peer voice 50 pots\n"
+            " destination-pattern 5550\n"
+            "!\n"
+            "dial-peer voice 60 voip\n"
+            "!\n"
+            "end\n");
+  // An empty trusted list is still a list: it renders, and loads back.
+  test::Harness h;
+  h.setup({"voice service voip", "ip address trusted list"});
+  EXPECT_NE(render_running_config(h.cfg).find("voice service voip\n ip address trusted list\n!\n"),
+            std::string::npos)
+      << render_running_config(h.cfg);
+  expect_round_trip(h.cfg);
+  // The endpoints of the example: the POTS numbers only.
+  EXPECT_EQ(endpoint_numbers(cfg), (std::vector<std::string>{"+14085550100", "5550"}));
 }
 
 TEST(Load, HundredThousandEndpointsKeepOrderAndKeys) {
