@@ -416,7 +416,7 @@ void Builder::add_endpoints(Build& b, const EndpointCredentials& creds) const {
   reg::Snapshot& s = b.s;
   std::unordered_map<std::string, std::uint32_t> number_dial_peer;
   for (const auto& [tag, dp] : b.cfg.dial_peers) {
-    if (config::is_endpoint_number(dp.destination_pattern)) number_dial_peer.emplace(dp.destination_pattern, tag);
+    if (config::is_endpoint_dial_peer(dp)) number_dial_peer.emplace(dp.destination_pattern, tag);  // F2: POTS only
   }
   auto append = [&](const std::map<std::uint32_t, std::vector<std::uint32_t>>& by_tag, std::uint32_t tag) {
     if (const auto it = by_tag.find(tag); it != by_tag.end()) {

@@ -118,3 +118,27 @@ TEST(BuilderCalls, EachEndpointChainsItsBindingSlotsAndIsIndexedByNumber) {
 
 }  // namespace
 }  // namespace regfront::snapshot
+
+namespace regfront::snapshot {
+namespace {
+
+// A voip dial peer whose destination-pattern is the number of a POTS one (calls to it go there)
+// is not that number's dial peer: the POTS one's authentication still answers (F2, F4.1).
+TEST(BuilderCalls, AVoipDialPeerWithANumberDoesNotTakeTheEndpointsCredentials) {
+  config::Config cfg = test::load_config(
+      "dial-peer voice 5 voip\n destination-pattern 4085550100\n session target ipv4:192.0.2.9\n"
+      "dial-peer voice 7 pots\n destination-pattern 4085550100\n"
+      " authentication username alice password 0 secret realm realm-a\n"
+      "sip-ua\n registrar 1 ipv4:127.0.0.1:6000\n");
+  Builder b(1);
+  const auto s = b.build(cfg, test::loopback_addresses(), 5060);
+  const std::uint32_t e = s->find_endpoint("4085550100");
+  ASSERT_NE(e, reg::kNoEntry);
+  EXPECT_EQ(s->endpoints[e].dial_peer, 7u);
+  const auto c = s->choose_credential(e, s->realms.find("realm-a"));
+  ASSERT_NE(c.cred, nullptr);
+  EXPECT_EQ(s->username(*c.cred), "alice");
+}
+
+}  // namespace
+}  // namespace regfront::snapshot
