@@ -149,6 +149,8 @@ Result h_show(Context& c, const Args& a) {
     s = ExecHooks::Show::registrar_status;  // show sip-ua status registrar
   } else if (what == "statistics") {
     s = ExecHooks::Show::statistics;
+  } else if (what == "calls") {
+    s = ExecHooks::Show::calls;  // show sip-ua calls
   } else if (what == "dataplane") {
     s = ExecHooks::Show::dataplane;
   } else {
@@ -843,7 +845,8 @@ struct Builder {
               "Registration status of every endpoint and registrar", true);
     show_leaf(kw(ua, "status", "SIP UA status"), "registrar",
               "Status of every registrar", true);
-    show_leaf(ua, "statistics", "REGISTER counters per registrar", true);
+    show_leaf(ua, "statistics", "REGISTER and call counters per registrar", true);
+    show_leaf(ua, "calls", "Calls being set up and active dialogs", true);
     Node* dataplane = show_leaf(sh, "dataplane", "Workers, endpoints owned, packets per worker", true);
     if (privileged) {
       // IOS: privileged EXEC. `sh d` stays `show dataplane` (regfront's own command).

@@ -330,6 +330,7 @@ bool Daemon::show(Show what, bool json, std::string& out) {
     case Show::register_status: out = cli::render_register_status(status.bindings(), json); return true;
     case Show::registrar_status: out = cli::render_registrars(status.registrars(), json); return true;
     case Show::statistics: out = cli::render_statistics(status.statistics(), json); return true;
+    case Show::calls: out = cli::render_calls(status.calls(), json); return true;
     case Show::dataplane:
       out = cli::render_dataplane(status.dataplane(), json, status.ports(), status.pool());
       return true;

@@ -128,7 +128,7 @@ struct Result {
 // copy, configure terminal, disable; `do <privileged exec command>` from every configuration
 // mode, which runs it without leaving the mode):
 //   show sip-ua register status | show sip-ua status registrar | show sip-ua statistics
-//   show dataplane | show startup-config        -> ExecHooks::show()
+//   show sip-ua calls | show dataplane | show startup-config   -> ExecHooks::show()
 //   show running-config                         -> render_running_config(), no hook
 //   show dial-peer voice summary                -> render_dial_peer_summary(), no hook
 //   … | json                                    -> ExecHooks::show(…, json = true) (the dial
@@ -151,6 +151,7 @@ class ExecHooks {
     register_status,   // show sip-ua register status
     registrar_status,  // show sip-ua status registrar
     statistics,        // show sip-ua statistics
+    calls,             // show sip-ua calls
     dataplane,         // show dataplane
     startup_config,    // show startup-config
   };

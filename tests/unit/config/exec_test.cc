@@ -87,6 +87,9 @@ const ShowCase kShows[] = {
     {"show sip-ua status registrar | json", Show::registrar_status, true},
     {"show sip-ua statistics | json", Show::statistics, true},
     {"show dataplane | json", Show::dataplane, true},
+    {"show sip-ua calls", Show::calls, false},
+    {"sh sip-ua cal", Show::calls, false},
+    {"show sip-ua calls | json", Show::calls, true},
 };
 
 TEST(ExecShow, EveryShowEveryModeCallsTheHook) {
@@ -591,7 +594,7 @@ TEST(ExecHelp, ShowsAndModifiers) {
   EXPECT_EQ(h.in.complete("copy run", h.s), "copy running-config ");
   h.s.mode = Mode::sip_ua;
   EXPECT_EQ(words("do "), (std::vector<std::string>{"copy", "show", "write"}));
-  EXPECT_EQ(words("do sh sip-ua "), (std::vector<std::string>{"register", "statistics", "status"}));
+  EXPECT_EQ(words("do sh sip-ua "), (std::vector<std::string>{"calls", "register", "statistics", "status"}));
 }
 
 // ---- passwords never in messages ------------------------------------------------------------------
