@@ -37,8 +37,9 @@ bool valid_host_ipv4(std::string_view host) {
   if (inet_pton(AF_INET, z.c_str(), &a) != 1) return false;
   std::uint32_t v = ntohl(a.s_addr);
   std::uint32_t first = v >> 24;
-  // 0.0.0.0/8, loopback, multicast and class E are nobody's address to send a call to.
-  return first != 0 && first != 127 && first < 224;
+  // 0.0.0.0/8, multicast and class E are nobody's address to send a call to. Loopback is: an
+  // SBC core on the same host (and every lab), as registrars may be.
+  return first != 0 && first < 224;
 }
 
 // RFC 1035 §2.3.1 labels as resolvers accept them (letters, digits, '-', '_'), dots between.

@@ -63,6 +63,11 @@ const Case kCommands[] = {
        return voip(c, 10).session_target ==
               SessionTarget{SessionTargetKind::ipv4, "192.0.2.10", 5080};
      }},
+    {{"dial-peer voice 10 voip"}, "session target ipv4:127.0.0.1:7000",  // a core on the same host
+     [](const Config& c, const Session&) {
+       return voip(c, 10).session_target ==
+              SessionTarget{SessionTargetKind::ipv4, "127.0.0.1", 7000};
+     }},
     {{"dial-peer voice 10 voip"}, "session target dns:core.sbc.example",
      [](const Config& c, const Session&) {
        return voip(c, 10).session_target ==
