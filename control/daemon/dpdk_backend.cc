@@ -31,6 +31,7 @@ worker::WorkerOptions worker_options(const Options& o, std::uint32_t id, std::ui
   w.relay.key = key;
   w.relay.seed = seed ^ 0x5245'4c41'5953'4545ull;  // not the engine's jitter sequence
   w.relay.via_port = static_cast<std::uint16_t>(o.listen_port + id);
+  w.relay.listen_port = o.listen_port;
   return w;
 }
 

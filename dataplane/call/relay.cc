@@ -1104,22 +1104,24 @@ class Relay::Impl {
     return {};
   }
   // True when a Route URI names this worker (one of our local addresses and our port).
-  bool is_ours(std::string_view uri) const {
+  bool is_ours(std::string_view uri) const { return worker_of_route(uri) == opts_.worker; }
+  // The worker a Route URI names (one of our local addresses, a worker's port), or kNoEntry.
+  std::uint32_t worker_of_route(std::string_view uri) const {
     const std::string_view hp = sip::uri_hostport(uri);
     sockaddr_storage a;
     socklen_t len;
-    if (!literal_hostport(hp, 5060, a, len) || port_of(a) != opts_.via_port) return false;
-    for (const reg::SnapRegistrar& r : snap().registrars) {
+    if (!literal_hostport(hp, 5060, a, len)) return kNoEntry;
+    const std::uint16_t port = port_of(a);
+    if (port < opts_.listen_port || port - opts_.listen_port >= opts_.workers) return kNoEntry;
+    const auto local = [&](std::string_view ip) {
       sockaddr_storage mine;
       socklen_t ml;
-      if (r.present && literal_hostport(r.local_ip, opts_.via_port, mine, ml) && same_ip(mine, a)) return true;
-    }
-    for (const reg::SnapDialPeer& dp : snap().calls.dial_peers) {
-      sockaddr_storage mine;
-      socklen_t ml;
-      if (literal_hostport(dp.local_ip, opts_.via_port, mine, ml) && same_ip(mine, a)) return true;
-    }
-    return false;
+      return literal_hostport(ip, port, mine, ml) && same_ip(mine, a);
+    };
+    bool found = false;
+    for (const reg::SnapRegistrar& r : snap().registrars) found = found || (r.present && local(r.local_ip));
+    for (const reg::SnapDialPeer& dp : snap().calls.dial_peers) found = found || local(dp.local_ip);
+    return found ? static_cast<std::uint32_t>(port - opts_.listen_port) : kNoEntry;
   }
 
   // Re-sends the pending in-dialog request with the credentials answered for it.
@@ -1372,11 +1374,18 @@ std::uint32_t Relay::owner(const reg::SnapshotPin& pin, const sip::Message& m, c
   const Impl& i = *impl_;
   const reg::Snapshot* s = pin.get();
   if (s == nullptr || i.opts_.workers <= 1) return i.opts_.worker;
-  // The requests of a call that reach the listen port rather than the owner's: its INVITE, a
-  // CANCEL of it, and the ACK of a final non-2xx answer (sent where the INVITE went). In-dialog
-  // requests carry our Record-Route, which names the owner's port.
-  const bool ack_without_route = m.method == "ACK" && m.first(sip::HeaderId::route) == nullptr;
-  if (m.method != "INVITE" && m.method != "CANCEL" && !ack_without_route) return i.opts_.worker;
+  // In a dialog: the worker our Record-Route named.
+  if (const sip::Header* route = m.first(sip::HeaderId::route)) {
+    std::size_t pos = 0;
+    std::string_view el;
+    if (sip::next_list_element(route->value, pos, el)) {
+      const std::uint32_t w = i.worker_of_route(sip::header_uri(el));
+      if (w != kNoEntry) return w;
+    }
+  }
+  // The requests of a call that reach the listen port without a Route: its INVITE, a CANCEL of
+  // it, and the ACK of a final non-2xx answer (sent where the INVITE went).
+  if (m.method != "INVITE" && m.method != "CANCEL" && m.method != "ACK") return i.opts_.worker;
   if (m.method == "INVITE" && !sip::tag_of(value_of(m, sip::HeaderId::to)).empty()) return i.opts_.worker;
   std::uint8_t r;
   const std::string_view number =
@@ -1422,7 +1431,8 @@ std::size_t Relay::status(const reg::SnapshotPin& pin, std::uint32_t from, CallS
   std::uint32_t slot = from;
   for (; slot < i.used_slots_ && n < max; ++slot) {
     const Impl::Call& c = i.calls_[slot];
-    if (c.state == CallState::idle) continue;
+    // A finished call only absorbs retransmissions while it lingers: not a call any more.
+    if (c.state == CallState::idle || c.state == CallState::completed) continue;
     CallStatus& s = out[n++];
     s.direction = c.dir;
     s.state = c.state;

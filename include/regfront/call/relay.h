@@ -123,6 +123,7 @@ struct RelayOptions {
   SipKey key{};                               // branch MACs (random per boot)
   std::uint64_t seed = 1;
   std::uint16_t via_port = 5060;              // this worker's port (Via, Record-Route)
+  std::uint16_t listen_port = 5060;           // worker 0's; worker i speaks from listen_port + i
   std::uint32_t timer_c_ms = 180000;          // RFC 3261 §16.6 step 11: > 3 minutes
   std::uint32_t idle_ms = 2 * 3600 * 1000;    // a dialog without any request for this long ends
   std::string_view user_agent = "regfront/0.1";
@@ -153,10 +154,11 @@ class Relay {
   // their targets; a call whose registrar or dial peer went away ends at its next failure.
   void adopt(const reg::SnapshotPin& pin, std::uint64_t now_ms);
 
-  // Which worker owns the call of this request (the worker of its number: the calling number
-  // for calls from the core, the called number for calls from a provider), or this worker's id
-  // when it is an in-dialog request (its Record-Route brought it to the right worker) or when
-  // no number can be told. The worker hands requests for other workers on.
+  // Which worker owns the call of this request: the worker whose port the top Route names (our
+  // Record-Route, in a dialog: a UA that sends everything to the listen port still reaches the
+  // call's worker), else for an INVITE, its CANCEL or the ACK of a final answer the worker of
+  // its number (the calling number for calls from the core, the called number for calls from a
+  // provider), else this worker. The worker hands requests for other workers on.
   std::uint32_t owner(const reg::SnapshotPin& pin, const sip::Message& request, const sockaddr_storage& src) const;
 
   // A request from `src` (parsed; its datagram stays valid during the call).
@@ -169,7 +171,8 @@ class Relay {
   // Earliest time advance() has work.
   std::uint64_t next_deadline_ms(const reg::SnapshotPin& pin) const;
 
-  // Copies up to `max` rows of calls in use from slot `from` on (see Engine::status).
+  // Copies up to `max` rows of calls being set up or in a dialog from slot `from` on (see
+  // Engine::status); finished calls that only absorb retransmissions are left out.
   std::size_t status(const reg::SnapshotPin& pin, std::uint32_t from, CallStatus* out, std::size_t max,
                      std::uint32_t& next, std::uint64_t now_ms) const;
   std::uint32_t slot_count() const;
