@@ -255,7 +255,9 @@ class Relay::Impl {
     std::uint32_t attempt_offset = 0;      // challenges answered in the current attempt
     std::uint32_t cseq_offset = 0;         // the dialog's: added towards the provider
     std::uint32_t retransmit_ms = 0;
-    std::uint64_t nonce = 0;               // tag of the last nonce answered
+    std::uint64_t nonce = 0;               // tag of the last nonce answered for the current request
+    std::uint64_t nc_nonce = 0;            // the last nonce answered in this call, and its count
+    std::uint32_t nc = 0;
     std::uint64_t started_ms = 0, attempt_ms = 0, last_activity_ms = 0;
     sockaddr_storage upstream{}, downstream{}, core{}, provider{};
     socklen_t upstream_len = 0, downstream_len = 0, core_len = 0, provider_len = 0;
@@ -763,9 +765,14 @@ class Relay::Impl {
       return false;
     }
     c.nonce = tag;
+    // A nonce answered before in this call (a provider may challenge the BYE with the INVITE's
+    // nonce) is answered with the next nonce count (RFC 7616 §3.4.5: a server may refuse a
+    // repeated count as a replay).
+    c.nc = tag == c.nc_nonce ? c.nc + 1 : 1;
+    c.nc_nonce = tag;
     reg::DigestAnswer a;
     reg::answer_digest(hasher_, cnonces_, ch.params(m.status == 407), snap().username(*ch.choice.cred), ch.choice.ha1,
-                       1, method, uri, body, a);
+                       c.nc, method, uri, body, a);
     sip::Writer w(out, cap);
     sip::put_authorization(w, a.fields);
     if (!w.ok()) {
@@ -1034,6 +1041,8 @@ class Relay::Impl {
         c.pending_seq = seq;
         c.pending_answered = false;
         c.auth_len = 0;
+        c.nonce = 0;  // a challenge of this request with an earlier request's nonce is answered
+        c.rounds = 0;
       } else {
         c.pending_valid = false;
       }

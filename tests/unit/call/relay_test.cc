@@ -656,3 +656,37 @@ TEST_F(RelayTest, TheOwnerOfACallIsTheWorkerOfItsNumber) {
 
 }  // namespace
 }  // namespace regfront::call
+
+namespace regfront::call {
+namespace {
+
+// Providers may challenge the BYE with the nonce the INVITE was answered with (Kamailio does
+// within its nonce's lifetime): a new request, so it is answered, with the next nonce count.
+TEST_F(RelayTest, ABYEChallengedWithTheInvitesNonceIsAnsweredWithTheNextCount) {
+  build();
+  request(core_invite(), kCorePort);
+  auto out = take();
+  const std::string qop_challenge = "Proxy-Authenticate: Digest realm=\"reg-a.example\", nonce=\"same\", qop=\"auth\"\r\n";
+  response(reply(*to(out, 6000)[0], 407, "Proxy Authentication Required", qop_challenge));
+  out = take();
+  EXPECT_NE(to(out, 6000)[1]->h(sip::HeaderId::proxy_authorization).find("nc=00000001"), std::string::npos);
+  response(reply(*to(out, 6000)[1], 200, "OK"));
+  take();
+  request("BYE sip:2125550123@127.0.0.1:6100 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:7000;branch=z9hG4bKbye9\r\n"
+          "Route: <sip:127.0.0.1:5060;lr>\r\nFrom: <sip:4085550100@core.example>;tag=core-tag\r\n"
+          "To: <sip:2125550123@127.0.0.1>;tag=uas-1\r\nCall-ID: call-1\r\nCSeq: 101 BYE\r\nContent-Length: 0\r\n\r\n",
+          kCorePort);
+  out = take();
+  ASSERT_EQ(to(out, 6100).size(), 1u);
+  response(reply(*to(out, 6100)[0], 407, "Proxy Authentication Required", qop_challenge));
+  out = take();
+  const auto again = to(out, 6100);
+  ASSERT_EQ(again.size(), 1u) << "answered, not taken for a failed INVITE answer";
+  EXPECT_EQ(again[0]->cseq(), 103u);
+  EXPECT_NE(again[0]->h(sip::HeaderId::proxy_authorization).find("nc=00000002"), std::string::npos)
+      << again[0]->h(sip::HeaderId::proxy_authorization);
+  EXPECT_TRUE(to(out, kCorePort).empty());
+}
+
+}  // namespace
+}  // namespace regfront::call
