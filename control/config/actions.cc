@@ -1,4 +1,6 @@
 // control/config/actions.cc — configuration operations (see actions.h). Check, then modify.
+//
+// Rule numbers (F1–F7, R1–R7) are those of docs/rules.md.
 #include "actions.h"
 
 #include <algorithm>

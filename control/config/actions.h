@@ -1,6 +1,6 @@
 // control/config/actions.h — one function per configuration operation.
 //
-// Each action checks everything first (restrictions R1–R7, F5 of SEED-NOTES.md) and only then
+// Each action checks everything first (restrictions R1–R7, F5 of docs/rules.md) and only then
 // modifies the model, so a refused operation leaves it exactly as it was. The grammar handlers
 // (tree.cc) only convert parsed words into these typed calls; a future API calls them directly.
 // An action sets Result::changed exactly when the model differs afterwards. A refusal is a
@@ -123,7 +123,7 @@ Result incoming_called_number_set(DialPeer& dp, std::string_view pattern);
 // `description LINE` (at most kMaxDialPeerDescription characters); "" removes it.
 Result dial_peer_description_set(DialPeer& dp, std::string_view text);
 
-// interfaces (issue 4). `name` is canonical (parse_interface_name()/interface_name()).
+// interfaces. `name` is canonical (parse_interface_name()/interface_name()).
 // Physical interfaces `dpdkN` exist in IOS whether configured or not: entering one adds it to
 // the model; only sub-interfaces can be removed.
 Result interface_enter(Config& cfg, std::string_view name);

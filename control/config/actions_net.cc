@@ -1,4 +1,4 @@
-// control/config/actions_net.cc — interfaces, static routes and `voice service voip` (issue 4).
+// control/config/actions_net.cc — interfaces, static routes and `voice service voip` (the DPDK backend's addressing).
 // Same rule as actions.cc: every check first, then the change, so a refusal changes nothing.
 #include <algorithm>
 #include <utility>

@@ -3,6 +3,8 @@
 //
 // A handler only turns the parsed words (Args) into one typed action call (actions.h) and, for
 // mode commands, moves the session; all checks that can refuse a command live in the actions.
+//
+// Rule numbers (F1–F7, R1–R7) are those of docs/rules.md.
 #include <algorithm>
 #include <optional>
 #include <regex>
@@ -234,7 +236,7 @@ Result h_no_dial_peer_voip(Context& c, const Args& a) {
   return no_dial_peer(c, a, DialPeerType::voip);
 }
 
-// ---- handlers: interfaces, routes, voice service voip (issue 4) --------------------------------
+// ---- handlers: interfaces, routes, voice service voip -----------------------------------------
 
 std::string canonical_interface(const Args& a, const char* slot = "ifname") {
   std::uint16_t port = 0, subif = 0;
@@ -925,7 +927,7 @@ struct Builder {
     return root;
   }
 
-  // ---- issue 4: interfaces, static routes, voice service voip ----
+  // ---- interfaces, static routes, voice service voip ----
   static constexpr const char* kIfHelp = "DPDK port N (dpdkN) or its sub-interface V (dpdkN.V)";
   Node* ifname(Node* parent, const char* help = kIfHelp) {
     return param(parent, Kind::ifname, "dpdk<0-63>[.<1-4094>]", help, "ifname");

@@ -2,7 +2,7 @@
 //
 // One grammar for the startup-config loader and for the operator CLI: both feed lines to an
 // `Interpreter`, which walks the command tree of the current mode (unique-prefix abbreviations,
-// `no` forms), checks the restrictions R1–R7 of SEED-NOTES.md and calls one action function per
+// `no` forms), checks the restrictions R1–R7 of docs/rules.md and calls one action function per
 // operation. A refused command changes nothing; its Result carries a regfront::Status with a
 // plain reason, and format_error() renders it as IOS prints it (the `%` line, the '^' marker).
 //

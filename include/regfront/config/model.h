@@ -7,6 +7,8 @@
 //   regfront::config::Config cfg;
 //   auto result = regfront::config::load_startup_config(text, cfg);
 //   if (!result.ok()) { for (auto& e : result.errors) std::cerr << e.format() << '\n'; }
+//
+// Rule numbers (F1–F7, R1–R7) are those of docs/rules.md.
 #pragma once
 
 #include <array>
@@ -72,8 +74,8 @@ struct Authentication {
 };
 
 // A string of the model that takes 16 bytes where std::string takes 32: up to 15 characters
-// inline, longer ones on the heap. Used where the model holds one entry per binding (issue 5:
-// 600k `credentials` lines of four strings each). Reads as a std::string_view; compares with
+// inline, longer ones on the heap. Used where the model holds one entry per binding (the
+// storm benchmark: 600k `credentials` lines of four strings each). Reads as a std::string_view; compares with
 // strings; `std::string(s)` makes a copy.
 class CompactString {
  public:
@@ -322,7 +324,7 @@ struct SipUa {
   bool operator==(const SipUa&) const = default;
 };
 
-// ---- Interfaces (issue 4) ----------------------------------------------------------------------
+// ---- Interfaces (the DPDK backend) -------------------------------------------------------------
 // Addresses are stored in binary, so that equal addresses written differently compare equal and
 // render in one canonical form. The layout maps directly onto net::NetConfig (stack.h):
 // Ipv4Prefix::address is net::IpAddr::v4()'s host-order value; Ipv6Address is the 16 bytes of

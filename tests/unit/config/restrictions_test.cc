@@ -1,4 +1,4 @@
-// Restrictions R1–R7 and F5 of SEED-NOTES.md: each refused with an IOS-style error and the
+// Restrictions R1–R7 and F5 of docs/rules.md: each refused with an IOS-style error and the
 // configuration left exactly as it was.
 #include <gtest/gtest.h>
 
