@@ -108,6 +108,14 @@ std::string render_statistics(const Statistics& s, bool json) {
     out += "  " + pad(name, 22) + std::to_string(v) + "\n";
   }
   j["calls"] = calls;
+  nlohmann::json peers = nlohmann::json::array();
+  for (const DialPeerStatistics& d : s.dial_peers) {
+    peers.push_back({{"tag", d.tag}, {"attempts", d.attempts}, {"answered", d.answered}, {"failed", d.failed}});
+    out += "Dial-peer " + (d.tag ? std::to_string(d.tag) : std::string("(others)")) + "\n  attempts " +
+           std::to_string(d.attempts) + "  answered " + std::to_string(d.answered) + "  failed " +
+           std::to_string(d.failed) + "\n";
+  }
+  j["dial_peers"] = peers;
   return json ? j.dump() + "\n" : out;
 }
 

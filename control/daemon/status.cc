@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <map>
 
 #include "regfront/common/clock.h"
 #include "regfront/daemon/addresses.h"
@@ -121,6 +122,23 @@ cli::Statistics StatusGatherer::statistics() const {
     for (const auto& w : s_.workers) v += call::call_counter(w->call_counters(), i);
     st.calls.emplace_back(call::kCallCounterInfo[i].name, v);
   }
+  // Calls per dial peer: the workers' rows, summed by tag.
+  std::map<std::uint32_t, cli::DialPeerStatistics> peers;
+  for (const auto& w : s_.workers) {
+    const call::DialPeerCounters& d = w->call_counters().dial_peers;
+    for (std::size_t i = 0; i < call::DialPeerCounters::kRows; ++i) {
+      const call::DialPeerCounters::Row& row = d.rows[i];
+      const std::uint32_t tag = row.tag.load(std::memory_order_acquire);
+      if (tag == 0 && i != 0) continue;
+      if (i == 0 && row.attempts.get() == 0) continue;
+      cli::DialPeerStatistics& p = peers[tag];
+      p.tag = tag;
+      p.attempts += row.attempts.get();
+      p.answered += row.answered.get();
+      p.failed += row.failed.get();
+    }
+  }
+  for (const auto& [tag, p] : peers) st.dial_peers.push_back(p);
   // Calls per registrar: placed through it, and answered.
   for (cli::RegistrarStatistics& r : st.registrars) {
     std::uint64_t placed = 0, answered = 0;

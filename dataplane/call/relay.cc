@@ -38,6 +38,19 @@ namespace regfront::call {
 
 REGFRONT_DEFINE_COUNTER_SET(REGFRONT_CALL_COUNTERS, CallCounters, kCallCounterInfo, kCallCounterCount, call_counter)
 
+DialPeerCounters::Row& DialPeerCounters::of(std::uint32_t tag) {
+  // Open addressing by tag; row 0 is the overflow row and never claimed for a tag.
+  for (std::size_t n = 0, i = 1 + tag % (kRows - 1); n < kRows - 1; ++n, i = 1 + i % (kRows - 1)) {
+    const std::uint32_t t = rows[i].tag.load(std::memory_order_relaxed);  // only this thread writes it
+    if (t == tag) return rows[i];
+    if (t == 0) {
+      rows[i].tag.store(tag, std::memory_order_release);  // the row's zero counters before the tag
+      return rows[i];
+    }
+  }
+  return rows[0];
+}
+
 bool is_relay_branch(std::string_view branch) {
   return branch.size() > kRelayBranchPrefix.size() && branch.substr(0, kRelayBranchPrefix.size()) == kRelayBranchPrefix;
 }
@@ -615,6 +628,7 @@ class Relay::Impl {
     c.attempt_ms = now;
     c.retransmit_ms = kT1Ms;
     if (t.registrar != kNoRegistrar) cc().via_registrar[t.registrar].inc();
+    cc().dial_peers.of(c.dial_peer_tag).attempts.inc();
     if (!send_attempt(slot)) return false;
     arm(slot, now + c.retransmit_ms);
     return true;
@@ -698,6 +712,7 @@ class Relay::Impl {
       cc().cancelled.inc();
     } else {
       cc().failed.inc();
+      if (c.dial_peer_tag != 0) cc().dial_peers.of(c.dial_peer_tag).failed.inc();
     }
     c.state = CallState::completed;
     arm(slot, now + kLingerMs);
@@ -1204,7 +1219,11 @@ class Relay::Impl {
           c.core_len = c.downstream_len;
         }
         cc().answered.inc();
-        if (c.registrar != kNoRegistrar) cc().answered_via_registrar[c.registrar].inc();
+        cc().dial_peers.of(c.dial_peer_tag).answered.inc();
+        // Per registrar: the calls sent to a provider through it (calls_placed counts those).
+        if (c.registrar != kNoRegistrar && c.dir == CallDirection::outbound) {
+          cc().answered_via_registrar[c.registrar].inc();
+        }
         arm(slot, now + opts_.idle_ms);
       }
       if (c.state == CallState::confirmed || c.state == CallState::terminating) {

@@ -35,6 +35,7 @@
 
 #include <sys/socket.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -81,11 +82,29 @@ bool is_relay_branch(std::string_view branch);
   X(idle_released, "dialogs released after the idle time without any request")              \
   X(build_errors, "messages that could not be built (malformed input, over a limit)")
 
+// Calls per dial peer, by tag, in a fixed table per worker: the worker claims a row for a tag
+// the first time one of its calls tries that dial peer (a release store of the tag after the
+// row's counters, which start at 0), and the control plane reads the rows whose tag it sees
+// (acquire). Dial peers beyond the table are counted in the row of tag 0.
+struct DialPeerCounters {
+  static constexpr std::size_t kRows = 256;
+  struct Row {
+    std::atomic<std::uint32_t> tag{0};  // 0: free (or the overflow row)
+    Counter attempts;                   // attempts sent to one of its targets
+    Counter answered;                   // calls it answered (2xx)
+    Counter failed;                     // calls that ended on it with a final non-2xx
+  };
+  Row rows[kRows];
+  // The row of `tag`, claimed when new; the overflow row when the table is full. Worker only.
+  Row& of(std::uint32_t tag);
+};
+
 struct alignas(64) CallCounters {
   REGFRONT_CALL_COUNTERS(REGFRONT_COUNTER_FIELD)
   // Calls per registrar slot (0..5) placed through it, and answered through it.
   Counter via_registrar[reg::kRegistrarSlots];
   Counter answered_via_registrar[reg::kRegistrarSlots];
+  DialPeerCounters dial_peers;
 };
 extern const CounterInfo kCallCounterInfo[];
 extern const std::size_t kCallCounterCount;

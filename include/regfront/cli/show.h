@@ -51,10 +51,15 @@ struct RegistrarStatistics {
   NamedCounters counters;
   std::vector<std::pair<int, std::uint64_t>> responses;  // final response code → count (non-zero)
 };
+struct DialPeerStatistics {
+  std::uint32_t tag = 0;  // 0: dial peers beyond the workers' tables
+  std::uint64_t attempts = 0, answered = 0, failed = 0;
+};
 struct Statistics {
   std::vector<RegistrarStatistics> registrars;  // configured ones, by index
   NamedCounters dataplane;
   NamedCounters calls;                          // the call relay's counters
+  std::vector<DialPeerStatistics> dial_peers;   // by tag, those calls have tried
 };
 std::string render_statistics(const Statistics& s, bool json);
 

@@ -39,8 +39,12 @@ sockaddr_storage addr(const char* ip, std::uint16_t port) {
 }
 std::uint16_t port_of(const sockaddr_storage& ss) { return ntohs(reinterpret_cast<const sockaddr_in&>(ss).sin_port); }
 
-// One datagram the relay sent, parsed.
+// One datagram the relay sent, parsed. Its message points into its own text and header array:
+// it is never copied or moved (tests keep the vector that owns it).
 struct Out {
+  Out() = default;
+  Out(const Out&) = delete;
+  Out& operator=(const Out&) = delete;
   std::uint16_t to_port = 0;
   std::string text;
   sip::Header hs[sip::kMaxHeaders];
@@ -418,7 +422,8 @@ TEST_F(RelayTest, CancelAfterTheChallengeCancelsTheAuthenticatedInvite) {
   auto out = take();
   response(reply(*to(out, 6000)[0], 407, "Proxy Authentication Required", challenge("reg-a.example")));
   out = take();
-  const Out authed = std::move(*to(out, 6000)[1]);
+  const auto held = std::move(out);  // a parsed Out points into itself: keep it where it is
+  const Out& authed = *to(held, 6000)[1];
   response(reply(authed, 180, "Ringing"));
   take();
   request("CANCEL sip:2125550123@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:7000;branch=z9hG4bKcore-call-1-100;rport\r\n"
@@ -446,7 +451,8 @@ TEST_F(RelayTest, CancelBeforeAnyProvisionalWaitsForOne) {
   build();
   request(core_invite(), kCorePort);
   auto out = take();
-  const Out inv = std::move(*to(out, 6000)[0]);
+  const auto held = std::move(out);
+  const Out& inv = *to(held, 6000)[0];
   request("CANCEL sip:2125550123@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:7000;branch=z9hG4bKcore-call-1-100;rport\r\n"
           "From: <sip:4085550100@core.example>;tag=core-tag\r\nTo: <sip:2125550123@127.0.0.1>\r\n"
           "Call-ID: call-1\r\nCSeq: 100 CANCEL\r\nContent-Length: 0\r\n\r\n",
@@ -474,7 +480,8 @@ TEST_F(RelayTest, InDialogChallengeRaisesTheOffsetForLaterRequests) {
   };
   request(bye(101, "z9hG4bKbye1"), kCorePort);
   out = take();
-  const Out first = std::move(*to(out, 6100)[0]);
+  const auto held = std::move(out);
+  const Out& first = *to(held, 6100)[0];
   EXPECT_EQ(first.cseq(), 101u);
   response(reply(first, 407, "Proxy Authentication Required", challenge("reg-a.example", "bye-nonce")));
   out = take();
@@ -554,7 +561,8 @@ TEST_F(RelayTest, ForgedAndLateResponsesAreCountedNotRelayed) {
   build();
   request(core_invite(), kCorePort);
   auto out = take();
-  Out inv = std::move(*to(out, 6000)[0]);
+  const auto held = std::move(out);
+  const Out& inv = *to(held, 6000)[0];
   std::string forged = reply(inv, 200, "OK");
   const std::size_t at = forged.find(";rport");
   forged[at - 1] = forged[at - 1] == 'a' ? 'b' : 'a';  // the MAC's last digit
@@ -686,6 +694,41 @@ TEST_F(RelayTest, ABYEChallengedWithTheInvitesNonceIsAnsweredWithTheNextCount) {
   EXPECT_NE(again[0]->h(sip::HeaderId::proxy_authorization).find("nc=00000002"), std::string::npos)
       << again[0]->h(sip::HeaderId::proxy_authorization);
   EXPECT_TRUE(to(out, kCorePort).empty());
+}
+
+}  // namespace
+}  // namespace regfront::call
+
+namespace regfront::call {
+namespace {
+
+TEST_F(RelayTest, CallsAreCountedPerDialPeerAndPerRegistrar) {
+  build();
+  request(core_invite("c1"), kCorePort);
+  auto out = take();
+  response(reply(*to(out, 6000)[0], 503, "Service Unavailable"));
+  out = take();
+  response(reply(*to(out, 6001)[0], 200, "OK"));
+  take();
+  const CallCounters& c = relay_->counters();
+  EXPECT_EQ(c.via_registrar[0].get(), 1u);
+  EXPECT_EQ(c.via_registrar[1].get(), 1u);
+  EXPECT_EQ(c.answered_via_registrar[0].get(), 0u);
+  EXPECT_EQ(c.answered_via_registrar[1].get(), 1u);
+  const DialPeerCounters::Row& row = const_cast<DialPeerCounters&>(c.dial_peers).of(100);
+  EXPECT_EQ(row.tag.load(), 100u);
+  EXPECT_EQ(row.attempts.get(), 2u);
+  EXPECT_EQ(row.answered.get(), 1u);
+  // An inbound call is not one placed through a registrar.
+  request("INVITE sip:4085550100@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:6000;branch=z9hG4bKin\r\n"
+          "From: <sip:2125550123@reg-a.example>;tag=f\r\nTo: <sip:4085550100@reg-a.example>\r\nCall-ID: in-9\r\n"
+          "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+          6000);
+  out = take();
+  response(reply(*to(out, kCorePort)[0], 200, "OK"));
+  take();
+  EXPECT_EQ(c.answered_via_registrar[0].get(), 0u);
+  EXPECT_EQ(const_cast<DialPeerCounters&>(c.dial_peers).of(200).answered.get(), 1u);
 }
 
 }  // namespace
