@@ -152,10 +152,15 @@ class RelayTest : public ::testing::Test {
     }
     q.clear();
   }
-  // What the relay sent since the last call.
-  std::vector<std::unique_ptr<Out>> take() {
+  // What the relay sent since the last call. The datagrams stay owned by the fixture for the
+  // whole test (a parsed Out points into itself), so references into earlier batches stay valid.
+  std::vector<const Out*> take() {
     drain_into_sent(tx_);
-    return std::move(sent_);
+    batches_.push_back(std::move(sent_));
+    sent_.clear();
+    std::vector<const Out*> v;
+    for (const auto& o : batches_.back()) v.push_back(o.get());
+    return v;
   }
 
   void request(const std::string& text, std::uint16_t from_port, const char* from_ip = "127.0.0.1") {
@@ -206,10 +211,10 @@ class RelayTest : public ::testing::Test {
     return "Proxy-Authenticate: Digest realm=\"" + std::string(realm) + "\", nonce=\"" + std::string(nonce) + "\"\r\n";
   }
   // Sent items going to `port`.
-  static std::vector<const Out*> to(const std::vector<std::unique_ptr<Out>>& v, std::uint16_t port) {
+  static std::vector<const Out*> to(const std::vector<const Out*>& v, std::uint16_t port) {
     std::vector<const Out*> r;
-    for (const auto& o : v)
-      if (o->to_port == port) r.push_back(o.get());
+    for (const Out* o : v)
+      if (o->to_port == port) r.push_back(o);
     return r;
   }
 
@@ -218,6 +223,7 @@ class RelayTest : public ::testing::Test {
   std::deque<std::string> patterns_;  // the matchers read views into it while they build
   reg::TxQueue tx_{256, &RelayTest::flush_hook, this};
   std::vector<std::unique_ptr<Out>> sent_;
+  std::deque<std::vector<std::unique_ptr<Out>>> batches_;
   std::vector<std::string> owned_;
   std::set<std::uint32_t> dead_;
   std::uint32_t max_calls_ = 64;
@@ -422,7 +428,7 @@ TEST_F(RelayTest, CancelAfterTheChallengeCancelsTheAuthenticatedInvite) {
   auto out = take();
   response(reply(*to(out, 6000)[0], 407, "Proxy Authentication Required", challenge("reg-a.example")));
   out = take();
-  const auto held = std::move(out);  // a parsed Out points into itself: keep it where it is
+  const auto held = out;
   const Out& authed = *to(held, 6000)[1];
   response(reply(authed, 180, "Ringing"));
   take();
@@ -451,7 +457,7 @@ TEST_F(RelayTest, CancelBeforeAnyProvisionalWaitsForOne) {
   build();
   request(core_invite(), kCorePort);
   auto out = take();
-  const auto held = std::move(out);
+  const auto held = out;
   const Out& inv = *to(held, 6000)[0];
   request("CANCEL sip:2125550123@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:7000;branch=z9hG4bKcore-call-1-100;rport\r\n"
           "From: <sip:4085550100@core.example>;tag=core-tag\r\nTo: <sip:2125550123@127.0.0.1>\r\n"
@@ -480,7 +486,7 @@ TEST_F(RelayTest, InDialogChallengeRaisesTheOffsetForLaterRequests) {
   };
   request(bye(101, "z9hG4bKbye1"), kCorePort);
   out = take();
-  const auto held = std::move(out);
+  const auto held = out;
   const Out& first = *to(held, 6100)[0];
   EXPECT_EQ(first.cseq(), 101u);
   response(reply(first, 407, "Proxy Authentication Required", challenge("reg-a.example", "bye-nonce")));
@@ -561,7 +567,7 @@ TEST_F(RelayTest, ForgedAndLateResponsesAreCountedNotRelayed) {
   build();
   request(core_invite(), kCorePort);
   auto out = take();
-  const auto held = std::move(out);
+  const auto held = out;
   const Out& inv = *to(held, 6000)[0];
   std::string forged = reply(inv, 200, "OK");
   const std::size_t at = forged.find(";rport");
