@@ -16,7 +16,24 @@ constexpr std::uint64_t kRetryFailedMs = 30000;  // a failed lookup is tried aga
 constexpr std::uint32_t kMinTtlS = 10;           // answers are not looked up again sooner
 constexpr std::uint32_t kNoTtlS = 3600;          // an answer without a TTL is kept this long
 
+// When to look up again after an answer (its TTL, at least kMinTtlS; kNoTtlS without one).
+std::uint32_t ttl_of(const dns::Resolver::Result& res) {
+  return res.ttl_s ? std::max<std::uint32_t>(res.ttl_s, kMinTtlS) : kNoTtlS;
+}
+
+bool same_address(const snapshot::ResolvedRegistrar& a, const snapshot::ResolvedRegistrar& b) {
+  return a.addr_len == b.addr_len && std::memcmp(&a.addr, &b.addr, a.addr_len) == 0;
+}
+
 }  // namespace
+
+snapshot::ResolvedRegistrar DnsRegistry::resolved(const dns::Resolver::Result& res) const {
+  snapshot::ResolvedRegistrar rr;
+  rr.addr = res.addresses.front();
+  rr.addr_len = res.lengths.front();
+  rr.local_ip = local_ip_(rr.addr, rr.addr_len);
+  return rr;
+}
 
 DnsRegistry::DnsRegistry(std::unique_ptr<dns::Resolver> resolver, LocalIp local_ip)
     : local_ip_(std::move(local_ip)), resolver_(std::move(resolver)) {}
@@ -118,15 +135,11 @@ void DnsRegistry::lookup_target(const std::string& key) {
       log("session target %s: cannot resolve: %s (retrying in 30 s)", key.c_str(), res.status.message().c_str());
       return;
     }
-    const std::uint32_t ttl = res.ttl_s ? std::max<std::uint32_t>(res.ttl_s, kMinTtlS) : kNoTtlS;
+    const std::uint32_t ttl = ttl_of(res);
     st.refresh_at_ms = now + std::uint64_t{ttl} * 1000;
-    snapshot::ResolvedRegistrar rr;
-    rr.addr = res.addresses.front();
-    rr.addr_len = res.lengths.front();
-    rr.local_ip = local_ip_(rr.addr, rr.addr_len);
+    const snapshot::ResolvedRegistrar rr = resolved(res);
     const auto old = target_addrs_.find(key);
-    if (old == target_addrs_.end() || old->second.addr_len != rr.addr_len ||
-        std::memcmp(&old->second.addr, &rr.addr, rr.addr_len) != 0) {
+    if (old == target_addrs_.end() || !same_address(old->second, rr)) {
       log("session target %s resolved to %s (ttl %u s)", key.c_str(), ip_text(rr.addr).c_str(), ttl);
       target_addrs_[key] = rr;
       changed_ = true;
@@ -150,14 +163,10 @@ void DnsRegistry::lookup(int slot, const config::RegistrarAddress& asked) {
       return;
     }
     st.last_error.clear();
-    const std::uint32_t ttl = res.ttl_s ? std::max<std::uint32_t>(res.ttl_s, kMinTtlS) : kNoTtlS;
+    const std::uint32_t ttl = ttl_of(res);
     st.refresh_at_ms = t + std::uint64_t{ttl} * 1000;
-    snapshot::ResolvedRegistrar rr;
-    rr.addr = res.addresses.front();
-    rr.addr_len = res.lengths.front();
-    rr.local_ip = local_ip_(rr.addr, rr.addr_len);
-    const bool moved = !addrs_[slot] || addrs_[slot]->addr_len != rr.addr_len ||
-                       std::memcmp(&addrs_[slot]->addr, &rr.addr, rr.addr_len) != 0;
+    const snapshot::ResolvedRegistrar rr = resolved(res);
+    const bool moved = !addrs_[slot] || !same_address(*addrs_[slot], rr);
     if (moved) {
       log("registrar %d: %s resolved to %s (ttl %u s)", slot + 1, st.host.c_str(), ip_text(rr.addr).c_str(), ttl);
       addrs_[slot] = rr;

@@ -88,35 +88,7 @@ constexpr std::size_t kBranchLength = kRelayBranchPrefix.size() + 2 + 8 + 4 + 12
 constexpr std::uint16_t kSeqInDialog = 0x8000, kSeqToProvider = 0x4000, kSeqMask = 0x3fff;
 constexpr std::string_view kAllow = "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, PRACK, INFO\r\n";
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-bool parse_hex(std::string_view s, std::uint64_t& out) {
-  std::uint64_t v = 0;
-  for (char c : s) {
-    const int d = hex_value(c);
-    if (d < 0) return false;
-    v = (v << 4) | static_cast<std::uint64_t>(d);
-  }
-  out = v;
-  return true;
-}
-
 std::uint64_t fnv(std::string_view s) { return reg::RealmTable::hash(s); }
-
-// The top Via's branch ("" when absent or malformed).
-std::string_view top_branch(const sip::Message& m) {
-  const sip::Header* h = m.first(sip::HeaderId::via);
-  if (h == nullptr) return {};
-  std::size_t pos = 0;
-  std::string_view el;
-  sip::Via v;
-  if (!sip::next_list_element(h->value, pos, el) || !sip::parse_via(el, v)) return {};
-  return v.branch;
-}
 
 std::string_view value_of(const sip::Message& m, sip::HeaderId id) {
   const sip::Header* h = m.first(id);
@@ -404,8 +376,8 @@ class Relay::Impl {
     if (b.size() != kBranchLength || !is_relay_branch(b)) return false;
     std::uint64_t w, s, q, m;
     const std::string_view rest = b.substr(kRelayBranchPrefix.size());
-    if (!parse_hex(rest.substr(0, 2), w) || !parse_hex(rest.substr(2, 8), s) || !parse_hex(rest.substr(10, 4), q) ||
-        !parse_hex(rest.substr(14, 12), m)) {
+    if (!sip::parse_hex(rest.substr(0, 2), w) || !sip::parse_hex(rest.substr(2, 8), s) || !sip::parse_hex(rest.substr(10, 4), q) ||
+        !sip::parse_hex(rest.substr(14, 12), m)) {
       return false;
     }
     if (w != opts_.worker || s >= calls_.size()) return false;
@@ -721,40 +693,28 @@ class Relay::Impl {
   // ---- hop-by-hop requests we make ourselves ----
   // ACK for a non-2xx final response to the current attempt.
   void ack_attempt(std::uint32_t slot, const sip::Message& response) {
-    Call& c = calls_[slot];
-    char* invite = scratch();
-    const std::size_t n = build_attempt(slot, invite);
-    sip::Header hs[sip::kMaxHeaders];
-    sip::Message m;
-    if (n == 0 || sip::parse({invite, n}, m, hs) != sip::ParseStatus::ok) {
-      cc().build_errors.inc();
-      return;
-    }
-    char* buf = scratch();
-    const std::size_t an = sip::build_ack(m, response, buf, sip::kMaxBuilt);
-    if (an == 0) {
-      cc().build_errors.inc();
-      return;
-    }
-    send(buf, an, c.downstream, c.downstream_len);
+    in_attempt(slot, [&](const sip::Message& invite, char* out) { return sip::build_ack(invite, response, out, sip::kMaxBuilt); });
   }
   void cancel_attempt(std::uint32_t slot) {
+    in_attempt(slot, [](const sip::Message& invite, char* out) { return sip::build_cancel(invite, out, sip::kMaxBuilt); });
+  }
+  // Sends to the current attempt's target what `build(invite, out)` makes from the INVITE as it
+  // went out (rebuilt: the relay keeps the caller's, not its own).
+  template <class Build>
+  void in_attempt(std::uint32_t slot, Build&& build) {
     Call& c = calls_[slot];
     char* invite = scratch();
     const std::size_t n = build_attempt(slot, invite);
     sip::Header hs[sip::kMaxHeaders];
     sip::Message m;
-    if (n == 0 || sip::parse({invite, n}, m, hs) != sip::ParseStatus::ok) {
-      cc().build_errors.inc();
-      return;
-    }
     char* buf = scratch();
-    const std::size_t cn = sip::build_cancel(m, buf, sip::kMaxBuilt);
-    if (cn == 0) {
+    const std::size_t out =
+        n != 0 && sip::parse({invite, n}, m, hs) == sip::ParseStatus::ok ? build(m, buf) : std::size_t{0};
+    if (out == 0) {
       cc().build_errors.inc();
       return;
     }
-    send(buf, cn, c.downstream, c.downstream_len);
+    send(buf, out, c.downstream, c.downstream_len);
   }
 
   // ---- challenges ----
@@ -1019,7 +979,7 @@ class Relay::Impl {
     const bool from_caller = sip::tag_of(value_of(m, sip::HeaderId::from)) == c.caller_tag_view();
     const bool from_core = from_caller == (c.dir == CallDirection::outbound);
     const bool to_provider = from_core;
-    const std::string_view in_branch = top_branch(m);
+    const std::string_view in_branch = sip::top_via_branch(m);
     // A retransmission of a request we already re-sent with credentials goes as that one.
     if (to_provider && c.pending_valid && c.pending_answered && !ack &&
         in_branch == std::string_view(c.pending_branch, c.pending_branch_len)) {
@@ -1169,7 +1129,7 @@ class Relay::Impl {
   void on_response(const sip::Message& m, std::uint64_t now) {
     std::uint32_t slot;
     std::uint16_t seq;
-    if (!parse_branch(top_branch(m), slot, seq)) {
+    if (!parse_branch(sip::top_via_branch(m), slot, seq)) {
       cc().forged.inc();
       return;
     }

@@ -68,23 +68,6 @@ constexpr double kPaceBatchMs = 5.0;       // a paced queue with a backlog is se
 constexpr std::uint32_t kStartsPerAdvance = 32;
 constexpr std::uint32_t kPullBudget = 256;  // down-list bindings moved per registrar per advance()
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-bool parse_hex(std::string_view s, std::uint64_t& out) {
-  std::uint64_t v = 0;
-  for (char c : s) {
-    const int d = hex_value(c);
-    if (d < 0) return false;
-    v = (v << 4) | static_cast<std::uint64_t>(d);
-  }
-  out = v;
-  return true;
-}
-
 }  // namespace
 
 struct Engine::Binding {
@@ -649,10 +632,10 @@ class Engine::Impl {
     const std::string_view br = via.branch;
     std::uint64_t worker, slot, cseq, macv;
     if (br.size() != kBranchLength || br.substr(0, kBranchPrefix.size()) != kBranchPrefix ||
-        !parse_hex(br.substr(kBranchPrefix.size(), 2), worker) ||
-        !parse_hex(br.substr(kBranchPrefix.size() + 2, 8), slot) ||
-        !parse_hex(br.substr(kBranchPrefix.size() + 10, 8), cseq) ||
-        !parse_hex(br.substr(kBranchPrefix.size() + 18, 16), macv)) {
+        !sip::parse_hex(br.substr(kBranchPrefix.size(), 2), worker) ||
+        !sip::parse_hex(br.substr(kBranchPrefix.size() + 2, 8), slot) ||
+        !sip::parse_hex(br.substr(kBranchPrefix.size() + 10, 8), cseq) ||
+        !sip::parse_hex(br.substr(kBranchPrefix.size() + 18, 16), macv)) {
       wc().forged.inc();
       return;
     }

@@ -88,6 +88,24 @@ void put_hex(std::uint64_t v, int digits, char* out) {
   }
 }
 
+bool parse_hex(std::string_view s, std::uint64_t& out) {
+  if (s.size() > 16) return false;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    int d;
+    if (c >= '0' && c <= '9') {
+      d = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      d = c - 'a' + 10;
+    } else {
+      return false;
+    }
+    v = (v << 4) | static_cast<std::uint64_t>(d);
+  }
+  out = v;
+  return true;
+}
+
 void put_authorization(Writer& w, const AuthorizationFields& a) {
   w.put(a.proxy ? "Proxy-Authorization: Digest username=\"" : "Authorization: Digest username=\"");
   w.put(a.username);

@@ -695,4 +695,14 @@ bool parse_delta_seconds(std::string_view value, std::uint32_t& seconds) {
   return true;
 }
 
+std::string_view top_via_branch(const Message& m) {
+  const Header* h = m.first(HeaderId::via);
+  if (h == nullptr) return {};
+  std::size_t pos = 0;
+  std::string_view el;
+  Via v;
+  if (!next_list_element(h->value, pos, el) || !parse_via(el, v)) return {};
+  return v.branch;
+}
+
 }  // namespace regfront::sip

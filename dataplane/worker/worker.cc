@@ -67,21 +67,6 @@ void Worker::after_section() {
   heap_allocated_.set(*thread_allocated_ - heap_baseline_);
 }
 
-namespace {
-
-// The branch of a message's top Via ("" when there is none).
-std::string_view top_branch(const sip::Message& m) {
-  const sip::Header* h = m.first(sip::HeaderId::via);
-  if (h == nullptr) return {};
-  std::size_t pos = 0;
-  std::string_view el;
-  sip::Via v;
-  if (!sip::next_list_element(h->value, pos, el) || !sip::parse_via(el, v)) return {};
-  return v.branch;
-}
-
-}  // namespace
-
 void Worker::on_datagram(const ReadSection& pin, std::string_view d, const sockaddr_storage& src, socklen_t src_len,
                          std::uint64_t now) {
   sip::Header headers[sip::kMaxHeaders];
@@ -95,7 +80,7 @@ void Worker::on_datagram(const ReadSection& pin, std::string_view d, const socka
     relay_.on_request(pin, m, src, src_len, now);
     return;
   }
-  if (call::is_relay_branch(top_branch(m))) {
+  if (call::is_relay_branch(sip::top_via_branch(m))) {
     relay_.on_response(pin, m, now);
   } else {
     engine_.on_response(pin, m, now);

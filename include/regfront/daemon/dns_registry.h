@@ -69,6 +69,8 @@ class DnsRegistry {
 
  private:
   void lookup(int slot, const config::RegistrarAddress& asked);
+  // An answer's first address, with our address towards it.
+  snapshot::ResolvedRegistrar resolved(const dns::Resolver::Result& res) const;
   bool update_targets(const config::Config& cfg, std::uint64_t now_ms);
   void lookup_target(const std::string& key);
 

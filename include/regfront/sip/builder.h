@@ -50,6 +50,9 @@ class Writer {
 
 // Lowercase hex of the low `digits` nibbles of v, written to out (no terminator).
 void put_hex(std::uint64_t v, int digits, char* out);
+// The value of lowercase hex digits (at most 16); false on any other character. The inverse
+// of put_hex, for the identifiers regfront puts in branches and Call-IDs.
+bool parse_hex(std::string_view s, std::uint64_t& out);
 
 // The Authorization (answering a 401) or Proxy-Authorization (a 407) header of a digest answer
 // (RFC 3261 §22.4, RFC 7616 §3.4).

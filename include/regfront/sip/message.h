@@ -135,6 +135,8 @@ struct Via {
 };
 // Parses one Via element (one element of next_list_element over the Via value).
 bool parse_via(std::string_view element, Via& via);
+// The branch of a message's top Via; empty when there is none or it does not parse.
+std::string_view top_via_branch(const Message& m);
 
 struct CSeq {
   std::uint32_t number = 0;    // ≤ 2^32-1 (RFC 3261 §8.1.1.5); larger is an error
