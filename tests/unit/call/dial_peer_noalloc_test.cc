@@ -1,25 +1,20 @@
 // "Workers never allocate": DialPeerMatcher::match on both engines, and the relay through whole
 // calls (challenge answered, BYE, CANCEL, failover, timeouts), with every heap entry point
-// counted. This binary replaces the global allocation functions (the malloc family through
-// glibc's __libc_* entry points — Hyperscan and OpenSSL allocate through malloc — and operator
-// new/delete), so it is kept apart from the other tests. Counting is on only around the data
-// plane's calls; building tables, snapshots and scratches (control plane) may allocate.
+// counted (tests/support/alloc_counter.h: the malloc family, which Hyperscan allocates through,
+// operator new/delete and OpenSSL's memory functions), so it is a binary of its own. Counting is
+// on only around the data plane's calls; building tables, snapshots and scratches (control
+// plane) may allocate.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cerrno>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
-#include <new>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include <arpa/inet.h>
-
-#include <cstring>
-#include <memory>
-
+#include "alloc_counter.h"
 #include "regfront/call/dial_peer_match.h"
 #include "regfront/call/relay.h"
 #include "regfront/config/commands.h"
@@ -27,103 +22,14 @@
 #include "regfront/sip/message.h"
 #include "regfront/snapshot/builder.h"
 
-extern "C" {
-void* __libc_malloc(std::size_t);
-void* __libc_calloc(std::size_t, std::size_t);
-void* __libc_realloc(void*, std::size_t);
-void* __libc_memalign(std::size_t, std::size_t);
-void __libc_free(void*);
-}
-
-namespace {
-
-std::atomic<bool> g_counting{false};
-std::atomic<std::size_t> g_malloc{0}, g_new{0};
-
-void note(std::atomic<std::size_t>& c) {
-  if (g_counting.load(std::memory_order_relaxed)) c.fetch_add(1, std::memory_order_relaxed);
-}
-
-void* counted_new(std::size_t n) {
-  note(g_new);
-  void* p = __libc_malloc(n == 0 ? 1 : n);
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
-}
-void* counted_new_aligned(std::size_t n, std::align_val_t a) {
-  note(g_new);
-  void* p = __libc_memalign(static_cast<std::size_t>(a), n == 0 ? 1 : n);
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
-}
-
-}  // namespace
-
-// ---- malloc family (glibc allows the application to interpose these) ----
-extern "C" {
-void* malloc(std::size_t n) {
-  note(g_malloc);
-  return __libc_malloc(n);
-}
-void* calloc(std::size_t a, std::size_t b) {
-  note(g_malloc);
-  return __libc_calloc(a, b);
-}
-void* realloc(void* p, std::size_t n) {
-  note(g_malloc);
-  return __libc_realloc(p, n);
-}
-void* memalign(std::size_t a, std::size_t n) {
-  note(g_malloc);
-  return __libc_memalign(a, n);
-}
-void* aligned_alloc(std::size_t a, std::size_t n) {
-  note(g_malloc);
-  return __libc_memalign(a, n);
-}
-int posix_memalign(void** out, std::size_t a, std::size_t n) {
-  note(g_malloc);
-  void* p = __libc_memalign(a, n);
-  if (p == nullptr) return ENOMEM;
-  *out = p;
-  return 0;
-}
-void free(void* p) { __libc_free(p); }
-}
-
-// ---- operator new/delete ----
-void* operator new(std::size_t n) { return counted_new(n); }
-void* operator new[](std::size_t n) { return counted_new(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  note(g_new);
-  return __libc_malloc(n == 0 ? 1 : n);
-}
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-  note(g_new);
-  return __libc_malloc(n == 0 ? 1 : n);
-}
-void* operator new(std::size_t n, std::align_val_t a) { return counted_new_aligned(n, a); }
-void* operator new[](std::size_t n, std::align_val_t a) { return counted_new_aligned(n, a); }
-void operator delete(void* p) noexcept { __libc_free(p); }
-void operator delete[](void* p) noexcept { __libc_free(p); }
-void operator delete(void* p, std::size_t) noexcept { __libc_free(p); }
-void operator delete[](void* p, std::size_t) noexcept { __libc_free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { __libc_free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { __libc_free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { __libc_free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { __libc_free(p); }
-
 namespace regfront::call {
 namespace {
 
-class Counting {
- public:
-  Counting() { g_counting.store(true, std::memory_order_relaxed); }
-  ~Counting() { g_counting.store(false, std::memory_order_relaxed); }
-};
+namespace heap = regfront::test::alloc;
+using heap::Counting;
 
 TEST(NoAllocation, HooksWork) {
-  const std::size_t m0 = g_malloc, n0 = g_new;
+  const heap::Counts before = heap::counts();
   {
     Counting c;
     void* volatile p = std::malloc(10);
@@ -131,8 +37,8 @@ TEST(NoAllocation, HooksWork) {
     auto* volatile q = new int(3);
     delete q;
   }
-  EXPECT_GT(g_malloc.load(), m0);
-  EXPECT_GT(g_new.load(), n0);
+  EXPECT_GT(heap::counts().malloc_family, before.malloc_family);
+  EXPECT_GT(heap::counts().operator_new, before.operator_new);
 }
 
 TEST(NoAllocation, MatchOnBothEngines) {
@@ -168,7 +74,7 @@ TEST(NoAllocation, MatchOnBothEngines) {
     auto s = m->make_scratch();
     ASSERT_TRUE(s.ok());
     std::uint32_t ids[kDefaultHuntDepth];
-    const std::size_t m0 = g_malloc, n0 = g_new;
+    const heap::Counts before = heap::counts();
     std::size_t found = 0;
     for (int round = 0; round < 100; ++round) {
       for (const char* n : numbers) {
@@ -177,8 +83,10 @@ TEST(NoAllocation, MatchOnBothEngines) {
       }
     }
     EXPECT_GT(found, 0u);
-    EXPECT_EQ(g_malloc - m0, 0u) << match_engine_name(e) << ": malloc family calls in match()";
-    EXPECT_EQ(g_new - n0, 0u) << match_engine_name(e) << ": operator new calls in match()";
+    EXPECT_EQ((heap::counts() - before).malloc_family, 0u)
+        << match_engine_name(e) << ": malloc family calls in match()";
+    EXPECT_EQ((heap::counts() - before).operator_new, 0u)
+        << match_engine_name(e) << ": operator new calls in match()";
   }
 }
 
@@ -231,11 +139,12 @@ std::size_t answer(const sip::Message& req, int code, std::string_view extra, ch
 
 TEST(NoAllocation, RelayThroughWholeCalls) {
   config::Config cfg;
-  ASSERT_TRUE(config::load_startup_config("dial-peer voice 1 pots\n destination-pattern 4085550100\n"
-                                          " authentication username 4085550100 password 0 s realm reg-a.example\n"
-                                          "sip-ua\n registrar 1 ipv4:127.0.0.1:6000\n registrar 2 ipv4:127.0.0.1:6001\n"
-                                          " credentials number 4085550100 username b password 0 s realm reg-b.example\n",
-                                          cfg)
+  ASSERT_TRUE(config::load_startup_config(
+                  "dial-peer voice 1 pots\n destination-pattern 4085550100\n"
+                  " authentication username 4085550100 password 0 s realm reg-a.example\n"
+                  "sip-ua\n registrar 1 ipv4:127.0.0.1:6000\n registrar 2 ipv4:127.0.0.1:6001\n"
+                  " credentials number 4085550100 username b password 0 s realm reg-b.example\n",
+                  cfg)
                   .ok());
   snapshot::RegistrarAddresses addrs;
   for (int i = 0; i < 2; ++i) {
@@ -280,7 +189,7 @@ TEST(NoAllocation, RelayThroughWholeCalls) {
 
   // Everything below is built before counting starts.
   char invite[2048], bye[1024], out[sip::kMaxBuilt];
-  const std::size_t m0 = g_malloc, n0 = g_new;
+  const heap::Counts before = heap::counts();
   std::size_t answered = 0;
   const auto feed_request = [&](const char* text, std::size_t len) {
     sip::Header hs[sip::kMaxHeaders];
@@ -314,7 +223,8 @@ TEST(NoAllocation, RelayThroughWholeCalls) {
     feed_request(invite, std::size_t(il));
     switch (call % 3) {
       case 0:  // challenged, answered, accepted, BYE
-        provider_answers(407, "Proxy-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n\", qop=\"auth\"\r\n");
+        provider_answers(407,
+                         "Proxy-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n\", qop=\"auth\"\r\n");
         provider_answers(200, {});
         break;
       case 1:  // 503 → registrar 2 → accepted
@@ -325,13 +235,14 @@ TEST(NoAllocation, RelayThroughWholeCalls) {
         provider_answers(180, {});
         break;
     }
-    const int bl = std::snprintf(bye, sizeof bye,
-                                 "%s sip:2125550%03d@127.0.0.1:6100 SIP/2.0\r\n"
-                                 "Via: SIP/2.0/UDP 127.0.0.1:7000;branch=z9hG4bKb%d\r\nRoute: <sip:127.0.0.1:5060;lr>\r\n"
-                                 "From: <sip:4085550100@core>;tag=c%d\r\nTo: <sip:2125550%03d@x>%s\r\n"
-                                 "Call-ID: call-%d\r\nCSeq: %s\r\nContent-Length: 0\r\n\r\n",
-                                 call % 3 == 2 ? "CANCEL" : "BYE", call, call, call, call,
-                                 call % 3 == 2 ? "" : ";tag=far", call, call % 3 == 2 ? "10 CANCEL" : "11 BYE");
+    const int bl = std::snprintf(
+        bye, sizeof bye,
+        "%s sip:2125550%03d@127.0.0.1:6100 SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 127.0.0.1:7000;branch=z9hG4bKb%d\r\nRoute: <sip:127.0.0.1:5060;lr>\r\n"
+        "From: <sip:4085550100@core>;tag=c%d\r\nTo: <sip:2125550%03d@x>%s\r\n"
+        "Call-ID: call-%d\r\nCSeq: %s\r\nContent-Length: 0\r\n\r\n",
+        call % 3 == 2 ? "CANCEL" : "BYE", call, call, call, call, call % 3 == 2 ? "" : ";tag=far", call,
+        call % 3 == 2 ? "10 CANCEL" : "11 BYE");
     feed_request(bye, std::size_t(bl));
     if (call % 3 != 2) provider_answers(200, {});
     {
@@ -349,8 +260,9 @@ TEST(NoAllocation, RelayThroughWholeCalls) {
   EXPECT_GE(relay.counters().answered.get(), 200u);
   EXPECT_GE(relay.counters().authenticated.get(), 100u);
   EXPECT_EQ(relay.active_calls(), 0u);
-  EXPECT_EQ(g_malloc - m0, 0u) << "malloc family calls in the relay";
-  EXPECT_EQ(g_new - n0, 0u) << "operator new calls in the relay";
+  EXPECT_EQ((heap::counts() - before).malloc_family, 0u) << "malloc family calls in the relay";
+  EXPECT_EQ((heap::counts() - before).operator_new, 0u) << "operator new calls in the relay";
+  EXPECT_EQ((heap::counts() - before).openssl, 0u) << "OpenSSL allocations in the relay";
 }
 
 }  // namespace
