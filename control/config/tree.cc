@@ -1106,34 +1106,44 @@ struct Builder {
             "Transactions per second", h_rate, h_no_rate);
     return root;
   }
-  Node* dial_peer() {
+  // What POTS and VoIP dial peers share: the mode's root with exit/end/do, `destination-pattern`,
+  // `authentication` (refused by the action on a VoIP dial peer, but parsed so that a
+  // configuration copied from IOS gets a reason rather than a '^') and `voice-class sip localhost`.
+  struct DialPeerRoot {
+    Node* root;
+    Node* no;
+  };
+  DialPeerRoot dial_peer_root() {
     Node* root = mode_root();
     Node* no = no_of(root);
     exit_end(root);
     do_command(root);
-    Node* d = kw(root, "destination-pattern", "A full E.164 telephone number prefix");
-    end(param(d, Kind::pattern, "WORD", "Number or pattern (digits, + . T [ ] …)", "pattern"),
-        h_dest);
-    Node* nd = kw(no, "destination-pattern", "A full E.164 telephone number prefix");
-    end(nd, h_no_dest);
-    end(param(nd, Kind::word, "WORD", "Number or pattern", "pattern"), h_no_dest);
+    constexpr const char* kDestHelp = "A full E.164 telephone number prefix";
+    number_pattern(kw(root, "destination-pattern", kDestHelp),
+                   kw(no, "destination-pattern", kDestHelp), h_dest, h_no_dest);
     authentication(root, no, h_dp_auth, h_dp_no_auth);
     Node* vc = kw(root, "voice-class", "Voice class configuration");
     Node* vs = kw(vc, "sip", "SIP related configuration");
     Node* nvc = kw(no, "voice-class", "Voice class configuration");
     Node* nvs = kw(nvc, "sip", "SIP related configuration");
     localhost(vs, nvs, h_dp_localhost, h_dp_no_localhost);
-    return root;
+    return {root, no};
   }
+  // `... PATTERN` after `at`, and its `no` form after `no_at`, with or without the pattern.
+  void number_pattern(Node* at, Node* no_at, g::Handler set, g::Handler clear) {
+    end(param(at, Kind::pattern, "WORD", "Number or pattern (digits, + . T [ ] …)", "pattern"),
+        set);
+    end(no_at, clear);
+    end(param(no_at, Kind::word, "WORD", "Number or pattern", "pattern"), clear);
+  }
+
+  Node* dial_peer() { return dial_peer_root().root; }
 
   // `dial-peer voice N voip`: the same prompt as a POTS dial peer, its own commands. IOS order
   // of the running-config: description, preference, huntstop, destination-pattern, session
   // target, incoming called-number, voice-class sip (render.cc).
   Node* voip_dial_peer() {
-    Node* root = mode_root();
-    Node* no = no_of(root);
-    exit_end(root);
-    do_command(root);
+    auto [root, no] = dial_peer_root();
     constexpr const char* kDescHelp = "Dial peer specific description";
     Node* d = kw(root, "description", kDescHelp);
     end(param(d, Kind::rest, "LINE", "Up to 64 characters describing this dial peer", "text"),
@@ -1141,14 +1151,6 @@ struct Builder {
     Node* nd = kw(no, "description", kDescHelp);
     end(nd, h_dp_no_description);
     end(param(nd, Kind::rest, "LINE", "Description", "text"), h_dp_no_description);
-
-    constexpr const char* kDestHelp = "A full E.164 telephone number prefix";
-    Node* dp = kw(root, "destination-pattern", kDestHelp);
-    end(param(dp, Kind::pattern, "WORD", "Number or pattern (digits, + . T [ ] …)", "pattern"),
-        h_dest);
-    Node* ndp = kw(no, "destination-pattern", kDestHelp);
-    end(ndp, h_no_dest);
-    end(param(ndp, Kind::word, "WORD", "Number or pattern", "pattern"), h_no_dest);
 
     constexpr const char* kSessionHelp = "The session settings of this dial peer";
     constexpr const char* kTargetHelp = "Where calls that select this dial peer go";
@@ -1183,23 +1185,9 @@ struct Builder {
 
     constexpr const char* kInHelp = "Match inbound calls";
     constexpr const char* kCalledHelp = "The called number (DNIS) of inbound calls";
-    Node* in = kw(root, "incoming", kInHelp);
-    Node* cn = kw(in, "called-number", kCalledHelp);
-    end(param(cn, Kind::pattern, "WORD", "Number or pattern (digits, + . T [ ] …)", "pattern"),
-        h_incoming);
-    Node* nin = kw(no, "incoming", kInHelp);
-    Node* ncn = kw(nin, "called-number", kCalledHelp);
-    end(ncn, h_no_incoming);
-    end(param(ncn, Kind::word, "WORD", "Number or pattern", "pattern"), h_no_incoming);
-
-    // Refused by the action (credentials belong to POTS dial peers), but parsed, so that a
-    // configuration copied from IOS gets a reason rather than a '^'.
-    authentication(root, no, h_dp_auth, h_dp_no_auth);
-    Node* vc = kw(root, "voice-class", "Voice class configuration");
-    Node* vs = kw(vc, "sip", "SIP related configuration");
-    Node* nvc = kw(no, "voice-class", "Voice class configuration");
-    Node* nvs = kw(nvc, "sip", "SIP related configuration");
-    localhost(vs, nvs, h_dp_localhost, h_dp_no_localhost);
+    number_pattern(kw(kw(root, "incoming", kInHelp), "called-number", kCalledHelp),
+                   kw(kw(no, "incoming", kInHelp), "called-number", kCalledHelp), h_incoming,
+                   h_no_incoming);
     return root;
   }
 };
