@@ -114,24 +114,6 @@ std::string voice_service(const VoiceService& v) {
   return out + "!\n";
 }
 
-std::string session_target(const SessionTarget& t) {
-  std::string out;
-  switch (t.kind) {
-    case SessionTargetKind::none:
-      return {};
-    case SessionTargetKind::registrar:
-      return "registrar";
-    case SessionTargetKind::ipv4:
-      out = "ipv4:" + t.host;
-      break;
-    case SessionTargetKind::dns:
-      out = "dns:" + t.host;
-      break;
-  }
-  if (t.port != 0) out += ":" + std::to_string(t.port);
-  return out;
-}
-
 // A dial peer block. IOS order: description, preference, huntstop, destination-pattern,
 // session target, incoming called-number, then the voice-class settings. Appends to `out`
 // (100k POTS dial peers: no string per block).
@@ -149,7 +131,7 @@ void dial_peer(std::string& out, const Config& cfg, const DialPeer& dp) {
     out += "\n";
   }
   if (v && v->session_target.kind != SessionTargetKind::none)
-    out += " session target " + session_target(v->session_target) + "\n";
+    out += " session target " + render_session_target(v->session_target) + "\n";
   if (v && !v->incoming_called_number.empty())
     out += " incoming called-number " + v->incoming_called_number + "\n";
   for (const auto& a : dp.authentication) out += authentication(cfg, a);
@@ -162,6 +144,22 @@ bool sip_ua_configured(const SipUa& ua) {
 }
 
 }  // namespace
+
+std::string render_session_target(const SessionTarget& t) {
+  switch (t.kind) {
+    case SessionTargetKind::none:
+      return {};
+    case SessionTargetKind::registrar:
+      return "registrar";
+    case SessionTargetKind::ipv4:
+    case SessionTargetKind::dns: {
+      std::string out = (t.kind == SessionTargetKind::ipv4 ? "ipv4:" : "dns:") + t.host;
+      if (t.port != 0) out += ":" + std::to_string(t.port);
+      return out;
+    }
+  }
+  return {};
+}
 
 std::string render_running_config(const Config& cfg) {
   std::string out = "!\n";

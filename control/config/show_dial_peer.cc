@@ -31,22 +31,6 @@ void column(std::string& line, std::string_view value, std::size_t width) {
   line.append(value.size() < width ? width - value.size() : 1, ' ');
 }
 
-std::string target_text(const SessionTarget& t) {
-  switch (t.kind) {
-    case SessionTargetKind::none:
-      return {};
-    case SessionTargetKind::registrar:
-      return "registrar";
-    case SessionTargetKind::ipv4:
-    case SessionTargetKind::dns: {
-      std::string out = (t.kind == SessionTargetKind::ipv4 ? "ipv4:" : "dns:") + t.host;
-      if (t.port != 0) out += ":" + std::to_string(t.port);
-      return out;
-    }
-  }
-  return {};
-}
-
 // IOS: a dial peer is operational when it has a destination-pattern and somewhere to send the
 // call (a voice port, a session target), or an incoming called-number. A regfront POTS dial
 // peer has no voice port: its number is registered instead, so its destination-pattern is
@@ -79,7 +63,7 @@ std::string render_dial_peer_summary(const Config& cfg, bool json) {
                                  {"destination_pattern", dp.destination_pattern},
                                  {"preference", v.preference},
                                  {"huntstop", v.huntstop},
-                                 {"session_target", target_text(v.session_target)},
+                                 {"session_target", render_session_target(v.session_target)},
                                  {"incoming_called_number", v.incoming_called_number},
                                  {"description", v.description},
                                  {"endpoint", is_endpoint_dial_peer(dp)}});
@@ -103,7 +87,7 @@ std::string render_dial_peer_summary(const Config& cfg, bool json) {
     column(line, dp.destination_pattern, kPattern);
     column(line, std::to_string(v.preference), kPref);
     column(line, "", kPass);
-    column(line, target_text(v.session_target), kTarget);
+    column(line, render_session_target(v.session_target), kTarget);
     column(line, "", kStat);
     column(line, "", kPort);
     while (!line.empty() && line.back() == ' ') line.pop_back();

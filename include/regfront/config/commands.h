@@ -236,6 +236,10 @@ LoadResult load_startup_config(std::string_view text, Config& cfg);
 // The running configuration in IOS syntax; loading it gives back an equal Config.
 std::string render_running_config(const Config& cfg);
 
+// A session target as `session target` takes it ("registrar", "ipv4:A.B.C.D[:PORT]",
+// "dns:NAME[:PORT]"); empty for none.
+std::string render_session_target(const SessionTarget& t);
+
 // `show dial-peer voice summary`: one line per dial peer, by tag, in IOS's layout (TAG, TYPE,
 // ADMIN/OPER, PREFIX, DEST-PATTERN, PREF, PASS THRU, SESS-TARGET, OUT STAT, PORT, KEEPALIVE;
 // what regfront has no notion of stays empty). With `json`, the document docs/show-json.md

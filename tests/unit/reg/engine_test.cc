@@ -1196,7 +1196,9 @@ sip-ua
   EXPECT_EQ(sent[0].req.number, first[0].req.number);
   EXPECT_EQ(sent[0].req.expires, "0");
   for (const char* n : {"1001", "1002", "1003"}) {
-    if (n != first[0].req.number) EXPECT_EQ(status_of(n).state, BindingState::unregistered) << n;
+    if (n != first[0].req.number) {
+      EXPECT_EQ(status_of(n).state, BindingState::unregistered) << n;
+    }
   }
 }
 
