@@ -17,7 +17,7 @@
 //                    [--port UDP] [--duration S] [--mode refresh|stale] [--expires S]
 //                    [--bindings N] [--window N] [--min-rx N] [--dup N]
 //                    [--realms R1,R2,…] [--user U] [--password-prefix P] [--verify-every N]
-//                    [--expect N] [--linger S] [--queues N]
+//                    [--expect N] [--linger S] [--queues N] [--hold]
 // --realms (registrar): one registrar per realm, registrar i (0-based) on UDP port --port + i,
 // each answering with its own realm. --verify-every N: every Nth authenticated REGISTER (1 = all)
 // is checked like a registrar would: username = --user, realm = the registrar's, response =
@@ -30,6 +30,8 @@
 // answered 200 (the time from the first REGISTER to that 200 is reported).
 // --dup N (registrar): every response is sent 1 + N times; the copies are duplicates the client
 // must parse, match and drop, i.e. load on RX → parse → engine that the engine does not pace.
+// --hold: when the run ends, print the summary and stop polling, but keep the port up until
+// SIGINT/SIGTERM (the harness stops the other side first; see the end of main).
 // Exit status: 0, or 1 when fewer than --min-rx SIP messages were received (smoke tests).
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -42,6 +44,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -81,6 +84,7 @@ struct Options {
   std::uint64_t expect = 0;        // end the run once this many bindings got their 200
   double linger = 0.5;
   std::uint16_t queues = 1;
+  bool hold = false;  // after the run: summary, then idle (not polling) until SIGINT/SIGTERM
 };
 
 struct Stats {
@@ -549,6 +553,10 @@ bool parse_options(int argc, char** argv, Options& o) {
     else if (a == "--verify-every") o.verify_every = static_cast<std::uint32_t>(std::atol(val().c_str()));
     else if (a == "--expect") o.expect = std::strtoull(val().c_str(), nullptr, 10);
     else if (a == "--linger") o.linger = std::atof(val().c_str());
+    else if (a == "--hold") {
+      o.hold = true;
+      continue;
+    }
     else if (a == "--queues") o.queues = static_cast<std::uint16_t>(std::max(1, std::atoi(val().c_str())));
     else {
       std::fprintf(stderr, "loadgen: unknown option %s\n", a.c_str());
@@ -672,7 +680,9 @@ int main(int argc, char** argv) {
   cfg.udp_ports.clear();
   const std::size_t nports = o.role == "registrar" ? o.realms.size() : 1;
   for (std::size_t i = 0; i < nports; ++i) cfg.udp_ports.push_back(std::uint16_t(o.udp_port + i));
-  NetStack stack(cfg, pool);
+  // Destroyed (its reassembly table freed) before rte_eal_cleanup below, not after it.
+  std::optional<NetStack> stack_slot(std::in_place, cfg, pool);
+  NetStack& stack = *stack_slot;
   if (const regfront::Status st = stack.init(); !st.ok()) {
     std::fprintf(stderr, "loadgen: NetStack: %s\n", st.message().c_str());
     return 2;
@@ -788,6 +798,11 @@ int main(int argc, char** argv) {
       in_use_start, rte_mempool_in_use_count(pool), static_cast<unsigned long long>(s.verified),
       static_cast<unsigned long long>(s.verify_failed), storm_json(gen, o, hz).c_str());
   std::fflush(stdout);
+  // --hold: the other side stops polling and closes first. The memif PMD unmaps its rings in
+  // the interrupt thread when the peer goes away, under a port that may still be polled, so
+  // the side that disconnects last must be the one that is no longer polling.
+  while (o.hold && !g_stop) rte_delay_ms(10);
+  stack_slot.reset();
   rte_eth_dev_stop(0);
   rte_eth_dev_close(0);
   rte_eal_cleanup();

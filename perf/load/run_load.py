@@ -135,15 +135,22 @@ def main():
         peer = start([a.loadgen] + eal(f"{tag}-u", f"net_memif0,role=client,socket={sock}", str(ncpu - 1))
                      + ["--", "--role", "uac", "--local", "10.77.0.1", "--peer", "10.77.0.254",
                         "--duration", str(a.duration), "--bindings", str(a.bindings),
-                        "--window", str(a.window)], peer_log)
-        try:
-            peer.wait(timeout=a.duration + 25)
-        except subprocess.TimeoutExpired:
+                        "--window", str(a.window), "--hold"], peer_log)
+        # The uac prints its summary and holds its port idle; the registrar (still polling)
+        # stops and closes first, then the uac. The other order races the memif PMD, which
+        # unmaps a disconnected peer's rings under a polling lcore.
+        deadline = time.time() + a.duration + 25
+        while time.time() < deadline and peer.poll() is None and summary(peer_log) is None:
+            time.sleep(0.1)
+        if summary(peer_log) is None:
             log("uac did not finish")
         registrar.send_signal(signal.SIGINT)
         registrar.wait(timeout=10)
+        peer.send_signal(signal.SIGINT)
+        peer.wait(timeout=10)
         result["registrar"] = summary(reg_log)
         result["uac"] = summary(peer_log)
+        result["exit"] = {"registrar": registrar.returncode, "uac": peer.returncode}
     else:
         if not a.bin_dir:
             ap.error("--peer regfrontd needs --bin-dir")
@@ -208,6 +215,9 @@ def main():
             problems.append(f"registrar emulator saw too little traffic: {r}")
         if a.peer == "uac" and (not u or u.get("got_200", 0) < 100):
             problems.append(f"uac got too few 200s: {u}")
+        for name, rc in result.get("exit", {}).items():
+            if rc not in (0, 1):  # 1: fewer than --min-rx (not asked for here); <0: a signal
+                problems.append(f"{name} exited with {rc}")
         for name, s in (("registrar", r), ("uac", u)):
             if s and s.get("mempool_in_use_end", 0) > s.get("mempool_in_use_start", 0) + 64:
                 problems.append(f"{name}: mbufs in use grew {s['mempool_in_use_start']} -> "
