@@ -547,13 +547,14 @@ def row(r: dict) -> list:
             r["unfinished"], r["retransmissions"], f"{r['relay_us_per_call']:.1f}",
             f"{r['relay_us_per_call_net']:.1f}", f"{r['relay_user_us_per_call']:.1f}",
             f"{r['relay_wakeups_per_call']:.1f}", f"{100 * r['idle_share']:.2f}",
-            f"{100 * r['relay_core_share']:.1f}", f"{100 * r['provider_cpu'] / w:.0f}",
+            f"{100 * r['relay_core_share']:.1f}", f"{r['cps'] / max(1e-9, r['relay_core_share']):.0f}",
+            f"{100 * r['provider_cpu'] / w:.0f}",
             f"{100 * r['core_cpu'] / w:.0f} / {100 * r['far_cpu'] / w:.0f}",
             f"{r['machine_busy_cores']:.2f}", "yes" if r["ok"] else "no", r["load"]]
 
 
 HEADERS = ["relay", "rate/s", "calls/s (window)", "completed", "failed", "unfinished", "retrans",
-           "relay CPU µs/call", "less idle", "of which user", "relay wake-ups/call", "relay idle % of a core", "relay % of a core", "provider %", "SIPp core / far %",
+           "relay CPU µs/call", "less idle", "of which user", "relay wake-ups/call", "relay idle % of a core", "relay % of a core", "calls/s per relay core (extrapolated)", "provider %", "SIPp core / far %",
            "machine busy cores", "sustained", "load"]
 
 
@@ -606,9 +607,12 @@ def main() -> int:
                 common.append(run_one(k, a.common_rate, a))
 
     print()
-    print(f"relayed calls: SIPp core -> relay -> Kamailio 5.6 provider (407 on every INVITE, MD5 "
-          f"qop=auth) -> SIPp far end; calls of {a.hold_ms} ms, {a.duration} s per run, window from "
-          f"{a.warmup:.0f} s; {m['nproc']} CPUs ({m['cpu']}), everything on this machine")
+    print(f"relayed calls, {time.strftime('%Y-%m-%d %H:%M %Z')}: SIPp core -> relay -> Kamailio 5.6 "
+          f"provider (407 on every INVITE, MD5 qop=auth) -> SIPp far end; calls of {a.hold_ms} ms, "
+          f"{a.duration} s per run, window from {a.warmup:.0f} s; {m['nproc']} CPUs ({m['cpu']}), "
+          f"everything on this machine; load at the start {m['loadavg']}, at the end {c.loadavg()}")
+    print("calls/s per relay core: the window's calls/s divided by the relay's share of a core "
+          "(a linear extrapolation, not a measured ceiling: the provider and SIPp share the cores)")
     for k in kinds:
         runs = [r for r in ladder + common if r["relay"] == k]
         if runs:
