@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -243,6 +244,42 @@ def provider_kamailio(wd: str, far: Tuple[str, int], children: int, mem: str = "
         shm_mb=256, pkg_mb=16, debug=0, default_expires=3600, max_expires=3600,
         workdir=os.path.join(wd, "provider"),
         provider=kam.ProviderRole(far_end=far, challenge_in_dialog=False), mem=mem)
+
+
+class ProviderEmu:
+    """regfront-provider-emu (perf/emulator/provider_emu.cc): the provider and its far end in
+    one process, no SIPp behind it: 407 on every INVITE, digest checked, 200 (no 180: it keeps no
+    state, so the INVITE's retransmissions recover a lost 200), CSeq checks on the authenticated
+    INVITE, the ACK and the BYE; answers REGISTER 200 unchallenged."""
+
+    def __init__(self, wd: str):
+        self.host = HOST
+        self.port = free_port(HOST)
+        self.summary = os.path.join(wd, "provider-emu.json")
+        self.log = os.path.join(wd, "provider-emu.log")
+        self.cmd = [c.binary("regfront-provider-emu"), "--address", self.host, "--port", str(self.port),
+                    "--realm", REALM, "--user", NUMBER, "--password", PASSWORD, "--summary", self.summary]
+        self.proc: Optional[subprocess.Popen] = None
+
+    def start(self, timeout: float = 10.0) -> None:
+        c.log("provider: " + " ".join(self.cmd))
+        with open(self.log, "wb") as lf:
+            self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL, stdout=lf, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+        kam.REGISTRY.add(self.proc)
+        time.sleep(0.2)
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"regfront-provider-emu exited: {open(self.log).read()[-2000:]}")
+
+    def stop(self) -> dict:
+        if self.proc is not None:
+            kam.kill_tree(self.proc, grace=3.0)
+            kam.REGISTRY.remove(self.proc)
+        try:
+            with open(self.summary) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return {}
 
 
 class RegfrontRelay:
@@ -480,13 +517,18 @@ def run_one(kind: str, rate: int, a) -> dict:
     wd = c.workdir(f"calls-{kind}")
     load0 = c.loadavg()
     total = rate * a.duration
-    far = Sipp(wd, "far", "calls_far_uas.xml", FAR_HOST)
+    emu = a.provider == "emu"
+    far = None if emu else Sipp(wd, "far", "calls_far_uas.xml", FAR_HOST)
     provider = None
     relay = None
     core = None
+    emu_counters: dict = {}
     try:
-        far.start()
-        provider = provider_kamailio(wd, (FAR_HOST, far.port), a.provider_children, a.provider_mem)
+        if emu:
+            provider = ProviderEmu(wd)
+        else:
+            far.start()
+            provider = provider_kamailio(wd, (FAR_HOST, far.port), a.provider_children, a.provider_mem)
         provider.start(timeout=30)
         relay = RELAYS[kind](wd, provider, rate=rate, hold_ms=a.hold_ms, kam_children=a.kam_children,
                              kam_mem=a.kam_mem, max_calls=a.max_calls)
@@ -502,7 +544,7 @@ def run_one(kind: str, rate: int, a) -> dict:
                           "-r", str(rate), "-rp", "1000", "-m", str(total), "-d", str(a.hold_ms),
                           "-l", str(max(100, rate * 40))])
         core.start()
-        fpids, cpids = [far.proc.pid], [core.proc.pid]
+        fpids, cpids = ([far.proc.pid] if far else []), [core.proc.pid]
         samples = []  # (epoch, relay, provider, core sipp, far sipp, every process, 0, relay utime, relay wake-ups)
         deadline = time.time() + a.duration + a.hold_ms / 1000 + DRAIN_S
         while core.alive() and time.time() < deadline:
@@ -521,9 +563,10 @@ def run_one(kind: str, rate: int, a) -> dict:
             if p is not None:
                 p.stop()
         if provider is not None:
-            provider.stop()
-        far.stop()
-    crow, frow = core.rows(), far.rows()
+            emu_counters = provider.stop() or {}
+        if far is not None:
+            far.stop()
+    crow, frow = core.rows(), (far.rows() if far else [])
     load1 = c.loadavg()
     c.cleanup(wd)
     if not crow:
@@ -548,10 +591,15 @@ def run_one(kind: str, rate: int, a) -> dict:
         return interp(every, rb["t"]) - interp(every, ra["t"])
 
     last_c, last_f = crow[-1], (frow[-1] if frow else {})
+    if emu:  # the emulator's checks stand for the far end's
+        bad = sum(int(emu_counters.get(k, 0)) for k in ("cseq_not_plus_one", "ack_cseq_wrong", "bye_cseq_wrong",
+                                                            "auth_failed"))
+        last_f = {"FailedCall(C)": bad, "FailedTestDoesntMatch(C)": bad - int(emu_counters.get("auth_failed", 0)),
+                  "Retransmissions(C)": 0}
     failed = last_c["FailedCall(C)"] + last_f.get("FailedCall(C)", 0)
     unfinished = total - last_c["SuccessfulCall(C)"] - last_c["FailedCall(C)"]
     r = {
-        "relay": kind, "describe": desc, "rate": rate, "duration": a.duration, "hold_ms": a.hold_ms,
+        "relay": kind, "provider": a.provider, "provider_counters": emu_counters, "describe": desc, "rate": rate, "duration": a.duration, "hold_ms": a.hold_ms,
         "window_s": span, "calls_in_window": calls, "placed_in_window": placed,
         "cps": calls / span, "placed_cps": placed / span,
         "relay_cpu": delta(1), "relay_user": delta(7), "relay_wakeups": delta(8), "provider_cpu": delta(2), "core_cpu": delta(3), "far_cpu": delta(4),
@@ -609,6 +657,9 @@ def main() -> int:
     ap.add_argument("--kam-children", type=int, default=1, help="the Kamailio relay's SIP workers")
     ap.add_argument("--kam-mem", default="tlsf", choices=["tlsf", "fm", "qm"],
                     help="the Kamailio relay's memory manager (-x/-X); Debian's default is qm")
+    ap.add_argument("--provider", default="kamailio", choices=["kamailio", "emu"],
+                    help="kamailio: Kamailio proxy + SIPp far end; emu: regfront-provider-emu, both in "
+                         "one light process (when the provider, not the relay, runs out first)")
     ap.add_argument("--provider-children", type=int, default=2)
     ap.add_argument("--provider-mem", default="tlsf", choices=["tlsf", "fm", "qm"],
                     help="the provider's memory manager (qm: as the e2e tests start it; tlsf "
