@@ -24,6 +24,8 @@ SECTIONS = [
     ("outage_5min", "(c') One registrar down for 5 full minutes, then back"),
     ("compare_uac", "(d) regfrontd vs Kamailio 5.6 uac_reg"),
     ("compare_uac_dpdk", "(d') The same with regfrontd poll-mode (--io dpdk, net_tap), busy CPU counted"),
+    ("calls", "(f) Relayed calls: regfrontd vs a Kamailio 5.6 relay (uac_auth, dialog CSeq tracking)"),
+    ("calls_emu", "(f') The same with regfront-provider-emu as the provider (the relays run out first)"),
 ]
 
 

@@ -1,0 +1,1 @@
+== calls: /usr/bin/python3 /work/wt-callperf/perf/scenarios/calls.py
