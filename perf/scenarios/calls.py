@@ -698,8 +698,11 @@ def main() -> int:
                 common.append(run_one(k, a.common_rate, a))
 
     print()
-    print(f"relayed calls, {time.strftime('%Y-%m-%d %H:%M %Z')}: SIPp core -> relay -> Kamailio 5.6 "
-          f"provider (407 on every INVITE, MD5 qop=auth) -> SIPp far end; calls of {a.hold_ms} ms, "
+    path = ("regfront-provider-emu (407 on every INVITE, MD5, digest and CSeqs checked, 200)"
+            if a.provider == "emu" else
+            "Kamailio 5.6 provider (407 on every INVITE, MD5 qop=auth) -> SIPp far end")
+    print(f"relayed calls, {time.strftime('%Y-%m-%d %H:%M %Z')}: SIPp core -> relay -> {path}; "
+          f"calls of {a.hold_ms} ms, "
           f"{a.duration} s per run, window from {a.warmup:.0f} s; {m['nproc']} CPUs ({m['cpu']}), "
           f"everything on this machine; load at the start {m['loadavg']}, at the end {c.loadavg()}")
     print("calls/s per relay core: the window's calls/s divided by the relay's share of a core "
