@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -135,16 +136,16 @@ void replace_all(std::string& s, std::string_view word, const std::string& by) {
   }
 }
 
-// Runs the clock `ms` milliseconds, as a worker loop would.
+// Runs the clock `ms` milliseconds as an idle worker loop would: it sleeps until the engine's
+// next deadline, advances, sends what was queued (at most kMaxWakeups wake-ups).
+constexpr int kMaxWakeups = 512;
 void run(reg::Engine& e, const reg::SnapshotPin& pin, reg::TxQueue& tx, std::uint64_t& now, std::uint64_t ms,
          LastRequest& last) {
-  for (std::uint64_t i = 0; i < ms; ++i) {
-    ++now;
-    for (int calls = 0; calls < 64; ++calls) {
-      e.advance(pin, now);
-      take(tx, last);
-      if (e.next_deadline_ms(pin) > now) break;
-    }
+  const std::uint64_t end = now + ms;
+  for (int wakeups = 0; now < end && wakeups < kMaxWakeups; ++wakeups) {
+    now = std::min(end, std::max(now + 1, e.next_deadline_ms(pin)));
+    e.advance(pin, now);
+    take(tx, last);
   }
 }
 
@@ -189,8 +190,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     run(engine, pin, tx, now, 5, last);
   }
   if (engine.counters().rx_datagrams.get() != given) __builtin_trap();
-  // Long enough for retransmissions, backoffs and refreshes to fire on what the input did.
-  run(engine, pin, tx, now, 2000, last);
+  // Long enough for retransmissions (Timer E), Timer F, backoffs and short refreshes to fire on
+  // what the input did.
+  run(engine, pin, tx, now, 40000, last);
   // REGFRONT_FUZZ_VERBOSE=1: how far the input got (for checking that seeds pass the MAC).
   if (std::getenv("REGFRONT_FUZZ_VERBOSE") != nullptr) {
     const reg::WorkerCounters& c = engine.counters();
