@@ -373,10 +373,11 @@ end
         return [self.rf.pid]
 
     def polled(self):
-        """--io dpdk: (worker threads' CPU-s, control thread's CPU-s), else None (cheap: /proc)."""
+        """--io dpdk: (worker threads' CPU-s, control thread's CPU-s, worker threads' system time),
+        else None (cheap: /proc)."""
         if self.io != "dpdk":
             return None
-        return c.worker_cpu(self.rf.pid), c.thread_cpu(self.rf.pid, "regfrontd")
+        return c.worker_cpu(self.rf.pid), c.thread_cpu(self.rf.pid, "regfrontd"), c.worker_stime(self.rf.pid)
 
     def busy(self):
         """--io dpdk: the workers' busy time reading (c.busy_polled: a control-socket query)."""
@@ -619,16 +620,16 @@ def run_one(kind: str, rate: int, a, net: Net) -> dict:
         t_core = time.time()
         fpids, cpids = ([far.proc.pid] if far else []), [core.proc.pid]
         # (epoch, relay, provider, core sipp, far sipp, every process, 0, relay utime, relay wake-ups,
-        #  poll-mode: worker threads, control thread)
+        #  poll-mode: worker threads, control thread, worker threads' system time)
         samples = []
         busy_w: List[tuple] = []  # poll-mode: busy readings when the window opens and closes (2 queries)
         deadline = time.time() + a.duration + a.hold_ms / 1000 + DRAIN_S
         while core.alive() and time.time() < deadline:
             if len(samples) % 4 == 0:  # the whole /proc once a second
                 mcpu = machine_cpu()
-            pol = relay.polled() or (0.0, 0.0)
+            pol = relay.polled() or (0.0, 0.0, 0.0)
             samples.append((time.time(), cpu_of(rpids), cpu_of(ppids), cpu_of(cpids), cpu_of(fpids), mcpu, 0.0,
-                            user_of(rpids), wakeups_of(rpids), pol[0], pol[1]))
+                            user_of(rpids), wakeups_of(rpids), pol[0], pol[1], pol[2]))
             if ip0 is not None and len(busy_w) < 2 and time.time() >= t_core + (a.warmup, a.duration)[len(busy_w)]:
                 busy_w.append(relay.busy())
             time.sleep(0.25)
@@ -697,7 +698,9 @@ def run_one(kind: str, rate: int, a, net: Net) -> dict:
         bc = c.busy_cpu(delta(9), busy_w[0], busy_w[1], delta(10))
         r.update({"process_cpu": r["relay_cpu"], "relay_cpu": bc["cpu"], "busy": bc["busy"],
                   "busy_share": bc["busy_share"], "worker_cpu": bc["worker_cpu"], "control_cpu": bc["control_cpu"],
-                  "busy_tsc_s": bc["busy_tsc"], "busy_window_s": busy_w[1][1] - busy_w[0][1]})
+                  "busy_tsc_s": bc["busy_tsc"], "busy_window_s": busy_w[1][1] - busy_w[0][1],
+                  "worker_stime": delta(11)})
+        r["worker_stime_us_per_call"] = r["worker_stime"] / max(1, calls) * 1e6
         r["process_us_per_call"] = r["process_cpu"] / max(1, calls) * 1e6
         r["busy_us_per_call"] = r["busy"] / max(1, calls) * 1e6
         r["control_us_per_call"] = r["control_cpu"] / max(1, calls) * 1e6
@@ -736,15 +739,16 @@ HEADERS = ["relay", "rate/s", "calls/s (window)", "completed", "failed", "unfini
            "all processes, cores", "sustained", "load"]
 
 
-DPDK_HEADERS = ["relay", "rate/s", "calls (window)", "window s", "worker CPU-s", "busy share",
-                "busy µs/call", "control thread µs/call", "busy + control µs/call",
-                "process CPU µs/call (spinning core)", "load"]
+DPDK_HEADERS = ["relay", "rate/s", "calls (window)", "window s", "worker CPU-s", "of the wall time",
+                "busy share", "busy µs/call", "control thread µs/call", "busy + control µs/call",
+                "worker system time µs/call", "process CPU µs/call (spinning core)", "load"]
 
 
 def dpdk_row(r: dict) -> list:
     return [r["relay"], r["rate"], r["calls_in_window"], f"{r['window_s']:.1f}", f"{r['worker_cpu']:.2f}",
-            f"{r['busy_share']:.4f}", f"{r['busy_us_per_call']:.1f}", f"{r['control_us_per_call']:.1f}",
-            f"{r['relay_us_per_call']:.1f}", f"{r['process_us_per_call']:.0f}", r["load"]]
+            f"{r['worker_cpu'] / max(1e-9, r['window_s']):.3f}", f"{r['busy_share']:.4f}",
+            f"{r['busy_us_per_call']:.1f}", f"{r['control_us_per_call']:.1f}", f"{r['relay_us_per_call']:.1f}",
+            f"{r['worker_stime_us_per_call']:.1f}", f"{r['process_us_per_call']:.0f}", r["load"]]
 
 
 def main() -> int:

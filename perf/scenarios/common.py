@@ -160,6 +160,22 @@ def worker_cpu(pid: int) -> float:
     return sum(v for k, v in thread_cpus(pid).items() if "worker" in k.split(" ", 1)[1])
 
 
+def worker_stime(pid: int) -> float:
+    """System time alone of the worker threads: the kernel's work for them (with net_tap, the
+    readv/writev of every frame and the kernel's delivery of what they write)."""
+    total = 0.0
+    with contextlib.suppress(OSError):
+        for t in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{t}/stat") as f:
+                    s = f.read()
+            except OSError:
+                continue
+            if "worker" in s.split("(", 1)[1].rsplit(")", 1)[0]:
+                total += int(s.rsplit(")", 1)[1].split()[12]) / CLK_TCK
+    return total
+
+
 def busy_cpu(worker_s: float, busy0: tuple, busy1: tuple, control_s: float) -> dict:
     """The poll-mode cost over a window: the worker threads' CPU seconds `worker_s` scaled by
     their busy share between the readings busy0 and busy1 (busy_polled), plus the control
