@@ -41,8 +41,18 @@ Two parts, each relay's runs alternating (the machine is shared; load averages a
      highest rate without failures is what it sustains here;
   2. CPU per call at --common-rate, --repeat times each, alternating.
 
+--io dpdk (as root): regfrontd poll-mode (one worker lcore, net_tap) in a network namespace, as
+compare_uac.py runs it (common.TapRig): regfrontd is 10.77.0.1:5060 on the tap and answers ARP
+itself; the core (10.77.0.14), the provider (10.77.0.11), the far end (10.77.0.13) and the
+Kamailio relay (10.77.0.12) are addresses on the tap's kernel side and run in the namespace, so
+every datagram to or from regfrontd crosses the tap. A poll-mode worker spins its whole core, so
+regfrontd's cost is its worker's CPU time scaled by its busy share (busy_tsc of `show dataplane`
+between a reading when the window opens and one when it closes) plus the control thread's CPU
+time (common.busy_cpu); the process's CPU time is printed beside it. The Kamailio relay is
+measured as in socket mode (every process, kernel sockets), inside the same namespace.
+
   calls.py [--rates 100,200,400,...] [--common-rate 200] [--duration 20] [--hold-ms 500]
-           [--relays regfrontd,kamailio] [--smoke]
+           [--relays regfrontd,kamailio] [--io socket|dpdk] [--smoke]
 Exit status 1 when a run of --smoke does not complete every call.
 """
 
@@ -70,31 +80,17 @@ NUMBER, PASSWORD = "4085550100", "secretA"   # the calling number, its account a
 REALM = "provider.perf"
 CALLED = "2125550199"
 HOST, CORE_HOST, FAR_HOST = "127.0.0.1", "127.0.0.4", "127.0.0.3"
+# --io dpdk: the peers' addresses on the tap's kernel side, in the rig's namespace (regfrontd is
+# c.TapRig.DUT, 10.77.0.1, listening on DPDK_PORT).
+TAP_PEER, TAP_PROVIDER, TAP_RELAY, TAP_FAR, TAP_CORE = ("10.77.0.254", "10.77.0.11", "10.77.0.12",
+                                                        "10.77.0.13", "10.77.0.14")
+DPDK_PORT = 5060
 CORE_CSEQ = 100
 LINGER_S = 32          # regfrontd keeps a finished call's slot this long (relay.cc, kLingerMs)
 DRAIN_S = 15           # after the last call is placed, how long the running ones may take
 
 
 # ---- processes ---------------------------------------------------------------------------------
-
-def tree_pids(root: int) -> List[int]:
-    """root and all its descendants (Kamailio forks its processes from the main one)."""
-    kids: Dict[int, List[int]] = {}
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        kids.setdefault(ppid, []).append(int(p))
-    out, i = [root], 0
-    while i < len(out):
-        out.extend(kids.get(out[i], []))
-        i += 1
-    return out
-
 
 def cpu_of(pids: Sequence[int]) -> float:
     total = 0.0
@@ -156,22 +152,62 @@ def free_port(host: str, count: int = 1) -> int:
     return kam.allocate_udp_ports(count, contiguous=count > 1, host=host)[0]
 
 
+class Net:
+    """Where the processes run and bind.
+    socket: the root namespace's loopback: regfrontd and the Kamailio relay on 127.0.0.1, the
+            provider on 127.0.0.1, the far end on 127.0.0.3, the core on 127.0.0.4.
+    dpdk:   c.TapRig's namespace: regfrontd poll-mode on net_tap as 10.77.0.1:5060 (it answers
+            ARP itself); the kernel side of the tap carries the core (10.77.0.14), the provider
+            (10.77.0.11), the far end (10.77.0.13) and the Kamailio relay (10.77.0.12), all run in
+            the namespace: everything to and from regfrontd crosses the tap, the provider reaches
+            the far end (and the core and provider the Kamailio relay) over the namespace's
+            loopback, as over 127.0.0.x in socket mode. Ports there: a fresh namespace, counted
+            up from 20000 (no other process binds in it)."""
+
+    def __init__(self, io: str):
+        self.io = io
+        self.rig = None
+        self.ns: Optional[str] = None
+        self._next = 20000
+        if io == "dpdk":
+            self.rig = c.TapRig("calls", addresses=(TAP_PEER, TAP_PROVIDER, TAP_RELAY, TAP_FAR, TAP_CORE))
+            self.ns = self.rig.ns
+            self.relay_host, self.provider_host, self.far_host, self.core_host = (
+                TAP_RELAY, TAP_PROVIDER, TAP_FAR, TAP_CORE)
+        else:
+            self.relay_host, self.provider_host, self.far_host, self.core_host = (HOST, HOST, FAR_HOST, CORE_HOST)
+
+    def port(self, host: str, count: int = 1) -> int:
+        if self.rig is None:
+            return free_port(host, count)
+        p, self._next = self._next, self._next + count
+        return p
+
+    def wrap(self, cmd: Sequence[str]) -> List[str]:
+        return self.rig.wrap(cmd) if self.rig else list(cmd)
+
+    def close(self) -> None:
+        if self.rig is not None:
+            self.rig.close()
+
+
 class Sipp:
     """One SIPp process: statistics every second (-trace_stat -fd 1), nothing else traced."""
 
-    def __init__(self, wd: str, name: str, scenario: str, host: str, args: Sequence[str] = (),
+    def __init__(self, wd: str, name: str, scenario: str, host: str, net: Net, args: Sequence[str] = (),
                  remote: Optional[Tuple[str, int]] = None):
         self.name = name
         self.host = host
-        self.port = free_port(host)
+        self.port = net.port(host)
         self.csv = os.path.join(wd, f"{name}.csv")
         self.out = os.path.join(wd, f"{name}.out")
         self.cmd = [SIPP_BIN] + ([f"{remote[0]}:{remote[1]}"] if remote else []) + [
             "-sf", os.path.join(SIPP_DIR, scenario), "-i", host, "-p", str(self.port), "-bind_local",
-            "-nostdin", "-default_behaviors", "all,-bye", "-mp", str(free_port(host, 4)),
+            "-nostdin", "-default_behaviors", "all,-bye", "-mp", str(net.port(host, 4)),
             "-trace_stat", "-stf", self.csv, "-fd", "1", *args]
         if os.environ.get("REGFRONT_PERF_TRACE") == "1":  # every message, for post-mortems
             self.cmd += ["-trace_msg", "-message_file", os.path.join(wd, f"{name}.msg")]
+        self.cmd = net.wrap(self.cmd)
         self.proc: Optional[subprocess.Popen] = None
 
     def start(self) -> "Sipp":
@@ -238,10 +274,11 @@ class ProviderKamailio(kam.KamailioRegistrar):
             kam.KAMAILIO_BIN = saved
 
 
-def provider_kamailio(wd: str, far: Tuple[str, int], children: int, mem: str = "qm") -> "kam.KamailioRegistrar":
+def provider_kamailio(wd: str, far: Tuple[str, int], children: int, mem: str, net: Net) -> "kam.KamailioRegistrar":
     return ProviderKamailio(
         "PROVIDER", REALM, [(NUMBER, PASSWORD)], algorithm="MD5", qop="auth", children=children,
         shm_mb=256, pkg_mb=16, debug=0, default_expires=3600, max_expires=3600,
+        host=net.provider_host, netns=net.ns, port=net.port(net.provider_host),
         workdir=os.path.join(wd, "provider"),
         provider=kam.ProviderRole(far_end=far, challenge_in_dialog=False), mem=mem)
 
@@ -252,13 +289,14 @@ class ProviderEmu:
     state, so the INVITE's retransmissions recover a lost 200), CSeq checks on the authenticated
     INVITE, the ACK and the BYE; answers REGISTER 200 unchallenged."""
 
-    def __init__(self, wd: str):
-        self.host = HOST
-        self.port = free_port(HOST)
+    def __init__(self, wd: str, net: Net):
+        self.host = net.provider_host
+        self.port = net.port(self.host)
         self.summary = os.path.join(wd, "provider-emu.json")
         self.log = os.path.join(wd, "provider-emu.log")
         self.cmd = [c.binary("regfront-provider-emu"), "--address", self.host, "--port", str(self.port),
                     "--realm", REALM, "--user", NUMBER, "--password", PASSWORD, "--summary", self.summary]
+        self.cmd = net.wrap(self.cmd)
         self.proc: Optional[subprocess.Popen] = None
 
     def start(self, timeout: float = 10.0) -> None:
@@ -285,13 +323,20 @@ class ProviderEmu:
 class RegfrontRelay:
     name = "regfrontd"
 
-    def __init__(self, wd: str, provider: "kam.KamailioRegistrar", rate: int, hold_ms: int,
+    def __init__(self, wd: str, provider: "kam.KamailioRegistrar", rate: int, hold_ms: int, net: Net,
                  max_calls: Optional[int] = None, **_):
         # Slots: the calls being set up or in a dialog, and the finished ones absorbing
         # retransmissions for 32 s; twice that, at least the daemon's default.
         need = int(rate * (LINGER_S + hold_ms / 1000 + 2) * 2)
         self.max_calls = max_calls or max(2048, need)
-        cfg = f"""sip-ua
+        self.net = net
+        self.io = net.io
+        # --io dpdk: 10.77.0.1 on dpdk0, SIP on DPDK_PORT there (as tests/e2e/test_calls.py's
+        # DpdkCalls configures it).
+        prelude = "" if net.rig is None else "\n".join(net.rig.interface_config() + [
+            "voice service voip", " sip", "  bind control source-interface dpdk0",
+            f"  listen-port non-secure {DPDK_PORT}", ""])
+        cfg = prelude + f"""sip-ua
  registrar 1 ipv4:{provider.host}:{provider.port} expires 3600
  credentials number {NUMBER} username {NUMBER} password 0 {PASSWORD} realm {REALM}
 dial-peer voice 100 voip
@@ -300,11 +345,13 @@ dial-peer voice 100 voip
  session target registrar
 voice service voip
  ip address trusted list
-  ipv4 {CORE_HOST} 255.255.255.255
+  ipv4 {net.core_host} 255.255.255.255
 !
 end
 """
-        self.rf = c.Regfrontd(wd, cfg, workers=1, extra=["--max-calls", str(self.max_calls)])
+        eal = net.rig.eal("calls") if net.rig is not None else None
+        self.rf = c.Regfrontd(wd, cfg, workers=1, io=net.io, eal=eal, netns=net.ns,
+                              extra=["--max-calls", str(self.max_calls)])
 
     def start(self) -> None:
         self.rf.start()
@@ -320,13 +367,26 @@ end
 
     @property
     def address(self) -> Tuple[str, int]:
-        return (HOST, self.rf.port)
+        return (c.TapRig.DUT, DPDK_PORT) if self.io == "dpdk" else (HOST, self.rf.port)
 
     def pids(self) -> List[int]:
         return [self.rf.pid]
 
+    def polled(self):
+        """--io dpdk: (worker threads' CPU-s, control thread's CPU-s, worker threads' system time),
+        else None (cheap: /proc)."""
+        if self.io != "dpdk":
+            return None
+        return c.worker_cpu(self.rf.pid), c.thread_cpu(self.rf.pid, "regfrontd"), c.worker_stime(self.rf.pid)
+
+    def busy(self):
+        """--io dpdk: the workers' busy time reading (c.busy_polled: a control-socket query)."""
+        return c.busy_polled(self.rf) if self.io == "dpdk" else None
+
     def describe(self) -> str:
-        return f"regfrontd --io socket --workers 1 --max-calls {self.max_calls}"
+        io = ("dpdk (net_tap, 1 worker lcore + the main lcore, EAL -l 0-1)" if self.io == "dpdk"
+              else "socket")
+        return f"regfrontd --io {io} --workers 1 --max-calls {self.max_calls}"
 
     def counters(self) -> dict:
         return self.rf.statistics() or {}
@@ -335,7 +395,7 @@ end
         self.rf.kill()
 
 
-def kamailio_relay_config(port: int, ctl: str, provider: "kam.KamailioRegistrar", children: int) -> str:
+def kamailio_relay_config(host: str, port: int, ctl: str, provider: "kam.KamailioRegistrar", children: int) -> str:
     return f"""#!KAMAILIO
 # The relay under test: answers the provider's 401/407 itself (uac_auth) and keeps the CSeq
 # of the dialog right towards the provider (dialog module, CSeq tracking).
@@ -343,7 +403,7 @@ debug=0
 log_stderror=yes
 fork=yes
 children={children}
-listen=udp:{HOST}:{port}
+listen=udp:{host}:{port}
 disable_tcp=yes
 auto_aliases=no
 dns=no
@@ -431,17 +491,19 @@ failure_route[PROVIDER_AUTH] {{
 class KamailioRelay:
     name = "kamailio"
 
-    def __init__(self, wd: str, provider: "kam.KamailioRegistrar", kam_children: int = 1,
+    def __init__(self, wd: str, provider: "kam.KamailioRegistrar", net: Net, kam_children: int = 1,
                  kam_mem: str = "tlsf", **_):
         self.dir = os.path.join(wd, "relay")
         os.makedirs(self.dir, exist_ok=True)
-        self.port = free_port(HOST)
+        self.net = net
+        self.host = net.relay_host
+        self.port = net.port(self.host)
         self.children = kam_children
         self.mem = kam_mem
         self.ctl = os.path.join(self.dir, "ctl.sock")
         self.cfg = os.path.join(self.dir, "kamailio.cfg")
         with open(self.cfg, "w") as f:
-            f.write(kamailio_relay_config(self.port, self.ctl, provider, kam_children))
+            f.write(kamailio_relay_config(self.host, self.port, self.ctl, provider, kam_children))
         self.log_path = os.path.join(self.dir, "kamailio.log")
         self.proc: Optional[subprocess.Popen] = None
         self._pids: List[int] = []
@@ -449,6 +511,7 @@ class KamailioRelay:
     def start(self) -> None:
         cmd = [kam.KAMAILIO_BIN, "-f", self.cfg, "-DD", "-E", "-m", "256", "-M", "16",
                "-x", self.mem, "-X", self.mem, "-Y", self.dir, "-L", kam.MODULES_DIR]
+        cmd = self.net.wrap(cmd)
         c.log("kamailio relay: " + " ".join(cmd))
         with open(self.log_path, "wb") as lf:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=lf,
@@ -467,14 +530,20 @@ class KamailioRelay:
         else:
             raise RuntimeError("kamailio relay did not come up: " + open(self.log_path).read()[-3000:])
         time.sleep(0.5)
-        self._pids = tree_pids(self.proc.pid)
+        self._pids = c.tree_pids(self.proc.pid)
 
     @property
     def address(self) -> Tuple[str, int]:
-        return (HOST, self.port)
+        return (self.host, self.port)
 
     def pids(self) -> List[int]:
         return self._pids
+
+    def polled(self):
+        return None
+
+    def busy(self):
+        return None
 
     def describe(self) -> str:
         return (f"kamailio 5.6 relay, children={self.children} ({len(self._pids)} processes), "
@@ -513,46 +582,59 @@ def interp(samples: List[Tuple[float, float]], t: float) -> float:
     return samples[-1][1]
 
 
-def run_one(kind: str, rate: int, a) -> dict:
+def run_one(kind: str, rate: int, a, net: Net) -> dict:
     wd = c.workdir(f"calls-{kind}")
     load0 = c.loadavg()
     total = rate * a.duration
     emu = a.provider == "emu"
-    far = None if emu else Sipp(wd, "far", "calls_far_uas.xml", FAR_HOST)
+    far = None if emu else Sipp(wd, "far", "calls_far_uas.xml", net.far_host, net)
     provider = None
     relay = None
     core = None
     emu_counters: dict = {}
     try:
         if emu:
-            provider = ProviderEmu(wd)
+            provider = ProviderEmu(wd, net)
         else:
             far.start()
-            provider = provider_kamailio(wd, (FAR_HOST, far.port), a.provider_children, a.provider_mem)
+            provider = provider_kamailio(wd, (net.far_host, far.port), a.provider_children, a.provider_mem, net)
         provider.start(timeout=30)
         relay = RELAYS[kind](wd, provider, rate=rate, hold_ms=a.hold_ms, kam_children=a.kam_children,
-                             kam_mem=a.kam_mem, max_calls=a.max_calls)
+                             kam_mem=a.kam_mem, max_calls=a.max_calls, net=net)
         relay.start()
         time.sleep(1.0)
-        rpids, ppids = relay.pids(), tree_pids(provider.proc.pid)
-        # The relay's CPU with no call (timers, the registration engine): its floor.
-        i0, it0 = cpu_of(rpids), time.monotonic()
+        rpids, ppids = relay.pids(), c.tree_pids(provider.proc.pid)
+        # The relay's CPU with no call (timers, the registration engine): its floor. Poll-mode:
+        # the workers' busy share of their CPU time plus the control thread's.
+        i0, it0, ip0, ib0 = cpu_of(rpids), time.monotonic(), relay.polled(), relay.busy()
         time.sleep(a.idle_s)
         idle_share = (cpu_of(rpids) - i0) / max(1e-9, time.monotonic() - it0)
-        core = Sipp(wd, "core", "calls_core_uac.xml", CORE_HOST, remote=relay.address,
+        if ip0 is not None:
+            ip1, ib1 = relay.polled(), relay.busy()
+            idle_share = c.busy_cpu(ip1[0] - ip0[0], ib0, ib1, ip1[1] - ip0[1])["cpu"] / max(1e-9, ib1[1] - ib0[1])
+        core = Sipp(wd, "core", "calls_core_uac.xml", net.core_host, net, remote=relay.address,
                     args=["-s", CALLED, "-key", "caller", NUMBER, "-base_cseq", str(CORE_CSEQ),
                           "-r", str(rate), "-rp", "1000", "-m", str(total), "-d", str(a.hold_ms),
                           "-l", str(max(100, rate * 40))])
         core.start()
+        t_core = time.time()
         fpids, cpids = ([far.proc.pid] if far else []), [core.proc.pid]
-        samples = []  # (epoch, relay, provider, core sipp, far sipp, every process, 0, relay utime, relay wake-ups)
+        # (epoch, relay, provider, core sipp, far sipp, every process, 0, relay utime, relay wake-ups,
+        #  poll-mode: worker threads, control thread, worker threads' system time)
+        samples = []
+        busy_w: List[tuple] = []  # poll-mode: busy readings when the window opens and closes (2 queries)
         deadline = time.time() + a.duration + a.hold_ms / 1000 + DRAIN_S
         while core.alive() and time.time() < deadline:
             if len(samples) % 4 == 0:  # the whole /proc once a second
                 mcpu = machine_cpu()
+            pol = relay.polled() or (0.0, 0.0, 0.0)
             samples.append((time.time(), cpu_of(rpids), cpu_of(ppids), cpu_of(cpids), cpu_of(fpids), mcpu, 0.0,
-                            user_of(rpids), wakeups_of(rpids)))
+                            user_of(rpids), wakeups_of(rpids), pol[0], pol[1], pol[2]))
+            if ip0 is not None and len(busy_w) < 2 and time.time() >= t_core + (a.warmup, a.duration)[len(busy_w)]:
+                busy_w.append(relay.busy())
             time.sleep(0.25)
+        while ip0 is not None and len(busy_w) < 2:
+            busy_w.append(relay.busy())
         finished = not core.alive()
         core.stop()
         time.sleep(1.2)  # the far end's last statistics row
@@ -610,6 +692,19 @@ def run_one(kind: str, rate: int, a) -> dict:
         "unfinished": unfinished, "retransmissions": last_c["Retransmissions(C)"] + last_f.get("Retransmissions(C)", 0),
         "finished_in_time": finished, "idle_share": idle_share, "load": f"{load0} -> {load1}", "counters": counters, "clk_tck": hz,
     }
+    if ip0 is not None:
+        # Poll-mode: the process's CPU time is the spinning worker's whole core (printed as
+        # process_cpu); the relay's cost is the workers' busy share of it plus the control thread.
+        bc = c.busy_cpu(delta(9), busy_w[0], busy_w[1], delta(10))
+        r.update({"process_cpu": r["relay_cpu"], "relay_cpu": bc["cpu"], "busy": bc["busy"],
+                  "busy_share": bc["busy_share"], "worker_cpu": bc["worker_cpu"], "control_cpu": bc["control_cpu"],
+                  "busy_tsc_s": bc["busy_tsc"], "busy_window_s": busy_w[1][1] - busy_w[0][1],
+                  "worker_stime": delta(11)})
+        r["worker_stime_us_per_call"] = r["worker_stime"] / max(1, calls) * 1e6
+        r["process_us_per_call"] = r["process_cpu"] / max(1, calls) * 1e6
+        r["busy_us_per_call"] = r["busy"] / max(1, calls) * 1e6
+        r["control_us_per_call"] = r["control_cpu"] / max(1, calls) * 1e6
+    r["io"] = net.io if kind == "regfrontd" else "socket"
     r["relay_us_per_call"] = r["relay_cpu"] / max(1, calls) * 1e6
     r["relay_user_us_per_call"] = r["relay_user"] / max(1, calls) * 1e6
     r["relay_wakeups_per_call"] = r["relay_wakeups"] / max(1, calls)
@@ -630,7 +725,8 @@ def row(r: dict) -> list:
     w = r["window_s"]
     return [r["relay"], r["rate"], f"{r['cps']:.0f}", f"{r['successful']}/{r['total']}", r["failed"],
             r["unfinished"], r["retransmissions"], f"{r['relay_us_per_call']:.1f}",
-            f"{r['relay_us_per_call_net']:.1f}", f"{r['relay_user_us_per_call']:.1f}",
+            f"{r['relay_us_per_call_net']:.1f}",
+            "-" if "process_cpu" in r else f"{r['relay_user_us_per_call']:.1f}",
             f"{r['relay_wakeups_per_call']:.1f}", f"{100 * r['idle_share']:.2f}",
             f"{100 * r['relay_core_share']:.1f}", f"{r['cps'] / max(1e-9, r['relay_core_share']):.0f}",
             f"{100 * r['provider_cpu'] / w:.0f}",
@@ -641,6 +737,18 @@ def row(r: dict) -> list:
 HEADERS = ["relay", "rate/s", "calls/s (window)", "completed", "failed", "unfinished", "retrans",
            "relay CPU µs/call", "less idle", "of which user", "relay wake-ups/call", "relay idle % of a core", "relay % of a core", "calls/s per relay core (extrapolated)", "provider %", "SIPp core / far %",
            "all processes, cores", "sustained", "load"]
+
+
+DPDK_HEADERS = ["relay", "rate/s", "calls (window)", "window s", "worker CPU-s", "of the wall time",
+                "busy share", "busy µs/call", "control thread µs/call", "busy + control µs/call",
+                "worker system time µs/call", "process CPU µs/call (spinning core)", "load"]
+
+
+def dpdk_row(r: dict) -> list:
+    return [r["relay"], r["rate"], r["calls_in_window"], f"{r['window_s']:.1f}", f"{r['worker_cpu']:.2f}",
+            f"{r['worker_cpu'] / max(1e-9, r['window_s']):.3f}", f"{r['busy_share']:.4f}",
+            f"{r['busy_us_per_call']:.1f}", f"{r['control_us_per_call']:.1f}", f"{r['relay_us_per_call']:.1f}",
+            f"{r['worker_stime_us_per_call']:.1f}", f"{r['process_us_per_call']:.0f}", r["load"]]
 
 
 def main() -> int:
@@ -665,6 +773,9 @@ def main() -> int:
                     help="the provider's memory manager (qm: as the e2e tests start it; tlsf "
                          "halves its CPU, and the provider shares the 2 cores with the relay)")
     ap.add_argument("--max-calls", type=int, default=None, help="regfrontd --max-calls (default: sized to the rate)")
+    ap.add_argument("--io", choices=["socket", "dpdk"], default="socket",
+                    help="regfrontd's backend (dpdk: poll-mode on net_tap in a namespace, the workers' busy "
+                         "share counted; needs root)")
     ap.add_argument("--out", default=os.path.join(c.REPO, "perf", "results", "calls"))
     ap.add_argument("--smoke", action="store_true",
                     help="CI: each relay at 20 calls/s for 3 s; assert every call completed")
@@ -678,6 +789,14 @@ def main() -> int:
     rates = [int(x) for x in a.rates.split(",") if x]
     m = c.machine()
     c.log(f"machine: {m['nproc']} CPUs, {m['cpu']}, load {m['loadavg']}")
+    net = Net(a.io)
+    try:
+        return measure(a, kinds, rates, m, net)
+    finally:
+        net.close()
+
+
+def measure(a, kinds: List[str], rates: List[int], m: dict, net: Net) -> int:
     ladder: List[dict] = []
     failed_at: Dict[str, int] = {}
     for i, rate in enumerate(rates):
@@ -685,7 +804,7 @@ def main() -> int:
         for k in order:
             if k in failed_at:
                 continue
-            r = run_one(k, rate, a)
+            r = run_one(k, rate, a, net)
             ladder.append(r)
             if not r["ok"]:
                 failed_at[k] = rate
@@ -695,7 +814,7 @@ def main() -> int:
     if a.common_rate:
         for i in range(a.repeat):
             for k in (kinds if i % 2 == 0 else list(reversed(kinds))):
-                common.append(run_one(k, a.common_rate, a))
+                common.append(run_one(k, a.common_rate, a, net))
 
     print()
     path = ("regfront-provider-emu (407 on every INVITE, MD5, digest and CSeqs checked, 200)"
@@ -711,6 +830,13 @@ def main() -> int:
         runs = [r for r in ladder + common if r["relay"] == k]
         if runs:
             print(f"{k}: {runs[0]['describe']}")
+    if a.io == "dpdk":
+        print("--io dpdk: regfrontd poll-mode on net_tap in a namespace (10.77.0.1 on the tap; the core, "
+              "provider, far end and the Kamailio relay on its kernel side); its cost is the worker's CPU time over the window x its busy share (busy_tsc / tsc_hz of `show dataplane | "
+              "json` over the wall time between two readings: loop iterations that received or sent "
+              "something) + the control thread's CPU time; the process's CPU time (the worker spins its "
+              "core whether or not there is work) is in the last table. The Kamailio relay and the "
+              "provider run in the same namespace over kernel sockets; their CPU is every process's.")
     sustained: Dict[str, int] = {}
     if ladder:
         print()
@@ -734,17 +860,26 @@ def main() -> int:
             if runs:
                 per_call[k] = sum(r["relay_cpu"] for r in runs) / sum(r["calls_in_window"] for r in runs) * 1e6
                 per_call_user[k] = sum(r["relay_user"] for r in runs) / sum(r["calls_in_window"] for r in runs) * 1e6
+        dp = a.io == "dpdk"
+        if dp:
+            per_call_user.pop("regfrontd", None)  # the spinning worker is all user time
         print("relay CPU per call (all runs at the common rate): " +
-              ", ".join(f"{k} {v:.1f} µs" for k, v in per_call.items()))
+              ", ".join(f"{k} {v:.1f} µs" + (" (busy + control thread)" if dp and k == "regfrontd" else "")
+                        for k, v in per_call.items()))
         print("of which in user space (utime: the relay's own code, not the kernel's UDP path): " +
               ", ".join(f"{k} {v:.1f} µs" for k, v in per_call_user.items()))
         if "regfrontd" in per_call and "kamailio" in per_call:
             print(f"ratio kamailio / regfrontd CPU per call: "
-                  f"{per_call['kamailio'] / max(1e-9, per_call['regfrontd']):.1f}x (goal ≥ 10x); "
-                  f"user space alone: "
-                  f"{per_call_user['kamailio'] / max(1e-9, per_call_user['regfrontd']):.1f}x")
+                  f"{per_call['kamailio'] / max(1e-9, per_call['regfrontd']):.1f}x (goal ≥ 10x)" +
+                  ("" if dp else f"; user space alone: "
+                   f"{per_call_user['kamailio'] / max(1e-9, per_call_user['regfrontd']):.1f}x"))
+    dpdk_runs = [r for r in ladder + common if "process_cpu" in r]
+    if dpdk_runs:
+        print()
+        print("regfrontd --io dpdk, every run: busy share and the control thread:")
+        print(c.table(DPDK_HEADERS, [dpdk_row(r) for r in dpdk_runs]))
     result = {"machine": m, "ladder": ladder, "common": common, "sustained": sustained,
-              "per_call_us": per_call, "per_call_user_us": per_call_user, "args": vars(a)}
+              "per_call_us": per_call, "per_call_user_us": per_call_user, "args": vars(a), "io": a.io}
     if a.smoke:
         bad = [r for r in common if r["successful"] != r["total"] or r["failed"]]
         for r in bad:
@@ -774,7 +909,8 @@ def main() -> int:
             for i, n in enumerate(names):
                 axes[1].text(i, per_call[n], f"{per_call[n]:.1f} µs", ha="center", va="bottom", fontsize=8)
             axes[1].set_ylabel(f"CPU µs per call at {a.common_rate}/s")
-        fig.suptitle(f"relayed calls with a 407 answered (load {m['loadavg']})", fontsize=9)
+        fig.suptitle(f"relayed calls with a 407 answered, regfrontd --io {a.io}"
+                     f"{' (busy + control)' if a.io == 'dpdk' else ''} (load {m['loadavg']})", fontsize=9)
         fig.tight_layout()
         c.save_png(fig, a.out + ".png")
         c.log(f"wrote {a.out}.png")

@@ -97,6 +97,135 @@ def rss_bytes(pid: int) -> int:
         return int(f.read().split()[1]) * PAGE
 
 
+def tree_pids(root: int) -> List[int]:
+    """root and all its descendants (Kamailio forks its processes from the main one)."""
+    kids: Dict[int, List[int]] = {}
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        kids.setdefault(ppid, []).append(int(p))
+    out, i = [root], 0
+    while i < len(out):
+        out.extend(kids.get(out[i], []))
+        i += 1
+    return out
+
+
+def thread_cpus(pid: int) -> Dict[str, float]:
+    """CPU seconds (utime+stime) per thread of `pid`, keyed "tid name"."""
+    out = {}
+    with contextlib.suppress(OSError):
+        for t in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{t}/stat") as f:
+                    s = f.read()
+            except OSError:
+                continue
+            name = s.split("(", 1)[1].rsplit(")", 1)[0]
+            v = s.rsplit(")", 1)[1].split()
+            out[f"{t} {name}"] = (int(v[11]) + int(v[12])) / CLK_TCK
+    return out
+
+
+def thread_cpu(pid: int, name_prefix: str) -> float:
+    """CPU seconds of the threads of `pid` whose name starts with name_prefix."""
+    return sum(v for k, v in thread_cpus(pid).items() if k.split(" ", 1)[1].startswith(name_prefix))
+
+
+# ---- DPDK poll-mode accounting ------------------------------------------------------------------
+# A poll-mode worker's CPU time is its whole core whatever it does. Its cost is counted as its
+# *busy* share: busy_tsc / tsc_hz of `show dataplane | json` (loop iterations that received or
+# sent something) over wall time, times the worker thread's CPU time over the same window
+# (scaling the thread's CPU time rather than taking busy time itself keeps out the time the
+# worker was descheduled, which on a shared 2-core machine is most of it); plus the CPU time of
+# regfrontd's control thread (named "regfrontd"; the DPDK worker lcores are named "*worker*").
+
+def busy_polled(rf: "Regfrontd") -> tuple:
+    """(busy seconds summed over the workers, monotonic time of the reading)."""
+    dp = rf.cli_json("show dataplane") or {}
+    busy = 0.0
+    for w in dp.get("workers", []):
+        ctr = w.get("counters", {})
+        busy += ctr.get("busy_tsc", 0) / max(1, ctr.get("tsc_hz", 1))
+    return busy, time.monotonic()
+
+
+def worker_cpu(pid: int) -> float:
+    """CPU seconds of regfrontd's DPDK worker threads (the lcores DPDK names "*worker*")."""
+    return sum(v for k, v in thread_cpus(pid).items() if "worker" in k.split(" ", 1)[1])
+
+
+def worker_stime(pid: int) -> float:
+    """System time alone of the worker threads: the kernel's work for them (with net_tap, the
+    readv/writev of every frame and the kernel's delivery of what they write)."""
+    total = 0.0
+    with contextlib.suppress(OSError):
+        for t in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{t}/stat") as f:
+                    s = f.read()
+            except OSError:
+                continue
+            if "worker" in s.split("(", 1)[1].rsplit(")", 1)[0]:
+                total += int(s.rsplit(")", 1)[1].split()[12]) / CLK_TCK
+    return total
+
+
+def busy_cpu(worker_s: float, busy0: tuple, busy1: tuple, control_s: float) -> dict:
+    """The poll-mode cost over a window: the worker threads' CPU seconds `worker_s` scaled by
+    their busy share between the readings busy0 and busy1 (busy_polled), plus the control
+    thread's CPU seconds `control_s`."""
+    share = (busy1[0] - busy0[0]) / max(1e-9, busy1[1] - busy0[1])
+    return {"busy_share": share, "worker_cpu": worker_s, "busy": worker_s * share,
+            "busy_tsc": busy1[0] - busy0[0], "control_cpu": control_s,
+            "cpu": worker_s * share + control_s}
+
+
+class TapRig:
+    """regfrontd poll-mode on net_tap: a network namespace holding a persistent tap whose kernel
+    side carries `addresses` (the first, 10.77.0.254, is the tap's own; the others are where more
+    kernel-socket peers bind, all on-link). regfrontd runs in the namespace too (net_tap opens the
+    tap by name) as 10.77.0.1 on `interface dpdk0`, and answers ARP for it itself. Frames between
+    a peer and regfrontd cross the tap; peers talk to each other over the namespace's loopback.
+    Needs root; tests/e2e/netrig.py does the work and tears everything down (also at exit)."""
+
+    DUT = "10.77.0.1"
+
+    def __init__(self, role: str, addresses: Sequence[str] = ("10.77.0.254",)):
+        import sys
+        sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
+        import netrig  # noqa: E402 - needs root: only imported for --io dpdk
+        self.netrig = netrig
+        self.rig = netrig.NetRig()
+        self.ns = self.rig.netns(role)
+        self.tap = self.rig.tap("t0", ns=self.ns)
+        self.rig.up(self.tap, ns=self.ns)
+        self.addresses = list(addresses)
+        for a in self.addresses:
+            self.rig.addr(self.tap, f"{a}/24", ns=self.ns)
+        self.host = self.addresses[0]
+
+    def eal(self, tag: str) -> str:
+        """EAL arguments: the main lcore and one worker lcore, net_tap on the rig's tap."""
+        return (f"--no-huge --no-pci -m 512 --file-prefix rf{tag}-{os.getpid()} --no-telemetry "
+                f"--log-level=*:notice -l 0-1 --vdev net_tap0,iface={self.tap}")
+
+    def interface_config(self) -> List[str]:
+        return ["interface dpdk0", f" ip address {self.DUT} 255.255.255.0", "!"]
+
+    def wrap(self, cmd: Sequence[str]) -> List[str]:
+        """`cmd` run inside the namespace (`ip netns exec` execs it: same pid)."""
+        return self.netrig.NetRig.wrap(cmd, self.ns)
+
+    def close(self) -> None:
+        self.rig.close()
+
+
 # ---- processes --------------------------------------------------------------------------------
 
 class Emulator:

@@ -22,6 +22,8 @@ wall time, busy_tsc of `show dataplane | json`: loop iterations that received or
 control thread's CPU; the process CPU time is printed too. (Scaling the thread's CPU time rather
 than taking busy_ns itself keeps out the time the worker was descheduled, which on a shared
 2-core machine is most of it.)
+The namespace, tap and accounting are common.py's (TapRig, busy_polled, busy_cpu), shared with
+calls.py --io dpdk.
   compare_uac.py [--accounts 10000] [--rate 2000] [--io socket|dpdk]
 """
 
@@ -47,57 +49,6 @@ def registered_users(reg: "kam.KamailioRegistrar") -> int:
         if "registered_users" in line:
             return int(line.rsplit("=", 1)[-1].strip().strip('",'))
     raise RuntimeError(f"no usrloc:registered_users in {res.stdout!r}")
-
-
-def tree_pids(root: int) -> list:
-    """root and all its descendants (Kamailio forks its workers from the main process)."""
-    out = [root]
-    kids = {}
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except OSError:
-            continue
-        kids.setdefault(ppid, []).append(int(p))
-    i = 0
-    while i < len(out):
-        out.extend(kids.get(out[i], []))
-        i += 1
-    return out
-
-
-def thread_cpus(pid: int) -> dict:
-    """CPU seconds per thread of `pid`, keyed "tid name"."""
-    out = {}
-    for t in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{t}/stat") as f:
-                s = f.read()
-        except OSError:
-            continue
-        name = s.split("(", 1)[1].rsplit(")", 1)[0]
-        f = s.rsplit(")", 1)[1].split()
-        out[f"{t} {name}"] = (int(f[11]) + int(f[12])) / c.CLK_TCK
-    return out
-
-
-def thread_cpu(pid: int, name_prefix: str) -> float:
-    """CPU seconds of the threads of `pid` whose name starts with name_prefix."""
-    return sum(v for k, v in thread_cpus(pid).items() if k.split(" ", 1)[1].startswith(name_prefix))
-
-
-def busy_polled(rf: "c.Regfrontd") -> tuple:
-    """(busy seconds summed over the workers, monotonic time of the reading): busy_tsc / tsc_hz
-    of `show dataplane | json`."""
-    dp = rf.cli_json("show dataplane") or {}
-    busy = 0.0
-    for w in dp.get("workers", []):
-        ctr = w.get("counters", {})
-        busy += ctr.get("busy_tsc", 0) / max(1, ctr.get("tsc_hz", 1))
-    return busy, time.monotonic()
 
 
 def tree_cpu(pids) -> float:
@@ -164,12 +115,8 @@ def main() -> int:
     wd = c.workdir("cmp")
     rig, ns, host = None, None, "127.0.0.1"
     if a.io == "dpdk":
-        rig = netrig.NetRig()
-        ns = rig.netns("cmp")
-        tap = rig.tap("t0", ns=ns)
-        rig.up(tap, ns=ns)
-        host = "10.77.0.254"
-        rig.addr(tap, f"{host}/24", ns=ns)
+        rig = c.TapRig("cmp")
+        ns, host = rig.ns, rig.host
     reg = kam.KamailioRegistrar("CMP", REALM, users, algorithm="MD5", qop="auth", children=4,
                                 default_expires=a.expires, max_expires=a.expires, host=host,
                                 netns=ns)
@@ -179,15 +126,14 @@ def main() -> int:
         reg.start(timeout=60)
         lines = []
         if a.io == "dpdk":
-            lines += ["interface dpdk0", " ip address 10.77.0.1 255.255.255.0", "!"]
+            lines += rig.interface_config()
         lines += ["sip-ua", f" registrar 1 ipv4:{host}:{reg.port} expires {a.expires}",
                   f" registration rate {a.rate}"]
         for (u, p) in users:
             lines.append(f" credentials number {u[1:]} username {u} password 0 {p} realm {REALM}")
         eal = None
         if a.io == "dpdk":
-            eal = (f"--no-huge --no-pci -m 512 --file-prefix rfcmp-{os.getpid()} --no-telemetry "
-                   f"--log-level=*:notice -l 0-1 --vdev net_tap0,iface={tap}")
+            eal = rig.eal("cmp")
         rf = c.Regfrontd(wd, "\n".join(lines) + "\n!\nend\n", workers=1, io=a.io, eal=eal,
                          netns=ns)
         load0 = c.loadavg()
@@ -197,14 +143,14 @@ def main() -> int:
                 if not rf.alive():
                     raise RuntimeError(rf.log_tail())
                 time.sleep(0.05)
-            main0 = thread_cpu(rf.pid, "regfrontd")  # the control thread (workers are named)
-            threads0 = thread_cpus(rf.pid)
-            cpu0, (busy0, polled0) = c.cpu_seconds(rf.pid), busy_polled(rf)
+            main0 = c.thread_cpu(rf.pid, "regfrontd")  # the control thread (workers are named)
+            threads0 = c.thread_cpus(rf.pid)
+            cpu0, b0 = c.cpu_seconds(rf.pid), c.busy_polled(rf)
             r0, t0 = registered_users(reg), time.monotonic()
             t1 = wait_registered(reg, n, a.timeout)
-            cpu1, (busy1, polled1) = c.cpu_seconds(rf.pid), busy_polled(rf)
-            main1 = thread_cpu(rf.pid, "regfrontd")
-            threads1 = thread_cpus(rf.pid)
+            cpu1, b1 = c.cpu_seconds(rf.pid), c.busy_polled(rf)
+            main1 = c.thread_cpu(rf.pid, "regfrontd")
+            threads1 = c.thread_cpus(rf.pid)
             stats = rf.statistics() or {}
         finally:
             rf.kill()  # also on failure: never leave a regfrontd behind
@@ -216,11 +162,8 @@ def main() -> int:
         if a.io == "dpdk":
             # The process CPU is the spinning worker's whole core: count its busy share instead.
             worker_cpu = sum(v for k, v in results["regfrontd"]["threads"].items() if "worker" in k)
-            share = (busy1 - busy0) / max(1e-9, polled1 - polled0)
-            results["regfrontd"].update({"process_cpu": cpu1 - cpu0, "busy_share": share,
-                                         "worker_cpu": worker_cpu, "busy": worker_cpu * share,
-                                         "busy_tsc": busy1 - busy0, "control_cpu": main1 - main0,
-                                         "cpu": worker_cpu * share + (main1 - main0)})
+            results["regfrontd"].update({"process_cpu": cpu1 - cpu0,
+                                         **c.busy_cpu(worker_cpu, b0, b1, main1 - main0)})
         c.log(f"regfrontd: {results['regfrontd']}")
         reg.stop()
 
@@ -261,7 +204,7 @@ def main() -> int:
                     break
                 time.sleep(0.2)
             time.sleep(1.0)
-            pids = tree_pids(up.pid)
+            pids = c.tree_pids(up.pid)
             load0 = c.loadavg()
             cpu0, r0, t0 = tree_cpu(pids), registered_users(reg), time.monotonic()
             res = kcmd("uac.reg_active", "1")

@@ -26,6 +26,8 @@ SECTIONS = [
     ("compare_uac_dpdk", "(d') The same with regfrontd poll-mode (--io dpdk, net_tap), busy CPU counted"),
     ("calls", "(f) Relayed calls: regfrontd vs a Kamailio 5.6 relay (uac_auth, dialog CSeq tracking)"),
     ("calls_emu", "(f') The same with regfront-provider-emu as the provider (the relays run out first)"),
+    ("calls_dpdk", "(f'') The same with regfrontd poll-mode (--io dpdk, net_tap), busy CPU counted"),
+    ("calls_emu_dpdk", "(f''') Poll-mode regfrontd (--io dpdk, net_tap) with regfront-provider-emu as the provider"),
 ]
 
 
