@@ -58,18 +58,16 @@ Daemon::~Daemon() {
 }
 
 Status Daemon::load() {
-  std::ifstream in(opts_.config_path);
-  if (!in) return Status::not_found("cannot read " + opts_.config_path + ": " + std::strerror(errno));
+  // A crash during an earlier `write memory` may have left PATH.tmp.PID files: not ours to keep.
+  if (const std::size_t n = config::remove_stale_temporaries(opts_.config_path); n != 0) {
+    log("removed %zu stale temporary file(s) of an interrupted write memory beside %s", n, opts_.config_path.c_str());
+  }
   // The text is not kept: `show startup-config` reads the file (at 600k credential lines it
   // would be ~95 bytes per binding).
-  std::string text;
-  {
-    std::stringstream ss;
-    ss << in.rdbuf();
-    text = std::move(ss).str();
-  }
+  StatusOr<std::string> text = config::read_startup_config(opts_.config_path);
+  if (!text.ok()) return Status::not_found("cannot read " + text.status().message());
   config::Config cfg;
-  const config::LoadResult r = config::load_startup_config(text, cfg);
+  const config::LoadResult r = config::load_startup_config(*text, cfg);
   if (!r.ok()) {
     std::string all;
     for (const auto& e : r.errors) all += e.format(opts_.config_path) + "\n";
@@ -336,14 +334,12 @@ bool Daemon::show(Show what, bool json, std::string& out) {
       return true;
     case Show::startup_config: {
       // The startup-config is the file (written by `write memory`), read when asked for.
-      std::ifstream in(opts_.config_path);
-      if (!in) {
-        out = "% Error opening " + opts_.config_path + ": " + std::strerror(errno);
+      StatusOr<std::string> text = config::read_startup_config(opts_.config_path);
+      if (!text.ok()) {
+        out = "% Error opening " + text.status().message();
         return false;
       }
-      std::stringstream ss;
-      ss << in.rdbuf();
-      out = std::move(ss).str();
+      out = std::move(*text);
       return true;
     }
   }

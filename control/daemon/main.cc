@@ -4,12 +4,10 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <iostream>
-#include <sstream>
 #include <string>
 
 #include "regfront/config/commands.h"
+#include "regfront/config/persist.h"
 #include "regfront/protocol/protocol.h"
 #include "regfront/daemon/daemon.h"
 
@@ -47,15 +45,14 @@ void usage(std::FILE* f) {
 }
 
 int check_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    std::fprintf(stderr, "regfrontd: cannot read %s\n", path.c_str());
+  // The same reading as the daemon's: a directory, a FIFO or a read error is refused.
+  const regfront::StatusOr<std::string> text = regfront::config::read_startup_config(path);
+  if (!text.ok()) {
+    std::fprintf(stderr, "regfrontd: cannot read %s\n", text.status().message().c_str());
     return 1;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
   regfront::config::Config cfg;
-  const auto r = regfront::config::load_startup_config(ss.str(), cfg);
+  const auto r = regfront::config::load_startup_config(*text, cfg);
   if (!r.ok()) {
     for (const auto& e : r.errors) std::fprintf(stderr, "%s\n", e.format(path).c_str());
     return 1;
