@@ -143,7 +143,12 @@ std::string redact_passwords(std::string_view line, long* column) {
     if (!kKeyword.starts_with(tokens[i].text)) continue;
     std::size_t j = i + 1;
     // `password 0 P` / `password 7 P`: the type is not the password (`password 7` alone is).
-    if ((tokens[j].text == "0" || tokens[j].text == "7") && j + 1 < tokens.size()) ++j;
+    // Any other IOS type (5, 6, 8, 9: hashes regfront does not take) is skipped the same way,
+    // so that the word after it, refused, is not echoed in clear.
+    if (tokens[j].text.size() == 1 && std::isdigit(static_cast<unsigned char>(tokens[j].text[0])) &&
+        j + 1 < tokens.size()) {
+      ++j;
+    }
     mask[j] = true;
   }
   std::string out;

@@ -172,7 +172,7 @@ class ExecHooks {
 // format()) is passed through redact_passwords() first.
 //
 // `line` with every password replaced by "*****": the word after any abbreviation of the
-// keyword `password`, skipping a type `0`/`7`. When `column` is given, it is an offset into
+// keyword `password`, skipping a type (`0`, `7`, or any other single digit: `password 9 HASH`). When `column` is given, it is an offset into
 // `line` and is moved to the same word of the result.
 std::string redact_passwords(std::string_view line, long* column = nullptr);
 
