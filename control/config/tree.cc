@@ -155,6 +155,8 @@ Result h_show(Context& c, const Args& a) {
     s = ExecHooks::Show::calls;  // show sip-ua calls
   } else if (what == "dataplane") {
     s = ExecHooks::Show::dataplane;
+  } else if (what == "control") {
+    s = ExecHooks::Show::control;  // show control
   } else {
     s = ExecHooks::Show::startup_config;
   }
@@ -850,6 +852,7 @@ struct Builder {
     show_leaf(ua, "statistics", "REGISTER and call counters per registrar", true);
     show_leaf(ua, "calls", "Calls being set up and active dialogs", true);
     Node* dataplane = show_leaf(sh, "dataplane", "Workers, endpoints owned, packets per worker", true);
+    show_leaf(sh, "control", "Control socket sessions and configuration reloads", true);
     if (privileged) {
       // IOS: privileged EXEC. `sh d` stays `show dataplane` (regfront's own command).
       dataplane->preferred = true;

@@ -165,7 +165,8 @@ Status Daemon::start() {
     workers_.push_back(std::move(w));
   }
 
-  server_ = std::make_unique<ControlServer>(*this);
+  server_ = std::make_unique<ControlServer>(
+      *this, ControlServer::Limits{opts_.control_sessions, opts_.control_idle_timeout_s});
   if (Status s = server_->open(opts_.control_socket); !s.ok()) {
     log("%s", s.message().c_str());
     return s;
@@ -332,6 +333,26 @@ bool Daemon::show(Show what, bool json, std::string& out) {
     case Show::dataplane:
       out = cli::render_dataplane(status.dataplane(), json, status.ports(), status.pool());
       return true;
+    case Show::control: {
+      const ControlServer::Counters c = server_->counters();
+      cli::ControlStatus s;
+      s.sessions = static_cast<std::uint32_t>(server_->sessions());
+      s.max_sessions = server_->limits().max_sessions;
+      s.idle_timeout_s = server_->limits().idle_timeout_s;
+      s.output_high_water = ControlServer::kOutputHighWater;
+      s.pending_output = c.pending_output;
+      s.accepted = c.accepted;
+      s.refused_full = c.refused_full;
+      s.idle_timeouts = c.idle_timeouts;
+      s.slow_readers = c.slow_readers;
+      s.lines_too_long = c.lines_too_long;
+      s.accept_errors = c.accept_errors;
+      s.accept_paused = server_->accept_paused();
+      s.reloads = reloads_;
+      s.reloads_refused = reloads_refused_;
+      out = cli::render_control(s, json);
+      return true;
+    }
     case Show::startup_config: {
       // The startup-config is the file (written by `write memory`), read when asked for.
       StatusOr<std::string> text = config::read_startup_config(opts_.config_path);

@@ -129,6 +129,7 @@ struct Result {
 // mode, which runs it without leaving the mode):
 //   show sip-ua register status | show sip-ua status registrar | show sip-ua statistics
 //   show sip-ua calls | show dataplane | show startup-config   -> ExecHooks::show()
+//   show control
 //   show running-config                         -> render_running_config(), no hook
 //   show dial-peer voice summary                -> render_dial_peer_summary(), no hook
 //   … | json                                    -> ExecHooks::show(…, json = true) (the dial
@@ -154,6 +155,7 @@ class ExecHooks {
     calls,             // show sip-ua calls
     dataplane,         // show dataplane
     startup_config,    // show startup-config
+    control,           // show control: control-socket sessions, SIGHUP reloads
   };
   virtual ~ExecHooks() = default;
   // Text of a show command, or its JSON document when `json`; false and the reason in `out`

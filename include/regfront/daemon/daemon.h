@@ -86,6 +86,8 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   std::vector<std::string> learned_realms_;  // realms only realm-less credentials answer
   std::vector<std::string> sha_realms_;      // realms that challenged with SHA
   int signal_fd_ = -1;
+  std::uint64_t reloads_ = 0;          // SIGHUP: startup-config applied
+  std::uint64_t reloads_refused_ = 0;  // SIGHUP: refused, nothing changed
 };
 
 }  // namespace regfront::daemon
