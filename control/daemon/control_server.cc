@@ -102,10 +102,11 @@ void ControlServer::accept_one() {
     return;  // EAGAIN, ECONNABORTED, EINTR: nothing to wait for
   }
   if (clients_.size() >= limits_.max_sessions) {
-    // One framed reply, so that regfront-cli prints it as the answer to its first request.
+    // One framed refusal, so that regfront-cli prints it as the answer to its first request
+    // (and exits 1); then the connection closes.
     ++counters_.refused_full;
     const std::string refusal = protocol::format_reply(
-        {protocol::ReplyStatus::ended, "",
+        {protocol::ReplyStatus::refused, "",
          "% Too many control sessions (" + std::to_string(limits_.max_sessions) + " at most); try again later\n"});
     (void)!::send(fd, refusal.data(), refusal.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     ::shutdown(fd, SHUT_WR);

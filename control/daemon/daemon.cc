@@ -92,6 +92,7 @@ Status Daemon::start() {
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
   sigaddset(&mask, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   signal_fd_ = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -205,9 +206,13 @@ void Daemon::serve() {
     dns_->process(std::vector<pollfd>(fds.begin(), fds.begin() + static_cast<std::ptrdiff_t>(base)));
     if (fds[base].revents & POLLIN) {
       signalfd_siginfo si;
-      if (::read(signal_fd_, &si, sizeof si) == sizeof si && si.ssi_signo != SIGPIPE) {
-        log("signal %u: unregistering and stopping", si.ssi_signo);
-        return;
+      if (::read(signal_fd_, &si, sizeof si) == sizeof si) {
+        if (si.ssi_signo == SIGHUP) {
+          reload();
+        } else if (si.ssi_signo != SIGPIPE) {
+          log("signal %u: unregistering and stopping", si.ssi_signo);
+          return;
+        }
       }
     }
     server_->serve(&fds[base + 1]);
@@ -231,6 +236,42 @@ void Daemon::serve() {
           static_cast<unsigned long long>(challenged), static_cast<unsigned long long>(timed_out));
     }
   }
+}
+
+void Daemon::reload() {
+  // SIGHUP (systemd's reload): the startup-config file replaces the running configuration as
+  // one live change, the path a CLI change takes: the builder keeps every binding the new
+  // configuration still has (nothing sent for them) and unregisters only those it no longer
+  // has. A file that does not load changes nothing at all.
+  const std::string& path = opts_.config_path;
+  StatusOr<std::string> text = config::read_startup_config(path);
+  if (!text.ok()) {
+    ++reloads_refused_;
+    log("SIGHUP: cannot read %s; nothing changed", text.status().message().c_str());
+    return;
+  }
+  config::Config cfg;
+  const config::LoadResult r = config::load_startup_config(*text, cfg);
+  if (!r.ok()) {
+    ++reloads_refused_;
+    for (const auto& e : r.errors) {
+      std::istringstream lines(e.format(path));
+      for (std::string line; std::getline(lines, line);) log("SIGHUP: %s", line.c_str());
+    }
+    log("SIGHUP: %s refused (%zu error(s)); nothing changed", path.c_str(), r.errors.size());
+    return;
+  }
+  ++reloads_;
+  if (cfg == cfg_) {
+    log("SIGHUP: %s re-read: no change", path.c_str());
+    return;
+  }
+  cfg_ = std::move(cfg);
+  rebuild_and_publish();
+  std::size_t bindings = 0;
+  for (const auto& p : publisher_->current()->plans) bindings += p.size();
+  log("SIGHUP: %s applied: %zu endpoints, %zu bindings", path.c_str(), publisher_->current()->endpoints.size(),
+      bindings);
 }
 
 void Daemon::stop_workers() {

@@ -191,11 +191,12 @@ TEST(ControlServer, AtMostMaxSessionsTheNextIsToldSoAndCounted) {
   ASSERT_TRUE(c.connect(st.path()).ok());
   StatusOr<protocol::Reply> r = c.request("exec", "show");
   ASSERT_TRUE(r.ok()) << r.status().message();
-  EXPECT_EQ(r->status, protocol::ReplyStatus::ended);
+  EXPECT_EQ(r->status, protocol::ReplyStatus::refused);
   EXPECT_EQ(r->payload, "% Too many control sessions (2 at most); try again later\n");
   EXPECT_TRUE(eventually([&] { return st.counters().refused_full == 1; }));
   EXPECT_EQ(st.sessions(), 2u);
   EXPECT_EQ(h.calls.load(), 2) << "the refused session ran nothing";
+  EXPECT_FALSE(c.request("exec", "show").ok()) << "and was closed";
   // A session that ends makes room.
   EXPECT_EQ(request(a, "exec", "exit").status, protocol::ReplyStatus::ended);
   ASSERT_TRUE(eventually([&] { return st.sessions() == 1; }));
