@@ -575,9 +575,9 @@ TEST(ExecHelp, ShowsAndModifiers) {
     for (const auto& i : h.in.help(line, h.s)) out.push_back(i.word);
     return out;
   };
-  EXPECT_EQ(words("show "), (std::vector<std::string>{"dataplane", "sip-ua"}));
+  EXPECT_EQ(words("show "), (std::vector<std::string>{"control", "dataplane", "sip-ua"}));
   h.s.mode = Mode::privileged_exec;
-  EXPECT_EQ(words("show "), (std::vector<std::string>{"dataplane", "dial-peer", "running-config",
+  EXPECT_EQ(words("show "), (std::vector<std::string>{"control", "dataplane", "dial-peer", "running-config",
                                                      "sip-ua", "startup-config"}));
   EXPECT_EQ(words("show dial-peer "), (std::vector<std::string>{"voice"}));
   EXPECT_EQ(words("show dial-peer voice "), (std::vector<std::string>{"summary"}));
