@@ -396,6 +396,13 @@ class ControlSocket(unittest.TestCase):
         self.assertEqual(ctl["max_sessions"], 3)
         for c in held:
             c.close()
+        # SIGTERM with sessions open: exit 0, the socket file removed.
+        extra = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        extra.connect(self.sock)
+        self.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.proc.wait(timeout=30), 0)
+        extra.close()
+        self.assertFalse(os.path.exists(self.sock), "the control socket file stayed behind")
 
 
 def main():
