@@ -197,4 +197,32 @@ std::string render_dataplane(const std::vector<DataplaneRow>& rows, bool json, c
   return out;
 }
 
+std::string render_control(const ControlStatus& s, bool json) {
+  if (json) {
+    nlohmann::json j = {
+        {"sessions", s.sessions},         {"max_sessions", s.max_sessions},
+        {"idle_timeout_s", s.idle_timeout_s}, {"output_high_water", s.output_high_water},
+        {"pending_output", s.pending_output}, {"accepted", s.accepted},
+        {"refused_full", s.refused_full}, {"idle_timeouts", s.idle_timeouts},
+        {"slow_readers", s.slow_readers}, {"lines_too_long", s.lines_too_long},
+        {"accept_errors", s.accept_errors}, {"accept_paused", s.accept_paused},
+        {"reloads", s.reloads},           {"reloads_refused", s.reloads_refused}};
+    return j.dump() + "\n";
+  }
+  std::string out = "Control socket: " + std::to_string(s.sessions) + " session(s) of " +
+                    std::to_string(s.max_sessions) + " at most, idle timeout " +
+                    (s.idle_timeout_s ? std::to_string(s.idle_timeout_s) + " s" : std::string("none")) +
+                    (s.accept_paused ? ", accepting paused" : "") + "\n";
+  out += "  Pending output " + std::to_string(s.pending_output) + " bytes (a session's requests wait above " +
+         std::to_string(s.output_high_water) + ")\n";
+  out += "  Sessions accepted " + std::to_string(s.accepted) + ", refused (too many) " + std::to_string(s.refused_full) +
+         "\n";
+  out += "  Closed idle " + std::to_string(s.idle_timeouts) + ", closed not reading (slow readers) " +
+         std::to_string(s.slow_readers) + ", lines too long " + std::to_string(s.lines_too_long) + "\n";
+  out += "  Accept errors " + std::to_string(s.accept_errors) + "\n";
+  out += "Configuration reloads (SIGHUP): " + std::to_string(s.reloads) + " applied, " +
+         std::to_string(s.reloads_refused) + " refused\n";
+  return out;
+}
+
 }  // namespace regfront::cli

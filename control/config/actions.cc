@@ -89,6 +89,69 @@ Index::CredTable& Index::creds(const SipUa& ua) {
   return t;
 }
 
+const std::vector<const DialPeer*>& Index::dial_peers_of(const Config& cfg, std::string_view number) {
+  if (!dp_built_) {
+    dp_by_number_.clear();
+    for (const auto& [tag, dp] : cfg.dial_peers) {
+      if (is_endpoint_dial_peer(dp)) dp_by_number_[dp.destination_pattern].push_back(&dp);
+    }
+    dp_built_ = true;
+  }
+  static const std::vector<const DialPeer*> kNone;
+  const auto it = dp_by_number_.find(std::string(number));
+  return it == dp_by_number_.end() ? kNone : it->second;
+}
+
+void Index::dial_peer_moved(const DialPeer& dp, std::string_view old_pattern) {
+  if (!dp_built_) return;
+  if (const auto it = dp_by_number_.find(std::string(old_pattern)); it != dp_by_number_.end()) {
+    std::erase(it->second, &dp);
+    if (it->second.empty()) dp_by_number_.erase(it);
+  }
+  if (is_endpoint_dial_peer(dp)) dp_by_number_[dp.destination_pattern].push_back(&dp);
+}
+
+std::size_t endpoint_realms(const Config& cfg, std::string_view number, const std::vector<std::string_view>& more,
+                            Index& index) {
+  // The credentials' realms of the number are counted, not listed ((number, realm) is a key:
+  // entries = realms); the other sources (at most a few dozen realms) are listed and each
+  // counted unless the number has a credential for it.
+  std::vector<std::string_view> others;
+  const auto add = [&](std::string_view r) {
+    if (!r.empty() && std::find(others.begin(), others.end(), r) == others.end()) others.push_back(r);
+  };
+  for (const std::string& r : index.auth(cfg.sip_ua.authentication).realms) add(r);
+  for (const DialPeer* dp : index.dial_peers_of(cfg, number)) {
+    for (const auto& e : dp->authentication) add(e.realm);
+  }
+  for (std::string_view r : more) add(r);
+  Index::CredTable& t = index.creds(cfg.sip_ua);
+  const auto own = t.per_number.find(std::string(number));
+  std::size_t n = own == t.per_number.end() ? 0 : own->second;
+  for (std::string_view r : others) {
+    if (!t.by_key.contains(pair_key(number, r))) ++n;
+  }
+  return n;
+}
+
+Result check_endpoint_realms(const Config& cfg, std::string_view number, const std::vector<std::string_view>& more,
+                             Index* index) {
+  Index local;
+  Index& ix = index ? *index : local;
+  const auto limit = static_cast<std::size_t>(kMaxRealmsPerEndpoint);
+  if (!number.empty()) return endpoint_realms(cfg, number, more, ix) > limit ? too_many_realms() : ok();
+  // Every endpoint: only a realm that is not a sip-ua realm already adds anything.
+  const auto& sip_ua_realms = ix.auth(cfg.sip_ua.authentication).realms;
+  if (std::all_of(more.begin(), more.end(),
+                  [&](std::string_view r) { return r.empty() || sip_ua_realms.contains(std::string(r)); })) {
+    return ok();
+  }
+  for (const std::string& n : endpoint_numbers(cfg)) {
+    if (endpoint_realms(cfg, n, more, ix) > limit) return too_many_realms();  // R5
+  }
+  return ok();
+}
+
 Result ok() { return Result{}; }
 
 Result changed() {

@@ -51,12 +51,21 @@ class Index {
   // The table of `list`/`ua.credentials`, rebuilt when missing or out of step with the list.
   AuthTable& auth(const std::vector<Authentication>& list);
   CredTable& creds(const SipUa& ua);
+  // The endpoint dial peers (is_endpoint_dial_peer()) whose number is `number`; the table is
+  // built on first use and again after dial_peers_changed().
+  const std::vector<const DialPeer*>& dial_peers_of(const Config& cfg, std::string_view number);
+  // `dp`'s destination-pattern changed from `old_pattern`: moves it in the table of
+  // dial_peers_of() (kept up to date rather than rebuilt: a load sets 100k patterns).
+  void dial_peer_moved(const DialPeer& dp, std::string_view old_pattern);
   void clear() {
     auth_.clear();
     creds_.clear();
+    dp_built_ = false;
   }
 
  private:
+  std::unordered_map<std::string, std::vector<const DialPeer*>> dp_by_number_;
+  bool dp_built_ = false;
   std::unordered_map<const void*, AuthTable> auth_;
   std::unordered_map<const void*, CredTable> creds_;
 };
@@ -167,7 +176,21 @@ Result trusted_list_remove(Config& cfg);  // `no ip address trusted list`: the l
 Result trusted_ipv4_add(Config& cfg, std::uint32_t address, std::uint32_t mask);
 Result trusted_ipv4_remove(Config& cfg, std::uint32_t address, std::uint32_t mask);
 
-// Distinct non-empty realms of a list (R5 counts these).
+// Distinct non-empty realms of a list.
 std::size_t distinct_realms(const std::vector<Authentication>& list);
+
+// R5 per endpoint: how many distinct realms endpoint `number` could answer if `more` were
+// configured for it too — the union of sip-ua `authentication` realms, its `credentials`
+// realms and the `authentication` realms of its POTS dial peers (plus `more`). Realm-less
+// entries are not realms. `index` holds the lookup tables (a caller without one passes a
+// fresh Index).
+std::size_t endpoint_realms(const Config& cfg, std::string_view number, const std::vector<std::string_view>& more,
+                            Index& index);
+// Refuses, with R5's error, a change that would give an endpoint more than
+// kMaxRealmsPerEndpoint realms: `number` getting the realms `more` (a credential, a dial
+// peer's authentication, a dial peer taking a number), or, with an empty `number`, every
+// endpoint getting `more` (a sip-ua authentication). OK when within the limit.
+Result check_endpoint_realms(const Config& cfg, std::string_view number, const std::vector<std::string_view>& more,
+                             Index* index);
 
 }  // namespace regfront::config::actions

@@ -78,7 +78,7 @@ bool parse_u64(std::string_view s, std::uint64_t& v) {
 
 // RFC 1035 §2.3.1 labels, relaxed as resolvers are: letters, digits, '-', '_' ; dots between.
 bool valid_dns_name(std::string_view s) {
-  if (s.empty() || s.size() > 253 || s.front() == '.' || s.front() == '-') return false;
+  if (s.empty() || s.size() > kMaxDnsNameLength || s.front() == '.' || s.front() == '-') return false;
   bool has_alpha_or_dash = false;
   char prev = 0;
   for (char c : s) {
@@ -230,14 +230,14 @@ bool accepts(const Node& n, std::string_view t) {
       return parse_u64(t, v) && v >= n.lo && v <= n.hi;
     }
     case Kind::e164:
-      return all_digits(t.starts_with('+') ? t.substr(1) : t) && t.size() <= 32;
+      return all_digits(t.starts_with('+') ? t.substr(1) : t) && t.size() <= kMaxNumberLength;
     case Kind::pattern:
       // Any word: the action checks it with validate_dial_pattern() and says what is wrong,
       // which a '^' marker could not.
       return !t.empty();
     case Kind::hostname:
       // RFC 1123 §2.1 host name label, as IOS enforces for `hostname`.
-      return t.size() <= 63 && std::isalpha(static_cast<unsigned char>(t.front())) &&
+      return t.size() <= kMaxHostnameLength && std::isalpha(static_cast<unsigned char>(t.front())) &&
              std::all_of(t.begin(), t.end(), [](char c) {
                return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
              }) && t.back() != '-';

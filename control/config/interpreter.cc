@@ -17,6 +17,36 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// The values whose kind has no syntax of its own to bound them (any WORD): their maxima, checked
+// before the handler runs so that no action ever sees a longer one (docs/config-limits.md).
+// The message never quotes the value (it may be a password).
+Result check_lengths(const g::Args& a) {
+  struct Limit {
+    std::string_view slot;
+    std::string_view what;
+    std::size_t max;
+  };
+  static constexpr Limit kLimits[] = {
+      {"username", "Username", kMaxUsernameLength},
+      {"realm", "Realm", kMaxRealmLength},
+      {"auth-realm", "Realm", kMaxRealmLength},
+      {"password", "Password", kMaxPasswordLength},
+  };
+  for (const Limit& l : kLimits) {
+    const auto it = a.values.find(l.slot);
+    if (it == a.values.end()) continue;
+    // A type 7 password is the encoding of at most kMaxPasswordLength characters.
+    const bool type7 = l.slot == "password" && a.get("ptype") == "7";
+    const std::size_t max = type7 ? kMaxType7Length : l.max;
+    if (it->second.text.size() > max) {
+      return Result::rejected(Status::out_of_range(std::string(l.what) + " too long (" + std::to_string(max) +
+                                                   (type7 ? " characters at most in type 7 form)"
+                                                          : " characters at most)")));
+    }
+  }
+  return Result{};
+}
+
 Result error_of(const g::Walk& w, std::string_view line) {
   switch (w.error) {
     case SyntaxError::invalid_input:
@@ -113,7 +143,12 @@ std::string redact_passwords(std::string_view line, long* column) {
     if (!kKeyword.starts_with(tokens[i].text)) continue;
     std::size_t j = i + 1;
     // `password 0 P` / `password 7 P`: the type is not the password (`password 7` alone is).
-    if ((tokens[j].text == "0" || tokens[j].text == "7") && j + 1 < tokens.size()) ++j;
+    // Any other IOS type (5, 6, 8, 9: hashes regfront does not take) is skipped the same way,
+    // so that the word after it, refused, is not echoed in clear.
+    if (tokens[j].text.size() == 1 && std::isdigit(static_cast<unsigned char>(tokens[j].text[0])) &&
+        j + 1 < tokens.size()) {
+      ++j;
+    }
     mask[j] = true;
   }
   std::string out;
@@ -170,6 +205,7 @@ Result execute(Config& cfg, ExecHooks* hooks, actions::Index* index, std::string
     Walk w = walk(gr.root(tries[i], s.dial_peer_type), tokens);
     if (w.error == SyntaxError::none) {
       if (!w.handler) return Result{};
+      if (Result r = check_lengths(w.args); !r.ok()) return r;
       Session before = s;
       // Leaving a sub-mode for a parent mode happens before the command runs there.
       if (tries[i] == Mode::global_config || tries[i] == Mode::voice_service) s.mode = tries[i];

@@ -34,6 +34,16 @@ LoadResult load_startup_config(std::string_view text, Config& cfg) {
     text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
     ++number;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.size() > kMaxConfigLineLength) {
+      // Not parsed, and not quoted whole in the error (it ends up in logs).
+      LoadError e;
+      e.line = number;
+      e.status = Status::out_of_range("Line too long (" + std::to_string(kMaxConfigLineLength) +
+                                      " characters at most)");
+      e.text = redact_passwords(line.substr(0, 80)) + "...";
+      result.errors.push_back(std::move(e));
+      continue;
+    }
     Result r = grammar::execute(work, nullptr, &index, line, s);
     if (!r.ok()) {
       LoadError e;

@@ -14,7 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dirent.h>
+#include <signal.h>
+
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace regfront::config {
@@ -66,6 +70,7 @@ int close_keep_errno(int fd) {
 }  // namespace
 
 Status save_startup_config(const std::string& path, const std::string& text) {
+  remove_stale_temporaries(path);
   std::size_t slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
@@ -103,6 +108,95 @@ Status save_startup_config(const std::string& path, const std::string& text) {
   }
   ::close(dfd);
   return {};
+}
+
+namespace {
+
+// What a file that is not a regular file is, for the refusal.
+const char* file_kind(mode_t m) {
+  if (S_ISDIR(m)) return "is a directory";
+  if (S_ISFIFO(m)) return "is a FIFO";
+  if (S_ISCHR(m)) return "is a character device";
+  if (S_ISBLK(m)) return "is a block device";
+  if (S_ISSOCK(m)) return "is a socket";
+  return "is not a regular file";
+}
+
+}  // namespace
+
+StatusOr<std::string> read_startup_config(const std::string& path) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below); for a
+  // regular file the flag changes nothing.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    const int e = errno;
+    std::string text = path + ": " + std::strerror(e);
+    if (e == ENOENT || e == ENOTDIR) return Status::not_found(std::move(text));
+    return Status::failed_precondition(std::move(text));
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    Status s = errno_status("cannot stat", path);
+    ::close(fd);
+    return s;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Status::failed_precondition(path + ": " + file_kind(st.st_mode) + ", not a startup-config file");
+  }
+  if (static_cast<std::uint64_t>(st.st_size) > kMaxStartupConfigBytes) {
+    ::close(fd);
+    return Status::resource_exhausted(path + ": larger than " + std::to_string(kMaxStartupConfigBytes >> 20) +
+                                      " MiB");
+  }
+  std::string text;
+  text.reserve(static_cast<std::size_t>(st.st_size));
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int e = errno;
+      ::close(fd);
+      return Status::internal(path + ": read error after " + std::to_string(text.size()) +
+                              " bytes: " + std::strerror(e));
+    }
+    if (n == 0) break;
+    // The size is checked again as it is read: the file may grow meanwhile.
+    if (text.size() + static_cast<std::size_t>(n) > kMaxStartupConfigBytes) {
+      ::close(fd);
+      return Status::resource_exhausted(path + ": larger than " + std::to_string(kMaxStartupConfigBytes >> 20) +
+                                        " MiB");
+    }
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return text;
+}
+
+std::size_t remove_stale_temporaries(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  const std::string prefix = (slash == std::string::npos ? path : path.substr(slash + 1)) + ".tmp.";
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return 0;
+  std::size_t removed = 0;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string_view name(e->d_name);
+    if (!name.starts_with(prefix)) continue;
+    const std::string_view digits = name.substr(prefix.size());
+    if (digits.empty() || digits.size() > 10 || digits.find_first_not_of("0123456789") != std::string_view::npos) {
+      continue;
+    }
+    const long pid = std::strtol(std::string(digits).c_str(), nullptr, 10);
+    if (pid <= 0 || pid == ::getpid()) continue;
+    // A save in progress in another live process (or a reused id) keeps its file.
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    const std::string full = (dir == "/" ? "" : dir) + "/" + std::string(name);
+    if (::unlink(full.c_str()) == 0) ++removed;
+  }
+  ::closedir(d);
+  return removed;
 }
 
 }  // namespace regfront::config

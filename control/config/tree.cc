@@ -155,6 +155,8 @@ Result h_show(Context& c, const Args& a) {
     s = ExecHooks::Show::calls;  // show sip-ua calls
   } else if (what == "dataplane") {
     s = ExecHooks::Show::dataplane;
+  } else if (what == "control") {
+    s = ExecHooks::Show::control;  // show control
   } else {
     s = ExecHooks::Show::startup_config;
   }
@@ -460,7 +462,11 @@ Result auth_set(Context& c, std::vector<Authentication>& list, const Args& a) {
   if (!take_password(a, e.password, err)) return err;
   return actions::authentication_set(list, e, c.index);
 }
-Result h_ua_auth(Context& c, const Args& a) { return auth_set(c, c.cfg.sip_ua.authentication, a); }
+Result h_ua_auth(Context& c, const Args& a) {
+  // R5 over each endpoint: a sip-ua realm is one more realm for every endpoint.
+  if (Result r = actions::check_endpoint_realms(c.cfg, "", {a.get("realm")}, c.index); !r.ok()) return r;
+  return auth_set(c, c.cfg.sip_ua.authentication, a);
+}
 Result h_ua_no_auth(Context& c, const Args& a) {
   return actions::authentication_remove(c.cfg.sip_ua.authentication, a.get("username"),
                                         a.get("realm"), c.index);
@@ -474,6 +480,8 @@ Result h_cred(Context& c, const Args& a) {
   std::string password;
   if (!take_password(a, password, err)) return err;
   e.password = password;
+  // R5 over the endpoint: its dial peers' and the sip-ua realms count with its credentials.
+  if (Result r = actions::check_endpoint_realms(c.cfg, e.number, {e.realm}, c.index); !r.ok()) return r;
   return actions::credential_set(c.cfg.sip_ua, e, c.index);
 }
 Result h_no_cred(Context& c, const Args& a) {
@@ -523,11 +531,30 @@ Result h_no_rate(Context& c, const Args&) {
 
 Result h_dest(Context& c, const Args& a) {
   DialPeer* dp = current_peer(c);
-  return dp ? actions::destination_pattern_set(*dp, a.get("pattern")) : no_peer();
+  if (!dp) return no_peer();
+  // A POTS dial peer with realms taking a number adds them to that endpoint's (R5).
+  DialPeer would_be = *dp;
+  would_be.destination_pattern = a.get("pattern");
+  if (!dp->authentication.empty() && dp->destination_pattern != would_be.destination_pattern &&
+      is_endpoint_dial_peer(would_be)) {
+    std::vector<std::string_view> realms;
+    for (const auto& e : dp->authentication) realms.push_back(e.realm);
+    if (Result r = actions::check_endpoint_realms(c.cfg, would_be.destination_pattern, realms, c.index); !r.ok()) {
+      return r;
+    }
+  }
+  const std::string old = dp->destination_pattern;
+  Result r = actions::destination_pattern_set(*dp, a.get("pattern"));
+  if (c.index && r.changed) c.index->dial_peer_moved(*dp, old);
+  return r;
 }
 Result h_no_dest(Context& c, const Args&) {
   DialPeer* dp = current_peer(c);
-  return dp ? actions::destination_pattern_set(*dp, "") : no_peer();
+  if (!dp) return no_peer();
+  const std::string old = dp->destination_pattern;
+  Result r = actions::destination_pattern_set(*dp, "");
+  if (c.index && r.changed) c.index->dial_peer_moved(*dp, old);
+  return r;
 }
 Result h_dp_auth(Context& c, const Args& a) {
   DialPeer* dp = current_peer(c);
@@ -537,6 +564,12 @@ Result h_dp_auth(Context& c, const Args& a) {
   e.realm = a.get("realm");
   Result err;
   if (!take_password(a, e.password, err)) return err;
+  // R5 over the endpoint: the dial peer's number's credentials and the sip-ua realms count too.
+  if (is_endpoint_dial_peer(*dp)) {
+    if (Result r = actions::check_endpoint_realms(c.cfg, dp->destination_pattern, {e.realm}, c.index); !r.ok()) {
+      return r;
+    }
+  }
   return actions::dial_peer_authentication_set(*dp, e, c.index);
 }
 Result h_dp_no_auth(Context& c, const Args& a) {
@@ -850,6 +883,7 @@ struct Builder {
     show_leaf(ua, "statistics", "REGISTER and call counters per registrar", true);
     show_leaf(ua, "calls", "Calls being set up and active dialogs", true);
     Node* dataplane = show_leaf(sh, "dataplane", "Workers, endpoints owned, packets per worker", true);
+    show_leaf(sh, "control", "Control socket sessions and configuration reloads", true);
     if (privileged) {
       // IOS: privileged EXEC. `sh d` stays `show dataplane` (regfront's own command).
       dataplane->preferred = true;

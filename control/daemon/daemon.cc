@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 
 #include "regfront/cli/show.h"
@@ -58,18 +57,16 @@ Daemon::~Daemon() {
 }
 
 Status Daemon::load() {
-  std::ifstream in(opts_.config_path);
-  if (!in) return Status::not_found("cannot read " + opts_.config_path + ": " + std::strerror(errno));
+  // A crash during an earlier `write memory` may have left PATH.tmp.PID files: not ours to keep.
+  if (const std::size_t n = config::remove_stale_temporaries(opts_.config_path); n != 0) {
+    log("removed %zu stale temporary file(s) of an interrupted write memory beside %s", n, opts_.config_path.c_str());
+  }
   // The text is not kept: `show startup-config` reads the file (at 600k credential lines it
   // would be ~95 bytes per binding).
-  std::string text;
-  {
-    std::stringstream ss;
-    ss << in.rdbuf();
-    text = std::move(ss).str();
-  }
+  StatusOr<std::string> text = config::read_startup_config(opts_.config_path);
+  if (!text.ok()) return Status::not_found("cannot read " + text.status().message());
   config::Config cfg;
-  const config::LoadResult r = config::load_startup_config(text, cfg);
+  const config::LoadResult r = config::load_startup_config(*text, cfg);
   if (!r.ok()) {
     std::string all;
     for (const auto& e : r.errors) all += e.format(opts_.config_path) + "\n";
@@ -94,6 +91,7 @@ Status Daemon::start() {
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
   sigaddset(&mask, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   signal_fd_ = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -167,7 +165,8 @@ Status Daemon::start() {
     workers_.push_back(std::move(w));
   }
 
-  server_ = std::make_unique<ControlServer>(*this);
+  server_ = std::make_unique<ControlServer>(
+      *this, ControlServer::Limits{opts_.control_sessions, opts_.control_idle_timeout_s});
   if (Status s = server_->open(opts_.control_socket); !s.ok()) {
     log("%s", s.message().c_str());
     return s;
@@ -206,9 +205,13 @@ void Daemon::serve() {
     dns_->process(std::vector<pollfd>(fds.begin(), fds.begin() + static_cast<std::ptrdiff_t>(base)));
     if (fds[base].revents & POLLIN) {
       signalfd_siginfo si;
-      if (::read(signal_fd_, &si, sizeof si) == sizeof si && si.ssi_signo != SIGPIPE) {
-        log("signal %u: unregistering and stopping", si.ssi_signo);
-        return;
+      if (::read(signal_fd_, &si, sizeof si) == sizeof si) {
+        if (si.ssi_signo == SIGHUP) {
+          reload();
+        } else if (si.ssi_signo != SIGPIPE) {
+          log("signal %u: unregistering and stopping", si.ssi_signo);
+          return;
+        }
       }
     }
     server_->serve(&fds[base + 1]);
@@ -232,6 +235,42 @@ void Daemon::serve() {
           static_cast<unsigned long long>(challenged), static_cast<unsigned long long>(timed_out));
     }
   }
+}
+
+void Daemon::reload() {
+  // SIGHUP (systemd's reload): the startup-config file replaces the running configuration as
+  // one live change, the path a CLI change takes: the builder keeps every binding the new
+  // configuration still has (nothing sent for them) and unregisters only those it no longer
+  // has. A file that does not load changes nothing at all.
+  const std::string& path = opts_.config_path;
+  StatusOr<std::string> text = config::read_startup_config(path);
+  if (!text.ok()) {
+    ++reloads_refused_;
+    log("SIGHUP: cannot read %s; nothing changed", text.status().message().c_str());
+    return;
+  }
+  config::Config cfg;
+  const config::LoadResult r = config::load_startup_config(*text, cfg);
+  if (!r.ok()) {
+    ++reloads_refused_;
+    for (const auto& e : r.errors) {
+      std::istringstream lines(e.format(path));
+      for (std::string line; std::getline(lines, line);) log("SIGHUP: %s", line.c_str());
+    }
+    log("SIGHUP: %s refused (%zu error(s)); nothing changed", path.c_str(), r.errors.size());
+    return;
+  }
+  ++reloads_;
+  if (cfg == cfg_) {
+    log("SIGHUP: %s re-read: no change", path.c_str());
+    return;
+  }
+  cfg_ = std::move(cfg);
+  rebuild_and_publish();
+  std::size_t bindings = 0;
+  for (const auto& p : publisher_->current()->plans) bindings += p.size();
+  log("SIGHUP: %s applied: %zu endpoints, %zu bindings", path.c_str(), publisher_->current()->endpoints.size(),
+      bindings);
 }
 
 void Daemon::stop_workers() {
@@ -334,16 +373,34 @@ bool Daemon::show(Show what, bool json, std::string& out) {
     case Show::dataplane:
       out = cli::render_dataplane(status.dataplane(), json, status.ports(), status.pool());
       return true;
+    case Show::control: {
+      const ControlServer::Counters c = server_->counters();
+      cli::ControlStatus s;
+      s.sessions = static_cast<std::uint32_t>(server_->sessions());
+      s.max_sessions = server_->limits().max_sessions;
+      s.idle_timeout_s = server_->limits().idle_timeout_s;
+      s.output_high_water = ControlServer::kOutputHighWater;
+      s.pending_output = c.pending_output;
+      s.accepted = c.accepted;
+      s.refused_full = c.refused_full;
+      s.idle_timeouts = c.idle_timeouts;
+      s.slow_readers = c.slow_readers;
+      s.lines_too_long = c.lines_too_long;
+      s.accept_errors = c.accept_errors;
+      s.accept_paused = server_->accept_paused();
+      s.reloads = reloads_;
+      s.reloads_refused = reloads_refused_;
+      out = cli::render_control(s, json);
+      return true;
+    }
     case Show::startup_config: {
       // The startup-config is the file (written by `write memory`), read when asked for.
-      std::ifstream in(opts_.config_path);
-      if (!in) {
-        out = "% Error opening " + opts_.config_path + ": " + std::strerror(errno);
+      StatusOr<std::string> text = config::read_startup_config(opts_.config_path);
+      if (!text.ok()) {
+        out = "% Error opening " + text.status().message();
         return false;
       }
-      std::stringstream ss;
-      ss << in.rdbuf();
-      out = std::move(ss).str();
+      out = std::move(*text);
       return true;
     }
   }

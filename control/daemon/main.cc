@@ -4,12 +4,10 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <iostream>
-#include <sstream>
 #include <string>
 
 #include "regfront/config/commands.h"
+#include "regfront/config/persist.h"
 #include "regfront/protocol/protocol.h"
 #include "regfront/daemon/daemon.h"
 
@@ -19,7 +17,8 @@ void usage(std::FILE* f) {
   std::fprintf(f,
                "usage: regfrontd --config FILE [--io socket|dpdk] [--eal \"EAL ARGS\"] [--listen IP:PORT] [--workers N]\n"
                "                 [--control-socket PATH] [--shutdown-timeout SECONDS] [--no-preemptive-auth]\n"
-               "                 [--stage-timing] [--max-calls N]\n"
+               "                 [--stage-timing] [--max-calls N] [--control-sessions N]\n"
+               "                 [--control-idle-timeout SECONDS]\n"
                "       regfrontd --check-config FILE\n"
                "\n"
                "  --config FILE            startup-config in IOS syntax\n"
@@ -41,21 +40,25 @@ void usage(std::FILE* f) {
                "                           (default: they answer the registrar's last nonce)\n"
                "  --max-calls N            call slots per worker: calls being set up and dialogs\n"
                "                           (default 2048; a full table answers 503)\n"
+               "  --control-sessions N     control-socket sessions at once (default 16, 1..1024); one\n"
+               "                           more is told \"Too many control sessions\" and closed\n"
+               "  --control-idle-timeout S close a session that reads and sends nothing for S\n"
+               "                           seconds (default 600; 0: never), a client that stops\n"
+               "                           reading its replies included\n"
                "  --stage-timing           --io dpdk: split each worker's busy time by stage\n"
                "                           (stage_*_tsc in show dataplane; an rdtsc per stage)\n",
                regfront::protocol::default_control_socket().c_str());
 }
 
 int check_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    std::fprintf(stderr, "regfrontd: cannot read %s\n", path.c_str());
+  // The same reading as the daemon's: a directory, a FIFO or a read error is refused.
+  const regfront::StatusOr<std::string> text = regfront::config::read_startup_config(path);
+  if (!text.ok()) {
+    std::fprintf(stderr, "regfrontd: cannot read %s\n", text.status().message().c_str());
     return 1;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
   regfront::config::Config cfg;
-  const auto r = regfront::config::load_startup_config(ss.str(), cfg);
+  const auto r = regfront::config::load_startup_config(*text, cfg);
   if (!r.ok()) {
     for (const auto& e : r.errors) std::fprintf(stderr, "%s\n", e.format(path).c_str());
     return 1;
@@ -105,6 +108,8 @@ int main(int argc, char** argv) {
       {"no-preemptive-auth", no_argument, nullptr, 'P'},
       {"stage-timing", no_argument, nullptr, 'T'},
       {"max-calls", required_argument, nullptr, 'M'},
+      {"control-sessions", required_argument, nullptr, 'S'},
+      {"control-idle-timeout", required_argument, nullptr, 'I'},
       {nullptr, 0, nullptr, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "c:C:i:l:w:s:t:m:e:h", longopts, nullptr)) != -1) {
@@ -149,6 +154,26 @@ int main(int argc, char** argv) {
           return 2;
         }
         o.max_calls = static_cast<std::uint32_t>(n);
+        break;
+      }
+      case 'S': {
+        char* end = nullptr;
+        const long n = std::strtol(optarg, &end, 10);
+        if (*end != '\0' || n < 1 || n > 1024) {
+          std::fprintf(stderr, "regfrontd: --control-sessions must be 1..1024\n");
+          return 2;
+        }
+        o.control_sessions = static_cast<std::uint32_t>(n);
+        break;
+      }
+      case 'I': {
+        char* end = nullptr;
+        const long n = std::strtol(optarg, &end, 10);
+        if (*end != '\0' || n < 0 || n > 86400) {
+          std::fprintf(stderr, "regfrontd: --control-idle-timeout must be 0..86400 seconds\n");
+          return 2;
+        }
+        o.control_idle_timeout_s = static_cast<std::uint32_t>(n);
         break;
       }
       case 'h': usage(stdout); return 0;

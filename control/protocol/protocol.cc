@@ -101,12 +101,24 @@ StatusOr<Reply> Client::request(std::string_view verb, std::string_view line) {
     req += line;
   }
   req += '\n';
+  Reply out;
   for (std::size_t off = 0; off < req.size();) {
     const ssize_t n = ::send(fd_, req.data() + off, req.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) return n < 0 ? errno_status(errno) : Status::unavailable("connection closed");
+    if (n <= 0) {
+      const Status failed = n < 0 ? errno_status(errno) : Status::unavailable("connection closed");
+      // The daemon may have said why before it closed (too many sessions): that reply, if it
+      // is there whole, is the answer.
+      char buf[4096];
+      for (ssize_t r; (r = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT)) > 0;) buffer_.append(buf, static_cast<std::size_t>(r));
+      StatusOr<std::size_t> took = parse_reply(buffer_, out);
+      if (took.ok() && *took > 0) {
+        buffer_.erase(0, *took);
+        return out;
+      }
+      return failed;
+    }
     off += static_cast<std::size_t>(n);
   }
-  Reply out;
   for (;;) {
     StatusOr<std::size_t> took = parse_reply(buffer_, out);
     if (!took.ok()) return took.status();

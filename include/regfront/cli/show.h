@@ -102,4 +102,23 @@ struct PoolRow {
 std::string render_dataplane(const std::vector<DataplaneRow>& rows, bool json, const std::vector<PortRow>& ports = {},
                              const PoolRow& pool = {});
 
+// ---- show control: the control socket's sessions and bounds, and SIGHUP reloads ----
+struct ControlStatus {
+  std::uint32_t sessions = 0;          // open now
+  std::uint32_t max_sessions = 0;      // --control-sessions
+  std::uint32_t idle_timeout_s = 0;    // --control-idle-timeout (0: none)
+  std::uint64_t output_high_water = 0; // unsent bytes under which a session's next request runs
+  std::uint64_t pending_output = 0;    // unsent reply bytes, all sessions
+  std::uint64_t accepted = 0;
+  std::uint64_t refused_full = 0;
+  std::uint64_t idle_timeouts = 0;
+  std::uint64_t slow_readers = 0;
+  std::uint64_t lines_too_long = 0;
+  std::uint64_t accept_errors = 0;
+  bool accept_paused = false;
+  std::uint64_t reloads = 0;           // SIGHUP: startup-config applied
+  std::uint64_t reloads_refused = 0;   // SIGHUP: startup-config refused (nothing changed)
+};
+std::string render_control(const ControlStatus& s, bool json);
+
 }  // namespace regfront::cli

@@ -129,6 +129,7 @@ struct Result {
 // mode, which runs it without leaving the mode):
 //   show sip-ua register status | show sip-ua status registrar | show sip-ua statistics
 //   show sip-ua calls | show dataplane | show startup-config   -> ExecHooks::show()
+//   show control
 //   show running-config                         -> render_running_config(), no hook
 //   show dial-peer voice summary                -> render_dial_peer_summary(), no hook
 //   … | json                                    -> ExecHooks::show(…, json = true) (the dial
@@ -154,6 +155,7 @@ class ExecHooks {
     calls,             // show sip-ua calls
     dataplane,         // show dataplane
     startup_config,    // show startup-config
+    control,           // show control: control-socket sessions, SIGHUP reloads
   };
   virtual ~ExecHooks() = default;
   // Text of a show command, or its JSON document when `json`; false and the reason in `out`
@@ -172,7 +174,7 @@ class ExecHooks {
 // format()) is passed through redact_passwords() first.
 //
 // `line` with every password replaced by "*****": the word after any abbreviation of the
-// keyword `password`, skipping a type `0`/`7`. When `column` is given, it is an offset into
+// keyword `password`, skipping a type (`0`, `7`, or any other single digit: `password 9 HASH`). When `column` is given, it is an offset into
 // `line` and is moved to the same word of the result.
 std::string redact_passwords(std::string_view line, long* column = nullptr);
 

@@ -38,6 +38,17 @@ inline constexpr std::uint16_t kDefaultSipPort = 5060;
 inline constexpr int kMaxDpdkPorts = 64;                // `dpdkN`: N = DPDK port id 0..63
 inline constexpr std::uint16_t kMaxVlanId = 4094;       // `dpdkN.V` and dot1Q: 1..4094
 
+// The longest value of each kind a command takes (docs/config-limits.md). A longer one is
+// refused with an IOS-style error when typed and with FILE:LINE when loaded; it changes nothing.
+inline constexpr std::size_t kMaxUsernameLength = 128;   // `username U`
+inline constexpr std::size_t kMaxPasswordLength = 128;   // `password [0] P` (clear text)
+inline constexpr std::size_t kMaxType7Length = 2 + 2 * kMaxPasswordLength;  // `password 7 P`
+inline constexpr std::size_t kMaxRealmLength = 128;      // `realm R`, `auth-realm R`
+inline constexpr std::size_t kMaxNumberLength = 32;      // E.164 numbers (`credentials number`)
+inline constexpr std::size_t kMaxHostnameLength = 63;    // `hostname` (RFC 1123 label)
+inline constexpr std::size_t kMaxDnsNameLength = 253;    // dns:NAME (RFC 1035 §2.3.4)
+inline constexpr std::size_t kMaxConfigLineLength = 4096;  // one line of a startup-config
+
 enum class AddressKind : std::uint8_t { dns, ipv4, ipv6, dhcp };
 enum class Scheme : std::uint8_t { sip, sips };
 

@@ -7,12 +7,22 @@
 //   if (Status s = server.open("/run/regfront/regfrontd.sock"); !s.ok()) …;
 //   for (;;) {
 //     std::vector<pollfd> fds; server.add_pollfds(fds);  poll(…);
-//     server.serve(fds.data());            // accept, read, dispatch, write
+//     server.serve(fds.data());            // accept, read, dispatch, write, time out
 //   }
-#pragma once
+//
+// Every session is bounded (issue 11, item 5; docs/config-limits.md): at most
+// `max_sessions` at once (one more is told so and closed); a request is read only while the
+// session's unsent output is under kOutputHighWater, so what it buffers is at most that plus one
+// reply and one request line, however many requests a client sends without reading; a session
+// with no progress either way (nothing read, nothing sent) for `idle_timeout_s` is closed — a
+// client that stops reading its replies is one (a slow reader). accept() failing for lack of
+// descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM) pauses accepting for a second
+// instead of waking poll() at once again. All of it is counted (Counters, `show control`).
 
 #include <poll.h>
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,7 +44,29 @@ class ControlServer {
     virtual protocol::Reply handle(config::Session& session, std::string_view verb, std::string_view line) = 0;
   };
 
-  explicit ControlServer(Handler& h) : handler_(h) {}
+  struct Limits {
+    std::uint32_t max_sessions = 16;      // --control-sessions
+    std::uint32_t idle_timeout_s = 600;   // --control-idle-timeout (IOS exec-timeout: 10 min)
+  };
+  // Unsent output under which a session's next request is read and run.
+  static constexpr std::size_t kOutputHighWater = 64 * 1024;
+  // accept() out of descriptors or memory: no accept for this long.
+  static constexpr std::uint64_t kAcceptBackoffMs = 1000;
+
+  // What the sessions did since start (single thread: the control loop's).
+  struct Counters {
+    std::uint64_t accepted = 0;           // sessions opened
+    std::uint64_t refused_full = 0;       // connections refused: max_sessions were open
+    std::uint64_t idle_timeouts = 0;      // sessions closed after idle_timeout_s, nothing pending
+    std::uint64_t slow_readers = 0;       // … with replies pending the client did not read
+    std::uint64_t lines_too_long = 0;     // sessions ended by a request over kMaxRequest
+    std::uint64_t accept_errors = 0;      // accept() failures that paused accepting
+    std::size_t pending_output = 0;       // bytes of replies not yet sent, all sessions (gauge)
+  };
+
+  // `clock` returns milliseconds (monotonic); tests pass their own.
+  explicit ControlServer(Handler& h) : ControlServer(h, Limits{}) {}
+  ControlServer(Handler& h, Limits limits, std::function<std::uint64_t()> clock = {});
   // Closes every session and the socket, and removes the socket file.
   ~ControlServer();
   ControlServer(const ControlServer&) = delete;
@@ -49,6 +81,11 @@ class ControlServer {
   void serve(const pollfd* fds);
 
   std::size_t sessions() const { return clients_.size(); }
+  const Limits& limits() const { return limits_; }
+  Counters counters() const;
+  // True while accepting is paused after an accept() error (the listening socket is then left
+  // out of add_pollfds()'s events).
+  bool accept_paused() const { return now() < accept_resume_ms_; }
 
  private:
   struct Client {
@@ -59,11 +96,21 @@ class ControlServer {
     bool closing = false;      // close once `out` is sent
     bool peer_closed = false;
     bool closed = false;
+    std::uint64_t last_progress_ms = 0;  // last byte read or sent
   };
   void serve_client(Client& c, short revents);
   void dispatch(Client& c, const std::string& line);
+  // Runs the complete request lines in `c.in` while its output is under the high-water mark.
+  void run_requests(Client& c);
+  bool wants_input(const Client& c) const;
+  void accept_one();
+  std::uint64_t now() const;
 
   Handler& handler_;
+  Limits limits_;
+  std::function<std::uint64_t()> clock_;
+  Counters counters_;
+  std::uint64_t accept_resume_ms_ = 0;
   std::string path_;
   int listen_fd_ = -1;
   std::vector<std::unique_ptr<Client>> clients_;

@@ -14,7 +14,7 @@
 //
 //   Daemon d(options);
 //   if (Status s = d.load(); !s.ok()) fail(s);   // FILE:LINE: reason, per error
-//   return d.run();                               // until SIGTERM/SIGINT
+//   return d.run();                               // until SIGTERM/SIGINT; SIGHUP re-reads the file
 #pragma once
 
 #include <cstdint>
@@ -62,6 +62,8 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   // Shutdown: every worker unregisters its bindings (paced) and stops.
   void stop_workers();
 
+  // SIGHUP: re-reads the startup-config and applies it as a live change, or refuses it whole.
+  void reload();
   void rebuild_and_publish();
   // Frees the snapshots whose grace period is over and returns their pages.
   void reclaim();
@@ -86,6 +88,8 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   std::vector<std::string> learned_realms_;  // realms only realm-less credentials answer
   std::vector<std::string> sha_realms_;      // realms that challenged with SHA
   int signal_fd_ = -1;
+  std::uint64_t reloads_ = 0;          // SIGHUP: startup-config applied
+  std::uint64_t reloads_refused_ = 0;  // SIGHUP: refused, nothing changed
 };
 
 }  // namespace regfront::daemon

@@ -20,6 +20,8 @@ struct Options {
   bool preemptive_auth = true;         // refreshes answer the registrar's cached nonce
   bool stage_timing = false;           // --io dpdk: stage_*_tsc counters (--stage-timing)
   std::uint32_t max_calls = 2048;      // call slots per worker (--max-calls)
+  std::uint32_t control_sessions = 16;       // --control-sessions: operator sessions at once
+  std::uint32_t control_idle_timeout_s = 600;  // --control-idle-timeout: 0 = never
 };
 
 }  // namespace regfront::daemon

@@ -575,9 +575,9 @@ TEST(ExecHelp, ShowsAndModifiers) {
     for (const auto& i : h.in.help(line, h.s)) out.push_back(i.word);
     return out;
   };
-  EXPECT_EQ(words("show "), (std::vector<std::string>{"dataplane", "sip-ua"}));
+  EXPECT_EQ(words("show "), (std::vector<std::string>{"control", "dataplane", "sip-ua"}));
   h.s.mode = Mode::privileged_exec;
-  EXPECT_EQ(words("show "), (std::vector<std::string>{"dataplane", "dial-peer", "running-config",
+  EXPECT_EQ(words("show "), (std::vector<std::string>{"control", "dataplane", "dial-peer", "running-config",
                                                      "sip-ua", "startup-config"}));
   EXPECT_EQ(words("show dial-peer "), (std::vector<std::string>{"voice"}));
   EXPECT_EQ(words("show dial-peer voice "), (std::vector<std::string>{"summary"}));
@@ -637,9 +637,10 @@ TEST(ExecPasswords, RefusedCommandsDoNotRepeatThePassword) {
       "sip-ua\n"
       " credentials number 1 username U password 0 S3cretPw realm R extra\n"
       " authentication username U password S3cretPw realm\n"
-      " authentication username U password 7 S3cretPw\n",
+      " authentication username U password 7 S3cretPw\n"
+      " authentication username U password 9 S3cretPw realm R\n",
       cfg);
-  ASSERT_EQ(lr.errors.size(), 3u);
+  ASSERT_EQ(lr.errors.size(), 4u);
   for (const auto& e : lr.errors) {
     EXPECT_EQ(e.format().find("S3cretPw"), std::string::npos) << e.format();
     EXPECT_NE(e.text.find("*****"), std::string::npos) << e.text;
@@ -667,6 +668,12 @@ TEST(ExecPasswords, Redaction) {
       {"auth user pa password secret", "auth user pa ***** *****", 27, 19},
       {"no password here", "no password *****", 3, 3},
       {"hostname x", "hostname x", 9, 9},
+      // IOS types regfront does not take (5, 8, 9: hashes): the hash is not the type.
+      {"auth user U password 9 $9$nhEmQVczB7dqsO$X.HsgL6x1il0RxkO realm R",
+       "auth user U password 9 ***** realm R", 23, 23},
+      {"auth user U password 8 $8$dsYGNam3K1SIJO$7nv/35M/qr6t.dVc realm R",
+       "auth user U password 8 ***** realm R", 23, 23},
+      {"auth user U password 5 $1$mERr$hx5rVt7rPNoS4wqbXKX7m0", "auth user U password 5 *****", 23, 23},
   };
   for (const auto& c : cases) {
     long col = c.column;

@@ -6,6 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -163,6 +166,131 @@ TEST(Persist, KillAtAnyMomentLeavesOldOrNewWhole) {
               "stale temporary files %d\n",
               kills, std::chrono::duration<double, std::milli>(one_save).count(), max_delay_us,
               seed, saw_a, saw_b, stale_tmp);
+}
+
+// ---- read_startup_config(): only a regular file read to the end (issue 11, item 4) ----
+
+TEST(ReadStartupConfig, RegularFileWhole) {
+  TempDir d;
+  const fs::path p = d.path / "startup-config";
+  const std::string text = big_config(3000, 'r');  // several read() calls
+  std::ofstream(p, std::ios::binary) << text;
+  StatusOr<std::string> got = read_startup_config(p.string());
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_EQ(*got, text);
+  std::ofstream(p, std::ios::binary | std::ios::trunc).flush();
+  got = read_startup_config(p.string());
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_EQ(*got, "") << "an empty regular file is an empty configuration";
+}
+
+TEST(ReadStartupConfig, DirectoryRefused) {
+  TempDir d;
+  StatusOr<std::string> got = read_startup_config(d.path.string());
+  ASSERT_FALSE(got.ok()) << "a directory must not load as an empty configuration";
+  EXPECT_EQ(got.status().code(), StatusCode::failed_precondition);
+  EXPECT_NE(got.status().message().find(d.path.string()), std::string::npos) << got.status().message();
+  EXPECT_NE(got.status().message().find("is a directory"), std::string::npos) << got.status().message();
+}
+
+TEST(ReadStartupConfig, FifoRefusedWithoutWaitingForAWriter) {
+  TempDir d;
+  const fs::path p = d.path / "fifo";
+  ASSERT_EQ(::mkfifo(p.c_str(), 0600), 0) << std::strerror(errno);
+  // Without O_NONBLOCK the open would wait here for a writer forever (ctest's timeout).
+  StatusOr<std::string> got = read_startup_config(p.string());
+  ASSERT_FALSE(got.ok());
+  EXPECT_NE(got.status().message().find("is a FIFO"), std::string::npos) << got.status().message();
+}
+
+TEST(ReadStartupConfig, DeviceRefused) {
+  StatusOr<std::string> got = read_startup_config("/dev/null");
+  ASSERT_FALSE(got.ok()) << "/dev/null must not load as an empty configuration";
+  EXPECT_NE(got.status().message().find("/dev/null: is a character device"), std::string::npos)
+      << got.status().message();
+}
+
+TEST(ReadStartupConfig, MissingFileNotFound) {
+  TempDir d;
+  StatusOr<std::string> got = read_startup_config((d.path / "nope").string());
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), StatusCode::not_found);
+  EXPECT_NE(got.status().message().find("No such file or directory"), std::string::npos);
+}
+
+TEST(ReadStartupConfig, UnreadableFileRefusedEvenForRoot) {
+  // Root reads a mode-000 file (CAP_DAC_OVERRIDE): the check runs in a child that has become an
+  // unprivileged user first, so that the refusal is real for whoever runs the test (CI: root).
+  TempDir d;
+  const fs::path p = d.path / "startup-config";
+  std::ofstream(p) << "hostname Secret\n";
+  ASSERT_EQ(::chmod(p.c_str(), 0000), 0);
+  ASSERT_EQ(::chmod(d.path.c_str(), 0755), 0);
+  int pipefd[2];
+  ASSERT_EQ(::pipe(pipefd), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(pipefd[0]);
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(3);
+    StatusOr<std::string> got = read_startup_config(p.string());
+    const std::string what = got.ok() ? "OK:" + *got : got.status().message();
+    (void)!::write(pipefd[1], what.data(), what.size());
+    ::_exit(got.ok() ? 1 : 0);
+  }
+  ::close(pipefd[1]);
+  std::string what;
+  char buf[512];
+  for (ssize_t n; (n = ::read(pipefd[0], buf, sizeof buf)) > 0;) what.append(buf, static_cast<std::size_t>(n));
+  ::close(pipefd[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_NE(WEXITSTATUS(status), 3) << "could not drop to an unprivileged user";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "an unreadable file was read: " << what;
+  EXPECT_NE(what.find("Permission denied"), std::string::npos) << what;
+  EXPECT_NE(what.find(p.string()), std::string::npos) << what;
+}
+
+TEST(ReadStartupConfig, ReadErrorIsNotEndOfFile) {
+  // /proc/self/mem is a regular file that opens but fails to read at offset 0 (nothing is
+  // mapped there): an std::ifstream took that for an empty file.
+  StatusOr<std::string> got = read_startup_config("/proc/self/mem");
+  ASSERT_FALSE(got.ok()) << "a read error must not load as an empty configuration";
+  EXPECT_NE(got.status().message().find("read error after 0 bytes"), std::string::npos)
+      << got.status().message();
+}
+
+// ---- stale temporary files of an interrupted save (issue 11, item 9) ----
+
+TEST(Persist, StaleTemporariesRemovedLiveOnesKept) {
+  TempDir d;
+  const fs::path p = d.path / "startup-config";
+  std::ofstream(p) << "hostname A\n";
+  // A process that has exited: its id is free (until reused, which the kill(0) check sees).
+  const pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  ASSERT_GT(dead, 0);
+  ::waitpid(dead, nullptr, 0);
+  const fs::path stale = d.path / ("startup-config.tmp." + std::to_string(dead));
+  const fs::path live = d.path / ("startup-config.tmp." + std::to_string(::getppid()));
+  const fs::path mine = d.path / ("startup-config.tmp." + std::to_string(::getpid()));
+  const fs::path other = d.path / "startup-config.tmp.notapid";
+  const fs::path unrelated = d.path / ("other-config.tmp." + std::to_string(dead));
+  for (const auto& f : {stale, live, mine, other, unrelated}) std::ofstream(f) << "partial";
+  EXPECT_EQ(remove_stale_temporaries(p.string()), 1u);
+  EXPECT_FALSE(fs::exists(stale)) << "a dead process's temporary file stays forever";
+  EXPECT_TRUE(fs::exists(live)) << "a live process may be saving";
+  EXPECT_TRUE(fs::exists(mine));
+  EXPECT_TRUE(fs::exists(other));
+  EXPECT_TRUE(fs::exists(unrelated));
+  EXPECT_EQ(slurp(p), "hostname A\n");
+
+  // The next save cleans up too.
+  std::ofstream(stale) << "partial";
+  ASSERT_TRUE(save_startup_config(p.string(), "hostname B\n").ok());
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_EQ(slurp(p), "hostname B\n");
 }
 
 }  // namespace

@@ -151,5 +151,86 @@ TEST(Restrictions, InvalidType7PasswordRefused) {
                  ResultCode::invalid_input);
 }
 
+// R5 counts the realms an endpoint can answer, whatever list they are in: its POTS dial peer's
+// `authentication`, its `credentials`, and sip-ua `authentication` (issue 11, item 9: 7 in a
+// dial peer + 6 in credentials loaded).
+TEST(Restrictions, R5CountsTheUnionOfAnEndpointsRealms) {
+  Harness h;
+  h.setup({"dial-peer voice 1 pots", "destination-pattern 1111"});
+  for (int i = 1; i <= 7; ++i) h.setup({"authentication username D password P realm d" + std::to_string(i)});
+  h.setup({"sip-ua"});
+  for (int i = 1; i <= 5; ++i) {
+    h.setup({"credentials number 1111 username C password P realm c" + std::to_string(i)});
+  }
+  // 7 + 5 = 12: a 13th realm for 1111 is refused, from any list.
+  const auto refused = [&](std::string_view line) {
+    const Config before = h.cfg;
+    const Mode mode = h.s.mode;
+    const Result r = h.run(line);
+    EXPECT_EQ(r.code(), ResultCode::rejected) << line;
+    EXPECT_EQ(format_error(line, r), "% A maximum of 12 different realms can be configured") << line;
+    EXPECT_EQ(h.cfg, before) << line;
+    EXPECT_EQ(h.s.mode, mode);
+  };
+  refused("credentials number 1111 username C password P realm c6");
+  refused("authentication username S password P realm s1");  // sip-ua: every endpoint's
+  // A realm 1111 already has is not a new one; another number has its own twelve.
+  h.setup({"credentials number 1111 username C password P realm d1",
+           "credentials number 1111 username C2 password Q realm c5",
+           "authentication username S password P realm d2",
+           "authentication username S password P",  // realm-less: not a realm
+           "credentials number 2222 username C password P realm c6"});
+  h.setup({"dial-peer voice 1 pots"});
+  refused("authentication username D password P realm d8");
+  h.setup({"authentication username D password P realm c1"});
+  // A dial peer with realms taking the number brings them along.
+  h.setup({"dial-peer voice 2 pots", "authentication username E password P realm e1"});
+  refused("destination-pattern 1111");
+  h.setup({"destination-pattern 3333", "destination-pattern 2222"});
+
+  // The same refusals when loading, with the line.
+  std::string text = "dial-peer voice 1 pots\n destination-pattern 1111\n";
+  for (int i = 1; i <= 7; ++i) text += " authentication username D password P realm d" + std::to_string(i) + "\n";
+  text += "sip-ua\n";
+  for (int i = 1; i <= 6; ++i) {
+    text += " credentials number 1111 username C password P realm c" + std::to_string(i) + "\n";
+  }
+  Config cfg;
+  LoadResult r = load_startup_config(text, cfg);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].line, 16) << r.errors[0].format("f");
+  EXPECT_EQ(r.errors[0].status.message(), "A maximum of 12 different realms can be configured");
+  EXPECT_EQ(cfg, Config{});
+  // Credentials first, then the dial peer: refused at the dial peer's 7th realm.
+  text = "sip-ua\n";
+  for (int i = 1; i <= 6; ++i) {
+    text += " credentials number 1111 username C password P realm c" + std::to_string(i) + "\n";
+  }
+  text += "dial-peer voice 1 pots\n destination-pattern 1111\n";
+  for (int i = 1; i <= 7; ++i) text += " authentication username D password P realm d" + std::to_string(i) + "\n";
+  r = load_startup_config(text, cfg);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].line, 16) << r.errors[0].format("f");
+  // Realms first, then the number.
+  text = "dial-peer voice 1 pots\n";
+  for (int i = 1; i <= 7; ++i) text += " authentication username D password P realm d" + std::to_string(i) + "\n";
+  text += " destination-pattern 1111\nsip-ua\n";
+  for (int i = 1; i <= 6; ++i) {
+    text += " credentials number 1111 username C password P realm c" + std::to_string(i) + "\n";
+  }
+  r = load_startup_config(text, cfg);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].line, 16) << r.errors[0].format("f");
+  // Sip-ua realms count for every endpoint when loading too.
+  text = "sip-ua\n";
+  for (int i = 1; i <= 12; ++i) {
+    text += " credentials number 1111 username C password P realm c" + std::to_string(i) + "\n";
+  }
+  text += " authentication username S password P realm c3\n authentication username S password P realm s1\n";
+  r = load_startup_config(text, cfg);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].line, 15) << r.errors[0].format("f");
+}
+
 }  // namespace
 }  // namespace regfront::config
