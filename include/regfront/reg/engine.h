@@ -124,7 +124,7 @@ class TxQueue {
   X(stray, "late or duplicated responses of finished transactions")                        \
   X(realm_learning, "challenges for a realm new to realm-less credentials (HA1 requested)") \
   X(sha_learning, "SHA challenges for a realm without SHA HA1s yet (HA1s requested)")       \
-  X(unreachable, "transactions failed fast by an ICMP unreachable from the registrar's path") \
+  X(unreachable, "transactions failed fast by an ICMP unreachable quoting their request")     \
   X(preemptive, "refreshes sent with credentials for the registrar's cached nonce")           \
   X(preemptive_challenged, "refreshes with cached-nonce credentials challenged or refused")  \
   X(pulled_forward, "backed-off bindings restarted (paced) when the registrar answered again")
@@ -139,6 +139,8 @@ class TxQueue {
   X(tx_overflow, "requests not sent: transmit queue full")                                  \
   X(txn_pool_empty, "paced starts deferred: no free transaction slot")                      \
   X(build_errors, "requests too large to build")                                            \
+  X(icmp_accepted, "ICMP unreachables quoting an in-flight request of ours (its txn failed)") \
+  X(icmp_ignored, "ICMP unreachables quoting nothing in flight (forged, late, too short)")   \
   X(plan_overflow, "bindings beyond the worker's capacity (not started)")
 
 struct RegistrarCounters {
@@ -176,6 +178,18 @@ enum class BindingState : std::uint8_t {
 };
 std::string_view state_name(BindingState s);
 
+// Why a binding's last attempt failed (the status row's `reason`; none while it is fine).
+enum class FailReason : std::uint8_t {
+  none,
+  timeout,             // Timer F or the retry limit (last code 408)
+  unreachable,         // an ICMP unreachable quoted its request (last code 503)
+  rejected,            // a final response other than 2xx/401/407 (last code: the registrar's)
+  auth_failed,         // the credential sent for the realm in the row was refused
+  no_credential,       // nothing configured may answer the realm challenged (F4.5, F7)
+  build_error,         // the request did not fit a transaction slot
+};
+std::string_view reason_name(FailReason r);
+
 // One row of `show sip-ua register status`, copied out by the worker (see Engine::status).
 struct BindingStatus {
   std::uint32_t endpoint;      // index in the snapshot the engine runs on
@@ -186,6 +200,7 @@ struct BindingStatus {
   std::int64_t seconds_left;   // until the registration expires at the registrar (≤0: not)
   std::uint32_t credential;    // index in the snapshot's credentials, kNoEntry = none used
   std::uint32_t realm;         // realm id answered, kNoRealm = none
+  FailReason reason;           // why the last attempt failed (none: it did not)
 };
 
 struct EngineOptions {
@@ -226,11 +241,18 @@ class Engine {
   void count_ignored_request();
   void on_response(const SnapshotPin& pin, const sip::Message& response, std::uint64_t now_ms);
 
-  // An ICMP/ICMPv6 destination unreachable quoting a datagram we sent to `dst`: transactions
-  // to that registrar started before now fail at their next retransmission instead of waiting
-  // for Timer F, and new ones towards it pause for a second. O(1): a forged ICMP cannot make
-  // the worker scan its bindings.
-  void on_unreachable(const SnapshotPin& pin, const sockaddr_storage& dst, std::uint64_t now_ms);
+  // An ICMP/ICMPv6 destination unreachable. `dst` is the quoted datagram's destination and
+  // `quoted` the quoted UDP payload (as much as the ICMP message carried). It counts only when
+  // it quotes a request of ours that is in flight (RFC 5927 §4.1-style validation): the quoted
+  // top Via branch names the transaction (MAC checked), `dst` is its registrar's address, and
+  // the quoted bytes are a prefix of the request sent. That transaction then fails (503,
+  // `unreachable`) at the next advance() — never a whole registrar. A quote too short to reach
+  // the branch (RFC 792 asks only 8 bytes past the IP header; Linux and RFC 1812 routers quote
+  // up to 576 bytes in all) names no transaction and is ignored. Counted: icmp_accepted,
+  // icmp_ignored. O(1): a forged ICMP cannot make the worker scan its bindings.
+  // Returns true when accepted.
+  bool on_unreachable(const SnapshotPin& pin, const sockaddr_storage& dst, std::string_view quoted,
+                      std::uint64_t now_ms);
 
   // Runs timers due by now_ms and starts queued transactions within each registrar's rate.
   void advance(const SnapshotPin& pin, std::uint64_t now_ms);
