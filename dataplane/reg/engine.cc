@@ -57,6 +57,7 @@ std::string_view reason_name(FailReason r) {
     case FailReason::rejected: return "rejected";
     case FailReason::auth_failed: return "auth_failed";
     case FailReason::no_credential: return "no_credential";
+    case FailReason::response_too_large: return "response_too_large";
     case FailReason::build_error: return "build_error";
   }
   return "?";
@@ -154,8 +155,9 @@ struct RealmName {
 static_assert(auth::kMaxRealmLength <= 255, "RealmName::len is one byte");
 
 // The value of the first Via header in a message's raw text (header lines up to the first empty
-// one); empty when there is none. For what the parser never sees whole: the prefix of one of
-// our requests that an ICMP message quotes (which may end anywhere). Folded lines are not followed (RFC 3261 §7.3.1 allows them; a Via we wrote has
+// one); empty when there is none. For what the parser never saw whole: a datagram it refused
+// for size, and the prefix of one of our requests that an ICMP message quotes (which may end
+// anywhere). Folded lines are not followed (RFC 3261 §7.3.1 allows them; a Via we wrote has
 // none, and a registrar echoes ours).
 std::string_view raw_top_via(std::string_view d) {
   std::size_t pos = d.find('\n');
@@ -724,6 +726,28 @@ class Engine::Impl {
     return true;
   }
 
+  // ---- a response the parser refused for its size (see Engine::on_oversized) ----
+  void on_oversized(std::string_view d, std::uint64_t now) {
+    // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase (RFC 3261 §7.2).
+    if (d.size() < 12 || d.substr(0, 8) != "SIP/2.0 " || d[11] != ' ' ||
+        !std::all_of(d.begin() + 8, d.begin() + 11, [](char c) { return c >= '0' && c <= '9'; })) {
+      return;
+    }
+    const auto code = static_cast<unsigned>((d[8] - '0') * 100 + (d[9] - '0') * 10 + (d[10] - '0'));
+    if (code < 200 || code >= 700) return;  // a provisional one changes nothing
+    std::uint32_t slot = 0, cseq = 0;
+    if (match_branch(raw_top_via(d), slot, cseq) != Match::ok) return;
+    Binding& b = bindings_[slot];
+    if (!in_flight(b, cseq)) return;
+    const auto status = static_cast<std::uint16_t>(code);
+    b.last_code = status;
+    if (status < 300 || status == 401 || status == 407) note_alive(b);  // it answers
+    if (status >= 300) rc(b).by_code[status - 300].inc();
+    rc(b).response_too_large.inc();
+    if (b.preemptive) note_preemptive_challenged(b, now);
+    fail(slot, b, status, 0, now, FailReason::response_too_large);
+  }
+
   // ---- response handling ----
   void on_response(const sip::Message& m, std::uint64_t now) {
     const sip::Header* via_h = m.first(sip::HeaderId::via);
@@ -780,6 +804,10 @@ class Engine::Impl {
     std::uint32_t retry_after = 0;
     if (const sip::Header* ra = m.first(sip::HeaderId::retry_after)) {
       if (!sip::parse_delta_seconds(ra->value, retry_after)) retry_after = 0;
+    }
+    if (retry_after > kMaxRetryAfterS) {  // honoured up to the documented maximum, not beyond
+      rc(b).retry_after_capped.inc();
+      retry_after = kMaxRetryAfterS;
     }
     fail(s32, b, m.status, retry_after, now, FailReason::rejected);
   }
@@ -1050,7 +1078,10 @@ void Engine::on_datagram(const SnapshotPin& pin, std::string_view datagram, std:
   sip::Message msg;
   const bool parsed = sip::parse(datagram, msg, headers) == sip::ParseStatus::ok;
   count_datagram(parsed);
-  if (!parsed) return;
+  if (!parsed) {
+    if (msg.error == sip::ParseError::limit) on_oversized(pin, datagram, now_ms);
+    return;
+  }
   if (msg.is_request) {
     count_ignored_request();
     return;
@@ -1069,6 +1100,12 @@ void Engine::on_response(const SnapshotPin& pin, const sip::Message& msg, std::u
   check_pin(pin);
   if (snap_ == nullptr) return;
   impl_->on_response(msg, now_ms);
+}
+
+void Engine::on_oversized(const SnapshotPin& pin, std::string_view datagram, std::uint64_t now_ms) {
+  check_pin(pin);
+  if (snap_ == nullptr) return;
+  impl_->on_oversized(datagram, now_ms);
 }
 
 bool Engine::on_unreachable(const SnapshotPin& pin, const sockaddr_storage& dst, std::string_view quoted,

@@ -120,6 +120,8 @@ class TxQueue {
   X(realm_refused, "challenges for a realm other than the registrar's auth-realm")          \
   X(auth_failed, "challenges repeated for a nonce already answered (bad credentials)")      \
   X(retry_after, "failures whose Retry-After was honoured")                                 \
+  X(retry_after_capped, "Retry-After values above kMaxRetryAfterS, honoured as that maximum")  \
+  X(response_too_large, "responses to our transactions the parser refused for size")         \
   X(unregistered, "bindings removed with Expires: 0")                                       \
   X(stray, "late or duplicated responses of finished transactions")                        \
   X(realm_learning, "challenges for a realm new to realm-less credentials (HA1 requested)") \
@@ -186,9 +188,14 @@ enum class FailReason : std::uint8_t {
   rejected,            // a final response other than 2xx/401/407 (last code: the registrar's)
   auth_failed,         // the credential sent for the realm in the row was refused
   no_credential,       // nothing configured may answer the realm challenged (F4.5, F7)
+  response_too_large,  // the registrar's response was refused by the parser for its size
   build_error,         // the request did not fit a transaction slot
 };
 std::string_view reason_name(FailReason r);
+
+// Retry-After is honoured up to this (RFC 3261 §20.33 sets no bound; a registrar saying
+// 999999999 would park the binding for 31 years): larger values count as this, and are counted.
+inline constexpr std::uint32_t kMaxRetryAfterS = 3600;
 
 // One row of `show sip-ua register status`, copied out by the worker (see Engine::status).
 struct BindingStatus {
@@ -240,6 +247,13 @@ class Engine {
   void count_datagram(bool parsed);
   void count_ignored_request();
   void on_response(const SnapshotPin& pin, const sip::Message& response, std::uint64_t now_ms);
+
+  // A datagram the parser refused with ParseError::limit (a header over sip::kMaxHeaderLength,
+  // too many headers): when it is a response whose top Via branch names one of our in-flight
+  // transactions (MAC checked), that transaction fails now as `response_too_large` with the
+  // response's status code, instead of timing out as a 408. Anything else is left as the
+  // parse error it was counted as. The datagram is scanned, not parsed; nothing allocates.
+  void on_oversized(const SnapshotPin& pin, std::string_view datagram, std::uint64_t now_ms);
 
   // An ICMP/ICMPv6 destination unreachable. `dst` is the quoted datagram's destination and
   // `quoted` the quoted UDP payload (as much as the ICMP message carried). It counts only when

@@ -466,6 +466,54 @@ TEST_F(EngineTest, RetryAfterIsHonoured) {
   EXPECT_RETRY_WITHIN(t0, 120000u, 132000u);  // Retry-After plus at most 10 %
 }
 
+// Issue 11, item 6: Retry-After: 999999999 parked a binding for 31 years.
+TEST_F(EngineTest, RetryAfterAboveTheMaximumIsHonouredAsTheMaximum) {
+  start(kOneEndpoint);
+  const Sent r = first_request();
+  deliver(respond(r, 503, "Service Unavailable", "Retry-After: 999999999\r\n"));
+  EXPECT_EQ(rc().retry_after.get(), 1u);
+  EXPECT_EQ(rc().retry_after_capped.get(), 1u);
+  EXPECT_EQ(status_of("1001").reason, FailReason::rejected);
+  const std::uint64_t t0 = now_;
+  EXPECT_RETRY_WITHIN(t0, kMaxRetryAfterS * 1000u, kMaxRetryAfterS * 1100u);
+}
+
+// Issue 11, item 6: a 401 with a header over 8 KB was dropped as a parse error, and the binding
+// reported a 408 timeout 32 s later. It fails at once, as what it is.
+TEST_F(EngineTest, OversizedChallengeFailsAsResponseTooLarge) {
+  start(kOneEndpoint);
+  const Sent r = first_request();
+  const std::string big = "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"" +
+                          std::string(sip::kMaxHeaderLength + 100, 'x') + "\"\r\n";
+  EXPECT_TRUE(deliver(respond(r, 401, "Unauthorized", big)).empty());
+  EXPECT_EQ(wc().parse_errors.get(), 1u);  // still a datagram the parser refused
+  EXPECT_EQ(rc().response_too_large.get(), 1u);
+  EXPECT_EQ(rc().by_code[401 - 300].get(), 1u);
+  BindingStatus st = status_of("1001");
+  EXPECT_EQ(st.state, BindingState::backoff);
+  EXPECT_EQ(st.last_code, 401);
+  EXPECT_EQ(st.reason, FailReason::response_too_large);
+  EXPECT_EQ(engine_->inflight(), 0u);
+  const std::uint64_t t0 = now_;
+  EXPECT_RETRY_WITHIN(t0, 2000u, 4000u);  // backed off as a failure, never retransmitted
+  EXPECT_EQ(rc().timed_out.get(), 0u);
+  EXPECT_EQ(rc().retransmitted.get(), 0u);
+}
+
+TEST_F(EngineTest, OversizedDatagramsNotOursChangeNothing) {
+  start(kOneEndpoint);
+  const Sent r = first_request();
+  const std::string big = "X-Big: " + std::string(sip::kMaxHeaderLength + 100, 'x') + "\r\n";
+  Sent forged = r;
+  forged.via = "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKrf00000000000000010123456789abcdef";
+  deliver(respond(forged, 401, "Unauthorized", big));                   // not our MAC
+  deliver(respond(r, 180, "Ringing", big));                              // provisional
+  deliver("REGISTER sip:x SIP/2.0\r\nVia: " + r.via + "\r\n" + big + "\r\n");  // a request
+  EXPECT_EQ(wc().parse_errors.get(), 3u);
+  EXPECT_EQ(rc().response_too_large.get(), 0u);
+  EXPECT_EQ(status_of("1001").state, BindingState::registering);
+}
+
 // ---- timeouts (RFC 3261 §17.1.2.2) ----
 
 std::vector<std::uint64_t> offsets(const std::vector<Timed>& sent, std::uint64_t t0) {
