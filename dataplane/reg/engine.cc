@@ -108,6 +108,9 @@ struct Engine::Binding {
   bool down_linked : 1 = false;       // on a down list (possibly as a superseded entry)
   bool transport_failed : 1 = false;  // backing off after a timeout or ICMP unreachable
   bool preemptive : 1 = false;        // the attempt in flight used the registrar's cached nonce
+  // This attempt answered a stale=true challenge already (RFC 7616 §3.3 allows one more answer
+  // for a realm whose credential was just sent; see on_challenge).
+  bool stale_answered : 1 = false;
 };
 
 struct Engine::Txn {
@@ -544,6 +547,7 @@ class Engine::Impl {
     b.rounds = 0;
     b.transport_failed = false;
     b.preemptive = false;
+    b.stale_answered = false;
     b.state = b.unregister ? BindingState::unregistering : BindingState::registering;
     rc(b).sent.inc();
     // A refresh (the registration is still valid) may answer the registrar's last nonce now.
@@ -929,9 +933,17 @@ class Engine::Impl {
       return;
     }
     const std::uint64_t tag = nonce_tag(best.nonce);
-    if (tag == b.nonce && !best.stale) {
-      // The registrar challenged the nonce we just answered: the credentials are wrong.
+    // F7: a realm is answered once per attempt. Challenged for it again right after a request
+    // that carried its credentials (b.nonce is set only then; a preemptive request's challenge
+    // cleared it above) — with a fresh nonce or the same one — the registrar refused the
+    // credential: stop, back off, say why. Answering again would only add wrong digests (4 per
+    // attempt against a registrar that makes a new nonce for every 401), and providers lock
+    // accounts for less. A stale=true challenge says the digest was right and only the nonce
+    // old (RFC 7616 §3.3): it is answered once more per attempt.
+    const bool again = b.nonce != 0 && (best_realm == b.realm || tag == b.nonce);
+    if (again && (!best.stale || b.stale_answered)) {
       rc(b).auth_failed.inc();
+      b.realm = best_realm;  // the realm that refused it, for the status row
       fail(slot, b, m.status, 0, now, FailReason::auth_failed);
       return;
     }
@@ -941,6 +953,7 @@ class Engine::Impl {
       return;
     }
     if (best.stale) rc(b).stale.inc();
+    if (again) b.stale_answered = true;
     b.nonce = tag;
     b.credential = static_cast<std::uint32_t>(choice.cred - s.credentials.data());
     b.realm = best_realm;

@@ -118,7 +118,7 @@ class TxQueue {
   X(timed_out, "transactions ended by Timer F or the retry limit")                          \
   X(no_credential, "challenges no configured credential may answer (F4.5)")                 \
   X(realm_refused, "challenges for a realm other than the registrar's auth-realm")          \
-  X(auth_failed, "challenges repeated for a nonce already answered (bad credentials)")      \
+  X(auth_failed, "a realm challenged again after its credentials were sent (refused)")     \
   X(retry_after, "failures whose Retry-After was honoured")                                 \
   X(retry_after_capped, "Retry-After values above kMaxRetryAfterS, honoured as that maximum")  \
   X(response_too_large, "responses to our transactions the parser refused for size")         \
@@ -186,7 +186,7 @@ enum class FailReason : std::uint8_t {
   timeout,             // Timer F or the retry limit (last code 408)
   unreachable,         // an ICMP unreachable quoted its request (last code 503)
   rejected,            // a final response other than 2xx/401/407 (last code: the registrar's)
-  auth_failed,         // the credential sent for the realm in the row was refused
+  auth_failed,         // the realm in the row challenged again after its credentials were sent
   no_credential,       // nothing configured may answer the realm challenged (F4.5, F7)
   response_too_large,  // the registrar's response was refused by the parser for its size
   build_error,         // the request did not fit a transaction slot

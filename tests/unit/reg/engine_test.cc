@@ -369,6 +369,72 @@ TEST_F(EngineTest, SameNonceTwiceIsAuthFailedAndBacksOff) {
   EXPECT_RETRY_WITHIN(t0, 2000u, 4000u);  // backoff_base 4000: 50–100 %
 }
 
+// F7 (issue 11, item 8): a registrar that makes a fresh nonce for every 401 used to get four
+// wrong digests per attempt (one per round), since only a repeated nonce was taken as a refusal.
+TEST_F(EngineTest, FreshNonceAfterOurCredentialsIsAuthFailedOncePerAttempt) {
+  start(kOneEndpoint);
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const Sent r = attempt == 0 ? first_request() : [&] {
+      const auto retry = run_until_sent(300000);
+      EXPECT_EQ(retry.size(), 1u);
+      return retry.empty() ? Sent{} : retry[0].req;
+    }();
+    EXPECT_TRUE(r.authorization.empty());
+    auto out = deliver(respond(r, 401, "Unauthorized",
+                               "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"a" + std::to_string(attempt) +
+                                   "\"\r\n"));
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_FALSE(out[0].authorization.empty());
+    out = deliver(respond(out[0], 401, "Unauthorized",
+                          "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"b" + std::to_string(attempt) +
+                              "\"\r\n"));
+    EXPECT_TRUE(out.empty()) << "a second digest for the realm in one attempt";
+    EXPECT_EQ(rc().authenticated.get(), attempt + 1u);  // one digest per attempt
+    EXPECT_EQ(rc().auth_failed.get(), attempt + 1u);
+    const BindingStatus st = status_of("1001");
+    EXPECT_EQ(st.state, BindingState::backoff);
+    EXPECT_EQ(st.last_code, 401);
+    EXPECT_EQ(st.reason, FailReason::auth_failed);
+    ASSERT_LT(st.realm, snap()->realms.names.size());
+    EXPECT_EQ(snap()->realms.names[st.realm], "reg-a.example");
+  }
+}
+
+TEST_F(EngineTest, StaleChallengeIsAnsweredOnceMorePerAttemptOnly) {
+  start(kOneEndpoint);
+  auto out = deliver(respond(first_request(), 401, "Unauthorized",
+                             "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n1\"\r\n"));
+  ASSERT_EQ(out.size(), 1u);
+  out = deliver(respond(out[0], 401, "Unauthorized",
+                        "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n2\", stale=true\r\n"));
+  ASSERT_EQ(out.size(), 1u);  // RFC 7616 §3.3: the digest was right, the nonce old
+  out = deliver(respond(out[0], 401, "Unauthorized",
+                        "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n3\", stale=true\r\n"));
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(rc().authenticated.get(), 2u);
+  EXPECT_EQ(rc().auth_failed.get(), 1u);
+  EXPECT_EQ(status_of("1001").reason, FailReason::auth_failed);
+}
+
+// A 423 to an authenticated REGISTER accepted its credentials: the retry (without them) may be
+// challenged again, and that challenge is answered.
+TEST_F(EngineTest, ChallengeAfterAnIntervalTooBriefRetryIsAnswered) {
+  start(kOneEndpoint);
+  auto out = deliver(respond(first_request(), 401, "Unauthorized",
+                             "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n1\"\r\n"));
+  ASSERT_EQ(out.size(), 1u);
+  out = deliver(respond(out[0], 423, "Interval Too Brief", "Min-Expires: 7200\r\n"));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].authorization.empty());
+  out = deliver(respond(out[0], 401, "Unauthorized",
+                        "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n2\"\r\n"));
+  ASSERT_EQ(out.size(), 1u);
+  deliver(ok_with_contact(out[0], 7200));
+  EXPECT_EQ(status_of("1001").state, BindingState::registered);
+  EXPECT_EQ(status_of("1001").reason, FailReason::none);
+  EXPECT_EQ(rc().auth_failed.get(), 0u);
+}
+
 TEST_F(EngineTest, NoCredentialForRealmSendsNothing) {
   start(kOneEndpoint);
   const Sent r = first_request();
