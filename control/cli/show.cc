@@ -25,7 +25,8 @@ std::string render_register_status(const std::vector<BindingRow>& rows, bool jso
       j["bindings"].push_back({{"number", r.number},       {"registrar", r.registrar},
                                {"state", r.state},         {"expires", r.granted},
                                {"seconds_left", r.seconds_left}, {"last_code", r.last_code},
-                               {"username", r.username},   {"realm", r.realm}});
+                               {"username", r.username},   {"realm", r.realm},
+                               {"reason", r.reason}});
     }
     return j.dump() + "\n";
   }

@@ -41,6 +41,7 @@ std::vector<cli::BindingRow> StatusGatherer::bindings() const {
     r.granted = b.granted;
     r.seconds_left = b.seconds_left;
     r.last_code = b.last_code;
+    if (b.reason != reg::FailReason::none) r.reason = std::string(reg::reason_name(b.reason));
     if (b.credential != reg::kNoEntry) r.username = snap.username(snap.credentials[b.credential]);
     // The id comes from the snapshot the binding was answered under; realm ids can shift when
     // the configuration's realms change, so never index past this snapshot's table.

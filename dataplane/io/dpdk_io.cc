@@ -164,7 +164,7 @@ bool DpdkIo::hand_off_request(std::uint32_t to, std::string_view datagram, const
 bool DpdkIo::hand_off_event(const net::UnreachableEvent& e) {
   sockaddr_storage ss;
   to_sockaddr(e.dst, ss);
-  hand_off(owner_of(e.src.port), kHandoffEvent, &ss, sizeof ss, nullptr, 0);
+  hand_off(owner_of(e.src.port), kHandoffEvent, &ss, sizeof ss, e.quoted, e.quoted_len);
   return true;
 }
 

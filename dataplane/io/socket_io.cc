@@ -67,11 +67,10 @@ std::size_t SocketIo::receive() {
   return static_cast<std::size_t>(n);
 }
 
-bool SocketIo::next_error(sockaddr_storage& dst) {
+bool SocketIo::next_error(sockaddr_storage& dst, std::size_t& quoted_len) {
   for (;;) {
-    char data[512];
     char control[512];
-    iovec iov{data, sizeof data};
+    iovec iov{err_buf_, sizeof err_buf_};
     msghdr msg{};
     msg.msg_name = &dst;
     msg.msg_namelen = sizeof dst;
@@ -79,7 +78,10 @@ bool SocketIo::next_error(sockaddr_storage& dst) {
     msg.msg_iovlen = 1;
     msg.msg_control = control;
     msg.msg_controllen = sizeof control;
-    if (::recvmsg(fd_, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) return false;
+    // The data is the quoted UDP payload of our datagram (as much as the ICMP carried).
+    const ssize_t got = ::recvmsg(fd_, &msg, MSG_ERRQUEUE | MSG_DONTWAIT);
+    if (got < 0) return false;
+    quoted_len = static_cast<std::size_t>(got);
     for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
       const bool v4 = c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR;
       const bool v6 = c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR;

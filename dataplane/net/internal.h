@@ -148,7 +148,9 @@ struct NetStack::State {
   void rx_icmp6(rte_mbuf* m, std::uint16_t iface, const IpAddr& src, const IpAddr& dst,
                 std::uint8_t hop_limit, const std::uint8_t* src_mac, std::uint32_t l2,
                 std::uint32_t l4, std::uint32_t l4_len, std::uint64_t now);
-  void raise(const UnreachableEvent& e);
+  // Records an unreachable event with the quoted UDP payload at [off, off + len) of `m`
+  // (clipped to UnreachableEvent::kMaxQuoted).
+  void raise(const UnreachableEvent& e, rte_mbuf* m, std::uint32_t off, std::uint32_t len);
 
   // ---- transmit (tx.cc) ----
   void emit(std::uint16_t port, rte_mbuf* m);

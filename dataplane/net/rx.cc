@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
 
 #include "internal.h"
 
@@ -42,12 +43,23 @@ std::size_t NetStack::classify(rte_mbuf** pkts, std::size_t n, std::uint64_t now
   return rx.count;
 }
 
-void NetStack::State::raise(const UnreachableEvent& e) {
+void NetStack::State::raise(const UnreachableEvent& e, rte_mbuf* m, std::uint32_t off, std::uint32_t len) {
   if (nevents == events.size()) {
     c.drop_event_overflow.inc();
     return;
   }
-  events[nevents++] = e;
+  UnreachableEvent& out = events[nevents++];
+  out.dst = e.dst;  // field by field: `e` carries no quote, and a whole copy would move 512 bytes
+  out.src = e.src;
+  out.reporter = e.reporter;
+  out.kind = e.kind;
+  out.type = e.type;
+  out.code = e.code;
+  out.interface = e.interface;
+  const std::uint32_t n = std::min<std::uint32_t>(len, UnreachableEvent::kMaxQuoted);
+  const void* q = n != 0 ? rte_pktmbuf_read(m, off, n, out.quoted) : nullptr;
+  if (q != nullptr && q != out.quoted) std::memcpy(out.quoted, q, n);
+  out.quoted_len = static_cast<std::uint16_t>(q != nullptr ? n : 0);
   c.icmp_unreachable.inc();
 }
 
@@ -425,7 +437,16 @@ void NetStack::State::rx_icmp4(rte_mbuf* m, std::uint16_t iface, const IpAddr& s
       else if (code == 1) k = UnreachableKind::host;
       else if (code == 0) k = UnreachableKind::net;
       else if (code == 9 || code == 10 || code == 13) k = UnreachableKind::admin;
-      raise(UnreachableEvent{Endpoint{qdst, be16(qu + 2)}, Endpoint{qsrc, be16(qu)}, src, k, type, code, iface});
+      const std::uint32_t qoff = 8 + qihl + kUdpLen;  // the quoted UDP payload, as much as came
+      UnreachableEvent e;
+      e.dst = Endpoint{qdst, be16(qu + 2)};
+      e.src = Endpoint{qsrc, be16(qu)};
+      e.reporter = src;
+      e.kind = k;
+      e.type = type;
+      e.code = code;
+      e.interface = iface;
+      raise(e, m, l4 + qoff, l4_len - qoff);
     } else {
       c.drop_icmp_ignored.inc();
     }
@@ -510,8 +531,16 @@ void NetStack::State::rx_icmp6(rte_mbuf* m, std::uint16_t iface, const IpAddr& s
       else if (code == 3) k = UnreachableKind::host;
       else if (code == 0) k = UnreachableKind::net;
       else if (code == 1 || code == 5 || code == 6) k = UnreachableKind::admin;
-      raise(UnreachableEvent{Endpoint{qdst, be16(q + kIpv6Len + 2)}, Endpoint{qsrc, be16(q + kIpv6Len)}, src, k,
-                             type, code, iface});
+      const std::uint32_t qoff = 8 + kIpv6Len + kUdpLen;  // the quoted UDP payload, as much as came
+      UnreachableEvent e;
+      e.dst = Endpoint{qdst, be16(q + kIpv6Len + 2)};
+      e.src = Endpoint{qsrc, be16(q + kIpv6Len)};
+      e.reporter = src;
+      e.kind = k;
+      e.type = type;
+      e.code = code;
+      e.interface = iface;
+      raise(e, m, l4 + qoff, l4_len - qoff);
     } else {
       c.drop_icmp_ignored.inc();
     }

@@ -49,6 +49,20 @@ std::string_view state_name(BindingState s) {
   return "?";
 }
 
+std::string_view reason_name(FailReason r) {
+  switch (r) {
+    case FailReason::none: return "none";
+    case FailReason::timeout: return "timeout";
+    case FailReason::unreachable: return "unreachable";
+    case FailReason::rejected: return "rejected";
+    case FailReason::auth_failed: return "auth_failed";
+    case FailReason::no_credential: return "no_credential";
+    case FailReason::response_too_large: return "response_too_large";
+    case FailReason::build_error: return "build_error";
+  }
+  return "?";
+}
+
 // ---------------------------------------------------------------------------------------------
 // Internal state
 
@@ -88,11 +102,15 @@ struct Engine::Binding {
   BindingState state = BindingState::idle;
   std::uint8_t failures = 0;
   std::uint8_t rounds = 0;
+  FailReason reason = FailReason::none;  // why the last attempt failed
   bool unregister : 1 = false;        // the queued/in-flight request is Expires: 0
   bool linked : 1 = false;            // on a pacing queue (possibly as a superseded entry)
   bool down_linked : 1 = false;       // on a down list (possibly as a superseded entry)
   bool transport_failed : 1 = false;  // backing off after a timeout or ICMP unreachable
   bool preemptive : 1 = false;        // the attempt in flight used the registrar's cached nonce
+  // This attempt answered a stale=true challenge already (RFC 7616 §3.3 allows one more answer
+  // for a realm whose credential was just sent; see on_challenge).
+  bool stale_answered : 1 = false;
 };
 
 struct Engine::Txn {
@@ -102,12 +120,12 @@ struct Engine::Txn {
   std::uint32_t interval_ms = 0;
   std::uint16_t len = 0;
   std::uint8_t retransmits = 0;
+  bool unreachable = false;  // an ICMP unreachable quoted this request: fails at the next advance()
   char data[kMaxRequest];
 };
 
 struct Engine::Pacer {
   TokenBucket bucket;                // at the registrar's rate_per_worker
-  std::uint64_t unreachable_at = 0;  // last ICMP unreachable for this registrar (0: none)
   std::uint32_t head = kNoEntry;
   std::uint32_t tail = kNoEntry;
   std::uint32_t length = 0;
@@ -138,6 +156,51 @@ struct RealmName {
   std::string_view view() const { return {name, len}; }
 };
 static_assert(auth::kMaxRealmLength <= 255, "RealmName::len is one byte");
+
+// The value of the first Via header in a message's raw text (header lines up to the first empty
+// one); empty when there is none. For what the parser never saw whole: a datagram it refused
+// for size, and the prefix of one of our requests that an ICMP message quotes (which may end
+// anywhere). Folded lines are not followed (RFC 3261 §7.3.1 allows them; a Via we wrote has
+// none, and a registrar echoes ours).
+std::string_view raw_top_via(std::string_view d) {
+  std::size_t pos = d.find('\n');
+  while (pos != std::string_view::npos && pos + 1 < d.size()) {
+    const std::size_t start = pos + 1;
+    const std::size_t end = d.find('\n', start);
+    std::string_view line = d.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) return {};
+    const std::size_t colon = line.find(':');
+    if (colon != std::string_view::npos) {
+      std::string_view name = line.substr(0, colon);
+      while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+      if (sip::iequals(name, "via") || sip::iequals(name, "v")) {
+        std::string_view value = line.substr(colon + 1);
+        while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+        std::size_t p = 0;
+        std::string_view el;
+        sip::Via via;
+        if (!sip::next_list_element(value, p, el) || !sip::parse_via(el, via)) return {};
+        return via.branch;
+      }
+    }
+    pos = end;
+  }
+  return {};
+}
+
+bool same_address(const sockaddr_storage& a, const sockaddr_storage& b) {
+  if (a.ss_family != b.ss_family) return false;
+  if (a.ss_family == AF_INET) {
+    const auto& x = reinterpret_cast<const sockaddr_in&>(a);
+    const auto& y = reinterpret_cast<const sockaddr_in&>(b);
+    return x.sin_port == y.sin_port && x.sin_addr.s_addr == y.sin_addr.s_addr;
+  }
+  if (a.ss_family != AF_INET6) return false;
+  const auto& x = reinterpret_cast<const sockaddr_in6&>(a);
+  const auto& y = reinterpret_cast<const sockaddr_in6&>(b);
+  return x.sin6_port == y.sin6_port && std::memcmp(&x.sin6_addr, &y.sin6_addr, sizeof x.sin6_addr) == 0;
+}
 
 // Single-producer (worker) single-consumer (control) ring of realm names.
 using RealmRing = SpscRing<RealmName, 16>;
@@ -338,6 +401,7 @@ class Engine::Impl {
     t.started_ms = now;
     t.interval_ms = s.t1_ms;
     t.retransmits = 0;
+    t.unreachable = false;
     send_bytes(r, t.data, n);
     wheel_.schedule(slot, now + t.interval_ms);  // Timer E
     return true;
@@ -401,7 +465,6 @@ class Engine::Impl {
         continue;
       }
       if (r.addr_len == 0) continue;  // waits for DNS
-      if (p.unreachable_at != 0 && now < p.unreachable_at + 1000) continue;  // ICMP: pause
       // Token bucket: rate per worker, depth of 20 ms (at least one), so a registrar never sees
       // more than its rate over any second and no burst beyond a few milliseconds' worth.
       const double depth = std::max(1.0, r.rate_per_worker / 50.0);
@@ -484,11 +547,12 @@ class Engine::Impl {
     b.rounds = 0;
     b.transport_failed = false;
     b.preemptive = false;
+    b.stale_answered = false;
     b.state = b.unregister ? BindingState::unregistering : BindingState::registering;
     rc(b).sent.inc();
     // A refresh (the registration is still valid) may answer the registrar's last nonce now.
     if (!b.unregister && b.registered_until > now && send_preemptive(slot, b, now)) return;
-    if (!send_request(slot, b, nullptr, now)) fail(slot, b, 0, 0, now);
+    if (!send_request(slot, b, nullptr, now)) fail(slot, b, 0, 0, now, FailReason::build_error);
   }
 
   // ---- digest answers ----
@@ -524,7 +588,7 @@ class Engine::Impl {
     b.preemptive = true;
     rc(b).preemptive.inc();
     if (!send_authorized(slot, b, *ch.cred, ch.ha1, d, cache.use_current(), now)) {
-      fail(slot, b, 0, 0, now);
+      fail(slot, b, 0, 0, now, FailReason::build_error);
       return true;
     }
     b.nonce = c->tag;  // after send_request, which clears it only for requests without
@@ -550,9 +614,10 @@ class Engine::Impl {
 
   // ---- outcomes ----
   void fail(std::uint32_t slot, Binding& b, std::uint16_t code, std::uint32_t retry_after_s,
-            std::uint64_t now) {
+            std::uint64_t now, FailReason reason) {
     free_txn(b);
     b.last_code = code;
+    b.reason = reason;
     rc(b).last_failure_code.set(code);
     rc(b).last_failure_ms.set(now);
     if (b.unregister) {
@@ -580,6 +645,7 @@ class Engine::Impl {
     free_txn(b);
     const bool refresh = b.registered_until > now;  // the previous registration still held
     b.failures = 0;
+    b.reason = FailReason::none;
     b.granted = granted;
     b.registered_until = now + std::uint64_t{granted} * 1000;
     b.state = BindingState::registered;
@@ -618,6 +684,74 @@ class Engine::Impl {
     b.state = BindingState::unregistered;
   }
 
+  // ---- matching ----
+  enum class Match : std::uint8_t { ok, forged, misrouted };
+  // The binding slot and CSeq that a branch of ours names, its MAC checked against the slot's
+  // current generation.
+  Match match_branch(std::string_view br, std::uint32_t& slot_out, std::uint32_t& cseq_out) const {
+    std::uint64_t worker, slot, cseq, macv;
+    if (br.size() != kBranchLength || br.substr(0, kBranchPrefix.size()) != kBranchPrefix ||
+        !sip::parse_hex(br.substr(kBranchPrefix.size(), 2), worker) ||
+        !sip::parse_hex(br.substr(kBranchPrefix.size() + 2, 8), slot) ||
+        !sip::parse_hex(br.substr(kBranchPrefix.size() + 10, 8), cseq) ||
+        !sip::parse_hex(br.substr(kBranchPrefix.size() + 18, 16), macv)) {
+      return Match::forged;
+    }
+    if (worker != opts_.worker) return Match::misrouted;
+    if (slot >= used_slots_) return Match::forged;
+    const auto s32 = static_cast<std::uint32_t>(slot);
+    if (macv != mac(s32, bindings_[s32].generation, static_cast<std::uint32_t>(cseq))) return Match::forged;
+    slot_out = s32;
+    cseq_out = static_cast<std::uint32_t>(cseq);
+    return Match::ok;
+  }
+  // The binding's transaction for `cseq` is still running.
+  static bool in_flight(const Binding& b, std::uint32_t cseq) {
+    return b.txn != kNoEntry && b.cseq == cseq &&
+           (b.state == BindingState::registering || b.state == BindingState::unregistering);
+  }
+
+  // ---- ICMP (see Engine::on_unreachable) ----
+  bool on_unreachable(const sockaddr_storage& dst, std::string_view quoted, std::uint64_t now) {
+    std::uint32_t slot = 0, cseq = 0;
+    if (match_branch(raw_top_via(quoted), slot, cseq) != Match::ok) return false;
+    Binding& b = bindings_[slot];
+    if (!in_flight(b, cseq)) return false;  // late: about a request whose transaction ended
+    Txn& t = txns_[b.txn];
+    // The quote is the start of what we sent (a retransmission sends the same bytes), to the
+    // registrar we sent it to.
+    if (quoted.size() > t.len || std::memcmp(quoted.data(), t.data, quoted.size()) != 0) return false;
+    if (!same_address(snap().registrars[b.registrar].addr, dst)) return false;
+    if (!t.unreachable) {
+      // Failed by the timer, at the next advance(): a slot is freed only there (TxQueue).
+      t.unreachable = true;
+      wheel_.schedule(slot, now);
+    }
+    return true;
+  }
+
+  // ---- a response the parser refused for its size (see Engine::on_oversized) ----
+  void on_oversized(std::string_view d, std::uint64_t now) {
+    // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase (RFC 3261 §7.2).
+    if (d.size() < 12 || d.substr(0, 8) != "SIP/2.0 " || d[11] != ' ' ||
+        !std::all_of(d.begin() + 8, d.begin() + 11, [](char c) { return c >= '0' && c <= '9'; })) {
+      return;
+    }
+    const auto code = static_cast<unsigned>((d[8] - '0') * 100 + (d[9] - '0') * 10 + (d[10] - '0'));
+    if (code < 200 || code >= 700) return;  // a provisional one changes nothing
+    std::uint32_t slot = 0, cseq = 0;
+    if (match_branch(raw_top_via(d), slot, cseq) != Match::ok) return;
+    Binding& b = bindings_[slot];
+    if (!in_flight(b, cseq)) return;
+    const auto status = static_cast<std::uint16_t>(code);
+    b.last_code = status;
+    if (status < 300 || status == 401 || status == 407) note_alive(b);  // it answers
+    if (status >= 300) rc(b).by_code[status - 300].inc();
+    rc(b).response_too_large.inc();
+    if (b.preemptive) note_preemptive_challenged(b, now);
+    fail(slot, b, status, 0, now, FailReason::response_too_large);
+  }
+
   // ---- response handling ----
   void on_response(const sip::Message& m, std::uint64_t now) {
     const sip::Header* via_h = m.first(sip::HeaderId::via);
@@ -629,30 +763,13 @@ class Engine::Impl {
       wc().forged.inc();
       return;
     }
-    const std::string_view br = via.branch;
-    std::uint64_t worker, slot, cseq, macv;
-    if (br.size() != kBranchLength || br.substr(0, kBranchPrefix.size()) != kBranchPrefix ||
-        !sip::parse_hex(br.substr(kBranchPrefix.size(), 2), worker) ||
-        !sip::parse_hex(br.substr(kBranchPrefix.size() + 2, 8), slot) ||
-        !sip::parse_hex(br.substr(kBranchPrefix.size() + 10, 8), cseq) ||
-        !sip::parse_hex(br.substr(kBranchPrefix.size() + 18, 16), macv)) {
-      wc().forged.inc();
-      return;
+    std::uint32_t s32 = 0, cseq = 0;
+    switch (match_branch(via.branch, s32, cseq)) {
+      case Match::ok: break;
+      case Match::misrouted: wc().misrouted.inc(); return;
+      case Match::forged: wc().forged.inc(); return;
     }
-    if (worker != opts_.worker) {
-      wc().misrouted.inc();
-      return;
-    }
-    if (slot >= used_slots_) {
-      wc().forged.inc();
-      return;
-    }
-    Binding& b = bindings_[slot];
-    const auto s32 = static_cast<std::uint32_t>(slot);
-    if (macv != mac(s32, b.generation, static_cast<std::uint32_t>(cseq))) {
-      wc().forged.inc();
-      return;
-    }
+    Binding& b = bindings_[s32];
     // §17.1.3: the branch matched; the CSeq method must be REGISTER and the number ours.
     const sip::Header* cseq_h = m.first(sip::HeaderId::cseq);
     sip::CSeq cs;
@@ -692,7 +809,11 @@ class Engine::Impl {
     if (const sip::Header* ra = m.first(sip::HeaderId::retry_after)) {
       if (!sip::parse_delta_seconds(ra->value, retry_after)) retry_after = 0;
     }
-    fail(s32, b, m.status, retry_after, now);
+    if (retry_after > kMaxRetryAfterS) {  // honoured up to the documented maximum, not beyond
+      rc(b).retry_after_capped.inc();
+      retry_after = kMaxRetryAfterS;
+    }
+    fail(s32, b, m.status, retry_after, now, FailReason::rejected);
   }
 
   void on_success(std::uint32_t slot, Binding& b, const sip::Message& m, std::uint64_t now) {
@@ -732,7 +853,7 @@ class Engine::Impl {
     if (granted == 0) {
       // A 2xx that grants nothing did not register us.
       rc(b).rejected.inc();
-      fail(slot, b, m.status, 0, now);
+      fail(slot, b, m.status, 0, now, FailReason::rejected);
       return;
     }
     registered(slot, b, granted, now);
@@ -756,11 +877,11 @@ class Engine::Impl {
     if (h == nullptr || !sip::parse_delta_seconds(h->value, min_expires) ||
         min_expires <= b.requested || ++b.rounds > kMaxRounds) {
       rc(b).rejected.inc();
-      fail(slot, b, 423, 0, now);
+      fail(slot, b, 423, 0, now, FailReason::rejected);
       return;
     }
     b.requested = min_expires;
-    if (!send_request(slot, b, nullptr, now)) fail(slot, b, 0, 0, now);
+    if (!send_request(slot, b, nullptr, now)) fail(slot, b, 0, 0, now, FailReason::build_error);
   }
 
   void on_challenge(std::uint32_t slot, Binding& b, const sip::Message& m, std::uint64_t now) {
@@ -808,22 +929,31 @@ class Engine::Impl {
       // F4.5: nothing configured may answer; terminate, no blind retry (F7).
       if (refused_realm) rc(b).realm_refused.inc();
       rc(b).no_credential.inc();
-      fail(slot, b, m.status, 0, now);
+      fail(slot, b, m.status, 0, now, FailReason::no_credential);
       return;
     }
     const std::uint64_t tag = nonce_tag(best.nonce);
-    if (tag == b.nonce && !best.stale) {
-      // The registrar challenged the nonce we just answered: the credentials are wrong.
+    // F7: a realm is answered once per attempt. Challenged for it again right after a request
+    // that carried its credentials (b.nonce is set only then; a preemptive request's challenge
+    // cleared it above) — with a fresh nonce or the same one — the registrar refused the
+    // credential: stop, back off, say why. Answering again would only add wrong digests (4 per
+    // attempt against a registrar that makes a new nonce for every 401), and providers lock
+    // accounts for less. A stale=true challenge says the digest was right and only the nonce
+    // old (RFC 7616 §3.3): it is answered once more per attempt.
+    const bool again = b.nonce != 0 && (best_realm == b.realm || tag == b.nonce);
+    if (again && (!best.stale || b.stale_answered)) {
       rc(b).auth_failed.inc();
-      fail(slot, b, m.status, 0, now);
+      b.realm = best_realm;  // the realm that refused it, for the status row
+      fail(slot, b, m.status, 0, now, FailReason::auth_failed);
       return;
     }
     if (++b.rounds > kMaxRounds) {
       rc(b).auth_failed.inc();
-      fail(slot, b, m.status, 0, now);
+      fail(slot, b, m.status, 0, now, FailReason::auth_failed);
       return;
     }
     if (best.stale) rc(b).stale.inc();
+    if (again) b.stale_answered = true;
     b.nonce = tag;
     b.credential = static_cast<std::uint32_t>(choice.cred - s.credentials.data());
     b.realm = best_realm;
@@ -832,7 +962,7 @@ class Engine::Impl {
     // Counted over every use of that nonce by the registrar's bindings; a nonce new to the cache
     // becomes its candidate for preemptive use.
     const std::uint32_t nc = auth_cache_[b.registrar].record_answer(tag, d, best_realm);
-    if (!send_authorized(slot, b, *choice.cred, choice.ha1, d, nc, now)) fail(slot, b, 0, 0, now);
+    if (!send_authorized(slot, b, *choice.cred, choice.ha1, d, nc, now)) fail(slot, b, 0, 0, now, FailReason::build_error);
   }
 
   // ---- timers ----
@@ -843,17 +973,16 @@ class Engine::Impl {
       case BindingState::unregistering: {
         Txn& t = txns_[b.txn];
         const Snapshot& s = snap();
-        const std::uint64_t icmp = pacers_[b.registrar].unreachable_at;
-        if (icmp != 0 && icmp >= t.started_ms) {
-          rc(b).unreachable.inc();  // ICMP said the registrar is not there: no more retries
-          fail(slot, b, 503, 0, now);
+        if (t.unreachable) {
+          rc(b).unreachable.inc();  // ICMP quoted this request: the registrar is not there
+          fail(slot, b, 503, 0, now, FailReason::unreachable);
           note_transport_failure(slot, b);
           return;
         }
         // Timer F (64·T1) or the `retry register` cap ends the transaction (§17.1.2.2).
         if (now - t.started_ms >= 64ull * s.t1_ms || t.retransmits >= s.retry_register) {
           rc(b).timed_out.inc();
-          fail(slot, b, 408, 0, now);
+          fail(slot, b, 408, 0, now, FailReason::timeout);
           note_transport_failure(slot, b);
           return;
         }
@@ -962,7 +1091,10 @@ void Engine::on_datagram(const SnapshotPin& pin, std::string_view datagram, std:
   sip::Message msg;
   const bool parsed = sip::parse(datagram, msg, headers) == sip::ParseStatus::ok;
   count_datagram(parsed);
-  if (!parsed) return;
+  if (!parsed) {
+    if (msg.error == sip::ParseError::limit) on_oversized(pin, datagram, now_ms);
+    return;
+  }
   if (msg.is_request) {
     count_ignored_request();
     return;
@@ -983,24 +1115,18 @@ void Engine::on_response(const SnapshotPin& pin, const sip::Message& msg, std::u
   impl_->on_response(msg, now_ms);
 }
 
-void Engine::on_unreachable(const SnapshotPin& pin, const sockaddr_storage& dst, std::uint64_t now_ms) {
+void Engine::on_oversized(const SnapshotPin& pin, std::string_view datagram, std::uint64_t now_ms) {
   check_pin(pin);
   if (snap_ == nullptr) return;
-  for (int ri = 0; ri < kSnapRegistrarSlots; ++ri) {
-    const SnapRegistrar& r = snap_->registrars[ri];
-    if (!r.present || r.addr_len == 0 || r.addr.ss_family != dst.ss_family) continue;
-    bool same;
-    if (dst.ss_family == AF_INET) {
-      const auto& a = reinterpret_cast<const sockaddr_in&>(r.addr);
-      const auto& b = reinterpret_cast<const sockaddr_in&>(dst);
-      same = a.sin_port == b.sin_port && a.sin_addr.s_addr == b.sin_addr.s_addr;
-    } else {
-      const auto& a = reinterpret_cast<const sockaddr_in6&>(r.addr);
-      const auto& b = reinterpret_cast<const sockaddr_in6&>(dst);
-      same = a.sin6_port == b.sin6_port && std::memcmp(&a.sin6_addr, &b.sin6_addr, sizeof a.sin6_addr) == 0;
-    }
-    if (same) impl_->pacers_[ri].unreachable_at = std::max<std::uint64_t>(now_ms, 1);
-  }
+  impl_->on_oversized(datagram, now_ms);
+}
+
+bool Engine::on_unreachable(const SnapshotPin& pin, const sockaddr_storage& dst, std::string_view quoted,
+                            std::uint64_t now_ms) {
+  check_pin(pin);
+  const bool ok = snap_ != nullptr && impl_->on_unreachable(dst, quoted, now_ms);
+  (ok ? counters_->icmp_accepted : counters_->icmp_ignored).inc();
+  return ok;
 }
 
 void Engine::advance(const SnapshotPin& pin, std::uint64_t now_ms) {
@@ -1109,6 +1235,7 @@ std::size_t Engine::status(const SnapshotPin& pin, std::uint32_t from, BindingSt
                          : 0;
     s.credential = b.credential;
     s.realm = b.realm;
+    s.reason = b.reason;
   }
   next = slot;
   return n;

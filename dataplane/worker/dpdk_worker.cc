@@ -103,7 +103,9 @@ void DpdkWorker::wait_for_network(const Clock& clock) {
              [&](std::string_view d, const sockaddr_storage& src, socklen_t len) {
                on_datagram(pin, d, src, len, now);
              },
-             [&](const sockaddr_storage& dst) { engine_.on_unreachable(pin, dst, now); });
+             [&](const sockaddr_storage& dst, std::string_view quoted) {
+               engine_.on_unreachable(pin, dst, quoted, now);
+             });
       io_.flush(tx_, tsc);
       if ((up || timed_out) && !announced) {
         announced = true;
@@ -164,7 +166,9 @@ void DpdkWorker::run() {
             stats.mark(LoopStats::rx);
             answer();
           },
-          [&](const sockaddr_storage& dst) { engine_.on_unreachable(pin, dst, now); });
+          [&](const sockaddr_storage& dst, std::string_view quoted) {
+            engine_.on_unreachable(pin, dst, quoted, now);
+          });
       stats.mark(LoopStats::rx);
       if (got != 0) {  // the rest of the burst's answers leave now, before the timers run
         answer();

@@ -86,7 +86,9 @@ void SocketWorker::run() {
       // After a ppoll, POLLERR says whether the queue holds anything; without one (busy), look
       // once per millisecond.
       if (errors_signalled || (!polled && now != errors_checked_ms)) {
-        io_.drain_errors([&](const sockaddr_storage& dst) { engine_.on_unreachable(pin, dst, now); });
+        io_.drain_errors([&](const sockaddr_storage& dst, std::string_view quoted) {
+          engine_.on_unreachable(pin, dst, quoted, now);
+        });
         errors_signalled = false;
         errors_checked_ms = now;
       }

@@ -73,7 +73,12 @@ void Worker::on_datagram(const ReadSection& pin, std::string_view d, const socka
   sip::Message m;
   const bool parsed = sip::parse(d, m, headers) == sip::ParseStatus::ok;
   engine_.count_datagram(parsed);
-  if (!parsed) return;
+  if (!parsed) {
+    // A response over the parser's limits (a 401 with an 8 KB header) fails its transaction
+    // as what it is, rather than leaving it to time out as a 408.
+    if (m.error == sip::ParseError::limit) engine_.on_oversized(pin, d, now);
+    return;
+  }
   if (m.is_request) {
     const std::uint32_t owner = relay_.owner(pin, m, src);
     if (owner != id_ && hand_off_request(owner, d, src)) return;

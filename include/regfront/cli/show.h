@@ -25,6 +25,7 @@ struct BindingRow {
   std::uint16_t last_code = 0;   // 0: none
   std::string username;          // the credential answered with, "" = none
   std::string realm;             // the realm answered, "" = none
+  std::string reason;            // why the last attempt failed (reg::reason_name), "" = it did not
 };
 std::string render_register_status(const std::vector<BindingRow>& rows, bool json);
 

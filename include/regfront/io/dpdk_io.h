@@ -134,8 +134,9 @@ class DpdkIo {
 
   // RX: one burst from each port's queue (neighbour frames shared, then classified), then what
   // the other workers handed over. on_datagram(std::string_view, const sockaddr_storage& src,
-  // socklen_t) for each datagram this worker owns, on_unreachable(const sockaddr_storage&) for
-  // each ICMP event; views end at the next rx.
+  // socklen_t) for each datagram this worker owns, on_unreachable(const sockaddr_storage& dst,
+  // std::string_view quoted) for each ICMP event (the quoted UDP payload); views end at the
+  // next rx.
   // Returns the number of datagrams and events delivered.
   template <class D, class U>
   std::size_t rx(std::uint64_t now_tsc, D&& on_datagram, U&& on_unreachable) {
@@ -153,7 +154,7 @@ class DpdkIo {
         if (owner_of(e.src.port) != opts_.worker && hand_off_event(e)) continue;
         sockaddr_storage ss;
         to_sockaddr(e.dst, ss);
-        on_unreachable(ss);
+        on_unreachable(ss, e.quoted_payload());
         ++n;
       }
       if (k != 0 && opts_.stage_timing) {
@@ -284,10 +285,10 @@ std::size_t DpdkIo::rx_handoff(std::uint64_t now_tsc, D& on_datagram, U& on_unre
         on_datagram(body.substr(sizeof src), src,
                     socklen_t(src.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in)));
         ++n;
-      } else if (kind == kHandoffEvent && body.size() == sizeof(sockaddr_storage)) {
-        sockaddr_storage ss;
+      } else if (kind == kHandoffEvent && body.size() >= sizeof(sockaddr_storage)) {
+        sockaddr_storage ss;  // then the quoted payload
         std::memcpy(&ss, body.data(), sizeof ss);
-        on_unreachable(ss);
+        on_unreachable(ss, body.substr(sizeof ss));
         ++n;
       }
       c_.handoff_in.inc();

@@ -45,15 +45,18 @@ class SocketIo {
     return n;
   }
 
-  // ICMP errors the kernel queued for our datagrams (IP_RECVERR): calls f(destination) for
-  // each destination/port unreachable, with the address our datagram was sent to. Returns the
-  // count. Cheap when the queue is empty (one failing recvmsg).
+  // ICMP errors the kernel queued for our datagrams (IP_RECVERR): calls f(destination, quoted)
+  // for each destination/port unreachable, with the address our datagram was sent to and the
+  // part of its UDP payload the ICMP message quoted (the kernel matched the quoted addresses and
+  // ports to this socket; the engine matches the payload to a transaction). The view ends at
+  // the next call. Returns the count. Cheap when the queue is empty (one failing recvmsg).
   template <class F>
   std::size_t drain_errors(F&& f) {
     std::size_t n = 0;
     sockaddr_storage dst;
-    while (next_error(dst)) {
-      f(dst);
+    std::size_t len = 0;
+    while (next_error(dst, len)) {
+      f(dst, std::string_view(err_buf_, len));
       ++n;
     }
     return n;
@@ -69,7 +72,10 @@ class SocketIo {
 
  private:
   std::size_t receive();
-  bool next_error(sockaddr_storage& dst);
+  // The next destination unreachable: its destination, and the quoted payload's length in
+  // err_buf_ (truncated to the buffer: the engine needs only its start).
+  bool next_error(sockaddr_storage& dst, std::size_t& quoted_len);
+  char err_buf_[512];
   std::string_view datagram(std::size_t i) const;
 
   int fd_ = -1;

@@ -37,6 +37,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "regfront/common/status.h"
@@ -145,16 +146,21 @@ struct RxDatagram {
   std::uint16_t interface;  // index into NetConfig::interfaces
 };
 
-// An ICMP/ICMPv6 destination-unreachable quoting a UDP datagram we sent: the engine fails the
-// transactions towards `dst` fast instead of waiting for Timer F.
+// An ICMP/ICMPv6 destination-unreachable quoting a UDP datagram from one of our addresses:
+// the engine fails the transaction whose request it quotes (it checks the quoted payload
+// against what it sent, so an off-path forgery fails nothing) instead of waiting for Timer F.
 enum class UnreachableKind : std::uint8_t { port, host, net, admin, other };
 struct UnreachableEvent {
+  static constexpr std::size_t kMaxQuoted = 512;  // quoted UDP payload kept (a REGISTER's Via is in its first 300)
   Endpoint dst;       // the quoted original destination (registrar address:port)
   Endpoint src;       // our quoted source address:port
   IpAddr reporter;    // who sent the ICMP message
   UnreachableKind kind;
   std::uint8_t type, code;  // raw ICMP type/code
   std::uint16_t interface;
+  std::uint16_t quoted_len = 0;    // bytes of the quoted UDP payload in `quoted` (0: only the header was quoted)
+  std::uint8_t quoted[kMaxQuoted];  // the start of the quoted UDP payload
+  std::string_view quoted_payload() const { return {reinterpret_cast<const char*>(quoted), quoted_len}; }
 };
 
 enum class SendResult : std::uint8_t {

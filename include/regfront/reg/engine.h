@@ -118,13 +118,15 @@ class TxQueue {
   X(timed_out, "transactions ended by Timer F or the retry limit")                          \
   X(no_credential, "challenges no configured credential may answer (F4.5)")                 \
   X(realm_refused, "challenges for a realm other than the registrar's auth-realm")          \
-  X(auth_failed, "challenges repeated for a nonce already answered (bad credentials)")      \
+  X(auth_failed, "a realm challenged again after its credentials were sent (refused)")     \
   X(retry_after, "failures whose Retry-After was honoured")                                 \
+  X(retry_after_capped, "Retry-After values above kMaxRetryAfterS, honoured as that maximum")  \
+  X(response_too_large, "responses to our transactions the parser refused for size")         \
   X(unregistered, "bindings removed with Expires: 0")                                       \
   X(stray, "late or duplicated responses of finished transactions")                        \
   X(realm_learning, "challenges for a realm new to realm-less credentials (HA1 requested)") \
   X(sha_learning, "SHA challenges for a realm without SHA HA1s yet (HA1s requested)")       \
-  X(unreachable, "transactions failed fast by an ICMP unreachable from the registrar's path") \
+  X(unreachable, "transactions failed fast by an ICMP unreachable quoting their request")     \
   X(preemptive, "refreshes sent with credentials for the registrar's cached nonce")           \
   X(preemptive_challenged, "refreshes with cached-nonce credentials challenged or refused")  \
   X(pulled_forward, "backed-off bindings restarted (paced) when the registrar answered again")
@@ -139,6 +141,8 @@ class TxQueue {
   X(tx_overflow, "requests not sent: transmit queue full")                                  \
   X(txn_pool_empty, "paced starts deferred: no free transaction slot")                      \
   X(build_errors, "requests too large to build")                                            \
+  X(icmp_accepted, "ICMP unreachables quoting an in-flight request of ours (its txn failed)") \
+  X(icmp_ignored, "ICMP unreachables quoting nothing in flight (forged, late, too short)")   \
   X(plan_overflow, "bindings beyond the worker's capacity (not started)")
 
 struct RegistrarCounters {
@@ -176,6 +180,23 @@ enum class BindingState : std::uint8_t {
 };
 std::string_view state_name(BindingState s);
 
+// Why a binding's last attempt failed (the status row's `reason`; none while it is fine).
+enum class FailReason : std::uint8_t {
+  none,
+  timeout,             // Timer F or the retry limit (last code 408)
+  unreachable,         // an ICMP unreachable quoted its request (last code 503)
+  rejected,            // a final response other than 2xx/401/407 (last code: the registrar's)
+  auth_failed,         // the realm in the row challenged again after its credentials were sent
+  no_credential,       // nothing configured may answer the realm challenged (F4.5, F7)
+  response_too_large,  // the registrar's response was refused by the parser for its size
+  build_error,         // the request did not fit a transaction slot
+};
+std::string_view reason_name(FailReason r);
+
+// Retry-After is honoured up to this (RFC 3261 §20.33 sets no bound; a registrar saying
+// 999999999 would park the binding for 31 years): larger values count as this, and are counted.
+inline constexpr std::uint32_t kMaxRetryAfterS = 3600;
+
 // One row of `show sip-ua register status`, copied out by the worker (see Engine::status).
 struct BindingStatus {
   std::uint32_t endpoint;      // index in the snapshot the engine runs on
@@ -186,6 +207,7 @@ struct BindingStatus {
   std::int64_t seconds_left;   // until the registration expires at the registrar (≤0: not)
   std::uint32_t credential;    // index in the snapshot's credentials, kNoEntry = none used
   std::uint32_t realm;         // realm id answered, kNoRealm = none
+  FailReason reason;           // why the last attempt failed (none: it did not)
 };
 
 struct EngineOptions {
@@ -226,11 +248,25 @@ class Engine {
   void count_ignored_request();
   void on_response(const SnapshotPin& pin, const sip::Message& response, std::uint64_t now_ms);
 
-  // An ICMP/ICMPv6 destination unreachable quoting a datagram we sent to `dst`: transactions
-  // to that registrar started before now fail at their next retransmission instead of waiting
-  // for Timer F, and new ones towards it pause for a second. O(1): a forged ICMP cannot make
-  // the worker scan its bindings.
-  void on_unreachable(const SnapshotPin& pin, const sockaddr_storage& dst, std::uint64_t now_ms);
+  // A datagram the parser refused with ParseError::limit (a header over sip::kMaxHeaderLength,
+  // too many headers): when it is a response whose top Via branch names one of our in-flight
+  // transactions (MAC checked), that transaction fails now as `response_too_large` with the
+  // response's status code, instead of timing out as a 408. Anything else is left as the
+  // parse error it was counted as. The datagram is scanned, not parsed; nothing allocates.
+  void on_oversized(const SnapshotPin& pin, std::string_view datagram, std::uint64_t now_ms);
+
+  // An ICMP/ICMPv6 destination unreachable. `dst` is the quoted datagram's destination and
+  // `quoted` the quoted UDP payload (as much as the ICMP message carried). It counts only when
+  // it quotes a request of ours that is in flight (RFC 5927 §4.1-style validation): the quoted
+  // top Via branch names the transaction (MAC checked), `dst` is its registrar's address, and
+  // the quoted bytes are a prefix of the request sent. That transaction then fails (503,
+  // `unreachable`) at the next advance() — never a whole registrar. A quote too short to reach
+  // the branch (RFC 792 asks only 8 bytes past the IP header; Linux and RFC 1812 routers quote
+  // up to 576 bytes in all) names no transaction and is ignored. Counted: icmp_accepted,
+  // icmp_ignored. O(1): a forged ICMP cannot make the worker scan its bindings.
+  // Returns true when accepted.
+  bool on_unreachable(const SnapshotPin& pin, const sockaddr_storage& dst, std::string_view quoted,
+                      std::uint64_t now_ms);
 
   // Runs timers due by now_ms and starts queued transactions within each registrar's rate.
   void advance(const SnapshotPin& pin, std::uint64_t now_ms);

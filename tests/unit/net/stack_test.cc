@@ -422,9 +422,28 @@ TEST_F(NetTest, PortUnreachableBecomesEvent) {
   EXPECT_EQ(ev[0].dst.port, 5080);
   EXPECT_EQ(ev[0].src.port, 5060);
   EXPECT_EQ(ev[0].kind, UnreachableKind::port);
+  EXPECT_EQ(ev[0].quoted_len, 0u);  // RFC 792's minimum quote: the UDP header, no payload
+  stack_.release();
+  // A router quoting more (RFC 1812 §4.3.2.3: up to 576 bytes): the start of the payload comes
+  // with the event, for the engine to match against what it sent; at most kMaxQuoted of it.
+  for (const std::size_t quoted : {std::size_t{100}, std::size_t{200}}) {
+    const Bytes big_ours =
+        ipv4(kOur, registrar, 17, udp(v4(kOur), v4(registrar), 5060, 5080, payload(UnreachableEvent::kMaxQuoted + 300)));
+    Bytes big_body = {0, 0, 0, 0};
+    big_body.insert(big_body.end(), big_ours.begin(), big_ours.begin() + 28 + std::ptrdiff_t(quoted) * 4);
+    Bytes fb = eth(kOurMac, kGwMac, 0x0800);
+    append(fb, ipv4(registrar, kOur, 1, icmp4(3, 3, big_body)));
+    EXPECT_EQ(rx(fb), 0u);
+    ev = stack_.events();
+    ASSERT_EQ(ev.size(), 1u);
+    const std::size_t want = std::min(quoted * 4, UnreachableEvent::kMaxQuoted);
+    ASSERT_EQ(ev[0].quoted_len, want);
+    EXPECT_EQ(Bytes(ev[0].quoted, ev[0].quoted + want), Bytes(big_ours.begin() + 28, big_ours.begin() + 28 + std::ptrdiff_t(want)));
+    stack_.release();
+  }
   // ICMPv6 address unreachable quoting a datagram to 2001:db8:77::2 port 5062.
   Bytes q6 = ipv6(kOur6, kPeer6, 17, udp(kOur6, kPeer6, 5060, 5062, payload(100)));
-  q6.resize(48);
+  q6.resize(48 + 60);  // and 60 bytes of its payload
   Bytes b6 = {0, 0, 0, 0};
   append(b6, q6);
   Bytes f6 = eth(kOurMac, kPeerMac, 0x86dd);
@@ -435,6 +454,8 @@ TEST_F(NetTest, PortUnreachableBecomesEvent) {
   EXPECT_EQ(ev[0].dst.addr, A("2001:db8:77::2"));
   EXPECT_EQ(ev[0].dst.port, 5062);
   EXPECT_EQ(ev[0].kind, UnreachableKind::host);
+  const Bytes p6 = payload(100);
+  EXPECT_EQ(Bytes(ev[0].quoted, ev[0].quoted + ev[0].quoted_len), Bytes(p6.begin(), p6.begin() + 60));
   stack_.release();
   EXPECT_TRUE(stack_.events().empty());
   EXPECT_NO_LEAK(level_);

@@ -369,6 +369,72 @@ TEST_F(EngineTest, SameNonceTwiceIsAuthFailedAndBacksOff) {
   EXPECT_RETRY_WITHIN(t0, 2000u, 4000u);  // backoff_base 4000: 50–100 %
 }
 
+// F7 (issue 11, item 8): a registrar that makes a fresh nonce for every 401 used to get four
+// wrong digests per attempt (one per round), since only a repeated nonce was taken as a refusal.
+TEST_F(EngineTest, FreshNonceAfterOurCredentialsIsAuthFailedOncePerAttempt) {
+  start(kOneEndpoint);
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const Sent r = attempt == 0 ? first_request() : [&] {
+      const auto retry = run_until_sent(300000);
+      EXPECT_EQ(retry.size(), 1u);
+      return retry.empty() ? Sent{} : retry[0].req;
+    }();
+    EXPECT_TRUE(r.authorization.empty());
+    auto out = deliver(respond(r, 401, "Unauthorized",
+                               "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"a" + std::to_string(attempt) +
+                                   "\"\r\n"));
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_FALSE(out[0].authorization.empty());
+    out = deliver(respond(out[0], 401, "Unauthorized",
+                          "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"b" + std::to_string(attempt) +
+                              "\"\r\n"));
+    EXPECT_TRUE(out.empty()) << "a second digest for the realm in one attempt";
+    EXPECT_EQ(rc().authenticated.get(), attempt + 1u);  // one digest per attempt
+    EXPECT_EQ(rc().auth_failed.get(), attempt + 1u);
+    const BindingStatus st = status_of("1001");
+    EXPECT_EQ(st.state, BindingState::backoff);
+    EXPECT_EQ(st.last_code, 401);
+    EXPECT_EQ(st.reason, FailReason::auth_failed);
+    ASSERT_LT(st.realm, snap()->realms.names.size());
+    EXPECT_EQ(snap()->realms.names[st.realm], "reg-a.example");
+  }
+}
+
+TEST_F(EngineTest, StaleChallengeIsAnsweredOnceMorePerAttemptOnly) {
+  start(kOneEndpoint);
+  auto out = deliver(respond(first_request(), 401, "Unauthorized",
+                             "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n1\"\r\n"));
+  ASSERT_EQ(out.size(), 1u);
+  out = deliver(respond(out[0], 401, "Unauthorized",
+                        "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n2\", stale=true\r\n"));
+  ASSERT_EQ(out.size(), 1u);  // RFC 7616 §3.3: the digest was right, the nonce old
+  out = deliver(respond(out[0], 401, "Unauthorized",
+                        "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n3\", stale=true\r\n"));
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(rc().authenticated.get(), 2u);
+  EXPECT_EQ(rc().auth_failed.get(), 1u);
+  EXPECT_EQ(status_of("1001").reason, FailReason::auth_failed);
+}
+
+// A 423 to an authenticated REGISTER accepted its credentials: the retry (without them) may be
+// challenged again, and that challenge is answered.
+TEST_F(EngineTest, ChallengeAfterAnIntervalTooBriefRetryIsAnswered) {
+  start(kOneEndpoint);
+  auto out = deliver(respond(first_request(), 401, "Unauthorized",
+                             "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n1\"\r\n"));
+  ASSERT_EQ(out.size(), 1u);
+  out = deliver(respond(out[0], 423, "Interval Too Brief", "Min-Expires: 7200\r\n"));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].authorization.empty());
+  out = deliver(respond(out[0], 401, "Unauthorized",
+                        "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n2\"\r\n"));
+  ASSERT_EQ(out.size(), 1u);
+  deliver(ok_with_contact(out[0], 7200));
+  EXPECT_EQ(status_of("1001").state, BindingState::registered);
+  EXPECT_EQ(status_of("1001").reason, FailReason::none);
+  EXPECT_EQ(rc().auth_failed.get(), 0u);
+}
+
 TEST_F(EngineTest, NoCredentialForRealmSendsNothing) {
   start(kOneEndpoint);
   const Sent r = first_request();
@@ -464,6 +530,54 @@ TEST_F(EngineTest, RetryAfterIsHonoured) {
   EXPECT_EQ(rc().retry_after.get(), 1u);
   const std::uint64_t t0 = now_;
   EXPECT_RETRY_WITHIN(t0, 120000u, 132000u);  // Retry-After plus at most 10 %
+}
+
+// Issue 11, item 6: Retry-After: 999999999 parked a binding for 31 years.
+TEST_F(EngineTest, RetryAfterAboveTheMaximumIsHonouredAsTheMaximum) {
+  start(kOneEndpoint);
+  const Sent r = first_request();
+  deliver(respond(r, 503, "Service Unavailable", "Retry-After: 999999999\r\n"));
+  EXPECT_EQ(rc().retry_after.get(), 1u);
+  EXPECT_EQ(rc().retry_after_capped.get(), 1u);
+  EXPECT_EQ(status_of("1001").reason, FailReason::rejected);
+  const std::uint64_t t0 = now_;
+  EXPECT_RETRY_WITHIN(t0, kMaxRetryAfterS * 1000u, kMaxRetryAfterS * 1100u);
+}
+
+// Issue 11, item 6: a 401 with a header over 8 KB was dropped as a parse error, and the binding
+// reported a 408 timeout 32 s later. It fails at once, as what it is.
+TEST_F(EngineTest, OversizedChallengeFailsAsResponseTooLarge) {
+  start(kOneEndpoint);
+  const Sent r = first_request();
+  const std::string big = "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"" +
+                          std::string(sip::kMaxHeaderLength + 100, 'x') + "\"\r\n";
+  EXPECT_TRUE(deliver(respond(r, 401, "Unauthorized", big)).empty());
+  EXPECT_EQ(wc().parse_errors.get(), 1u);  // still a datagram the parser refused
+  EXPECT_EQ(rc().response_too_large.get(), 1u);
+  EXPECT_EQ(rc().by_code[401 - 300].get(), 1u);
+  BindingStatus st = status_of("1001");
+  EXPECT_EQ(st.state, BindingState::backoff);
+  EXPECT_EQ(st.last_code, 401);
+  EXPECT_EQ(st.reason, FailReason::response_too_large);
+  EXPECT_EQ(engine_->inflight(), 0u);
+  const std::uint64_t t0 = now_;
+  EXPECT_RETRY_WITHIN(t0, 2000u, 4000u);  // backed off as a failure, never retransmitted
+  EXPECT_EQ(rc().timed_out.get(), 0u);
+  EXPECT_EQ(rc().retransmitted.get(), 0u);
+}
+
+TEST_F(EngineTest, OversizedDatagramsNotOursChangeNothing) {
+  start(kOneEndpoint);
+  const Sent r = first_request();
+  const std::string big = "X-Big: " + std::string(sip::kMaxHeaderLength + 100, 'x') + "\r\n";
+  Sent forged = r;
+  forged.via = "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKrf00000000000000010123456789abcdef";
+  deliver(respond(forged, 401, "Unauthorized", big));                   // not our MAC
+  deliver(respond(r, 180, "Ringing", big));                              // provisional
+  deliver("REGISTER sip:x SIP/2.0\r\nVia: " + r.via + "\r\n" + big + "\r\n");  // a request
+  EXPECT_EQ(wc().parse_errors.get(), 3u);
+  EXPECT_EQ(rc().response_too_large.get(), 0u);
+  EXPECT_EQ(status_of("1001").state, BindingState::registering);
 }
 
 // ---- timeouts (RFC 3261 §17.1.2.2) ----

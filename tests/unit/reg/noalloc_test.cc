@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "alloc_counter.h"
@@ -116,6 +117,75 @@ TEST(NoAllocation, RegistrationStorm) {
   EXPECT_EQ(eng.counters().registrar[0].unregistered.get() + eng.counters().registrar[1].unregistered.get(),
             2u * kEndpoints);
 
+  EXPECT_EQ((heap::counts() - before).malloc_family, 0u) << "malloc family calls on the hot path";
+  EXPECT_EQ((heap::counts() - before).operator_new, 0u) << "operator new calls on the hot path";
+  EXPECT_EQ((heap::counts() - before).openssl, 0u) << "OpenSSL allocations on the hot path";
+}
+
+// The paths issue 11 added to the worker's input: ICMP unreachables (accepted and ignored), a
+// response refused for its size, a challenge refused as auth_failed, a capped Retry-After.
+TEST(NoAllocation, IcmpOversizedAndRefusedCredentials) {
+  constexpr int kEndpoints = 64;
+  std::string cfg;
+  for (int i = 0; i < kEndpoints; ++i) {
+    cfg += "dial-peer voice " + std::to_string(i + 1) + " pots\n destination-pattern " +
+           std::to_string(8000 + i) + "\n";
+  }
+  cfg +=
+      "sip-ua\n"
+      " authentication username trunk-a password 0 pw-a realm reg-a.example\n"
+      " registrar 1 dns:reg-a.example expires 60\n";
+  snapshot::Builder builder(1);
+  const auto snap = builder.build(test::load_config(cfg), test::loopback_addresses(), 5060);
+  TxQueue tx(1024);
+  EngineOptions opts;
+  opts.capacity = 256;
+  opts.max_inflight = 256;
+  opts.key = SipKey{42, 43};
+  Engine eng(opts, tx);
+  std::uint64_t now = 5'000'000;
+  const OwnedSnapshotPin pin(snap.get());
+  eng.adopt(pin, now);
+  sockaddr_storage dst{};
+  std::memcpy(&dst, &test::loopback_addresses()[0]->addr, test::loopback_addresses()[0]->addr_len);
+  const std::string big = "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"" + std::string(9000, 'x') + "\"\r\n";
+
+  const heap::Counts before = heap::counts();
+  std::size_t n = 0;
+  for (int ms = 0; ms < 20000; ++ms) {
+    ++now;
+    {
+      Counting c;
+      eng.advance(pin, now);
+      eng.on_unreachable(pin, dst, "REGISTER sip:forged SIP/2.0\r\n", now);
+    }
+    while (tx.size() != 0) {
+      for (const Sent& r : drain(tx)) {
+        std::string resp;
+        switch (n++ % 4) {
+          case 0: {  // a real unreachable, quoting the request
+            Counting c;
+            eng.on_unreachable(pin, dst, r.text, now);
+            continue;
+          }
+          case 1: resp = test::respond(r, 401, "Unauthorized", big); break;
+          case 2: resp = test::respond(r, 503, "Service Unavailable", "Retry-After: 999999999\r\n"); break;
+          default:
+            resp = test::respond(r, 401, "Unauthorized",
+                                 "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n" + std::to_string(n) + "\"\r\n");
+        }
+        Counting c;
+        eng.on_datagram(pin, resp, now);
+      }
+    }
+  }
+  const RegistrarCounters& rc = eng.counters().registrar[0];
+  EXPECT_GT(eng.counters().icmp_accepted.get(), 0u);
+  EXPECT_GT(eng.counters().icmp_ignored.get(), 0u);
+  EXPECT_GT(rc.unreachable.get(), 0u);
+  EXPECT_GT(rc.response_too_large.get(), 0u);
+  EXPECT_GT(rc.retry_after_capped.get(), 0u);
+  EXPECT_GT(rc.auth_failed.get(), 0u);
   EXPECT_EQ((heap::counts() - before).malloc_family, 0u) << "malloc family calls on the hot path";
   EXPECT_EQ((heap::counts() - before).operator_new, 0u) << "operator new calls on the hot path";
   EXPECT_EQ((heap::counts() - before).openssl, 0u) << "OpenSSL allocations on the hot path";
