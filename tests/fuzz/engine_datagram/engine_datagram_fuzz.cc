@@ -6,7 +6,8 @@
 // has the words $VIA $FROM $TO $CALLID $CSEQ $CONTACT replaced by the header values of the last
 // REGISTER the engine sent for a binding ("#D\n" first picks which), so that mutations reach
 // past the branch MAC into the challenge, digest, Retry-After, 423 and 2xx handling instead of
-// dying as `forged`.
+// dying as `forged`; $REQUEST is that whole REGISTER. A datagram that starts with "#UR\n" is
+// delivered instead as the quote of an ICMP unreachable naming registrar slot R.
 // Oracles beside "no crash, no sanitizer report": every datagram the engine queues parses as a
 // SIP REGISTER; the engine's own counters see every datagram it was given.
 // Replayed by ctest through fuzz_replay_engine_datagram.
@@ -72,7 +73,10 @@ snapshot::RegistrarAddresses addresses() {
 const reg::Snapshot& the_snapshot() {
   static const std::unique_ptr<reg::Snapshot> s = [] {
     config::Config cfg;
-    if (!config::load_startup_config(kConfig, cfg).ok()) __builtin_trap();
+    if (const config::LoadResult r = config::load_startup_config(kConfig, cfg); !r.ok()) {
+      std::fprintf(stderr, "%s\n", r.errors.front().format("kConfig").c_str());
+      __builtin_trap();
+    }
     snapshot::Builder b(1);
     return b.build(cfg, addresses(), 5060, {"learned.ux"}, nullptr, 0, {"realm-a.ux"});
   }();
@@ -81,7 +85,7 @@ const reg::Snapshot& the_snapshot() {
 
 // The header values of a REGISTER the engine queued (the $WORDS' replacements).
 struct Request {
-  std::string via, from, to, call_id, cseq, contact;
+  std::string via, from, to, call_id, cseq, contact, text;
 };
 // The latest REGISTERs, one per Call-ID (i.e. per binding), in order of first appearance; a
 // datagram that starts with "#D\n" (D a digit) answers entry D modulo their number, any other
@@ -125,7 +129,8 @@ void take(reg::TxQueue& tx, LastRequest& last) {
       return h ? std::string(h->value) : std::string();
     };
     last.add({value(sip::HeaderId::via), value(sip::HeaderId::from), value(sip::HeaderId::to),
-              value(sip::HeaderId::call_id), value(sip::HeaderId::cseq), value(sip::HeaderId::contact)});
+              value(sip::HeaderId::call_id), value(sip::HeaderId::cseq), value(sip::HeaderId::contact),
+              std::string(text)});
   }
   tx.clear();
 }
@@ -167,7 +172,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   engine.adopt(pin, now);
   run(engine, pin, tx, now, 50, last);  // the first REGISTERs leave
 
-  std::uint64_t given = 0;
+  std::uint64_t given = 0, unreachables = 0;
   std::size_t pos = 0;
   for (int n = 0; pos <= input.size() && n < kMaxDatagrams; ++n) {
     std::size_t end = input.find(kSeparator, pos);
@@ -181,15 +186,27 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     replace_all(dg, "$CALLID", r.call_id);
     replace_all(dg, "$CSEQ", r.cseq);
     replace_all(dg, "$CONTACT", r.contact);
-    engine.on_datagram(pin, dg, now);
-    ++given;
+    replace_all(dg, "$REQUEST", r.text);
+    // "#UR\n": the rest is the quoted payload of an ICMP unreachable whose quoted destination
+    // is registrar slot R (forged or real: only a quote of a request in flight may count).
+    if (dg.size() >= 4 && dg[0] == '#' && dg[1] == 'U' && dg[2] >= '0' && dg[2] <= '9' && dg[3] == '\n') {
+      static const snapshot::RegistrarAddresses addrs = addresses();
+      const sockaddr_storage& dst = addrs[std::size_t(dg[2] - '0') % reg::kRegistrarSlots]->addr;
+      (void)engine.on_unreachable(pin, dst, std::string_view(dg).substr(4), now);
+      ++unreachables;
+    } else {
+      engine.on_datagram(pin, dg, now);
+      ++given;
+    }
     take(tx, last);
     std::string realm;
     for (int k = 0; k < 16 && engine.pop_unknown_realm(realm); ++k) {
     }
     run(engine, pin, tx, now, 5, last);
   }
-  if (engine.counters().rx_datagrams.get() != given) __builtin_trap();
+  const reg::WorkerCounters& counted = engine.counters();
+  if (counted.rx_datagrams.get() != given) __builtin_trap();
+  if (counted.icmp_accepted.get() + counted.icmp_ignored.get() != unreachables) __builtin_trap();
   // Long enough for retransmissions (Timer E), Timer F, backoffs and short refreshes to fire on
   // what the input did.
   run(engine, pin, tx, now, 40000, last);

@@ -108,6 +108,9 @@ write("engine_datagram", "423", resp(423, "Interval Too Brief", "Min-Expires: 18
 write("engine_datagram", "503-retry-after", resp(503, "Service Unavailable", "Retry-After: 120\r\n"))
 write("engine_datagram", "100-then-200", resp(100, "Trying", to_tag=False) + SEP
       + resp(200, "OK", "Contact: $CONTACT;expires=60\r\n"))
+write("engine_datagram", "icmp-real-quote", "#0\n#U0\n$REQUEST")
+write("engine_datagram", "icmp-forged", "#U0\nREGISTER sip:x SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-1\r\n"
+      + SEP + "#U1\nREG")
 write("engine_datagram", "request", "OPTIONS sip:4085550100@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:6000;branch=z9hG4bKx\r\n"
       "From: <sip:p@x>;tag=1\r\nTo: <sip:4085550100@x>\r\nCall-ID: o1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n")
 
