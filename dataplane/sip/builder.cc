@@ -56,55 +56,6 @@ bool uri_span(std::string_view value, std::size_t& at, std::size_t& len) {
 
 }  // namespace
 
-void Writer::put(std::string_view s) {
-  if (s.empty() || !ok_) return;  // an empty view may have a null data(): memcpy must not see it
-  if (static_cast<std::size_t>(end_ - p_) < s.size()) {
-    ok_ = false;
-    return;
-  }
-  std::memcpy(p_, s.data(), s.size());
-  p_ += s.size();
-}
-
-void Writer::put_u32(std::uint32_t v) {
-  char tmp[10];
-  int n = 0;
-  do {
-    tmp[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v != 0);
-  if (!ok_ || end_ - p_ < n) {
-    ok_ = false;
-    return;
-  }
-  while (n > 0) *p_++ = tmp[--n];
-}
-
-void put_hex(std::uint64_t v, int digits, char* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (int i = digits - 1; i >= 0; --i) {
-    out[i] = kHex[v & 0xf];
-    v >>= 4;
-  }
-}
-
-bool parse_hex(std::string_view s, std::uint64_t& out) {
-  if (s.size() > 16) return false;
-  std::uint64_t v = 0;
-  for (char c : s) {
-    int d;
-    if (c >= '0' && c <= '9') {
-      d = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      d = c - 'a' + 10;
-    } else {
-      return false;
-    }
-    v = (v << 4) | static_cast<std::uint64_t>(d);
-  }
-  out = v;
-  return true;
-}
 
 void put_authorization(Writer& w, const AuthorizationFields& a) {
   w.put(a.proxy ? "Proxy-Authorization: Digest username=\"" : "Authorization: Digest username=\"");

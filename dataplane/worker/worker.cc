@@ -93,6 +93,9 @@ void Worker::on_datagram(const ReadSection& pin, std::string_view d, const socka
 }
 
 void Worker::serve_dump(const ReadSection& pin, std::uint64_t now) {
+  // Called every loop iteration: a plain load first, so that the usual answer (nothing asked)
+  // costs no locked instruction and leaves the line shared with the control thread.
+  if (dump_state_.load(std::memory_order_relaxed) != kDumpAsked) return;
   int asked = kDumpAsked;
   // Acquire: the control thread's dump_out_ and the buffer's reservation are visible.
   if (!dump_state_.compare_exchange_strong(asked, kDumpWriting, std::memory_order_acquire)) return;
