@@ -20,6 +20,7 @@
 #include "regfront/daemon/log.h"
 #include "regfront/daemon/memory.h"
 #include "regfront/daemon/status.h"
+#include "regfront/worker/dpdk_worker.h"
 #include "regfront/worker/socket_worker.h"
 
 namespace regfront::daemon {
@@ -98,6 +99,10 @@ Status Daemon::start() {
 
   // --io dpdk: EAL, ports and the interface configuration first — a bad one stops start-up.
   if (opts_.io == "dpdk") {
+    // Per-frame device signals reach the poll-mode workers only (worker::device_signals).
+    sigset_t device;
+    worker::device_signals(device);
+    pthread_sigmask(SIG_BLOCK, &device, nullptr);
     StatusOr<std::unique_ptr<DpdkBackend>> b = DpdkBackend::create(opts_, cfg_);
     if (!b.ok()) {
       refuse(b.status(), "--io dpdk");

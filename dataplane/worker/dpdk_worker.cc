@@ -125,7 +125,16 @@ void DpdkWorker::wait_for_network(const Clock& clock) {
   }
 }
 
+void device_signals(sigset_t& set) {
+  sigemptyset(&set);
+  sigaddset(&set, SIGIO);
+  for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) sigaddset(&set, sig);
+}
+
 void DpdkWorker::run() {
+  sigset_t device;
+  device_signals(device);
+  pthread_sigmask(SIG_UNBLOCK, &device, nullptr);
   begin_thread();
   const Clock clock;
   wait_for_network(clock);

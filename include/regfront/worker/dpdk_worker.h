@@ -13,6 +13,8 @@
 //   w.start();  …  w.request_shutdown(); w.join();
 #pragma once
 
+#include <signal.h>
+
 #include "regfront/common/status.h"
 #include "regfront/io/dpdk_io.h"
 #include "regfront/worker/worker.h"
@@ -31,6 +33,13 @@ struct DpdkWorkerOptions {
   // ARP reply comes (memif's link takes ~40 ms: 1,400 REGISTERs in 20 ms at 20,000/s).
   std::uint64_t start_wait_ms = 3000;
 };
+
+// The signals poll-mode drivers raise per received frame: net_tap asks the kernel (F_SETSIG)
+// for a real-time signal on every frame, other PMDs may use SIGIO. The daemon blocks these in
+// every thread before EAL starts (its threads inherit the mask) and each DpdkWorker unblocks
+// them on its lcore, so they land on a thread that is running anyway instead of waking the
+// control loop once per frame. The drivers' handlers only bump a counter their rx_burst reads.
+void device_signals(sigset_t& set);
 
 class DpdkWorker : public Worker {
  public:
