@@ -45,22 +45,18 @@
 #include <vector>
 
 #include "regfront/auth/digest.h"
+#include "sip_scan.h"
 
 namespace {
 
 namespace auth = regfront::auth;
+using namespace regfront::emu;
 
 volatile std::sig_atomic_t g_stop = 0;
 std::atomic<bool> g_outage{false};
 void on_stop(int) { g_stop = 1; }
 void on_usr1(int) { g_outage.store(true); }
 void on_usr2(int) { g_outage.store(false); }
-
-std::uint64_t now_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec;
-}
 
 struct Options {
   std::string address = "127.0.0.1";
@@ -118,73 +114,7 @@ struct Registrar {
   std::vector<std::uint32_t> new_by_kernel_second = std::vector<std::uint32_t>(kKernelSeconds, 0);
 };
 
-// ---- tiny SIP scanning ------------------------------------------------------------------------
-
-bool ieq(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
-struct Request {
-  std::string_view method, uri;
-  std::string_view via[8];
-  int vias = 0;
-  std::string_view from, to, call_id, cseq, contact, expires, authorization;
-};
-
-// Splits the head into header lines (no folding support: no client of ours folds).
-bool scan_request(std::string_view msg, Request& r) {
-  std::size_t eol = msg.find('\n');
-  if (eol == std::string_view::npos) return false;
-  std::string_view line = trim(msg.substr(0, eol));
-  std::size_t sp1 = line.find(' ');
-  if (sp1 == std::string_view::npos) return false;
-  std::size_t sp2 = line.find(' ', sp1 + 1);
-  if (sp2 == std::string_view::npos) return false;
-  r.method = line.substr(0, sp1);
-  r.uri = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  if (line.substr(sp2 + 1) != "SIP/2.0") return false;
-  std::size_t pos = eol + 1;
-  while (pos < msg.size()) {
-    eol = msg.find('\n', pos);
-    if (eol == std::string_view::npos) eol = msg.size();
-    std::string_view h = msg.substr(pos, eol - pos);
-    pos = eol + 1;
-    if (!h.empty() && h.back() == '\r') h.remove_suffix(1);
-    if (h.empty()) break;
-    std::size_t colon = h.find(':');
-    if (colon == std::string_view::npos) return false;
-    std::string_view name = trim(h.substr(0, colon));
-    std::string_view value = trim(h.substr(colon + 1));
-    if (ieq(name, "via") || ieq(name, "v")) {
-      if (r.vias < 8) r.via[r.vias++] = value;
-    } else if (ieq(name, "from") || ieq(name, "f")) {
-      r.from = value;
-    } else if (ieq(name, "to") || ieq(name, "t")) {
-      r.to = value;
-    } else if (ieq(name, "call-id") || ieq(name, "i")) {
-      r.call_id = value;
-    } else if (ieq(name, "cseq")) {
-      r.cseq = value;
-    } else if (ieq(name, "contact") || ieq(name, "m")) {
-      r.contact = value;
-    } else if (ieq(name, "expires")) {
-      r.expires = value;
-    } else if (ieq(name, "authorization")) {
-      r.authorization = value;
-    }
-  }
-  return r.vias > 0 && !r.from.empty() && !r.to.empty() && !r.call_id.empty() && !r.cseq.empty();
-}
+// ---- SIP reading beyond sip_scan.h ------------------------------------------------------------
 
 // The client's requested expiry: Contact ;expires= first, else Expires, else 3600.
 int requested_expires(const Request& r) {
@@ -197,46 +127,6 @@ int requested_expires(const Request& r) {
   }
   if (!r.expires.empty()) return std::atoi(std::string(r.expires).c_str());
   return 3600;
-}
-
-struct AuthParams {
-  std::string_view username, realm, nonce, uri, response, nc, cnonce, qop, algorithm;
-};
-
-bool parse_authorization(std::string_view v, AuthParams& a) {
-  v = trim(v);
-  if (v.size() < 7 || !ieq(v.substr(0, 6), "digest")) return false;
-  v.remove_prefix(6);
-  while (!v.empty()) {
-    while (!v.empty() && (v.front() == ' ' || v.front() == ',' || v.front() == '\t')) v.remove_prefix(1);
-    if (v.empty()) break;
-    std::size_t eq = v.find('=');
-    if (eq == std::string_view::npos) return false;
-    std::string_view key = trim(v.substr(0, eq));
-    v.remove_prefix(eq + 1);
-    v = trim(v);
-    std::string_view val;
-    if (!v.empty() && v.front() == '"') {
-      std::size_t q = v.find('"', 1);
-      if (q == std::string_view::npos) return false;
-      val = v.substr(1, q - 1);
-      v.remove_prefix(q + 1);
-    } else {
-      std::size_t comma = v.find(',');
-      val = trim(v.substr(0, comma));
-      v.remove_prefix(comma == std::string_view::npos ? v.size() : comma);
-    }
-    if (ieq(key, "username")) a.username = val;
-    else if (ieq(key, "realm")) a.realm = val;
-    else if (ieq(key, "nonce")) a.nonce = val;
-    else if (ieq(key, "uri")) a.uri = val;
-    else if (ieq(key, "response")) a.response = val;
-    else if (ieq(key, "nc")) a.nc = val;
-    else if (ieq(key, "cnonce")) a.cnonce = val;
-    else if (ieq(key, "qop")) a.qop = val;
-    else if (ieq(key, "algorithm")) a.algorithm = val;
-  }
-  return !a.username.empty() && !a.nonce.empty() && !a.response.empty() && !a.uri.empty();
 }
 
 // ---- one registrar socket -----------------------------------------------------------------------

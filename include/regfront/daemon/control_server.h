@@ -10,7 +10,7 @@
 //     server.serve(fds.data());            // accept, read, dispatch, write, time out
 //   }
 //
-// Every session is bounded (issue 11, item 5; docs/config-limits.md): at most
+// Every session is bounded (docs/config-limits.md): at most
 // `max_sessions` at once (one more is told so and closed); a request is read only while the
 // session's unsent output is under kOutputHighWater, so what it buffers is at most that plus one
 // reply and one request line, however many requests a client sends without reading; a session
