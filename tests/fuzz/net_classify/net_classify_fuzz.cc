@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "../../support/mbuf_chain.h"
 #include "regfront/net/stack.h"
 
 namespace {
@@ -125,33 +126,6 @@ void fix_checksums(Bytes& f) {
   }
 }
 
-rte_mbuf* to_mbuf(const Bytes& b, std::size_t seg) {
-  rte_mbuf* head = nullptr;
-  rte_mbuf* last = nullptr;
-  std::size_t off = 0;
-  do {
-    rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
-    if (m == nullptr) {
-      if (head) rte_pktmbuf_free(head);
-      return nullptr;
-    }
-    const std::size_t n = std::min(seg, b.size() - off);
-    char* p = rte_pktmbuf_append(m, std::uint16_t(n));
-    if (n) std::memcpy(p, b.data() + off, n);
-    off += n;
-    if (head == nullptr) {
-      head = m;
-    } else {
-      last->next = m;
-      head->nb_segs++;
-      head->pkt_len += std::uint32_t(n);
-    }
-    last = m;
-  } while (off < b.size());
-  head->port = 0;
-  return head;
-}
-
 void drain_tx() {
   TxBatch& b = g_stack->tx(0);
   for (std::uint32_t i = 0; i < b.count; ++i) rte_pktmbuf_free(b.pkts[i]);
@@ -179,7 +153,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     pos += len;
     if (flags & 1) fix_checksums(frame);
     bytes_in += frame.size();
-    rte_mbuf* m = to_mbuf(frame, seg);
+    rte_mbuf* m = regfront::test::mbuf_chain(g_pool, frame.data(), frame.size(), 0, seg);
     if (m == nullptr) break;
     const std::size_t n = g_stack->classify(&m, 1, ++now, out, 32);
     for (std::size_t i = 0; i < n; ++i) {

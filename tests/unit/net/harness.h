@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "../../support/mbuf_chain.h"
 #include "regfront/net/stack.h"
 
 namespace regfront::net::test {
@@ -140,27 +141,7 @@ inline Bytes payload(std::size_t n, std::uint8_t seed = 1) {
 
 // Copies `b` into an mbuf chain whose segments hold at most `seg` bytes each.
 inline rte_mbuf* to_mbuf(const Bytes& b, std::uint16_t port = 0, std::size_t seg = 2048) {
-  rte_mbuf* head = nullptr;
-  rte_mbuf* last = nullptr;
-  std::size_t off = 0;
-  do {
-    rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
-    if (m == nullptr) return nullptr;
-    const std::size_t n = std::min(seg, b.size() - off);
-    char* p = rte_pktmbuf_append(m, std::uint16_t(n));
-    if (n) std::memcpy(p, b.data() + off, n);
-    off += n;
-    if (head == nullptr) {
-      head = m;
-    } else {
-      last->next = m;
-      head->nb_segs++;
-      head->pkt_len += std::uint32_t(n);
-    }
-    last = m;
-  } while (off < b.size());
-  head->port = port;
-  return head;
+  return regfront::test::mbuf_chain(g_pool, b.data(), b.size(), port, seg);
 }
 
 inline Bytes from_mbuf(const rte_mbuf* m) {
