@@ -521,7 +521,30 @@ class DpdkScenarios(DpdkCase):
         config = (interface_block(Tapped.DUT4, Tapped.DUT6, None, None)
                   + sip_ua_block({1: v4(r1.host), 2: v4(r2.host, r2.port)}))
         rf = self.start_regfrontd(config, [f"net_tap0,iface={t.tap}"], t.dut, name="rf-a-tap")
+        self.assert_device_signals_reach_workers_only(rf)
         self.standard_run(rf, r1, r2, Tapped.DUT4, "(a) net_tap")
+
+    def assert_device_signals_reach_workers_only(self, rf: DpdkRegfrontd) -> None:
+        """net_tap asks for a real-time signal per received frame (F_SETSIG): every thread but
+        the poll-mode workers blocks SIGIO and SIGRTMIN..SIGRTMAX, so the control loop is not
+        woken once per frame (SigBlk in /proc: bit N-1 for signal N)."""
+        device = (1 << (signal.SIGIO - 1))
+        for sig in range(signal.SIGRTMIN, signal.SIGRTMAX + 1):
+            device |= 1 << (sig - 1)
+        masks = {}
+        for tid in os.listdir(f"/proc/{rf.proc.pid}/task"):
+            with open(f"/proc/{rf.proc.pid}/task/{tid}/comm") as f:
+                name = f.read().strip()
+            with open(f"/proc/{rf.proc.pid}/task/{tid}/status") as f:
+                blk = int(next(l for l in f if l.startswith("SigBlk:")).split()[1], 16)
+            masks[(name, int(tid))] = blk
+        workers = {k: m for k, m in masks.items() if k[0].startswith("rte-worker")}
+        self.assertTrue(workers, f"no worker thread in {sorted(masks)}")
+        for k, m in workers.items():
+            self.assertEqual(m & device, 0, f"worker {k} blocks device signals: {m:#x}")
+        main = masks.get(("regfrontd", rf.proc.pid))
+        self.assertIsNotNone(main, f"no main thread in {sorted(masks)}")
+        self.assertEqual(main & device, device, f"the control thread takes device signals: {main:#x}")
 
     def test_b_af_packet_routed_v4(self):
         """(b) net_af_packet on a veth; registrars two hops away through a router (ARP for the
