@@ -84,7 +84,7 @@ struct Builder::Build {
   // configured there), and the configured endpoint numbers.
   std::array<std::string, reg::kSnapRegistrarSlots> reg_keys{};
   std::array<std::uint8_t, reg::kSnapRegistrarSlots> reg_ids{};
-  std::vector<std::string> numbers;
+  std::vector<std::string> numbers{};
 
   // classify_slots(): the bindings that left the configuration but still have to unregister,
   // and how many of them started leaving in this build, per registrar index (their pacing).
@@ -92,12 +92,12 @@ struct Builder::Build {
     std::uint32_t worker, slot;
     reg::PlanEntry prev;  // the entry in the previous snapshot
   };
-  std::vector<Leaving> leaving;
+  std::vector<Leaving> leaving{};
   std::array<std::size_t, reg::kRegistrarSlots> leaving_per_index{};
 
   // add_credentials(): the fingerprint of each HA1 of the snapshot (0: none), for the next
   // build (see ha1()).
-  std::vector<std::uint64_t> cred_fp, anyrealm_fp;
+  std::vector<std::uint64_t> cred_fp{}, anyrealm_fp{};
 };
 
 // What add_credentials() hands add_endpoints(): which credentials belong to whom.

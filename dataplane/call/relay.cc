@@ -341,7 +341,7 @@ class Relay::Impl {
     sockaddr_storage dst;
     socklen_t dst_len = 0;
     const sip::Header* via = req.first(sip::HeaderId::via);
-    std::string_view top, dummy;
+    std::string_view top;
     std::size_t pos = 0;
     if (via != nullptr && sip::next_list_element(via->value, pos, top) && via_destination(top, dst, dst_len)) {
       // The Via's received/rport, which the sender's address confirms (a forged Via must not
@@ -1096,7 +1096,7 @@ class Relay::Impl {
     socklen_t len;
     if (!literal_hostport(hp, 5060, a, len)) return kNoEntry;
     const std::uint16_t port = port_of(a);
-    if (port < opts_.listen_port || port - opts_.listen_port >= opts_.workers) return kNoEntry;
+    if (port < opts_.listen_port || std::uint32_t(port - opts_.listen_port) >= opts_.workers) return kNoEntry;
     const auto local = [&](std::string_view ip) {
       sockaddr_storage mine;
       socklen_t ml;
