@@ -550,8 +550,10 @@ class Engine::Impl {
     b.stale_answered = false;
     b.state = b.unregister ? BindingState::unregistering : BindingState::registering;
     rc(b).sent.inc();
-    // A refresh (the registration is still valid) may answer the registrar's last nonce now.
-    if (!b.unregister && b.registered_until > now && send_preemptive(slot, b, now)) return;
+    // A refresh or an unregistration (the registration is still valid) may answer the
+    // registrar's last nonce now: 2 datagrams instead of 4, which at shutdown halves what the
+    // registrar receives and the time N bindings take to leave at its rate.
+    if (b.registered_until > now && send_preemptive(slot, b, now)) return;
     if (!send_request(slot, b, nullptr, now)) fail(slot, b, 0, 0, now, FailReason::build_error);
   }
 

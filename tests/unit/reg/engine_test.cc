@@ -1006,6 +1006,29 @@ TEST_F(EngineTest, RefreshAnswersTheCachedNoncePreemptively) {
   EXPECT_EQ(rc().accepted.get(), 3u);
 }
 
+TEST_F(EngineTest, UnregistrationAnswersTheCachedNoncePreemptively) {
+  start("dial-peer voice 1 pots\n destination-pattern 1001\n"
+        " authentication username alice password 0 secret realm reg-a.example\n"
+        "sip-ua\n registrar 1 dns:reg-a.example expires 120\n");
+  const Sent first = register_challenged(qop_challenge("pn-1"));
+  engine_->begin_shutdown(pin(), now_);
+  const auto sent = run(1);
+  ASSERT_EQ(sent.size(), 1u);
+  const Sent& r = sent[0].req;
+  EXPECT_EQ(r.expires, "0");
+  EXPECT_EQ(r.cseq, first.cseq + 1);
+  const auto p = digest_params(r.authorization);
+  ASSERT_FALSE(p.empty()) << r.text;
+  EXPECT_EQ(p.at("nonce"), "pn-1");
+  EXPECT_EQ(p.at("nc"), "00000002");
+  EXPECT_EQ(p.at("response"), expected_response(auth::Algorithm::md5, "alice", "reg-a.example", "secret", "pn-1", p));
+  EXPECT_TRUE(deliver(respond(r, 200, "OK")).empty());  // 2 datagrams, not 4
+  EXPECT_TRUE(engine_->shutdown_done());
+  EXPECT_EQ(rc().unregistered.get(), 1u);
+  EXPECT_EQ(rc().challenged.get(), 1u);
+  EXPECT_EQ(rc().preemptive.get(), 1u);
+}
+
 TEST_F(EngineTest, PreemptiveRefreshChallengedIsAnsweredOnceAndTheCacheFollows) {
   start(kOneEndpoint);
   register_challenged(qop_challenge("pn-1"));
