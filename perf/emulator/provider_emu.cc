@@ -272,23 +272,7 @@ class Provider {
   }
 
   void send_batch() {
-    int off = 0;
-    while (off < ntx_) {
-      mmsghdr m[kBurst * 2];
-      iovec iov[kBurst * 2];
-      int k = 0;
-      for (int i = off; i < ntx_; ++i, ++k) {
-        iov[k] = {tx_[i].data(), tx_[i].size()};
-        std::memset(&m[k], 0, sizeof m[k]);
-        m[k].msg_hdr.msg_iov = &iov[k];
-        m[k].msg_hdr.msg_iovlen = 1;
-        m[k].msg_hdr.msg_name = &dest_[i];
-        m[k].msg_hdr.msg_namelen = sizeof dest_[i];
-      }
-      const int sent = ::sendmmsg(fd_, m, k, 0);
-      if (sent <= 0) break;  // the kernel refused: the caller retransmits
-      off += sent;
-    }
+    send_all<kBurst * 2>(fd_, tx_.data(), dest_.data(), ntx_);
     ntx_ = 0;
   }
 

@@ -414,23 +414,7 @@ class Worker {
   }
 
   void send_batch() {
-    int off = 0;
-    while (off < ntx_) {
-      mmsghdr m[kBurst * 2];
-      iovec iov[kBurst * 2];
-      int k = 0;
-      for (int i = off; i < ntx_; ++i, ++k) {
-        iov[k] = {tx_[i].data(), tx_[i].size()};
-        std::memset(&m[k], 0, sizeof m[k]);
-        m[k].msg_hdr.msg_iov = &iov[k];
-        m[k].msg_hdr.msg_iovlen = 1;
-        m[k].msg_hdr.msg_name = &dest_[i];
-        m[k].msg_hdr.msg_namelen = sizeof dest_[i];
-      }
-      int sent = ::sendmmsg(r_.fd, m, k, 0);
-      if (sent <= 0) break;  // the kernel refused: the client retransmits
-      off += sent;
-    }
+    send_all<kBurst * 2>(r_.fd, tx_.data(), dest_.data(), ntx_);
     ntx_ = 0;
   }
 

@@ -1,14 +1,17 @@
 // perf/emulator/sip_scan.h — the small SIP reading the emulators share (regfront-registrar-emu,
-// regfront-provider-emu). Written apart from regfront's own parser on purpose: an emulator that
+// regfront-provider-emu), and their batched send. Written apart from regfront's own parser on purpose: an emulator that
 // read messages with the code under test would agree with it by construction. Requests only,
 // no header folding (no client of ours folds), views into the datagram.
 #pragma once
 
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <cctype>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -132,6 +135,29 @@ inline bool parse_authorization(std::string_view v, AuthParams& a) {
     else if (ieq(key, "algorithm")) a.algorithm = val;
   }
   return !a.username.empty() && !a.nonce.empty() && !a.response.empty() && !a.uri.empty();
+}
+
+// Sends the n datagrams out[i] to dest[i] with sendmmsg, up to kMax per call; stops at the first
+// call the kernel refuses (the peer retransmits what was lost).
+template <int kMax>
+void send_all(int fd, const std::string* out, const sockaddr_in* dest, int n) {
+  int off = 0;
+  while (off < n) {
+    mmsghdr m[kMax];
+    iovec iov[kMax];
+    int k = 0;
+    for (int i = off; i < n && k < kMax; ++i, ++k) {
+      iov[k] = {const_cast<char*>(out[i].data()), out[i].size()};
+      std::memset(&m[k], 0, sizeof m[k]);
+      m[k].msg_hdr.msg_iov = &iov[k];
+      m[k].msg_hdr.msg_iovlen = 1;
+      m[k].msg_hdr.msg_name = const_cast<sockaddr_in*>(&dest[i]);
+      m[k].msg_hdr.msg_namelen = sizeof dest[i];
+    }
+    const int sent = ::sendmmsg(fd, m, static_cast<unsigned>(k), 0);
+    if (sent <= 0) break;
+    off += sent;
+  }
 }
 
 }  // namespace regfront::emu
