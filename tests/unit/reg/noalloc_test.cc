@@ -22,14 +22,20 @@ using test::Sent;
 namespace heap = regfront::test::alloc;
 using heap::Counting;
 
-TEST(NoAllocation, RegistrationStorm) {
-  ASSERT_TRUE(heap::openssl_hooked());
-  constexpr int kEndpoints = 1000;
+// POTS dial peers 1..n for the numbers 8000.. (the endpoints of these tests).
+std::string numbered_dial_peers(int n) {
   std::string cfg;
-  for (int i = 0; i < kEndpoints; ++i) {
+  for (int i = 0; i < n; ++i) {
     cfg += "dial-peer voice " + std::to_string(i + 1) + " pots\n destination-pattern " +
            std::to_string(8000 + i) + "\n";
   }
+  return cfg;
+}
+
+TEST(NoAllocation, RegistrationStorm) {
+  ASSERT_TRUE(heap::openssl_hooked());
+  constexpr int kEndpoints = 1000;
+  std::string cfg = numbered_dial_peers(kEndpoints);
   cfg +=
       "sip-ua\n"
       " authentication username trunk-a password 0 pw-a realm reg-a.example\n"
@@ -122,15 +128,11 @@ TEST(NoAllocation, RegistrationStorm) {
   EXPECT_EQ((heap::counts() - before).openssl, 0u) << "OpenSSL allocations on the hot path";
 }
 
-// The paths issue 11 added to the worker's input: ICMP unreachables (accepted and ignored), a
+// The worker-input paths of the resilience work: ICMP unreachables (accepted and ignored), a
 // response refused for its size, a challenge refused as auth_failed, a capped Retry-After.
 TEST(NoAllocation, IcmpOversizedAndRefusedCredentials) {
   constexpr int kEndpoints = 64;
-  std::string cfg;
-  for (int i = 0; i < kEndpoints; ++i) {
-    cfg += "dial-peer voice " + std::to_string(i + 1) + " pots\n destination-pattern " +
-           std::to_string(8000 + i) + "\n";
-  }
+  std::string cfg = numbered_dial_peers(kEndpoints);
   cfg +=
       "sip-ua\n"
       " authentication username trunk-a password 0 pw-a realm reg-a.example\n"
