@@ -53,7 +53,10 @@ std::string render_registrars(const std::vector<RegistrarRow>& rows, bool json) 
                                  {"in_flight", r.inflight},  {"rate", r.rate},
                                  {"dns_error", r.dns_error},
                                  {"last_failure_code", r.last_failure_code},
-                                 {"last_failure_seconds_ago", r.last_failure_ago_s}});
+                                 {"last_failure_seconds_ago", r.last_failure_ago_s},
+                                 {"learned_realms", r.learned_realms},
+                                 {"learned_realms_evicted", r.learned_realms_evicted},
+                                 {"learned_realms_max", r.learned_realms_max}});
     }
     return j.dump() + "\n";
   }
@@ -70,6 +73,13 @@ std::string render_registrars(const std::vector<RegistrarRow>& rows, bool json) 
     else if (r.last_failure_ago_s >= 0) {
       out += "  Last failure:   " + std::to_string(r.last_failure_code) + ", " +
              std::to_string(r.last_failure_ago_s) + " s ago\n";
+    }
+    if (!r.learned_realms.empty() || r.learned_realms_evicted != 0) {
+      std::string list;
+      for (const auto& realm : r.learned_realms) list += (list.empty() ? "" : ", ") + realm;
+      out += "  Learned realms: " + (list.empty() ? std::string("(none)") : list) + " (" +
+             std::to_string(r.learned_realms.size()) + " of " + std::to_string(r.learned_realms_max) + ", " +
+             std::to_string(r.learned_realms_evicted) + " evicted)\n";
     }
   }
   return out;

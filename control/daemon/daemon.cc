@@ -27,9 +27,6 @@ namespace regfront::daemon {
 namespace {
 
 constexpr std::uint64_t kProgressEveryMs = 10000;
-// Realms learned for realm-less credentials, and SHA realms: bounded, so a registrar cycling
-// realms cannot grow them.
-constexpr std::size_t kMaxLearnedRealms = 256;
 
 // A start-up refusal on standard error, each line in IOS's "% " form, then the log line.
 void refuse(const Status& s, const char* what) {
@@ -40,7 +37,7 @@ void refuse(const Status& s, const char* what) {
 
 }  // namespace
 
-Daemon::Daemon(Options o) : opts_(std::move(o)) {
+Daemon::Daemon(Options o) : opts_(std::move(o)), realm_learner_(opts_.learned_realms) {
   if (opts_.control_socket.empty()) opts_.control_socket = protocol::default_control_socket();
 }
 
@@ -131,7 +128,7 @@ Status Daemon::start() {
   // --max-bindings for more).
   dns_->update(cfg_, monotonic_ms());
   std::unique_ptr<reg::Snapshot> first =
-      builder_->build(cfg_, dns_->addresses(), opts_.listen_port, learned_realms_, nullptr, 0, sha_realms_,
+      builder_->build(cfg_, dns_->addresses(), opts_.listen_port, realm_learner_.realms(), nullptr, 0, sha_realms_,
                       dns_->target_addresses());
   std::size_t largest = 0;
   for (const auto& p : first->plans) largest = std::max(largest, p.size());
@@ -289,7 +286,7 @@ void Daemon::stop_workers() {
 }
 
 void Daemon::rebuild_and_publish() {
-  publisher_->publish(builder_->build(cfg_, dns_->addresses(), opts_.listen_port, learned_realms_,
+  publisher_->publish(builder_->build(cfg_, dns_->addresses(), opts_.listen_port, realm_learner_.realms(),
                                       publisher_->current(), monotonic_ms(), sha_realms_, dns_->target_addresses()));
   reclaim();
 }
@@ -302,22 +299,31 @@ void Daemon::reclaim() {
 
 void Daemon::learn_realms() {
   // Registrars challenging with a realm the configuration does not name can only be answered
-  // by realm-less entries (see docs/rules.md, F4.4), whose HA1 depends on the realm: compute
-  // it here, where the passwords are, and republish.
+  // by realm-less entries (see docs/rules.md, F4.4), whose HA1 depends on the realm: the
+  // learner keeps such realms per registrar (bounded, least recently used evicted) and the HA1s
+  // are computed here, where the passwords are, and republished.
+  const std::uint64_t now = monotonic_ms();
   bool added = false;
   std::string realm;
-  const auto learn = [&](std::vector<std::string>& into, const char* what) {
-    if (into.size() >= kMaxLearnedRealms) return;
-    if (std::find(into.begin(), into.end(), realm) != into.end()) return;
-    log("realm \"%s\" challenged%s", realm.c_str(), what);
-    into.push_back(realm);
-    added = true;
-  };
+  std::uint8_t slot = 0;
   for (auto& w : workers_) {
-    while (w->pop_unknown_realm(realm)) learn(learned_realms_, ": adding HA1s for realm-less credentials");
-    // Realms that challenged with SHA-256 or SHA-512/256: the snapshot keeps SHA HA1s only for
-    // those (64 bytes per credential otherwise spent on every realm).
-    while (w->pop_sha_realm(realm)) learn(sha_realms_, " with SHA: adding its SHA HA1s");
+    while (w->pop_used_realm(realm, slot)) realm_learner_.touch(slot, realm, now);
+    while (w->pop_unknown_realm(realm, slot)) added |= realm_learner_.learn(slot, realm, now);
+  }
+  // Realms that challenged with SHA-256 or SHA-512/256: the snapshot keeps SHA HA1s only for
+  // those (64 bytes per credential otherwise spent on every realm). Only a realm the snapshot
+  // names can have them, so the list holds no other (a registrar cycling SHA realms grows
+  // nothing).
+  const reg::Snapshot* snap = publisher_->current();
+  const auto named = [&](const std::string& r) { return snap != nullptr && snap->realms.find(r) != reg::kNoRealm; };
+  for (auto& w : workers_) {
+    while (w->pop_sha_realm(realm)) {
+      if (!named(realm) || std::find(sha_realms_.begin(), sha_realms_.end(), realm) != sha_realms_.end()) continue;
+      log("realm \"%s\" challenged with SHA: adding its SHA HA1s", realm.c_str());
+      std::erase_if(sha_realms_, [&](const std::string& r) { return !named(r); });
+      sha_realms_.push_back(realm);
+      added = true;
+    }
   }
   if (added) rebuild_and_publish();
 }
@@ -372,7 +378,12 @@ bool Daemon::show(Show what, bool json, std::string& out) {
   const StatusGatherer status({workers_, *publisher_, cfg_, *dns_, dpdk_.get(), opts_.max_calls});
   switch (what) {
     case Show::register_status: out = cli::render_register_status(status.bindings(), json); return true;
-    case Show::registrar_status: out = cli::render_registrars(status.registrars(), json); return true;
+    case Show::registrar_status: {
+      std::vector<cli::RegistrarRow> rows = status.registrars();
+      realm_learner_.annotate(rows);
+      out = cli::render_registrars(rows, json);
+      return true;
+    }
     case Show::statistics: out = cli::render_statistics(status.statistics(), json); return true;
     case Show::calls: out = cli::render_calls(status.calls(), json); return true;
     case Show::dataplane:

@@ -18,7 +18,7 @@ void usage(std::FILE* f) {
                "usage: regfrontd --config FILE [--io socket|dpdk] [--eal \"EAL ARGS\"] [--listen IP:PORT] [--workers N]\n"
                "                 [--control-socket PATH] [--shutdown-timeout SECONDS] [--no-preemptive-auth]\n"
                "                 [--stage-timing] [--max-calls N] [--control-sessions N]\n"
-               "                 [--control-idle-timeout SECONDS]\n"
+               "                 [--control-idle-timeout SECONDS] [--learned-realms N]\n"
                "       regfrontd --check-config FILE\n"
                "\n"
                "  --config FILE            startup-config in IOS syntax\n"
@@ -45,6 +45,9 @@ void usage(std::FILE* f) {
                "  --control-idle-timeout S close a session that reads and sends nothing for S\n"
                "                           seconds (default 600; 0: never), a client that stops\n"
                "                           reading its replies included\n"
+               "  --learned-realms N       realms learned per registrar from its challenges for\n"
+               "                           realm-less credentials (default 8, 1..64); a new one\n"
+               "                           evicts that registrar's least recently used\n"
                "  --stage-timing           --io dpdk: split each worker's busy time by stage\n"
                "                           (stage_*_tsc in show dataplane; an rdtsc per stage)\n",
                regfront::protocol::default_control_socket().c_str());
@@ -110,6 +113,7 @@ int main(int argc, char** argv) {
       {"max-calls", required_argument, nullptr, 'M'},
       {"control-sessions", required_argument, nullptr, 'S'},
       {"control-idle-timeout", required_argument, nullptr, 'I'},
+      {"learned-realms", required_argument, nullptr, 'L'},
       {nullptr, 0, nullptr, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "c:C:i:l:w:s:t:m:e:h", longopts, nullptr)) != -1) {
@@ -174,6 +178,16 @@ int main(int argc, char** argv) {
           return 2;
         }
         o.control_idle_timeout_s = static_cast<std::uint32_t>(n);
+        break;
+      }
+      case 'L': {
+        char* end = nullptr;
+        const long n = std::strtol(optarg, &end, 10);
+        if (*end != '\0' || n < 1 || n > 64) {
+          std::fprintf(stderr, "regfrontd: --learned-realms must be 1..64\n");
+          return 2;
+        }
+        o.learned_realms = static_cast<std::uint32_t>(n);
         break;
       }
       case 'h': usage(stdout); return 0;

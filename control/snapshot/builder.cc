@@ -277,7 +277,12 @@ void Builder::collect_realms(Build& b) const {
       if (!a.realm.empty()) add_realm(s.realms, a.realm);
     }
   }
-  for (const auto& realm : b.learned_realms) add_realm(s.realms, realm);
+  // Learned realms the configuration does not name are marked: the workers report their use
+  // (the control plane evicts the least recently used ones).
+  std::vector<std::uint32_t> learned_ids;
+  for (const auto& realm : b.learned_realms) {
+    if (s.realms.find(realm) == reg::kNoRealm) learned_ids.push_back(add_realm(s.realms, realm));
+  }
   for (const Build::Leaving& l : b.leaving) {
     for_each_ghost_credential(*b.previous, b.previous->endpoints[l.prev.endpoint],
                               [&](const reg::SnapCredential&, std::string_view realm, std::string_view,
@@ -285,6 +290,8 @@ void Builder::collect_realms(Build& b) const {
   }
   // SHA realms: only their credentials get SHA HA1s. One the configuration does not name has
   // no realm-specific credential to give them to (realm-less ones have all three anyway).
+  s.learned_realm.assign(s.realms.names.size(), false);
+  for (const std::uint32_t id : learned_ids) s.learned_realm[id] = true;
   s.sha_realm.assign(s.realms.names.size(), false);
   for (const auto& realm : b.sha_realms) {
     if (const std::uint32_t id = s.realms.find(realm); id != reg::kNoRealm) s.sha_realm[id] = true;

@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -144,6 +145,7 @@ namespace {
 // copies it as bytes and never allocates.
 struct RealmName {
   std::uint8_t len = 0;
+  std::uint8_t registrar = 0;  // the registrar slot (0..5) that challenged with it
   char name[auth::kMaxRealmLength];
 
   // Copies `realm` in; false (nothing copied) when it is longer than a slot.
@@ -207,18 +209,25 @@ using RealmRing = SpscRing<RealmName, 16>;
 
 // Worker side (the single producer): queues `realm` for the control thread. Returns false,
 // dropping it, when it is longer than a slot or the ring is full (the control thread is behind).
-bool push_realm(RealmRing& ring, std::string_view realm) {
+bool push_realm(RealmRing& ring, std::string_view realm, std::uint8_t registrar = 0) {
   RealmName n{};  // the bytes past the name are copied too: zero, not indeterminate
+  n.registrar = registrar;
   return n.assign(realm) && ring.push(n);
 }
 
-// Control side (the single consumer): the oldest realm name into `out`; false when none.
-bool pop_realm(RealmRing& ring, std::string& out) {
+// Control side (the single consumer): the oldest realm name into `out` (and the registrar slot
+// that challenged with it into `registrar`); false when none.
+bool pop_realm(RealmRing& ring, std::string& out, std::uint8_t* registrar = nullptr) {
   RealmName n;
   if (!ring.pop(n)) return false;
   out.assign(n.view());
+  if (registrar != nullptr) *registrar = n.registrar;
   return true;
 }
+
+// A learned realm is reported as used at most this often per (realm, registrar) and worker:
+// the control plane evicts the least recently used one of a registrar's learned realms.
+constexpr std::uint64_t kRealmUseReportMs = 10000;
 
 }  // namespace
 
@@ -263,6 +272,16 @@ class Engine::Impl {
   bool clock_started_ = false;
   RealmRing unknown_realms_;
   RealmRing sha_realms_;  // realms challenging with a SHA algorithm the snapshot has no HA1 for
+  RealmRing used_realms_;  // learned realms answered (see note_learned_realm_use)
+  // When each (snapshot, realm id, registrar) was last reported used; direct-mapped, so a
+  // collision only costs an early report, never a missed one.
+  struct RealmUse {
+    std::uint64_t version = 0;
+    std::uint32_t realm = kNoRealm;
+    std::uint8_t registrar = 0;
+    std::uint64_t at_ms = 0;
+  };
+  std::array<RealmUse, 32> realm_use_{};
   // Each registrar slot's `expires` in the snapshot adopted last. Kept here because that
   // snapshot may already be freed when the next one is adopted (a worker that slept offline
   // did not hold up the RCU grace period).
@@ -589,6 +608,7 @@ class Engine::Impl {
     b.credential = static_cast<std::uint32_t>(ch.cred - s.credentials.data());
     b.preemptive = true;
     rc(b).preemptive.inc();
+    if (ch.cred->realm == kNoRealm) note_learned_realm_use(s, c->realm, b.registrar, now);
     if (!send_authorized(slot, b, *ch.cred, ch.ha1, d, cache.use_current(), now)) {
       fail(slot, b, 0, 0, now, FailReason::build_error);
       return true;
@@ -903,7 +923,7 @@ class Engine::Impl {
     // plane for them (even after failures: it ignores repeats), also when another challenge of
     // the same response (MD5) can be answered now, so that the stronger one is chosen next time
     // (RFC 8760 §2.4).
-    if (sha_realm.size() > 0) push_realm(sha_realms_, sha_realm);
+    if (sha_realm.size() > 0 && !push_realm(sha_realms_, sha_realm)) wc().realm_reports_dropped.inc();
     if (!have) {
       // Nothing to answer with: retry in about a second, as for F4.4 below. The credential is
       // the realm's own (F7), only its HA1 is missing; a second miss counts as a failure.
@@ -921,9 +941,12 @@ class Engine::Impl {
         // in about a second, without counting a failure (the next snapshot will have it). A
         // second miss counts as a failure, so a registrar changing realms cannot loop us.
         rc(b).realm_learning.inc();
-        push_realm(unknown_realms_, unknown_realm);
+        // A report dropped (the control thread is behind) is not this binding's failure: it
+        // reports again at its retry.
+        const bool reported = push_realm(unknown_realms_, unknown_realm, b.registrar);
+        if (!reported) wc().realm_reports_dropped.inc();
         free_txn(b);
-        b.failures = 1;
+        b.failures = reported ? 1 : 0;
         b.state = BindingState::backoff;
         wheel_.schedule(slot, now + prng_.between(800, 1200));
         return;
@@ -959,12 +982,27 @@ class Engine::Impl {
     b.nonce = tag;
     b.credential = static_cast<std::uint32_t>(choice.cred - s.credentials.data());
     b.realm = best_realm;
+    if (choice.cred->realm == kNoRealm) note_learned_realm_use(s, best_realm, b.registrar, now);
 
     const DigestParams d = cc.params(proxy);
     // Counted over every use of that nonce by the registrar's bindings; a nonce new to the cache
     // becomes its candidate for preemptive use.
     const std::uint32_t nc = auth_cache_[b.registrar].record_answer(tag, d, best_realm);
     if (!send_authorized(slot, b, *choice.cred, choice.ha1, d, nc, now)) fail(slot, b, 0, 0, now, FailReason::build_error);
+  }
+
+  // A realm-less credential answered `realm` for registrar slot `registrar`: when the realm is
+  // one the control plane learned, tell it (at most every kRealmUseReportMs), so that it evicts
+  // that registrar's least recently used learned realm, not one still in use.
+  void note_learned_realm_use(const Snapshot& s, std::uint32_t realm, std::uint8_t registrar, std::uint64_t now) {
+    if (realm >= s.learned_realm.size() || !s.learned_realm[realm]) return;
+    RealmUse& u = realm_use_[(realm * 8u + registrar) % realm_use_.size()];
+    if (u.version == s.version && u.realm == realm && u.registrar == registrar && now - u.at_ms < kRealmUseReportMs) return;
+    if (!push_realm(used_realms_, s.realms.names[realm], registrar)) {  // full: the next answer retries
+      wc().realm_reports_dropped.inc();
+      return;
+    }
+    u = RealmUse{s.version, realm, registrar, now};
   }
 
   // ---- timers ----
@@ -1196,7 +1234,12 @@ std::uint64_t Engine::next_deadline_ms(const SnapshotPin& pin) const {
 }
 
 std::uint32_t Engine::slot_count() const { return impl_->used_slots_; }
-bool Engine::pop_unknown_realm(std::string& realm) { return pop_realm(impl_->unknown_realms_, realm); }
+bool Engine::pop_unknown_realm(std::string& realm, std::uint8_t& registrar) {
+  return pop_realm(impl_->unknown_realms_, realm, &registrar);
+}
+bool Engine::pop_used_realm(std::string& realm, std::uint8_t& registrar) {
+  return pop_realm(impl_->used_realms_, realm, &registrar);
+}
 bool Engine::pop_sha_realm(std::string& realm) { return pop_realm(impl_->sha_realms_, realm); }
 std::uint32_t Engine::inflight() const { return impl_->inflight_; }
 

@@ -115,6 +115,14 @@ class Regfrontd:
         except FileNotFoundError:
             return "(no log)"
 
+    def run_cli(self, commands: List[str], timeout: float = 10.0) -> str:
+        """Runs regfront-cli with each of `commands` as a -c (one session); returns its output."""
+        argv = [self.cli, "--socket", self.control_socket]
+        for c in commands:
+            argv += ["-c", c]
+        res = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
+        return res.stdout
+
     def cli_json(self, command: str, timeout: float = 10.0):
         """Runs regfront-cli `command | json`; returns parsed JSON or None (diagnostics)."""
         if not os.access(self.cli, os.X_OK) or not os.path.exists(self.control_socket):
@@ -143,7 +151,7 @@ class SocketRegfrontd(Regfrontd):
     def command(self) -> List[str]:
         return [self.daemon, "--config", self.config_path, "--io", "socket",
                 "--listen", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
-                "--control-socket", self.control_socket]
+                "--control-socket", self.control_socket] + list(getattr(self, "extra_args", []))
 
 
 class DpdkRegfrontd(Regfrontd):

@@ -13,8 +13,13 @@ fast (icmp_accepted, no Timer F). Needs root (a raw ICMP socket); CI runs as roo
 
 WrongPassword (item 8): a Kamailio that answers a wrong digest with a fresh 401 gets one wrong
 digest per attempt (before: four), and every binding says auth_failed with the realm.
+
+HostileRealms (item 2): a Kamailio challenging each binding with a realm of its own fills only
+its own learned realms (--learned-realms 4, least recently used evicted); a registrar added
+later with an unnamed realm is still answered by the realm-less credential.
 """
 
+import hashlib
 import os
 import socket
 import struct
@@ -164,6 +169,98 @@ class WrongPassword(unittest.TestCase):
         finally:
             rf.kill()
             reg.stop()
+
+
+class CyclingRealmRegistrar:
+    """A hostile registrar on a real UDP socket: every REGISTER is challenged with a realm of
+    its own, made from its Call-ID (Kamailio's www_challenge takes only a fixed realm), and
+    nothing is ever accepted."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.realms = set()
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.stop_event.set()
+        self.thread.join(timeout=5)
+        self.sock.close()
+
+    def _serve(self):
+        while not self.stop_event.is_set():
+            try:
+                data, peer = self.sock.recvfrom(65535)
+            except socket.timeout:
+                continue
+            head = data.decode("utf-8", "replace").split("\r\n\r\n", 1)[0].split("\r\n")
+            if not head[0].startswith("REGISTER "):
+                continue
+            keep = [l for l in head[1:] if l.split(":", 1)[0].strip().lower() in ("via", "from", "to", "call-id", "cseq")]
+            callid = next((l.split(":", 1)[1].strip() for l in keep if l.lower().startswith("call-id")), "")
+            realm = "cyc-" + hashlib.md5(callid.encode()).hexdigest()[:12]
+            self.realms.add(realm)
+            reply = ("SIP/2.0 401 Unauthorized\r\n" + "".join(l + "\r\n" for l in keep)
+                     + f'WWW-Authenticate: Digest realm="{realm}", nonce="{os.urandom(8).hex()}"\r\n'
+                     + "Content-Length: 0\r\n\r\n")
+            self.sock.sendto(reply.encode(), peer)
+
+
+class HostileRealms(unittest.TestCase):
+    """Item 2: a registrar that challenges every binding with a realm of its own (more realms
+    than the learned-realm table used to hold) fills only its own learned realms; a second
+    registrar added afterwards, challenging with a realm the configuration does not name, is
+    still learned and every binding registers there."""
+
+    def test_cycling_realms_at_one_registrar_leave_another_registrar_answered(self):
+        count = 300
+        numbers = [str(7300 + i) for i in range(count)]
+        hostile = CyclingRealmRegistrar()
+        good = kam.KamailioRegistrar("good", "good.test", users=[("shared", "pw-shared")])
+        config = ("".join(f"dial-peer voice {i + 1} pots\n destination-pattern {n}\n" for i, n in enumerate(numbers))
+                  + "sip-ua\n authentication username shared password 0 pw-shared\n"
+                  + f" registrar 1 ipv4:127.0.0.1:{hostile.port} expires 60\n"
+                  + " registration rate 100\n")
+        rf = rfd.SocketRegfrontd(BIN_DIR, config, workers=1, name="rf-hostile-realms")
+        rf.extra_args = ["--learned-realms", "4"]
+        hostile.start()
+        good.start()
+        rf.start()
+        try:
+            # Every binding at the hostile registrar reported its own realm once.
+            kam.wait_until(lambda: registrar_stats(rf, 1).get("realm_learning", 0) >= count, timeout=30,
+                           what="every binding at registrar 1 challenged with a realm of its own")
+            row = kam.wait_until(lambda: (lambda r: r if r and r[0].get("learned_realms_evicted", 0) >= count - 4 - 20
+                                          else None)(registrars(rf)), timeout=10,
+                                 what="registrar 1's learned realms evicted")[0]
+            self.assertLessEqual(len(row["learned_realms"]), 4, row)
+            self.assertEqual(row["learned_realms_max"], 4, row)
+            self.assertGreaterEqual(len(hostile.realms), count)
+            # The good registrar, live: its realm is learned and every number registers there.
+            out = rf.run_cli(["enable", "configure terminal", "sip-ua",
+                          f"registrar 2 ipv4:127.0.0.1:{good.port} expires 60", "end"])
+            self.assertNotIn("%", out, out)
+            kam.wait_until(lambda: len([b for b in bindings(rf, 2) if b.get("seconds_left", 0) > 0]) == count,
+                           timeout=30, what="every binding registered at registrar 2")
+            self.assertEqual(len(good.ul_dump().keys() & set(numbers)), count)
+            rows = {r["index"]: r for r in registrars(rf)}
+            self.assertEqual(rows[2]["learned_realms"], ["good.test"], rows[2])
+            self.assertEqual(rows[2]["learned_realms_evicted"], 0, rows[2])
+            self.assertLessEqual(len(rows[1]["learned_realms"]), 4, rows[1])
+        finally:
+            rf.kill()
+            hostile.stop()
+            good.stop()
+
+
+def registrars(rf):
+    return (rf.cli_json("show sip-ua status registrar") or {}).get("registrars", [])
 
 
 def main():

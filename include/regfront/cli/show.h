@@ -42,6 +42,9 @@ struct RegistrarRow {
   std::string dns_error;
   std::uint16_t last_failure_code = 0;   // 0: none
   std::int64_t last_failure_ago_s = -1;  // seconds ago; -1: none
+  std::vector<std::string> learned_realms;  // realms learned from its challenges, most recent first
+  std::uint64_t learned_realms_evicted = 0;
+  std::uint32_t learned_realms_max = 0;     // per registrar (--learned-realms)
 };
 std::string render_registrars(const std::vector<RegistrarRow>& rows, bool json);
 

@@ -30,6 +30,7 @@
 #include "regfront/daemon/control_server.h"
 #include "regfront/daemon/dns_registry.h"
 #include "regfront/daemon/options.h"
+#include "regfront/daemon/realm_learner.h"
 #include "regfront/snapshot/publisher.h"
 #include "regfront/worker/request_handoff.h"
 #include "regfront/worker/worker.h"
@@ -85,8 +86,8 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   std::unique_ptr<worker::RequestHandoff> handoff_;  // socket workers > 1: requests to their owner
   std::vector<std::unique_ptr<worker::Worker>> workers_;
   std::unique_ptr<ControlServer> server_;
-  std::vector<std::string> learned_realms_;  // realms only realm-less credentials answer
-  std::vector<std::string> sha_realms_;      // realms that challenged with SHA
+  RealmLearner realm_learner_;          // realms only realm-less credentials answer, per registrar
+  std::vector<std::string> sha_realms_;  // realms of the snapshot that challenged with SHA
   int signal_fd_ = -1;
   std::uint64_t reloads_ = 0;          // SIGHUP: startup-config applied
   std::uint64_t reloads_refused_ = 0;  // SIGHUP: refused, nothing changed

@@ -22,6 +22,7 @@ struct Options {
   std::uint32_t max_calls = 2048;      // call slots per worker (--max-calls)
   std::uint32_t control_sessions = 16;       // --control-sessions: operator sessions at once
   std::uint32_t control_idle_timeout_s = 600;  // --control-idle-timeout: 0 = never
+  std::uint32_t learned_realms = 8;  // --learned-realms: realms learned per registrar (LRU evicted)
 };
 
 }  // namespace regfront::daemon

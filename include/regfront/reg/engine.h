@@ -143,7 +143,8 @@ class TxQueue {
   X(build_errors, "requests too large to build")                                            \
   X(icmp_accepted, "ICMP unreachables quoting an in-flight request of ours (its txn failed)") \
   X(icmp_ignored, "ICMP unreachables quoting nothing in flight (forged, late, too short)")   \
-  X(plan_overflow, "bindings beyond the worker's capacity (not started)")
+  X(plan_overflow, "bindings beyond the worker's capacity (not started)")                    \
+  X(realm_reports_dropped, "realm reports for the control plane dropped: its queue was full")
 
 struct RegistrarCounters {
   REGFRONT_REGISTRAR_COUNTERS(REGFRONT_COUNTER_FIELD)
@@ -288,9 +289,14 @@ class Engine {
   std::uint32_t slot_count() const;
 
   // Realms that only a realm-less credential (F4.4) could answer but that no snapshot has an
-  // HA1 for yet. The worker pushes them (its binding retries shortly); the control thread pops
-  // them (single consumer), computes the HA1s and publishes a snapshot that has them.
-  bool pop_unknown_realm(std::string& realm);
+  // HA1 for yet, with the registrar slot (0..5) that challenged with each. The worker pushes
+  // them (its binding retries shortly); the control thread pops them (single consumer),
+  // computes the HA1s and publishes a snapshot that has them.
+  bool pop_unknown_realm(std::string& realm, std::uint8_t& registrar);
+  // Learned realms (Snapshot::learned_realm) a realm-less credential answered, with the
+  // registrar slot; each (realm, registrar) at most every 10 s. The control thread keeps its
+  // learned realms per registrar and evicts the least recently used.
+  bool pop_used_realm(std::string& realm, std::uint8_t& registrar);
   // Realms that challenged with SHA-256 or SHA-512/256 while the snapshot has only MD5 HA1s for
   // their credentials (it computes the SHA ones only for realms known to use them). Same path:
   // the worker pushes and retries shortly, the control thread adds the realm to its SHA realms.

@@ -138,6 +138,7 @@ struct Snapshot {
   std::vector<auth::Ha1Set> anyrealm_ha1;        // [row * realms.names.size() + realm id], all hashes
   std::vector<ShaHa1> sha_ha1;                   // SnapCredential::sha_row → SHA HA1s
   std::vector<bool> sha_realm;                   // realm id → its credentials have SHA HA1s
+  std::vector<bool> learned_realm;               // realm id → learned from a challenge (not configured)
   RealmTable realms;
   std::vector<std::vector<PlanEntry>> plans;     // one per worker
   // number → endpoint index (open addressing over the configured endpoints; kNoEntry = empty)

@@ -69,7 +69,10 @@ class Worker {
   // The version of the snapshot the worker runs on.
   std::uint64_t adopted_version() const { return adopted_.load(std::memory_order_acquire); }
   // Control thread: realms the worker needs HA1s for (see reg::Engine::pop_unknown_realm).
-  bool pop_unknown_realm(std::string& realm) { return engine_.pop_unknown_realm(realm); }
+  bool pop_unknown_realm(std::string& realm, std::uint8_t& registrar) {
+    return engine_.pop_unknown_realm(realm, registrar);
+  }
+  bool pop_used_realm(std::string& realm, std::uint8_t& registrar) { return engine_.pop_used_realm(realm, registrar); }
   bool pop_sha_realm(std::string& realm) { return engine_.pop_sha_realm(realm); }
   // Bytes this worker's thread allocated on the heap since it adopted its first snapshot, as
   // jemalloc counts them (thread.allocatedp). The poll loop must never allocate: the e2e tests

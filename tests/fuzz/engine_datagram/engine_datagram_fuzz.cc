@@ -200,7 +200,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     take(tx, last);
     std::string realm;
-    for (int k = 0; k < 16 && engine.pop_unknown_realm(realm); ++k) {
+    std::uint8_t slot = 0;
+    for (int k = 0; k < 16 && engine.pop_unknown_realm(realm, slot); ++k) {
+      if (slot >= reg::kRegistrarSlots) __builtin_trap();
+    }
+    for (int k = 0; k < 16 && engine.pop_used_realm(realm, slot); ++k) {
+      if (slot >= reg::kRegistrarSlots) __builtin_trap();
     }
     run(engine, pin, tx, now, 5, last);
   }

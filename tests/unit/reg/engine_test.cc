@@ -56,7 +56,7 @@ class EngineTest : public ::testing::Test {
   const Snapshot* snap() const { return snaps_.back().get(); }
   OwnedSnapshotPin pin() const { return OwnedSnapshotPin(snap()); }
   void rebuild(std::string_view config) {
-    snaps_.push_back(builder_.build(load_config(config), loopback_addresses(), 5060, {}, nullptr, 0, sha_realms_));
+    snaps_.push_back(builder_.build(load_config(config), loopback_addresses(), 5060, learned_realms_, nullptr, 0, sha_realms_));
     engine_->adopt(pin(), now_);
   }
   // Advances the clock one millisecond at a time, collecting what the engine sends.
@@ -147,6 +147,7 @@ class EngineTest : public ::testing::Test {
 
   std::uint32_t capacity_ = 512;  // binding slots and transactions of the next start()
   std::vector<std::string> sha_realms_;  // realms whose credentials get SHA HA1s (daemon: learned)
+  std::vector<std::string> learned_realms_;  // realms for realm-less credentials (daemon: learned)
   EngineOptions opts_;
   TxQueue tx_{16384};
   std::unique_ptr<Engine> engine_;
@@ -1171,7 +1172,7 @@ class LiveEngineTest : public EngineTest {
   // `previous` and the current time, then adopts it.
   void live(std::string_view config) {
     snaps_.push_back(
-        builder_.build(load_config(config), loopback_addresses(), 5060, {}, snaps_.back().get(), now_, sha_realms_));
+        builder_.build(load_config(config), loopback_addresses(), 5060, learned_realms_, snaps_.back().get(), now_, sha_realms_));
     engine_->adopt(pin(), now_);
   }
   // Answers every request in `sent` with 200 OK granting `granted` (0: Expires: 0 requests get
@@ -1529,6 +1530,81 @@ TEST_F(LiveEngineTest, RemovedRegistrarUnregistersBindingsQueuedForRefresh) {
       << "bindings waiting on the removed registrar's pacing queue were never unregistered";
 }
 
+// ---- realms learned for realm-less credentials ----
+
+constexpr std::string_view kRealmLessTwoRegistrars = R"(
+dial-peer voice 1 pots
+ destination-pattern 1001
+sip-ua
+ authentication username alice password 0 secret
+ registrar 1 dns:reg-a.example expires 3600
+ registrar 2 dns:reg-b.example expires 3600
+)";
+
+// An unnamed realm is reported with the registrar that challenged with it (the control plane
+// keeps learned realms per registrar); once learned, each answer with it is reported as a use,
+// at most every 10 s per realm and registrar, so that the least recently used one is evicted.
+TEST_F(LiveEngineTest, LearnedRealmsAreReportedWithTheirRegistrarAndTheirUse) {
+  start(kRealmLessTwoRegistrars);
+  const auto first = run(1);
+  ASSERT_EQ(first.size(), 2u);
+  const Sent& to_b = first[0].req.registrar == 1 ? first[0].req : first[1].req;
+  const std::string hostile = "WWW-Authenticate: Digest realm=\"cycled-1.example\", nonce=\"n-1\", qop=auth\r\n";
+  EXPECT_TRUE(deliver(respond(to_b, 401, "Unauthorized", hostile)).empty()) << "no HA1 for that realm yet";
+  EXPECT_EQ(rc(1).realm_learning.get(), 1u);
+  std::string realm;
+  std::uint8_t slot = 9;
+  ASSERT_TRUE(engine_->pop_unknown_realm(realm, slot));
+  EXPECT_EQ(realm, "cycled-1.example");
+  EXPECT_EQ(slot, 1) << "registrar 2's slot";
+  EXPECT_FALSE(engine_->pop_unknown_realm(realm, slot));
+  EXPECT_FALSE(engine_->pop_used_realm(realm, slot)) << "nothing answered with a learned realm yet";
+
+  learned_realms_ = {"cycled-1.example"};
+  live(kRealmLessTwoRegistrars);
+  std::vector<Timed> retry;
+  for (int ms = 0; ms < 2000 && retry.empty(); ++ms) {
+    for (const Timed& t : run(1)) {
+      if (t.req.registrar == 1) retry.push_back(t);
+    }
+  }
+  ASSERT_EQ(retry.size(), 1u);
+  const auto out = deliver(respond(retry[0].req, 401, "Unauthorized", hostile));
+  ASSERT_EQ(out.size(), 1u) << "the learned realm is answered";
+  const auto p = digest_params(out[0].authorization);
+  EXPECT_EQ(p.at("response"), expected_response(auth::Algorithm::md5, "alice", "cycled-1.example", "secret", "n-1", p));
+  ASSERT_TRUE(engine_->pop_used_realm(realm, slot));
+  EXPECT_EQ(realm, "cycled-1.example");
+  EXPECT_EQ(slot, 1);
+  deliver(ok_with_contact(out[0], 60));
+
+  // A configured realm (registrar 1's domain) answered by the same credential is not reported:
+  // only learned ones are.
+  const Sent& to_a = first[0].req.registrar == 0 ? first[0].req : first[1].req;
+  const auto at_a = deliver(respond(to_a, 401, "Unauthorized", "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"a-1\"\r\n"));
+  ASSERT_EQ(at_a.size(), 1u);
+  deliver(ok_with_contact(at_a[0], 3600));
+  EXPECT_FALSE(engine_->pop_used_realm(realm, slot));
+
+  // The refreshes answer the learned realm's cached nonce without a challenge: a use too, still
+  // reported (every 10 s at most), or that realm would look unused and be evicted first.
+  int refreshes = 0, reports = 0;
+  for (int ms = 0; ms < 130000; ++ms) {
+    for (const Timed& t : run(1)) {
+      if (t.req.registrar != 1) continue;
+      EXPECT_FALSE(t.req.authorization.empty()) << "a preemptive refresh";
+      ++refreshes;
+      deliver(ok_with_contact(t.req, 60));
+    }
+    while (engine_->pop_used_realm(realm, slot)) {
+      EXPECT_EQ(realm, "cycled-1.example");
+      ++reports;
+    }
+  }
+  EXPECT_GE(refreshes, 2);
+  EXPECT_EQ(reports, refreshes) << "refreshes are more than 10 s apart: each is reported";
+}
+
 // ---- SHA HA1s only for realms that challenge with SHA ----
 
 TEST_F(LiveEngineTest, Sha256ChallengeWithoutShaHa1IsReportedAndRetriedAfterTheNewSnapshot) {
@@ -1543,7 +1619,8 @@ TEST_F(LiveEngineTest, Sha256ChallengeWithoutShaHa1IsReportedAndRetriedAfterTheN
   EXPECT_EQ(realm, "reg-a.example");
   EXPECT_FALSE(engine_->pop_sha_realm(realm));
   std::string unknown;
-  EXPECT_FALSE(engine_->pop_unknown_realm(unknown)) << "the realm is known: only its SHA HA1s are missing";
+  std::uint8_t unknown_slot = 0;
+  EXPECT_FALSE(engine_->pop_unknown_realm(unknown, unknown_slot)) << "the realm is known: only its SHA HA1s are missing";
   // The control plane adds it to its SHA realms and publishes; the binding retries in ~1 s.
   sha_realms_ = {"reg-a.example"};
   live(kOneEndpoint);
