@@ -18,7 +18,8 @@ void usage(std::FILE* f) {
                "usage: regfrontd --config FILE [--io socket|dpdk] [--eal \"EAL ARGS\"] [--listen IP:PORT] [--workers N]\n"
                "                 [--control-socket PATH] [--shutdown-timeout SECONDS] [--no-preemptive-auth]\n"
                "                 [--stage-timing] [--max-calls N] [--control-sessions N]\n"
-               "                 [--control-idle-timeout SECONDS]\n"
+               "                 [--control-idle-timeout SECONDS] [--dns-server HOST:PORT[,...]]\n"
+               "                 [--dns-hold-down SECONDS]\n"
                "       regfrontd --check-config FILE\n"
                "\n"
                "  --config FILE            startup-config in IOS syntax\n"
@@ -45,6 +46,12 @@ void usage(std::FILE* f) {
                "  --control-idle-timeout S close a session that reads and sends nothing for S\n"
                "                           seconds (default 600; 0: never), a client that stops\n"
                "                           reading its replies included\n"
+               "  --dns-server H:P[,...]   name servers for dns: registrars and session targets\n"
+               "                           (default: those of /etc/resolv.conf)\n"
+               "  --dns-hold-down S        a dns: registrar's target that stopped answering (3\n"
+               "                           timeouts, 503s or ICMP unreachables without a 2xx) is\n"
+               "                           avoided S seconds (default 60; doubled each time it fails\n"
+               "                           again, up to 15 min), then used again if it is better\n"
                "  --stage-timing           --io dpdk: split each worker's busy time by stage\n"
                "                           (stage_*_tsc in show dataplane; an rdtsc per stage)\n",
                regfront::protocol::default_control_socket().c_str());
@@ -110,6 +117,8 @@ int main(int argc, char** argv) {
       {"max-calls", required_argument, nullptr, 'M'},
       {"control-sessions", required_argument, nullptr, 'S'},
       {"control-idle-timeout", required_argument, nullptr, 'I'},
+      {"dns-server", required_argument, nullptr, 'D'},
+      {"dns-hold-down", required_argument, nullptr, 'H'},
       {nullptr, 0, nullptr, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "c:C:i:l:w:s:t:m:e:h", longopts, nullptr)) != -1) {
@@ -174,6 +183,17 @@ int main(int argc, char** argv) {
           return 2;
         }
         o.control_idle_timeout_s = static_cast<std::uint32_t>(n);
+        break;
+      }
+      case 'D': o.dns_servers = optarg; break;
+      case 'H': {
+        char* end = nullptr;
+        const long n = std::strtol(optarg, &end, 10);
+        if (*end != '\0' || n < 1 || n > 86400) {
+          std::fprintf(stderr, "regfrontd: --dns-hold-down must be 1..86400 seconds\n");
+          return 2;
+        }
+        o.dns_hold_down_s = static_cast<std::uint32_t>(n);
         break;
       }
       case 'h': usage(stdout); return 0;
