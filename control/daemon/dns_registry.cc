@@ -202,9 +202,9 @@ void DnsRegistry::lookup(int slot, const config::RegistrarAddress& asked) {
   resolver_->query_naptr(host, [this, slot, seq, host](const dns::Resolver::NaptrResult& res) {
     if (closing_ || entries_[slot].lookup_seq != seq) return;
     // No NAPTR answer (or none for UDP): SRV directly (§4.1).
-    const std::string srv = dns::udp_srv_name(res.status.ok() ? res.records : std::vector<dns::NaptrRecord>{}, host);
-    const bool via_naptr = res.status.ok() && srv != "_sip._udp." + host;
-    lookup_srv(slot, seq, srv, via_naptr, via_naptr ? res.ttl_s : 0);
+    const std::string srv = res.status.ok() ? dns::udp_srv_name(res.records) : std::string();
+    const bool via_naptr = !srv.empty();
+    lookup_srv(slot, seq, via_naptr ? srv : dns::default_srv_name(host), via_naptr, via_naptr ? res.ttl_s : 0);
   });
 }
 

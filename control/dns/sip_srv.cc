@@ -17,7 +17,7 @@ bool iequals(const std::string& a, const char* b) {
 
 }  // namespace
 
-std::string udp_srv_name(const std::vector<NaptrRecord>& naptr, const std::string& name) {
+std::string udp_srv_name(const std::vector<NaptrRecord>& naptr) {
   const NaptrRecord* best = nullptr;
   for (const NaptrRecord& r : naptr) {
     if (!iequals(r.flags, "s") || !iequals(r.service, "SIP+D2U")) continue;
@@ -26,7 +26,7 @@ std::string udp_srv_name(const std::vector<NaptrRecord>& naptr, const std::strin
       best = &r;
     }
   }
-  return best != nullptr ? best->replacement : "_sip._udp." + name;
+  return best != nullptr ? best->replacement : std::string();
 }
 
 std::vector<SrvRecord> order_srv(std::vector<SrvRecord> records,

@@ -10,7 +10,8 @@
 //      No SRV answer: NAME's A/AAAA records on port 5060 (§4.2).
 //   3. Each SRV target's A/AAAA addresses, in order.
 //
-//   std::string srv = dns::udp_srv_name(naptr.records, "example.com");  // "_sip._udp.example.com"
+//   std::string srv = dns::udp_srv_name(naptr.records);  // "" without a UDP record: then
+//   if (srv.empty()) srv = dns::default_srv_name("example.com");  // "_sip._udp.example.com"
 //   std::vector<dns::SrvRecord> order = dns::order_srv(srv.records, [&](std::uint32_t n) {
 //     return std::uniform_int_distribution<std::uint32_t>(0, n)(rng);   // uniform in [0, n]
 //   });
@@ -25,9 +26,10 @@
 
 namespace regfront::dns {
 
-// The SRV name to query for UDP: the best "SIP+D2U" NAPTR record's replacement, or
-// "_sip._udp." + name when no record offers UDP.
-std::string udp_srv_name(const std::vector<NaptrRecord>& naptr, const std::string& name);
+// The SRV name to query for UDP: the best "SIP+D2U" NAPTR record's replacement, or "" when no
+// record offers UDP (then "_sip._udp." + name, default_srv_name()).
+std::string udp_srv_name(const std::vector<NaptrRecord>& naptr);
+inline std::string default_srv_name(const std::string& name) { return "_sip._udp." + name; }
 
 // RFC 2782 order of `records`: priority ascending; within a priority, repeated weighted random
 // selection, `uniform(n)` returning a number in [0, n]. Records with target "." are dropped.

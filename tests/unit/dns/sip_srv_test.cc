@@ -20,11 +20,10 @@ TEST(UdpSrvName, BestSipD2uRecordElseTheDefault) {
       {5, 1, "u", "SIP+D2U", "!^.*$!sip:x@example.com!"},  // not an "s" record: not ours
       {1, 1, "s", "SIPS+D2T", "_sips._tcp.example.com"},
   };
-  EXPECT_EQ(udp_srv_name(naptr, "example.com"), "_sip._udp.best.example.com");
-  EXPECT_EQ(udp_srv_name({}, "example.com"), "_sip._udp.example.com") << "no NAPTR: SRV directly";
-  EXPECT_EQ(udp_srv_name({{10, 10, "s", "SIP+D2T", "_sip._tcp.example.com"}}, "example.com"),
-            "_sip._udp.example.com")
-      << "no UDP NAPTR: SRV for UDP directly";
+  EXPECT_EQ(udp_srv_name(naptr), "_sip._udp.best.example.com");
+  EXPECT_EQ(udp_srv_name({}), "") << "no NAPTR: SRV directly";
+  EXPECT_EQ(udp_srv_name({{10, 10, "s", "SIP+D2T", "_sip._tcp.example.com"}}), "") << "no UDP NAPTR: SRV directly";
+  EXPECT_EQ(default_srv_name("example.com"), "_sip._udp.example.com");
 }
 
 TEST(OrderSrv, PriorityFirstAndDotTargetsDropped) {
