@@ -16,6 +16,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   kamailio                            # the real registrar of the e2e tests and the demo
   sip-tester                          # SIPp (sipp): the SBC core and the far end of the call e2e tests
+  dnsmasq-base                        # the DNS server (NAPTR/SRV) of the RFC 3263 failover e2e test;
+                                      # -base: the binary only, no system service on port 53
   python3 iproute2 procps tmux
   python3-matplotlib                  # perf/scenarios plots (perf/run-all)
 )

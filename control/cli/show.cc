@@ -53,10 +53,18 @@ std::string render_registrars(const std::vector<RegistrarRow>& rows, bool json) 
                                  {"in_flight", r.inflight},  {"rate", r.rate},
                                  {"dns_error", r.dns_error},
                                  {"last_failure_code", r.last_failure_code},
-                                 {"last_failure_seconds_ago", r.last_failure_ago_s},
-                                 {"learned_realms", r.learned_realms},
-                                 {"learned_realms_evicted", r.learned_realms_evicted},
-                                 {"learned_realms_max", r.learned_realms_max}});
+                                 {"last_failure_seconds_ago", r.last_failure_ago_s}});
+      nlohmann::json& row = j["registrars"].back();
+      row["resolved_by"] = r.resolved_by;
+      row["target_switches"] = r.target_switches;
+      row["learned_realms"] = r.learned_realms;
+      row["learned_realms_evicted"] = r.learned_realms_evicted;
+      row["learned_realms_max"] = r.learned_realms_max;
+      row["targets"] = nlohmann::json::array();
+      for (const RegistrarTargetRow& t : r.targets) {
+        row["targets"].push_back({{"priority", t.priority}, {"weight", t.weight}, {"host", t.host},
+                                  {"address", t.address}, {"in_use", t.in_use}, {"down_for_seconds", t.down_for_s}});
+      }
     }
     return j.dump() + "\n";
   }
@@ -64,7 +72,18 @@ std::string render_registrars(const std::vector<RegistrarRow>& rows, bool json) 
   for (const auto& r : rows) {
     out += "Registrar-Index " + std::to_string(r.index) + "\n";
     out += "  Address:        " + r.address + "\n";
-    out += "  Resolved:       " + (r.resolved.empty() ? std::string("(not resolved)") : r.resolved) + "\n";
+    out += "  Resolved:       " + (r.resolved.empty() ? std::string("(not resolved)") : r.resolved) +
+           (r.resolved_by.empty() ? "" : " (" + r.resolved_by + ")") + "\n";
+    if (r.targets.size() > 1 || r.target_switches != 0) {
+      out += "  Targets:        " + std::to_string(r.targets.size()) + ", switched " +
+             std::to_string(r.target_switches) + " time(s)\n";
+      out += "    Use Prio Weight Address                                         Host\n";
+      for (const RegistrarTargetRow& t : r.targets) {
+        out += std::string("    ") + (t.in_use ? " * " : "   ") + " " + pad(std::to_string(t.priority), 5) +
+               pad(std::to_string(t.weight), 7) + pad(t.address, 48) + t.host +
+               (t.down_for_s ? " (down, " + std::to_string(t.down_for_s) + " s more)" : "") + "\n";
+      }
+    }
     out += std::string("  State:          ") + (r.active ? "active" : "not used") + "\n";
     out += "  Registered:     " + std::to_string(r.registered) + " of " + std::to_string(r.total) + " bindings\n";
     out += "  In flight:      " + std::to_string(r.inflight) + "\n";

@@ -38,6 +38,11 @@ std::string ip_text(const sockaddr_storage& ss) {
   return std::string("[") + buf + "]";
 }
 
+std::uint16_t port_of(const sockaddr_storage& ss) {
+  return ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<const sockaddr_in6&>(ss).sin6_port
+                                        : reinterpret_cast<const sockaddr_in&>(ss).sin_port);
+}
+
 std::string source_ip_towards(const sockaddr_storage& dst, socklen_t len) {
   const int fd = ::socket(dst.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return {};

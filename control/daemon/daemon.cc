@@ -110,14 +110,18 @@ Status Daemon::start() {
 
   publisher_ = std::make_unique<snapshot::Publisher>(opts_.workers);
   start_page_decay_thread();
-  StatusOr<std::unique_ptr<dns::Resolver>> resolver = dns::Resolver::create();
+  dns::ResolverOptions ropts;
+  ropts.servers = opts_.dns_servers;
+  StatusOr<std::unique_ptr<dns::Resolver>> resolver = dns::Resolver::create(ropts);
   if (!resolver.ok()) {
     log("%s", resolver.status().message().c_str());
     return resolver.status();
   }
-  dns_ = std::make_unique<DnsRegistry>(std::move(*resolver), [this](const sockaddr_storage& dst, socklen_t len) {
-    return local_ip_towards(dst, len);
-  });
+  FailoverPolicy failover;
+  failover.hold_down_ms = std::uint64_t{opts_.dns_hold_down_s} * 1000;
+  dns_ = std::make_unique<DnsRegistry>(
+      std::move(*resolver),
+      [this](const sockaddr_storage& dst, socklen_t len) { return local_ip_towards(dst, len); }, failover);
   builder_ = std::make_unique<snapshot::Builder>(opts_.workers);
 
   // The first snapshot is built before the workers so that their tables can be sized from it:
@@ -218,7 +222,7 @@ void Daemon::serve() {
     }
     server_->serve(&fds[base + 1]);
     const std::uint64_t now = monotonic_ms();
-    if (dns_->update(cfg_, now) | dns_->take_changed()) rebuild_and_publish();
+    if (dns_->update(cfg_, now) | dns_->take_changed() | watch_registrar_targets(now)) rebuild_and_publish();
     learn_realms();
     // Leaving bindings whose unregistration time is up: release their slots.
     if (const std::uint64_t due = builder_->next_expiry_ms(); due != 0 && due <= now) rebuild_and_publish();
@@ -237,6 +241,23 @@ void Daemon::serve() {
           static_cast<unsigned long long>(challenged), static_cast<unsigned long long>(timed_out));
     }
   }
+}
+
+bool Daemon::watch_registrar_targets(std::uint64_t now) {
+  // What each registrar's target in use answered, from the workers' counters (see
+  // regfront/daemon/target_failover.h): 2xx against timeouts, ICMP-failed transactions, 503s.
+  bool moved = false;
+  for (int slot = 0; slot < reg::kRegistrarSlots; ++slot) {
+    if (dns_->entry(slot).targets.size() < 2) continue;
+    std::uint64_t accepted = 0, failures = 0;
+    for (const auto& w : workers_) {
+      const reg::RegistrarCounters& c = w->counters().registrar[slot];
+      accepted += c.accepted.get();
+      failures += c.timed_out.get() + c.unreachable.get() + c.by_code[503 - 300].get();
+    }
+    moved |= dns_->watch(slot, accepted, failures, now);
+  }
+  return moved;
 }
 
 void Daemon::reload() {

@@ -19,6 +19,7 @@ void usage(std::FILE* f) {
                "                 [--control-socket PATH] [--shutdown-timeout SECONDS] [--no-preemptive-auth]\n"
                "                 [--stage-timing] [--max-calls N] [--control-sessions N]\n"
                "                 [--control-idle-timeout SECONDS] [--learned-realms N]\n"
+               "                 [--dns-server HOST:PORT[,...]] [--dns-hold-down SECONDS]\n"
                "       regfrontd --check-config FILE\n"
                "\n"
                "  --config FILE            startup-config in IOS syntax\n"
@@ -48,6 +49,12 @@ void usage(std::FILE* f) {
                "  --learned-realms N       realms learned per registrar from its challenges for\n"
                "                           realm-less credentials (default 8, 1..64); a new one\n"
                "                           evicts that registrar's least recently used\n"
+               "  --dns-server H:P[,...]   name servers for dns: registrars and session targets\n"
+               "                           (default: those of /etc/resolv.conf)\n"
+               "  --dns-hold-down S        a dns: registrar's target that stopped answering (3\n"
+               "                           timeouts, 503s or ICMP unreachables without a 2xx) is\n"
+               "                           avoided S seconds (default 60; doubled each time it fails\n"
+               "                           again, up to 15 min), then used again if it is better\n"
                "  --stage-timing           --io dpdk: split each worker's busy time by stage\n"
                "                           (stage_*_tsc in show dataplane; an rdtsc per stage)\n",
                regfront::protocol::default_control_socket().c_str());
@@ -114,6 +121,8 @@ int main(int argc, char** argv) {
       {"control-sessions", required_argument, nullptr, 'S'},
       {"control-idle-timeout", required_argument, nullptr, 'I'},
       {"learned-realms", required_argument, nullptr, 'L'},
+      {"dns-server", required_argument, nullptr, 'D'},
+      {"dns-hold-down", required_argument, nullptr, 'H'},
       {nullptr, 0, nullptr, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "c:C:i:l:w:s:t:m:e:h", longopts, nullptr)) != -1) {
@@ -188,6 +197,17 @@ int main(int argc, char** argv) {
           return 2;
         }
         o.learned_realms = static_cast<std::uint32_t>(n);
+        break;
+      }
+      case 'D': o.dns_servers = optarg; break;
+      case 'H': {
+        char* end = nullptr;
+        const long n = std::strtol(optarg, &end, 10);
+        if (*end != '\0' || n < 1 || n > 86400) {
+          std::fprintf(stderr, "regfrontd: --dns-hold-down must be 1..86400 seconds\n");
+          return 2;
+        }
+        o.dns_hold_down_s = static_cast<std::uint32_t>(n);
         break;
       }
       case 'h': usage(stdout); return 0;

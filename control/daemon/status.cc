@@ -70,15 +70,26 @@ std::vector<cli::RegistrarRow> StatusGatherer::registrars() const {
     cli::RegistrarRow row;
     row.index = index;
     row.address = r.address.host + (r.address.port ? ":" + std::to_string(r.address.port) : "");
-    if (const auto& a = s_.dns.addresses()[slot]) {
-      row.resolved = ip_text(a->addr) + ":" + std::to_string(dns.port ? dns.port : config::kDefaultSipPort);
-    }
+    if (const auto& a = s_.dns.addresses()[slot]) row.resolved = ip_text(a->addr) + ":" + std::to_string(port_of(a->addr));
     row.active = snap != nullptr && snap->registrars[slot].present;
     row.registered = registered[slot];
     row.total = total[slot];
     row.inflight = inflight[slot];
     row.rate = s_.config.sip_ua.registration_rate;
     row.dns_error = dns.last_error;
+    row.resolved_by = dns.method;
+    row.target_switches = dns.switches;
+    for (std::size_t i = 0; i < dns.targets.size(); ++i) {
+      const DnsRegistry::Target& t = dns.targets[i];
+      cli::RegistrarTargetRow tr;
+      tr.priority = t.priority;
+      tr.weight = t.weight;
+      tr.host = t.host;
+      tr.address = ip_text(t.addr) + ":" + std::to_string(port_of(t.addr));
+      tr.in_use = i == dns.failover.current();
+      tr.down_for_s = (dns.failover.down_for_ms(i, now) + 999) / 1000;
+      row.targets.push_back(std::move(tr));
+    }
     // The latest failure any worker saw towards this registrar.
     std::uint64_t when = 0;
     for (const auto& w : s_.workers) {

@@ -77,6 +77,87 @@ void on_addrinfo(void* arg, int status, int /*timeouts*/, ares_addrinfo* ai) {
   p->cb(res);
 }
 
+// The smallest TTL of the answer section's records (0: none), read from the raw reply (the
+// c-ares 1.18 parsers do not return the TTLs of SRV and NAPTR records).
+std::uint32_t min_answer_ttl(const unsigned char* abuf, int alen) {
+  if (alen < 12) return 0;
+  const int qd = (abuf[4] << 8) | abuf[5];
+  const int an = (abuf[6] << 8) | abuf[7];
+  const unsigned char* p = abuf + 12;
+  const unsigned char* end = abuf + alen;
+  auto skip_name = [&]() {
+    char* name = nullptr;
+    long len = 0;
+    if (ares_expand_name(p, abuf, alen, &name, &len) != ARES_SUCCESS) return false;
+    ares_free_string(name);
+    p += len;
+    return p <= end;
+  };
+  for (int i = 0; i < qd; ++i) {
+    if (!skip_name() || end - p < 4) return 0;
+    p += 4;  // type, class
+  }
+  std::uint32_t ttl = 0;
+  for (int i = 0; i < an; ++i) {
+    if (!skip_name() || end - p < 10) break;
+    const std::uint32_t t = (std::uint32_t{p[4]} << 24) | (std::uint32_t{p[5]} << 16) | (std::uint32_t{p[6]} << 8) | p[7];
+    const int rdlen = (p[8] << 8) | p[9];
+    p += 10;
+    if (end - p < rdlen) break;
+    p += rdlen;
+    if (t > 0 && (ttl == 0 || t < ttl)) ttl = t;
+  }
+  return ttl;
+}
+
+template <class Result>
+struct PendingQuery {
+  Resolver* owner;
+  std::function<void(const Result&)> cb;
+};
+
+void on_srv(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
+  std::unique_ptr<PendingQuery<Resolver::SrvResult>> p(static_cast<PendingQuery<Resolver::SrvResult>*>(arg));
+  ResolverAccess::done(*p->owner);
+  Resolver::SrvResult res;
+  ares_srv_reply* reply = nullptr;
+  if (status == ARES_SUCCESS) status = ares_parse_srv_reply(abuf, alen, &reply);
+  if (status != ARES_SUCCESS) {
+    res.status = lookup_failure(status);
+    p->cb(res);
+    return;
+  }
+  for (ares_srv_reply* r = reply; r != nullptr; r = r->next) {
+    res.records.push_back(SrvRecord{r->priority, r->weight, r->port, r->host ? r->host : ""});
+  }
+  ares_free_data(reply);
+  res.ttl_s = min_answer_ttl(abuf, alen);
+  if (res.records.empty()) res.status = Status::not_found("no SRV record");
+  p->cb(res);
+}
+
+void on_naptr(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
+  std::unique_ptr<PendingQuery<Resolver::NaptrResult>> p(static_cast<PendingQuery<Resolver::NaptrResult>*>(arg));
+  ResolverAccess::done(*p->owner);
+  Resolver::NaptrResult res;
+  ares_naptr_reply* reply = nullptr;
+  if (status == ARES_SUCCESS) status = ares_parse_naptr_reply(abuf, alen, &reply);
+  if (status != ARES_SUCCESS) {
+    res.status = lookup_failure(status);
+    p->cb(res);
+    return;
+  }
+  auto text = [](const unsigned char* s) { return s ? std::string(reinterpret_cast<const char*>(s)) : std::string(); };
+  for (ares_naptr_reply* r = reply; r != nullptr; r = r->next) {
+    res.records.push_back(NaptrRecord{r->order, r->preference, text(r->flags), text(r->service),
+                                      r->replacement ? r->replacement : ""});
+  }
+  ares_free_data(reply);
+  res.ttl_s = min_answer_ttl(abuf, alen);
+  if (res.records.empty()) res.status = Status::not_found("no NAPTR record");
+  p->cb(res);
+}
+
 }  // namespace
 
 StatusOr<std::unique_ptr<Resolver>> Resolver::create(const ResolverOptions& options) {
@@ -114,6 +195,29 @@ void Resolver::lookup(const std::string& host, std::uint16_t port, Callback cb) 
   ++pending_;
   ares_getaddrinfo(static_cast<ares_channel>(channel_), host.c_str(), nullptr, &hints, on_addrinfo,
                    new Pending{this, port, std::move(cb)});
+}
+
+void Resolver::query_srv(const std::string& name, std::function<void(const SrvResult&)> cb) {
+  ++pending_;
+  ares_query(static_cast<ares_channel>(channel_), name.c_str(), 1 /* C_IN */, 33 /* T_SRV */, on_srv,
+             new PendingQuery<SrvResult>{this, std::move(cb)});
+}
+
+void Resolver::query_naptr(const std::string& name, std::function<void(const NaptrResult&)> cb) {
+  ++pending_;
+  ares_query(static_cast<ares_channel>(channel_), name.c_str(), 1 /* C_IN */, 35 /* T_NAPTR */, on_naptr,
+             new PendingQuery<NaptrResult>{this, std::move(cb)});
+}
+
+bool Resolver::in_hosts_file(const std::string& host) const {
+  for (int family : {AF_INET, AF_INET6}) {
+    hostent* h = nullptr;
+    if (ares_gethostbyname_file(static_cast<ares_channel>(channel_), host.c_str(), family, &h) == ARES_SUCCESS) {
+      ares_free_hostent(h);
+      return true;
+    }
+  }
+  return false;
 }
 
 std::vector<pollfd> Resolver::pollfds() const {

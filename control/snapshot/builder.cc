@@ -85,6 +85,9 @@ struct Builder::Build {
   std::array<std::string, reg::kSnapRegistrarSlots> reg_keys{};
   std::array<std::uint8_t, reg::kSnapRegistrarSlots> reg_ids{};
   std::vector<std::string> numbers{};
+  // Slots 0..5 whose key is unchanged but whose address in use is another one than the last
+  // build's (DNS failover, a new answer): their bindings start again there.
+  std::array<bool, reg::kRegistrarSlots> moved{};
 
   // classify_slots(): the bindings that left the configuration but still have to unregister,
   // and how many of them started leaving in this build, per registrar index (their pacing).
@@ -181,6 +184,10 @@ void Builder::configured_bindings(Build& b) {
   b.reg_ids.fill(kFree);
   for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
     if (!b.reg_keys[ri].empty()) b.reg_ids[ri] = registrar_id(b.reg_keys[ri]);
+    const auto& a = b.addrs[ri];
+    const auto& p = prev_addrs_[ri];
+    b.moved[ri] = !b.reg_keys[ri].empty() && b.reg_keys[ri] == prev_reg_keys_[ri] && a && p &&
+                  (a->addr_len != p->addr_len || std::memcmp(&a->addr, &p->addr, a->addr_len) != 0);
   }
 }
 
@@ -198,6 +205,10 @@ void Builder::classify_slots(Build& b) {
   for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
     if (b.reg_ids[ri] != kFree) active_registrars[b.reg_ids[ri]] = true;
   }
+  std::array<bool, 256> moved_registrars{};
+  for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
+    if (b.reg_ids[ri] != kFree && b.moved[ri]) moved_registrars[b.reg_ids[ri]] = true;
+  }
   auto active = [&](const Slot& sl) { return active_numbers[sl.number] && active_registrars[sl.registrar]; };
   const reg::Snapshot* previous = b.previous;
   for (std::uint32_t w = 0; w < workers_; ++w) {
@@ -211,6 +222,11 @@ void Builder::classify_slots(Build& b) {
         if (leaving_until != 0) {
           // Configured again while it was still unregistering: a new binding, not the old one.
           st.leaving_until.erase(lv);
+          sl.generation = next_generation_++;
+        } else if (moved_registrars[sl.registrar]) {
+          // Its registrar is reached at another address now: the worker drops what ran there
+          // (nothing is unregistered at the old one, which may be dead) and registers afresh
+          // through the registrar's pacer.
           sl.generation = next_generation_++;
         }
         continue;
@@ -308,7 +324,7 @@ void Builder::fill_registrars(Build& b) {
     reg::SnapRegistrar& sr = s.registrars[index - 1];
     sr.present = true;
     sr.index = static_cast<std::uint8_t>(index);
-    if (reg_generation_[index - 1] == 0 || b.reg_keys[index - 1] != prev_reg_keys_[index - 1]) {
+    if (reg_generation_[index - 1] == 0 || b.reg_keys[index - 1] != prev_reg_keys_[index - 1] || b.moved[index - 1]) {
       reg_generation_[index - 1] = next_reg_generation_++;
     }
     sr.generation = reg_generation_[index - 1];
@@ -670,11 +686,16 @@ void Builder::add_calls(Build& b) {
 }
 
 // Last. Keeps what the next build compares against: the registrar keys (prev_reg_keys_) and
-// the fingerprints of this snapshot's HA1s (b.cred_fp, b.anyrealm_fp); drops the reuse table.
+// addresses (prev_addrs_) and the fingerprints of this snapshot's HA1s (b.cred_fp,
+// b.anyrealm_fp); drops the reuse table.
 // The vectors grew by doubling: gives the slack back (the snapshot lives until the next build).
 void Builder::finish(Build& b) {
   reg::Snapshot& s = b.s;
   prev_reg_keys_ = b.reg_keys;
+  for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
+    if (b.reg_keys[ri].empty()) prev_addrs_[ri].reset();
+    else if (b.addrs[ri]) prev_addrs_[ri] = b.addrs[ri];  // the last address known (see moved)
+  }
   b.cred_fp.resize(s.credentials.size(), 0);
   cred_fp_ = std::move(b.cred_fp);
   anyrealm_fp_ = std::move(b.anyrealm_fp);

@@ -30,6 +30,15 @@ struct BindingRow {
 std::string render_register_status(const std::vector<BindingRow>& rows, bool json);
 
 // ---- show sip-ua status registrar: one block per configured registrar ----
+// One address a `dns:` registrar may be reached at (RFC 3263 order).
+struct RegistrarTargetRow {
+  std::uint16_t priority = 0;  // SRV priority and weight; 0 without SRV
+  std::uint16_t weight = 0;
+  std::string host;            // the SRV target (or the configured name)
+  std::string address;         // "ip:port"
+  bool in_use = false;
+  std::uint64_t down_for_s = 0;  // held down (stopped answering) for this many more seconds
+};
 struct RegistrarRow {
   int index = 0;
   std::string address;           // as configured ("dns:…" host and port)
@@ -45,6 +54,9 @@ struct RegistrarRow {
   std::vector<std::string> learned_realms;  // realms learned from its challenges, most recent first
   std::uint64_t learned_realms_evicted = 0;
   std::uint32_t learned_realms_max = 0;     // per registrar (--learned-realms)
+  std::string resolved_by;               // "NAPTR+SRV", "SRV", "A/AAAA"; "" for a literal
+  std::vector<RegistrarTargetRow> targets;
+  std::uint64_t target_switches = 0;     // moves to another target (failover and return)
 };
 std::string render_registrars(const std::vector<RegistrarRow>& rows, bool json);
 

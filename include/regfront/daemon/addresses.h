@@ -17,6 +17,8 @@ bool literal_address(const std::string& host, std::uint16_t port, sockaddr_stora
 
 // "192.0.2.1", or "[2001:db8::1]" for IPv6 (bracketed, as SIP URIs write it).
 std::string ip_text(const sockaddr_storage& ss);
+// The port of an IPv4 or IPv6 address, host order.
+std::uint16_t port_of(const sockaddr_storage& ss);
 
 // Our source address towards `dst` as the kernel's routing would pick it (a connected UDP
 // socket, nothing sent); empty when there is no route.

@@ -69,6 +69,9 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   // Frees the snapshots whose grace period is over and returns their pages.
   void reclaim();
   void learn_realms();
+  // DNS failover: feeds each multi-target registrar's counters to the registry; true when a
+  // registrar moved to another target (rebuild).
+  bool watch_registrar_targets(std::uint64_t now_ms);
   std::string local_ip_towards(const sockaddr_storage& dst, socklen_t len) const;
 
   // ControlServer::Handler

@@ -23,6 +23,8 @@ struct Options {
   std::uint32_t control_sessions = 16;       // --control-sessions: operator sessions at once
   std::uint32_t control_idle_timeout_s = 600;  // --control-idle-timeout: 0 = never
   std::uint32_t learned_realms = 8;  // --learned-realms: realms learned per registrar (LRU evicted)
+  std::string dns_servers;             // --dns-server HOST:PORT[,…]; empty: /etc/resolv.conf's
+  std::uint32_t dns_hold_down_s = 60;  // --dns-hold-down: a failed DNS target is avoided this long
 };
 
 }  // namespace regfront::daemon

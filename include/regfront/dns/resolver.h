@@ -40,6 +40,21 @@ struct ResolverOptions {
   std::string servers;
 };
 
+// One SRV record (RFC 2782) and one NAPTR record (RFC 3403), as the server sent them.
+struct SrvRecord {
+  std::uint16_t priority = 0;
+  std::uint16_t weight = 0;
+  std::uint16_t port = 0;
+  std::string target;  // "." (the service is decidedly not there) is kept as is
+};
+struct NaptrRecord {
+  std::uint16_t order = 0;
+  std::uint16_t preference = 0;
+  std::string flags;        // "s", "a", "u", ""
+  std::string service;      // "SIP+D2U", …
+  std::string replacement;  // the next name to look up ("." for none)
+};
+
 class Resolver {
  public:
   // The outcome of one lookup.
@@ -54,6 +69,18 @@ class Resolver {
   };
   using Callback = std::function<void(const Result&)>;
 
+  // The outcome of an SRV or NAPTR query (DNS only, no hosts file): OK with the records, or
+  // not_found (no such name, or no record of the type), unavailable (no server answered),
+  // internal. ttl_s is the smallest TTL of the answer's records.
+  template <class Record>
+  struct Records {
+    Status status;
+    std::vector<Record> records;
+    std::uint32_t ttl_s = 0;
+  };
+  using SrvResult = Records<SrvRecord>;
+  using NaptrResult = Records<NaptrRecord>;
+
   // A resolver with its c-ares channel, or why c-ares could not give one (internal).
   static StatusOr<std::unique_ptr<Resolver>> create(const ResolverOptions& options = {});
   ~Resolver();
@@ -64,6 +91,14 @@ class Resolver {
   // failure, from inside lookup() (hosts file, literals) or from a later process(). Pending
   // lookups are answered with a failure when the Resolver is destroyed.
   void lookup(const std::string& host, std::uint16_t port, Callback cb);
+  // An SRV query for `name` (e.g. "_sip._udp.example.com") and a NAPTR query; `cb` runs once,
+  // from a later process() (or at once when the query cannot be sent).
+  void query_srv(const std::string& name, std::function<void(const SrvResult&)> cb);
+  void query_naptr(const std::string& name, std::function<void(const NaptrResult&)> cb);
+  // True when `host` is in the hosts file (then it is a local alias, not a DNS domain: the
+  // registry looks up no NAPTR/SRV for it). Reads the file; sends nothing.
+  bool in_hosts_file(const std::string& host) const;
+
   // The descriptors c-ares waits on, for the control loop's poll().
   std::vector<pollfd> pollfds() const;
   // How long poll() may sleep: `max_ms`, or less when a lookup is pending and times out sooner.

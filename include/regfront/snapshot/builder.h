@@ -182,6 +182,9 @@ class Builder {
   std::uint32_t workers_;
   std::vector<SlotState> slots_;
   std::array<std::string, reg::kSnapRegistrarSlots> prev_reg_keys_{};
+  // The address each registrar slot 0..5 was last built with: one at another address under the
+  // same key (DNS failover) gets new binding generations.
+  std::array<std::optional<ResolvedRegistrar>, reg::kRegistrarSlots> prev_addrs_{};
   // SnapRegistrar::generation of slots 0..5: a new value whenever the slot's registrar key
   // (its identity) differs from the previous build's, so workers drop what they cached about
   // the registrar that was there (its last nonce).

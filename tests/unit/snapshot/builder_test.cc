@@ -192,6 +192,45 @@ TEST(Builder, PlansStableAcrossRebuilds) {
   }
 }
 
+// DNS failover: the same registrar (same key) reached at another address. Its bindings are
+// new bindings there (new generations, so the worker drops the old ones and registers afresh
+// through the pacer), nothing leaves (no unregistration towards a target that may be dead),
+// and its cached nonces are forgotten (a new registrar generation); the other registrar's
+// bindings do not move. The first resolution (no address before) moves nothing.
+TEST(Builder, AnotherAddressRenewsTheRegistrarsBindingsWithoutLeaving) {
+  Builder b(2);
+  const std::string regs = " registrar 1 dns:a.example\n registrar 2 dns:b.example\n";
+  const config::Config cfg = load_config(endpoints_config({"7001", "7002", "7003"}, regs));
+  RegistrarAddresses unresolved = loopback_addresses();
+  unresolved[0].reset();
+  const auto s0 = b.build(cfg, unresolved, 5060);
+  RegistrarAddresses addrs = loopback_addresses();
+  const auto s1 = b.build(cfg, addrs, 5060, {}, s0.get(), 1000);
+  const auto p0 = placements(*s0), p1 = placements(*s1);
+  for (const auto& [key, p] : p1) EXPECT_EQ(p.e.generation, p0.at(key).e.generation) << "first address: " << key;
+  EXPECT_EQ(s1->registrars[0].generation, s0->registrars[0].generation);
+
+  auto& in = reinterpret_cast<sockaddr_in&>(addrs[0]->addr);
+  in.sin_port = htons(ntohs(in.sin_port) + 1);  // the next target
+  const auto s2 = b.build(cfg, addrs, 5060, {}, s1.get(), 2000);
+  const auto p2 = placements(*s2);
+  ASSERT_EQ(p2.size(), p1.size()) << "nothing leaves, nothing is added";
+  for (const auto& [key, p] : p2) {
+    EXPECT_FALSE(p.e.leaving) << key;
+    EXPECT_EQ(p.slot, p1.at(key).slot) << key;
+    if (key.back() == '0') EXPECT_NE(p.e.generation, p1.at(key).e.generation) << key;
+    else EXPECT_EQ(p.e.generation, p1.at(key).e.generation) << key;
+  }
+  EXPECT_NE(s2->registrars[0].generation, s1->registrars[0].generation) << "its cached nonces are forgotten";
+  EXPECT_EQ(s2->registrars[1].generation, s1->registrars[1].generation);
+  EXPECT_EQ(std::memcmp(&s2->registrars[0].addr, &addrs[0]->addr, addrs[0]->addr_len), 0);
+
+  // Rebuilt at the same address: nothing moves again.
+  const auto s3 = b.build(cfg, addrs, 5060, {}, s2.get(), 3000);
+  for (const auto& [key, p] : placements(*s3)) EXPECT_EQ(p.e.generation, p2.at(key).e.generation) << key;
+  EXPECT_EQ(s3->registrars[0].generation, s2->registrars[0].generation);
+}
+
 // ---- live changes: leaving bindings, ghosts, slot release and reuse ----
 
 constexpr std::uint64_t kT0 = 5'000'000;  // ms; the builder's clock for these tests
