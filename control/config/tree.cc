@@ -1136,8 +1136,8 @@ struct Builder {
             h_timers, h_no_timers);
     // regfront extension: per-registrar pacing of REGISTER transactions (DESIGN.md).
     tunable(root, no, "registration", "Registration pacing", "rate",
-            "REGISTER transactions started per second per registrar", 1, 1000000,
-            "Transactions per second", h_rate, h_no_rate);
+            "REGISTER requests per second per registrar (retransmissions and retries too)", 1, 1000000,
+            "Requests per second", h_rate, h_no_rate);
     return root;
   }
   // What POTS and VoIP dial peers share: the mode's root with exit/end/do, `destination-pattern`,

@@ -187,7 +187,35 @@ Status Daemon::start() {
       "control socket %s",
       snap->endpoints.size(), bindings, opts_.workers, opts_.capacity, opts_.listen_ip.c_str(), opts_.listen_port,
       opts_.control_socket.c_str());
+  check_shutdown_fit();
   return {};
+}
+
+void Daemon::check_shutdown_fit() {
+  // SIGTERM unregisters every binding within its registrar's budget: one REGISTER each while
+  // the registrar accepts its cached nonce, two when it challenges them. Each worker sends its
+  // share of the rate, so the worker with the most bindings of a registrar sets the time.
+  const reg::Snapshot* snap = publisher_->current();
+  for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
+    const reg::SnapRegistrar& r = snap->registrars[ri];
+    if (!r.present || r.rate_per_worker <= 0) continue;
+    std::size_t total = 0, most = 0;
+    for (const auto& plan : snap->plans) {
+      std::size_t n = 0;
+      for (const reg::PlanEntry& pe : plan) {
+        if (pe.endpoint != reg::kNoEntry && !pe.leaving && pe.registrar == ri) ++n;
+      }
+      total += n;
+      most = std::max(most, n);
+    }
+    const double seconds = static_cast<double>(most) / r.rate_per_worker;
+    if (seconds <= opts_.shutdown_timeout_s) continue;
+    log("warning: registrar %u: shutdown will not fit --shutdown-timeout %u s: its %zu bindings take %.1f s to "
+        "unregister at registration rate %.0f/s (%.1f s if it challenges them); those left then expire at the "
+        "registrar",
+        static_cast<unsigned>(r.index), opts_.shutdown_timeout_s, total, seconds, r.rate_per_worker * std::max(1u, opts_.workers),
+        2 * seconds);
+  }
 }
 
 int Daemon::run() {
@@ -294,6 +322,7 @@ void Daemon::reload() {
   for (const auto& p : publisher_->current()->plans) bindings += p.size();
   log("SIGHUP: %s applied: %zu endpoints, %zu bindings", path.c_str(), publisher_->current()->endpoints.size(),
       bindings);
+  check_shutdown_fit();
 }
 
 void Daemon::stop_workers() {

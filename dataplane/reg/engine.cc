@@ -82,6 +82,17 @@ constexpr double kPaceBatchMs = 5.0;       // a paced queue with a backlog is se
 // again at once while starts are pending (next_deadline_ms() says "now").
 constexpr std::uint32_t kStartsPerAdvance = 32;
 constexpr std::uint32_t kPullBudget = 256;  // down-list bindings moved per registrar per advance()
+// Every REGISTER a registrar receives — new transactions, retransmissions (Timer E),
+// authenticated and 423 retries — takes a token from its bucket (rate_per_worker). The bucket
+// holds kBurstMs of the rate (at least one token); retransmissions and starts wait for a whole
+// token, and retransmissions go first. An authenticated or 423 retry answers the registrar at
+// once even with no token left: it may take the bucket below zero by kBorrowMs of the rate (at
+// least one token), which the following starts pay back; beyond that it waits like the others.
+// In any second a worker therefore sends a registrar at most its rate plus kBurstMs + kBorrowMs
+// of it, i.e. rate + 10 % (at least 2 requests per worker): the allowance documented in the
+// README ("registration rate").
+constexpr double kBurstMs = 20.0;
+constexpr double kBorrowMs = 80.0;
 
 }  // namespace
 
@@ -122,6 +133,13 @@ struct Engine::Txn {
   std::uint16_t len = 0;
   std::uint8_t retransmits = 0;
   bool unreachable = false;  // an ICMP unreachable quoted this request: fails at the next advance()
+  // Waiting for a token of the registrar's bucket on its deferred-send queue (a retransmission,
+  // or with `unsent` a retry not sent yet). `deferred` is cleared when the transaction ends; the
+  // queue entry stays linked until popped (`deferred_linked`) and is skipped then.
+  bool deferred = false;
+  bool deferred_linked = false;
+  bool unsent = false;
+  std::uint32_t deferred_next = kNoEntry;  // the queue's link (transaction slots)
   char data[kMaxRequest];
 };
 
@@ -137,6 +155,10 @@ struct Engine::Pacer {
   std::uint32_t down_head = kNoEntry;
   bool down = false;
   bool pull = false;
+  // Transactions whose next request (a retransmission, or a retry beyond the borrowing limit)
+  // waits for a token: served before new transactions start, oldest first.
+  std::uint32_t deferred_head = kNoEntry;
+  std::uint32_t deferred_tail = kNoEntry;
 };
 
 namespace {
@@ -356,6 +378,7 @@ class Engine::Impl {
   void free_txn(Binding& b) {
     if (b.txn == kNoEntry) return;
     txns_[b.txn].binding = kNoEntry;
+    txns_[b.txn].deferred = false;  // a queue entry left behind is skipped when popped
     txns_[b.txn].next_free = free_txn_;
     free_txn_ = b.txn;
     b.txn = kNoEntry;
@@ -376,10 +399,16 @@ class Engine::Impl {
     wc().tx_datagrams.inc();
   }
 
+  // What a request is to the registrar's bucket: the first of a transaction (its token was
+  // taken by start_paced), or a retry continuing one (401/407 answered, 423), which takes its
+  // own, borrowing if need be.
+  enum class Send : std::uint8_t { start, retry };
+
   // Builds the binding's next request into its transaction slot and sends it. `auth` is the
-  // Authorization to include (nullptr for the first request of an attempt).
+  // Authorization to include (nullptr for the first request of an attempt). A retry that finds
+  // no token within the borrowing limit is kept built and sent when one comes.
   bool send_request(std::uint32_t slot, Binding& b, const AuthorizationFields* auth,
-                    std::uint64_t now) {
+                    std::uint64_t now, Send kind) {
     const Snapshot& s = snap();
     const SnapRegistrar& r = s.registrars[b.registrar];
     const SnapEndpoint& ep = s.endpoints[b.endpoint];
@@ -421,9 +450,112 @@ class Engine::Impl {
     t.interval_ms = s.t1_ms;
     t.retransmits = 0;
     t.unreachable = false;
+    t.deferred = false;
+    t.unsent = false;
+    if (kind == Send::retry && !take_retry_token(b, now)) {
+      t.unsent = true;
+      rc(b).retry_deferred.inc();
+      defer(b);
+      wheel_.schedule(slot, now + 64ull * s.t1_ms);  // Timer F still bounds the transaction
+      return true;
+    }
     send_bytes(r, t.data, n);
     wheel_.schedule(slot, now + t.interval_ms);  // Timer E
     return true;
+  }
+
+  // ---- the registrar's budget for requests other than starts (see kBorrowMs) ----
+  static double burst_depth(const SnapRegistrar& r) { return std::max(1.0, r.rate_per_worker * kBurstMs / 1000.0); }
+  static double borrow_limit(const SnapRegistrar& r) { return std::max(1.0, r.rate_per_worker * kBorrowMs / 1000.0); }
+
+  // Adds the tokens earned up to `now` (someone is waiting to send: they count as demand).
+  void refill(Pacer& p, const SnapRegistrar& r, std::uint64_t now) {
+    if (now > p.bucket.last_ms()) p.bucket.refill(now, r.rate_per_worker, burst_depth(r));
+  }
+
+  // A retransmission may go now: a whole token, and none deferred before it.
+  bool take_retransmit_token(const Binding& b, std::uint64_t now) {
+    Pacer& p = pacers_[b.registrar];
+    const SnapRegistrar& r = snap().registrars[b.registrar];
+    if (r.rate_per_worker <= 0) return true;
+    refill(p, r, now);
+    if (p.deferred_head != kNoEntry || !p.bucket.has_token()) return false;
+    p.bucket.take();
+    return true;
+  }
+
+  // An authenticated or 423 retry may go now: a token, borrowed within the limit if need be.
+  bool take_retry_token(const Binding& b, std::uint64_t now) {
+    Pacer& p = pacers_[b.registrar];
+    const SnapRegistrar& r = snap().registrars[b.registrar];
+    if (r.rate_per_worker <= 0) return true;
+    refill(p, r, now);
+    return p.bucket.take_borrowing(borrow_limit(r));
+  }
+
+  // Puts the binding's transaction on its registrar's deferred-send queue (keeping its place
+  // when an old entry of the same slot is still linked).
+  void defer(Binding& b) {
+    Txn& t = txns_[b.txn];
+    t.deferred = true;
+    pace_dirty_ = true;
+    if (t.deferred_linked) return;
+    t.deferred_linked = true;
+    t.deferred_next = kNoEntry;
+    Pacer& p = pacers_[b.registrar];
+    if (p.deferred_tail == kNoEntry) {
+      p.deferred_head = b.txn;
+    } else {
+      txns_[p.deferred_tail].deferred_next = b.txn;
+    }
+    p.deferred_tail = b.txn;
+  }
+
+  std::uint32_t pop_deferred(Pacer& p) {
+    const std::uint32_t ti = p.deferred_head;
+    if (ti == kNoEntry) return kNoEntry;
+    Txn& t = txns_[ti];
+    p.deferred_head = t.deferred_next;
+    if (p.deferred_head == kNoEntry) p.deferred_tail = kNoEntry;
+    t.deferred_next = kNoEntry;
+    t.deferred_linked = false;
+    return ti;
+  }
+
+  // The binding whose transaction `ti` still waits on a queue, or nullptr (ended meanwhile).
+  Binding* deferred_binding(std::uint32_t ti) {
+    Txn& t = txns_[ti];
+    if (!t.deferred || t.binding == kNoEntry) return nullptr;
+    Binding& b = bindings_[t.binding];
+    if (b.txn != ti || (b.state != BindingState::registering && b.state != BindingState::unregistering)) {
+      t.deferred = false;
+      return nullptr;
+    }
+    return &b;
+  }
+
+  // Sends the request a deferred transaction waited with (its token taken).
+  void send_deferred(std::uint32_t slot, Binding& b, std::uint64_t now) {
+    Txn& t = txns_[b.txn];
+    t.deferred = false;
+    if (!t.unsent) return retransmit(slot, b, now);
+    t.unsent = false;
+    const Snapshot& s = snap();
+    send_bytes(s.registrars[b.registrar], t.data, t.len);
+    wheel_.schedule(slot, std::min<std::uint64_t>(now + t.interval_ms, t.started_ms + 64ull * s.t1_ms));
+  }
+
+  // Timer E: the request again, byte for byte, and the next interval.
+  void retransmit(std::uint32_t slot, Binding& b, std::uint64_t now) {
+    Txn& t = txns_[b.txn];
+    const Snapshot& s = snap();
+    ++t.retransmits;
+    rc(b).retransmitted.inc();
+    send_bytes(s.registrars[b.registrar], t.data, t.len);
+    // Timer E doubles up to T2, and is T2 once a provisional response arrived.
+    t.interval_ms = std::min<std::uint32_t>(t.interval_ms * 2, opts_.t2_ms);
+    const std::uint64_t timer_f = t.started_ms + 64ull * s.t1_ms;
+    wheel_.schedule(slot, std::min<std::uint64_t>(now + t.interval_ms, timer_f));
   }
 
   // ---- pacing ----
@@ -468,11 +600,17 @@ class Engine::Impl {
       Pacer& p = pacers_[ri];
       const SnapRegistrar& r = s.registrars[ri];
       if (p.pull) pull_forward(ri, p);
-      if (p.head == kNoEntry) {
-        p.bucket.skip(now);  // an empty queue earns no tokens
+      if (p.head == kNoEntry && p.deferred_head == kNoEntry) {
+        p.bucket.skip(now);  // empty queues earn no tokens
         continue;
       }
       if (!r.present) {
+        // Deferred sends of bindings now on another slot move there; the rest end by Timer F.
+        while (p.deferred_head != kNoEntry) {
+          const std::uint32_t ti = pop_deferred(p);
+          Binding* b = deferred_binding(ti);
+          if (b != nullptr && b->registrar != ri) defer(*b);
+        }
         // The registrar was removed: nothing starts here any more, but its queue may hold
         // bindings that now leave through its ghost slot (a refresh that was waiting for a
         // token): move them to the queue of the slot they belong to; drop the rest.
@@ -484,10 +622,37 @@ class Engine::Impl {
         continue;
       }
       if (r.addr_len == 0) continue;  // waits for DNS
-      // Token bucket: rate per worker, depth of 20 ms (at least one), so a registrar never sees
-      // more than its rate over any second and no burst beyond a few milliseconds' worth.
-      const double depth = std::max(1.0, r.rate_per_worker / 50.0);
-      p.bucket.refill(now, r.rate_per_worker, depth);
+      // Token bucket: rate per worker, depth of kBurstMs (at least one), so a registrar never
+      // sees more than its rate (and the allowance, see kBorrowMs) over any second and no burst
+      // beyond a few milliseconds' worth.
+      p.bucket.refill(now, r.rate_per_worker, burst_depth(r));
+      // Deferred retransmissions and retries first, oldest first; a retry may borrow as it
+      // could have when it was deferred.
+      while (p.deferred_head != kNoEntry) {
+        const std::uint32_t ti = p.deferred_head;
+        Binding* b = deferred_binding(ti);
+        if (b == nullptr) {
+          pop_deferred(p);
+          continue;
+        }
+        if (b->registrar != ri) {  // slot given to a binding of another registrar meanwhile
+          pop_deferred(p);
+          defer(*b);
+          continue;
+        }
+        if (budget == 0) {  // the rest on the next call
+          pace_dirty_ = true;
+          starts_pending_ = true;
+          break;
+        }
+        const bool retry = txns_[ti].unsent;
+        if (retry ? !p.bucket.take_borrowing(borrow_limit(r)) : !p.bucket.has_token()) break;
+        if (!retry) p.bucket.take();
+        --budget;
+        pop_deferred(p);
+        send_deferred(txns_[ti].binding, *b, now);
+      }
+      if (p.deferred_head != kNoEntry) continue;  // no new transaction ahead of them
       while (p.bucket.has_token() && p.head != kNoEntry) {
         if (budget == 0) {  // the rest of the tokens on the next call
           pace_dirty_ = true;
@@ -573,21 +738,21 @@ class Engine::Impl {
     // registrar's last nonce now: 2 datagrams instead of 4, which at shutdown halves what the
     // registrar receives and the time N bindings take to leave at its rate.
     if (b.registered_until > now && send_preemptive(slot, b, now)) return;
-    if (!send_request(slot, b, nullptr, now)) fail(slot, b, 0, 0, now, FailReason::build_error);
+    if (!send_request(slot, b, nullptr, now, Send::start)) fail(slot, b, 0, 0, now, FailReason::build_error);
   }
 
   // ---- digest answers ----
   // Computes the (Proxy-)Authorization for `cred` against `d` with nonce count `nc` and sends
   // the request.
   bool send_authorized(std::uint32_t slot, Binding& b, const SnapCredential& cred, const auth::Ha1View& ha1set,
-                       const DigestParams& d, std::uint32_t nc_value, std::uint64_t now) {
+                       const DigestParams& d, std::uint32_t nc_value, std::uint64_t now, Send kind) {
     const SnapRegistrar& r = snap().registrars[b.registrar];
     DigestAnswer answer;
     answer_digest(hasher_, cnonces_, d, snap().username(cred), ha1set, nc_value, "REGISTER", r.request_uri, {},
                   answer);
     const AuthorizationFields& a = answer.fields;
     rc(b).authenticated.inc();
-    return send_request(slot, b, &a, now);
+    return send_request(slot, b, &a, now, kind);
   }
 
   // A refresh with credentials for the registrar's confirmed nonce, when allowed: the nonce's
@@ -609,7 +774,7 @@ class Engine::Impl {
     b.preemptive = true;
     rc(b).preemptive.inc();
     if (ch.cred->realm == kNoRealm) note_learned_realm_use(s, c->realm, b.registrar, now);
-    if (!send_authorized(slot, b, *ch.cred, ch.ha1, d, cache.use_current(), now)) {
+    if (!send_authorized(slot, b, *ch.cred, ch.ha1, d, cache.use_current(), now, Send::start)) {
       fail(slot, b, 0, 0, now, FailReason::build_error);
       return true;
     }
@@ -903,7 +1068,7 @@ class Engine::Impl {
       return;
     }
     b.requested = min_expires;
-    if (!send_request(slot, b, nullptr, now)) fail(slot, b, 0, 0, now, FailReason::build_error);
+    if (!send_request(slot, b, nullptr, now, Send::retry)) fail(slot, b, 0, 0, now, FailReason::build_error);
   }
 
   void on_challenge(std::uint32_t slot, Binding& b, const sip::Message& m, std::uint64_t now) {
@@ -988,7 +1153,9 @@ class Engine::Impl {
     // Counted over every use of that nonce by the registrar's bindings; a nonce new to the cache
     // becomes its candidate for preemptive use.
     const std::uint32_t nc = auth_cache_[b.registrar].record_answer(tag, d, best_realm);
-    if (!send_authorized(slot, b, *choice.cred, choice.ha1, d, nc, now)) fail(slot, b, 0, 0, now, FailReason::build_error);
+    if (!send_authorized(slot, b, *choice.cred, choice.ha1, d, nc, now, Send::retry)) {
+      fail(slot, b, 0, 0, now, FailReason::build_error);
+    }
   }
 
   // A realm-less credential answered `realm` for registrar slot `registrar`: when the realm is
@@ -1026,13 +1193,18 @@ class Engine::Impl {
           note_transport_failure(slot, b);
           return;
         }
-        ++t.retransmits;
-        rc(b).retransmitted.inc();
-        send_bytes(s.registrars[b.registrar], t.data, t.len);
-        // Timer E doubles up to T2, and is T2 once a provisional response arrived.
-        t.interval_ms = std::min<std::uint32_t>(t.interval_ms * 2, opts_.t2_ms);
-        const std::uint64_t timer_f = t.started_ms + 64ull * s.t1_ms;
-        wheel_.schedule(slot, std::min<std::uint64_t>(now + t.interval_ms, timer_f));
+        if (t.deferred) {  // already waiting for a token (its timer is Timer F)
+          wheel_.schedule(slot, t.started_ms + 64ull * s.t1_ms);
+          return;
+        }
+        if (!take_retransmit_token(b, now)) {
+          // Waits for a token of the registrar's bucket, not dropped; Timer F still ends it.
+          rc(b).retransmit_deferred.inc();
+          defer(b);
+          wheel_.schedule(slot, t.started_ms + 64ull * s.t1_ms);
+          return;
+        }
+        retransmit(slot, b, now);
         return;
       }
       case BindingState::registered:
@@ -1182,7 +1354,12 @@ void Engine::begin_shutdown(const SnapshotPin& pin, std::uint64_t now_ms) {
   Impl& m = *impl_;
   if (m.shutting_down_) return;
   m.shutting_down_ = true;
-  for (auto& p : m.pacers_) p = Pacer{};
+  for (auto& p : m.pacers_) {
+    const TokenBucket keep = p.bucket;  // what was sent (or borrowed) still counts
+    p = Pacer{};
+    p.bucket = keep;
+  }
+  for (auto& t : m.txns_) t.deferred_linked = false;  // those queues were emptied too
   for (std::uint32_t slot = 0; slot < m.used_slots_; ++slot) {
     Binding& b = m.bindings_[slot];
     b.wait_next = kNoEntry;  // the queues were emptied above
@@ -1194,6 +1371,10 @@ void Engine::begin_shutdown(const SnapshotPin& pin, std::uint64_t now_ms) {
       continue;
     }
     m.leave(slot, b, now_ms);
+  }
+  // Unregistrations in flight whose next request waited for a token wait again.
+  for (std::uint32_t ti = 0; ti < m.txns_.size(); ++ti) {
+    if (Binding* b = m.deferred_binding(ti)) m.defer(*b);
   }
 }
 
@@ -1217,8 +1398,14 @@ std::uint64_t Engine::next_deadline_ms(const SnapshotPin& pin) const {
     const Pacer& p = m.pacers_[ri];
     const SnapRegistrar& r = snap_->registrars[ri];
     if (p.pull) return now + 1;  // pulling backed-off bindings forward (kPullBudget a call)
-    if (p.head == kNoEntry) continue;
+    if (p.head == kNoEntry && p.deferred_head == kNoEntry) continue;
     if (!r.present || r.rate_per_worker <= 0) return now + 1;  // start_paced() tidies it
+    if (p.deferred_head != kNoEntry) {
+      // A deferred retransmission or retry goes when its token is there: no batching.
+      const double need = p.bucket.ms_until_token(r.rate_per_worker);
+      next = std::min(next, now + std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(need))));
+      continue;
+    }
     // A queue with a backlog is served in batches: wake when one token is there, but not
     // before kPaceBatchMs worth of tokens have accrued (the bucket holds 20 ms, so nothing is
     // lost). Waking every millisecond to start one or two REGISTERs cost a loop iteration

@@ -32,7 +32,7 @@ inline constexpr std::uint32_t kDefaultExpires = 3600;       // IOS default for 
 inline constexpr std::uint8_t kDefaultRefreshRatio = 80;     // percent of the granted expiry
 inline constexpr std::uint8_t kDefaultRetryRegister = 6;     // IOS `retry register` default
 inline constexpr std::uint32_t kDefaultTimersRegisterMs = 500;  // IOS `timers register`: T1
-inline constexpr std::uint32_t kDefaultRegistrationRate = 500;  // REGISTER transactions started
+inline constexpr std::uint32_t kDefaultRegistrationRate = 500;  // REGISTER requests
                                                                 // per second per registrar
 inline constexpr std::uint16_t kDefaultSipPort = 5060;
 inline constexpr int kMaxDpdkPorts = 64;                // `dpdkN`: N = DPDK port id 0..63

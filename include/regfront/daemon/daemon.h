@@ -65,6 +65,9 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
 
   // SIGHUP: re-reads the startup-config and applies it as a live change, or refuses it whole.
   void reload();
+  // Logs a warning for each registrar whose bindings will not all unregister within
+  // --shutdown-timeout at its registration rate (start-up and SIGHUP).
+  void check_shutdown_fit();
   void rebuild_and_publish();
   // Frees the snapshots whose grace period is over and returns their pages.
   void reclaim();

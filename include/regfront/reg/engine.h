@@ -109,8 +109,10 @@ class TxQueue {
 #define REGFRONT_REGISTRAR_COUNTERS(X)                                                      \
   X(sent, "REGISTER transactions started")                                                  \
   X(retransmitted, "REGISTER retransmissions (Timer E)")                                    \
+  X(retransmit_deferred, "retransmissions that waited for a token of the registrar's rate")   \
   X(challenged, "401/407 challenges received")                                              \
   X(authenticated, "REGISTER requests sent with credentials")                               \
+  X(retry_deferred, "authenticated/423 retries that waited: rate and allowance spent")       \
   X(stale, "challenges with stale=true answered again")                                     \
   X(accepted, "2xx responses to REGISTER")                                                  \
   X(rejected, "final non-2xx responses other than 401/407/423")                             \

@@ -58,7 +58,7 @@ struct SnapRegistrar {
   std::uint32_t expires = 3600;    // requested expiry
   std::uint8_t refresh_ratio = 80;
   std::uint32_t auth_realm = kNoRealm;  // realm id the registrar is pinned to, or kNoRealm
-  double rate_per_worker = 500;    // REGISTER transactions started per second, this worker's share
+  double rate_per_worker = 500;    // REGISTER requests per second (all of them), this worker's share
   std::uint32_t generation = 0;    // changes when the registrar's identity (address/domain) does
 };
 

@@ -1,7 +1,8 @@
 // regfront/reg/token_bucket.h — the token bucket that paces a registrar's REGISTER starts.
 //
 // Tokens accrue by the elapsed milliseconds at a rate (tokens per second), up to a depth; one
-// token is taken per transaction started. The bucket is a value of 16 bytes with no clock of its
+// token is taken per request sent. A request that must not wait may borrow (take_borrowing): the
+// bucket then goes below zero, up to a limit, and later takes wait until it is paid back. The bucket is a value of 16 bytes with no clock of its
 // own: every call is given the time, so tests own time. Nor does it keep the rate and depth: the
 // caller passes its current configuration at each refill, so a new rate applies to all the time
 // since the last refill (the engine reads both from the snapshot it runs on).
@@ -45,6 +46,16 @@ class TokenBucket {
   void take() {
     assert(has_token());
     tokens_ -= 1.0;
+  }
+
+  // Takes one token when that leaves at least `-limit` (limit >= 0): the bucket may go below
+  // zero by up to `limit` tokens, which the refills pay back before has_token() says yes again.
+  // For requests that must not wait for the rate (a borrowed token is still counted against it).
+  // False, taking nothing, when the overdraft would exceed `limit`.
+  bool take_borrowing(double limit) {
+    if (tokens_ - 1.0 < -limit) return false;
+    tokens_ -= 1.0;
+    return true;
   }
 
   // Milliseconds, from the last refill, until a whole token is there at `rate_per_s` (> 0);

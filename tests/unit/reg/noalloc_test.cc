@@ -128,6 +128,74 @@ TEST(NoAllocation, RegistrationStorm) {
   EXPECT_EQ((heap::counts() - before).openssl, 0u) << "OpenSSL allocations on the hot path";
 }
 
+// A registrar silent for 40 s, then back and challenging: retransmissions and authenticated
+// retries that wait for a token of its rate (deferred, queued, sent later) allocate nothing.
+TEST(NoAllocation, RetransmissionsAndRetriesWaitingForTheRate) {
+  ASSERT_TRUE(heap::openssl_hooked());
+  std::string cfg = numbered_dial_peers(200);
+  cfg +=
+      "sip-ua\n"
+      " authentication username trunk-a password 0 pw-a realm reg-a.example\n"
+      " registrar 1 dns:reg-a.example expires 60\n"
+      " registration rate 20\n";
+  snapshot::Builder builder(1);
+  const auto snap = builder.build(test::load_config(cfg), test::loopback_addresses(), 5060, {}, nullptr, 0, {});
+  TxQueue tx(4096);
+  EngineOptions opts;
+  opts.capacity = 1024;
+  opts.max_inflight = 1024;
+  opts.key = SipKey{42, 43};
+  Engine eng(opts, tx);
+  std::uint64_t now = 5'000'000;
+  const OwnedSnapshotPin pin(snap.get());
+  eng.adopt(pin, now);
+
+  const heap::Counts before = heap::counts();
+  bool silent = true;
+  std::size_t nonce = 0;
+  std::vector<std::string> answers;  // the registrar answers every 200 ms: 401s come in groups
+  auto step = [&](std::uint64_t ms) {
+    for (std::uint64_t i = 0; i < ms; ++i) {
+      ++now;
+      {
+        Counting c;
+        eng.advance(pin, now);
+      }
+      for (const Sent& r : drain(tx)) {
+        if (silent) continue;
+        answers.push_back(r.authorization.empty()
+                              ? test::respond(r, 401, "Unauthorized",
+                                              "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n" +
+                                                  std::to_string(++nonce) + "\"\r\n")
+                              : test::ok_with_contact(r, r.expires == "0" ? 0 : 60));
+      }
+      if (now % 200 != 0) continue;
+      std::vector<std::string> batch;
+      batch.swap(answers);
+      for (const std::string& resp : batch) {
+        Counting c;
+        eng.on_datagram(pin, resp, now);
+      }
+    }
+  };
+  step(40000);
+  silent = false;
+  step(60000);
+  const RegistrarCounters& rc = eng.counters().registrar[0];
+  EXPECT_GT(rc.retransmit_deferred.get(), 0u);
+  EXPECT_GT(rc.retry_deferred.get(), 0u);
+  EXPECT_EQ(eng.registered_count(now), 200u);
+  {
+    Counting c;
+    eng.begin_shutdown(pin, now);
+  }
+  for (int i = 0; i < 40000 && !eng.shutdown_done(); ++i) step(1);
+  EXPECT_TRUE(eng.shutdown_done());
+  EXPECT_EQ((heap::counts() - before).malloc_family, 0u) << "malloc family calls on the hot path";
+  EXPECT_EQ((heap::counts() - before).operator_new, 0u) << "operator new calls on the hot path";
+  EXPECT_EQ((heap::counts() - before).openssl, 0u) << "OpenSSL allocations on the hot path";
+}
+
 // The worker-input paths of the resilience work: ICMP unreachables (accepted and ignored), a
 // response refused for its size, a challenge refused as auth_failed, a capped Retry-After.
 TEST(NoAllocation, IcmpOversizedAndRefusedCredentials) {

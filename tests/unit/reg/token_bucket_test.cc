@@ -141,5 +141,24 @@ TEST(TokenBucket, ARateChangeAppliesFromTheLastRefill) {
   EXPECT_EQ(b.ms_until_token(1000), 0.5);
 }
 
+// A borrowed token goes below zero, up to the limit; the refills pay it back before a whole
+// token is there again, so what was borrowed is still counted against the rate.
+TEST(TokenBucket, BorrowingGoesBelowZeroUpToTheLimitAndIsPaidBack) {
+  TokenBucket b;
+  b.refill(10, 100, 1);  // 0.1 per ms, depth 1: 1 token
+  EXPECT_TRUE(b.take_borrowing(2));  // 0
+  EXPECT_TRUE(b.take_borrowing(2));  // -1
+  EXPECT_TRUE(b.take_borrowing(2));  // -2
+  EXPECT_FALSE(b.take_borrowing(2));
+  EXPECT_EQ(b.tokens(), -2.0);
+  EXPECT_FALSE(b.has_token());
+  EXPECT_EQ(b.ms_until_token(100), 30.0);  // 3 tokens at 0.1 per ms
+  b.refill(20, 100, 1);
+  EXPECT_EQ(b.tokens(), -1.0);
+  EXPECT_TRUE(b.take_borrowing(2));  // back to -2
+  b.refill(50, 100, 1);
+  EXPECT_TRUE(b.has_token());
+}
+
 }  // namespace
 }  // namespace regfront::reg

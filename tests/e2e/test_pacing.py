@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Every REGISTER a registrar receives is within its budget (regfrontd, socket backend, against
+real Kamailio).
+
+    python3 tests/e2e/test_pacing.py --bin-dir BUILD/bin
+
+RestartedRegistrar: 200 bindings with a 10-s expiry at `registration rate 100`, through a
+user-space relay (impair.py, no loss) that counts the REGISTERs it passes to Kamailio per second.
+Kamailio is stopped for 15 s (every refresh falls in the outage and retransmits) and started
+again (new nonce secret: every cached nonce is refused, so each binding comes back with a 401
+and an authenticated retry). In no second does the registrar receive more than its rate plus
+the documented allowance (10 % and 2 requests per worker); before, the outage's unpaced
+retransmissions and the restart's authenticated retries made several times the rate.
+
+Shutdown: 5,000 bindings on one registrar at `registration rate 2000` unregister within the
+default --shutdown-timeout (10 s): Kamailio's location table is empty after SIGTERM and
+regfrontd exited 0 in time, without the start-up warning; the same bindings at rate 400
+(12.5 s) make regfrontd say at start-up that shutdown will not fit.
+"""
+
+import os
+import sys
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import impair  # noqa: E402
+import kamailio as kam  # noqa: E402
+import regfrontd as rfd  # noqa: E402
+
+BIN_DIR = ""
+
+
+def log(msg: str) -> None:
+    print(f"[e2e-pacing {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def allowance(rate: int, workers: int) -> int:
+    """The most REGISTERs a registrar may receive in one second (README, registration rate)."""
+    return rate + rate // 10 + 2 * workers
+
+
+def credentials(numbers, realm):
+    return "".join(f" credentials number {n} username u{n} password 0 p{n} realm {realm}\n" for n in numbers)
+
+
+def registrar_stats(rf, index=1):
+    for r in (rf.cli_json("show sip-ua statistics") or {}).get("registrars", []):
+        if r.get("index") == index:
+            return r
+    return {}
+
+
+class RestartedRegistrar(unittest.TestCase):
+    def test_restarted_registrar_never_sees_more_than_its_rate_plus_the_allowance(self):
+        n, rate, workers, expires = 200, 100, 1, 10
+        numbers = [str(7300000 + i) for i in range(n)]
+        reg = kam.KamailioRegistrar("pace", "pace.test", users=[(f"u{x}", f"p{x}") for x in numbers],
+                                    qop="auth", default_expires=expires)
+        reg.start()
+        self.addCleanup(reg.stop)
+        relay = impair.ImpairRelay(reg.address)
+        relay.start()
+        self.addCleanup(relay.stop)
+        config = ("sip-ua\n" + credentials(numbers, "pace.test")
+                  + f" registrar 1 ipv4:{relay.address[0]}:{relay.address[1]} expires {expires}\n"
+                  + f" registration rate {rate}\n")
+        rf = rfd.SocketRegfrontd(BIN_DIR, config, workers=workers, name="rf-pacing-restart")
+        self.addCleanup(rf.kill)
+        rf.start(log)
+        try:
+            kam.wait_until(lambda: len(reg.ul_dump().keys() & set(numbers)) == n, timeout=30,
+                           what="every binding registered")
+            outage_at = time.monotonic() - relay.t0
+            reg.stop()
+            time.sleep(15)  # refreshes fall due (5-8 s after registering) and retransmit
+            restart_at = time.monotonic() - relay.t0
+            reg.start()
+            kam.wait_until(lambda: len(reg.ul_dump().keys() & set(numbers)) == n, timeout=40,
+                           what="every binding registered again after the restart")
+            time.sleep(1)
+            per_second = relay.per_second["REGISTER"]
+            series = [per_second.get(s, 0) for s in range(max(per_second) + 1)]
+            st = registrar_stats(rf)
+            log(f"REGISTERs per second at the registrar (outage at {outage_at:.1f} s, restart at "
+                f"{restart_at:.1f} s): {series}")
+            log(f"registrar 1: sent {st.get('sent')} retransmitted {st.get('retransmitted')} "
+                f"retransmit_deferred {st.get('retransmit_deferred')} authenticated {st.get('authenticated')} "
+                f"retry_deferred {st.get('retry_deferred')} timed_out {st.get('timed_out')}")
+            during = series[int(outage_at):int(restart_at) + 1]
+            after = series[int(restart_at):]
+            log(f"most in one second: {max(series)} overall, {max(during)} during the outage, "
+                f"{max(after)} after the restart; rate {rate}, allowance {allowance(rate, workers)}")
+            self.assertGreater(st.get("retransmitted", 0), 0, st)  # the outage was felt
+            self.assertLessEqual(max(series), allowance(rate, workers), series)
+            dp = rf.cli_json("show dataplane")
+            self.assertEqual([w.get("heap_allocated") for w in dp["workers"]], [0] * workers, dp)
+        except Exception:
+            log(rf.log_tail())
+            raise
+
+
+class Shutdown(unittest.TestCase):
+    N = 5000
+
+    def test_5000_bindings_unregister_within_the_shutdown_timeout(self):
+        numbers = [str(7400000 + i) for i in range(self.N)]
+        reg = kam.KamailioRegistrar("shut", "shut.test", users=[(f"u{x}", f"p{x}") for x in numbers],
+                                    qop="auth", default_expires=600)
+        reg.start()
+        self.addCleanup(reg.stop)
+        base = "sip-ua\n" + credentials(numbers, "shut.test") + f" registrar 1 ipv4:127.0.0.1:{reg.port} expires 600\n"
+        rf = rfd.SocketRegfrontd(BIN_DIR, base + " registration rate 2000\n", workers=2, name="rf-pacing-shutdown")
+        self.addCleanup(rf.kill)
+        rf.start(log)
+        try:
+            kam.wait_until(lambda: len(reg.ul_dump().keys() & set(numbers)) == self.N, timeout=40,
+                           what=f"{self.N} bindings registered")
+            self.assertNotIn("shutdown will not fit", rf.log_tail(200))
+            code, took = rf.terminate(timeout=15)
+            left = len(reg.ul_dump().keys() & set(numbers))
+            log(f"{self.N} bindings at rate 2000/s: regfrontd exited {code} {took:.1f} s after SIGTERM; "
+                f"{left} left at the registrar")
+            self.assertEqual(code, 0, rf.log_tail())
+            self.assertLessEqual(took, 10.5)
+            self.assertEqual(left, 0)
+        except Exception:
+            log(rf.log_tail())
+            raise
+        # The same bindings at 400/s (12.5 s) against a port nobody answers: said at start-up.
+        dead = kam.allocate_udp_ports(1)[0]
+        slow = rfd.SocketRegfrontd(BIN_DIR, "sip-ua\n" + credentials(numbers, "shut.test")
+                                   + f" registrar 1 ipv4:127.0.0.1:{dead} expires 600\n registration rate 400\n",
+                                   workers=2, name="rf-pacing-slow")
+        self.addCleanup(slow.kill)
+        slow.start(log)
+        line = kam.wait_until(lambda: next((x for x in slow.log_tail(50).splitlines()
+                                            if "shutdown will not fit" in x), None),
+                              timeout=10, what="the start-up warning")
+        log(f"start-up warning: {line}")
+        self.assertRegex(line, r"its 5000 bindings take 1[2-3]\.\d s to unregister at registration rate 400/s")
+        slow.kill()
+
+
+def main():
+    global BIN_DIR
+    BIN_DIR, argv = rfd.suite_args(__doc__.split("\n")[0])
+    unittest.main(argv=argv, verbosity=2)
+
+
+if __name__ == "__main__":
+    main()
