@@ -187,18 +187,21 @@ Status Daemon::start() {
       "control socket %s",
       snap->endpoints.size(), bindings, opts_.workers, opts_.capacity, opts_.listen_ip.c_str(), opts_.listen_port,
       opts_.control_socket.c_str());
-  check_shutdown_fit();
+  check_shutdown_fit(true);
   return {};
 }
 
-void Daemon::check_shutdown_fit() {
+void Daemon::check_shutdown_fit(bool always) {
   // SIGTERM unregisters every binding within its registrar's budget: one REGISTER each while
   // the registrar accepts its cached nonce, two when it challenges them. Each worker sends its
   // share of the rate, so the worker with the most bindings of a registrar sets the time.
   const reg::Snapshot* snap = publisher_->current();
   for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
     const reg::SnapRegistrar& r = snap->registrars[ri];
-    if (!r.present || r.rate_per_worker <= 0) continue;
+    if (!r.present || r.rate_per_worker <= 0) {
+      shutdown_unfit_[ri] = false;
+      continue;
+    }
     std::size_t total = 0, most = 0;
     for (const auto& plan : snap->plans) {
       std::size_t n = 0;
@@ -209,7 +212,16 @@ void Daemon::check_shutdown_fit() {
       most = std::max(most, n);
     }
     const double seconds = static_cast<double>(most) / r.rate_per_worker;
-    if (seconds <= opts_.shutdown_timeout_s) continue;
+    if (seconds <= opts_.shutdown_timeout_s) {
+      if (shutdown_unfit_[ri] && !always) {
+        log("registrar %u: shutdown fits --shutdown-timeout %u s again: %zu bindings unregister in %.1f s",
+            static_cast<unsigned>(r.index), opts_.shutdown_timeout_s, total, seconds);
+      }
+      shutdown_unfit_[ri] = false;
+      continue;
+    }
+    if (shutdown_unfit_[ri] && !always) continue;  // said already
+    shutdown_unfit_[ri] = true;
     log("warning: registrar %u: shutdown will not fit --shutdown-timeout %u s: its %zu bindings take %.1f s to "
         "unregister at registration rate %.0f/s (%.1f s if it challenges them); those left then expire at the "
         "registrar",
@@ -322,7 +334,7 @@ void Daemon::reload() {
   for (const auto& p : publisher_->current()->plans) bindings += p.size();
   log("SIGHUP: %s applied: %zu endpoints, %zu bindings", path.c_str(), publisher_->current()->endpoints.size(),
       bindings);
-  check_shutdown_fit();
+  check_shutdown_fit(true);
 }
 
 void Daemon::stop_workers() {
@@ -400,7 +412,10 @@ protocol::Reply Daemon::handle(config::Session& session, std::string_view verb, 
     const config::Result r = in.execute(line, session);
     if (r.ok()) {
       reply.payload = r.output;
-      if (r.changed) rebuild_and_publish();
+      if (r.changed) {
+        rebuild_and_publish();
+        check_shutdown_fit(false);
+      }
     } else {
       reply.status = protocol::ReplyStatus::refused;
       reply.payload = config::format_error(line, r);

@@ -140,6 +140,18 @@ class Shutdown(unittest.TestCase):
                               timeout=10, what="the start-up warning")
         log(f"start-up warning: {line}")
         self.assertRegex(line, r"its 5000 bindings take 1[2-3]\.\d s to unregister at registration rate 400/s")
+        # An operator's rate change: said when the verdict changes, once.
+        out = slow.run_cli(["enable", "configure terminal", "sip-ua", "registration rate 1000", "end"])
+        self.assertNotIn("%", out, out)
+        kam.wait_until(lambda: "shutdown fits --shutdown-timeout 10 s again" in slow.log_tail(20), timeout=5,
+                       what="the warning lifted after registration rate 1000")
+        out = slow.run_cli(["enable", "configure terminal", "sip-ua", "registration rate 300", "end"])
+        self.assertNotIn("%", out, out)
+        kam.wait_until(lambda: "registration rate 300/s" in slow.log_tail(20), timeout=5,
+                       what="the warning again after registration rate 300")
+        out = slow.run_cli(["enable", "configure terminal", "sip-ua", "registration rate 200", "end"])
+        time.sleep(0.5)
+        self.assertEqual(slow.log_tail(400).count("shutdown will not fit"), 2, "said once per change of verdict")
         slow.kill()
 
 

@@ -66,8 +66,10 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   // SIGHUP: re-reads the startup-config and applies it as a live change, or refuses it whole.
   void reload();
   // Logs a warning for each registrar whose bindings will not all unregister within
-  // --shutdown-timeout at its registration rate (start-up and SIGHUP).
-  void check_shutdown_fit();
+  // --shutdown-timeout at its registration rate: every time at start-up and on SIGHUP
+  // (`always`), and after an operator's change only when a registrar's verdict changes (a
+  // `registration rate` lowered, bindings added; and when it fits again).
+  void check_shutdown_fit(bool always);
   void rebuild_and_publish();
   // Frees the snapshots whose grace period is over and returns their pages.
   void reclaim();
@@ -97,6 +99,7 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   int signal_fd_ = -1;
   std::uint64_t reloads_ = 0;          // SIGHUP: startup-config applied
   std::uint64_t reloads_refused_ = 0;  // SIGHUP: refused, nothing changed
+  bool shutdown_unfit_[reg::kRegistrarSlots] = {};  // check_shutdown_fit's last verdict per registrar
 };
 
 }  // namespace regfront::daemon
