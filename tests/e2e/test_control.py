@@ -14,6 +14,9 @@ sockets and real Kamailio registrars:
   ControlSocket a client that sends 200 large show requests and never reads is held to one
                 reply and disconnected (counted), the daemon's RSS stays flat and another
                 operator is answered meanwhile; at most --control-sessions sessions.
+  WorkersUnderAbuse  every session slot flooded with show requests never read, connections
+                beyond the cap: the worker's refreshes at a real Kamailio go on (none lapses,
+                times out or is retransmitted).
 
     python3 tests/e2e/test_control.py --bin-dir BUILD/bin [unittest args]
 
@@ -403,6 +406,78 @@ class ControlSocket(unittest.TestCase):
         self.assertEqual(self.proc.wait(timeout=30), 0)
         extra.close()
         self.assertFalse(os.path.exists(self.sock), "the control socket file stayed behind")
+
+
+class WorkersUnderAbuse(unittest.TestCase):
+    """The workers are unaffected while the control socket is abused: every session slot taken
+    by clients flooding the largest show (some never reading), and a flood of connections
+    beyond the cap. Meanwhile every binding keeps refreshing at a real Kamailio (short
+    expiry): none lapses, none times out, no REGISTER is retransmitted."""
+
+    def test_refreshes_go_on_while_the_control_socket_is_flooded(self):
+        numbers = [str(7780000 + i) for i in range(200)]
+        reg = kam.KamailioRegistrar("abuse", "abuse.test", [(f"u{n}", f"p{n}") for n in numbers], default_expires=10)
+        reg.start()
+        self.addCleanup(reg.stop)
+        cfg = ("sip-ua\n" + "".join(f" credentials number {n} username u{n} password 0 p{n} realm abuse.test\n"
+                                    for n in numbers)
+               + f" registrar 1 ipv4:127.0.0.1:{reg.port} expires 10\n")
+        rf = rfd.SocketRegfrontd(BIN_DIR, cfg, workers=1, name="rf-control-abuse")
+        rf.extra_args = ["--control-sessions", "8", "--control-idle-timeout", "2"]
+        rf.start(log)
+        self.addCleanup(rf.kill)
+        wait_for(lambda: len(reg.ul_dump().keys() & set(numbers)) == len(numbers), 30, "every binding registered")
+        before = counters(rf.control_socket)[1]
+        stop = time.monotonic() + 25
+        readers: List[socket.socket] = []  # flood and read every reply (a dump each)
+        silent: List[socket.socket] = []   # flood and never read (closed by the idle timeout)
+        received = 0
+        while time.monotonic() < stop:
+            for group in (readers, silent):
+                for c in list(group):
+                    try:
+                        c.send(b"exec show sip-ua register status\n" * 8, socket.MSG_DONTWAIT)
+                        while group is readers:
+                            chunk = c.recv(1 << 20, socket.MSG_DONTWAIT)
+                            if not chunk:
+                                raise ConnectionResetError
+                            received += len(chunk)
+                    except BlockingIOError:
+                        pass
+                    except OSError:
+                        group.remove(c)
+                        c.close()
+            # Every free slot taken again (4 readers, the rest silent), and 20 connections
+            # beyond the cap each round, refused by the daemon.
+            for _ in range(8 - len(readers) - len(silent) + 20):
+                c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                try:
+                    c.connect(rf.control_socket)
+                except OSError:
+                    c.close()
+                    continue
+                if len(readers) < 4:
+                    readers.append(c)
+                elif len(silent) < 4:
+                    silent.append(c)
+                else:
+                    c.close()
+            self.assertTrue(rf.alive(), rf.log_tail())
+            time.sleep(0.05)
+        for c in readers + silent:
+            c.close()
+        after = counters(rf.control_socket)[1]
+        ctl = cli_json(rf.control_socket, "show control")
+        delta = {k: after[k] - before[k] for k in ("accepted", "timed_out", "retransmitted", "sent")}
+        log(f"25 s of control-socket abuse: {received // 1024} KiB of show output read, {ctl['refused_full']} "
+            f"sessions refused, {ctl['slow_readers']} slow readers closed; the worker meanwhile: {delta}")
+        self.assertGreater(received, 1 << 20, "the readers kept the daemon dumping")
+        self.assertGreater(ctl["refused_full"], 0, "the cap was reached")
+        self.assertEqual(delta["timed_out"], 0, delta)
+        self.assertEqual(delta["retransmitted"], 0, delta)
+        # Expiry 10 s, refreshed at most ~9 s apart: at least two refreshes each in 25 s.
+        self.assertGreaterEqual(delta["accepted"], 2 * len(numbers), delta)
+        self.assertEqual(len(reg.ul_dump().keys() & set(numbers)), len(numbers), "a binding lapsed")
 
 
 def main():
