@@ -170,6 +170,7 @@ std::unique_ptr<reg::Snapshot> Builder::build(const config::Config& cfg, const R
   const std::vector<reg::PlanEntry> ghosts = add_ghosts(b);  // 5. ghosts of leaving bindings
   place_plans(b, ghosts);                                    // 6. plans
   add_calls(b);                                              // 7. what the call relay reads
+  map_previous_ids(b);                                       // 8. previous ids → these
   finish(b);
   return snap;
 }
@@ -689,6 +690,55 @@ void Builder::add_calls(Build& b) {
 // addresses (prev_addrs_) and the fingerprints of this snapshot's HA1s (b.cred_fp,
 // b.anyrealm_fp); drops the reuse table.
 // The vectors grew by doubling: gives the slack back (the snapshot lives until the next build).
+// 8. Reads b.previous, s.credentials and s.realms; produces s.previous_version,
+// s.credential_from_previous and s.realm_from_previous. A credential is the same one when its
+// username, realm and tier are (its password may have changed: the row still names what was
+// sent); a realm, when its name is.
+void Builder::map_previous_ids(Build& b) const {
+  reg::Snapshot& s = b.s;
+  const reg::Snapshot* previous = b.previous;
+  if (previous == nullptr) return;
+  s.previous_version = previous->version;
+  s.realm_from_previous.resize(previous->realms.names.size());
+  for (std::uint32_t id = 0; id < previous->realms.names.size(); ++id) {
+    s.realm_from_previous[id] = s.realms.find(previous->realms.names[id]);
+  }
+  // Most credentials keep their index from one build to the next: compare in place first, and
+  // look the others up in an index of this build's credentials (made only when one moved).
+  const auto realm_of = [](const reg::Snapshot& snap, const reg::SnapCredential& c) -> std::string_view {
+    return c.realm == reg::kNoRealm ? std::string_view() : std::string_view(snap.realms.names[c.realm]);
+  };
+  const auto same = [&](const reg::SnapCredential& was, const reg::SnapCredential& is) {
+    return was.tier == is.tier && previous->username(was) == s.username(is) && realm_of(*previous, was) == realm_of(s, is);
+  };
+  const auto hash = [&](const reg::Snapshot& snap, const reg::SnapCredential& c) {
+    const std::size_t h = std::hash<std::string_view>()(snap.username(c));
+    return (h * 0x9e3779b97f4a7c15ull) ^ std::hash<std::string_view>()(realm_of(snap, c)) ^ c.tier;
+  };
+  std::vector<std::pair<std::size_t, std::uint32_t>> by_hash;  // (hash, index in s), sorted
+  s.credential_from_previous.assign(previous->credentials.size(), reg::kNoEntry);
+  for (std::uint32_t i = 0; i < previous->credentials.size(); ++i) {
+    const reg::SnapCredential& was = previous->credentials[i];
+    if (i < s.credentials.size() && same(was, s.credentials[i])) {
+      s.credential_from_previous[i] = i;
+      continue;
+    }
+    if (by_hash.empty()) {
+      by_hash.reserve(s.credentials.size());
+      for (std::uint32_t j = 0; j < s.credentials.size(); ++j) by_hash.emplace_back(hash(s, s.credentials[j]), j);
+      std::sort(by_hash.begin(), by_hash.end());
+    }
+    const std::size_t h = hash(*previous, was);
+    for (auto it = std::lower_bound(by_hash.begin(), by_hash.end(), std::make_pair(h, std::uint32_t{0}));
+         it != by_hash.end() && it->first == h; ++it) {
+      if (same(was, s.credentials[it->second])) {
+        s.credential_from_previous[i] = it->second;
+        break;
+      }
+    }
+  }
+}
+
 void Builder::finish(Build& b) {
   reg::Snapshot& s = b.s;
   prev_reg_keys_ = b.reg_keys;

@@ -295,6 +295,7 @@ class Engine::Impl {
   RealmRing unknown_realms_;
   RealmRing sha_realms_;  // realms challenging with a SHA algorithm the snapshot has no HA1 for
   RealmRing used_realms_;  // learned realms answered (see note_learned_realm_use)
+  std::uint64_t adopted_from_ = 0;  // version of the snapshot the bindings' ids refer to
   // When each (snapshot, realm id, registrar) was last reported used; direct-mapped, so a
   // collision only costs an early report, never a missed one.
   struct RealmUse {
@@ -1241,6 +1242,11 @@ void Engine::adopt(const SnapshotPin& pin, std::uint64_t now_ms) {
     m.clock_started_ = true;
   }
   const bool had_snapshot = snap_ != nullptr;
+  // What each binding last used, in the new snapshot's ids: mapped when it was built right
+  // after ours, else forgotten (a status row then shows none until the next request; no realm
+  // is wrongly taken as already answered).
+  const bool map_ids = had_snapshot && snap->previous_version == m.adopted_from_;
+  m.adopted_from_ = snap->version;
   snap_ = snap;
   for (int ri = 0; ri < kSnapRegistrarSlots; ++ri) {
     const SnapRegistrar& r = snap->registrars[ri];
@@ -1257,9 +1263,21 @@ void Engine::adopt(const SnapshotPin& pin, std::uint64_t now_ms) {
     const PlanEntry* pe = slot < limit ? &(*plan)[slot] : nullptr;
     if (pe != nullptr && pe->endpoint != kNoEntry && b.state != BindingState::idle &&
         b.generation == pe->generation) {
-      // The same binding; the endpoint table may have moved.
+      // The same binding; the endpoint table may have moved, and the credential and realm ids.
       b.endpoint = pe->endpoint;
       b.registrar = pe->registrar;
+      if (!map_ids) {
+        b.credential = kNoEntry;
+        b.realm = kNoRealm;
+      } else {
+        if (b.credential != kNoEntry) {
+          b.credential = b.credential < snap->credential_from_previous.size() ? snap->credential_from_previous[b.credential]
+                                                                             : kNoEntry;
+        }
+        if (b.realm != kNoRealm) {
+          b.realm = b.realm < snap->realm_from_previous.size() ? snap->realm_from_previous[b.realm] : kNoRealm;
+        }
+      }
       if (pe->leaving) {
         m.leave(slot, b, now_ms);
       } else if (had_snapshot && m.adopted_expires_[pe->registrar] != snap->registrars[pe->registrar].expires) {

@@ -139,6 +139,13 @@ struct Snapshot {
   std::vector<ShaHa1> sha_ha1;                   // SnapCredential::sha_row → SHA HA1s
   std::vector<bool> sha_realm;                   // realm id → its credentials have SHA HA1s
   std::vector<bool> learned_realm;               // realm id → learned from a challenge (not configured)
+  // The ids of the snapshot built just before this one (`previous_version`) in this one's
+  // terms: a worker adopting this one straight from that one moves what each binding last used
+  // (its credential and realm) to the new ids, so that status rows and the once-per-realm rule
+  // (F7) keep meaning what went on the wire. kNoEntry / kNoRealm: gone from the configuration.
+  std::uint64_t previous_version = 0;
+  std::vector<std::uint32_t> credential_from_previous;  // previous credential index → this one's
+  std::vector<std::uint32_t> realm_from_previous;       // previous realm id → this one's
   RealmTable realms;
   std::vector<std::vector<PlanEntry>> plans;     // one per worker
   // number → endpoint index (open addressing over the configured endpoints; kNoEntry = empty)

@@ -89,6 +89,7 @@ class Builder {
   std::vector<reg::PlanEntry> add_ghosts(Build& b);
   void place_plans(Build& b, const std::vector<reg::PlanEntry>& ghosts);
   void add_calls(Build& b);
+  void map_previous_ids(Build& b) const;
   void finish(Build& b);
   template <typename Fn>
   void for_each_ghost_credential(const reg::Snapshot& previous, const reg::SnapEndpoint& e, Fn&& fn) const;

@@ -1658,6 +1658,51 @@ TEST_F(LiveEngineTest, RemovedRegistrarUnregistersBindingsQueuedForRefresh) {
       << "bindings waiting on the removed registrar's pacing queue were never unregistered";
 }
 
+// ---- what a binding last used survives live changes ----
+
+constexpr std::string_view kShiftBefore = R"(
+dial-peer voice 1 pots
+ destination-pattern 1001
+ authentication username alice password 0 secret realm r-x.example
+sip-ua
+ registrar 1 dns:reg-a.example expires 3600
+)";
+// Credentials and realms added ahead of alice's: her credential index and r-x's realm id move.
+constexpr std::string_view kShiftAfter = R"(
+dial-peer voice 1 pots
+ destination-pattern 1001
+ authentication username bob password 0 b realm other.example
+ authentication username alice password 0 secret realm r-x.example
+sip-ua
+ authentication username zed password 0 z realm aaa.example
+ registrar 1 dns:reg-a.example expires 3600
+)";
+
+TEST_F(LiveEngineTest, StatusNamesTheCredentialAndRealmSentAfterIdsMove) {
+  start(kShiftBefore);
+  register_challenged("WWW-Authenticate: Digest realm=\"r-x.example\", nonce=\"n-1\"\r\n");
+  const auto used = [&] {
+    const BindingStatus st = status_of("1001");
+    const std::string user = st.credential == kNoEntry ? "-" : std::string(snap()->username(snap()->credentials[st.credential]));
+    const std::string realm = st.realm == kNoRealm ? "-" : snap()->realms.names[st.realm];
+    return user + "@" + realm;
+  };
+  ASSERT_EQ(used(), "alice@r-x.example");
+  const std::uint32_t realm_before = snap()->realms.find("r-x.example");
+  live(kShiftAfter);
+  ASSERT_NE(snap()->realms.find("r-x.example"), realm_before) << "set-up: the realm id moved";
+  EXPECT_EQ(used(), "alice@r-x.example") << "the row names what was sent, not what the old ids now mean";
+  live(kShiftBefore);
+  EXPECT_EQ(used(), "alice@r-x.example");
+
+  // A snapshot the worker never adopted in between: the ids cannot be mapped, so the row says
+  // none (until the next request) rather than something that was not sent.
+  snaps_.push_back(builder_.build(load_config(kShiftAfter), loopback_addresses(), 5060, learned_realms_,
+                                  snaps_.back().get(), now_, sha_realms_));
+  live(kShiftBefore);
+  EXPECT_EQ(used(), "-@-");
+}
+
 // ---- realms learned for realm-less credentials ----
 
 constexpr std::string_view kRealmLessTwoRegistrars = R"(
