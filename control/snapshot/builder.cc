@@ -110,6 +110,12 @@ struct Builder::EndpointCredentials {
   std::unordered_map<std::string, std::vector<std::uint32_t>> by_number;  // number → `credentials`
 };
 
+// The configured index (as slot 0..5) of registrar slot `r` of `snap`, a ghost copy's too.
+std::size_t index_slot(const reg::Snapshot& snap, std::uint8_t r) {
+  const std::uint8_t index = snap.registrars[r].index;
+  return index >= 1 && index <= reg::kRegistrarSlots ? index - 1u : r % reg::kRegistrarSlots;
+}
+
 std::uint32_t owner_worker(const std::string& number, std::uint32_t workers) { return reg::owner_of(number, workers); }
 
 std::string session_target_key(const config::SessionTarget& t) {
@@ -242,7 +248,7 @@ void Builder::classify_slots(Build& b) {
         continue;
       }
       b.leaving.push_back({w, slot, *prev});
-      if (leaving_until == 0) ++b.leaving_per_index[prev->registrar % reg::kRegistrarSlots];
+      if (leaving_until == 0) ++b.leaving_per_index[index_slot(*previous, prev->registrar)];
     }
   }
 }
@@ -526,16 +532,27 @@ std::vector<reg::PlanEntry> Builder::add_ghosts(Build& b) {
     if (pr < reg::kRegistrarSlots && !prev_key.empty() && b.reg_keys[pr] == prev_key) {
       slot_r = pr;
     } else {
-      const int g = reg::kRegistrarSlots + pr % reg::kRegistrarSlots;
-      if (b.reg_keys[g].empty()) {
+      // A copy of the previous registrar in a ghost slot (6..11): the one that holds its key
+      // in this build already, else the one it had, else its index's, else any free one. So a
+      // registrar re-addressed and then removed (or re-addressed again) while the first
+      // leaving is under way leaves through a second ghost slot, unregistered where it was
+      // registered.
+      for (int g = reg::kRegistrarSlots; g < reg::kSnapRegistrarSlots && slot_r < 0; ++g) {
+        if (b.reg_keys[g] == prev_key) slot_r = g;
+      }
+      const int candidates[] = {pr >= reg::kRegistrarSlots ? pr : -1,
+                                reg::kRegistrarSlots + pr % reg::kRegistrarSlots, 6, 7, 8, 9, 10, 11};
+      for (const int g : candidates) {
+        if (slot_r >= 0) break;
+        if (g < 0 || !b.reg_keys[g].empty()) continue;
         s.registrars[g] = previous->registrars[pr];
         s.registrars[g].present = true;
         b.reg_keys[g] = prev_key;
+        slot_r = g;
       }
-      if (b.reg_keys[g] == prev_key) slot_r = g;
     }
     if (slot_r < 0) {
-      // Its leaving slot is taken by an earlier removal of the same index still under way:
+      // Every ghost slot is taken by other removals still under way (six registrars' worth):
       // this binding is dropped without an unregistration (it expires at the registrar).
       release(slots_[l.worker], l.slot);
       ghost_entries[i].endpoint = reg::kNoEntry;
@@ -546,7 +563,7 @@ std::vector<reg::PlanEntry> Builder::add_ghosts(Build& b) {
       // margin for challenges.
       const std::uint32_t rate = std::max<std::uint32_t>(1, b.cfg.sip_ua.registration_rate);
       lv->second = b.now_ms + transaction_margin_ms(s.t1_ms) +
-                   1000ull * b.leaving_per_index[pr % reg::kRegistrarSlots] / rate;
+                   1000ull * b.leaving_per_index[index_slot(*previous, pr)] / rate;
     }
     auto [it, fresh] = ghost_endpoint.emplace(l.prev.endpoint, 0);
     if (fresh) {

@@ -296,6 +296,7 @@ class Engine::Impl {
   RealmRing sha_realms_;  // realms challenging with a SHA algorithm the snapshot has no HA1 for
   RealmRing used_realms_;  // learned realms answered (see note_learned_realm_use)
   std::uint64_t adopted_from_ = 0;  // version of the snapshot the bindings' ids refer to
+  std::uint8_t counter_index_[kSnapRegistrarSlots] = {0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5};  // slot → index - 1
   // When each (snapshot, realm id, registrar) was last reported used; direct-mapped, so a
   // collision only costs an early report, never a missed one.
   struct RealmUse {
@@ -338,7 +339,9 @@ class Engine::Impl {
 
   const Snapshot& snap() const { return *eng_.snap_; }
   WorkerCounters& wc() { return *eng_.counters_; }
-  RegistrarCounters& rc(const Binding& b) { return eng_.counters_->registrar[b.registrar % kRegistrarSlots]; }
+  // A binding's counters are its registrar index's, whichever slot it is in (a leaving one
+  // may be in any ghost slot 6..11; counter_index_ is set on adopt).
+  RegistrarCounters& rc(const Binding& b) { return eng_.counters_->registrar[counter_index_[b.registrar]]; }
 
   // ---- identifiers ----
   std::uint64_t mac(std::uint32_t slot, std::uint32_t generation, std::uint32_t cseq) const {
@@ -1250,6 +1253,7 @@ void Engine::adopt(const SnapshotPin& pin, std::uint64_t now_ms) {
   snap_ = snap;
   for (int ri = 0; ri < kSnapRegistrarSlots; ++ri) {
     const SnapRegistrar& r = snap->registrars[ri];
+    m.counter_index_[ri] = static_cast<std::uint8_t>(r.index >= 1 && r.index <= kRegistrarSlots ? r.index - 1 : ri % kRegistrarSlots);
     m.set_host(m.contact_host_[ri], r.local_ip, snap->listen_port);
     m.set_host(m.via_host_[ri], r.local_ip, m.opts_.via_port ? m.opts_.via_port : snap->listen_port);
   }

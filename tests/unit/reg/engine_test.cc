@@ -1703,6 +1703,75 @@ TEST_F(LiveEngineTest, StatusNamesTheCredentialAndRealmSentAfterIdsMove) {
   EXPECT_EQ(used(), "-@-");
 }
 
+// ---- a registrar re-addressed, then removed at once ----
+
+constexpr std::string_view kRegistrarAtB = R"(
+dial-peer voice 1 pots
+ destination-pattern 1001
+dial-peer voice 2 pots
+ destination-pattern 1002
+sip-ua
+ registrar 1 dns:reg-a.example expires 3600
+ registrar 2 dns:reg-b.example expires 3600
+)";
+constexpr std::string_view kRegistrarAtC = R"(
+dial-peer voice 1 pots
+ destination-pattern 1001
+dial-peer voice 2 pots
+ destination-pattern 1002
+sip-ua
+ registrar 1 dns:reg-a.example expires 3600
+ registrar 2 dns:reg-c.example expires 3600
+)";
+constexpr std::string_view kRegistrarGone = R"(
+dial-peer voice 1 pots
+ destination-pattern 1001
+dial-peer voice 2 pots
+ destination-pattern 1002
+sip-ua
+ registrar 1 dns:reg-a.example expires 3600
+)";
+
+// Registrar 2 moved from B to C, registered there, then removed two seconds later: every
+// binding registered at C is unregistered at C (and those at B at B), however quickly the
+// changes follow each other.
+TEST_F(LiveEngineTest, ARegistrarReAddressedThenRemovedUnregistersWhereItWasRegistered) {
+  constexpr std::uint16_t kPortC = 10;  // registrar_of() of C's address
+  snapshot::RegistrarAddresses at_c = loopback_addresses();
+  reinterpret_cast<sockaddr_in&>(at_c[1]->addr).sin_port = htons(test::kRegistrarBasePort + kPortC);
+  start(kRegistrarAtB);
+  std::set<std::string> at_b, at_c_registered, unregistered_b, unregistered_c;
+  for (const Timed& t : run(200)) {
+    deliver(ok_with_contact(t.req, 3600));
+    if (t.req.registrar == 1) at_b.insert(t.req.number);
+  }
+  ASSERT_EQ(at_b.size(), 2u);
+  const auto rebuild_with = [&](std::string_view cfg, const snapshot::RegistrarAddresses& addrs) {
+    snaps_.push_back(builder_.build(load_config(cfg), addrs, 5060, learned_realms_, snaps_.back().get(), now_, sha_realms_));
+    engine_->adopt(pin(), now_);
+  };
+  rebuild_with(kRegistrarAtC, at_c);
+  for (const Timed& t : run(2000)) {
+    if (t.req.expires == "0") {
+      (t.req.registrar == kPortC ? unregistered_c : unregistered_b).insert(t.req.number);
+      deliver(respond(t.req, 200, "OK"));
+    } else {
+      if (t.req.registrar == kPortC) at_c_registered.insert(t.req.number);
+      deliver(ok_with_contact(t.req, 3600));
+    }
+  }
+  ASSERT_EQ(at_c_registered.size(), 2u) << "set-up: registered at C";
+  rebuild_with(kRegistrarGone, at_c);
+  for (int ms = 0; ms < 40000; ++ms) {
+    for (const Timed& t : run(1)) {
+      ASSERT_EQ(t.req.expires, "0") << "only unregistrations once registrar 2 is gone";
+      (t.req.registrar == kPortC ? unregistered_c : unregistered_b).insert(t.req.number);
+      deliver(respond(t.req, 200, "OK"));
+    }
+  }
+  EXPECT_EQ(unregistered_c, at_c_registered) << "bindings left registered at C";
+}
+
 // ---- realms learned for realm-less credentials ----
 
 constexpr std::string_view kRealmLessTwoRegistrars = R"(
