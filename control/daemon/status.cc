@@ -35,6 +35,11 @@ std::vector<cli::BindingRow> StatusGatherer::bindings() const {
   for_each_binding([&](const reg::Snapshot& snap, const reg::BindingStatus& b) {
     cli::BindingRow r;
     r.number = snap.number(snap.endpoints[b.endpoint]);
+    // A binding that left the configuration (its registrar removed or re-addressed: a ghost
+    // slot; its endpoint removed: a ghost endpoint) is shown while it unregisters, and no
+    // longer once that is done.
+    const bool leaving = b.registrar >= reg::kRegistrarSlots || snap.find_endpoint(r.number) != b.endpoint;
+    if (leaving && b.state == reg::BindingState::unregistered) return;
     r.registrar = snap.registrars[b.registrar].index;
     r.state = std::string(reg::state_name(b.state));
     if (b.seconds_left > 0 && b.state != reg::BindingState::registered) r.state += "*";  // still registered

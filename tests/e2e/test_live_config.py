@@ -370,6 +370,8 @@ class LiveConfig(unittest.TestCase):
             f"{dt:.2f}s after the command")
         after_b = wait_stable_counters(s)
         self.assertNotIn(2, after_b, "a removed registrar is not shown")
+        rows_2 = [r for r in s.json("show sip-ua register status")["bindings"] if r.get("registrar") == 2]
+        self.assertEqual(rows_2, [], "rows of the removed registrar outlived their unregistration")
         for i in (1, 3):
             log(f"(b) R{i} counters: {brief(after_b[i])}")
             self.assertEqual(after_b[i], after_a[i], f"(b) R{i}'s counters moved")
