@@ -8,6 +8,9 @@
 #include <algorithm>
 #include <optional>
 #include <regex>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "actions.h"
 #include "grammar.h"
@@ -86,17 +89,26 @@ std::string plain_message(std::string m, const char* fallback) {
   return m.empty() ? std::string(fallback) : m;
 }
 
-// `| include REGEX` / `| exclude REGEX`: keeps the lines in which REGEX matches (or does not).
-// Compiled before the show runs, so a bad expression costs the daemon nothing.
+// Output modifiers, as IOS has them: `| include REGEX` / `| exclude REGEX` keep the lines in
+// which REGEX matches (or does not); `| begin REGEX` the output from the first line that
+// matches; `| section REGEX` each line that matches with the lines indented under it (and, for
+// an indented line that matches, the line that heads its section first); `| count REGEX` the
+// number of lines that match ("Number of lines which match regexp = N"). Compiled before the
+// show runs, so a bad expression costs the daemon nothing.
 struct LineFilter {
-  bool active = false;
-  bool keep_matches = true;
+  enum class Kind : std::uint8_t { none, include, exclude, begin, section, count } kind = Kind::none;
   std::regex re;
 };
 
 bool make_filter(const Args& a, LineFilter& f, Result& err) {
-  const char* which = a.has("include") ? "include" : a.has("exclude") ? "exclude" : nullptr;
-  if (!which) return true;
+  using K = LineFilter::Kind;
+  const K kind = a.has("include") ? K::include
+                 : a.has("exclude") ? K::exclude
+                 : a.has("begin")   ? K::begin
+                 : a.has("section") ? K::section
+                 : a.has("count")   ? K::count
+                                    : K::none;
+  if (kind == K::none) return true;
   const std::string& text = a.get("regex");
   try {
     f.re.assign(text, std::regex::ECMAScript | std::regex::optimize);
@@ -106,25 +118,83 @@ bool make_filter(const Args& a, LineFilter& f, Result& err) {
     err = actions::rejected(Status::invalid_argument("Invalid regular expression."));
     return false;
   }
-  f.active = true;
-  f.keep_matches = std::string_view(which) == "include";
+  f.kind = kind;
   return true;
 }
 
+std::size_t indent_of(std::string_view line) {
+  std::size_t n = 0;
+  while (n < line.size() && line[n] == ' ') ++n;
+  return n;
+}
+
 std::string apply_filter(const LineFilter& f, const std::string& text) {
-  if (!f.active) return text;
-  std::string out;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    std::size_t nl = text.find('\n', pos);
-    std::size_t end = nl == std::string::npos ? text.size() : nl;
-    auto first = text.begin() + static_cast<std::ptrdiff_t>(pos);
-    auto last = text.begin() + static_cast<std::ptrdiff_t>(end);
-    if (std::regex_search(first, last, f.re) == f.keep_matches) {
-      out.append(first, last);
-      out.push_back('\n');
-    }
+  using K = LineFilter::Kind;
+  if (f.kind == K::none) return text;
+  std::vector<std::string_view> lines;
+  for (std::size_t pos = 0; pos < text.size();) {
+    const std::size_t nl = text.find('\n', pos);
+    const std::size_t end = nl == std::string::npos ? text.size() : nl;
+    lines.emplace_back(text.data() + pos, end - pos);
     pos = end + 1;
+  }
+  const auto matches = [&](std::string_view l) { return std::regex_search(l.begin(), l.end(), f.re); };
+  std::string out;
+  const auto emit = [&](std::string_view l) {
+    out.append(l);
+    out.push_back('\n');
+  };
+  switch (f.kind) {
+    case K::include:
+    case K::exclude:
+      for (const std::string_view l : lines) {
+        if (matches(l) == (f.kind == K::include)) emit(l);
+      }
+      break;
+    case K::begin: {
+      bool on = false;
+      for (const std::string_view l : lines) {
+        on = on || matches(l);
+        if (on) emit(l);
+      }
+      break;
+    }
+    case K::count: {
+      std::size_t n = 0;
+      for (const std::string_view l : lines) n += matches(l) ? 1 : 0;
+      out = "Number of lines which match regexp = " + std::to_string(n) + "\n";
+      break;
+    }
+    case K::section: {
+      std::size_t i = 0;
+      while (i < lines.size()) {
+        const std::size_t indent = indent_of(lines[i]);
+        std::size_t end = i + 1;  // the section: the lines indented deeper that follow
+        while (end < lines.size() && !lines[end].empty() && indent_of(lines[end]) > indent) ++end;
+        if (matches(lines[i])) {
+          for (std::size_t k = i; k < end; ++k) emit(lines[k]);
+        } else {
+          // A line inside that matches: the section's head, then that line with its own.
+          bool head = false;
+          for (std::size_t k = i + 1; k < end;) {
+            const std::size_t ik = indent_of(lines[k]);
+            std::size_t sub = k + 1;
+            while (sub < end && indent_of(lines[sub]) > ik) ++sub;
+            if (matches(lines[k])) {
+              if (!head) emit(lines[i]);
+              head = true;
+              for (std::size_t m = k; m < sub; ++m) emit(lines[m]);
+              k = sub;
+            } else {
+              ++k;
+            }
+          }
+        }
+        i = end;
+      }
+      break;
+    }
+    case K::none: break;
   }
   return out;
 }
@@ -855,10 +925,12 @@ struct Builder {
   void pipes() {
     pipe_text = kw(nullptr, "|", "Output modifiers");
     pipe_json = kw(nullptr, "|", "Output modifiers");
-    Node* inc = kw(pipe_text, "include", "Include lines that match", "include");
+    Node* beg = kw(pipe_text, "begin", "Begin with the line that matches", "begin");
+    Node* cnt = kw(pipe_text, "count", "Count number of lines which match regexp", "count");
     Node* exc = kw(pipe_text, "exclude", "Exclude lines that match", "exclude");
-    end(param(inc, Kind::rest, "LINE", "Regular expression", "regex"), h_show);
-    end(param(exc, Kind::rest, "LINE", "Regular expression", "regex"), h_show);
+    Node* inc = kw(pipe_text, "include", "Include lines that match", "include");
+    Node* sec = kw(pipe_text, "section", "Filter a section of output", "section");
+    for (Node* n : {beg, cnt, exc, inc, sec}) end(param(n, Kind::rest, "LINE", "Regular expression", "regex"), h_show);
     pipe_json->next = pipe_text->next;
     end(kw(pipe_json, "json", "Output as a JSON document", "json"), h_show);
   }

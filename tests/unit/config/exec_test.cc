@@ -280,6 +280,34 @@ const FilterCase kFilters[] = {
     {"sh run | i registrar 1 dns", " registrar 1 dns:a.example.com\n"},
 };
 
+// IOS's other modifiers, on a saved running-config's shape.
+TEST(ExecShow, BeginSectionAndCount) {
+  ExecHarness h;
+  h.enter(Mode::sip_ua);
+  h.run("registrar 1 dns:a.example.com");
+  h.run("registrar 2 dns:b.example.com");
+  h.run("end");
+  const std::string run = h.run("show running-config").output;
+  ASSERT_NE(run.find("sip-ua\n registrar 1 dns:a.example.com"), std::string::npos) << run;
+  // | begin: from the first match to the end.
+  const std::string from = h.run("show running-config | begin ^sip-ua").output;
+  EXPECT_EQ(from, run.substr(run.find("sip-ua\n")));
+  // | section: the header that matches and everything indented under it.
+  const std::string sec = h.run("show running-config | section sip-ua").output;
+  EXPECT_EQ(sec.rfind("sip-ua\n registrar 1 dns:a.example.com\n registrar 2 dns:b.example.com\n", 0), 0u) << sec;
+  for (std::size_t p = 0; (p = sec.find('\n', p)) != std::string::npos && p + 1 < sec.size(); ++p) {
+    EXPECT_EQ(sec[p + 1], ' ') << "one section only:\n" << sec;
+  }
+  // An indented line that matches: its section's header, then the line.
+  EXPECT_EQ(h.run("show running-config | section registrar 2").output, "sip-ua\n registrar 2 dns:b.example.com\n");
+  EXPECT_EQ(h.run("show running-config | sec nothing-matches").output, "");
+  // | count
+  EXPECT_EQ(h.run("show running-config | count registrar").output, "Number of lines which match regexp = 2\n");
+  EXPECT_EQ(h.run("show running-config | count zzz").output, "Number of lines which match regexp = 0\n");
+  EXPECT_EQ(h.run("show dataplane | count up$").output, "Number of lines which match regexp = 2\n");
+  EXPECT_EQ(h.run("show running-config | begin (").code(), ResultCode::rejected);
+}
+
 TEST(ExecShow, IncludeAndExclude) {
   for (const FilterCase& c : kFilters) {
     ExecHarness h;
@@ -316,7 +344,7 @@ const ExecError kErrors[] = {
     {Mode::privileged_exec, "show running-config | json", ResultCode::invalid_input, 22, ""},
     {Mode::privileged_exec, "show startup-config | json", ResultCode::invalid_input, 22, ""},
     {Mode::privileged_exec, "show dataplane | json | include x", ResultCode::invalid_input, 22, ""},
-    {Mode::privileged_exec, "show dataplane | begin x", ResultCode::invalid_input, 17, ""},
+    {Mode::privileged_exec, "show dataplane | append x", ResultCode::invalid_input, 17, ""},
     {Mode::privileged_exec, "show dataplane |", ResultCode::incomplete, 0, ""},
     {Mode::privileged_exec, "show dataplane | include", ResultCode::incomplete, 0, ""},
     {Mode::privileged_exec, "show dataplane | include (", ResultCode::rejected, 0,
@@ -582,13 +610,15 @@ TEST(ExecHelp, ShowsAndModifiers) {
   EXPECT_EQ(words("show dial-peer "), (std::vector<std::string>{"voice"}));
   EXPECT_EQ(words("show dial-peer voice "), (std::vector<std::string>{"summary"}));
   EXPECT_EQ(words("show dial-peer voice summary | "),
-            (std::vector<std::string>{"exclude", "include", "json"}));
+            (std::vector<std::string>{"begin", "count", "exclude", "include", "json", "section"}));
   EXPECT_EQ(h.in.complete("show dial", h.s), "show dial-peer ");
   EXPECT_EQ(h.in.complete("show dial-peer voice su", h.s), "show dial-peer voice summary ");
   EXPECT_EQ(h.in.complete("sh d", h.s), "sh d");  // dataplane, dial-peer: no single completion
   EXPECT_EQ(words("show dataplane "), (std::vector<std::string>{"|", "<cr>"}));
-  EXPECT_EQ(words("show dataplane | "), (std::vector<std::string>{"exclude", "include", "json"}));
-  EXPECT_EQ(words("show running-config | "), (std::vector<std::string>{"exclude", "include"}));
+  EXPECT_EQ(words("show dataplane | "),
+            (std::vector<std::string>{"begin", "count", "exclude", "include", "json", "section"}));
+  EXPECT_EQ(words("show running-config | "),
+            (std::vector<std::string>{"begin", "count", "exclude", "include", "section"}));
   EXPECT_EQ(words("show dataplane | include "), (std::vector<std::string>{"LINE"}));
   EXPECT_EQ(h.in.complete("sh sip-ua reg", h.s), "sh sip-ua register ");
   EXPECT_EQ(h.in.complete("copy run", h.s), "copy running-config ");
