@@ -104,6 +104,57 @@ std::string render_registrars(const std::vector<RegistrarRow>& rows, bool json) 
   return out;
 }
 
+namespace {
+
+std::uint64_t less(std::uint64_t now, std::uint64_t base) { return now >= base ? now - base : now; }
+
+void subtract(NamedCounters& now, const NamedCounters& base) {
+  for (auto& [name, v] : now) {
+    for (const auto& [bname, bv] : base) {
+      if (bname == name) {
+        v = less(v, bv);
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+Statistics statistics_since(const Statistics& now, const Statistics& base) {
+  Statistics out = now;
+  for (RegistrarStatistics& r : out.registrars) {
+    for (const RegistrarStatistics& b : base.registrars) {
+      if (b.index != r.index) continue;
+      subtract(r.counters, b.counters);
+      std::vector<std::pair<int, std::uint64_t>> kept;
+      for (auto& [code, v] : r.responses) {
+        std::uint64_t was = 0;
+        for (const auto& [bcode, bv] : b.responses) {
+          if (bcode == code) was = bv;
+        }
+        if (const std::uint64_t d = less(v, was); d != 0) kept.emplace_back(code, d);
+      }
+      r.responses = std::move(kept);
+      break;
+    }
+  }
+  subtract(out.dataplane, base.dataplane);
+  subtract(out.calls, base.calls);
+  std::vector<DialPeerStatistics> peers;
+  for (DialPeerStatistics p : out.dial_peers) {
+    for (const DialPeerStatistics& b : base.dial_peers) {
+      if (b.tag != p.tag) continue;
+      p.attempts = less(p.attempts, b.attempts);
+      p.answered = less(p.answered, b.answered);
+      p.failed = less(p.failed, b.failed);
+    }
+    if (p.attempts != 0 || p.answered != 0 || p.failed != 0) peers.push_back(p);
+  }
+  out.dial_peers = std::move(peers);
+  return out;
+}
+
 std::string render_statistics(const Statistics& s, bool json) {
   nlohmann::json j;
   j["registrars"] = nlohmann::json::array();

@@ -254,6 +254,16 @@ Result h_write(Context& c, const Args&) {
   return r;
 }
 
+// clear sip-ua statistics
+Result h_clear_statistics(Context& c, const Args&) {
+  if (!c.hooks) return not_available();
+  std::string message;
+  if (!c.hooks->clear(ExecHooks::Clear::statistics, message)) {
+    return actions::rejected(Status::internal(plain_message(std::move(message), "Command failed")));
+  }
+  return Result{};
+}
+
 // ---- handlers: global configuration and mode moves -------------------------------------------
 
 Result h_exit(Context& c, const Args&) {
@@ -974,7 +984,9 @@ struct Builder {
     Node* cp = kw(nullptr, "copy", "Copy from one file to another");
     Node* run = kw(cp, "running-config", "Copy from current system configuration");
     end(kw(run, "startup-config", "Copy to startup configuration"), h_write);
-    exec_commands = {show(true), w, cp};
+    Node* cl = kw(nullptr, "clear", "Reset functions");
+    end(kw(kw(cl, "sip-ua", "SIP User Agent (UA)"), "statistics", "Clear SIP statistics"), h_clear_statistics);
+    exec_commands = {show(true), w, cp, cl};
   }
   void do_command(Node* root) {
     Node* d = kw(root, "do", "To run exec commands in config mode");

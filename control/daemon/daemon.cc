@@ -449,7 +449,9 @@ bool Daemon::show(Show what, bool json, std::string& out) {
       out = cli::render_registrars(rows, json);
       return true;
     }
-    case Show::statistics: out = cli::render_statistics(status.statistics(), json); return true;
+    case Show::statistics:
+      out = cli::render_statistics(cli::statistics_since(status.statistics(), statistics_base_), json);
+      return true;
     case Show::calls: out = cli::render_calls(status.calls(), json); return true;
     case Show::dataplane:
       out = cli::render_dataplane(status.dataplane(), json, status.ports(), status.pool());
@@ -486,6 +488,18 @@ bool Daemon::show(Show what, bool json, std::string& out) {
     }
   }
   return false;
+}
+
+bool Daemon::clear(Clear what, std::string& message) {
+  if (what != Clear::statistics) {
+    message = "Command not available";
+    return false;
+  }
+  // The workers' counters are theirs alone (one writer each): the daemon keeps what they were
+  // and shows the difference.
+  statistics_base_ = StatusGatherer({workers_, *publisher_, cfg_, *dns_, dpdk_.get(), opts_.max_calls}).statistics();
+  log("sip-ua statistics cleared: show sip-ua statistics counts from now");
+  return true;
 }
 
 bool Daemon::write_memory(const config::Config& cfg, std::string& message) {

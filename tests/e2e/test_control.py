@@ -478,6 +478,14 @@ class WorkersUnderAbuse(unittest.TestCase):
         # Expiry 10 s, refreshed at most ~9 s apart: at least two refreshes each in 25 s.
         self.assertGreaterEqual(delta["accepted"], 2 * len(numbers), delta)
         self.assertEqual(len(reg.ul_dump().keys() & set(numbers)), len(numbers), "a binding lapsed")
+        # clear sip-ua statistics: show counts from the clear on (the workers' counters untouched).
+        out = rf.run_cli(["enable", "clear sip-ua statistics"])
+        self.assertNotIn("%", out, out)
+        since = counters(rf.control_socket)[1]
+        self.assertLess(since["accepted"], after["accepted"] - before["accepted"], since)
+        self.assertLess(since["sent"], len(numbers), "a few refreshes at most since the clear")
+        wait_for(lambda: counters(rf.control_socket)[1]["accepted"] > since["accepted"], 15,
+                 "refreshes counted again after the clear")
 
 
 def main():

@@ -78,6 +78,10 @@ struct Statistics {
   std::vector<DialPeerStatistics> dial_peers;   // by tag, those calls have tried
 };
 std::string render_statistics(const Statistics& s, bool json);
+// `now` less `base` (the values at `clear sip-ua statistics`), counter by counter: registrars
+// by index, counters by name, responses by code, dial peers by tag; a counter `base` lacks (a
+// registrar configured since) is taken whole, one that went backwards counts from zero.
+Statistics statistics_since(const Statistics& now, const Statistics& base);
 
 // ---- show sip-ua calls: one row per call being set up or in a dialog ----
 struct CallRow {

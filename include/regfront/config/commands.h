@@ -139,7 +139,11 @@ struct Result {
 //                                                  REGEX (std::regex ECMAScript, searched
 //                                                  anywhere in the line; the rest of the line,
 //                                                  spaces included, is the REGEX)
+//   … | begin REGEX, … | section REGEX, … | count REGEX   -> from the first match; matching
+//                                                  lines with the lines indented under them;
+//                                                  the number of matching lines
 //   write [memory] | copy running-config startup-config   -> ExecHooks::write_memory()
+//   clear sip-ua statistics                     -> ExecHooks::clear()
 // Without hooks, the commands that need them are refused ("% Command not available").
 // `exit`/`logout` in an exec mode set Result::end_session. Ctrl-Z is `end`.
 //
@@ -166,6 +170,13 @@ class ExecHooks {
   // `message` is what IOS prints after "Building configuration..." ("[OK]"), or the reason it
   // failed (handled as show()'s).
   virtual bool write_memory(const Config& cfg, std::string& message) = 0;
+  // clear sip-ua statistics: the counters shown from now on start at zero (the daemon keeps
+  // the values at the clear and subtracts them; the workers' counters are never written).
+  enum class Clear : unsigned char { statistics };
+  virtual bool clear(Clear /*what*/, std::string& message) {
+    message = "Command not available";
+    return false;
+  }
 };
 
 // Passwords and error text. No Result::status message ever contains a password. format_error()

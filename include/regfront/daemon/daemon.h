@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "regfront/cli/show.h"
 #include "regfront/common/status.h"
 #include "regfront/config/commands.h"
 #include "regfront/config/model.h"
@@ -84,6 +85,7 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   // config::ExecHooks
   bool show(Show what, bool json, std::string& out) override;
   bool write_memory(const config::Config& cfg, std::string& message) override;
+  bool clear(Clear what, std::string& message) override;
 
   Options opts_;
   config::Config cfg_;
@@ -100,6 +102,7 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   std::uint64_t reloads_ = 0;          // SIGHUP: startup-config applied
   std::uint64_t reloads_refused_ = 0;  // SIGHUP: refused, nothing changed
   bool shutdown_unfit_[reg::kRegistrarSlots] = {};  // check_shutdown_fit's last verdict per registrar
+  cli::Statistics statistics_base_;  // the counters at the last `clear sip-ua statistics`
 };
 
 }  // namespace regfront::daemon

@@ -40,6 +40,13 @@ class FakeHooks : public ExecHooks {
     message = fail ? failure : "[OK]";
     return !fail;
   }
+  int clears = 0;
+  bool clear(Clear what, std::string& message) override {
+    EXPECT_EQ(what, Clear::statistics);
+    ++clears;
+    if (fail) message = failure;
+    return !fail;
+  }
 };
 
 // A harness whose interpreter has the fake hooks.
@@ -247,6 +254,28 @@ TEST(ExecShow, DialPeerSummary) {
   EXPECT_EQ(user.run("show dial-peer voice summary").code(), ResultCode::invalid_input);
   EXPECT_EQ(h.run("show dial-peer voice").code(), ResultCode::incomplete);
   EXPECT_EQ(h.run("show dial-peer voice summary 5").code(), ResultCode::invalid_input);
+}
+
+// clear sip-ua statistics: privileged exec (and `do` from configuration), nothing printed.
+TEST(ExecClear, SipUaStatistics) {
+  ExecHarness h;
+  Result r = h.run("clear sip-ua statistics");
+  ASSERT_TRUE(r.ok()) << format_error("clear sip-ua statistics", r);
+  EXPECT_EQ(r.output, "");
+  EXPECT_EQ(h.hooks.clears, 1);
+  EXPECT_TRUE(h.run("cle sip stat").ok());
+  EXPECT_EQ(h.hooks.clears, 2);
+  EXPECT_EQ(h.run("clear sip-ua").code(), ResultCode::incomplete);
+  h.enter(Mode::sip_ua);
+  EXPECT_TRUE(h.run("do clear sip-ua statistics").ok());
+  EXPECT_EQ(h.hooks.clears, 3);
+  EXPECT_EQ(h.run("clear sip-ua statistics").code(), ResultCode::invalid_input) << "an exec command";
+  ExecHarness user(Mode::user_exec);
+  EXPECT_EQ(user.run("clear sip-ua statistics").code(), ResultCode::invalid_input);
+  EXPECT_EQ(user.hooks.clears, 0);
+  ExecHarness failing;
+  failing.hooks.fail = true;
+  EXPECT_EQ(failing.run("clear sip-ua statistics").code(), ResultCode::rejected);
 }
 
 // The JSON strings are escaped: a description may hold quotes and backslashes.
@@ -623,7 +652,7 @@ TEST(ExecHelp, ShowsAndModifiers) {
   EXPECT_EQ(h.in.complete("sh sip-ua reg", h.s), "sh sip-ua register ");
   EXPECT_EQ(h.in.complete("copy run", h.s), "copy running-config ");
   h.s.mode = Mode::sip_ua;
-  EXPECT_EQ(words("do "), (std::vector<std::string>{"copy", "show", "write"}));
+  EXPECT_EQ(words("do "), (std::vector<std::string>{"clear", "copy", "show", "write"}));
   EXPECT_EQ(words("do sh sip-ua "), (std::vector<std::string>{"calls", "register", "statistics", "status"}));
 }
 
