@@ -308,6 +308,7 @@ bool Daemon::watch_keepalives() {
     }
     if (!builder_->set_keepalive_down(slot, down)) continue;
     changed = true;
+    if (r.keepalive_up_ms == 0) continue;  // the profile was removed: nothing to say
     if (down) {
       log("registrar %d: OPTIONS keepalive: down (last %llu): REGISTERs held", slot + 1,
           static_cast<unsigned long long>(code));

@@ -273,5 +273,34 @@ TEST_F(KeepaliveTest, OtherWorkersFollowThePublishedVerdict) {
   EXPECT_EQ(engine_->registered_count(now_), mine);
 }
 
+// Shutdown while the registrar is down: its unregistrations could not be answered; they are
+// dropped (the bindings expire there) and shutdown does not wait for them.
+TEST_F(KeepaliveTest, ShutdownDoesNotWaitForADownRegistrar) {
+  start(config(20, 100, " up-interval 5\n down-interval 5\n retry 1\n", " timers register 100\n"));
+  run(2000, answering(200));
+  ASSERT_EQ(engine_->registered_count(now_), 20u);
+  run(15000);  // silent: down
+  ASSERT_EQ(rc().keepalive_state.get(), static_cast<std::uint64_t>(KeepaliveState::down));
+  engine_->begin_shutdown(pin(), now_);
+  const std::vector<Out> out = run(100);
+  EXPECT_EQ(count(out, "REGISTER"), 0u);
+  EXPECT_TRUE(engine_->shutdown_done());
+}
+
+// A profile removed from the registrar: the keepalive stops and nothing is held any more.
+TEST_F(KeepaliveTest, RemovingTheProfileReleasesTheRegistrar) {
+  start(config(10, 100, " up-interval 5\n down-interval 5\n retry 1\n", " timers register 100\n"));
+  run(2000, answering(200));
+  run(15000);  // silent: down
+  ASSERT_EQ(rc().keepalive_state.get(), static_cast<std::uint64_t>(KeepaliveState::down));
+  std::string cfg = cfg_;
+  cfg.replace(cfg.find(" options-keepalive profile 7"), std::string(" options-keepalive profile 7").size(), "");
+  rebuild(cfg);
+  EXPECT_EQ(rc().keepalive_state.get(), static_cast<std::uint64_t>(KeepaliveState::none));
+  const std::vector<Out> out = run(5000, answering(200));
+  EXPECT_EQ(count(out, "OPTIONS"), 0u);
+  EXPECT_EQ(engine_->registered_count(now_), 10u);
+}
+
 }  // namespace
 }  // namespace regfront::reg
