@@ -1357,8 +1357,8 @@ class Engine::Impl {
     send_bytes(r, k.data, n);
   }
 
-  // The OPTIONS in flight ended unanswered (408: Timer F; 503: ICMP unreachable or a 503/408
-  // response): one more miss; `retry` of them in a row put the registrar down.
+  // The OPTIONS in flight ended unanswered (408: Timer F; 503: ICMP unreachable; or a 503, 505
+  // or 408 response): one more miss; `retry` of them in a row put the registrar down.
   void keepalive_missed(int ri, Keepalive& k, std::uint16_t code, bool answered, std::uint64_t now) {
     k.in_flight = false;
     (answered ? krc(ri).options_failed : krc(ri).options_timed_out).inc();
@@ -1426,10 +1426,11 @@ class Engine::Impl {
       return;
     }
     // RFC 3261 §11.2: the registrar answers OPTIONS as it would an INVITE; any final response
-    // says it is there and processing requests (a 405 or 404 too), except 503 (it says it cannot
-    // serve now, §21.5.4) and 408 (a proxy in front could not reach it), which count as
-    // unanswered — CUBE's default too.
-    if (m.status == 503 || m.status == 408) {
+    // says it is there and processing requests (a 405 or 404 too). As CUBE's OPTIONS ping, 503
+    // (it cannot serve now, §21.5.4) and 505 count as unanswered; so does 408, unlike CUBE: a
+    // registrar does not time out its own OPTIONS, a proxy in front of it that could not reach
+    // it does.
+    if (m.status == 503 || m.status == 505 || m.status == 408) {
       keepalive_missed(static_cast<int>(ri), k, static_cast<std::uint16_t>(m.status), true, now);
       return;
     }

@@ -135,7 +135,7 @@ class TxQueue {
   X(options_sent, "OPTIONS keepalives sent (new transactions; the keepalive worker only)")     \
   X(options_retransmitted, "OPTIONS retransmissions (Timer E)")                               \
   X(options_answered, "OPTIONS answered with a final response that means up")                 \
-  X(options_failed, "OPTIONS answered 503 or 408: counted as unanswered")                      \
+  X(options_failed, "OPTIONS answered 503, 505 or 408: counted as unanswered")                      \
   X(options_timed_out, "OPTIONS ended by Timer F or an ICMP unreachable")                      \
   X(keepalive_down, "times the keepalive marked the registrar down")                          \
   X(keepalive_up, "times the keepalive marked the registrar up again")                        \

@@ -239,7 +239,7 @@ TEST_F(KeepaliveTest, DownHoldsRegistersAndUpRestartsThemPaced) {
               kBindings, static_cast<double>(all_back - up_at) / 1000, kRate, worst);
 }
 
-// 503 (and 408) answers count as unanswered; other codes as up.
+// 503, 505 and 408 answers count as unanswered; other codes (486, 400…) as up.
 TEST_F(KeepaliveTest, ServiceUnavailableCountsAsUnanswered) {
   start(config(1, 100, " up-interval 5\n down-interval 5\n retry 3\n"));
   run(20000, answering(503));
@@ -250,6 +250,13 @@ TEST_F(KeepaliveTest, ServiceUnavailableCountsAsUnanswered) {
   run(6000, answering(486));
   EXPECT_EQ(rc().keepalive_state.get(), static_cast<std::uint64_t>(KeepaliveState::up));
   EXPECT_EQ(rc().keepalive_last_code.get(), 486u);
+  for (int code : {505, 408}) {
+    SCOPED_TRACE(code);
+    run(20000, answering(code));
+    EXPECT_EQ(rc().keepalive_state.get(), static_cast<std::uint64_t>(KeepaliveState::down));
+    run(6000, answering(400));
+    EXPECT_EQ(rc().keepalive_state.get(), static_cast<std::uint64_t>(KeepaliveState::up));
+  }
 }
 
 // A worker that does not ping the registrar follows the snapshot: the control plane publishes
