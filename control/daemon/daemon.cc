@@ -275,7 +275,8 @@ void Daemon::serve() {
 
 bool Daemon::watch_registrar_targets(std::uint64_t now) {
   // What each registrar's target in use answered, from the workers' counters (see
-  // regfront/daemon/target_failover.h): 2xx against timeouts, ICMP-failed transactions, 503s.
+  // regfront/daemon/target_failover.h): 2xx against timeouts, ICMP-failed transactions, 503s;
+  // OPTIONS keepalives answered against those unanswered.
   bool moved = false;
   for (int slot = 0; slot < reg::kRegistrarSlots; ++slot) {
     if (dns_->entry(slot).targets.size() < 2) continue;
@@ -284,6 +285,10 @@ bool Daemon::watch_registrar_targets(std::uint64_t now) {
       const reg::RegistrarCounters& c = w->counters().registrar[slot];
       accepted += c.accepted.get();
       failures += c.timed_out.get() + c.unreachable.get() + c.by_code[503 - 300].get();
+      // The OPTIONS keepalive speaks for the target too: while it has the registrar down no
+      // REGISTER goes there, so only its misses can move the registrar to another target.
+      accepted += c.options_answered.get();
+      failures += c.options_timed_out.get() + c.options_failed.get();
     }
     moved |= dns_->watch(slot, accepted, failures, now);
   }
