@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -278,6 +279,25 @@ TEST_F(KeepaliveTest, OtherWorkersFollowThePublishedVerdict) {
   rebuild(cfg);
   run(10000, answering(200));
   EXPECT_EQ(engine_->registered_count(now_), mine);
+}
+
+// An ICMP unreachable quoting the OPTIONS in flight ends it at once as a miss (503), without
+// waiting for Timer F; one quoting anything else (a forged branch) changes nothing.
+TEST_F(KeepaliveTest, IcmpUnreachableQuotingTheOptionsIsAMiss) {
+  start(config(1, 100, " up-interval 30\n retry 1\n"));
+  const std::vector<Out> first = run(1);
+  const auto it = std::find_if(first.begin(), first.end(), [](const Out& x) { return x.method == "OPTIONS"; });
+  ASSERT_NE(it, first.end());
+  sockaddr_storage dst{};
+  std::memcpy(&dst, &loopback_addresses()[0]->addr, loopback_addresses()[0]->addr_len);
+  std::string forged = it->text;
+  forged.replace(forged.find("z9hG4bKrf") + 40, 4, "0000");
+  EXPECT_FALSE(engine_->on_unreachable(pin(), dst, forged.substr(0, 300), now_));
+  EXPECT_TRUE(engine_->on_unreachable(pin(), dst, std::string_view(it->text).substr(0, 300), now_));
+  run(1);
+  EXPECT_EQ(rc().options_timed_out.get(), 1u);
+  EXPECT_EQ(rc().keepalive_last_code.get(), 503u);
+  EXPECT_EQ(rc().keepalive_state.get(), static_cast<std::uint64_t>(KeepaliveState::down));
 }
 
 // Shutdown while the registrar is down: its unregistrations could not be answered; they are
