@@ -57,6 +57,13 @@ std::string render_registrars(const std::vector<RegistrarRow>& rows, bool json) 
       nlohmann::json& row = j["registrars"].back();
       row["resolved_by"] = r.resolved_by;
       row["target_switches"] = r.target_switches;
+      if (r.keepalive_profile != 0) {
+        row["keepalive"] = {{"profile", r.keepalive_profile},
+                            {"state", r.keepalive_state},
+                            {"since_seconds", r.keepalive_since_s},
+                            {"last_code", r.keepalive_last_code},
+                            {"held", r.held}};
+      }
       row["learned_realms"] = r.learned_realms;
       row["learned_realms_evicted"] = r.learned_realms_evicted;
       row["learned_realms_max"] = r.learned_realms_max;
@@ -88,6 +95,14 @@ std::string render_registrars(const std::vector<RegistrarRow>& rows, bool json) 
     out += "  Registered:     " + std::to_string(r.registered) + " of " + std::to_string(r.total) + " bindings\n";
     out += "  In flight:      " + std::to_string(r.inflight) + "\n";
     out += "  Rate:           " + std::to_string(r.rate) + " REGISTER/s\n";
+    if (r.keepalive_profile != 0) {
+      out += "  Keepalive:      OPTIONS (profile " + std::to_string(r.keepalive_profile) + "): " +
+             (r.keepalive_state.empty() ? std::string("unknown") : r.keepalive_state);
+      if (r.keepalive_since_s >= 0) out += " for " + std::to_string(r.keepalive_since_s) + " s";
+      if (r.keepalive_last_code != 0) out += ", last answer " + std::to_string(r.keepalive_last_code);
+      if (r.held != 0) out += ", " + std::to_string(r.held) + " binding(s) held";
+      out += "\n";
+    }
     if (!r.dns_error.empty()) out += "  Last failure:   DNS: " + r.dns_error + "\n";
     else if (r.last_failure_ago_s >= 0) {
       out += "  Last failure:   " + std::to_string(r.last_failure_code) + ", " +

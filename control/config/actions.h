@@ -176,6 +176,17 @@ Result trusted_list_remove(Config& cfg);  // `no ip address trusted list`: the l
 Result trusted_ipv4_add(Config& cfg, std::uint32_t address, std::uint32_t mask);
 Result trusted_ipv4_remove(Config& cfg, std::uint32_t address, std::uint32_t mask);
 
+// voice class sip-options-keepalive TAG (regfront applies it to registrars: `registrar N …
+// options-keepalive profile TAG`). Entering adds the profile with IOS's defaults when absent;
+// removing one a registrar uses is refused (failed_precondition), as is a registrar naming a
+// profile that does not exist.
+Result keepalive_enter(Config& cfg, std::uint32_t tag);
+Result keepalive_remove(Config& cfg, std::uint32_t tag);
+// Replaces the profile `p.tag` (which must exist) with `p`: description ≤ 64 characters,
+// intervals kKeepaliveIntervalMin..Max, retry 1..10 (the grammar checks the ranges too).
+Result keepalive_update(Config& cfg, const OptionsKeepalive& p);
+Result registrar_keepalive_check(const Config& cfg, const Registrar& r);
+
 // Distinct non-empty realms of a list.
 std::size_t distinct_realms(const std::vector<Authentication>& list);
 

@@ -358,6 +358,52 @@ Result trusted_list_enter(Config& cfg) {
   return changed_if(!was);
 }
 
+Result keepalive_enter(Config& cfg, std::uint32_t tag) {
+  if (tag < 1 || tag > kMaxKeepaliveTag) return rejected(Status::invalid_argument("Tag out of range"));
+  if (cfg.keepalive_profiles.count(tag) != 0) return ok();
+  OptionsKeepalive p;
+  p.tag = tag;
+  cfg.keepalive_profiles.emplace(tag, p);
+  return changed();
+}
+
+Result keepalive_remove(Config& cfg, std::uint32_t tag) {
+  if (cfg.keepalive_profiles.count(tag) == 0) return ok();
+  for (const auto& [index, r] : cfg.sip_ua.registrars) {
+    if (r.keepalive_profile == tag) {
+      return rejected(Status::failed_precondition("voice class sip-options-keepalive " + std::to_string(tag) +
+                                                  " is in use by registrar " + std::to_string(index)));
+    }
+  }
+  cfg.keepalive_profiles.erase(tag);
+  return changed();
+}
+
+Result keepalive_update(Config& cfg, const OptionsKeepalive& p) {
+  auto it = cfg.keepalive_profiles.find(p.tag);
+  if (it == cfg.keepalive_profiles.end()) {
+    return rejected(Status::failed_precondition("No voice class sip-options-keepalive is being configured"));
+  }
+  if (p.description.size() > kMaxKeepaliveDescription) {
+    return rejected(Status::invalid_argument("Description longer than " + std::to_string(kMaxKeepaliveDescription) +
+                                             " characters"));
+  }
+  if (p.up_interval_s < kKeepaliveIntervalMin || p.up_interval_s > kKeepaliveIntervalMax ||
+      p.down_interval_s < kKeepaliveIntervalMin || p.down_interval_s > kKeepaliveIntervalMax || p.retry < 1 ||
+      p.retry > 10) {
+    return rejected(Status::invalid_argument("Value out of range"));
+  }
+  if (it->second == p) return ok();
+  it->second = p;
+  return changed();
+}
+
+Result registrar_keepalive_check(const Config& cfg, const Registrar& r) {
+  if (r.keepalive_profile == 0 || cfg.keepalive_profiles.count(r.keepalive_profile) != 0) return ok();
+  return rejected(Status::failed_precondition("voice class sip-options-keepalive " +
+                                              std::to_string(r.keepalive_profile) + " is not configured"));
+}
+
 Result trusted_list_remove(Config& cfg) {
   if (cfg.voice.trusted == TrustedList{}) return ok();
   cfg.voice.trusted = TrustedList{};

@@ -103,7 +103,7 @@ class Grammar {
 
  private:
   Grammar();
-  static constexpr int kModes = static_cast<int>(Mode::voice_trusted) + 1;
+  static constexpr int kModes = static_cast<int>(Mode::keepalive) + 1;
   std::deque<Node> nodes_;
   const Node* roots_[kModes] = {};
   const Node* voip_dial_peer_ = nullptr;

@@ -85,6 +85,8 @@ std::string prompt(const Config& cfg, const Session& s) {
       return cfg.hostname + "(conf-serv-sip)#";
     case Mode::voice_trusted:
       return cfg.hostname + "(cfg-iptrust-list)#";
+    case Mode::keepalive:
+      return cfg.hostname + "(config-class)#";
   }
   return cfg.hostname + "#";
 }
@@ -192,7 +194,7 @@ Result execute(Config& cfg, ExecHooks* hooks, actions::Index* index, std::string
   if (s.mode == Mode::voice_sip || s.mode == Mode::voice_trusted) tries[n++] = Mode::voice_service;
   if (s.mode == Mode::sip_ua || s.mode == Mode::dial_peer || s.mode == Mode::interface ||
       s.mode == Mode::voice_service || s.mode == Mode::voice_sip ||
-      s.mode == Mode::voice_trusted) {
+      s.mode == Mode::voice_trusted || s.mode == Mode::keepalive) {
     tries[n++] = Mode::global_config;
   }
   if (s.loading_file && s.mode != Mode::privileged_exec && s.mode != Mode::user_exec) {

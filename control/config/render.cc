@@ -49,6 +49,7 @@ std::string registrar(const Registrar& r) {
   }
   if (r.tcp) out += " tcp";
   if (!r.legacy && r.scheme_given) out += r.scheme == Scheme::sips ? " scheme sips" : " scheme sip";
+  if (!r.legacy && r.keepalive_profile != 0) out += " options-keepalive profile " + std::to_string(r.keepalive_profile);
   if (r.legacy && r.index == 2) out += " secondary";
   return out + "\n";
 }
@@ -169,6 +170,14 @@ std::string render_running_config(const Config& cfg) {
   for (const Route& r : cfg.routes) out += route(r);
   if (!cfg.routes.empty()) out += "!\n";
   if (cfg.voice.present || !(cfg.voice == VoiceService{})) out += voice_service(cfg.voice);
+  for (const auto& [tag, p] : cfg.keepalive_profiles) {
+    out += "voice class sip-options-keepalive " + std::to_string(tag) + "\n";
+    if (!p.description.empty()) out += " description " + p.description + "\n";
+    if (p.up_interval_s != kDefaultKeepaliveUp) out += " up-interval " + std::to_string(p.up_interval_s) + "\n";
+    if (p.down_interval_s != kDefaultKeepaliveDown) out += " down-interval " + std::to_string(p.down_interval_s) + "\n";
+    if (p.retry != kDefaultKeepaliveRetry) out += " retry " + std::to_string(p.retry) + "\n";
+    out += "!\n";
+  }
   for (const auto& [tag, dp] : cfg.dial_peers) dial_peer(out, cfg, dp);
   const SipUa& ua = cfg.sip_ua;
   if (sip_ua_configured(ua)) {

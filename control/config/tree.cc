@@ -489,6 +489,55 @@ Result h_no_trusted_ipv4(Context& c, const Args& a) {
   return actions::trusted_ipv4_remove(c.cfg, address, mask);
 }
 
+// voice class sip-options-keepalive TAG, and the profile's sub-commands.
+Result h_keepalive(Context& c, const Args& a) {
+  const auto tag = static_cast<std::uint32_t>(a.number("tag"));
+  Result r = actions::keepalive_enter(c.cfg, tag);
+  if (r.ok()) {
+    c.session.mode = Mode::keepalive;
+    c.session.keepalive_tag = tag;
+  }
+  return r;
+}
+Result h_no_keepalive(Context& c, const Args& a) {
+  return actions::keepalive_remove(c.cfg, static_cast<std::uint32_t>(a.number("tag")));
+}
+// The profile being edited with `fn` applied (refused by the action when it is gone).
+template <typename Fn>
+Result keepalive_edit(Context& c, Fn&& fn) {
+  OptionsKeepalive p;
+  p.tag = c.session.keepalive_tag;
+  if (auto it = c.cfg.keepalive_profiles.find(p.tag); it != c.cfg.keepalive_profiles.end()) p = it->second;
+  fn(p);
+  return actions::keepalive_update(c.cfg, p);
+}
+Result h_ka_description(Context& c, const Args& a) {
+  return keepalive_edit(c, [&](OptionsKeepalive& p) { p.description = a.get("text"); });
+}
+Result h_ka_no_description(Context& c, const Args&) {
+  return keepalive_edit(c, [&](OptionsKeepalive& p) { p.description.clear(); });
+}
+Result h_ka_up(Context& c, const Args& a) {
+  return keepalive_edit(c, [&](OptionsKeepalive& p) { p.up_interval_s = static_cast<std::uint16_t>(a.number("n")); });
+}
+Result h_ka_no_up(Context& c, const Args&) {
+  return keepalive_edit(c, [&](OptionsKeepalive& p) { p.up_interval_s = kDefaultKeepaliveUp; });
+}
+Result h_ka_down(Context& c, const Args& a) {
+  return keepalive_edit(c, [&](OptionsKeepalive& p) { p.down_interval_s = static_cast<std::uint16_t>(a.number("n")); });
+}
+Result h_ka_no_down(Context& c, const Args&) {
+  return keepalive_edit(c, [&](OptionsKeepalive& p) { p.down_interval_s = kDefaultKeepaliveDown; });
+}
+Result h_ka_retry(Context& c, const Args& a) {
+  return keepalive_edit(c, [&](OptionsKeepalive& p) { p.retry = static_cast<std::uint8_t>(a.number("n")); });
+}
+Result h_ka_no_retry(Context& c, const Args&) {
+  return keepalive_edit(c, [&](OptionsKeepalive& p) { p.retry = kDefaultKeepaliveRetry; });
+}
+// `transport udp`: regfront speaks UDP only; IOS's tcp and tls are not offered.
+Result h_ka_transport(Context&, const Args&) { return actions::ok(); }
+
 // ---- handlers: sip-ua -------------------------------------------------------------------------
 
 void fill_registrar_options(const Args& a, Registrar& r) {
@@ -502,6 +551,7 @@ void fill_registrar_options(const Args& a, Registrar& r) {
     r.refresh_ratio_given = true;
   }
   r.tcp = a.has("tcp");
+  if (a.has("keepalive")) r.keepalive_profile = static_cast<std::uint32_t>(a.number("keepalive"));
   if (a.has("scheme")) {
     r.scheme = a.get("scheme") == "sips" ? Scheme::sips : Scheme::sip;
     r.scheme_given = true;
@@ -513,6 +563,7 @@ Result h_registrar_indexed(Context& c, const Args& a) {
   r.index = static_cast<int>(a.number("index"));
   g::parse_registrar_address(a.get("address"), r.address);
   fill_registrar_options(a, r);
+  if (Result k = actions::registrar_keepalive_check(c.cfg, r); !k.ok()) return k;
   return actions::registrar_set(c.cfg.sip_ua, r);
 }
 Result h_registrar_legacy(Context& c, const Args& a) {
@@ -845,8 +896,14 @@ struct Builder {
              word_opt("auth-realm", "Realm for preloaded authorization", "Realm"),
              number_opt("refresh-ratio", "Refresh ratio of the granted expiry", 1, 100,
                         "Percentage of the granted expiry"),
-             kw_opt("tcp", "Use TCP to reach the registrar", "tcp"), scheme_opt()},
+             kw_opt("tcp", "Use TCP to reach the registrar", "tcp"), scheme_opt(), keepalive_opt()},
             h);
+  }
+  // regfront extension: `options-keepalive profile TAG` (voice class sip-options-keepalive).
+  Opt keepalive_opt() {
+    Node* k = kw(nullptr, "options-keepalive", "OPTIONS keepalive of the registrar (regfront extension)");
+    Node* p = kw(k, "profile", "The voice class sip-options-keepalive profile");
+    return {k, {num(p, 1, kMaxKeepaliveTag, "Profile tag", "keepalive")}};
   }
   void legacy_options(Node* addr, g::Handler h) {
     options(addr,
@@ -1092,6 +1149,50 @@ struct Builder {
     Node* nv = kw(no, "voice", "Global voice configuration");
     Node* ns = kw(nv, "service", "Define voice service");
     end(kw(ns, "voip", "Voice over IP service"), h_no_voice_service);
+    constexpr const char* kClassHelp = "Voice class configuration";
+    constexpr const char* kKaHelp = "SIP OPTIONS keepalive profile";
+    end(num(kw(kw(v, "class", kClassHelp), "sip-options-keepalive", kKaHelp), 1, kMaxKeepaliveTag,
+            "Voice class tag", "tag"),
+        h_keepalive);
+    end(num(kw(kw(nv, "class", kClassHelp), "sip-options-keepalive", kKaHelp), 1, kMaxKeepaliveTag,
+            "Voice class tag", "tag"),
+        h_no_keepalive);
+  }
+
+  // voice class sip-options-keepalive TAG: description, up-interval, down-interval, retry,
+  // transport udp.
+  Node* keepalive_mode() {
+    Node* root = mode_root();
+    Node* no = no_of(root);
+    exit_end(root);
+    do_command(root);
+    constexpr const char* kDescHelp = "Voice class specific description";
+    end(param(kw(root, "description", kDescHelp), Kind::rest, "LINE", "Up to 64 characters describing this profile",
+              "text"),
+        h_ka_description);
+    Node* nd = kw(no, "description", kDescHelp);
+    end(nd, h_ka_no_description);
+    end(param(nd, Kind::rest, "LINE", "Description", "text"), h_ka_no_description);
+    tunable(root, no, "up-interval", "OPTIONS interval while the peer is up", kKeepaliveIntervalMin,
+            kKeepaliveIntervalMax, "Seconds (default 60)", h_ka_up, h_ka_no_up);
+    tunable(root, no, "down-interval", "OPTIONS interval while the peer is down", kKeepaliveIntervalMin,
+            kKeepaliveIntervalMax, "Seconds (default 30)", h_ka_down, h_ka_no_down);
+    tunable(root, no, "retry", "Unanswered OPTIONS before the peer is marked down", 1, 10,
+            "Retries (default 5)", h_ka_retry, h_ka_no_retry);
+    Node* t = kw(root, "transport", "Transport of the OPTIONS");
+    end(kw(t, "udp", "UDP (regfront's only transport)"), h_ka_transport);
+    Node* nt = kw(no, "transport", "Transport of the OPTIONS");
+    end(nt, h_ka_transport);
+    end(kw(nt, "udp", "UDP"), h_ka_transport);
+    return root;
+  }
+  // KEY <lo-hi> and no KEY [<lo-hi>]
+  void tunable(Node* root, Node* no, const char* key, const char* key_help, std::uint64_t lo, std::uint64_t hi,
+               const char* nhelp, g::Handler set, g::Handler reset) {
+    end(num(kw(root, key, key_help), lo, hi, nhelp, "n"), set);
+    Node* nk = kw(no, key, key_help);
+    end(nk, reset);
+    end(num(nk, lo, hi, nhelp, "n"), reset);
   }
 
   Node* interface() {
@@ -1326,6 +1427,7 @@ Grammar::Grammar() {
   roots_[static_cast<int>(Mode::voice_service)] = b.voice_service_mode();
   roots_[static_cast<int>(Mode::voice_sip)] = b.voice_sip_mode();
   roots_[static_cast<int>(Mode::voice_trusted)] = b.voice_trusted_mode();
+  roots_[static_cast<int>(Mode::keepalive)] = b.keepalive_mode();
   voip_dial_peer_ = b.voip_dial_peer();
 }
 

@@ -262,7 +262,9 @@ void Daemon::serve() {
     }
     server_->serve(&fds[base + 1]);
     const std::uint64_t now = monotonic_ms();
-    if (dns_->update(cfg_, now) | dns_->take_changed() | watch_registrar_targets(now)) rebuild_and_publish();
+    if (dns_->update(cfg_, now) | dns_->take_changed() | watch_registrar_targets(now) | watch_keepalives()) {
+      rebuild_and_publish();
+    }
     learn_realms();
     // Leaving bindings whose unregistration time is up: release their slots.
     if (const std::uint64_t due = builder_->next_expiry_ms(); due != 0 && due <= now) rebuild_and_publish();
@@ -285,7 +287,8 @@ void Daemon::serve() {
 
 bool Daemon::watch_registrar_targets(std::uint64_t now) {
   // What each registrar's target in use answered, from the workers' counters (see
-  // regfront/daemon/target_failover.h): 2xx against timeouts, ICMP-failed transactions, 503s.
+  // regfront/daemon/target_failover.h): 2xx against timeouts, ICMP-failed transactions, 503s;
+  // OPTIONS keepalives answered against those unanswered.
   bool moved = false;
   for (int slot = 0; slot < reg::kRegistrarSlots; ++slot) {
     if (dns_->entry(slot).targets.size() < 2) continue;
@@ -294,10 +297,44 @@ bool Daemon::watch_registrar_targets(std::uint64_t now) {
       const reg::RegistrarCounters& c = w->counters().registrar[slot];
       accepted += c.accepted.get();
       failures += c.timed_out.get() + c.unreachable.get() + c.by_code[503 - 300].get();
+      // The OPTIONS keepalive speaks for the target too: while it has the registrar down no
+      // REGISTER goes there, so only its misses can move the registrar to another target.
+      accepted += c.options_answered.get();
+      failures += c.options_timed_out.get() + c.options_failed.get();
     }
     moved |= dns_->watch(slot, accepted, failures, now);
   }
   return moved;
+}
+
+bool Daemon::watch_keepalives() {
+  // Each registrar's OPTIONS keepalive runs on one worker; what it found is published to all of
+  // them (SnapRegistrar::keepalive_down), so that none sends the registrar REGISTERs while it is
+  // down and all restart their held bindings through its pacer when it is up again.
+  const reg::Snapshot* snap = publisher_->current();
+  if (snap == nullptr) return false;
+  bool changed = false;
+  for (int slot = 0; slot < reg::kRegistrarSlots; ++slot) {
+    const reg::SnapRegistrar& r = snap->registrars[slot];
+    bool down = false;
+    std::uint64_t code = 0;
+    if (r.present && r.keepalive_up_ms != 0 && r.keepalive_worker < workers_.size()) {
+      const reg::RegistrarCounters& c = workers_[r.keepalive_worker]->counters().registrar[slot];
+      down = c.keepalive_state.get() == static_cast<std::uint64_t>(reg::KeepaliveState::down);
+      code = c.keepalive_last_code.get();
+    }
+    if (!builder_->set_keepalive_down(slot, down)) continue;
+    changed = true;
+    if (r.keepalive_up_ms == 0) continue;  // the profile was removed: nothing to say
+    if (down) {
+      log("registrar %d: OPTIONS keepalive: down (last %llu): REGISTERs held", slot + 1,
+          static_cast<unsigned long long>(code));
+    } else {
+      log("registrar %d: OPTIONS keepalive: up (answered %llu): held bindings restart at the registration rate",
+          slot + 1, static_cast<unsigned long long>(code));
+    }
+  }
+  return changed;
 }
 
 void Daemon::reload() {

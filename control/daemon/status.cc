@@ -58,10 +58,11 @@ std::vector<cli::BindingRow> StatusGatherer::bindings() const {
 
 std::vector<cli::RegistrarRow> StatusGatherer::registrars() const {
   std::uint32_t registered[reg::kRegistrarSlots] = {}, total[reg::kRegistrarSlots] = {},
-                inflight[reg::kRegistrarSlots] = {};
+                inflight[reg::kRegistrarSlots] = {}, held[reg::kRegistrarSlots] = {};
   for_each_binding([&](const reg::Snapshot&, const reg::BindingStatus& b) {
     if (b.registrar >= reg::kRegistrarSlots) return;  // leaving a removed registrar
     ++total[b.registrar];
+    if (b.state == reg::BindingState::held) ++held[b.registrar];
     if (b.seconds_left > 0) ++registered[b.registrar];
     if (b.state == reg::BindingState::registering || b.state == reg::BindingState::unregistering) ++inflight[b.registrar];
   });
@@ -105,6 +106,21 @@ std::vector<cli::RegistrarRow> StatusGatherer::registrars() const {
       }
     }
     if (when != 0) row.last_failure_ago_s = static_cast<std::int64_t>((now - std::min(now, when)) / 1000);
+    // The OPTIONS keepalive, as the one worker that sends it sees it.
+    if (r.keepalive_profile != 0 && snap != nullptr && snap->registrars[slot].keepalive_up_ms != 0) {
+      row.keepalive_profile = r.keepalive_profile;
+      row.held = held[slot];
+      const std::size_t w = snap->registrars[slot].keepalive_worker;
+      if (w < s_.workers.size()) {
+        const reg::RegistrarCounters& c = s_.workers[w]->counters().registrar[slot];
+        const auto st = static_cast<reg::KeepaliveState>(c.keepalive_state.get());
+        row.keepalive_state = st == reg::KeepaliveState::down ? "down" : st == reg::KeepaliveState::up ? "up" : "";
+        if (st != reg::KeepaliveState::none) {
+          row.keepalive_since_s = static_cast<std::int64_t>((now - std::min(now, c.keepalive_since_ms.get())) / 1000);
+        }
+        row.keepalive_last_code = static_cast<std::uint16_t>(c.keepalive_last_code.get());
+      }
+    }
     rows.push_back(row);
   }
   return rows;

@@ -342,6 +342,14 @@ void Builder::fill_registrars(Build& b) {
     sr.refresh_ratio = r.refresh_ratio;
     sr.auth_realm = r.auth_realm.empty() ? reg::kNoRealm : s.realms.find(r.auth_realm);
     sr.rate_per_worker = static_cast<double>(b.cfg.sip_ua.registration_rate) / std::max<std::uint32_t>(1, workers_);
+    if (auto ka = b.cfg.keepalive_profiles.find(r.keepalive_profile);
+        r.keepalive_profile != 0 && ka != b.cfg.keepalive_profiles.end()) {
+      sr.keepalive_up_ms = std::uint32_t{ka->second.up_interval_s} * 1000;
+      sr.keepalive_down_ms = std::uint32_t{ka->second.down_interval_s} * 1000;
+      sr.keepalive_retry = ka->second.retry;
+      sr.keepalive_worker = static_cast<std::uint8_t>((index - 1) % std::max<std::uint32_t>(1, workers_));
+      sr.keepalive_down = keepalive_down_[index - 1];
+    }
     if (const auto& a = b.addrs[index - 1]) {
       std::memcpy(&sr.addr, &a->addr, a->addr_len);
       sr.addr_len = a->addr_len;
@@ -547,6 +555,8 @@ std::vector<reg::PlanEntry> Builder::add_ghosts(Build& b) {
         if (g < 0 || !b.reg_keys[g].empty()) continue;
         s.registrars[g] = previous->registrars[pr];
         s.registrars[g].present = true;
+        s.registrars[g].keepalive_up_ms = 0;  // leaving: no keepalive, nothing held
+        s.registrars[g].keepalive_down = false;
         b.reg_keys[g] = prev_key;
         slot_r = g;
       }

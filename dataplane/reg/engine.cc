@@ -46,6 +46,7 @@ std::string_view state_name(BindingState s) {
     case BindingState::unregistering: return "unregistering";
     case BindingState::unregistered: return "unregistered";
     case BindingState::waiting_dns: return "waiting-dns";
+    case BindingState::held: return "held";
   }
   return "?";
 }
@@ -93,6 +94,10 @@ constexpr std::uint32_t kPullBudget = 256;  // down-list bindings moved per regi
 // README ("registration rate").
 constexpr double kBurstMs = 20.0;
 constexpr double kBorrowMs = 80.0;
+// OPTIONS keepalives are named in the branch (and Call-ID) by these pseudo slots, one per
+// registrar, beyond any binding slot; their MAC is keyed with the registrar's generation.
+constexpr std::uint32_t kKeepaliveSlot = 0xffffff00u;
+constexpr std::size_t kMaxOptions = 640;
 
 }  // namespace
 
@@ -160,6 +165,31 @@ struct Engine::Pacer {
   std::uint32_t deferred_head = kNoEntry;
   std::uint32_t deferred_tail = kNoEntry;
 };
+
+// The OPTIONS keepalive of one registrar (RFC 3261 §11), run by one worker only
+// (SnapRegistrar::keepalive_worker): a non-INVITE client transaction (Timer E retransmissions,
+// Timer F = 64·T1) every up-interval while the registrar answers; `retry` unanswered ones in a
+// row (Timer F, ICMP unreachable, 503, 408) mark it down, then one every down-interval until
+// any other final response marks it up again.
+namespace {
+struct Keepalive {
+  bool active = false;       // this worker pings the registrar
+  bool down = false;
+  bool in_flight = false;
+  bool unreachable = false;  // an ICMP unreachable quoted the OPTIONS in flight
+  std::uint8_t misses = 0;   // unanswered in a row
+  std::uint8_t retry = 0;
+  std::uint16_t len = 0;
+  std::uint32_t generation = 0;  // the registrar generation it runs for (keys the MAC)
+  std::uint32_t up_ms = 0;
+  std::uint32_t down_ms = 0;
+  std::uint32_t cseq = 0;
+  std::uint32_t interval_ms = 0;
+  std::uint64_t started_ms = 0;
+  std::uint64_t due_ms = 0;  // the next OPTIONS, or the next timer of the one in flight
+  char data[kMaxOptions];
+};
+}  // namespace
 
 namespace {
 
@@ -278,6 +308,10 @@ class Engine::Impl {
   std::uint32_t free_txn_ = kNoEntry;
   std::uint32_t inflight_ = 0;
   Pacer pacers_[kSnapRegistrarSlots];
+  Keepalive ka_[kRegistrarSlots];
+  // The registrar's keepalive has it down (its own verdict on the keepalive worker, the
+  // snapshot's on the others): nothing is sent to it but the keepalive.
+  bool held_[kSnapRegistrarSlots] = {};
   // start_paced() does its work once per millisecond (tokens accrue by the millisecond), or
   // again within one when something was queued or the plan changed since: a poll-mode loop
   // calls advance() every few hundred ns, and re-running the twelve token buckets for nothing
@@ -626,6 +660,23 @@ class Engine::Impl {
         continue;
       }
       if (r.addr_len == 0) continue;  // waits for DNS
+      if (held_[ri]) {
+        // The keepalive has the registrar down: its queue waits (earning no tokens) and goes
+        // through the bucket when it is up again. Unregistrations at shutdown are dropped:
+        // they could not be answered, and the bindings expire there.
+        p.bucket.skip(now);
+        if (shutting_down_) {
+          while (p.head != kNoEntry) {
+            const std::uint32_t slot = dequeue(p);
+            Binding& b = bindings_[slot];
+            if (b.state == BindingState::queued && b.registrar == ri) {
+              b.registered_until = 0;
+              b.state = BindingState::unregistered;
+            }
+          }
+        }
+        continue;
+      }
       // Token bucket: rate per worker, depth of kBurstMs (at least one), so a registrar never
       // sees more than its rate (and the allowance, see kBorrowMs) over any second and no burst
       // beyond a few milliseconds' worth.
@@ -876,7 +927,7 @@ class Engine::Impl {
   }
 
   // ---- matching ----
-  enum class Match : std::uint8_t { ok, forged, misrouted };
+  enum class Match : std::uint8_t { ok, forged, misrouted, keepalive };
   // The binding slot and CSeq that a branch of ours names, its MAC checked against the slot's
   // current generation.
   Match match_branch(std::string_view br, std::uint32_t& slot_out, std::uint32_t& cseq_out) const {
@@ -889,6 +940,17 @@ class Engine::Impl {
       return Match::forged;
     }
     if (worker != opts_.worker) return Match::misrouted;
+    if (slot >= kKeepaliveSlot && slot < kKeepaliveSlot + kRegistrarSlots) {
+      // An OPTIONS keepalive: slot_out is the registrar slot.
+      const auto ri = static_cast<std::uint32_t>(slot - kKeepaliveSlot);
+      if (!ka_[ri].active ||
+          macv != mac(static_cast<std::uint32_t>(slot), ka_[ri].generation, static_cast<std::uint32_t>(cseq))) {
+        return Match::forged;
+      }
+      slot_out = ri;
+      cseq_out = static_cast<std::uint32_t>(cseq);
+      return Match::keepalive;
+    }
     if (slot >= used_slots_) return Match::forged;
     const auto s32 = static_cast<std::uint32_t>(slot);
     if (macv != mac(s32, bindings_[s32].generation, static_cast<std::uint32_t>(cseq))) return Match::forged;
@@ -905,7 +967,19 @@ class Engine::Impl {
   // ---- ICMP (see Engine::on_unreachable) ----
   bool on_unreachable(const sockaddr_storage& dst, std::string_view quoted, std::uint64_t now) {
     std::uint32_t slot = 0, cseq = 0;
-    if (match_branch(raw_top_via(quoted), slot, cseq) != Match::ok) return false;
+    const Match mt = match_branch(raw_top_via(quoted), slot, cseq);
+    if (mt == Match::keepalive) {
+      Keepalive& k = ka_[slot];
+      if (!k.in_flight || k.cseq != cseq || quoted.size() > k.len ||
+          std::memcmp(quoted.data(), k.data, quoted.size()) != 0 ||
+          !same_address(snap().registrars[slot].addr, dst)) {
+        return false;
+      }
+      k.unreachable = true;  // fails at the next advance()
+      k.due_ms = now;
+      return true;
+    }
+    if (mt != Match::ok) return false;
     Binding& b = bindings_[slot];
     if (!in_flight(b, cseq)) return false;  // late: about a request whose transaction ended
     Txn& t = txns_[b.txn];
@@ -959,6 +1033,7 @@ class Engine::Impl {
       case Match::ok: break;
       case Match::misrouted: wc().misrouted.inc(); return;
       case Match::forged: wc().forged.inc(); return;
+      case Match::keepalive: return on_keepalive_response(s32, cseq, m, now);
     }
     Binding& b = bindings_[s32];
     // §17.1.3: the branch matched; the CSeq method must be REGISTER and the number ours.
@@ -1176,6 +1251,201 @@ class Engine::Impl {
     u = RealmUse{s.version, realm, registrar, now};
   }
 
+  // ---- OPTIONS keepalive (see struct Keepalive) ----
+  void make_keepalive_ids(int ri, const Keepalive& k, char* branch, char* call_id, char* from_tag) const {
+    const std::uint32_t slot = kKeepaliveSlot + static_cast<std::uint32_t>(ri);
+    std::memcpy(branch, kBranchPrefix.data(), kBranchPrefix.size());
+    char* p = branch + kBranchPrefix.size();
+    put_hex(opts_.worker, 2, p);
+    put_hex(slot, 8, p + 2);
+    put_hex(k.cseq, 8, p + 10);
+    put_hex(mac(slot, k.generation, k.cseq), 16, p + 18);
+    put_hex(siphash24(opts_.key, 0x4f5054494f4e5300ull | opts_.worker, (std::uint64_t{k.generation} << 32) | k.cseq),
+            16, call_id);
+    call_id[16] = '-';
+    put_hex(slot, 8, call_id + 17);
+    put_hex(opts_.worker, 2, call_id + 25);
+    put_hex(siphash24(opts_.key, 0x4b41464f4d544700ull | opts_.worker, (std::uint64_t{k.generation} << 32) | slot),
+            12, from_tag);
+  }
+
+  RegistrarCounters& krc(int ri) { return eng_.counters_->registrar[ri]; }
+
+  // (Re)starts, keeps or stops registrar ri's keepalive for the snapshot being adopted.
+  void adopt_keepalive(int ri, std::uint64_t now) {
+    const SnapRegistrar& r = snap().registrars[ri];
+    Keepalive& k = ka_[ri];
+    const bool active = r.present && r.keepalive_up_ms != 0 && r.keepalive_worker == opts_.worker;
+    if (!active) {
+      if (k.active) {
+        k.active = false;
+        k.in_flight = false;
+        k.down = false;
+        krc(ri).keepalive_state.set(static_cast<std::uint64_t>(KeepaliveState::none));
+      }
+      return;
+    }
+    if (!k.active || k.generation != r.generation) {
+      // A registrar new to the keepalive (or re-addressed) is presumed up, and pinged now.
+      const std::uint32_t cseq = k.cseq;
+      k.active = true;
+      k.down = false;
+      k.in_flight = false;
+      k.misses = 0;
+      k.cseq = cseq;
+      k.generation = r.generation;
+      k.due_ms = now;
+      krc(ri).keepalive_state.set(static_cast<std::uint64_t>(KeepaliveState::up));
+      krc(ri).keepalive_since_ms.set(now);
+      krc(ri).keepalive_last_code.set(0);
+    }
+    k.up_ms = r.keepalive_up_ms;
+    k.down_ms = r.keepalive_down_ms;
+    k.retry = std::max<std::uint8_t>(1, r.keepalive_retry);
+  }
+
+  // Whether registrar ri's REGISTERs wait (see held_); its backed-off bindings are pulled
+  // through its pacer when it comes back.
+  void update_held(int ri) {
+    const SnapRegistrar& r = snap().registrars[ri];
+    const bool held = ri < kRegistrarSlots && r.present && r.keepalive_up_ms != 0 &&
+                      (ka_[ri].active ? ka_[ri].down : r.keepalive_down);
+    if (held == held_[ri]) return;
+    held_[ri] = held;
+    pace_dirty_ = true;
+    if (!held) {
+      Pacer& p = pacers_[ri];
+      p.down = false;
+      p.pull = p.down_head != kNoEntry;
+    }
+  }
+
+  void set_keepalive_down(int ri, Keepalive& k, bool down, std::uint64_t now) {
+    k.down = down;
+    RegistrarCounters& c = krc(ri);
+    c.keepalive_state.set(static_cast<std::uint64_t>(down ? KeepaliveState::down : KeepaliveState::up));
+    c.keepalive_since_ms.set(now);
+    (down ? c.keepalive_down : c.keepalive_up).inc();
+    update_held(ri);
+  }
+
+  void send_keepalive(int ri, Keepalive& k, std::uint64_t now) {
+    const Snapshot& s = snap();
+    const SnapRegistrar& r = s.registrars[ri];
+    ++k.cseq;
+    char branch[kBranchLength];
+    char call_id[kCallIdLength];
+    char from_tag[12];
+    make_keepalive_ids(ri, k, branch, call_id, from_tag);
+    OptionsRequest req;
+    req.request_uri = r.request_uri;
+    req.via_host = via_host_[ri].view();
+    req.branch = {branch, sizeof branch};
+    req.call_id = {call_id, sizeof call_id};
+    req.from_tag = {from_tag, sizeof from_tag};
+    req.cseq = k.cseq;
+    req.user_agent = opts_.user_agent;
+    const std::size_t n = build_options(req, k.data, sizeof k.data);
+    if (n == 0) {
+      wc().build_errors.inc();
+      k.due_ms = now + k.up_ms;
+      return;
+    }
+    k.len = static_cast<std::uint16_t>(n);
+    k.in_flight = true;
+    k.unreachable = false;
+    k.started_ms = now;
+    k.interval_ms = s.t1_ms;
+    k.due_ms = now + k.interval_ms;  // Timer E
+    krc(ri).options_sent.inc();
+    send_bytes(r, k.data, n);
+  }
+
+  // The OPTIONS in flight ended unanswered (408: Timer F; 503: ICMP unreachable; or a 503, 505
+  // or 408 response): one more miss; `retry` of them in a row put the registrar down.
+  void keepalive_missed(int ri, Keepalive& k, std::uint16_t code, bool answered, std::uint64_t now) {
+    k.in_flight = false;
+    (answered ? krc(ri).options_failed : krc(ri).options_timed_out).inc();
+    krc(ri).keepalive_last_code.set(code);
+    if (k.misses < 255) ++k.misses;
+    if (!k.down && k.misses >= k.retry) set_keepalive_down(ri, k, true, now);
+    // Unanswered: the next one after down-interval (from this one's start), not up-interval.
+    k.due_ms = std::max(now, k.started_ms + k.down_ms);
+  }
+
+  void run_keepalives(std::uint64_t now) {
+    const Snapshot& s = snap();
+    for (int ri = 0; ri < kRegistrarSlots; ++ri) {
+      Keepalive& k = ka_[ri];
+      if (!k.active || now < k.due_ms) continue;
+      const SnapRegistrar& r = s.registrars[ri];
+      if (r.addr_len == 0) {  // waits for DNS
+        k.in_flight = false;
+        k.due_ms = now + 1000;
+        continue;
+      }
+      if (!k.in_flight) {
+        send_keepalive(ri, k, now);
+        continue;
+      }
+      const std::uint64_t timer_f = k.started_ms + 64ull * s.t1_ms;
+      if (k.unreachable) {
+        keepalive_missed(ri, k, 503, false, now);
+        continue;
+      }
+      if (now >= timer_f) {
+        keepalive_missed(ri, k, 408, false, now);
+        continue;
+      }
+      krc(ri).options_retransmitted.inc();
+      send_bytes(r, k.data, k.len);
+      k.interval_ms = std::min<std::uint32_t>(k.interval_ms * 2, opts_.t2_ms);
+      k.due_ms = std::min<std::uint64_t>(now + k.interval_ms, timer_f);
+    }
+  }
+
+  void on_keepalive_response(std::uint32_t ri, std::uint32_t cseq, const sip::Message& m, std::uint64_t now) {
+    Keepalive& k = ka_[ri];
+    const sip::Header* cseq_h = m.first(sip::HeaderId::cseq);
+    sip::CSeq cs;
+    char branch[kBranchLength];
+    char call_id[kCallIdLength];
+    char from_tag[12];
+    const std::uint32_t keep = k.cseq;
+    k.cseq = cseq;  // the ids of the OPTIONS this response names
+    make_keepalive_ids(static_cast<int>(ri), k, branch, call_id, from_tag);
+    k.cseq = keep;
+    const sip::Header* cid_h = m.first(sip::HeaderId::call_id);
+    if (cseq_h == nullptr || !sip::parse_cseq(cseq_h->value, cs) || cs.number != cseq || cs.method != "OPTIONS" ||
+        cid_h == nullptr || cid_h->value != std::string_view(call_id, sizeof call_id)) {
+      wc().forged.inc();
+      return;
+    }
+    if (!k.in_flight || cseq != k.cseq) {
+      krc(static_cast<int>(ri)).stray.inc();
+      return;
+    }
+    if (m.status < 200) {
+      k.interval_ms = opts_.t2_ms;  // Proceeding: retransmit at T2 (§17.1.2.2)
+      return;
+    }
+    // RFC 3261 §11.2: the registrar answers OPTIONS as it would an INVITE; any final response
+    // says it is there and processing requests (a 405 or 404 too). As CUBE's OPTIONS ping, 503
+    // (it cannot serve now, §21.5.4) and 505 count as unanswered; so does 408, unlike CUBE: a
+    // registrar does not time out its own OPTIONS, a proxy in front of it that could not reach
+    // it does.
+    if (m.status == 503 || m.status == 505 || m.status == 408) {
+      keepalive_missed(static_cast<int>(ri), k, static_cast<std::uint16_t>(m.status), true, now);
+      return;
+    }
+    k.in_flight = false;
+    k.misses = 0;
+    krc(static_cast<int>(ri)).options_answered.inc();
+    krc(static_cast<int>(ri)).keepalive_last_code.set(m.status);
+    if (k.down) set_keepalive_down(static_cast<int>(ri), k, false, now);
+    k.due_ms = std::max(now, k.started_ms + k.up_ms);
+  }
+
   // ---- timers ----
   void on_timer(std::uint32_t slot, std::uint64_t now) {
     Binding& b = bindings_[slot];
@@ -1201,6 +1471,11 @@ class Engine::Impl {
           wheel_.schedule(slot, t.started_ms + 64ull * s.t1_ms);
           return;
         }
+        if (held_[b.registrar]) {  // the keepalive has the registrar down: Timer F ends it
+          rc(b).keepalive_held.inc();
+          wheel_.schedule(slot, t.started_ms + 64ull * s.t1_ms);
+          return;
+        }
         if (!take_retransmit_token(b, now)) {
           // Waits for a token of the registrar's bucket, not dropped; Timer F still ends it.
           rc(b).retransmit_deferred.inc();
@@ -1213,6 +1488,7 @@ class Engine::Impl {
       }
       case BindingState::registered:
       case BindingState::backoff:
+        if (held_[b.registrar]) rc(b).keepalive_held.inc();  // waits in the queue until up
         enqueue(slot, b);  // refresh or retry, paced
         return;
       default:
@@ -1310,6 +1586,8 @@ void Engine::adopt(const SnapshotPin& pin, std::uint64_t now_ms) {
     m.enqueue(slot, b);
   }
   m.used_slots_ = std::max(limit, m.used_slots_);
+  for (int ri = 0; ri < kRegistrarSlots; ++ri) m.adopt_keepalive(ri, now_ms);
+  for (int ri = 0; ri < kSnapRegistrarSlots; ++ri) m.update_held(ri);
   for (int ri = 0; ri < kSnapRegistrarSlots; ++ri) {
     const SnapRegistrar& r = snap->registrars[ri];
     m.adopted_expires_[ri] = r.expires;
@@ -1368,6 +1646,7 @@ void Engine::advance(const SnapshotPin& pin, std::uint64_t now_ms) {
   if (snap_ == nullptr) return;
   Impl& m = *impl_;
   m.wheel_.advance(now_ms, [&](std::uint32_t slot) { m.on_timer(slot, now_ms); });
+  m.run_keepalives(now_ms);
   m.start_paced(now_ms);
 }
 
@@ -1416,9 +1695,13 @@ std::uint64_t Engine::next_deadline_ms(const SnapshotPin& pin) const {
   if (snap_ == nullptr) return next;
   const std::uint64_t now = m.wheel_.now();
   if (m.starts_pending_) return now;  // tokens left after kStartsPerAdvance starts
+  for (const Keepalive& k : m.ka_) {
+    if (k.active) next = std::min(next, std::max(now, k.due_ms));
+  }
   for (int ri = 0; ri < kSnapRegistrarSlots; ++ri) {
     const Pacer& p = m.pacers_[ri];
     const SnapRegistrar& r = snap_->registrars[ri];
+    if (m.held_[ri] && !m.shutting_down_) continue;  // waits for the keepalive
     if (p.pull) return now + 1;  // pulling backed-off bindings forward (kPullBudget a call)
     if (p.head == kNoEntry && p.deferred_head == kNoEntry) continue;
     if (!r.present || r.rate_per_worker <= 0) return now + 1;  // start_paced() tidies it
@@ -1481,6 +1764,8 @@ std::size_t Engine::status(const SnapshotPin& pin, std::uint32_t from, BindingSt
     s.state = b.state;
     if (b.state == BindingState::queued && snap_->registrars[b.registrar].addr_len == 0) {
       s.state = BindingState::waiting_dns;  // queued behind a registrar not resolved yet
+    } else if (b.state == BindingState::queued && m.held_[b.registrar]) {
+      s.state = BindingState::held;  // waits for the keepalive to find its registrar up
     }
     s.last_code = b.last_code;
     s.granted = b.granted;

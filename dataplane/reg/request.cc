@@ -46,4 +46,32 @@ std::size_t build_register(const RegisterRequest& r, char* out, std::size_t cap)
   return w.finish();
 }
 
+std::size_t build_options(const OptionsRequest& r, char* out, std::size_t cap) {
+  Writer w(out, cap);
+  w.put("OPTIONS ");
+  w.put(r.request_uri);
+  w.put(" SIP/2.0\r\nVia: SIP/2.0/UDP ");
+  w.put(r.via_host);
+  w.put(";branch=");
+  w.put(r.branch);
+  w.put(";rport\r\nMax-Forwards: 70\r\nFrom: <sip:");
+  w.put(r.via_host);
+  w.put(">;tag=");
+  w.put(r.from_tag);
+  w.put("\r\nTo: <");
+  w.put(r.request_uri);
+  w.put(">\r\nCall-ID: ");
+  w.put(r.call_id);
+  w.put("\r\nCSeq: ");
+  w.put_u32(r.cseq);
+  w.put(" OPTIONS\r\nAccept: application/sdp\r\n");
+  if (!r.user_agent.empty()) {
+    w.put("User-Agent: ");
+    w.put(r.user_agent);
+    w.put("\r\n");
+  }
+  w.put("Content-Length: 0\r\n\r\n");
+  return w.finish();
+}
+
 }  // namespace regfront::reg

@@ -57,6 +57,12 @@ struct RegistrarRow {
   std::string resolved_by;               // "NAPTR+SRV", "SRV", "A/AAAA"; "" for a literal
   std::vector<RegistrarTargetRow> targets;
   std::uint64_t target_switches = 0;     // moves to another target (failover and return)
+  // OPTIONS keepalive (`registrar N … options-keepalive profile TAG`); profile 0: none.
+  std::uint32_t keepalive_profile = 0;
+  std::string keepalive_state;            // "up", "down" ("" before the first snapshot)
+  std::int64_t keepalive_since_s = -1;    // seconds in that state; -1: unknown
+  std::uint16_t keepalive_last_code = 0;  // last final answer (408 timeout, 503 unreachable); 0: none
+  std::uint32_t held = 0;                 // bindings whose REGISTER waits for the registrar to be up
 };
 std::string render_registrars(const std::vector<RegistrarRow>& rows, bool json);
 

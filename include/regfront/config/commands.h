@@ -37,6 +37,7 @@ enum class Mode : unsigned char {
   voice_service,    // Router(conf-voi-serv)#   (voice service voip)
   voice_sip,        // Router(conf-serv-sip)#   (voice service voip → sip)
   voice_trusted,    // Router(cfg-iptrust-list)# (voice service voip → ip address trusted list)
+  keepalive,        // Router(config-class)#    (voice class sip-options-keepalive TAG)
 };
 
 // Where a sequence of commands stands: the mode, and the dial peer being edited.
@@ -51,6 +52,8 @@ struct Session {
   bool loading_file = false;
   // The interface being edited in Mode::interface (canonical name: "dpdk0", "dpdk0.100").
   std::string interface;
+  // The profile being edited in Mode::keepalive.
+  std::uint32_t keepalive_tag = 0;
 };
 
 // The prompt of a mode, e.g. "Router(config-sip-ua)#".

@@ -72,6 +72,10 @@ struct Registrar {
   bool tcp = false;
   Scheme scheme = Scheme::sip;
   bool scheme_given = false;
+  // regfront extension: `options-keepalive profile TAG` — the registrar is pinged with OPTIONS
+  // per `voice class sip-options-keepalive TAG` (0 = none). IOS applies the profile to dial
+  // peers only (`voice-class sip options-keepalive profile TAG`).
+  std::uint32_t keepalive_profile = 0;
   bool operator==(const Registrar&) const = default;
 };
 
@@ -407,8 +411,28 @@ struct VoiceService {
   bool operator==(const VoiceService&) const = default;
 };
 
+// `voice class sip-options-keepalive TAG` (IOS XE CUBE): OPTIONS pings of a peer, every
+// up-interval seconds while it answers, every down-interval seconds while it is down; `retry`
+// unanswered OPTIONS in a row mark it down, any answer (503 excepted) marks it up again.
+inline constexpr std::uint32_t kMaxKeepaliveTag = 10000;
+inline constexpr std::uint16_t kKeepaliveIntervalMin = 5;
+inline constexpr std::uint16_t kKeepaliveIntervalMax = 1200;
+inline constexpr std::uint16_t kDefaultKeepaliveUp = 60;
+inline constexpr std::uint16_t kDefaultKeepaliveDown = 30;
+inline constexpr std::uint8_t kDefaultKeepaliveRetry = 5;
+inline constexpr std::size_t kMaxKeepaliveDescription = 64;
+struct OptionsKeepalive {
+  std::uint32_t tag = 0;
+  std::string description;
+  std::uint16_t up_interval_s = kDefaultKeepaliveUp;
+  std::uint16_t down_interval_s = kDefaultKeepaliveDown;
+  std::uint8_t retry = kDefaultKeepaliveRetry;
+  bool operator==(const OptionsKeepalive&) const = default;
+};
+
 struct Config {
   std::string hostname = "Router";
+  std::map<std::uint32_t, OptionsKeepalive> keepalive_profiles;  // by tag
   bool service_password_encryption = false;
   SipUa sip_ua;
   std::map<std::uint32_t, DialPeer> dial_peers;

@@ -78,6 +78,8 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   // DNS failover: feeds each multi-target registrar's counters to the registry; true when a
   // registrar moved to another target (rebuild).
   bool watch_registrar_targets(std::uint64_t now_ms);
+  // Publishes what each registrar's keepalive worker found (up/down); true when it changed.
+  bool watch_keepalives();
   std::string local_ip_towards(const sockaddr_storage& dst, socklen_t len) const;
 
   // ControlServer::Handler

@@ -131,7 +131,15 @@ class TxQueue {
   X(unreachable, "transactions failed fast by an ICMP unreachable quoting their request")     \
   X(preemptive, "refreshes sent with credentials for the registrar's cached nonce")           \
   X(preemptive_challenged, "refreshes with cached-nonce credentials challenged or refused")  \
-  X(pulled_forward, "backed-off bindings restarted (paced) when the registrar answered again")
+  X(pulled_forward, "backed-off bindings restarted (paced) when the registrar answered again")    \
+  X(options_sent, "OPTIONS keepalives sent (new transactions; the keepalive worker only)")     \
+  X(options_retransmitted, "OPTIONS retransmissions (Timer E)")                               \
+  X(options_answered, "OPTIONS answered with a final response that means up")                 \
+  X(options_failed, "OPTIONS answered 503, 505 or 408: counted as unanswered")                      \
+  X(options_timed_out, "OPTIONS ended by Timer F or an ICMP unreachable")                      \
+  X(keepalive_down, "times the keepalive marked the registrar down")                          \
+  X(keepalive_up, "times the keepalive marked the registrar up again")                        \
+  X(keepalive_held, "refreshes, retries and retransmissions held while the registrar was down")
 
 #define REGFRONT_WORKER_COUNTERS(X)                                                         \
   X(rx_datagrams, "datagrams received")                                                     \
@@ -155,7 +163,15 @@ struct RegistrarCounters {
   // final code (408 timeout, 503 ICMP unreachable, or the registrar's) and when (engine ms).
   Counter last_failure_code;
   Counter last_failure_ms;
+  // The OPTIONS keepalive as its worker (SnapRegistrar::keepalive_worker) sees it, last values:
+  // state (KeepaliveState), since when (engine ms), the last final code (408: Timer F, 503:
+  // ICMP unreachable when no response).
+  Counter keepalive_state;
+  Counter keepalive_since_ms;
+  Counter keepalive_last_code;
 };
+
+enum class KeepaliveState : std::uint8_t { none = 0, up = 1, down = 2 };
 
 struct alignas(64) WorkerCounters {
   REGFRONT_WORKER_COUNTERS(REGFRONT_COUNTER_FIELD)
@@ -180,6 +196,7 @@ enum class BindingState : std::uint8_t {
   unregistering,  // Expires: 0 in flight
   unregistered,   // removed at the registrar (shutdown)
   waiting_dns,    // registrar not resolved yet
+  held,           // queued; the OPTIONS keepalive has its registrar down (status rows only)
 };
 std::string_view state_name(BindingState s);
 

@@ -40,4 +40,17 @@ struct RegisterRequest {
 // Writes the request to out[0..cap); returns its length, or 0 when it does not fit.
 std::size_t build_register(const RegisterRequest& r, char* out, std::size_t cap);
 
+// An OPTIONS keepalive of a registrar (RFC 3261 §11.1): out of any dialog, From the Via host
+// (no user: it is regfront asking, not an endpoint), To the Request-URI, Accept: application/sdp.
+struct OptionsRequest {
+  std::string_view request_uri;  // "sip:registrar.example.com[:port]"
+  std::string_view via_host;     // Via sent-by host:port
+  std::string_view branch;
+  std::string_view call_id;
+  std::string_view from_tag;
+  std::uint32_t cseq = 1;
+  std::string_view user_agent;
+};
+std::size_t build_options(const OptionsRequest& r, char* out, std::size_t cap);
+
 }  // namespace regfront::reg

@@ -60,6 +60,15 @@ struct SnapRegistrar {
   std::uint32_t auth_realm = kNoRealm;  // realm id the registrar is pinned to, or kNoRealm
   double rate_per_worker = 500;    // REGISTER requests per second (all of them), this worker's share
   std::uint32_t generation = 0;    // changes when the registrar's identity (address/domain) does
+  // OPTIONS keepalive (`options-keepalive profile TAG`, voice class sip-options-keepalive):
+  // keepalive_up_ms == 0 = none. Only `keepalive_worker` sends them; when it finds the
+  // registrar down the control plane publishes `keepalive_down`, and every worker holds that
+  // registrar's REGISTERs until it is up again.
+  std::uint32_t keepalive_up_ms = 0;
+  std::uint32_t keepalive_down_ms = 0;
+  std::uint8_t keepalive_retry = 0;
+  std::uint8_t keepalive_worker = 0;
+  bool keepalive_down = false;
 };
 
 // The SHA-256 and SHA-512/256 HA1s of one credential (Snapshot::sha_ha1), binary.

@@ -70,6 +70,16 @@ class Builder {
   // leaving bindings.
   std::uint64_t next_expiry_ms() const;
 
+  // What the keepalive worker of registrar slot 0..5 last found (true: down): the next builds
+  // publish it (SnapRegistrar::keepalive_down) while the registrar has a keepalive profile.
+  // Returns true when it changed (the caller then builds and publishes).
+  bool set_keepalive_down(int slot, bool down) {
+    if (keepalive_down_[slot] == down) return false;
+    keepalive_down_[slot] = down;
+    return true;
+  }
+  bool keepalive_down(int slot) const { return keepalive_down_[slot]; }
+
  private:
   // The phases of build(), in order. Build holds one build's inputs and what the phases hand
   // each other; builder.cc defines it and says, for each phase, what it reads and produces.
@@ -191,6 +201,7 @@ class Builder {
   // the registrar that was there (its last nonce).
   std::array<std::uint32_t, reg::kRegistrarSlots> reg_generation_{};
   std::uint32_t next_reg_generation_ = 1;
+  std::array<bool, reg::kRegistrarSlots> keepalive_down_{};
   std::uint64_t version_ = 0;
   std::uint32_t next_generation_ = 1;
 };

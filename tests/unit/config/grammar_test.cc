@@ -350,7 +350,7 @@ TEST(GrammarHelp, ListsNextWordsAndCompletes) {
   EXPECT_EQ(words("reg"), (std::vector<std::string>{"registrar", "registration"}));
   EXPECT_EQ(words("registrar "), (std::vector<std::string>{"<1-6>", "dns:|ipv4:|ipv6:", "dhcp"}));
   EXPECT_EQ(words("registrar 1 dns:a.com expires 60 "),
-            (std::vector<std::string>{"auth-realm", "refresh-ratio", "scheme", "tcp", "<cr>"}));
+            (std::vector<std::string>{"auth-realm", "options-keepalive", "refresh-ratio", "scheme", "tcp", "<cr>"}));
   EXPECT_EQ(words("no credentials number 1 "), (std::vector<std::string>{"realm", "username"}));
   EXPECT_TRUE(words("registrar 9 ").empty());
   for (const auto& i : h.in.help("", h.s)) EXPECT_FALSE(i.help.empty()) << i.word;

@@ -263,3 +263,76 @@ TEST(NoAllocation, IcmpOversizedAndRefusedCredentials) {
 
 }  // namespace
 }  // namespace regfront::reg
+
+namespace regfront::reg {
+namespace {
+
+// The OPTIONS keepalive: OPTIONS sent, retransmitted and timed out, the registrar marked down
+// (refreshes held), answered again and marked up, the held bindings restarted through the pacer.
+TEST(NoAllocation, OptionsKeepaliveDownAndUp) {
+  ASSERT_TRUE(heap::openssl_hooked());
+  std::string cfg = "voice class sip-options-keepalive 1\n up-interval 5\n down-interval 5\n retry 1\n";
+  cfg += numbered_dial_peers(100);
+  cfg += "sip-ua\n registrar 1 dns:reg-a.example expires 30 options-keepalive profile 1\n"
+         " registration rate 50\n timers register 100\n";
+  snapshot::Builder builder(1);
+  const auto snap = builder.build(test::load_config(cfg), test::loopback_addresses(), 5060, {}, nullptr, 0, {});
+  TxQueue tx(4096);
+  EngineOptions opts;
+  opts.capacity = 1024;
+  opts.max_inflight = 1024;
+  opts.key = SipKey{42, 43};
+  Engine eng(opts, tx);
+  std::uint64_t now = 5'000'000;
+  const OwnedSnapshotPin pin(snap.get());
+  eng.adopt(pin, now);
+  const heap::Counts before = heap::counts();
+  bool silent = false;
+  auto step = [&](std::uint64_t ms) {
+    for (std::uint64_t i = 0; i < ms; ++i) {
+      ++now;
+      {
+        Counting c;
+        eng.advance(pin, now);
+      }
+      std::vector<std::string> answers;
+      for (std::size_t k = 0; k < tx.size(); ++k) {
+        if (silent) continue;
+        const std::string_view d(tx[k].data, tx[k].len);
+        if (d.substr(0, 8) == "OPTIONS ") {
+          auto h = [&](std::string_view name) {
+            const std::size_t p = d.find(name);
+            return std::string(d.substr(p, d.find("\r\n", p + 2) - p + 2));
+          };
+          answers.push_back("SIP/2.0 405 Method Not Allowed\r\n" + h("\r\nVia: ").substr(2) + h("\r\nFrom: ").substr(2) +
+                            h("\r\nTo: ").substr(2) + h("\r\nCall-ID: ").substr(2) + h("\r\nCSeq: ").substr(2) +
+                            "Content-Length: 0\r\n\r\n");
+        } else {
+          answers.push_back(test::ok_with_contact(test::parse_sent(tx[k]), 30));
+        }
+      }
+      tx.clear();
+      for (const std::string& resp : answers) {
+        Counting c;
+        eng.on_datagram(pin, resp, now);
+      }
+    }
+  };
+  step(5000);
+  EXPECT_EQ(eng.registered_count(now), 100u);
+  silent = true;
+  step(60000);
+  const RegistrarCounters& rc = eng.counters().registrar[0];
+  EXPECT_EQ(rc.keepalive_state.get(), static_cast<std::uint64_t>(KeepaliveState::down));
+  EXPECT_GT(rc.keepalive_held.get(), 0u);
+  EXPECT_EQ(eng.registered_count(now), 0u);
+  silent = false;
+  step(20000);
+  EXPECT_EQ(rc.keepalive_state.get(), static_cast<std::uint64_t>(KeepaliveState::up));
+  EXPECT_EQ(eng.registered_count(now), 100u);
+  EXPECT_EQ((heap::counts() - before).malloc_family, 0u) << "malloc family calls on the hot path";
+  EXPECT_EQ((heap::counts() - before).operator_new, 0u) << "operator new calls on the hot path";
+}
+
+}  // namespace
+}  // namespace regfront::reg
