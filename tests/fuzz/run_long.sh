@@ -4,7 +4,10 @@
 #   digest_challenge, net_classify, engine_datagram, config_loader, control_session)
 # Builds the fuzz preset (clang) target, then fuzzes with its dictionary, starting from the
 # checked-in corpus; new inputs go to build-fuzz/fuzz-long/TARGET (the corpus is never edited:
-# copy what is worth keeping by hand). Prints libFuzzer's final line (runs, coverage, exec/s).
+# copy what is worth keeping by hand); crash, timeout and slow-unit artifacts go next to them
+# (build-fuzz/fuzz-long/TARGET-*), never into the tree. Prints libFuzzer's final line (runs,
+# coverage, exec/s). A slow unit on a busy machine is usually the machine: re-run the unit alone
+# (build-fuzz/fuzz/fuzz_TARGET FILE) before suspecting the code.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 target=${1:?usage: tests/fuzz/run_long.sh TARGET [SECONDS]}
@@ -26,6 +29,7 @@ echo "fuzz_$target for $secs s; new inputs in $scratch, log in $log"
 set +e
 # shellcheck disable=SC2086
 build-fuzz/fuzz/fuzz_$target -max_total_time="$secs" -rss_limit_mb=2048 -print_final_stats=1 $dict \
+  -artifact_prefix="$scratch-" \
   "$scratch" "$dir/corpus" >"$log" 2>&1
 rc=$?
 set -e
