@@ -382,14 +382,17 @@ class Engine::Impl {
     return siphash24(opts_.key, (std::uint64_t{opts_.worker} << 32) | slot,
                      (std::uint64_t{generation} << 32) | cseq);
   }
-  void make_branch(std::uint32_t slot, const Binding& b, char* out) const {
+  // The Via branch of every request of ours: worker, slot and CSeq in clear, MAC'd with the
+  // generation (a response whose branch does not verify is forged).
+  void put_branch(std::uint32_t slot, std::uint32_t generation, std::uint32_t cseq, char* out) const {
     std::memcpy(out, kBranchPrefix.data(), kBranchPrefix.size());
     char* p = out + kBranchPrefix.size();
     put_hex(opts_.worker, 2, p);
     put_hex(slot, 8, p + 2);
-    put_hex(b.cseq, 8, p + 10);
-    put_hex(mac(slot, b.generation, b.cseq), 16, p + 18);
+    put_hex(cseq, 8, p + 10);
+    put_hex(mac(slot, generation, cseq), 16, p + 18);
   }
+  void make_branch(std::uint32_t slot, const Binding& b, char* out) const { put_branch(slot, b.generation, b.cseq, out); }
   void make_call_id(std::uint32_t slot, const Binding& b, char* out) const {
     put_hex(siphash24(opts_.key, 0x43414c4c49440000ull | opts_.worker,
                       (std::uint64_t{b.generation} << 32) | slot),
@@ -1254,12 +1257,7 @@ class Engine::Impl {
   // ---- OPTIONS keepalive (see struct Keepalive) ----
   void make_keepalive_ids(int ri, const Keepalive& k, char* branch, char* call_id, char* from_tag) const {
     const std::uint32_t slot = kKeepaliveSlot + static_cast<std::uint32_t>(ri);
-    std::memcpy(branch, kBranchPrefix.data(), kBranchPrefix.size());
-    char* p = branch + kBranchPrefix.size();
-    put_hex(opts_.worker, 2, p);
-    put_hex(slot, 8, p + 2);
-    put_hex(k.cseq, 8, p + 10);
-    put_hex(mac(slot, k.generation, k.cseq), 16, p + 18);
+    put_branch(slot, k.generation, k.cseq, branch);
     put_hex(siphash24(opts_.key, 0x4f5054494f4e5300ull | opts_.worker, (std::uint64_t{k.generation} << 32) | k.cseq),
             16, call_id);
     call_id[16] = '-';
