@@ -32,6 +32,31 @@ std::string numbered_dial_peers(int n) {
   return cfg;
 }
 
+// One worker's engine on the snapshot of `cfg` (`slots` binding slots and transactions),
+// adopted at `now`; set up before the counting starts.
+struct EngineRig {
+  EngineRig(const std::string& cfg, std::uint32_t slots, std::size_t tx_size, std::uint64_t now,
+            const std::vector<std::string>& sha_realms = {})
+      : snap(builder.build(test::load_config(cfg), test::loopback_addresses(), 5060, {}, nullptr, 0, sha_realms)),
+        tx(tx_size),
+        eng(options(slots), tx),
+        pin(snap.get()) {
+    eng.adopt(pin, now);
+  }
+  static EngineOptions options(std::uint32_t slots) {
+    EngineOptions o;
+    o.capacity = slots;
+    o.max_inflight = slots;
+    o.key = SipKey{42, 43};
+    return o;
+  }
+  snapshot::Builder builder{1};
+  std::unique_ptr<Snapshot> snap;
+  TxQueue tx;
+  Engine eng;
+  const OwnedSnapshotPin pin;
+};
+
 TEST(NoAllocation, RegistrationStorm) {
   ASSERT_TRUE(heap::openssl_hooked());
   constexpr int kEndpoints = 1000;
@@ -43,20 +68,12 @@ TEST(NoAllocation, RegistrationStorm) {
       " registrar 1 dns:reg-a.example expires 60\n"
       " registrar 2 dns:reg-b.example expires 60\n"
       " registration rate 2000\n";
-  snapshot::Builder builder(1);
-  // reg-b challenges with SHA-256: a SHA realm, as the daemon would have learned it.
-  const auto snap = builder.build(test::load_config(cfg), test::loopback_addresses(), 5060, {}, nullptr, 0,
-                                  {"reg-b.example"});
-
-  TxQueue tx(4096);
-  EngineOptions opts;
-  opts.capacity = 4096;
-  opts.max_inflight = 4096;
-  opts.key = SipKey{42, 43};
-  Engine eng(opts, tx);
   std::uint64_t now = 5'000'000;
-  const OwnedSnapshotPin pin(snap.get());
-  eng.adopt(pin, now);
+  // reg-b challenges with SHA-256: a SHA realm, as the daemon would have learned it.
+  EngineRig rig(cfg, 4096, 4096, now, {"reg-b.example"});
+  TxQueue& tx = rig.tx;
+  Engine& eng = rig.eng;
+  const OwnedSnapshotPin& pin = rig.pin;
 
   const heap::Counts before = heap::counts();
   std::size_t answered = 0, dropped = 0;
@@ -138,17 +155,11 @@ TEST(NoAllocation, RetransmissionsAndRetriesWaitingForTheRate) {
       " authentication username trunk-a password 0 pw-a realm reg-a.example\n"
       " registrar 1 dns:reg-a.example expires 60\n"
       " registration rate 20\n";
-  snapshot::Builder builder(1);
-  const auto snap = builder.build(test::load_config(cfg), test::loopback_addresses(), 5060, {}, nullptr, 0, {});
-  TxQueue tx(4096);
-  EngineOptions opts;
-  opts.capacity = 1024;
-  opts.max_inflight = 1024;
-  opts.key = SipKey{42, 43};
-  Engine eng(opts, tx);
   std::uint64_t now = 5'000'000;
-  const OwnedSnapshotPin pin(snap.get());
-  eng.adopt(pin, now);
+  EngineRig rig(cfg, 1024, 4096, now);
+  TxQueue& tx = rig.tx;
+  Engine& eng = rig.eng;
+  const OwnedSnapshotPin& pin = rig.pin;
 
   const heap::Counts before = heap::counts();
   bool silent = true;
@@ -205,17 +216,11 @@ TEST(NoAllocation, IcmpOversizedAndRefusedCredentials) {
       "sip-ua\n"
       " authentication username trunk-a password 0 pw-a realm reg-a.example\n"
       " registrar 1 dns:reg-a.example expires 60\n";
-  snapshot::Builder builder(1);
-  const auto snap = builder.build(test::load_config(cfg), test::loopback_addresses(), 5060);
-  TxQueue tx(1024);
-  EngineOptions opts;
-  opts.capacity = 256;
-  opts.max_inflight = 256;
-  opts.key = SipKey{42, 43};
-  Engine eng(opts, tx);
   std::uint64_t now = 5'000'000;
-  const OwnedSnapshotPin pin(snap.get());
-  eng.adopt(pin, now);
+  EngineRig rig(cfg, 256, 1024, now);
+  TxQueue& tx = rig.tx;
+  Engine& eng = rig.eng;
+  const OwnedSnapshotPin& pin = rig.pin;
   sockaddr_storage dst{};
   std::memcpy(&dst, &test::loopback_addresses()[0]->addr, test::loopback_addresses()[0]->addr_len);
   const std::string big = "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"" + std::string(9000, 'x') + "\"\r\n";
@@ -275,17 +280,11 @@ TEST(NoAllocation, OptionsKeepaliveDownAndUp) {
   cfg += numbered_dial_peers(100);
   cfg += "sip-ua\n registrar 1 dns:reg-a.example expires 30 options-keepalive profile 1\n"
          " registration rate 50\n timers register 100\n";
-  snapshot::Builder builder(1);
-  const auto snap = builder.build(test::load_config(cfg), test::loopback_addresses(), 5060, {}, nullptr, 0, {});
-  TxQueue tx(4096);
-  EngineOptions opts;
-  opts.capacity = 1024;
-  opts.max_inflight = 1024;
-  opts.key = SipKey{42, 43};
-  Engine eng(opts, tx);
   std::uint64_t now = 5'000'000;
-  const OwnedSnapshotPin pin(snap.get());
-  eng.adopt(pin, now);
+  EngineRig rig(cfg, 1024, 4096, now);
+  TxQueue& tx = rig.tx;
+  Engine& eng = rig.eng;
+  const OwnedSnapshotPin& pin = rig.pin;
   const heap::Counts before = heap::counts();
   bool silent = false;
   auto step = [&](std::uint64_t ms) {
