@@ -224,6 +224,7 @@ class Relay::Impl {
     bool cancelled = false;
     bool pending_answered = false;  // the pending in-dialog request was already re-sent with credentials
     bool pending_valid = false;
+    bool ended_by_bye = false;    // completed by a BYE's final response (not by a failed INVITE)
     std::uint8_t rounds = 0;      // challenges answered in this attempt
     std::uint8_t hunt_count = 0, hunt_pos = 0;
     std::uint8_t registrar = kNoRegistrar;  // the provider side's registrar slot, if any
@@ -970,7 +971,10 @@ class Relay::Impl {
         if (c.state == CallState::completed) release(slot);
         return;
       }
-      if (c.state == CallState::completed) {
+      // A BYE again after the dialog ended: the caller missed the BYE's final response
+      // (RFC 3261 §17.2.2: it retransmits until one arrives). It goes along the dialog once more
+      // so the far end's transaction answers it; anything else in a finished call is 481.
+      if (c.state == CallState::completed && !(c.ended_by_bye && m.method == "BYE")) {
         respond(m, 481, "Call/Transaction Does Not Exist", {}, src, src_len);
         return;
       }
@@ -1078,9 +1082,10 @@ class Relay::Impl {
     return sip::forward(m, out, sip::kMaxBuilt, f);
   }
   // The CSeq offset of requests towards the provider: the dialog's, or while the call is still
-  // being set up (PRACK, UPDATE in an early dialog) the current attempt's.
+  // being set up (PRACK, UPDATE in an early dialog) the current attempt's; after its BYE (a
+  // retransmission of that BYE) still the dialog's.
   static std::uint32_t dialog_offset(const Call& c) {
-    if (c.state == CallState::confirmed || c.state == CallState::terminating) return c.cseq_offset;
+    if (c.state == CallState::confirmed || c.state == CallState::terminating || c.ended_by_bye) return c.cseq_offset;
     return c.dir == CallDirection::outbound ? c.attempt_offset : c.cseq_offset;
   }
   std::string_view local_ip_default(const Call& c) const {
@@ -1281,10 +1286,12 @@ class Relay::Impl {
     }
     const std::uint32_t offset = to_provider ? dialog_offset(c) : 0;
     forward_response(slot, m, offset);
-    if (m.status >= 200 && cs.method == "BYE") {
+    if (m.status >= 200 && cs.method == "BYE" && c.state != CallState::completed) {
       c.state = CallState::completed;
-      c.copy_len = 0;
-      arm(slot, now + kLingerMs);
+      c.ended_by_bye = true;
+      // A BYE re-sent with credentials stays, so its retransmissions go as that one.
+      if (!(c.pending_valid && c.pending_answered)) c.copy_len = 0;
+      arm(slot, now + kLingerMs);  // once: retransmissions do not extend the linger
     }
   }
   void ack_in_dialog(std::uint32_t slot, const sip::Message& req, const sip::Message& response) {

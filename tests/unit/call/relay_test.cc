@@ -304,8 +304,40 @@ TEST_F(RelayTest, OutboundCallAnswersTheChallengeAndKeepsTheCseqOffset) {
   ASSERT_EQ(bye_ok.size(), 1u);
   EXPECT_EQ(bye_ok[0]->cseq(), 101u);
   EXPECT_EQ(bye_ok[0]->top_via(), "SIP/2.0/UDP 127.0.0.1:7000;branch=z9hG4bKbye1");
-  run(33000);
-  EXPECT_EQ(relay_->active_calls(), 0u) << "released after the BYE's linger";
+
+  // The 200 was lost on the way to the core: its retransmitted BYE goes along the dialog again,
+  // as the same transaction at the far end (same branch and CSeq), and its answer comes back.
+  const std::string far_branch = far[1]->branch();
+  run(1000);
+  request("BYE sip:2125550123@127.0.0.1:6100 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:7000;branch=z9hG4bKbye1\r\n" + route +
+              "Max-Forwards: 70\r\nFrom: <sip:4085550100@core.example>;tag=core-tag\r\n"
+              "To: <sip:2125550123@127.0.0.1>;tag=uas-1\r\nCall-ID: call-1\r\nCSeq: 101 BYE\r\nContent-Length: 0\r\n\r\n",
+          kCorePort);
+  out = take();
+  EXPECT_TRUE(to(out, kCorePort).empty()) << "no 481 of regfront's own for a BYE it already relayed";
+  const auto again = to(out, 6100);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0]->m.method, "BYE");
+  EXPECT_EQ(again[0]->branch(), far_branch);
+  EXPECT_EQ(again[0]->cseq(), 102u);
+  response(reply(*again[0], 200, "OK"));
+  out = take();
+  const auto ok_again = to(out, kCorePort);
+  ASSERT_EQ(ok_again.size(), 1u);
+  EXPECT_EQ(ok_again[0]->m.status, 200);
+  EXPECT_EQ(ok_again[0]->cseq(), 101u);
+  // Other requests in the finished dialog are refused; the linger is not extended.
+  request("INFO sip:2125550123@127.0.0.1:6100 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:7000;branch=z9hG4bKinfo1\r\n" + route +
+              "Max-Forwards: 70\r\nFrom: <sip:4085550100@core.example>;tag=core-tag\r\n"
+              "To: <sip:2125550123@127.0.0.1>;tag=uas-1\r\nCall-ID: call-1\r\nCSeq: 102 INFO\r\nContent-Length: 0\r\n\r\n",
+          kCorePort);
+  out = take();
+  const auto info = to(out, kCorePort);
+  ASSERT_EQ(info.size(), 1u);
+  EXPECT_EQ(info[0]->m.status, 481);
+  EXPECT_TRUE(to(out, 6100).empty());
+  run(31500);
+  EXPECT_EQ(relay_->active_calls(), 0u) << "released 32 s after the first BYE's answer, not the second's";
 }
 
 TEST_F(RelayTest, ChallengesOfAnotherRealmAreNeverAnsweredWithThisOne) {
@@ -505,6 +537,14 @@ TEST_F(RelayTest, InDialogChallengeRaisesTheOffsetForLaterRequests) {
   out = take();
   ASSERT_EQ(to(out, kCorePort).size(), 1u);
   EXPECT_EQ(to(out, kCorePort)[0]->cseq(), 101u) << "the offset is removed from the response";
+  // That 200 was lost: the core's next retransmission still goes as the authenticated BYE.
+  request(bye(101, "z9hG4bKbye1"), kCorePort);
+  out = take();
+  ASSERT_EQ(to(out, 6100).size(), 1u);
+  EXPECT_EQ(to(out, 6100)[0]->branch(), again[0]->branch());
+  EXPECT_EQ(to(out, 6100)[0]->cseq(), 102u);
+  EXPECT_NE(to(out, 6100)[0]->h(sip::HeaderId::proxy_authorization).find("username=\"4085550100\""), std::string::npos);
+  EXPECT_TRUE(to(out, kCorePort).empty());
 }
 
 TEST_F(RelayTest, InboundCallGoesToTheCoreAndBack) {
