@@ -225,6 +225,7 @@ class Relay::Impl {
     bool pending_answered = false;  // the pending in-dialog request was already re-sent with credentials
     bool pending_valid = false;
     bool ended_by_bye = false;    // completed by a BYE's final response (not by a failed INVITE)
+    bool stale_answered = false;  // this request answered a stale=true challenge already
     std::uint8_t rounds = 0;      // challenges answered in this attempt
     std::uint8_t hunt_count = 0, hunt_pos = 0;
     std::uint8_t registrar = kNoRegistrar;  // the provider side's registrar slot, if any
@@ -242,6 +243,7 @@ class Relay::Impl {
     std::uint32_t cseq_offset = 0;         // the dialog's: added towards the provider
     std::uint32_t retransmit_ms = 0;
     std::uint64_t nonce = 0;               // tag of the last nonce answered for the current request
+    std::uint64_t answered_realm = 0;      // hash of the realm it answered (0: none yet)
     std::uint64_t nc_nonce = 0;            // the last nonce answered in this call, and its count
     std::uint32_t nc = 0;
     std::uint64_t started_ms = 0, attempt_ms = 0, last_activity_ms = 0;
@@ -596,6 +598,8 @@ class Relay::Impl {
     c.rounds = 0;
     c.auth_len = 0;
     c.nonce = 0;
+    c.answered_realm = 0;
+    c.stale_answered = false;
     c.provisional = false;
     c.state = CallState::calling;
     c.attempt_ms = now;
@@ -736,10 +740,18 @@ class Relay::Impl {
       return false;
     }
     const std::uint64_t tag = reg::nonce_tag(ch.challenge.nonce);
-    if ((tag == c.nonce && !ch.challenge.stale) || ++c.rounds > kMaxRounds) {
+    // F7, as for REGISTER: a realm is answered once per request. Challenged for it again right
+    // after the request carried its credentials — fresh nonce or the same — the provider refused
+    // them: more answers would only add wrong digests against the account. A stale=true
+    // challenge (RFC 7616 §3.3: the digest was right, the nonce old) is answered once more.
+    const std::uint64_t realm = fnv(ch.challenge.realm) | 1;
+    const bool again = c.nonce != 0 && (realm == c.answered_realm || tag == c.nonce);
+    if ((again && (!ch.challenge.stale || c.stale_answered)) || ++c.rounds > kMaxRounds) {
       cc().auth_failed.inc();
       return false;
     }
+    if (again) c.stale_answered = true;
+    c.answered_realm = realm;
     c.nonce = tag;
     // A nonce answered before in this call (a provider may challenge the BYE with the INVITE's
     // nonce) is answered with the next nonce count (RFC 7616 §3.4.5: a server may refuse a
@@ -1021,6 +1033,8 @@ class Relay::Impl {
         c.pending_answered = false;
         c.auth_len = 0;
         c.nonce = 0;  // a challenge of this request with an earlier request's nonce is answered
+        c.answered_realm = 0;
+        c.stale_answered = false;
         c.rounds = 0;
       } else {
         c.pending_valid = false;

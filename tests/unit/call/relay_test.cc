@@ -454,6 +454,43 @@ TEST_F(RelayTest, NoHuntOn4xx) {
   EXPECT_TRUE(take().empty()) << "an ACK is never answered";
 }
 
+// F7 on calls as on REGISTER: a provider that challenges again for the realm just answered,
+// even with a fresh nonce, refused the credential; it gets no second digest of it. A stale=true
+// challenge (the digest was right, the nonce old) is answered once more, not twice.
+TEST_F(RelayTest, AChallengeAgainForTheAnsweredRealmIsARefusal) {
+  for (const bool stale : {false, true}) {
+    SCOPED_TRACE(stale ? "stale" : "fresh nonce");
+    build();
+    request(core_invite(), kCorePort);
+    auto out = take();
+    response(reply(*to(out, 6000)[0], 407, "Proxy Authentication Required", challenge("reg-a.example", "n-1")));
+    out = take();
+    auto at_a = to(out, 6000);
+    ASSERT_EQ(at_a.size(), 2u);
+    const Out* authed = at_a[1];
+    const std::string again = stale ? "Proxy-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n-2\", stale=true\r\n"
+                                    : challenge("reg-a.example", "n-2");
+    response(reply(*authed, 407, "Proxy Authentication Required", again));
+    out = take();
+    at_a = to(out, 6000);
+    if (stale) {
+      ASSERT_EQ(at_a.size(), 2u) << "the ACK and one more answer, to the new nonce";
+      EXPECT_NE(at_a[1]->h(sip::HeaderId::proxy_authorization).find("nonce=\"n-2\""), std::string::npos);
+      const std::string third = "Proxy-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n-3\", stale=true\r\n";
+      response(reply(*at_a[1], 407, "Proxy Authentication Required", third));
+      out = take();
+      at_a = to(out, 6000);
+    }
+    ASSERT_EQ(at_a.size(), 1u) << "the ACK only: no further digest for that realm";
+    EXPECT_EQ(at_a[0]->m.method, "ACK");
+    EXPECT_TRUE(to(out, 6001).empty()) << "no hunting on 4xx";
+    ASSERT_EQ(to(out, kCorePort).size(), 1u);
+    EXPECT_EQ(to(out, kCorePort)[0]->m.status, 407);
+    EXPECT_EQ(relay_->counters().auth_failed.get(), 1u);
+    EXPECT_EQ(relay_->counters().authenticated.get(), stale ? 2u : 1u);
+  }
+}
+
 TEST_F(RelayTest, CancelAfterTheChallengeCancelsTheAuthenticatedInvite) {
   build();
   request(core_invite(), kCorePort);
