@@ -80,8 +80,15 @@ constexpr std::size_t kMaxNumber = 32;
 constexpr std::size_t kMaxHunt = 12;         // targets one call may try
 constexpr std::size_t kScratch = 64;         // one-shot output buffers (responses, ACKs, relays)
 constexpr std::uint8_t kMaxRounds = 3;       // challenges answered per attempt
-constexpr std::uint32_t kLingerMs = 32000;   // a finished call absorbs retransmissions this long
 constexpr std::uint32_t kT1Ms = 500, kT2Ms = 4000;
+// A failed call absorbs the caller's INVITE retransmissions until its ACK, at most Timer H.
+constexpr std::uint32_t kLingerMs = 64 * kT1Ms;
+// After a BYE's answer the slot is kept only for that BYE's retransmissions, should the answer
+// be lost on its way to the caller: they come at most T2 apart (RFC 3261 §17.1.2.2), so two of
+// them fit. Later ones get 481, which ends the caller's BYE just as well (§15.1.1). A dialog thus
+// holds its slot 8 s after it ends, not 32 s: --max-calls is sized by calls per second × (call
+// length + 8 s).
+constexpr std::uint32_t kByeLingerMs = 2 * kT2Ms;
 // Branch: prefix, worker (2 hex), slot (8), sequence (4), MAC (12).
 constexpr std::size_t kBranchLength = kRelayBranchPrefix.size() + 2 + 8 + 4 + 12;
 // Sequence bits: the top bit marks a stateless in-dialog relay, the next its direction.
@@ -1305,7 +1312,7 @@ class Relay::Impl {
       c.ended_by_bye = true;
       // A BYE re-sent with credentials stays, so its retransmissions go as that one.
       if (!(c.pending_valid && c.pending_answered)) c.copy_len = 0;
-      arm(slot, now + kLingerMs);  // once: retransmissions do not extend the linger
+      arm(slot, now + kByeLingerMs);  // once: retransmissions do not extend the linger
     }
   }
   void ack_in_dialog(std::uint32_t slot, const sip::Message& req, const sip::Message& response) {

@@ -20,7 +20,7 @@ fails the call.
              (`session target registrar` needs a live binding), `credentials number` for the
              provider's realm, `dial-peer voice 100 voip / destination-pattern .T / session
              target registrar`, the core in `ip address trusted list`. --max-calls is sized to
-             the rate: a finished call keeps its slot 32 s (it absorbs retransmissions).
+             the rate: an ended call keeps its slot 8 s (for its BYE's retransmissions).
   kamailio   a stateful relay: tm, rr (record_route, loose_route), dialog (dlg_manage() on the
              initial INVITE, modparam track_cseq_updates 1), uac (modparam credential
              "user:realm:password"; uac_auth() in the failure route on 401/407, then
@@ -86,7 +86,7 @@ TAP_PEER, TAP_PROVIDER, TAP_RELAY, TAP_FAR, TAP_CORE = ("10.77.0.254", "10.77.0.
                                                         "10.77.0.13", "10.77.0.14")
 DPDK_PORT = 5060
 CORE_CSEQ = 100
-LINGER_S = 32          # regfrontd keeps a finished call's slot this long (relay.cc, kLingerMs)
+LINGER_S = 8           # regfrontd keeps an ended call's slot this long after its BYE (relay.cc, kByeLingerMs)
 DRAIN_S = 15           # after the last call is placed, how long the running ones may take
 
 
@@ -326,7 +326,7 @@ class RegfrontRelay:
     def __init__(self, wd: str, provider: "kam.KamailioRegistrar", rate: int, hold_ms: int, net: Net,
                  max_calls: Optional[int] = None, **_):
         # Slots: the calls being set up or in a dialog, and the finished ones absorbing
-        # retransmissions for 32 s; twice that, at least the daemon's default.
+        # retransmissions for LINGER_S; twice that, at least the daemon's default.
         need = int(rate * (LINGER_S + hold_ms / 1000 + 2) * 2)
         self.max_calls = max_calls or max(2048, need)
         self.net = net
