@@ -30,6 +30,16 @@
 // answered 200 (the time from the first REGISTER to that 200 is reported).
 // --dup N (registrar): every response is sent 1 + N times; the copies are duplicates the client
 // must parse, match and drop, i.e. load on RX → parse → engine that the engine does not pace.
+// role calls (the call-relay benchmark; regfrontd relays, the generator is everyone else): the
+//   registrar of the first realm on --port (as role registrar), and on the same address the
+//   provider's proxy (--port: INVITE without Proxy-Authorization → 407 with a fresh nonce, with
+//   one → verified (--verify-every) then 200 OK with a Contact on --port + 1), the far end
+//   (--port + 1: BYE → 200, ACK counted) and the SBC core (--port + 10): once --numbers bindings
+//   registered (and --call-delay s later) it places --calls calls at --call-rate per second (at
+//   most --window at once),
+//   INVITE → (regfrontd answers the 407) → 200 → ACK along the Record-Route → after --hold-ms BYE
+//   → 200; calling numbers 4000000000 + (i mod --numbers). The run ends --linger s after the last
+//   call ended; the summary adds the calls' counts and INVITE → 200 setup times at the core.
 // --hold: when the run ends, print the summary and stop polling, but keep the port up until
 // SIGINT/SIGTERM (the harness stops the other side first; see the end of main).
 // Exit status: 0, or 1 when fewer than --min-rx SIP messages were received (smoke tests).
@@ -85,6 +95,12 @@ struct Options {
   double linger = 0.5;
   std::uint16_t queues = 1;
   bool hold = false;  // after the run: summary, then idle (not polling) until SIGINT/SIGTERM
+  // role calls
+  std::uint32_t numbers = 100;     // registered numbers that place calls
+  std::uint64_t calls = 10000;     // calls to place
+  double call_rate = 1000;         // calls started per second
+  double hold_ms = 0;              // ACK → BYE
+  double call_delay = 0;           // seconds between the last registration and the first call
 };
 
 struct Stats {
@@ -93,6 +109,9 @@ struct Stats {
   std::uint64_t got_401 = 0, got_200 = 0, resent = 0, other = 0;           // uac
   std::uint64_t repeated = 0;  // registrar: REGISTERs whose Via branch was seen before
   std::uint64_t verified = 0, verify_failed = 0;
+  // role calls: at the core, the provider and the far end
+  std::uint64_t calls_started = 0, calls_answered = 0, calls_done = 0, calls_failed = 0, calls_timed_out = 0;
+  std::uint64_t sent_407 = 0, invites_authed = 0, acks_far = 0, byes_far = 0;
 };
 
 // One emulated registrar (--realms): its realm, HA1 and per-10-ms REGISTER counts.
@@ -220,7 +239,7 @@ class Generator {
     sent_seq_.assign(std::size_t(1) << 21, 0);
     pending_.reserve(4096);
     out_.reserve(2048);
-    if (o.role == "registrar") {
+    if (o.role == "registrar" || o.role == "calls") {
       // Touched now, before the link is up: faulting in 32 MB at the first REGISTER stalled
       // the generator for tens of milliseconds, which showed up as regfrontd's tail latency.
       seen_.assign(std::size_t(1) << 22, 0);
@@ -235,6 +254,12 @@ class Generator {
       state_.assign(o.bindings, {});
       cseq_.assign(o.bindings, 1);
     }
+    if (o.role == "calls") {
+      calls_.assign(o.calls, {});
+      setup_ns_.reserve(o.calls);
+      holds_.assign(std::max<std::uint32_t>(o.window, 1), {});
+      o_expect_ = o.numbers;
+    }
   }
 
   void on_datagram(const RxDatagram& d, std::uint64_t now) {
@@ -242,6 +267,8 @@ class Generator {
     std::string_view msg(reinterpret_cast<const char*>(d.payload), d.len);
     if (o_.role == "registrar") {
       registrar(msg, d, now);
+    } else if (o_.role == "calls") {
+      calls_datagram(msg, d, now);
     } else {
       uac(msg, now);
     }
@@ -249,6 +276,7 @@ class Generator {
 
   // UAC: starts bindings under the window and re-sends lost requests.
   void pump(std::uint64_t now) {
+    if (o_.role == "calls") return pump_calls(now);
     if (o_.role != "uac") return;
     const std::uint64_t hz = rte_get_tsc_hz();
     while (inflight_ < o_.window && next_ < o_.bindings) {
@@ -310,11 +338,11 @@ class Generator {
   }
 
   // Authorization check of a registrar: true when the response matches.
-  bool verify(const Registrar& r, std::string_view cred) {
+  bool verify(const Registrar& r, std::string_view cred, std::string_view method = "REGISTER") {
     if (param(cred, "username=") != o_.user || param(cred, "realm=") != r.realm) return false;
     char expect[regfront::auth::kMaxHexLength];
     const std::size_t n = hasher_.response(regfront::auth::Algorithm::md5, r.ha1.view(), param(cred, "nonce="), {},
-                                           {}, regfront::auth::Qop::none, "REGISTER", param(cred, "uri="), {}, expect);
+                                           {}, regfront::auth::Qop::none, method, param(cred, "uri="), {}, expect);
     return n != 0 && param(cred, "response=") == std::string_view(expect, n);
   }
 
@@ -397,7 +425,8 @@ class Generator {
       if (!repeated) {
         ++r.bindings_done;
         r.last_200_tsc = now;
-        if (++bindings_done_ == o_.expect) done_tsc_ = now;
+        if (++bindings_done_ == o_.expect && o_.role == "registrar") done_tsc_ = now;
+        if (bindings_done_ == o_expect_ && o_.role == "calls") calls_from_ = now;
       }
       const std::string_view contact = find(hs, "Contact", 'm');
       char e[16];
@@ -496,6 +525,233 @@ class Generator {
     return true;
   }
 
+  // ---- role calls ----
+  static constexpr std::uint16_t kFarPort = 1, kCorePort = 10;  // offsets from --port
+  struct CallSlot {
+    std::uint8_t phase = 0;     // 0: not placed or ended; 1: INVITE sent; 2: BYE due or sent
+    std::uint64_t since = 0;    // TSC of the INVITE (phase 1) or of the BYE (phase 2)
+  };
+  struct Hold {
+    std::uint64_t due = 0;
+    std::string bye;            // capacity kept from one use to the next
+  };
+  static constexpr std::string_view kSdp =
+      "v=0\r\no=- 1 1 IN IP4 10.77.0.254\r\ns=-\r\nc=IN IP4 10.77.0.254\r\nt=0 0\r\n"
+      "m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+
+  static std::string num(std::uint64_t v) {
+    char b[24];
+    return std::string(b, std::size_t(std::snprintf(b, sizeof b, "%llu", static_cast<unsigned long long>(v))));
+  }
+  std::string core_hostport() const { return o_.local + ":" + num(o_.udp_port + kCorePort); }
+  Endpoint regfront() const {
+    Endpoint e = peer_;
+    e.port = o_.udp_port;
+    return e;
+  }
+  // Status line, the request's Vias, From, To (with `to_tag` when it has none), Call-ID, CSeq.
+  void reply_head(std::string& out, std::string_view status, const Headers& hs, std::string_view to_tag) {
+    out.clear();
+    out.append("SIP/2.0 ").append(status).append("\r\n");
+    for (const auto& h : hs)
+      if (is(h.name, "Via", 'v')) out.append("Via: ").append(h.value).append("\r\n");
+    out.append("From: ").append(find(hs, "From", 'f')).append("\r\n");
+    const std::string_view to = find(hs, "To", 't');
+    out.append("To: ").append(to);
+    if (to.find(";tag=") == std::string_view::npos) out.append(";tag=").append(to_tag);
+    out.append("\r\nCall-ID: ").append(find(hs, "Call-ID", 'i'));
+    out.append("\r\nCSeq: ").append(find(hs, "CSeq", '\0')).append("\r\n");
+  }
+
+  void calls_datagram(std::string_view msg, const RxDatagram& d, std::uint64_t now) {
+    const std::uint16_t at = std::uint16_t(d.dst.port - o_.udp_port);
+    if (at == 0 && msg.starts_with("REGISTER ")) return registrar(msg, d, now);
+    std::string_view first;
+    headers(msg, first, hs_);
+    if (at == kCorePort) return core_response(msg, first, now);
+    if (msg.starts_with("SIP/2.0 ") || msg.starts_with("ACK ")) {
+      if (at == kFarPort && msg.starts_with("ACK ")) ++st.acks_far;
+      return;
+    }
+    std::string& out = out_;
+    if (at == kFarPort || !msg.starts_with("INVITE ")) {
+      // The far end: BYE (and anything else in the dialog) → 200.
+      if (msg.starts_with("BYE ")) ++st.byes_far;
+      reply_head(out, "200 OK", hs_, "far");
+      out += "Content-Length: 0\r\n\r\n";
+      send(d.src, out, now, std::uint16_t(o_.udp_port + at));
+      return;
+    }
+    // The provider: a challenge first, then the answer of the far end behind it.
+    Registrar& r = regs_[0];
+    const std::string_view cred = find(hs_, "Proxy-Authorization", '\0');
+    if (cred.empty()) {
+      ++st.sent_407;
+      reply_head(out, "407 Proxy Authentication Required", hs_, "prov");
+      char nonce[24];
+      std::snprintf(nonce, sizeof nonce, "%016llx", static_cast<unsigned long long>(++nonce_));
+      out.append("Proxy-Authenticate: Digest realm=\"").append(r.realm).append("\", nonce=\"").append(nonce);
+      out += "\", algorithm=MD5\r\nContent-Length: 0\r\n\r\n";
+    } else {
+      ++st.invites_authed;
+      if (o_.verify_every != 0 && st.invites_authed % o_.verify_every == 0) {
+        if (verify(r, cred, "INVITE")) {
+          ++st.verified;
+        } else {
+          ++st.verify_failed;
+          reply_head(out, "403 Forbidden", hs_, "prov");
+          out += "Content-Length: 0\r\n\r\n";
+          send(d.src, out, now, o_.udp_port);
+          return;
+        }
+      }
+      reply_head(out, "200 OK", hs_, "far");
+      for (const auto& h : hs_)
+        if (is(h.name, "Record-Route", '\0')) out.append("Record-Route: ").append(h.value).append("\r\n");
+      std::string_view user = first.substr(first.find("sip:") + 4);
+      user = user.substr(0, user.find('@'));
+      out.append("Contact: <sip:").append(user).append("@").append(o_.local).append(":");
+      out.append(num(o_.udp_port + kFarPort)).append(">\r\nContent-Type: application/sdp\r\nContent-Length: ");
+      out.append(num(kSdp.size())).append("\r\n\r\n").append(kSdp);
+    }
+    send(d.src, out, now, o_.udp_port);
+  }
+
+  void start_call(std::uint64_t i, std::uint64_t now) {
+    const std::string n = num(i), calling = num(4000000000ull + i % std::max<std::uint32_t>(o_.numbers, 1));
+    const std::string called = num(2120000000ull + i % 1000000);
+    const std::string core = core_hostport();
+    std::string& m = out_;
+    m.clear();
+    m.append("INVITE sip:").append(called).append("@").append(o_.peer).append(":").append(num(o_.udp_port));
+    m.append(" SIP/2.0\r\nVia: SIP/2.0/UDP ").append(core).append(";branch=z9hG4bKci").append(n);
+    m.append(";rport\r\nMax-Forwards: 70\r\nFrom: <sip:").append(calling).append("@").append(o_.local);
+    m.append(">;tag=c").append(n).append("\r\nTo: <sip:").append(called).append("@").append(o_.peer);
+    m.append(">\r\nCall-ID: lgc-").append(n).append("\r\nCSeq: 1 INVITE\r\nContact: <sip:").append(calling);
+    m.append("@").append(core).append(">\r\nContent-Type: application/sdp\r\nContent-Length: ");
+    m.append(num(kSdp.size())).append("\r\n\r\n").append(kSdp);
+    ++st.calls_started;
+    calls_[i] = {1, now};
+    ++inflight_calls_;
+    send(regfront(), m, now, std::uint16_t(o_.udp_port + kCorePort));
+  }
+  void end_call(CallSlot& c) {
+    c.phase = 0;
+    --inflight_calls_;
+  }
+  // A request of the core in the dialog of `i`: along the route set (the 200's Record-Route,
+  // reversed), to the far end's Contact.
+  void in_dialog(std::string& m, std::string_view method, std::uint32_t cseq, std::string_view branch,
+                 std::string_view target, const Headers& hs) {
+    m.clear();
+    m.append(method).append(" ").append(target).append(" SIP/2.0\r\nVia: SIP/2.0/UDP ").append(core_hostport());
+    m.append(";branch=").append(branch).append(";rport\r\n");
+    for (std::size_t k = hs.n; k-- > 0;)
+      if (is(hs.h[k].name, "Record-Route", '\0')) m.append("Route: ").append(hs.h[k].value).append("\r\n");
+    m.append("Max-Forwards: 70\r\nFrom: ").append(find(hs, "From", 'f')).append("\r\nTo: ").append(find(hs, "To", 't'));
+    m.append("\r\nCall-ID: ").append(find(hs, "Call-ID", 'i')).append("\r\nCSeq: ").append(num(cseq)).append(" ");
+    m.append(method).append("\r\nContent-Length: 0\r\n\r\n");
+  }
+  void core_response(std::string_view msg, std::string_view first, std::uint64_t now) {
+    if (!msg.starts_with("SIP/2.0 ") || first.size() < 11) return;
+    const std::string_view callid = find(hs_, "Call-ID", 'i');
+    if (!callid.starts_with("lgc-")) return;
+    const std::uint64_t i = std::strtoull(std::string(callid.substr(4)).c_str(), nullptr, 10);
+    if (i >= calls_.size()) return;
+    CallSlot& c = calls_[i];
+    const int code = std::atoi(std::string(first.substr(8, 3)).c_str());
+    const std::string_view cseq = find(hs_, "CSeq", '\0');
+    const std::string_view method = cseq.substr(std::min(cseq.size(), cseq.find(' ') + 1));
+    if (code < 200) return;
+    const std::string n = num(i);
+    if (method == "INVITE") {
+      if (c.phase != 1) return;  // a 2xx retransmitted before our ACK got through
+      if (code >= 300) {
+        ++st.calls_failed;
+        end_call(c);
+        return;  // regfrontd ACKs hop by hop; the core's ACK would only be absorbed
+      }
+      ++st.calls_answered;
+      setup_ns_.push_back(std::uint32_t(std::min<std::uint64_t>((now - c.since) * 1000000000ull / hz_, UINT32_MAX)));
+      std::string_view target = find(hs_, "Contact", 'm');
+      target = target.substr(target.find('<') + 1);
+      target = target.substr(0, target.find('>'));
+      in_dialog(out_, "ACK", 1, "z9hG4bKca" + n, target, hs_);
+      send(regfront(), out_, now, std::uint16_t(o_.udp_port + kCorePort));
+      c.phase = 2;
+      if (o_.hold_ms <= 0) {
+        in_dialog(out_, "BYE", 2, "z9hG4bKcb" + n, target, hs_);
+        c.since = now;
+        send(regfront(), out_, now, std::uint16_t(o_.udp_port + kCorePort));
+        return;
+      }
+      Hold& h = holds_[(hold_head_ + hold_count_) % holds_.size()];
+      if (hold_count_ == holds_.size()) return;  // cannot happen: at most --window calls
+      ++hold_count_;
+      h.due = now + std::uint64_t(o_.hold_ms * double(hz_) / 1000.0);
+      c.since = h.due;
+      in_dialog(h.bye, "BYE", 2, "z9hG4bKcb" + n, target, hs_);
+      return;
+    }
+    if (method == "BYE" && c.phase == 2) {
+      if (code < 300) {
+        ++st.calls_done;
+      } else {
+        ++st.calls_failed;
+      }
+      end_call(c);
+    }
+  }
+  void pump_calls(std::uint64_t now) {
+    if (calls_from_ == 0 || done_tsc_ != 0) return;  // not every number registered yet; or done
+    if (calls_t0_ == 0) {
+      if (!announced_) {
+        announced_ = true;
+        std::printf("loadgen: %u numbers registered\n", o_.numbers);
+        std::fflush(stdout);
+      }
+      if (now < calls_from_ + std::uint64_t(o_.call_delay * double(hz_))) return;
+      calls_t0_ = now;
+      std::printf("loadgen: calls start\n");
+      std::fflush(stdout);
+    }
+    while (hold_count_ != 0 && holds_[hold_head_].due <= now) {
+      send(regfront(), holds_[hold_head_].bye, now, std::uint16_t(o_.udp_port + kCorePort));
+      hold_head_ = (hold_head_ + 1) % holds_.size();
+      --hold_count_;
+    }
+    const double per_call = double(hz_) / std::max(o_.call_rate, 1e-3);
+    while (next_call_ < o_.calls && inflight_calls_ < o_.window &&
+           now >= calls_t0_ + std::uint64_t(double(next_call_) * per_call)) {
+      start_call(next_call_++, now);
+    }
+    if (now - last_scan_ > hz_ / 10) {
+      last_scan_ = now;
+      while (oldest_call_ < next_call_ && calls_[oldest_call_].phase == 0) ++oldest_call_;
+      for (std::uint64_t k = oldest_call_; k < next_call_; ++k) {
+        CallSlot& c = calls_[k];
+        if (c.phase != 0 && now > c.since && now - c.since > 8 * hz_) {
+          ++st.calls_timed_out;
+          end_call(c);
+        }
+      }
+    }
+    if (next_call_ == o_.calls && inflight_calls_ == 0) done_tsc_ = now;
+  }
+
+ public:
+  std::uint64_t calls_t0() const { return calls_t0_; }
+  std::vector<std::uint32_t>& setup_times() { return setup_ns_; }
+
+ private:
+  std::uint64_t o_expect_ = 0, calls_from_ = 0, calls_t0_ = 0, next_call_ = 0, oldest_call_ = 0;
+  std::uint32_t inflight_calls_ = 0;
+  bool announced_ = false;
+  std::vector<CallSlot> calls_;
+  std::vector<std::uint32_t> setup_ns_;  // INVITE → 200 at the core
+  std::vector<Hold> holds_;              // BYEs waiting for --hold-ms (a FIFO: one delay for all)
+  std::size_t hold_head_ = 0, hold_count_ = 0;
+
   const Options& o_;
   NetStack& s_;
   Endpoint peer_;
@@ -557,13 +813,18 @@ bool parse_options(int argc, char** argv, Options& o) {
       o.hold = true;
       continue;
     }
+    else if (a == "--numbers") o.numbers = static_cast<std::uint32_t>(std::atol(val().c_str()));
+    else if (a == "--calls") o.calls = std::strtoull(val().c_str(), nullptr, 10);
+    else if (a == "--call-rate") o.call_rate = std::atof(val().c_str());
+    else if (a == "--hold-ms") o.hold_ms = std::atof(val().c_str());
+    else if (a == "--call-delay") o.call_delay = std::atof(val().c_str());
     else if (a == "--queues") o.queues = static_cast<std::uint16_t>(std::max(1, std::atoi(val().c_str())));
     else {
       std::fprintf(stderr, "loadgen: unknown option %s\n", a.c_str());
       return false;
     }
   }
-  if (o.role != "registrar" && o.role != "uac") return false;
+  if (o.role != "registrar" && o.role != "uac" && o.role != "calls") return false;
   if (o.mode != "refresh" && o.mode != "stale") return false;
   if (o.realms.empty() || o.realms.size() > 64) return false;
   return true;
@@ -630,6 +891,30 @@ std::string storm_json(Generator& g, const Options& o, std::uint64_t hz) {
   return j;
 }
 
+// The call side's figures (role calls).
+std::string calls_json(Generator& g, std::uint64_t hz) {
+  const Stats& s = g.st;
+  auto& lat = g.setup_times();
+  std::sort(lat.begin(), lat.end());
+  const auto pct = [&](double p) {
+    return lat.empty() ? 0.0 : double(lat[std::min(lat.size() - 1, std::size_t(p * double(lat.size())))]) / 1000.0;
+  };
+  const double span = g.calls_t0() && g.done_tsc() > g.calls_t0() ? double(g.done_tsc() - g.calls_t0()) / double(hz) : -1.0;
+  char buf[640];
+  std::snprintf(buf, sizeof buf,
+                ",\"calls_started\":%llu,\"calls_answered\":%llu,\"calls_done\":%llu,\"calls_failed\":%llu,"
+                "\"calls_timed_out\":%llu,\"sent_407\":%llu,\"invites_authed\":%llu,\"acks_far\":%llu,"
+                "\"byes_far\":%llu,\"calls_seconds\":%.4f,\"setup_p50_us\":%.1f,\"setup_p99_us\":%.1f,"
+                "\"setup_max_us\":%.1f",
+                static_cast<unsigned long long>(s.calls_started), static_cast<unsigned long long>(s.calls_answered),
+                static_cast<unsigned long long>(s.calls_done), static_cast<unsigned long long>(s.calls_failed),
+                static_cast<unsigned long long>(s.calls_timed_out), static_cast<unsigned long long>(s.sent_407),
+                static_cast<unsigned long long>(s.invites_authed), static_cast<unsigned long long>(s.acks_far),
+                static_cast<unsigned long long>(s.byes_far), span, pct(0.5), pct(0.99),
+                lat.empty() ? 0.0 : lat.back() / 1000.0);
+  return buf;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -640,7 +925,7 @@ int main(int argc, char** argv) {
   }
   Options o;
   if (!parse_options(argc - used, argv + used, o)) {
-    std::fprintf(stderr, "usage: regfront_loadgen [EAL] -- --role registrar|uac --local IP --peer IP ...\n");
+    std::fprintf(stderr, "usage: regfront_loadgen [EAL] -- --role registrar|uac|calls --local IP --peer IP ...\n");
     return 2;
   }
   std::signal(SIGINT, on_signal);
@@ -680,6 +965,10 @@ int main(int argc, char** argv) {
   cfg.udp_ports.clear();
   const std::size_t nports = o.role == "registrar" ? o.realms.size() : 1;
   for (std::size_t i = 0; i < nports; ++i) cfg.udp_ports.push_back(std::uint16_t(o.udp_port + i));
+  if (o.role == "calls") {  // the far end and the core (see Generator::kFarPort, kCorePort)
+    cfg.udp_ports.push_back(std::uint16_t(o.udp_port + 1));
+    cfg.udp_ports.push_back(std::uint16_t(o.udp_port + 10));
+  }
   // Destroyed (its reassembly table freed) before rte_eal_cleanup below, not after it.
   std::optional<NetStack> stack_slot(std::in_place, cfg, pool);
   NetStack& stack = *stack_slot;
@@ -784,7 +1073,7 @@ int main(int argc, char** argv) {
       "\"sent_401\":%llu,\"sent_200\":%llu,\"got_401\":%llu,\"got_200\":%llu,\"resent\":%llu,\"repeated\":%llu,"
       "\"net_rx_packets\":%llu,\"net_drop_not_ours\":%llu,\"net_drop_udp_checksum\":%llu,\"net_drop_tx_batch_full\":%llu,"
       "\"busy_poll_ratio\":%.3f,\"mempool_in_use_start\":%u,\"mempool_in_use_end\":%u,"
-      "\"verified\":%llu,\"verify_failed\":%llu,%s}\n",
+      "\"verified\":%llu,\"verify_failed\":%llu,%s%s}\n",
       o.role.c_str(), o.mode.c_str(), secs, static_cast<unsigned long long>(s.rx),
       static_cast<unsigned long long>(s.tx), double(s.rx) / secs, double(s.tx) / secs,
       static_cast<unsigned long long>(s.tx_fail), static_cast<unsigned long long>(s.registers),
@@ -796,7 +1085,8 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(c.drop_udp_bad_checksum.get()),
       static_cast<unsigned long long>(c.drop_tx_batch_full.get()), polls ? double(busy_polls) / double(polls) : 0.0,
       in_use_start, rte_mempool_in_use_count(pool), static_cast<unsigned long long>(s.verified),
-      static_cast<unsigned long long>(s.verify_failed), storm_json(gen, o, hz).c_str());
+      static_cast<unsigned long long>(s.verify_failed), storm_json(gen, o, hz).c_str(),
+      o.role == "calls" ? calls_json(gen, hz).c_str() : "");
   std::fflush(stdout);
   // --hold: the other side stops polling and closes first. The memif PMD unmaps its rings in
   // the interrupt thread when the peer goes away, under a port that may still be polled, so
