@@ -15,6 +15,7 @@
 //      socket is readable or the engine's deadline (bounded to 5 ms), so an idle box does not
 //      spin. A partial burst means the socket was drained: asking it again with recvmmsg would
 //      only cost a system call that returns nothing (ppoll returns at once if more arrived).
+//      A request another worker hands over wakes it through the hand-off's eventfd.
 // System calls per wake-up are what a socket worker pays per registration when the registrar
 // answers one datagram at a time (perf/scenarios/compare_uac.py): ppoll, recvmmsg, sendmmsg.
 // The ICMP error queue is read only when ppoll reports POLLERR, or once per millisecond while
@@ -36,11 +37,13 @@ SocketWorker::SocketWorker(const WorkerOptions& o, rte_rcu_qsbr* qs, const std::
 
 bool SocketWorker::hand_off_request(std::uint32_t to, std::string_view datagram, const sockaddr_storage& src) {
   if (handoff_ == nullptr) return false;
-  if (!handoff_->push(id_, to, datagram, src)) {
+  bool woke = false;
+  if (!handoff_->push(id_, to, datagram, src, &woke)) {
     handoff_drops_.inc();  // handled here instead
     return false;
   }
   handoff_out_.inc();
+  if (woke) handoff_wakeups_.inc();
   return true;
 }
 
@@ -49,6 +52,7 @@ void SocketWorker::io_counters(std::vector<std::pair<std::string, std::uint64_t>
   out.emplace_back("handoff_out", handoff_out_.get());
   out.emplace_back("handoff_in", handoff_in_.get());
   out.emplace_back("handoff_drop", handoff_drops_.get());
+  out.emplace_back("handoff_wakeups", handoff_wakeups_.get());
 }
 
 SocketWorker::~SocketWorker() { join(); }
@@ -63,7 +67,8 @@ void SocketWorker::join() {
 
 void SocketWorker::run() {
   begin_thread();
-  pollfd pfd{io_.fd(), POLLIN, 0};
+  // The socket, and the eventfd through which a request handed to this worker wakes it.
+  pollfd pfd[2] = {{io_.fd(), POLLIN, 0}, {handoff_ != nullptr ? handoff_->wake_fd(id_) : -1, POLLIN, 0}};
   bool errors_signalled = true;  // look once at start
   bool polled = false;           // the last iteration slept in ppoll: its revents are current
   std::uint64_t errors_checked_ms = 0;
@@ -103,12 +108,17 @@ void SocketWorker::run() {
     if (finished(now)) break;
     const std::uint64_t wait = wake_at > now ? std::min<std::uint64_t>(wake_at - now, 5) : 0;
     if (wait > 0 && !dump_pending()) {
-      SnapshotReader::Offline sleeping(reader_);
-      const timespec ts{0, static_cast<long>(wait) * 1000000L};
-      pfd.revents = 0;
-      ::ppoll(&pfd, 1, &ts, nullptr);
-      if (pfd.revents & POLLERR) errors_signalled = true;
-      polled = true;
+      // Not when a request was handed over since the drain above (sleep_begin sees it).
+      if (handoff_ == nullptr || !handoff_->sleep_begin(id_)) {
+        SnapshotReader::Offline sleeping(reader_);
+        const timespec ts{0, static_cast<long>(wait) * 1000000L};
+        pfd[0].revents = pfd[1].revents = 0;
+        ::ppoll(pfd, 2, &ts, nullptr);
+        if (pfd[0].revents & POLLERR) errors_signalled = true;
+        polled = true;
+      }
+      if (handoff_ != nullptr) handoff_->sleep_end(id_, (pfd[1].revents & POLLIN) != 0);
+      pfd[1].revents = 0;
     }
   }
   end_thread(now);

@@ -55,6 +55,9 @@ class SpscRing {
     return true;
   }
 
+  // Consumer thread only. Whether nothing is waiting (acquire: an item seen here is whole).
+  bool empty() const { return head_.v.load(std::memory_order_relaxed) == tail_.v.load(std::memory_order_acquire); }
+
   // Consumer thread only. Moves the oldest item into `out`; returns false, leaving `out` as it
   // was, when the ring is empty.
   bool pop(T& out) {

@@ -7,14 +7,20 @@
 // per ordered pair of workers, of fixed slots, made on the control thread before the workers
 // start. A full ring or a request over a slot refuses the push; the sender then handles the
 // request itself (its relay answers, no binding needed for most replies) and counts it.
+// A socket worker sleeps in ppoll when idle; a request pushed to a sleeping worker wakes it
+// through its eventfd (one write by the sender, only then), so a call handed over waits for the
+// owner's wake-up, not for its next timeout (up to 5 ms).
 //
 //   RequestHandoff rings(workers);                 // control thread, set-up
 //   rings.push(from, to, datagram, src);           // worker `from`
 //   rings.drain(to, [&](std::string_view d, const sockaddr_storage& src, socklen_t len) { … });
+//   if (!rings.sleep_begin(to)) ppoll({socket, rings.wake_fd(to)}, …);   // worker `to`
+//   rings.sleep_end(to, wake_fd_was_readable);
 #pragma once
 
 #include <sys/socket.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -30,10 +36,24 @@ class RequestHandoff {
   static constexpr std::uint32_t kSlots = 64;        // per ordered pair of workers
 
   explicit RequestHandoff(std::uint32_t workers);
+  ~RequestHandoff();
+  RequestHandoff(const RequestHandoff&) = delete;
+  RequestHandoff& operator=(const RequestHandoff&) = delete;
 
   // Worker `from`: copies `datagram` and its source onto the ring to `to`. False when the ring
-  // is full or the request too large.
-  bool push(std::uint32_t from, std::uint32_t to, std::string_view datagram, const sockaddr_storage& src);
+  // is full or the request too large. When `to` sleeps, it is woken (and *woke is set).
+  bool push(std::uint32_t from, std::uint32_t to, std::string_view datagram, const sockaddr_storage& src,
+            bool* woke = nullptr);
+
+  // Worker `to`, about to sleep: from now on a push wakes it. True when a request already
+  // waits (then it must not sleep; sleep_end(to, false) still follows).
+  bool sleep_begin(std::uint32_t to);
+  // Worker `to`, awake again: pushes stop waking it; `signalled` (its wake_fd was readable)
+  // consumes the wake-up.
+  void sleep_end(std::uint32_t to, bool signalled);
+  // The eventfd worker `to` adds to its ppoll set (-1 when it could not be made: the worker
+  // then wakes at its timeout, as without hand-off wake-ups).
+  int wake_fd(std::uint32_t to) const { return wakers_[to].fd; }
 
   // Worker `to`: calls f(datagram, src, src_len) for each request waiting for it; returns how
   // many. The views are valid during the call only.
@@ -63,6 +83,11 @@ class RequestHandoff {
   std::uint32_t workers_;
   std::vector<std::unique_ptr<Ring>> rings_;  // [from * workers + to]; the diagonal is unused
   std::vector<Slot> scratch_;                 // per receiving worker: where a popped slot lands
+  struct alignas(64) Waker {
+    std::atomic<bool> sleeping{false};
+    int fd = -1;
+  };
+  std::unique_ptr<Waker[]> wakers_;           // per receiving worker
 };
 
 }  // namespace regfront::worker

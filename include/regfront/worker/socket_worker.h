@@ -37,7 +37,7 @@ class SocketWorker : public Worker {
 
   io::SocketIo io_;
   RequestHandoff* handoff_;
-  Counter handoff_out_, handoff_in_, handoff_drops_;
+  Counter handoff_out_, handoff_in_, handoff_drops_, handoff_wakeups_;
   std::thread thread_;
 };
 
