@@ -239,7 +239,7 @@ std::string render_calls(const std::vector<CallRow>& rows, bool json) {
 }
 
 std::string render_dataplane(const std::vector<DataplaneRow>& rows, bool json, const std::vector<PortRow>& ports,
-                             const PoolRow& pool) {
+                             const PoolRow& pool, const SnapshotReport& snapshot) {
   if (json) {
     nlohmann::json j;
     j["workers"] = nlohmann::json::array();
@@ -264,6 +264,10 @@ std::string render_dataplane(const std::vector<DataplaneRow>& rows, bool json, c
       }
     }
     if (pool.size != 0) j["mbuf_pool"] = {{"size", pool.size}, {"available", pool.available}};
+    if (snapshot.version != 0) {
+      j["snapshot"] = {{"version", snapshot.version}, {"build_ms", snapshot.build_ms}, {"adopted_ms", nullptr}};
+      if (snapshot.adopted_ms >= 0) j["snapshot"]["adopted_ms"] = snapshot.adopted_ms;
+    }
     return j.dump() + "\n";
   }
   std::string out = "Worker  Bindings    Packets-in  Packets-out  Dropped  Heap-allocated\n";
@@ -283,6 +287,17 @@ std::string render_dataplane(const std::vector<DataplaneRow>& rows, bool json, c
   }
   if (pool.size != 0) {
     out += "\nmbuf pool: " + std::to_string(pool.available) + " of " + std::to_string(pool.size) + " available\n";
+  }
+  if (snapshot.version != 0) {
+    char line[160];
+    if (snapshot.adopted_ms >= 0) {
+      std::snprintf(line, sizeof line, "\nSnapshot %llu: built in %.1f ms, run by every worker %.1f ms after publication\n",
+                    static_cast<unsigned long long>(snapshot.version), snapshot.build_ms, snapshot.adopted_ms);
+    } else {
+      std::snprintf(line, sizeof line, "\nSnapshot %llu: built in %.1f ms, not yet run by every worker\n",
+                    static_cast<unsigned long long>(snapshot.version), snapshot.build_ms);
+    }
+    out += line;
   }
   for (const auto& r : rows) {
     if (r.io.empty()) continue;

@@ -131,6 +131,7 @@ Status Daemon::start() {
   // it, additions are counted as plan_overflow and not started until a restart (with
   // --max-bindings for more).
   dns_->update(cfg_, monotonic_ms());
+  const std::uint64_t first_start_us = monotonic_us();
   std::unique_ptr<reg::Snapshot> first =
       builder_->build(cfg_, dns_->addresses(), opts_.listen_port, realm_learner_.realms(), nullptr, 0, sha_realms_,
                       dns_->target_addresses());
@@ -178,7 +179,10 @@ Status Daemon::start() {
     return s;
   }
 
+  const std::uint64_t first_built_us = monotonic_us();
   publisher_->publish(std::move(first));
+  published_us_ = monotonic_us();
+  publication_ = {publisher_->current()->version, static_cast<double>(first_built_us - first_start_us) / 1000.0, -1};
   for (auto& w : workers_) w->start();
   const reg::Snapshot* snap = publisher_->current();
   std::size_t bindings = 0;
@@ -247,7 +251,9 @@ void Daemon::serve() {
     const std::size_t base = fds.size();
     fds.push_back(pollfd{signal_fd_, POLLIN, 0});
     server_->add_pollfds(fds);
-    ::poll(fds.data(), fds.size(), dns_->timeout_ms(100));
+    // While the workers have not all taken the last snapshot, look again within a millisecond
+    // (its adoption time is reported).
+    ::poll(fds.data(), fds.size(), dns_->timeout_ms(publication_.adopted_ms < 0 && publication_.version != 0 ? 1 : 100));
     dns_->process(std::vector<pollfd>(fds.begin(), fds.begin() + static_cast<std::ptrdiff_t>(base)));
     if (fds[base].revents & POLLIN) {
       signalfd_siginfo si;
@@ -269,6 +275,7 @@ void Daemon::serve() {
     // Leaving bindings whose unregistration time is up: release their slots.
     if (const std::uint64_t due = builder_->next_expiry_ms(); due != 0 && due <= now) rebuild_and_publish();
     reclaim();
+    check_adoption();
     if (now - last_progress >= kProgressEveryMs) {
       last_progress = now;
       std::uint64_t accepted = 0, challenged = 0, timed_out = 0;
@@ -342,6 +349,7 @@ void Daemon::reload() {
   // one live change, the path a CLI change takes: the builder keeps every binding the new
   // configuration still has (nothing sent for them) and unregisters only those it no longer
   // has. A file that does not load changes nothing at all.
+  const std::uint64_t received_us = monotonic_us();
   const std::string& path = opts_.config_path;
   StatusOr<std::string> text = config::read_startup_config(path);
   if (!text.ok()) {
@@ -366,7 +374,7 @@ void Daemon::reload() {
     return;
   }
   cfg_ = std::move(cfg);
-  rebuild_and_publish();
+  rebuild_and_publish(received_us);
   std::size_t bindings = 0;
   for (const auto& p : publisher_->current()->plans) bindings += p.size();
   log("SIGHUP: %s applied: %zu endpoints, %zu bindings", path.c_str(), publisher_->current()->endpoints.size(),
@@ -384,10 +392,26 @@ void Daemon::stop_workers() {
   log("stopped: %llu bindings unregistered", static_cast<unsigned long long>(unregistered));
 }
 
-void Daemon::rebuild_and_publish() {
+void Daemon::rebuild_and_publish(std::uint64_t since_us) {
+  const std::uint64_t start = since_us != 0 ? since_us : monotonic_us();
   publisher_->publish(builder_->build(cfg_, dns_->addresses(), opts_.listen_port, realm_learner_.realms(),
                                       publisher_->current(), monotonic_ms(), sha_realms_, dns_->target_addresses()));
+  published_us_ = monotonic_us();
+  publication_.version = publisher_->current()->version;
+  publication_.build_ms = static_cast<double>(published_us_ - std::min(start, published_us_)) / 1000.0;
+  publication_.adopted_ms = -1;
   reclaim();
+  check_adoption();
+}
+
+void Daemon::check_adoption() {
+  if (publication_.version == 0 || publication_.adopted_ms >= 0) return;
+  for (const auto& w : workers_) {
+    if (w->adopted_version() < publication_.version) return;
+  }
+  publication_.adopted_ms = static_cast<double>(monotonic_us() - published_us_) / 1000.0;
+  log("snapshot %llu: built in %.1f ms, run by every worker %.1f ms after publication",
+      static_cast<unsigned long long>(publication_.version), publication_.build_ms, publication_.adopted_ms);
 }
 
 void Daemon::reclaim() {
@@ -446,11 +470,12 @@ protocol::Reply Daemon::handle(config::Session& session, std::string_view verb, 
   protocol::Reply reply;
   config::Interpreter in(cfg_, this);
   if (verb == "exec") {
+    const std::uint64_t received_us = monotonic_us();
     const config::Result r = in.execute(line, session);
     if (r.ok()) {
       reply.payload = r.output;
       if (r.changed) {
-        rebuild_and_publish();
+        rebuild_and_publish(received_us);
         check_shutdown_fit(false);
       }
     } else {
@@ -491,7 +516,7 @@ bool Daemon::show(Show what, bool json, std::string& out) {
       return true;
     case Show::calls: out = cli::render_calls(status.calls(), json); return true;
     case Show::dataplane:
-      out = cli::render_dataplane(status.dataplane(), json, status.ports(), status.pool());
+      out = cli::render_dataplane(status.dataplane(), json, status.ports(), status.pool(), publication_);
       return true;
     case Show::control: {
       const ControlServer::Counters c = server_->counters();

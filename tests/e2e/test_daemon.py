@@ -115,8 +115,24 @@ class ControlSocketAndDns(unittest.TestCase):
             stats = json.loads(cli(sock, "show sip-ua statistics | json").stdout)
             self.assertEqual(stats["registrars"][0]["accepted"], len(users))
             self.assertEqual(stats["dataplane"]["forged"], 0)
-            dp = json.loads(cli(sock, "show dataplane | json").stdout)["workers"]
+            dp_all = json.loads(cli(sock, "show dataplane | json").stdout)
+            dp = dp_all["workers"]
             self.assertEqual(sum(w["bindings"] for w in dp), len(users))
+            # Each publication is reported: the start-up snapshot, run by every worker by now.
+            first = dp_all["snapshot"]
+            self.assertGreaterEqual(first["version"], 1)
+            self.assertGreaterEqual(first["build_ms"], 0)
+            self.assertIsNotNone(first["adopted_ms"])
+            # A live change publishes a newer one; its report follows it.
+            self.assertEqual(cli(sock, "enable", "configure terminal", "hostname snaprep", "end").returncode, 0)
+
+            def reported():
+                snap = json.loads(cli(sock, "show dataplane | json").stdout)["snapshot"]
+                return snap if snap["version"] > first["version"] and snap["adopted_ms"] is not None else None
+            kam.wait_until(reported, timeout=10, what="the live change's snapshot reported as adopted")
+            self.assertGreaterEqual(reported()["build_ms"], 0)
+            self.assertRegex(cli(sock, "show dataplane").stdout,
+                             r"Snapshot \d+: built in [0-9.]+ ms, run by every worker [0-9.]+ ms after publication")
             # A session starts in user exec, where the configuration (it holds passwords) is
             # not shown: enable first, as on IOS.
             self.assertEqual(cli(sock, "show running-config").returncode, 1)

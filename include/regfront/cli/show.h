@@ -125,8 +125,15 @@ struct PoolRow {
   unsigned size = 0;
   unsigned available = 0;
 };
+// The last snapshot published: how long it took from the command (or reload, or the event that
+// caused it) to its publication, and from its publication until every worker ran on it.
+struct SnapshotReport {
+  std::uint64_t version = 0;  // 0: none published yet
+  double build_ms = 0;
+  double adopted_ms = -1;     // -1: not every worker runs on it yet (JSON null)
+};
 std::string render_dataplane(const std::vector<DataplaneRow>& rows, bool json, const std::vector<PortRow>& ports = {},
-                             const PoolRow& pool = {});
+                             const PoolRow& pool = {}, const SnapshotReport& snapshot = {});
 
 // ---- show control: the control socket's sessions and bounds, and SIGHUP reloads ----
 struct ControlStatus {

@@ -71,7 +71,10 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   // (`always`), and after an operator's change only when a registrar's verdict changes (a
   // `registration rate` lowered, bindings added; and when it fits again).
   void check_shutdown_fit(bool always);
-  void rebuild_and_publish();
+  // `since_us` (monotonic_us): when what asked for it began (a command, a reload); 0 = now.
+  void rebuild_and_publish(std::uint64_t since_us = 0);
+  // Once every worker runs on the last snapshot published: its adoption time, and one log line.
+  void check_adoption();
   // Frees the snapshots whose grace period is over and returns their pages.
   void reclaim();
   void learn_realms();
@@ -105,6 +108,8 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   std::uint64_t reloads_refused_ = 0;  // SIGHUP: refused, nothing changed
   bool shutdown_unfit_[reg::kRegistrarSlots] = {};  // check_shutdown_fit's last verdict per registrar
   cli::Statistics statistics_base_;  // the counters at the last `clear sip-ua statistics`
+  cli::SnapshotReport publication_;  // the last snapshot published (show dataplane)
+  std::uint64_t published_us_ = 0;   // when (monotonic_us); adoption is pending while adopted_ms < 0
 };
 
 }  // namespace regfront::daemon
