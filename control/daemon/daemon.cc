@@ -20,6 +20,7 @@
 #include "regfront/daemon/log.h"
 #include "regfront/daemon/memory.h"
 #include "regfront/daemon/status.h"
+#include "regfront/daemon/telemetry.h"
 #include "regfront/worker/dpdk_worker.h"
 #include "regfront/worker/socket_worker.h"
 
@@ -48,6 +49,7 @@ Daemon::~Daemon() {
   // go away; no worker reads a snapshot any more when the publisher frees them.
   workers_.clear();
   server_.reset();
+  Telemetry::disable();  // before the EAL goes: its telemetry thread answers from nothing after this
   dpdk_.reset();
   if (publisher_) publisher_->drain();
   publisher_.reset();
@@ -106,6 +108,7 @@ Status Daemon::start() {
       return b.status();
     }
     dpdk_ = std::move(*b);
+    if (!Telemetry::enable()) log("DPDK telemetry refused regfrontd's /regfront/* commands; the rest works without them");
   }
 
   publisher_ = std::make_unique<snapshot::Publisher>(opts_.workers);
@@ -244,7 +247,7 @@ int Daemon::run() {
 // ---- the control loop ----
 
 void Daemon::serve() {
-  std::uint64_t last_progress = 0;
+  std::uint64_t last_progress = 0, last_telemetry = 0;
   std::vector<pollfd> fds;
   for (;;) {
     fds = dns_->pollfds();
@@ -276,6 +279,10 @@ void Daemon::serve() {
     if (const std::uint64_t due = builder_->next_expiry_ms(); due != 0 && due <= now) rebuild_and_publish();
     reclaim();
     check_adoption();
+    if (dpdk_ != nullptr && now - last_telemetry >= 1000) {
+      last_telemetry = now;
+      update_telemetry(now);
+    }
     if (now - last_progress >= kProgressEveryMs) {
       last_progress = now;
       std::uint64_t accepted = 0, challenged = 0, timed_out = 0;
@@ -402,6 +409,38 @@ void Daemon::rebuild_and_publish(std::uint64_t since_us) {
   publication_.adopted_ms = -1;
   reclaim();
   check_adoption();
+}
+
+void Daemon::update_telemetry(std::uint64_t now) {
+  // The copy DPDK's telemetry thread answers from: counters the workers keep anyway (relaxed
+  // loads), the snapshot's sizes and the registrars' addresses, read here on the control thread.
+  const StatusGatherer status({workers_, *publisher_, cfg_, *dns_, dpdk_.get(), opts_.max_calls});
+  Telemetry::View v;
+  std::uint64_t bindings = 0;
+  for (const cli::DataplaneRow& r : status.dataplane()) {
+    Telemetry::Dict w;
+    w.numbers = {{"worker", r.worker}, {"bindings", r.bindings}, {"rx", r.rx}, {"tx", r.tx}, {"dropped", r.dropped}};
+    if (r.heap_tracked) w.numbers.emplace_back("heap_allocated", r.heap_allocated);
+    for (const auto& [name, value] : r.io) w.numbers.emplace_back(name, value);
+    bindings += r.bindings;
+    v.workers.push_back(std::move(w));
+  }
+  v.info.strings = {{"version", REGFRONT_TELEMETRY_VERSION}, {"io", "dpdk"}};
+  v.info.numbers = {{"workers", workers_.size()}, {"bindings", bindings}, {"snapshot_version", publication_.version},
+                    {"uptime_s", (now - started_ms_) / 1000}};
+  const cli::Statistics stats = status.statistics();
+  for (const cli::RegistrarStatistics& r : stats.registrars) {
+    Telemetry::Dict d;
+    if (const auto it = cfg_.sip_ua.registrars.find(r.index); it != cfg_.sip_ua.registrars.end()) {
+      const config::RegistrarAddress& a = it->second.address;
+      d.strings.emplace_back("address", a.host + (a.port != 0 ? ":" + std::to_string(a.port) : ""));
+    }
+    d.numbers.emplace_back("index", static_cast<std::uint64_t>(r.index));
+    for (const auto& [name, value] : r.counters) d.numbers.emplace_back(name, value);
+    for (const auto& [code, count] : r.responses) d.numbers.emplace_back("code_" + std::to_string(code), count);
+    v.registrars.emplace_back(r.index, std::move(d));
+  }
+  Telemetry::update(std::move(v));
 }
 
 void Daemon::check_adoption() {

@@ -137,9 +137,10 @@ class Tapped:
 # regfrontd --io dpdk
 # --------------------------------------------------------------------------------------------
 
-def eal_args(vdevs: List[str], workers: int) -> str:
+def eal_args(vdevs: List[str], workers: int, telemetry: bool = False) -> str:
     """EAL arguments: no hugepages, no PCI, a unique file prefix, one lcore per worker plus the
-    main lcore (mapped onto the machine's CPUs: CI runners may have fewer CPUs than lcores)."""
+    main lcore (mapped onto the machine's CPUs: CI runners may have fewer CPUs than lcores);
+    DPDK telemetry only when asked for."""
     ncpu = os.cpu_count() or 1
     lcores = workers + 1
     if lcores <= ncpu:
@@ -147,8 +148,8 @@ def eal_args(vdevs: List[str], workers: int) -> str:
     else:
         lc = ["--lcores", f"(0-{lcores - 1})@(0-{ncpu - 1})"]
     prefix = f"rfe2e-{os.getpid()}-{next(_run_seq)}"
-    args = ["--no-huge", "--no-pci", "-m", "512", "--file-prefix", prefix, "--no-telemetry",
-            "--log-level=*:notice"] + lc
+    args = ["--no-huge", "--no-pci", "-m", "512", "--file-prefix", prefix,
+            "--log-level=*:notice"] + ([] if telemetry else ["--no-telemetry"]) + lc
     for v in vdevs:
         args += ["--vdev", v]
     return " ".join(args)
@@ -271,8 +272,8 @@ class DpdkCase(unittest.TestCase):
             log(f"{r.name} {r.realm} on {r.listen_spec} in {r.netns} (log {r.log_path})")
 
     def start_regfrontd(self, config: str, vdevs: List[str], netns: str, workers: int = 1,
-                        name: str = "regfrontd-dpdk") -> DpdkRegfrontd:
-        rf = DpdkRegfrontd(config, eal_args(vdevs, workers), netns, workers=workers, name=name)
+                        name: str = "regfrontd-dpdk", telemetry: bool = False) -> DpdkRegfrontd:
+        rf = DpdkRegfrontd(config, eal_args(vdevs, workers, telemetry), netns, workers=workers, name=name)
         self.addCleanup(rf.kill)
         rf.check_config()
         rf.start()
@@ -381,7 +382,7 @@ class DpdkCase(unittest.TestCase):
 
     def standard_run(self, rf: DpdkRegfrontd, r1: kam.KamailioRegistrar,
                      r2: kam.KamailioRegistrar, contact_host: str, what: str,
-                     fragmented: bool = False) -> None:
+                     fragmented: bool = False, before_stop=None) -> None:
         """Registered at R1 (all numbers) and R2 (BOTH only), realm scoping, contacts, sources,
         ONLY_A tried R2 without credentials, unregistration on SIGTERM."""
         expected = {r1: set(NUMBERS), r2: set(BOTH)}
@@ -414,7 +415,55 @@ class DpdkCase(unittest.TestCase):
                                     f"datagrams reassembled: {got}")
             log(f"{what}: {got} datagrams reassembled from "
                 f"{self.net_counter(rf, 'frag_received')} fragments")
+        if before_stop is not None:
+            before_stop()
         self.assert_unregistered_on_sigterm(rf, expected)
+
+    def assert_telemetry(self, rf: DpdkRegfrontd, r1: kam.KamailioRegistrar) -> None:
+        """DPDK's own client (dpdk-telemetry.py, Debian dpdk-dev) lists regfrontd's commands
+        beside /ethdev/*, and their answers agree with the show commands."""
+        prefix = rf.eal.split("--file-prefix ")[1].split()[0]
+        dp = rf.cli_json("show dataplane")
+        stats = rf.cli_json("show sip-ua statistics")
+        self.assertIsNotNone(dp)
+        self.assertIsNotNone(stats)
+        time.sleep(1.5)  # the telemetry copy is refreshed once a second
+        cmds = ["/", "/regfront/info", "/regfront/workers", "/regfront/worker,0", "/regfront/registrars",
+                "/regfront/registrar,1", "/ethdev/list"]
+        r = subprocess.run([sys.executable, "/usr/bin/dpdk-telemetry.py", "-f", prefix],
+                           input="\n".join(cmds) + "\n", capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = {}
+        for line in r.stdout.splitlines():
+            if line.startswith("{"):
+                got.update(json.loads(line))
+        log(f"telemetry: {json.dumps(got)[:1500]}")
+        for c in ("/regfront/info", "/regfront/workers", "/regfront/worker", "/regfront/registrars",
+                  "/regfront/registrar"):
+            self.assertIn(c, got.get("/", []), f"{c} not listed by the telemetry socket")
+        info = got["/regfront/info"]
+        self.assertEqual(info["io"], "dpdk")
+        self.assertEqual(info["workers"], len(dp["workers"]))
+        self.assertEqual(info["bindings"], sum(w["bindings"] for w in dp["workers"]))
+        self.assertEqual(got["/regfront/workers"], list(range(len(dp["workers"]))))
+        self.assertGreater(got["/regfront/worker"]["rx"], 0)
+        self.assertEqual(got["/regfront/registrars"], [1, 2])
+        reg1 = got["/regfront/registrar"]
+        self.assertEqual(reg1["address"], f"{r1.host}:{r1.port}")
+        want = next(x for x in stats["registrars"] if x["index"] == 1)
+        self.assertEqual(reg1["accepted"], want["accepted"])
+        self.assertEqual(reg1.get("code_401", 0), (want.get("responses") or {}).get("401", 0))
+        self.assertGreater(reg1.get("code_401", 0), 0, "the registrar challenged every binding")
+        self.assertEqual(got["/ethdev/list"], [0], "DPDK's own commands still answer")
+        # Unknown registrar or worker: no data (telemetry's null), not a crash.
+        r = subprocess.run([sys.executable, "/usr/bin/dpdk-telemetry.py", "-f", prefix],
+                           input="/regfront/registrar,5\n/regfront/worker,x\n/regfront/info\n",
+                           capture_output=True, text=True, timeout=30)
+        lines = [json.loads(x) for x in r.stdout.splitlines() if x.startswith("{")]
+        self.assertEqual(len(lines), 3, r.stdout)
+        self.assertIsNone(lines[0]["/regfront/registrar"])
+        self.assertIsNone(lines[1]["/regfront/worker"])
+        self.assertEqual(lines[2]["/regfront/info"]["io"], "dpdk")
 
 
 # --------------------------------------------------------------------------------------------
@@ -520,9 +569,9 @@ class DpdkScenarios(DpdkCase):
                                            ports=(SIP_PORT, SIP_PORT + 10))
         config = (interface_block(Tapped.DUT4, Tapped.DUT6, None, None)
                   + sip_ua_block({1: v4(r1.host), 2: v4(r2.host, r2.port)}))
-        rf = self.start_regfrontd(config, [f"net_tap0,iface={t.tap}"], t.dut, name="rf-a-tap")
+        rf = self.start_regfrontd(config, [f"net_tap0,iface={t.tap}"], t.dut, name="rf-a-tap", telemetry=True)
         self.assert_device_signals_reach_workers_only(rf)
-        self.standard_run(rf, r1, r2, Tapped.DUT4, "(a) net_tap")
+        self.standard_run(rf, r1, r2, Tapped.DUT4, "(a) net_tap", before_stop=lambda: self.assert_telemetry(rf, r1))
 
     def assert_device_signals_reach_workers_only(self, rf: DpdkRegfrontd) -> None:
         """net_tap asks for a real-time signal per received frame (F_SETSIG): every thread but

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "regfront/cli/show.h"
+#include "regfront/common/clock.h"
 #include "regfront/common/status.h"
 #include "regfront/config/commands.h"
 #include "regfront/config/model.h"
@@ -75,6 +76,8 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   void rebuild_and_publish(std::uint64_t since_us = 0);
   // Once every worker runs on the last snapshot published: its adoption time, and one log line.
   void check_adoption();
+  // --io dpdk: refreshes what /regfront/* in DPDK telemetry answers (regfront/daemon/telemetry.h).
+  void update_telemetry(std::uint64_t now_ms);
   // Frees the snapshots whose grace period is over and returns their pages.
   void reclaim();
   void learn_realms();
@@ -109,6 +112,7 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   bool shutdown_unfit_[reg::kRegistrarSlots] = {};  // check_shutdown_fit's last verdict per registrar
   cli::Statistics statistics_base_;  // the counters at the last `clear sip-ua statistics`
   cli::SnapshotReport publication_;  // the last snapshot published (show dataplane)
+  std::uint64_t started_ms_ = monotonic_ms();  // uptime
   std::uint64_t published_us_ = 0;   // when (monotonic_us); adoption is pending while adopted_ms < 0
 };
 
