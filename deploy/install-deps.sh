@@ -12,12 +12,14 @@ packages=(
   dpdk-dev libdpdk-dev libhyperscan-dev libjemalloc-dev libssl-dev libc-ares-dev libedit-dev
   libipsec-mb-dev                     # perf/auth: multi-buffer hashing benchmark
   nlohmann-json3-dev
+  prometheus-cpp-dev                  # regfrontd --metrics: Prometheus exposition (pull, text format)
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   kamailio                            # the real registrar of the e2e tests and the demo
   sip-tester                          # SIPp (sipp): the SBC core and the far end of the call e2e tests
   dnsmasq-base                        # the DNS server (NAPTR/SRV) of the RFC 3263 failover e2e test;
                                       # -base: the binary only, no system service on port 53
+  prometheus                          # promtool and the server that scrape /metrics in the e2e test
   python3 iproute2 procps tmux
   python3-matplotlib                  # perf/scenarios plots (perf/run-all)
 )
@@ -43,4 +45,8 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}"
 # start their own registrars on other ports, and the packaged one is not needed.
 if command -v systemctl >/dev/null && systemctl is-active --quiet kamailio 2>/dev/null; then
   systemctl disable --now kamailio || true
+fi
+# Likewise Debian's prometheus starts a server on port 9090; the e2e test runs its own.
+if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/dev/null; then
+  systemctl disable --now prometheus || true
 fi

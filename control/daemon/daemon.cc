@@ -19,6 +19,7 @@
 #include "regfront/daemon/dpdk_backend.h"
 #include "regfront/daemon/log.h"
 #include "regfront/daemon/memory.h"
+#include "regfront/daemon/metrics.h"
 #include "regfront/daemon/status.h"
 #include "regfront/daemon/telemetry.h"
 #include "regfront/worker/dpdk_worker.h"
@@ -48,6 +49,7 @@ Daemon::~Daemon() {
   // --io dpdk: the workers' stacks return their mbufs to the pool before the ports and the EAL
   // go away; no worker reads a snapshot any more when the publisher frees them.
   workers_.clear();
+  metrics_.reset();
   server_.reset();
   Telemetry::disable();  // before the EAL goes: its telemetry thread answers from nothing after this
   dpdk_.reset();
@@ -181,6 +183,15 @@ Status Daemon::start() {
     log("%s", s.message().c_str());
     return s;
   }
+  if (!opts_.metrics.empty()) {
+    StatusOr<std::unique_ptr<MetricsServer>> m = MetricsServer::start(opts_.metrics);
+    if (!m.ok()) {
+      log("%s", m.status().message().c_str());
+      return m.status();
+    }
+    metrics_ = std::move(*m);
+    log("metrics: http://%s/metrics (port %d)", opts_.metrics.c_str(), metrics_->port());
+  }
 
   const std::uint64_t first_built_us = monotonic_us();
   publisher_->publish(std::move(first));
@@ -247,7 +258,7 @@ int Daemon::run() {
 // ---- the control loop ----
 
 void Daemon::serve() {
-  std::uint64_t last_progress = 0, last_telemetry = 0;
+  std::uint64_t last_progress = 0, last_telemetry = 0, last_metrics = 0;
   std::vector<pollfd> fds;
   for (;;) {
     fds = dns_->pollfds();
@@ -282,6 +293,10 @@ void Daemon::serve() {
     if (dpdk_ != nullptr && now - last_telemetry >= 1000) {
       last_telemetry = now;
       update_telemetry(now);
+    }
+    if (metrics_ != nullptr && now - last_metrics >= 1000) {
+      last_metrics = now;
+      update_metrics(now);
     }
     if (now - last_progress >= kProgressEveryMs) {
       last_progress = now;
@@ -381,6 +396,7 @@ void Daemon::reload() {
     return;
   }
   cfg_ = std::move(cfg);
+  ++config_changes_;
   rebuild_and_publish(received_us);
   std::size_t bindings = 0;
   for (const auto& p : publisher_->current()->plans) bindings += p.size();
@@ -441,6 +457,125 @@ void Daemon::update_telemetry(std::uint64_t now) {
     v.registrars.emplace_back(r.index, std::move(d));
   }
   Telemetry::update(std::move(v));
+}
+
+namespace {
+
+// The help of a worker, registrar or call counter, by name (the X-lists' text).
+std::string counter_help(std::string_view name) {
+  for (std::size_t i = 0; i < reg::kRegistrarCounterCount; ++i) {
+    if (name == reg::kRegistrarCounterInfo[i].name) return reg::kRegistrarCounterInfo[i].help;
+  }
+  for (std::size_t i = 0; i < reg::kWorkerCounterCount; ++i) {
+    if (name == reg::kWorkerCounterInfo[i].name) return reg::kWorkerCounterInfo[i].help;
+  }
+  for (std::size_t i = 0; i < call::kCallCounterCount; ++i) {
+    if (name == call::kCallCounterInfo[i].name) return call::kCallCounterInfo[i].help;
+  }
+  return std::string(name);
+}
+
+}  // namespace
+
+void Daemon::update_metrics(std::uint64_t now) {
+  // What the next scrapes return (regfront/daemon/metrics.h, docs/metrics.md): the counters the
+  // workers keep anyway and the control plane's own figures. No label carries a number, user or
+  // realm: registrar index, worker id, port, response code and dial-peer tag only.
+  const StatusGatherer status({workers_, *publisher_, cfg_, *dns_, dpdk_.get(), opts_.max_calls});
+  MetricsServer::Families f;
+  f.gauge("regfront_build_info", "regfrontd's version (the value is always 1)", {{"version", REGFRONT_TELEMETRY_VERSION}},
+          1);
+  f.gauge("regfront_uptime_seconds", "Seconds since regfrontd started", {}, double(now - started_ms_) / 1000.0);
+  f.gauge("regfront_workers", "Worker threads", {}, double(workers_.size()));
+  f.counter("regfront_config_changes_total", "Configuration changes applied (CLI commands and SIGHUP reloads)", {},
+            double(config_changes_));
+  f.gauge("regfront_snapshot_version", "Version of the last snapshot published to the workers", {},
+          double(publication_.version));
+  f.gauge("regfront_snapshot_build_seconds",
+          "From the command, reload or event to the publication of the last snapshot", {}, publication_.build_ms / 1000.0);
+  if (publication_.adopted_ms >= 0) {
+    f.gauge("regfront_snapshot_adopted_seconds", "From the last snapshot's publication until every worker ran it", {},
+            publication_.adopted_ms / 1000.0);
+  }
+  const cli::Statistics st = status.statistics();
+  for (const cli::RegistrarStatistics& r : st.registrars) {
+    const std::string index = std::to_string(r.index);
+    if (const auto it = cfg_.sip_ua.registrars.find(r.index); it != cfg_.sip_ua.registrars.end()) {
+      f.gauge("regfront_registrar_rate", "Configured registration rate: REGISTERs each registrar is sent per second",
+              {{"registrar", index}}, double(cfg_.sip_ua.registration_rate));
+      f.gauge("regfront_registrar_expires_seconds", "Configured expires of each registrar", {{"registrar", index}},
+              double(it->second.expires));
+    }
+    for (const auto& [name, v] : r.counters) {
+      f.counter("regfront_registrar_" + name + "_total", counter_help(name), {{"registrar", index}}, double(v));
+    }
+    for (const auto& [code, v] : r.responses) {
+      f.counter("regfront_registrar_responses_total", "Final responses (3xx-6xx) to REGISTER, by code",
+                {{"registrar", index}, {"code", std::to_string(code)}}, double(v));
+    }
+  }
+  for (const auto& [name, v] : st.calls) f.counter("regfront_calls_" + name + "_total", counter_help(name), {}, double(v));
+  for (const cli::DialPeerStatistics& p : st.dial_peers) {
+    const MetricsServer::Labels l{{"dial_peer", std::to_string(p.tag)}};
+    f.counter("regfront_dial_peer_calls_attempted_total", "Calls tried through each dial peer (0: beyond the table)", l,
+              double(p.attempts));
+    f.counter("regfront_dial_peer_calls_answered_total", "Calls answered through each dial peer", l, double(p.answered));
+    f.counter("regfront_dial_peer_calls_failed_total", "Calls failed through each dial peer", l, double(p.failed));
+  }
+  for (const auto& w : workers_) {
+    const MetricsServer::Labels l{{"worker", std::to_string(w->id())}};
+    for (std::size_t i = 0; i < reg::kWorkerCounterCount; ++i) {
+      f.counter(std::string("regfront_worker_") + reg::kWorkerCounterInfo[i].name + "_total",
+                reg::kWorkerCounterInfo[i].help, l, double(reg::worker_counter(w->counters(), i)));
+    }
+  }
+  for (const cli::DataplaneRow& r : status.dataplane()) {
+    const MetricsServer::Labels l{{"worker", std::to_string(r.worker)}};
+    f.gauge("regfront_worker_bindings", "Bindings each worker owns", l, double(r.bindings));
+    if (r.heap_tracked) {
+      f.gauge("regfront_worker_heap_allocated_bytes", "Bytes the worker's loop allocated on the heap (must stay 0)", l,
+              double(r.heap_allocated));
+    }
+    double hz = 0;
+    for (const auto& [name, v] : r.io) {
+      if (name == "tsc_hz") hz = double(v);
+    }
+    for (const auto& [name, v] : r.io) {
+      if (name == "tsc_hz") continue;
+      if (name.size() > 4 && name.ends_with("_tsc")) {
+        if (hz <= 0) continue;
+        const std::string base = name.substr(0, name.size() - 4);
+        if (base == "busy") {
+          f.counter("regfront_worker_busy_seconds_total",
+                    "Poll-mode worker: time in loop iterations that received, built or sent something", l, double(v) / hz);
+        } else if (base.starts_with("stage_")) {
+          MetricsServer::Labels sl = l;
+          sl.emplace_back("stage", base.substr(6));
+          f.counter("regfront_worker_stage_seconds_total", "Poll-mode worker busy time by stage (--stage-timing)", sl,
+                    double(v) / hz);
+        }
+        continue;
+      }
+      f.counter("regfront_worker_io_" + name + "_total", "Worker I/O and network-stack counter " + name, l, double(v));
+    }
+  }
+  for (const cli::PortRow& p : status.ports()) {
+    const MetricsServer::Labels l{{"port", "dpdk" + std::to_string(p.port)}};
+    f.gauge("regfront_port_link_up", "DPDK port link state (1 up)", l, p.link_up ? 1 : 0);
+    f.counter("regfront_port_rx_packets_total", "DPDK port: packets received (ipackets)", l, double(p.ipackets));
+    f.counter("regfront_port_tx_packets_total", "DPDK port: packets sent (opackets)", l, double(p.opackets));
+    f.counter("regfront_port_rx_errors_total", "DPDK port: receive errors (ierrors)", l, double(p.ierrors));
+    f.counter("regfront_port_rx_missed_total", "DPDK port: packets dropped by the NIC, RX queue full (imissed)", l,
+              double(p.imissed));
+    f.counter("regfront_port_tx_errors_total", "DPDK port: send errors (oerrors)", l, double(p.oerrors));
+    f.counter("regfront_port_rx_nombuf_total", "DPDK port: receive failures for want of an mbuf (rx_nombuf)", l,
+              double(p.rx_nombuf));
+  }
+  if (const cli::PoolRow pool = status.pool(); pool.size != 0) {
+    f.gauge("regfront_mbuf_pool_size", "DPDK mbuf pool: mbufs", {}, double(pool.size));
+    f.gauge("regfront_mbuf_pool_available", "DPDK mbuf pool: mbufs free in its ring", {}, double(pool.available));
+  }
+  metrics_->publish(std::move(f));
 }
 
 void Daemon::check_adoption() {
@@ -514,6 +649,7 @@ protocol::Reply Daemon::handle(config::Session& session, std::string_view verb, 
     if (r.ok()) {
       reply.payload = r.output;
       if (r.changed) {
+        ++config_changes_;
         rebuild_and_publish(received_us);
         check_shutdown_fit(false);
       }

@@ -20,6 +20,7 @@ void usage(std::FILE* f) {
                "                 [--stage-timing] [--max-calls N] [--control-sessions N]\n"
                "                 [--control-idle-timeout SECONDS] [--learned-realms N]\n"
                "                 [--dns-server HOST:PORT[,...]] [--dns-hold-down SECONDS]\n"
+               "                 [--metrics ADDR:PORT]\n"
                "       regfrontd --check-config FILE\n"
                "\n"
                "  --config FILE            startup-config in IOS syntax\n"
@@ -55,6 +56,8 @@ void usage(std::FILE* f) {
                "                           timeouts, 503s or ICMP unreachables without a 2xx) is\n"
                "                           avoided S seconds (default 60; doubled each time it fails\n"
                "                           again, up to 15 min), then used again if it is better\n"
+               "  --metrics ADDR:PORT      serve Prometheus metrics at http://ADDR:PORT/metrics (off by\n"
+               "                           default; docs/metrics.md lists them)\n"
                "  --stage-timing           --io dpdk: split each worker's busy time by stage\n"
                "                           (stage_*_tsc in show dataplane; an rdtsc per stage)\n",
                regfront::protocol::default_control_socket().c_str());
@@ -123,6 +126,7 @@ int main(int argc, char** argv) {
       {"learned-realms", required_argument, nullptr, 'L'},
       {"dns-server", required_argument, nullptr, 'D'},
       {"dns-hold-down", required_argument, nullptr, 'H'},
+      {"metrics", required_argument, nullptr, 'X'},
       {nullptr, 0, nullptr, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "c:C:i:l:w:s:t:m:e:h", longopts, nullptr)) != -1) {
@@ -200,6 +204,7 @@ int main(int argc, char** argv) {
         break;
       }
       case 'D': o.dns_servers = optarg; break;
+      case 'X': o.metrics = optarg; break;
       case 'H': {
         char* end = nullptr;
         const long n = std::strtol(optarg, &end, 10);

@@ -40,6 +40,7 @@
 namespace regfront::daemon {
 
 class DpdkBackend;
+class MetricsServer;
 
 class Daemon : public config::ExecHooks, public ControlServer::Handler {
  public:
@@ -78,6 +79,8 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   void check_adoption();
   // --io dpdk: refreshes what /regfront/* in DPDK telemetry answers (regfront/daemon/telemetry.h).
   void update_telemetry(std::uint64_t now_ms);
+  // --metrics: refreshes what /metrics answers (regfront/daemon/metrics.h).
+  void update_metrics(std::uint64_t now_ms);
   // Frees the snapshots whose grace period is over and returns their pages.
   void reclaim();
   void learn_realms();
@@ -113,7 +116,9 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   cli::Statistics statistics_base_;  // the counters at the last `clear sip-ua statistics`
   cli::SnapshotReport publication_;  // the last snapshot published (show dataplane)
   std::uint64_t started_ms_ = monotonic_ms();  // uptime
-  std::uint64_t published_us_ = 0;   // when (monotonic_us); adoption is pending while adopted_ms < 0
+  std::uint64_t published_us_ = 0;
+  std::uint64_t config_changes_ = 0;  // CLI changes and reloads applied
+  std::unique_ptr<MetricsServer> metrics_;  // --metrics   // when (monotonic_us); adoption is pending while adopted_ms < 0
 };
 
 }  // namespace regfront::daemon

@@ -25,6 +25,7 @@ struct Options {
   std::uint32_t learned_realms = 8;  // --learned-realms: realms learned per registrar (LRU evicted)
   std::string dns_servers;             // --dns-server HOST:PORT[,…]; empty: /etc/resolv.conf's
   std::uint32_t dns_hold_down_s = 60;  // --dns-hold-down: a failed DNS target is avoided this long
+  std::string metrics;                 // --metrics ADDR:PORT: Prometheus exposition; empty: off
 };
 
 }  // namespace regfront::daemon

@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Prometheus exposition (`regfrontd --metrics ADDR:PORT`) checked by Prometheus's own tools:
+regfrontd (socket backend, two workers) registers numbers at a real Kamailio; its /metrics text
+passes `promtool check metrics`, its figures agree with `show sip-ua statistics` and `show
+dataplane`, no label carries a number, user or realm; a real Prometheus server scrapes it and
+answers queries with the same figures; a live configuration change is counted; an address that
+cannot be listened on stops start-up with a reason.
+
+    python3 tests/e2e/test_metrics.py --bin-dir BUILD/bin
+
+Needs Debian's `prometheus` (server and promtool), installed by deploy/install-deps.sh.
+"""
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.parse
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import kamailio as kam  # noqa: E402
+import regfrontd as rfd  # noqa: E402
+
+BIN_DIR = ""
+REALM = "metrics.test"
+
+
+def log(msg: str) -> None:
+    print(f"[e2e-metrics {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def free_tcp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as r:
+        return r.read().decode()
+
+
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse(text: str):
+    """[(name, {label: value}, value)] of the exposition's samples."""
+    out = []
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = SAMPLE.match(line)
+        if m:
+            out.append((m.group(1), dict(LABEL.findall(m.group(2) or "")), float(m.group(3))))
+    return out
+
+
+def value(samples, name, **labels):
+    for n, l, v in samples:
+        if n == name and all(l.get(k) == str(x) for k, x in labels.items()):
+            return v
+    return None
+
+
+class MetricsAgainstPrometheus(unittest.TestCase):
+    def test_scraped_by_prometheus_and_true_to_show(self):
+        for tool in ("prometheus", "promtool"):
+            self.assertIsNotNone(shutil.which(tool), f"{tool} missing: run deploy/install-deps.sh")
+        numbers = [str(7600000 + i) for i in range(12)]
+        reg = kam.KamailioRegistrar("mx", REALM, users=[(f"u{x}", f"p{x}") for x in numbers])
+        reg.start()
+        self.addCleanup(reg.stop)
+        config = ("sip-ua\n"
+                  + "".join(f" credentials number {x} username u{x} password 0 p{x} realm {REALM}\n"
+                            for x in numbers)
+                  + f" registrar 1 ipv4:{reg.address[0]}:{reg.address[1]} expires 300\n"
+                  + "dial-peer voice 100 voip\n destination-pattern .T\n session target registrar\n")
+        rf = rfd.SocketRegfrontd(BIN_DIR, config, workers=2, name="rf-metrics")
+        mport = free_tcp_port()
+        rf.extra_args = ["--metrics", f"127.0.0.1:{mport}"]
+        self.addCleanup(rf.kill)
+        rf.start(log)
+        url = f"http://127.0.0.1:{mport}/metrics"
+
+        kam.wait_until(lambda: len(reg.ul_dump()) == len(numbers), timeout=20, what="every number registered")
+        time.sleep(1.5)  # the exposition's copy is refreshed once a second
+        text = http_get(url)
+        chk = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+        self.assertEqual(chk.returncode, 0, chk.stdout + chk.stderr)
+        self.assertEqual((chk.stdout + chk.stderr).strip(), "", "promtool's lint found problems")
+        samples = parse(text)
+        stats = rf.cli_json("show sip-ua statistics")
+        dp = rf.cli_json("show dataplane")
+        want = next(r for r in stats["registrars"] if r["index"] == 1)
+        self.assertEqual(value(samples, "regfront_registrar_accepted_total", registrar=1), want["accepted"])
+        self.assertEqual(value(samples, "regfront_registrar_accepted_total", registrar=1), len(numbers))
+        self.assertEqual(value(samples, "regfront_registrar_challenged_total", registrar=1), want["challenged"])
+        self.assertEqual(value(samples, "regfront_registrar_responses_total", registrar=1, code=401),
+                         want["responses"].get("401", 0))
+        self.assertEqual(sum(v for n, _, v in samples if n == "regfront_worker_bindings"),
+                         sum(w["bindings"] for w in dp["workers"]))
+        self.assertEqual(value(samples, "regfront_workers"), 2)
+        self.assertEqual(value(samples, "regfront_registrar_expires_seconds", registrar=1), 300)
+        self.assertIsNotNone(value(samples, "regfront_build_info"))
+        # Bounded labels only: no number, username or realm of an endpoint anywhere.
+        secrets = set(numbers) | {f"u{x}" for x in numbers} | {REALM}
+        for n, labels, _ in samples:
+            for k, v in labels.items():
+                self.assertNotIn(v, secrets, f"{n} carries {k}={v}")
+            self.assertTrue(set(labels) <= {"registrar", "worker", "code", "port", "dial_peer", "stage",
+                                            "version", "quantile"}, f"{n}: {labels}")
+        changes = value(samples, "regfront_config_changes_total")
+        self.assertEqual(rf.run_cli(["enable", "configure terminal", "hostname metrics", "end"]).strip(), "")
+        kam.wait_until(lambda: value(parse(http_get(url)), "regfront_config_changes_total") == changes + 1,
+                       timeout=5, what="the live change counted")
+
+        # A real Prometheus server scrapes it every second and answers with the same figures.
+        wd = tempfile.mkdtemp(prefix="e2e-prom-")
+        self.addCleanup(shutil.rmtree, wd, True)
+        with open(os.path.join(wd, "prometheus.yml"), "w") as f:
+            f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                    "scrape_configs:\n  - job_name: regfront\n    static_configs:\n"
+                    f"      - targets: ['127.0.0.1:{mport}']\n")
+        pport = free_tcp_port()
+        plog = open(os.path.join(wd, "prometheus.log"), "wb")
+        self.addCleanup(plog.close)
+        prom = subprocess.Popen(["prometheus", f"--config.file={wd}/prometheus.yml",
+                                 f"--storage.tsdb.path={wd}/data", f"--web.listen-address=127.0.0.1:{pport}"],
+                                stdout=plog, stderr=subprocess.STDOUT, start_new_session=True)
+
+        def stop_prom():
+            prom.terminate()
+            try:
+                prom.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                prom.kill()
+        self.addCleanup(stop_prom)
+
+        def query(q):
+            body = json.loads(http_get(f"http://127.0.0.1:{pport}/api/v1/query?" + urllib.parse.urlencode({"query": q})))
+            res = body.get("data", {}).get("result", [])
+            return float(res[0]["value"][1]) if res else None
+
+        try:
+            kam.wait_until(lambda: query('up{job="regfront"}') == 1, timeout=30, interval=0.5,
+                           what="Prometheus scraping regfrontd")
+            got = kam.wait_until(lambda: query('regfront_registrar_accepted_total{registrar="1"}'), timeout=10,
+                                 interval=0.5, what="the accepted count in Prometheus")
+        except Exception:
+            with open(os.path.join(wd, "prometheus.log"), errors="replace") as f:
+                log("prometheus log tail:\n" + "".join(f.readlines()[-20:]))
+            raise
+        self.assertEqual(got, len(numbers))
+        self.assertEqual(query('sum(regfront_worker_bindings)'), len(numbers))
+        self.assertEqual(query('regfront_workers'), 2)
+
+    def test_an_address_that_cannot_be_listened_on_stops_start_up(self):
+        busy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        self.addCleanup(busy.close)
+        port = busy.getsockname()[1]
+        rf = rfd.SocketRegfrontd(BIN_DIR, "sip-ua\n registrar 1 ipv4:127.0.0.1:9 expires 60\n", workers=1,
+                                 name="rf-metrics-busy")
+        rf.extra_args = ["--metrics", f"127.0.0.1:{port}"]
+        r = subprocess.run(rf.command(), capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn(f"--metrics 127.0.0.1:{port}: cannot listen", r.stderr)
+
+
+if __name__ == "__main__":
+    BIN_DIR, argv = rfd.suite_args(__doc__.split("\n")[0])
+    unittest.main(argv=argv, verbosity=2)
