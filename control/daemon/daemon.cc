@@ -514,7 +514,10 @@ void Daemon::update_metrics(std::uint64_t now) {
                 {{"registrar", index}, {"code", std::to_string(code)}}, double(v));
     }
   }
-  for (const auto& [name, v] : st.calls) f.counter("regfront_calls_" + name + "_total", counter_help(name), {}, double(v));
+  for (const auto& [name, v] : st.calls) {
+    const std::string_view base = std::string_view(name).starts_with("calls_") ? std::string_view(name).substr(6) : name;
+    f.counter("regfront_calls_" + std::string(base) + "_total", counter_help(name), {}, double(v));
+  }
   for (const cli::DialPeerStatistics& p : st.dial_peers) {
     const MetricsServer::Labels l{{"dial_peer", std::to_string(p.tag)}};
     f.counter("regfront_dial_peer_calls_attempted_total", "Calls tried through each dial peer (0: beyond the table)", l,

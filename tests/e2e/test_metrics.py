@@ -31,6 +31,38 @@ import regfrontd as rfd  # noqa: E402
 
 BIN_DIR = ""
 REALM = "metrics.test"
+REPO = os.path.dirname(os.path.dirname(HERE))
+RULES = os.path.join(REPO, "deploy", "prometheus", "regfront-alerts.yml")
+DASHBOARD = os.path.join(REPO, "deploy", "grafana", "regfront.json")
+
+
+def dashboard_queries():
+    """(panel title, PromQL) of every target of the Grafana dashboard."""
+    with open(DASHBOARD) as f:
+        dash = json.load(f)
+    for p in dash["panels"]:
+        for t in p.get("targets", []):
+            yield p["title"], t["expr"]
+
+
+def rule_names():
+    with open(RULES) as f:
+        return re.findall(r"^\s*- alert: (\S+)", f.read(), re.M)
+
+
+def documented_metrics():
+    """The metric names of docs/metrics.md's table as regular expressions (`<counter>` and
+    `{a,b}` expanded)."""
+    out = []
+    with open(os.path.join(REPO, "docs", "metrics.md")) as f:
+        for line in f:
+            if not line.startswith("| `regfront_"):
+                continue
+            for name in re.findall(r"`(regfront_[^`]+)`", line.split("|")[1]):
+                rx = re.escape(name).replace(re.escape("<counter>"), "[a-z0-9_]+")
+                rx = re.sub(r"\\\{([^}]*)\\\}", lambda m: "(" + m.group(1).replace(",", "|") + ")", rx)
+                out.append(rx)
+    return out
 
 
 def log(msg: str) -> None:
@@ -118,6 +150,18 @@ class MetricsAgainstPrometheus(unittest.TestCase):
                 self.assertNotIn(v, secrets, f"{n} carries {k}={v}")
             self.assertTrue(set(labels) <= {"registrar", "worker", "code", "port", "dial_peer", "stage",
                                             "version", "quantile"}, f"{n}: {labels}")
+        # What the dashboard and the alert rules use is exported (those of DPDK ports, poll-mode
+        # busy time and dial peers that carried calls apart: not on this daemon).
+        scraped = {n for n, _, _ in samples}
+        used = set()
+        for _, expr in dashboard_queries():
+            used |= set(re.findall(r"\bregfront_[a-z0-9_]+", expr))
+        with open(RULES) as f:
+            used |= set(re.findall(r"\bregfront_[a-z0-9_]+", f.read()))
+        elsewhere = ("regfront_port_", "regfront_mbuf_", "regfront_worker_busy_", "regfront_worker_stage_",
+                     "regfront_dial_peer_")
+        missing = sorted(n for n in used if n not in scraped and not n.startswith(elsewhere))
+        self.assertEqual(missing, [], "used by the dashboard or the rules, absent from /metrics")
         changes = value(samples, "regfront_config_changes_total")
         self.assertEqual(rf.run_cli(["enable", "configure terminal", "hostname metrics", "end"]).strip(), "")
         kam.wait_until(lambda: value(parse(http_get(url)), "regfront_config_changes_total") == changes + 1,
@@ -128,6 +172,7 @@ class MetricsAgainstPrometheus(unittest.TestCase):
         self.addCleanup(shutil.rmtree, wd, True)
         with open(os.path.join(wd, "prometheus.yml"), "w") as f:
             f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                    f"rule_files: ['{RULES}']\n"
                     "scrape_configs:\n  - job_name: regfront\n    static_configs:\n"
                     f"      - targets: ['127.0.0.1:{mport}']\n")
         pport = free_tcp_port()
@@ -162,6 +207,41 @@ class MetricsAgainstPrometheus(unittest.TestCase):
         self.assertEqual(got, len(numbers))
         self.assertEqual(query('sum(regfront_worker_bindings)'), len(numbers))
         self.assertEqual(query('regfront_workers'), 2)
+
+        # The alert rules load and evaluate without error in this Prometheus.
+        def rules_ok():
+            body = json.loads(http_get(f"http://127.0.0.1:{pport}/api/v1/rules"))
+            rules = [r for g in body["data"]["groups"] if g["name"] == "regfront" for r in g["rules"]]
+            return rules if rules and all(r.get("health") == "ok" for r in rules) else None
+        rules = kam.wait_until(rules_ok, timeout=15, interval=0.5, what="the alert rules evaluated")
+        self.assertEqual(len(rules), len(rule_names()))
+        firing = [r["name"] for r in rules if r.get("state") == "firing"]
+        self.assertEqual(firing, [], "nothing is wrong here, yet alerts fire")
+        # Every panel's query of the dashboard is valid PromQL in this Prometheus, and those over
+        # figures a socket-backend daemon exports return data.
+        for title, expr in dashboard_queries():
+            q = expr.replace("$registrar", ".*").replace("$worker", ".*")
+            body = json.loads(http_get(f"http://127.0.0.1:{pport}/api/v1/query?" + urllib.parse.urlencode({"query": q})))
+            self.assertEqual(body.get("status"), "success", f"{title}: {q}: {body}")
+
+    def test_dashboard_and_rules_name_only_exported_metrics(self):
+        """deploy/grafana/regfront.json and deploy/prometheus/regfront-alerts.yml: promtool
+        accepts the rules; every metric they use is one regfrontd exports (docs/metrics.md)."""
+        chk = subprocess.run(["promtool", "check", "rules", RULES], capture_output=True, text=True)
+        self.assertEqual(chk.returncode, 0, chk.stdout + chk.stderr)
+        with open(DASHBOARD) as f:
+            dash = json.load(f)
+        names = {v["name"] for v in dash["templating"]["list"]}
+        self.assertTrue({"datasource", "registrar", "worker"} <= names, names)
+        exported = documented_metrics()
+        used = set()
+        for _, expr in dashboard_queries():
+            used |= set(re.findall(r"\bregfront_[a-z0-9_]+", expr))
+        with open(RULES) as f:
+            used |= set(re.findall(r"\bregfront_[a-z0-9_]+", f.read()))
+        unknown = sorted(n for n in used if not any(re.fullmatch(p, n) for p in exported))
+        self.assertEqual(unknown, [], "metrics used by the dashboard or the rules but not exported")
+        self.assertGreaterEqual(len(list(dashboard_queries())), 30)
 
     def test_an_address_that_cannot_be_listened_on_stops_start_up(self):
         busy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
