@@ -33,6 +33,7 @@ BIN_DIR = ""
 REALM = "metrics.test"
 REPO = os.path.dirname(os.path.dirname(HERE))
 RULES = os.path.join(REPO, "deploy", "prometheus", "regfront-alerts.yml")
+RULES_TEST = os.path.join(REPO, "deploy", "prometheus", "regfront-alerts.test.yml")
 DASHBOARD = os.path.join(REPO, "deploy", "grafana", "regfront.json")
 
 
@@ -229,6 +230,13 @@ class MetricsAgainstPrometheus(unittest.TestCase):
         accepts the rules; every metric they use is one regfrontd exports (docs/metrics.md)."""
         chk = subprocess.run(["promtool", "check", "rules", RULES], capture_output=True, text=True)
         self.assertEqual(chk.returncode, 0, chk.stdout + chk.stderr)
+        # Each alert fires on a crafted series and stays quiet on a healthy one.
+        unit = subprocess.run(["promtool", "test", "rules", os.path.basename(RULES_TEST)], capture_output=True,
+                              text=True, cwd=os.path.dirname(RULES_TEST))
+        self.assertEqual(unit.returncode, 0, unit.stdout + unit.stderr)
+        with open(RULES_TEST) as f:
+            tested = set(re.findall(r"alertname: (\w+)", f.read()))
+        self.assertEqual(tested, set(rule_names()), "an alert without a unit test")
         with open(DASHBOARD) as f:
             dash = json.load(f)
         names = {v["name"] for v in dash["templating"]["list"]}
