@@ -12,7 +12,8 @@ packages=(
   dpdk-dev libdpdk-dev libhyperscan-dev libjemalloc-dev libssl-dev libc-ares-dev libedit-dev
   libipsec-mb-dev                     # perf/auth: multi-buffer hashing benchmark
   nlohmann-json3-dev
-  prometheus-cpp-dev                  # regfrontd --metrics: Prometheus exposition (pull, text format)
+  prometheus-cpp-dev                  # regfrontd --metrics: the Prometheus text format, and civetweb's HTTP server
+  libjs-chart.js                      # the live page's charts (served from /usr/share/javascript)
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   kamailio                            # the real registrar of the e2e tests and the demo
@@ -20,6 +21,7 @@ packages=(
   dnsmasq-base                        # the DNS server (NAPTR/SRV) of the RFC 3263 failover e2e test;
                                       # -base: the binary only, no system service on port 53
   prometheus                          # promtool and the server that scrape /metrics in the e2e test
+  chromium                            # headless: loads the live page in the e2e test
   python3 iproute2 procps tmux
   python3-matplotlib                  # perf/scenarios plots (perf/run-all)
 )

@@ -190,7 +190,8 @@ Status Daemon::start() {
       return m.status();
     }
     metrics_ = std::move(*m);
-    log("metrics: http://%s/metrics (port %d)", opts_.metrics.c_str(), metrics_->port());
+    log("metrics: http://%s/metrics (port %d); live page at /%s", opts_.metrics.c_str(), metrics_->port(),
+        metrics_->chart_library().empty() ? " without charts (Chart.js, Debian libjs-chart.js, not installed)" : "");
   }
 
   const std::uint64_t first_built_us = monotonic_us();
@@ -579,6 +580,35 @@ void Daemon::update_metrics(std::uint64_t now) {
     f.gauge("regfront_mbuf_pool_available", "DPDK mbuf pool: mbufs free in its ring", {}, double(pool.available));
   }
   metrics_->publish(std::move(f));
+
+  // The live page's series (/series.json): counters are plotted as rates by the page.
+  std::vector<MetricsServer::Point> pts;
+  for (const cli::RegistrarStatistics& r : st.registrars) {
+    const std::string i = " r" + std::to_string(r.index);
+    for (const auto& [name, v] : r.counters) {
+      if (name == "sent") pts.push_back({"REGISTERs per second", "sent" + i, double(v), true});
+      if (name == "accepted") pts.push_back({"REGISTERs per second", "accepted" + i, double(v), true});
+      if (name == "challenged") pts.push_back({"REGISTERs per second", "challenged" + i, double(v), true});
+      if (name == "timed_out") pts.push_back({"Timeouts and rejections per second", "timed out" + i, double(v), true});
+      if (name == "rejected") pts.push_back({"Timeouts and rejections per second", "rejected" + i, double(v), true});
+    }
+  }
+  for (const cli::DataplaneRow& r : status.dataplane()) {
+    const std::string w = " w" + std::to_string(r.worker);
+    pts.push_back({"Datagrams per second", "rx" + w, double(r.rx), true});
+    pts.push_back({"Datagrams per second", "tx" + w, double(r.tx), true});
+    pts.push_back({"Bindings per worker", "worker" + w.substr(2), double(r.bindings), false});
+    double hz = 0, busy = -1;
+    for (const auto& [name, v] : r.io) {
+      if (name == "tsc_hz") hz = double(v);
+      if (name == "busy_tsc") busy = double(v);
+    }
+    if (hz > 0 && busy >= 0) pts.push_back({"Worker busy (share of its core)", "busy" + w, busy / hz, true});
+  }
+  for (const auto& [name, v] : st.calls) {
+    if (name == "answered" || name == "failed") pts.push_back({"Calls per second", name, double(v), true});
+  }
+  metrics_->record(double(now - started_ms_) / 1000.0, pts);
 }
 
 void Daemon::check_adoption() {

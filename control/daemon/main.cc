@@ -56,8 +56,9 @@ void usage(std::FILE* f) {
                "                           timeouts, 503s or ICMP unreachables without a 2xx) is\n"
                "                           avoided S seconds (default 60; doubled each time it fails\n"
                "                           again, up to 15 min), then used again if it is better\n"
-               "  --metrics ADDR:PORT      serve Prometheus metrics at http://ADDR:PORT/metrics (off by\n"
-               "                           default; docs/metrics.md lists them)\n"
+               "  --metrics ADDR:PORT      serve Prometheus metrics at http://ADDR:PORT/metrics and a\n"
+               "                           live page at http://ADDR:PORT/ (off by default;\n"
+               "                           docs/metrics.md lists them)\n"
                "  --stage-timing           --io dpdk: split each worker's busy time by stage\n"
                "                           (stage_*_tsc in show dataplane; an rdtsc per stage)\n",
                regfront::protocol::default_control_socket().c_str());

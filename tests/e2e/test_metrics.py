@@ -150,7 +150,7 @@ class MetricsAgainstPrometheus(unittest.TestCase):
             for k, v in labels.items():
                 self.assertNotIn(v, secrets, f"{n} carries {k}={v}")
             self.assertTrue(set(labels) <= {"registrar", "worker", "code", "port", "dial_peer", "stage",
-                                            "version", "quantile"}, f"{n}: {labels}")
+                                            "version"}, f"{n}: {labels}")
         # What the dashboard and the alert rules use is exported (those of DPDK ports, poll-mode
         # busy time and dial peers that carried calls apart: not on this daemon).
         scraped = {n for n, _, _ in samples}
@@ -167,6 +167,8 @@ class MetricsAgainstPrometheus(unittest.TestCase):
         self.assertEqual(rf.run_cli(["enable", "configure terminal", "hostname metrics", "end"]).strip(), "")
         kam.wait_until(lambda: value(parse(http_get(url)), "regfront_config_changes_total") == changes + 1,
                        timeout=5, what="the live change counted")
+
+        self.check_live_page(f"http://127.0.0.1:{mport}/", len(numbers))
 
         # A real Prometheus server scrapes it every second and answers with the same figures.
         wd = tempfile.mkdtemp(prefix="e2e-prom-")
@@ -224,6 +226,44 @@ class MetricsAgainstPrometheus(unittest.TestCase):
             q = expr.replace("$registrar", ".*").replace("$worker", ".*")
             body = json.loads(http_get(f"http://127.0.0.1:{pport}/api/v1/query?" + urllib.parse.urlencode({"query": q})))
             self.assertEqual(body.get("status"), "success", f"{title}: {q}: {body}")
+
+    def check_live_page(self, url: str, registered: int) -> None:
+        """Headless Chromium (Debian chromium) runs the live page: its charts are drawn with
+        Chart.js and its table holds the plotted series with their data; a screenshot is kept
+        in BUILD/artifacts/ for CI."""
+        chromium = shutil.which("chromium")
+        self.assertIsNotNone(chromium, "chromium missing: run deploy/install-deps.sh")
+        time.sleep(2)  # a few points of history
+        common = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                  "--virtual-time-budget=8000"]
+        with tempfile.TemporaryDirectory(prefix="e2e-chromium-") as profile:
+            r = subprocess.run(common + [f"--user-data-dir={profile}", "--dump-dom", url], capture_output=True,
+                               text=True, timeout=90)
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        dom = r.stdout
+        self.assertIn('data-updated="', dom, "the page never drew: " + dom[-1500:])
+        self.assertIn('<p id="status"></p>', dom, "the page reports a problem (no Chart.js, or no answer)")
+        rows = {}
+        for tr in re.findall(r"<tr ([^>]*)>", dom):
+            attrs = dict(re.findall(r'data-([a-z]+)="([^"]*)"', tr))
+            if "series" in attrs:
+                rows[(attrs["chart"], attrs["series"])] = attrs
+        log(f"live page: {len(rows)} series, charts {sorted({c for c, _ in rows})}")
+        accepted = rows.get(("REGISTERs per second", "accepted r1"))
+        self.assertIsNotNone(accepted, sorted(rows))
+        self.assertEqual(float(accepted["total"]), registered)
+        self.assertGreaterEqual(int(accepted["points"]), 1)
+        self.assertGreater(sum(float(a["total"]) for (c, _), a in rows.items() if c == "Datagrams per second"), 0)
+        # Chart.js sized each canvas it drew (its style attribute): one chart per chart name.
+        self.assertEqual(len(re.findall(r'<canvas height="\d+" style="display: block', dom)), len({c for c, _ in rows}))
+        shot = os.path.join(os.path.dirname(os.path.abspath(BIN_DIR)), "artifacts", "live-page.png")
+        os.makedirs(os.path.dirname(shot), exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="e2e-chromium-") as profile:
+            r = subprocess.run(common + [f"--user-data-dir={profile}", "--window-size=1400,1000",
+                                         f"--screenshot={shot}", url], capture_output=True, text=True, timeout=90)
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        self.assertGreater(os.path.getsize(shot), 10000, "an empty screenshot")
+        log(f"live page screenshot: {shot}")
 
     def test_dashboard_and_rules_name_only_exported_metrics(self):
         """deploy/grafana/regfront.json and deploy/prometheus/regfront-alerts.yml: promtool

@@ -1,14 +1,19 @@
-// regfront/daemon/metrics.h — Prometheus exposition: `regfrontd --metrics ADDR:PORT` serves
-// http://ADDR:PORT/metrics (text format 0.0.4) from prometheus-cpp's HTTP server.
-//
-// The server's threads answer a scrape from a copy the control thread refreshes about once a
-// second (publish(), a swap under a mutex): a scrape never reads the configuration, the
+// regfront/daemon/metrics.h — `regfrontd --metrics ADDR:PORT`: an HTTP server (civetweb, the
+// one prometheus-cpp uses) on a thread of its own, serving
+//   /metrics      Prometheus text format 0.0.4 (prometheus-cpp's serializer);
+//   /             a live page for a box without Grafana: the key series of the last five
+//                 minutes, redrawn every second with Chart.js (Debian libjs-chart.js, read
+//                 from /usr/share/javascript at start, served as /chart.js);
+//   /series.json  what the page plots.
+// Every request is answered from copies the control thread refreshes about once a second
+// (publish() and record(), swaps under a mutex): it never reads the configuration, the
 // snapshot or the workers, and never waits for the control thread. Names and labels: see
 // docs/metrics.md.
 //
 //   StatusOr<std::unique_ptr<MetricsServer>> m = MetricsServer::start("127.0.0.1:9560");
 //   MetricsServer::Families f;  f.gauge("regfront_workers", "Worker threads", {}, 1);
 //   (*m)->publish(std::move(f));
+//   (*m)->record(now_s, {{"REGISTERs sent/s", "registrar 1", sent_total, true}, …});
 #pragma once
 
 #include <cstdint>
@@ -45,11 +50,25 @@ class MetricsServer {
     std::vector<Family> families_;
   };
 
+  // One point of a plotted series: the chart it belongs to, its name there, its value, and
+  // whether the page plots its rate (a counter) or the value itself (a gauge).
+  struct Point {
+    std::string chart, series;
+    double value;
+    bool rate;
+  };
+  static constexpr std::size_t kHistory = 300;  // points kept per series (five minutes)
+
   // Listens on "ADDR:PORT" (IPv4, or [IPv6]:PORT); port 0 picks a free one (port()).
   static StatusOr<std::unique_ptr<MetricsServer>> start(const std::string& address);
   ~MetricsServer();
   void publish(Families f);
+  // Appends one point per series at time `t` (seconds); a series not seen for kHistory points
+  // is dropped.
+  void record(double t, const std::vector<Point>& points);
   int port() const;
+  // Where the page's chart library was found ("" = not installed: the page says so).
+  const std::string& chart_library() const;
 
  private:
   MetricsServer();
