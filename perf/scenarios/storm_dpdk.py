@@ -16,7 +16,7 @@ generator (TSC, one clock):
   * regfrontd's worker counters from `show dataplane | json`: busy TSC ticks (iterations that
     moved a packet) and the per-stage split, i.e. ns per packet by stage.
 
-  storm_dpdk.py [--endpoints 100000] [--registrars 6] [--rate 1000000] [--workers 1] [--smoke]
+  storm_dpdk.py [--endpoints 100000] [--registrars 6] [--rate 1000000] [--workers 1] [--scrape S] [--smoke]
 
 lcores: the generator polls CPU 0 together with regfrontd's main lcore (control thread, idle
 once the config is loaded); regfrontd's workers poll lcores 1..W. With W >= nproc the workers
@@ -86,6 +86,9 @@ def main() -> int:
                          "the kernel's RT throttling still leaves 5%% of each CPU to everything else")
     ap.add_argument("--perf", metavar="FILE", help="perf record -e cpu-clock -p REGFRONTD into FILE while the "
                     "storm runs (then: perf report -i FILE --comm rte-worker-1 --sort dso,sym)")
+    ap.add_argument("--scrape", type=float, default=0, metavar="SECONDS",
+                    help="run regfrontd with --metrics and scrape /metrics every SECONDS during the storm (0: off); "
+                         "`promtool check metrics` must pass on a scrape taken mid-storm")
     ap.add_argument("--smoke", action="store_true", help="CI: assert completion and verification only")
     a = ap.parse_args()
 
@@ -127,6 +130,29 @@ def main() -> int:
                          ["--lcores" if "@" in lc else "-l", lc]))
     rf_cmd = [*nice, daemon, "--io", "dpdk", "--eal", eal_s, "--config", cfg_path, "--control-socket", ctl,
               "--workers", str(a.workers), *([] if a.no_stage_timing else ["--stage-timing"])]
+    metrics_port = 0
+    if a.scrape > 0:
+        import socket
+        with socket.socket() as so:
+            so.bind(("127.0.0.1", 0))
+            metrics_port = so.getsockname()[1]
+        rf_cmd += ["--metrics", f"127.0.0.1:{metrics_port}"]
+    scrapes = {"count": 0, "failed": 0, "mid": None}
+
+    def scraper(stop):
+        import urllib.request
+        while not stop.wait(a.scrape):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as r:
+                    text = r.read().decode()
+                scrapes["count"] += 1
+                # Mid-storm: some bindings accepted, not all.
+                accepted = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                               if line.startswith("regfront_registrar_accepted_total{"))
+                if scrapes["mid"] is None and 0 < accepted < total:
+                    scrapes["mid"] = text
+            except OSError:
+                scrapes["failed"] += 1
     placement = (f"generator: CPU 0 (lcore 0); regfrontd: main lcore 0 on CPU 0, "
                  + ", ".join(f"worker {w} on lcore {w + 1} (CPU {(w + 1) if a.workers + 1 <= ncpu else 'shared'})"
                              for w in range(a.workers)))
@@ -175,6 +201,11 @@ def main() -> int:
             for t in tids:
                 os.sched_setscheduler(t, os.SCHED_RR, os.sched_param(1))
             c.log(f"SCHED_RR 1 on threads {tids}")
+        scrape_stop = None
+        if a.scrape > 0:
+            import threading
+            scrape_stop = threading.Event()
+            threading.Thread(target=scraper, args=(scrape_stop,), daemon=True).start()
         perf = None
         if a.perf:
             perf = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-p", str(rf.pid), "-o", a.perf],
@@ -185,6 +216,8 @@ def main() -> int:
             gen.send_signal(signal.SIGINT)
             gen.wait(timeout=10)
         t_gen_end = time.monotonic() - t_exec
+        if scrape_stop is not None:
+            scrape_stop.set()
         if perf is not None:
             perf.send_signal(signal.SIGINT)
             perf.wait(timeout=30)
@@ -206,6 +239,14 @@ def main() -> int:
     c.log(f"worker heap bytes allocated during the run (must be 0): {heap}")
     heap_ok = bool(heap) and all(h == 0 for h in heap)
     ok = s.get("bindings_done", 0) >= total and s.get("verify_failed", 1) == 0
+    if a.scrape > 0:
+        mid = scrapes["mid"]
+        lint = subprocess.run(["promtool", "check", "metrics"], input=mid or "", capture_output=True, text=True)
+        lint_ok = mid is not None and lint.returncode == 0 and not (lint.stdout + lint.stderr).strip()
+        c.log(f"/metrics scraped {scrapes['count']} times every {a.scrape:g} s during the storm ({scrapes['failed']} "
+              f"failed); promtool check metrics on a mid-storm scrape: "
+              + ("passed" if lint_ok else f"FAILED {lint.stdout}{lint.stderr}" if mid else "no mid-storm scrape"))
+        ok = ok and lint_ok and scrapes["count"] > 0
     span = s.get("first_register_to_last_200_s", -1)
     workers = []
     if d0 and d1:
