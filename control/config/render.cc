@@ -4,6 +4,8 @@
 // and ipv6 routes, voice service voip, dial peers by tag — POTS and VoIP interleaved, as IOS —
 // then sip-ua), and lists keep the order in which they were configured, so
 // load(render(cfg)) == cfg.
+#include <cstdio>
+#include <ctime>
 #include <string>
 
 #include "regfront/config/commands.h"
@@ -203,6 +205,21 @@ std::string render_running_config(const Config& cfg) {
   }
   out += "end\n";
   return out;
+}
+
+std::string render_clock(std::chrono::system_clock::time_point t, bool synchronized) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000 - (ms % 1000 < 0 ? 1 : 0));
+  const long frac = static_cast<long>(((ms % 1000) + 1000) % 1000);
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s%02d:%02d:%02d.%03ld UTC %s %s %d %d", synchronized ? "" : "*", tm.tm_hour,
+                tm.tm_min, tm.tm_sec, frac, kDays[tm.tm_wday], kMonths[tm.tm_mon], tm.tm_mday, tm.tm_year + 1900);
+  return buf;
 }
 
 }  // namespace regfront::config

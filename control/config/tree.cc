@@ -5,7 +5,10 @@
 // mode commands, moves the session; all checks that can refuse a command live in the actions.
 //
 // Rule numbers (F1–F7, R1–R7) are those of docs/rules.md.
+#include <sys/timex.h>
+
 #include <algorithm>
+#include <chrono>
 #include <optional>
 #include <regex>
 #include <string>
@@ -199,6 +202,76 @@ std::string apply_filter(const LineFilter& f, const std::string& text) {
   return out;
 }
 
+// ---- handlers: the operator's terminal (terminal length|width|history size) and the shows
+// of the session itself (show terminal, show history, show clock; show version and show users
+// through ExecHooks::info) ---------------------------------------------------------------------
+
+constexpr std::uint16_t kTerminalLength = 24;  // IOS's vty defaults
+constexpr std::uint16_t kTerminalWidth = 80;
+constexpr std::uint16_t kHistorySize = 10;
+
+// show KEYWORD served by session_show().
+constexpr const char* kSessionShows[][2] = {
+    {"clock", "Display the system clock"},
+    {"history", "Display the session command history"},
+    {"terminal", "Display terminal configuration parameters"},
+    {"users", "Display information about terminal lines"},
+    {"version", "System hardware and software status"},
+};
+
+// Whether the kernel holds the system clock synchronized (NTP, PTP): IOS marks a time it
+// cannot vouch for with '*'.
+bool clock_synchronized() {
+  timex tx{};
+  return ::ntp_adjtime(&tx) != TIME_ERROR;
+}
+
+Result h_terminal(Context& c, const Args& a) {
+  Session& s = c.session;
+  const bool reset = a.has("no");
+  const auto n = static_cast<std::uint16_t>(a.number("n"));
+  if (a.has("length")) {
+    s.terminal_length = reset ? kTerminalLength : n;
+  } else if (a.has("width")) {
+    s.terminal_width = reset ? kTerminalWidth : n;
+  } else {
+    s.history_size = reset ? kHistorySize : n;
+    if (s.history.size() > s.history_size) {
+      s.history.erase(s.history.begin(), s.history.end() - s.history_size);
+    }
+  }
+  return Result{};
+}
+
+// The session's shows: true when `what` is one of them (its output, or refusal, in `r`).
+bool session_show(Context& c, const std::string& what, Result& r) {
+  const Session& s = c.session;
+  if (what == "terminal") {
+    r.output = "Length: " + std::to_string(s.terminal_length) + " lines, Width: " +
+               std::to_string(s.terminal_width) + " columns\n";
+    r.output += s.history_size == 0 ? std::string("History is disabled.\n")
+                                    : "History is enabled, history size is " +
+                                          std::to_string(s.history_size) + ".\n";
+  } else if (what == "history") {
+    for (const std::string& l : s.history) r.output += "  " + l + "\n";
+  } else if (what == "clock") {
+    r.output = render_clock(std::chrono::system_clock::now(), clock_synchronized()) + "\n";
+  } else if (what == "version" || what == "users") {
+    std::string out;
+    if (!c.hooks) {
+      r = not_available();
+    } else if (!c.hooks->info(what == "version" ? ExecHooks::Info::version : ExecHooks::Info::users, s,
+                              out)) {
+      r = actions::rejected(Status::internal(plain_message(std::move(out), "Command failed")));
+    } else {
+      r.output = std::move(out);
+    }
+  } else {
+    return false;
+  }
+  return true;
+}
+
 // Every show command: the last keyword of the command names it (slot "what").
 Result h_show(Context& c, const Args& a) {
   LineFilter filter;
@@ -213,6 +286,10 @@ Result h_show(Context& c, const Args& a) {
   if (what == "summary") {  // show dial-peer voice summary
     r.output = apply_filter(filter, render_dial_peer_summary(c.cfg, a.has("json")));
     return r;
+  }
+  if (Result own; session_show(c, what, own)) {
+    if (own.ok()) own.output = apply_filter(filter, own.output);
+    return own;
   }
   ExecHooks::Show s;
   if (what == "status") {
@@ -1023,6 +1100,7 @@ struct Builder {
     show_leaf(ua, "calls", "Calls being set up and active dialogs", true);
     Node* dataplane = show_leaf(sh, "dataplane", "Workers, endpoints owned, packets per worker", true);
     show_leaf(sh, "control", "Control socket sessions and configuration reloads", true);
+    for (const auto& w : kSessionShows) show_leaf(sh, w[0], w[1], false);
     if (privileged) {
       // IOS: privileged EXEC. `sh d` stays `show dataplane` (regfront's own command).
       dataplane->preferred = true;
@@ -1030,6 +1108,25 @@ struct Builder {
       show_leaf(kw(dp, "voice", "Voice dial peers"), "summary", "One line per dial peer", true);
     }
     return sh;
+  }
+  // terminal length|width <0-512>, terminal history size <0-256>, terminal no … (IOS defaults
+  // back), in user and privileged exec.
+  Node* terminal() {
+    Node* t = kw(nullptr, "terminal", "Set terminal line parameters");
+    Node* no = kw(t, "no", "Negate a command or set its defaults", "no");
+    const auto setting = [&](Node* parent, const char* text, const char* help, std::uint64_t hi, const char* nhelp) {
+      Node* k = kw(parent, text, help, text);
+      end(num(k, 0, hi, nhelp, "n"), h_terminal);
+      Node* nk = kw(no, text, help, text);
+      end(nk, h_terminal);
+    };
+    setting(t, "length", "Set number of lines on a screen", 512, "Number of lines on screen (0 for no pausing)");
+    setting(t, "width", "Set width of the display terminal", 512, "Number of characters on a screen line");
+    Node* h = kw(t, "history", "Enable and control the command history function");
+    end(num(kw(h, "size", "Set history buffer size"), 0, 256, "Size of history buffer", "n"), h_terminal);
+    end(kw(kw(no, "history", "Enable and control the command history function"), "size", "Set history buffer size"),
+        h_terminal);
+    return t;
   }
   // The privileged exec commands that `do` reaches from configuration modes.
   std::vector<const Node*> exec_commands;
@@ -1043,7 +1140,7 @@ struct Builder {
     end(kw(run, "startup-config", "Copy to startup configuration"), h_write);
     Node* cl = kw(nullptr, "clear", "Reset functions");
     end(kw(kw(cl, "sip-ua", "SIP User Agent (UA)"), "statistics", "Clear SIP statistics"), h_clear_statistics);
-    exec_commands = {show(true), w, cp, cl};
+    exec_commands = {show(true), w, cp, cl, terminal()};
   }
   void do_command(Node* root) {
     Node* d = kw(root, "do", "To run exec commands in config mode");
@@ -1056,6 +1153,7 @@ struct Builder {
     end(kw(root, "exit", "Exit from the EXEC"), h_exec_exit);
     end(kw(root, "logout", "Exit from the EXEC"), h_exec_exit);
     root->next.push_back(show(false));
+    root->next.push_back(terminal());
     return root;
   }
   Node* privileged_exec() {

@@ -88,6 +88,7 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   bool show(Show what, bool json, std::string& out) override;
   bool write_memory(const config::Config& cfg, std::string& message) override;
   bool clear(Clear what, std::string& message) override;
+  bool info(Info what, const config::Session& self, std::string& out) override;
 
   Options opts_;
   config::Config cfg_;
@@ -105,6 +106,7 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   std::uint64_t reloads_refused_ = 0;  // SIGHUP: refused, nothing changed
   bool shutdown_unfit_[reg::kRegistrarSlots] = {};  // check_shutdown_fit's last verdict per registrar
   cli::Statistics statistics_base_;  // the counters at the last `clear sip-ua statistics`
+  std::uint64_t started_ms_ = 0;     // monotonic, at construction (show version's uptime)
 };
 
 }  // namespace regfront::daemon

@@ -632,10 +632,12 @@ TEST(ExecHelp, ShowsAndModifiers) {
     for (const auto& i : h.in.help(line, h.s)) out.push_back(i.word);
     return out;
   };
-  EXPECT_EQ(words("show "), (std::vector<std::string>{"control", "dataplane", "sip-ua"}));
+  EXPECT_EQ(words("show "), (std::vector<std::string>{"clock", "control", "dataplane", "history", "sip-ua",
+                                                     "terminal", "users", "version"}));
   h.s.mode = Mode::privileged_exec;
-  EXPECT_EQ(words("show "), (std::vector<std::string>{"control", "dataplane", "dial-peer", "running-config",
-                                                     "sip-ua", "startup-config"}));
+  EXPECT_EQ(words("show "), (std::vector<std::string>{"clock", "control", "dataplane", "dial-peer", "history",
+                                                     "running-config", "sip-ua", "startup-config", "terminal",
+                                                     "users", "version"}));
   EXPECT_EQ(words("show dial-peer "), (std::vector<std::string>{"voice"}));
   EXPECT_EQ(words("show dial-peer voice "), (std::vector<std::string>{"summary"}));
   EXPECT_EQ(words("show dial-peer voice summary | "),
@@ -652,7 +654,7 @@ TEST(ExecHelp, ShowsAndModifiers) {
   EXPECT_EQ(h.in.complete("sh sip-ua reg", h.s), "sh sip-ua register ");
   EXPECT_EQ(h.in.complete("copy run", h.s), "copy running-config ");
   h.s.mode = Mode::sip_ua;
-  EXPECT_EQ(words("do "), (std::vector<std::string>{"clear", "copy", "show", "write"}));
+  EXPECT_EQ(words("do "), (std::vector<std::string>{"clear", "copy", "show", "terminal", "write"}));
   EXPECT_EQ(words("do sh sip-ua "), (std::vector<std::string>{"calls", "register", "statistics", "status"}));
 }
 
