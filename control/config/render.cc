@@ -15,9 +15,10 @@ namespace regfront::config {
 namespace {
 
 // Passwords always carry their type so that a password such as "7" reads back unchanged:
-// type 7 with `service password-encryption`, type 0 (clear) otherwise.
-std::string password(const Config& cfg, std::string_view clear) {
-  if (cfg.service_password_encryption) return "password 7 " + type7_encode(clear);
+// type 7 with `service password-encryption` or when it was encrypted (entered as type 7, or
+// encrypted by the service before a `no service password-encryption`), type 0 otherwise.
+std::string password(const Config& cfg, std::string_view clear, bool encrypted) {
+  if (cfg.service_password_encryption || encrypted) return "password 7 " + type7_encode(clear);
   return "password 0 " + std::string(clear);
 }
 
@@ -57,7 +58,7 @@ std::string registrar(const Registrar& r) {
 }
 
 std::string authentication(const Config& cfg, const Authentication& a) {
-  std::string out = " authentication username " + a.username + " " + password(cfg, a.password);
+  std::string out = " authentication username " + a.username + " " + password(cfg, a.password, a.password_encrypted);
   if (!a.realm.empty()) out += " realm " + a.realm;
   return out + "\n";
 }
@@ -186,10 +187,10 @@ std::string render_running_config(const Config& cfg) {
     out += "sip-ua\n";
     for (const auto& c : ua.credentials) {
       out += " credentials number " + c.number + " username " + c.username + " " +
-             password(cfg, c.password) + " realm " + c.realm + "\n";
+             password(cfg, c.password, c.password_encrypted) + " realm " + c.realm + "\n";
     }
     if (ua.credentials_dhcp) {
-      out += " credentials dhcp " + password(cfg, ua.credentials_dhcp->password) + " realm " +
+      out += " credentials dhcp " + password(cfg, ua.credentials_dhcp->password, ua.credentials_dhcp->password_encrypted) + " realm " +
              ua.credentials_dhcp->realm + "\n";
     }
     for (const auto& a : ua.authentication) out += authentication(cfg, a);

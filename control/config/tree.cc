@@ -35,9 +35,11 @@ constexpr std::uint64_t kExpiresMin = 1;
 constexpr std::uint64_t kExpiresMax = 2147483647;
 constexpr std::uint64_t kDialPeerTagMax = 2147483647;
 
-// `password [0|7] P`: the clear password, or the invalid-input error under a bad type 7 text.
-bool take_password(const Args& a, std::string& clear, Result& err) {
+// `password [0|7] P`: the clear password, or the invalid-input error under a bad type 7 text;
+// `encrypted` when it is to be shown as type 7 (given so, or `service password-encryption`).
+bool take_password(const Context& c, const Args& a, std::string& clear, bool& encrypted, Result& err) {
   const std::string& p = a.get("password");
+  encrypted = c.cfg.service_password_encryption || a.get("ptype") == "7";
   if (a.get("ptype") == "7") {
     if (!type7_decode(p, clear)) {
       err = Result::invalid_input(a.offset("password"));
@@ -667,7 +669,7 @@ Result auth_set(Context& c, std::vector<Authentication>& list, const Args& a) {
   e.username = a.get("username");
   e.realm = a.get("realm");
   Result err;
-  if (!take_password(a, e.password, err)) return err;
+  if (!take_password(c, a, e.password, e.password_encrypted, err)) return err;
   return actions::authentication_set(list, e, c.index);
 }
 Result h_ua_auth(Context& c, const Args& a) {
@@ -686,7 +688,7 @@ Result h_cred(Context& c, const Args& a) {
   e.realm = a.get("realm");
   Result err;
   std::string password;
-  if (!take_password(a, password, err)) return err;
+  if (!take_password(c, a, password, e.password_encrypted, err)) return err;
   e.password = password;
   // R5 over the endpoint: its dial peers' and the sip-ua realms count with its credentials.
   if (Result r = actions::check_endpoint_realms(c.cfg, e.number, {e.realm}, c.index); !r.ok()) return r;
@@ -700,7 +702,7 @@ Result h_cred_dhcp(Context& c, const Args& a) {
   e.realm = a.get("realm");
   Result err;
   std::string password;
-  if (!take_password(a, password, err)) return err;
+  if (!take_password(c, a, password, e.password_encrypted, err)) return err;
   e.password = password;
   return actions::credentials_dhcp_set(c.cfg.sip_ua, e);
 }
@@ -771,7 +773,7 @@ Result h_dp_auth(Context& c, const Args& a) {
   e.username = a.get("username");
   e.realm = a.get("realm");
   Result err;
-  if (!take_password(a, e.password, err)) return err;
+  if (!take_password(c, a, e.password, e.password_encrypted, err)) return err;
   // R5 over the endpoint: the dial peer's number's credentials and the sip-ua realms count too.
   if (is_endpoint_dial_peer(*dp)) {
     if (Result r = actions::check_endpoint_realms(c.cfg, dp->destination_pattern, {e.realm}, c.index); !r.ok()) {

@@ -178,7 +178,12 @@ TEST(Render, RoundTripEveryTestConfig) {
                            "full.cfg", "legacy.cfg", "../../../config/example.cfg"}) {
     Config cfg = load_ok(name);
     for (bool encrypt : {false, true}) {
-      cfg.service_password_encryption = encrypt;
+      if (encrypt) {  // as the operator turns it on (every password there is encrypted)
+        Interpreter in(cfg);
+        Session s;
+        s.mode = Mode::global_config;
+        ASSERT_TRUE(in.execute("service password-encryption", s).ok());
+      }
       std::string text = render_running_config(cfg);
       Config back;
       LoadResult r = load_startup_config(text, back);
@@ -316,9 +321,14 @@ Config configure(const char* const (&lines)[N]) {
 
 void expect_round_trip(Config cfg) {
   for (bool encrypt : {false, true}) {
-    cfg.service_password_encryption = encrypt;
     test::Harness h(Mode::privileged_exec);
     h.cfg = cfg;
+    if (encrypt) {  // as the operator turns it on (every password there is encrypted)
+      h.s.mode = Mode::global_config;
+      ASSERT_TRUE(h.run("service password-encryption").ok());
+      h.s.mode = Mode::privileged_exec;
+      cfg = h.cfg;
+    }
     Result shown = h.run("show running-config");
     ASSERT_TRUE(shown.ok());
     Config back;
