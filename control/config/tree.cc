@@ -282,7 +282,10 @@ Result h_show(Context& c, const Args& a) {
   const std::string& what = a.get("what");
   Result r;
   if (what == "running-config") {
-    r.output = apply_filter(filter, render_running_config(c.cfg));
+    // IOS's header before the configuration; the loader skips it in a saved copy.
+    const std::string text = render_running_config(c.cfg);
+    r.output = apply_filter(filter, "Building configuration...\n\nCurrent configuration : " +
+                                        std::to_string(text.size()) + " bytes\n" + text);
     return r;
   }
   if (what == "summary") {  // show dial-peer voice summary

@@ -116,6 +116,12 @@ TEST(ExecShow, EveryShowEveryModeCallsTheHook) {
   }
 }
 
+// show running-config: IOS's header, then the configuration.
+std::string running(const Config& cfg) {
+  const std::string text = render_running_config(cfg);
+  return "Building configuration...\n\nCurrent configuration : " + std::to_string(text.size()) + " bytes\n" + text;
+}
+
 TEST(ExecShow, Configurations) {
   ExecHarness h;
   h.enter(Mode::sip_ua);
@@ -123,7 +129,7 @@ TEST(ExecShow, Configurations) {
   for (const char* line : {"do show running-config", "do sh run", "do show run"}) {
     Result r = h.run(line);
     ASSERT_TRUE(r.ok()) << line;
-    EXPECT_EQ(r.output, render_running_config(h.cfg)) << line;  // no hook involved
+    EXPECT_EQ(r.output, running(h.cfg)) << line;  // no hook involved
   }
   EXPECT_TRUE(h.hooks.shows.empty());
   for (const char* line : {"do show startup-config", "do sh start"}) {
@@ -132,7 +138,22 @@ TEST(ExecShow, Configurations) {
     EXPECT_EQ(h.hooks.shows.back(), (FakeHooks::ShowCall{Show::startup_config, false}));
   }
   h.run("end");
-  EXPECT_EQ(h.run("show running-config").output, render_running_config(h.cfg));
+  EXPECT_EQ(h.run("show running-config").output, running(h.cfg));
+}
+
+TEST(ExecShow, RunningConfigHeaderAsIosAndTheFileWithItLoads) {
+  ExecHarness h;
+  const std::string shown = h.run("show running-config").output;
+  EXPECT_EQ(shown, "Building configuration...\n\nCurrent configuration : 24 bytes\n!\nhostname Router\n!\nend\n");
+  EXPECT_EQ(h.run("show running-config | include configuration").output,
+            "Building configuration...\nCurrent configuration : 24 bytes\n");
+  EXPECT_EQ(h.run("show running-config | begin hostname").output, "hostname Router\n!\nend\n");
+  // A copy of the output saved as a file loads; the header is accepted only at the top.
+  Config back;
+  EXPECT_TRUE(load_startup_config(shown, back).ok());
+  EXPECT_FALSE(load_startup_config("!\nBuilding configuration...\n", back).ok());
+  EXPECT_FALSE(load_startup_config("!\nhostname R\n!\nCurrent configuration : 5 bytes\n", back).ok());
+  EXPECT_FALSE(load_startup_config("Current configuration : many bytes\n", back).ok());
 }
 
 // ---- show dial-peer voice summary: from the Config, no hook -------------------------------------
