@@ -208,6 +208,28 @@ std::string render_running_config(const Config& cfg) {
   return out;
 }
 
+std::string render_sip_ua_timers(const Config& cfg) {
+  const SipUa& ua = cfg.sip_ua;
+  std::string out = "SIP UA Timer Values (millisecs unless noted)\n";
+  out += "register " + std::to_string(ua.timers_register_ms) + "\n";
+  // regfront's own, after IOS's lines.
+  out += "registration rate " + std::to_string(ua.registration_rate) + " REGISTERs per second\n";
+  for (const auto& [tag, p] : cfg.keepalive_profiles) {
+    out += "options keepalive " + std::to_string(tag) + ": up-interval " + std::to_string(p.up_interval_s) +
+           " seconds, down-interval " + std::to_string(p.down_interval_s) + " seconds\n";
+  }
+  return out;
+}
+
+std::string render_sip_ua_retry(const Config& cfg) {
+  std::string out = "SIP UA Retry Values\n";
+  out += "register retry count = " + std::to_string(cfg.sip_ua.retry_register) + "\n";
+  for (const auto& [tag, p] : cfg.keepalive_profiles) {
+    out += "options retry count = " + std::to_string(p.retry) + " (sip-options-keepalive " + std::to_string(tag) + ")\n";
+  }
+  return out;
+}
+
 std::string render_clock(std::chrono::system_clock::time_point t, bool synchronized) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
   const std::time_t secs = static_cast<std::time_t>(ms / 1000 - (ms % 1000 < 0 ? 1 : 0));

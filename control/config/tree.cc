@@ -258,6 +258,8 @@ bool session_show(Context& c, const std::string& what, Result& r) {
     for (const std::string& l : s.history) r.output += "  " + l + "\n";
   } else if (what == "clock") {
     r.output = render_clock(std::chrono::system_clock::now(), clock_synchronized()) + "\n";
+  } else if (what == "timers" || what == "retry") {  // show sip-ua timers | retry
+    r.output = what == "timers" ? render_sip_ua_timers(c.cfg) : render_sip_ua_retry(c.cfg);
   } else if (what == "version" || what == "users") {
     std::string out;
     if (!c.hooks) {
@@ -1103,6 +1105,8 @@ struct Builder {
               "Status of every registrar", true);
     show_leaf(ua, "statistics", "REGISTER and call counters per registrar", true);
     show_leaf(ua, "calls", "Calls being set up and active dialogs", true);
+    show_leaf(ua, "timers", "SIP UA timer values", false);
+    show_leaf(ua, "retry", "SIP UA retry values", false);
     Node* dataplane = show_leaf(sh, "dataplane", "Workers, endpoints owned, packets per worker", true);
     show_leaf(sh, "control", "Control socket sessions and configuration reloads", true);
     for (const auto& w : kSessionShows) show_leaf(sh, w[0], w[1], false);

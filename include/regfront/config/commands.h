@@ -281,6 +281,12 @@ std::string render_session_target(const SessionTarget& t);
 // describes, on one line. From the Config alone: no daemon state.
 std::string render_dial_peer_summary(const Config& cfg, bool json);
 
+// `show sip-ua timers` / `show sip-ua retry` in IOS's layout, with the values regfront uses
+// (`timers register`, `retry register`, each OPTIONS keepalive profile's `retry`), then
+// regfront's own (registration rate).
+std::string render_sip_ua_timers(const Config& cfg);
+std::string render_sip_ua_retry(const Config& cfg);
+
 // `show clock` as IOS prints it, in UTC: "*18:35:02.123 UTC Mon Dec 7 2026", the leading '*'
 // when the clock is not known to be synchronized.
 std::string render_clock(std::chrono::system_clock::time_point t, bool synchronized);

@@ -676,7 +676,8 @@ TEST(ExecHelp, ShowsAndModifiers) {
   EXPECT_EQ(h.in.complete("copy run", h.s), "copy running-config ");
   h.s.mode = Mode::sip_ua;
   EXPECT_EQ(words("do "), (std::vector<std::string>{"clear", "copy", "show", "terminal", "write"}));
-  EXPECT_EQ(words("do sh sip-ua "), (std::vector<std::string>{"calls", "register", "statistics", "status"}));
+  EXPECT_EQ(words("do sh sip-ua "),
+            (std::vector<std::string>{"calls", "register", "retry", "statistics", "status", "timers"}));
 }
 
 // ---- passwords never in messages ------------------------------------------------------------------

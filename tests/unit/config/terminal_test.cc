@@ -177,5 +177,23 @@ TEST(Info, WithoutHooksNotAvailable) {
   EXPECT_EQ(format_error("show version", r), "% Command not available");
 }
 
+TEST(SipUaShows, TimersAndRetryShowTheConfiguredValues) {
+  Term t(Mode::privileged_exec);
+  EXPECT_EQ(t.run("show sip-ua timers").output,
+            "SIP UA Timer Values (millisecs unless noted)\nregister 500\nregistration rate 500 REGISTERs per second\n");
+  EXPECT_EQ(t.run("show sip-ua retry").output, "SIP UA Retry Values\nregister retry count = 6\n");
+  for (const char* l : {"configure terminal", "sip-ua", "timers register 250", "retry register 3", "registration rate 40",
+                        "exit", "voice class sip-options-keepalive 7", "retry 4", "up-interval 20", "end"}) {
+    const Result r = t.run(l);
+    ASSERT_TRUE(r.ok()) << l << "\n" << format_error(l, r);
+  }
+  EXPECT_EQ(t.run("sh sip-ua tim").output,
+            "SIP UA Timer Values (millisecs unless noted)\nregister 250\nregistration rate 40 REGISTERs per second\n"
+            "options keepalive 7: up-interval 20 seconds, down-interval 30 seconds\n");
+  EXPECT_EQ(t.run("show sip-ua retry | include register").output, "register retry count = 3\n");
+  EXPECT_EQ(t.run("show sip-ua retry").output,
+            "SIP UA Retry Values\nregister retry count = 3\noptions retry count = 4 (sip-options-keepalive 7)\n");
+}
+
 }  // namespace
 }  // namespace regfront::config
