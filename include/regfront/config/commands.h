@@ -159,6 +159,11 @@ struct Result {
 //                                                  the number of matching lines
 //   write [memory] | copy running-config startup-config   -> ExecHooks::write_memory()
 //   clear sip-ua statistics                     -> ExecHooks::clear()
+//   show version | show users                   -> ExecHooks::info()
+//   show clock | show terminal | show history | show sip-ua timers | show sip-ua retry
+//                                               -> the session and the Config, no hook
+//   terminal length|width <0-512>, terminal history size <0-256>, terminal no …
+//                                               -> the Session's terminal settings
 // Without hooks, the commands that need them are refused ("% Command not available").
 // `exit`/`logout` in an exec mode set Result::end_session. Ctrl-Z is `end`.
 //

@@ -39,7 +39,7 @@ class ControlServer {
   class Handler {
    public:
     virtual ~Handler() = default;
-    // One request of a session: `verb` is exec, help, complete or prompt; `line` the rest. The
+    // One request of a session: `verb` is exec, help, complete, prompt or terminal; `line` the rest. The
     // handler may change the session (its mode); a reply with status `ended` closes it.
     virtual protocol::Reply handle(config::Session& session, std::string_view verb, std::string_view line) = 0;
   };

@@ -8,6 +8,8 @@
 //   help LINE        `?` context help for LINE (what may come next / what the last word may be)
 //   complete LINE    tab completion of LINE's last word
 //   prompt           the current prompt (no-op)
+//   terminal         the session's "LENGTH WIDTH" (terminal length|width), which regfront-cli
+//                    pages by on a terminal
 //
 // and reads, for each, a header line and a payload of exactly LENGTH bytes:
 //
