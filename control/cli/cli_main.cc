@@ -243,6 +243,40 @@ regfront::StatusOr<Reply> exec_paged(Client& client, const std::string& line, un
   return r;
 }
 
+// `configure` alone at the privileged prompt: IOS asks where from. Enter or `terminal` (any
+// abbreviation) configures from the terminal; the line to send instead of `line`, or empty
+// when the operator named a source regfront has not (the reason is printed).
+bool bare_configure(const std::string& line, const std::string& prompt) {
+  if (prompt.empty() || prompt.back() != '#' || prompt.find('(') != std::string::npos) return false;
+  const std::size_t b = line.find_first_not_of(" \t");
+  const std::size_t e = line.find_last_not_of(" \t");
+  if (b == std::string::npos) return false;
+  const std::string word = line.substr(b, e - b + 1);
+  return word.size() >= 3 && std::string_view("configure").starts_with(word);
+}
+
+std::string ask_configure_source() {
+  std::fputs("Configuring from terminal, memory, or network [terminal]? ", stdout);
+  std::fflush(stdout);
+  std::string answer;
+  for (char ch; answer.size() < 256;) {
+    const ssize_t n = ::read(STDIN_FILENO, &ch, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != 1 || ch == '\n' || ch == '\r') break;
+    answer.push_back(ch);
+  }
+  const std::size_t b = answer.find_first_not_of(" \t");
+  answer = b == std::string::npos ? std::string() : answer.substr(b, answer.find_last_not_of(" \t") - b + 1);
+  if (answer.empty() || std::string_view("terminal").starts_with(answer)) return "configure terminal";
+  if (std::string_view("memory").starts_with(answer) || std::string_view("network").starts_with(answer)) {
+    std::fputs("% Only configuration from the terminal is supported (copy running-config startup-config saves it)\n",
+               stderr);
+  } else {
+    std::fputs("?Must be \"terminal\", \"memory\" or \"network\"\n", stderr);
+  }
+  return {};
+}
+
 int run_interactive(Client& client) {
   Shell sh{client, {}};
   Reply r;
@@ -283,6 +317,10 @@ int run_interactive(Client& client) {
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
     if (blank(line)) continue;
     history(hist, &ev, H_ENTER, line.c_str());
+    if (bare_configure(line, shown_prompt)) {
+      line = ask_configure_source();
+      if (line.empty()) continue;
+    }
     unsigned length = 0, width = 0;
     if (paging && !terminal_size(client, length, width)) {
       status = kExitConnection;

@@ -466,8 +466,14 @@ protocol::Reply Daemon::handle(config::Session& session, std::string_view verb, 
     const auto items = in.help(line, session);
     std::size_t width = 0;
     for (const auto& it : items) width = std::max(width, it.word.size());
-    for (const auto& it : items) {
-      reply.payload += "  " + it.word + std::string(width - it.word.size() + 2, ' ') + it.help + "\n";
+    if (!line.empty() && line.back() != ' ' && line.back() != '\t') {
+      // `sh?`, `show sip-ua st?`: IOS lists the keywords the word may be, on one line, no help.
+      for (const auto& it : items) reply.payload += it.word + "  ";
+      if (!items.empty()) reply.payload += "\n";
+    } else {
+      for (const auto& it : items) {
+        reply.payload += "  " + it.word + std::string(width - it.word.size() + 2, ' ') + it.help + "\n";
+      }
     }
     if (items.empty()) {
       reply.status = protocol::ReplyStatus::refused;

@@ -174,7 +174,7 @@ class CliOnATerminal(unittest.TestCase):
         t.type("?")
         lines = t.wait(lambda ls: ls[-1] == sip_ua + "reg" and (sip_ua + "reg?") in ls, "help for 'reg'")
         listing = lines[lines.index(sip_ua + "reg?") + 1:-1]
-        self.assertEqual(sorted(line.split()[0] for line in listing), ["registrar", "registration"])
+        self.assertEqual(listing, ["registrar  registration"])  # IOS: the words on one line
 
         # TAB: "reg" is ambiguous (registrar, registration) and stays; "regist" too; a unique
         # abbreviation is completed with a space, word after word.
@@ -224,6 +224,51 @@ class CliOnATerminal(unittest.TestCase):
         t.keys("C-c")
         t.wait_last("Router#")
 
+        t.type("exit"), t.keys("Enter")
+        t.wait(lambda ls: ls[-1] == "[cli exited 0]", "regfront-cli to exit")
+
+    def test_partial_word_help_and_configure_question(self):
+        t = self.term
+        t.wait_last("Router>")
+        t.type("enable"), t.keys("Enter")
+        t.wait_last("Router#")
+        # `?` right after a partial word: the keywords it may be, on one line, as IOS.
+        t.type("sh?")
+        lines = t.wait(lambda ls: ls[-1] == "Router#sh" and "Router#sh?" in ls, "help for 'sh'")
+        self.assertEqual(lines[lines.index("Router#sh?") + 1:-1], ["show"])
+        t.type("ow sip-ua st?")
+        lines = t.wait(lambda ls: ls[-1] == "Router#show sip-ua st" and "Router#show sip-ua st?" in ls, "st?")
+        self.assertEqual(lines[lines.index("Router#show sip-ua st?") + 1:-1], ["statistics  status"])
+        t.keys("C-c")
+        t.wait_last("Router#")
+        # After a space: the next words, one a line with their help.
+        t.type("show sip-ua ?")
+        lines = t.wait(lambda ls: ls[-1] == "Router#show sip-ua" and "Router#show sip-ua ?" in ls, "show sip-ua ?")
+        listing = lines[lines.index("Router#show sip-ua ?") + 1:-1]
+        self.assertIn("timers", [line.split()[0] for line in listing])
+        self.assertTrue(all(len(line.split()) > 1 for line in listing), listing)
+        t.keys("C-c")
+        t.wait_last("Router#")
+
+        # `configure` alone asks where from; Enter is the terminal.
+        question = "Configuring from terminal, memory, or network [terminal]?"
+        t.type("configure"), t.keys("Enter")
+        t.wait_last(question)
+        t.keys("Enter")
+        t.wait_last("Router(config)#")
+        t.type("end"), t.keys("Enter")
+        t.wait_last("Router#")
+        t.type("conf"), t.keys("Enter")
+        t.wait_last(question)
+        t.type("memory"), t.keys("Enter")  # not regfront's: refused, still privileged exec
+        lines = t.wait_last("Router#")
+        self.assertIn("% Only configuration from the terminal is supported", "\n".join(lines))
+        t.type("configure"), t.keys("Enter")
+        t.wait_last(question)
+        t.type("term"), t.keys("Enter")
+        t.wait_last("Router(config)#")
+        t.type("end"), t.keys("Enter")
+        t.wait_last("Router#")
         t.type("exit"), t.keys("Enter")
         t.wait(lambda ls: ls[-1] == "[cli exited 0]", "regfront-cli to exit")
 
