@@ -211,6 +211,15 @@ std::string ios_items(const std::vector<std::string>& items, std::size_t per_lin
   return out;
 }
 
+// "  NAME   VALUE  description" (the description when the counter has one).
+std::string counter_line(const Statistics& s, const char* section, const std::string& name, std::uint64_t v) {
+  std::string line = "  " + pad(name, 22) + std::to_string(v);
+  if (const auto it = s.help.find(section + name); it != s.help.end() && !it->second.empty()) {
+    line = pad(std::move(line), 36) + " " + it->second;
+  }
+  return line + "\n";
+}
+
 }  // namespace
 
 std::string render_statistics(const Statistics& s, bool json) {
@@ -263,7 +272,7 @@ std::string render_statistics(const Statistics& s, bool json) {
     out += "Registrar-Index " + std::to_string(reg.index) + "\n";
     for (const auto& [name, v] : reg.counters) {
       r[name] = v;
-      out += "  " + pad(name, 22) + std::to_string(v) + "\n";
+      out += counter_line(s, "registrar:", name, v);
     }
     nlohmann::json codes = nlohmann::json::object();
     for (const auto& [code, v] : reg.responses) {
@@ -277,14 +286,14 @@ std::string render_statistics(const Statistics& s, bool json) {
   out += "Data plane\n";
   for (const auto& [name, v] : s.dataplane) {
     dp[name] = v;
-    out += "  " + pad(name, 22) + std::to_string(v) + "\n";
+    out += counter_line(s, "dataplane:", name, v);
   }
   j["dataplane"] = dp;
   nlohmann::json calls;
   out += "Calls\n";
   for (const auto& [name, v] : s.calls) {
     calls[name] = v;
-    out += "  " + pad(name, 22) + std::to_string(v) + "\n";
+    out += counter_line(s, "calls:", name, v);
   }
   j["calls"] = calls;
   nlohmann::json peers = nlohmann::json::array();

@@ -52,6 +52,15 @@ TEST(Statistics, IosSectionsFirstFromTheRegistrarCounters) {
       << text;
   EXPECT_NE(text.find("Retry Statistics\n      Register 2, Options 1\n"), std::string::npos) << text;
   EXPECT_LT(text.find("Retry Statistics"), text.find("Registrar-Index 1")) << "regfront's counters follow";
+  EXPECT_NE(text.find("Registrar-Index 1\n  sent                  10\n"), std::string::npos) << text;
+  st.help["registrar:sent"] = "REGISTER transactions started";
+  EXPECT_NE(render_statistics(st, false).find("Registrar-Index 1\n  sent                  10" + std::string(11, ' ') +
+                                              "REGISTER transactions started\n"),
+            std::string::npos)
+      << render_statistics(st, false);
+  Statistics plain = st;
+  plain.help.clear();
+  EXPECT_EQ(render_statistics(st, true), render_statistics(plain, true)) << "descriptions are for the text only";
   const std::string json = render_statistics(st, true);
   EXPECT_NE(json.find("\"sip_traffic\":{\"ok_options_in\":3,\"ok_register_in\":8,\"options_out\":5,"
                       "\"options_retries\":1,\"register_out\":17,\"register_retries\":2,"
