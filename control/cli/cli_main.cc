@@ -14,6 +14,8 @@
 // kept and `?` is not inserted), TAB completion of the word before the cursor, Ctrl-Z = `end`,
 // Ctrl-C drops the line, Ctrl-D on an empty line leaves. History is kept in memory only: a
 // history file would hold the passwords typed in `credentials`/`authentication` commands.
+// On a terminal, output pauses at ` --More-- ` by the session's `terminal length` (see the
+// paging section below), and `configure` alone asks where from, as IOS does.
 #include <getopt.h>
 #include <histedit.h>
 #include <termios.h>
