@@ -14,10 +14,15 @@
 // kept and `?` is not inserted), TAB completion of the word before the cursor, Ctrl-Z = `end`,
 // Ctrl-C drops the line, Ctrl-D on an empty line leaves. History is kept in memory only: a
 // history file would hold the passwords typed in `credentials`/`authentication` commands.
+// On a terminal, output pauses at ` --More-- ` by the session's `terminal length` (see the
+// paging section below), and `configure` alone asks where from, as IOS does.
 #include <getopt.h>
 #include <histedit.h>
+#include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -25,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "pager.h"
 #include "regfront/protocol/protocol.h"
 
 namespace {
@@ -53,12 +59,23 @@ int run_batch(Client& client, NextLine next) {
   int status = 0;
   for (std::string line; next(line);) {
     if (blank(line)) continue;
-    regfront::StatusOr<Reply> r = client.request("exec", line);
+    // The output is written as it arrives: a show of any size costs a read buffer here.
+    char last = '\n';
+    std::FILE* to = stdout;
+    regfront::StatusOr<Reply> r =
+        client.request_streamed("exec", line, [&](const Reply& head, std::string_view piece) {
+          to = head.status == ReplyStatus::refused ? stderr : stdout;
+          if (piece.empty()) return;
+          std::fwrite(piece.data(), 1, piece.size(), to);
+          last = piece.back();
+        });
     if (!r.ok()) {
+      std::fflush(stdout);
       std::fprintf(stderr, "%% regfrontd: %s\n", r.status().message().c_str());
       return kExitConnection;
     }
-    print_payload(r->payload, r->status == ReplyStatus::refused ? stderr : stdout);
+    if (last != '\n') std::fputc('\n', to);
+    std::fflush(to);
     if (r->status == ReplyStatus::refused) status = kExitRefused;
     if (r->status == ReplyStatus::ended) break;
   }
@@ -159,6 +176,109 @@ std::string for_terminal(const std::string& payload, const std::string& line, co
   return std::string(prompt.size(), ' ') + payload.substr(echo.size());
 }
 
+// ---- paging (--More--) ----
+//
+// On a terminal a command's output goes through a Pager (pager.h) with the session's
+// `terminal length`/`width`, asked of the daemon before each command (the `terminal` request):
+// the output is shown as it arrives from the socket, so a show of any size costs a read buffer,
+// and a stopped one is read to its end and dropped. Output that is not a terminal never pauses.
+
+// One key at the --More-- prompt, read raw (no echo, no line editing), as IOS takes it.
+regfront::cli::Pager::More ask_more() {
+  using More = regfront::cli::Pager::More;
+  std::fputs(" --More-- ", stdout);
+  std::fflush(stdout);
+  termios saved{};
+  const bool tty = ::tcgetattr(STDIN_FILENO, &saved) == 0;
+  if (tty) {
+    termios raw = saved;
+    raw.c_lflag &= ~static_cast<tcflag_t>(ICANON | ECHO | ISIG);
+    raw.c_cc[VMIN] = 1;
+    raw.c_cc[VTIME] = 0;
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+  }
+  char key = 0;
+  ssize_t n;
+  while ((n = ::read(STDIN_FILENO, &key, 1)) < 0 && errno == EINTR) {
+  }
+  if (tty) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+  std::fputs("\r          \r", stdout);  // the prompt erased, as IOS backs over it
+  if (n != 1) return More::quit;
+  if (key == ' ') return More::page;
+  if (key == '\r' || key == '\n') return More::line;
+  return More::quit;  // q, Ctrl-C or any other key
+}
+
+// The session's "LENGTH WIDTH" (0 0, no paging, when the daemon does not say).
+bool terminal_size(Client& client, unsigned& length, unsigned& width) {
+  length = width = 0;
+  regfront::StatusOr<Reply> r = client.request("terminal", "");
+  if (!r.ok()) return false;
+  if (r->status == ReplyStatus::ok) std::sscanf(r->payload.c_str(), "%u %u", &length, &width);
+  return true;
+}
+
+// Runs one exec line with its output paged to stdout (`length` 0: not paged); a refusal's
+// text (short: the daemon's error) is returned in `refusal` instead.
+regfront::StatusOr<Reply> exec_paged(Client& client, const std::string& line, unsigned length, unsigned width,
+                                     std::string& refusal) {
+  constexpr std::size_t kMaxRefusal = 64 * 1024;
+  char last = '\n';
+  regfront::cli::Pager pager(
+      length, width,
+      [&](std::string_view s) {
+        if (s.empty()) return;
+        std::fwrite(s.data(), 1, s.size(), stdout);
+        last = s.back();
+      },
+      ask_more);
+  regfront::StatusOr<Reply> r =
+      client.request_streamed("exec", line, [&](const Reply& head, std::string_view piece) {
+        if (head.status == ReplyStatus::refused) {
+          refusal.append(piece.substr(0, kMaxRefusal - std::min(kMaxRefusal, refusal.size())));
+        } else {
+          pager.feed(piece);
+        }
+      });
+  if (last != '\n' && !pager.stopped()) std::fputc('\n', stdout);
+  std::fflush(stdout);
+  return r;
+}
+
+// `configure` alone at the privileged prompt: IOS asks where from. Enter or `terminal` (any
+// abbreviation) configures from the terminal; the line to send instead of `line`, or empty
+// when the operator named a source regfront has not (the reason is printed).
+bool bare_configure(const std::string& line, const std::string& prompt) {
+  if (prompt.empty() || prompt.back() != '#' || prompt.find('(') != std::string::npos) return false;
+  const std::size_t b = line.find_first_not_of(" \t");
+  const std::size_t e = line.find_last_not_of(" \t");
+  if (b == std::string::npos) return false;
+  const std::string word = line.substr(b, e - b + 1);
+  return word.size() >= 3 && std::string_view("configure").starts_with(word);
+}
+
+std::string ask_configure_source() {
+  std::fputs("Configuring from terminal, memory, or network [terminal]? ", stdout);
+  std::fflush(stdout);
+  std::string answer;
+  for (char ch; answer.size() < 256;) {
+    const ssize_t n = ::read(STDIN_FILENO, &ch, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != 1 || ch == '\n' || ch == '\r') break;
+    answer.push_back(ch);
+  }
+  const std::size_t b = answer.find_first_not_of(" \t");
+  answer = b == std::string::npos ? std::string() : answer.substr(b, answer.find_last_not_of(" \t") - b + 1);
+  if (answer.empty() || std::string_view("terminal").starts_with(answer)) return "configure terminal";
+  if (std::string_view("memory").starts_with(answer) || std::string_view("network").starts_with(answer)) {
+    std::fputs("% Only configuration from the terminal is supported (copy running-config startup-config saves it)\n",
+               stderr);
+  } else {
+    std::fputs("?Must be \"terminal\", \"memory\" or \"network\"\n", stderr);
+  }
+  return {};
+}
+
 int run_interactive(Client& client) {
   Shell sh{client, {}};
   Reply r;
@@ -186,6 +306,7 @@ int run_interactive(Client& client) {
   el_set(el, EL_BIND, "^C", "regfront-abort", nullptr);
 
   int status = 0;
+  const bool paging = ::isatty(STDOUT_FILENO) != 0;
   for (;;) {
     const std::string shown_prompt = sh.prompt;
     int count = 0;
@@ -198,15 +319,25 @@ int run_interactive(Client& client) {
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
     if (blank(line)) continue;
     history(hist, &ev, H_ENTER, line.c_str());
-    if (!ask(sh, "exec", line, r)) {
+    if (bare_configure(line, shown_prompt)) {
+      line = ask_configure_source();
+      if (line.empty()) continue;
+    }
+    unsigned length = 0, width = 0;
+    if (paging && !terminal_size(client, length, width)) {
       status = kExitConnection;
       break;
     }
-    if (r.status == ReplyStatus::refused) {
-      print_payload(for_terminal(r.payload, line, shown_prompt), stderr);
-    } else {
-      print_payload(r.payload, stdout);
+    std::string refusal;
+    regfront::StatusOr<Reply> got = exec_paged(client, line, length, width, refusal);
+    if (!got.ok()) {
+      std::fprintf(stdout, "%% regfrontd: %s\n", got.status().message().c_str());
+      status = kExitConnection;
+      break;
     }
+    r = std::move(*got);
+    if (!r.prompt.empty()) sh.prompt = r.prompt;
+    if (r.status == ReplyStatus::refused) print_payload(for_terminal(refusal, line, shown_prompt), stderr);
     if (r.status == ReplyStatus::ended) break;
   }
   if (sh.lost) status = kExitConnection;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <map>
 #include <sstream>
 
 namespace regfront::cli {
@@ -170,17 +171,108 @@ Statistics statistics_since(const Statistics& now, const Statistics& base) {
   return out;
 }
 
+namespace {
+
+// IOS's names of the final responses `show sip-ua statistics` lists, by section.
+struct IosResponse {
+  int code;
+  const char* name;
+};
+struct IosSection {
+  const char* title;
+  std::vector<IosResponse> codes;
+};
+const std::vector<IosSection>& ios_response_sections() {
+  static const std::vector<IosSection> k = {
+      {"Redirection", {{300, "MultipleChoice"}, {301, "MovedPermanently"}, {302, "MovedTemporarily"},
+                       {305, "UseProxy"}, {380, "AlternateService"}}},
+      {"Client Error", {{400, "BadRequest"}, {401, "Unauthorized"}, {402, "PaymentRequired"}, {403, "Forbidden"},
+                        {404, "NotFound"}, {405, "MethodNotAllowed"}, {406, "NotAcceptable"}, {407, "ProxyAuthReqd"},
+                        {408, "ReqTimeout"}, {410, "Gone"}, {413, "ReqEntityTooLarge"}, {414, "ReqURITooLarge"},
+                        {415, "UnsupportedMediaType"}, {420, "BadExtension"}, {423, "IntervalTooBrief"},
+                        {480, "TempNotAvailable"}, {481, "CallLegNonExistent"}, {482, "LoopDetected"},
+                        {483, "TooManyHops"}, {484, "AddrIncomplete"}, {485, "Ambiguous"}, {486, "BusyHere"},
+                        {487, "RequestCancel"}, {488, "NotAcceptableMedia"}, {491, "RequestPending"}}},
+      {"Server Error", {{500, "InternalError"}, {501, "NotImplemented"}, {502, "BadGateway"}, {503, "ServiceUnavail"},
+                        {504, "GatewayTimeout"}, {505, "BadSipVer"}, {513, "PreCondFailure"}}},
+      {"Global Failure", {{600, "BusyEverywhere"}, {603, "Decline"}, {604, "NotExistAnywhere"}, {606, "NotAcceptable"}}},
+  };
+  return k;
+}
+
+// "A n/m, B n/m,\n" lines of at most `per_line` items, IOS's layout.
+std::string ios_items(const std::vector<std::string>& items, std::size_t per_line) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i % per_line == 0) out += "      ";
+    out += items[i];
+    out += i + 1 == items.size() ? "\n" : (i % per_line == per_line - 1 ? ",\n" : ", ");
+  }
+  return out;
+}
+
+// "  NAME   VALUE  description" (the description when the counter has one).
+std::string counter_line(const Statistics& s, const char* section, const std::string& name, std::uint64_t v) {
+  std::string line = "  " + pad(name, 22) + std::to_string(v);
+  if (const auto it = s.help.find(section + name); it != s.help.end() && !it->second.empty()) {
+    line = pad(std::move(line), 36) + " " + it->second;
+  }
+  return line + "\n";
+}
+
+}  // namespace
+
 std::string render_statistics(const Statistics& s, bool json) {
   nlohmann::json j;
   j["registrars"] = nlohmann::json::array();
   std::string out;
+  // IOS's sections first, from what regfront sends and receives towards its registrars (it is
+  // their client: REGISTER and OPTIONS go out, their responses come in); regfront's own
+  // counters per registrar follow.
+  std::map<std::string, std::uint64_t> sum;
+  std::map<int, std::uint64_t> codes_in;
+  for (const RegistrarStatistics& reg : s.registrars) {
+    for (const auto& [name, v] : reg.counters) sum[name] += v;
+    for (const auto& [code, v] : reg.responses) codes_in[code] += v;
+  }
+  const auto in_out = [](const char* name, std::uint64_t in, std::uint64_t out_) {
+    return std::string(name) + " " + std::to_string(in) + "/" + std::to_string(out_);
+  };
+  out += "SIP Response Statistics (Inbound/Outbound)\n";
+  out += "    Success:\n" + ios_items({in_out("OkRegister", sum["accepted"], 0), in_out("OkOptions", sum["options_answered"], 0)}, 2);
+  for (const IosSection& sec : ios_response_sections()) {
+    std::vector<std::string> items;
+    for (const IosResponse& r : sec.codes) items.push_back(in_out(r.name, codes_in.count(r.code) ? codes_in[r.code] : 0, 0));
+    for (const auto& [code, v] : codes_in) {  // codes IOS has no name for, where they belong
+      if (code / 100 != sec.codes.front().code / 100) continue;
+      bool named = false;
+      for (const IosResponse& r : sec.codes) named = named || r.code == code;
+      if (!named) items.push_back(in_out(("Other" + std::to_string(code)).c_str(), v, 0));
+    }
+    out += std::string("    ") + sec.title + ":\n" + ios_items(items, 2);
+  }
+  out += "SIP Total Traffic Statistics (Inbound/Outbound)\n";
+  out += ios_items({in_out("Register", 0, sum["sent"] + sum["retransmitted"]),
+                    in_out("Options", 0, sum["options_sent"] + sum["options_retransmitted"])}, 2);
+  out += "Retry Statistics\n";
+  out += ios_items({"Register " + std::to_string(sum["retransmitted"]), "Options " + std::to_string(sum["options_retransmitted"])}, 4);
+  out += "\n";
+  nlohmann::json responses = nlohmann::json::object();
+  for (const auto& [code, v] : codes_in) responses[std::to_string(code)] = v;
+  j["sip_traffic"] = {{"register_out", sum["sent"] + sum["retransmitted"]},
+                      {"register_retries", sum["retransmitted"]},
+                      {"options_out", sum["options_sent"] + sum["options_retransmitted"]},
+                      {"options_retries", sum["options_retransmitted"]},
+                      {"ok_register_in", sum["accepted"]},
+                      {"ok_options_in", sum["options_answered"]},
+                      {"responses_in", responses}};
   for (const RegistrarStatistics& reg : s.registrars) {
     nlohmann::json r;
     r["index"] = reg.index;
     out += "Registrar-Index " + std::to_string(reg.index) + "\n";
     for (const auto& [name, v] : reg.counters) {
       r[name] = v;
-      out += "  " + pad(name, 22) + std::to_string(v) + "\n";
+      out += counter_line(s, "registrar:", name, v);
     }
     nlohmann::json codes = nlohmann::json::object();
     for (const auto& [code, v] : reg.responses) {
@@ -194,14 +286,14 @@ std::string render_statistics(const Statistics& s, bool json) {
   out += "Data plane\n";
   for (const auto& [name, v] : s.dataplane) {
     dp[name] = v;
-    out += "  " + pad(name, 22) + std::to_string(v) + "\n";
+    out += counter_line(s, "dataplane:", name, v);
   }
   j["dataplane"] = dp;
   nlohmann::json calls;
   out += "Calls\n";
   for (const auto& [name, v] : s.calls) {
     calls[name] = v;
-    out += "  " + pad(name, 22) + std::to_string(v) + "\n";
+    out += counter_line(s, "calls:", name, v);
   }
   j["calls"] = calls;
   nlohmann::json peers = nlohmann::json::array();

@@ -177,6 +177,16 @@ Result set_hostname(Config& cfg, std::string_view name) {
 Result set_password_encryption(Config& cfg, bool on) {
   if (cfg.service_password_encryption == on) return ok();
   cfg.service_password_encryption = on;
+  // As IOS: turning the service on encrypts every password there is; turning it off leaves
+  // them encrypted (only passwords entered from then on are kept in clear).
+  if (on) {
+    for (Authentication& a : cfg.sip_ua.authentication) a.password_encrypted = true;
+    for (Credential& c : cfg.sip_ua.credentials) c.password_encrypted = true;
+    if (cfg.sip_ua.credentials_dhcp) cfg.sip_ua.credentials_dhcp->password_encrypted = true;
+    for (auto& [tag, dp] : cfg.dial_peers) {
+      for (Authentication& a : dp.authentication) a.password_encrypted = true;
+    }
+  }
   return changed();
 }
 
@@ -252,8 +262,9 @@ Result authentication_set(std::vector<Authentication>& list, const Authenticatio
                           Index* index) {
   auto replace = [&](Authentication& e) {
     // R3: the (username, realm) pair is the key; only the password changes.
-    if (e.password == a.password) return ok();
+    if (e.password == a.password && e.password_encrypted == a.password_encrypted) return ok();
     e.password = a.password;
+    e.password_encrypted = a.password_encrypted;
     return changed();
   };
   if (index) {

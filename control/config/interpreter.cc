@@ -233,6 +233,12 @@ Result execute(Config& cfg, ExecHooks* hooks, actions::Index* index, std::string
 }  // namespace grammar
 
 Result Interpreter::execute(std::string_view line, Session& s) {
+  // An operator's command history (show history), as IOS keeps it: every line entered, refused
+  // ones included, the oldest dropped beyond the size; passwords masked.
+  if (!s.loading_file && s.history_size > 0 && !trim(line).empty()) {
+    if (s.history.size() >= s.history_size) s.history.erase(s.history.begin(), s.history.end() - (s.history_size - 1));
+    s.history.push_back(redact_passwords(trim(line)));
+  }
   return g::execute(cfg_, hooks_, nullptr, line, s);
 }
 

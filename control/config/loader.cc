@@ -18,6 +18,22 @@ std::string LoadError::format(const std::string& file) const {
   return out;
 }
 
+namespace {
+
+// The lines `show running-config` prints before the configuration ("Building configuration...",
+// a blank line, "Current configuration : N bytes"): a file saved from it loads as it is, as a
+// copy of IOS's output pasted into a file does on a router's TFTP load. Only as lines 1 to 3.
+bool show_header_line(std::string_view line, int number) {
+  if (number == 1) return line == "Building configuration...";
+  if (number == 2) return line.empty();
+  constexpr std::string_view kCurrent = "Current configuration : ";
+  if (number != 3 || !line.starts_with(kCurrent) || !line.ends_with(" bytes")) return false;
+  const std::string_view n = line.substr(kCurrent.size(), line.size() - kCurrent.size() - 6);
+  return !n.empty() && n.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+}  // namespace
+
 LoadResult load_startup_config(std::string_view text, Config& cfg) {
   LoadResult result;
   Config work = cfg;  // applied to a copy, committed only when every line was accepted
@@ -28,12 +44,16 @@ LoadResult load_startup_config(std::string_view text, Config& cfg) {
   s.mode = Mode::global_config;
   s.loading_file = true;
   int number = 0;
+  bool header = true;  // still in what may be show running-config's header
   while (!text.empty()) {
     std::size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
     text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
     ++number;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    // The header only as a whole, from its first line on.
+    if (number <= 3 && header && show_header_line(line, number)) continue;
+    header = false;
     if (line.size() > kMaxConfigLineLength) {
       // Not parsed, and not quoted whole in the error (it ends up in logs).
       LoadError e;

@@ -4,6 +4,8 @@
 // and ipv6 routes, voice service voip, dial peers by tag — POTS and VoIP interleaved, as IOS —
 // then sip-ua), and lists keep the order in which they were configured, so
 // load(render(cfg)) == cfg.
+#include <cstdio>
+#include <ctime>
 #include <string>
 
 #include "regfront/config/commands.h"
@@ -13,9 +15,10 @@ namespace regfront::config {
 namespace {
 
 // Passwords always carry their type so that a password such as "7" reads back unchanged:
-// type 7 with `service password-encryption`, type 0 (clear) otherwise.
-std::string password(const Config& cfg, std::string_view clear) {
-  if (cfg.service_password_encryption) return "password 7 " + type7_encode(clear);
+// type 7 with `service password-encryption` or when it was encrypted (entered as type 7, or
+// encrypted by the service before a `no service password-encryption`), type 0 otherwise.
+std::string password(const Config& cfg, std::string_view clear, bool encrypted) {
+  if (cfg.service_password_encryption || encrypted) return "password 7 " + type7_encode(clear);
   return "password 0 " + std::string(clear);
 }
 
@@ -55,7 +58,7 @@ std::string registrar(const Registrar& r) {
 }
 
 std::string authentication(const Config& cfg, const Authentication& a) {
-  std::string out = " authentication username " + a.username + " " + password(cfg, a.password);
+  std::string out = " authentication username " + a.username + " " + password(cfg, a.password, a.password_encrypted);
   if (!a.realm.empty()) out += " realm " + a.realm;
   return out + "\n";
 }
@@ -184,10 +187,10 @@ std::string render_running_config(const Config& cfg) {
     out += "sip-ua\n";
     for (const auto& c : ua.credentials) {
       out += " credentials number " + c.number + " username " + c.username + " " +
-             password(cfg, c.password) + " realm " + c.realm + "\n";
+             password(cfg, c.password, c.password_encrypted) + " realm " + c.realm + "\n";
     }
     if (ua.credentials_dhcp) {
-      out += " credentials dhcp " + password(cfg, ua.credentials_dhcp->password) + " realm " +
+      out += " credentials dhcp " + password(cfg, ua.credentials_dhcp->password, ua.credentials_dhcp->password_encrypted) + " realm " +
              ua.credentials_dhcp->realm + "\n";
     }
     for (const auto& a : ua.authentication) out += authentication(cfg, a);
@@ -203,6 +206,43 @@ std::string render_running_config(const Config& cfg) {
   }
   out += "end\n";
   return out;
+}
+
+std::string render_sip_ua_timers(const Config& cfg) {
+  const SipUa& ua = cfg.sip_ua;
+  std::string out = "SIP UA Timer Values (millisecs unless noted)\n";
+  out += "register " + std::to_string(ua.timers_register_ms) + "\n";
+  // regfront's own, after IOS's lines.
+  out += "registration rate " + std::to_string(ua.registration_rate) + " REGISTERs per second\n";
+  for (const auto& [tag, p] : cfg.keepalive_profiles) {
+    out += "options keepalive " + std::to_string(tag) + ": up-interval " + std::to_string(p.up_interval_s) +
+           " seconds, down-interval " + std::to_string(p.down_interval_s) + " seconds\n";
+  }
+  return out;
+}
+
+std::string render_sip_ua_retry(const Config& cfg) {
+  std::string out = "SIP UA Retry Values\n";
+  out += "register retry count = " + std::to_string(cfg.sip_ua.retry_register) + "\n";
+  for (const auto& [tag, p] : cfg.keepalive_profiles) {
+    out += "options retry count = " + std::to_string(p.retry) + " (sip-options-keepalive " + std::to_string(tag) + ")\n";
+  }
+  return out;
+}
+
+std::string render_clock(std::chrono::system_clock::time_point t, bool synchronized) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000 - (ms % 1000 < 0 ? 1 : 0));
+  const long frac = static_cast<long>(((ms % 1000) + 1000) % 1000);
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s%02d:%02d:%02d.%03ld UTC %s %s %d %d", synchronized ? "" : "*", tm.tm_hour,
+                tm.tm_min, tm.tm_sec, frac, kDays[tm.tm_wday], kMonths[tm.tm_mon], tm.tm_mday, tm.tm_year + 1900);
+  return buf;
 }
 
 }  // namespace regfront::config

@@ -5,7 +5,10 @@
 // mode commands, moves the session; all checks that can refuse a command live in the actions.
 //
 // Rule numbers (F1–F7, R1–R7) are those of docs/rules.md.
+#include <sys/timex.h>
+
 #include <algorithm>
+#include <chrono>
 #include <optional>
 #include <regex>
 #include <string>
@@ -32,9 +35,11 @@ constexpr std::uint64_t kExpiresMin = 1;
 constexpr std::uint64_t kExpiresMax = 2147483647;
 constexpr std::uint64_t kDialPeerTagMax = 2147483647;
 
-// `password [0|7] P`: the clear password, or the invalid-input error under a bad type 7 text.
-bool take_password(const Args& a, std::string& clear, Result& err) {
+// `password [0|7] P`: the clear password, or the invalid-input error under a bad type 7 text;
+// `encrypted` when it is to be shown as type 7 (given so, or `service password-encryption`).
+bool take_password(const Context& c, const Args& a, std::string& clear, bool& encrypted, Result& err) {
   const std::string& p = a.get("password");
+  encrypted = c.cfg.service_password_encryption || a.get("ptype") == "7";
   if (a.get("ptype") == "7") {
     if (!type7_decode(p, clear)) {
       err = Result::invalid_input(a.offset("password"));
@@ -199,6 +204,78 @@ std::string apply_filter(const LineFilter& f, const std::string& text) {
   return out;
 }
 
+// ---- handlers: the operator's terminal (terminal length|width|history size) and the shows
+// of the session itself (show terminal, show history, show clock; show version and show users
+// through ExecHooks::info) ---------------------------------------------------------------------
+
+constexpr std::uint16_t kTerminalLength = 24;  // IOS's vty defaults
+constexpr std::uint16_t kTerminalWidth = 80;
+constexpr std::uint16_t kHistorySize = 10;
+
+// show KEYWORD served by session_show().
+constexpr const char* kSessionShows[][2] = {
+    {"clock", "Display the system clock"},
+    {"history", "Display the session command history"},
+    {"terminal", "Display terminal configuration parameters"},
+    {"users", "Display information about terminal lines"},
+    {"version", "System hardware and software status"},
+};
+
+// Whether the kernel holds the system clock synchronized (NTP, PTP): IOS marks a time it
+// cannot vouch for with '*'.
+bool clock_synchronized() {
+  timex tx{};
+  return ::ntp_adjtime(&tx) != TIME_ERROR;
+}
+
+Result h_terminal(Context& c, const Args& a) {
+  Session& s = c.session;
+  const bool reset = a.has("no");
+  const auto n = static_cast<std::uint16_t>(a.number("n"));
+  if (a.has("length")) {
+    s.terminal_length = reset ? kTerminalLength : n;
+  } else if (a.has("width")) {
+    s.terminal_width = reset ? kTerminalWidth : n;
+  } else {
+    s.history_size = reset ? kHistorySize : n;
+    if (s.history.size() > s.history_size) {
+      s.history.erase(s.history.begin(), s.history.end() - s.history_size);
+    }
+  }
+  return Result{};
+}
+
+// The session's shows: true when `what` is one of them (its output, or refusal, in `r`).
+bool session_show(Context& c, const std::string& what, Result& r) {
+  const Session& s = c.session;
+  if (what == "terminal") {
+    r.output = "Length: " + std::to_string(s.terminal_length) + " lines, Width: " +
+               std::to_string(s.terminal_width) + " columns\n";
+    r.output += s.history_size == 0 ? std::string("History is disabled.\n")
+                                    : "History is enabled, history size is " +
+                                          std::to_string(s.history_size) + ".\n";
+  } else if (what == "history") {
+    for (const std::string& l : s.history) r.output += "  " + l + "\n";
+  } else if (what == "clock") {
+    r.output = render_clock(std::chrono::system_clock::now(), clock_synchronized()) + "\n";
+  } else if (what == "timers" || what == "retry") {  // show sip-ua timers | retry
+    r.output = what == "timers" ? render_sip_ua_timers(c.cfg) : render_sip_ua_retry(c.cfg);
+  } else if (what == "version" || what == "users") {
+    std::string out;
+    if (!c.hooks) {
+      r = not_available();
+    } else if (!c.hooks->info(what == "version" ? ExecHooks::Info::version : ExecHooks::Info::users, s,
+                              out)) {
+      r = actions::rejected(Status::internal(plain_message(std::move(out), "Command failed")));
+    } else {
+      r.output = std::move(out);
+    }
+  } else {
+    return false;
+  }
+  return true;
+}
+
 // Every show command: the last keyword of the command names it (slot "what").
 Result h_show(Context& c, const Args& a) {
   LineFilter filter;
@@ -207,12 +284,19 @@ Result h_show(Context& c, const Args& a) {
   const std::string& what = a.get("what");
   Result r;
   if (what == "running-config") {
-    r.output = apply_filter(filter, render_running_config(c.cfg));
+    // IOS's header before the configuration; the loader skips it in a saved copy.
+    const std::string text = render_running_config(c.cfg);
+    r.output = apply_filter(filter, "Building configuration...\n\nCurrent configuration : " +
+                                        std::to_string(text.size()) + " bytes\n" + text);
     return r;
   }
   if (what == "summary") {  // show dial-peer voice summary
     r.output = apply_filter(filter, render_dial_peer_summary(c.cfg, a.has("json")));
     return r;
+  }
+  if (Result own; session_show(c, what, own)) {
+    if (own.ok()) own.output = apply_filter(filter, own.output);
+    return own;
   }
   ExecHooks::Show s;
   if (what == "status") {
@@ -590,7 +674,7 @@ Result auth_set(Context& c, std::vector<Authentication>& list, const Args& a) {
   e.username = a.get("username");
   e.realm = a.get("realm");
   Result err;
-  if (!take_password(a, e.password, err)) return err;
+  if (!take_password(c, a, e.password, e.password_encrypted, err)) return err;
   return actions::authentication_set(list, e, c.index);
 }
 Result h_ua_auth(Context& c, const Args& a) {
@@ -609,7 +693,7 @@ Result h_cred(Context& c, const Args& a) {
   e.realm = a.get("realm");
   Result err;
   std::string password;
-  if (!take_password(a, password, err)) return err;
+  if (!take_password(c, a, password, e.password_encrypted, err)) return err;
   e.password = password;
   // R5 over the endpoint: its dial peers' and the sip-ua realms count with its credentials.
   if (Result r = actions::check_endpoint_realms(c.cfg, e.number, {e.realm}, c.index); !r.ok()) return r;
@@ -623,7 +707,7 @@ Result h_cred_dhcp(Context& c, const Args& a) {
   e.realm = a.get("realm");
   Result err;
   std::string password;
-  if (!take_password(a, password, err)) return err;
+  if (!take_password(c, a, password, e.password_encrypted, err)) return err;
   e.password = password;
   return actions::credentials_dhcp_set(c.cfg.sip_ua, e);
 }
@@ -694,7 +778,7 @@ Result h_dp_auth(Context& c, const Args& a) {
   e.username = a.get("username");
   e.realm = a.get("realm");
   Result err;
-  if (!take_password(a, e.password, err)) return err;
+  if (!take_password(c, a, e.password, e.password_encrypted, err)) return err;
   // R5 over the endpoint: the dial peer's number's credentials and the sip-ua realms count too.
   if (is_endpoint_dial_peer(*dp)) {
     if (Result r = actions::check_endpoint_realms(c.cfg, dp->destination_pattern, {e.realm}, c.index); !r.ok()) {
@@ -1021,8 +1105,11 @@ struct Builder {
               "Status of every registrar", true);
     show_leaf(ua, "statistics", "REGISTER and call counters per registrar", true);
     show_leaf(ua, "calls", "Calls being set up and active dialogs", true);
+    show_leaf(ua, "timers", "SIP UA timer values", false);
+    show_leaf(ua, "retry", "SIP UA retry values", false);
     Node* dataplane = show_leaf(sh, "dataplane", "Workers, endpoints owned, packets per worker", true);
     show_leaf(sh, "control", "Control socket sessions and configuration reloads", true);
+    for (const auto& w : kSessionShows) show_leaf(sh, w[0], w[1], false);
     if (privileged) {
       // IOS: privileged EXEC. `sh d` stays `show dataplane` (regfront's own command).
       dataplane->preferred = true;
@@ -1030,6 +1117,25 @@ struct Builder {
       show_leaf(kw(dp, "voice", "Voice dial peers"), "summary", "One line per dial peer", true);
     }
     return sh;
+  }
+  // terminal length|width <0-512>, terminal history size <0-256>, terminal no … (IOS defaults
+  // back), in user and privileged exec.
+  Node* terminal() {
+    Node* t = kw(nullptr, "terminal", "Set terminal line parameters");
+    Node* no = kw(t, "no", "Negate a command or set its defaults", "no");
+    const auto setting = [&](Node* parent, const char* text, const char* help, std::uint64_t hi, const char* nhelp) {
+      Node* k = kw(parent, text, help, text);
+      end(num(k, 0, hi, nhelp, "n"), h_terminal);
+      Node* nk = kw(no, text, help, text);
+      end(nk, h_terminal);
+    };
+    setting(t, "length", "Set number of lines on a screen", 512, "Number of lines on screen (0 for no pausing)");
+    setting(t, "width", "Set width of the display terminal", 512, "Number of characters on a screen line");
+    Node* h = kw(t, "history", "Enable and control the command history function");
+    end(num(kw(h, "size", "Set history buffer size"), 0, 256, "Size of history buffer", "n"), h_terminal);
+    end(kw(kw(no, "history", "Enable and control the command history function"), "size", "Set history buffer size"),
+        h_terminal);
+    return t;
   }
   // The privileged exec commands that `do` reaches from configuration modes.
   std::vector<const Node*> exec_commands;
@@ -1043,7 +1149,7 @@ struct Builder {
     end(kw(run, "startup-config", "Copy to startup configuration"), h_write);
     Node* cl = kw(nullptr, "clear", "Reset functions");
     end(kw(kw(cl, "sip-ua", "SIP User Agent (UA)"), "statistics", "Clear SIP statistics"), h_clear_statistics);
-    exec_commands = {show(true), w, cp, cl};
+    exec_commands = {show(true), w, cp, cl, terminal()};
   }
   void do_command(Node* root) {
     Node* d = kw(root, "do", "To run exec commands in config mode");
@@ -1056,6 +1162,7 @@ struct Builder {
     end(kw(root, "exit", "Exit from the EXEC"), h_exec_exit);
     end(kw(root, "logout", "Exit from the EXEC"), h_exec_exit);
     root->next.push_back(show(false));
+    root->next.push_back(terminal());
     return root;
   }
   Node* privileged_exec() {

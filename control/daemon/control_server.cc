@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -123,7 +124,27 @@ void ControlServer::accept_one() {
   c->fd = fd;
   c->session.mode = config::Mode::user_exec;
   c->last_progress_ms = now();
+  c->last_request_ms = c->last_progress_ms;
+  // The session's line: the lowest number no open session has (show users).
+  const auto taken = [&](std::uint32_t line) {
+    return std::any_of(clients_.begin(), clients_.end(),
+                       [&](const std::unique_ptr<Client>& o) { return o->session.line == line; });
+  };
+  while (taken(c->session.line)) ++c->session.line;
+  ucred cred{};
+  socklen_t cred_len = sizeof cred;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) == 0) {
+    c->uid = static_cast<long>(cred.uid);
+    c->pid = static_cast<long>(cred.pid);
+  }
   clients_.push_back(std::move(c));
+}
+
+std::vector<ControlServer::SessionView> ControlServer::session_views() const {
+  std::vector<SessionView> out;
+  const std::uint64_t t = now();
+  for (const auto& c : clients_) out.push_back({c->session.line, c->uid, c->pid, t - c->last_request_ms, c->session.mode});
+  return out;
 }
 
 ControlServer::Counters ControlServer::counters() const {
@@ -188,12 +209,13 @@ void ControlServer::dispatch(Client& c, const std::string& line) {
   const auto sp = line.find(' ');
   const std::string_view verb = std::string_view(line).substr(0, sp);
   const std::string_view arg = sp == std::string::npos ? std::string_view() : std::string_view(line).substr(sp + 1);
-  if (verb != "exec" && verb != "help" && verb != "complete" && verb != "prompt") {
+  if (verb != "exec" && verb != "help" && verb != "complete" && verb != "prompt" && verb != "terminal") {
     c.out += protocol::format_reply(
         {protocol::ReplyStatus::refused, "", "% Unknown request " + std::string(verb) + "\n"});
     c.closing = true;
     return;
   }
+  c.last_request_ms = now();
   const protocol::Reply reply = handler_.handle(c.session, verb, arg);
   if (reply.status == protocol::ReplyStatus::ended) c.closing = true;
   c.out += protocol::format_reply(reply);

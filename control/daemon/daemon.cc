@@ -2,8 +2,10 @@
 #include "regfront/daemon/daemon.h"
 
 #include <openssl/rand.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +22,7 @@
 #include "regfront/daemon/log.h"
 #include "regfront/daemon/memory.h"
 #include "regfront/daemon/metrics.h"
+#include "regfront/daemon/session_info.h"
 #include "regfront/daemon/status.h"
 #include "regfront/daemon/telemetry.h"
 #include "regfront/worker/dpdk_worker.h"
@@ -39,7 +42,8 @@ void refuse(const Status& s, const char* what) {
 
 }  // namespace
 
-Daemon::Daemon(Options o) : opts_(std::move(o)), realm_learner_(opts_.learned_realms) {
+Daemon::Daemon(Options o)
+    : opts_(std::move(o)), realm_learner_(opts_.learned_realms), started_ms_(monotonic_ms()) {
   if (opts_.control_socket.empty()) opts_.control_socket = protocol::default_control_socket();
 }
 
@@ -442,7 +446,7 @@ void Daemon::update_telemetry(std::uint64_t now) {
     bindings += r.bindings;
     v.workers.push_back(std::move(w));
   }
-  v.info.strings = {{"version", REGFRONT_TELEMETRY_VERSION}, {"io", "dpdk"}};
+  v.info.strings = {{"version", REGFRONT_VERSION}, {"io", "dpdk"}};
   v.info.numbers = {{"workers", workers_.size()}, {"bindings", bindings}, {"snapshot_version", publication_.version},
                     {"uptime_s", (now - started_ms_) / 1000}};
   const cli::Statistics stats = status.statistics();
@@ -484,7 +488,7 @@ void Daemon::update_metrics(std::uint64_t now) {
   // realm: registrar index, worker id, port, response code and dial-peer tag only.
   const StatusGatherer status({workers_, *publisher_, cfg_, *dns_, dpdk_.get(), opts_.max_calls});
   MetricsServer::Families f;
-  f.gauge("regfront_build_info", "regfrontd's version (the value is always 1)", {{"version", REGFRONT_TELEMETRY_VERSION}},
+  f.gauge("regfront_build_info", "regfrontd's version (the value is always 1)", {{"version", REGFRONT_VERSION}},
           1);
   f.gauge("regfront_uptime_seconds", "Seconds since regfrontd started", {}, double(now - started_ms_) / 1000.0);
   f.gauge("regfront_workers", "Worker threads", {}, double(workers_.size()));
@@ -695,8 +699,14 @@ protocol::Reply Daemon::handle(config::Session& session, std::string_view verb, 
     const auto items = in.help(line, session);
     std::size_t width = 0;
     for (const auto& it : items) width = std::max(width, it.word.size());
-    for (const auto& it : items) {
-      reply.payload += "  " + it.word + std::string(width - it.word.size() + 2, ' ') + it.help + "\n";
+    if (!line.empty() && line.back() != ' ' && line.back() != '\t') {
+      // `sh?`, `show sip-ua st?`: IOS lists the keywords the word may be, on one line, no help.
+      for (const auto& it : items) reply.payload += it.word + "  ";
+      if (!items.empty()) reply.payload += "\n";
+    } else {
+      for (const auto& it : items) {
+        reply.payload += "  " + it.word + std::string(width - it.word.size() + 2, ' ') + it.help + "\n";
+      }
     }
     if (items.empty()) {
       reply.status = protocol::ReplyStatus::refused;
@@ -704,6 +714,9 @@ protocol::Reply Daemon::handle(config::Session& session, std::string_view verb, 
     }
   } else if (verb == "complete") {
     reply.payload = in.complete(line, session);
+  } else if (verb == "terminal") {
+    // What regfront-cli pages by: "LENGTH WIDTH" of this session (terminal length|width).
+    reply.payload = std::to_string(session.terminal_length) + " " + std::to_string(session.terminal_width);
   }
   reply.prompt = config::prompt(cfg_, session);
   return reply;
@@ -769,6 +782,43 @@ bool Daemon::clear(Clear what, std::string& message) {
   // and shows the difference.
   statistics_base_ = StatusGatherer({workers_, *publisher_, cfg_, *dns_, dpdk_.get(), opts_.max_calls}).statistics();
   log("sip-ua statistics cleared: show sip-ua statistics counts from now");
+  return true;
+}
+
+bool Daemon::info(Info what, const config::Session& self, std::string& out) {
+  if (what == Info::version) {
+    VersionInfo v;
+    v.version = REGFRONT_VERSION;
+    v.build = std::string("GCC ") + __VERSION__ + " (" + REGFRONT_BUILD_TYPE + ")";
+    v.hostname = cfg_.hostname;
+    v.uptime_s = (monotonic_ms() - started_ms_) / 1000;
+    char exe[4096];
+    if (const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1); n > 0) v.image.assign(exe, static_cast<std::size_t>(n));
+    if (utsname u{}; ::uname(&u) == 0) v.system = std::string(u.sysname) + " " + u.release + " " + u.machine;
+    v.io = dpdk_ ? "DPDK" : "kernel sockets";
+    v.workers = static_cast<unsigned>(workers_.size());
+    v.config_path = opts_.config_path;
+    out = render_version(v);
+    return true;
+  }
+  std::vector<UserRow> rows;
+  for (const ControlServer::SessionView& s : server_->session_views()) {
+    UserRow r;
+    r.self = s.line == self.line;
+    r.line = s.line;
+    r.idle_s = s.idle_ms / 1000;
+    r.user = s.uid < 0 ? "?" : std::to_string(s.uid);
+    if (s.uid >= 0) {
+      passwd pw{}, *found = nullptr;
+      char buf[1024];
+      if (::getpwuid_r(static_cast<uid_t>(s.uid), &pw, buf, sizeof buf, &found) == 0 && found) r.user = pw.pw_name;
+    }
+    if (s.pid >= 0) r.location = "pid " + std::to_string(s.pid);
+    r.mode = s.mode == config::Mode::user_exec ? "user exec"
+             : s.mode == config::Mode::privileged_exec ? "privileged exec" : "configuration";
+    rows.push_back(std::move(r));
+  }
+  out = render_users(rows);
   return true;
 }
 

@@ -137,6 +137,7 @@ cli::Statistics StatusGatherer::statistics() const {
       std::uint64_t v = 0;
       for (const auto& w : s_.workers) v += reg::registrar_counter(w->counters().registrar[slot], i);
       r.counters.emplace_back(reg::kRegistrarCounterInfo[i].name, v);
+      st.help.emplace(std::string("registrar:") + reg::kRegistrarCounterInfo[i].name, reg::kRegistrarCounterInfo[i].help);
     }
     for (int c = 0; c < 400; ++c) {
       std::uint64_t v = 0;
@@ -149,11 +150,13 @@ cli::Statistics StatusGatherer::statistics() const {
     std::uint64_t v = 0;
     for (const auto& w : s_.workers) v += reg::worker_counter(w->counters(), i);
     st.dataplane.emplace_back(reg::kWorkerCounterInfo[i].name, v);
+    st.help.emplace(std::string("dataplane:") + reg::kWorkerCounterInfo[i].name, reg::kWorkerCounterInfo[i].help);
   }
   for (std::size_t i = 0; i < call::kCallCounterCount; ++i) {
     std::uint64_t v = 0;
     for (const auto& w : s_.workers) v += call::call_counter(w->call_counters(), i);
     st.calls.emplace_back(call::kCallCounterInfo[i].name, v);
+    st.help.emplace(std::string("calls:") + call::kCallCounterInfo[i].name, call::kCallCounterInfo[i].help);
   }
   // Calls per dial peer: the workers' rows, summed by tag.
   std::map<std::uint32_t, cli::DialPeerStatistics> peers;

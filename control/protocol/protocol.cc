@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -55,20 +56,29 @@ std::string format_reply(const Reply& r) {
   return out;
 }
 
-StatusOr<std::size_t> parse_reply(std::string_view buffer, Reply& out) {
+StatusOr<std::size_t> parse_reply_header(std::string_view buffer, Reply& out, std::size_t& length) {
   const std::size_t nl = buffer.find('\n');
   if (nl == std::string_view::npos) return std::size_t{0};
   std::string_view header = buffer.substr(0, nl);
   int status = 0;
-  std::size_t length = 0;
   if (!take_number(header, status) || status < 0 || status > 2 || !take_number(header, length)) {
     return Status::invalid_argument("malformed reply from regfrontd");
   }
-  if (buffer.size() - nl - 1 < length) return std::size_t{0};
   out.status = static_cast<ReplyStatus>(status);
   out.prompt.assign(header);
-  out.payload.assign(buffer.substr(nl + 1, length));
-  return nl + 1 + length;
+  return nl + 1;
+}
+
+StatusOr<std::size_t> parse_reply(std::string_view buffer, Reply& out) {
+  Reply head;
+  std::size_t length = 0;
+  StatusOr<std::size_t> took = parse_reply_header(buffer, head, length);
+  if (!took.ok() || *took == 0) return took;
+  if (buffer.size() - *took < length) return std::size_t{0};
+  out.status = head.status;
+  out.prompt = std::move(head.prompt);
+  out.payload.assign(buffer.substr(*took, length));
+  return *took + length;
 }
 
 Client::~Client() {
@@ -93,7 +103,7 @@ Status Client::connect(const std::string& socket_path) {
   return {};
 }
 
-StatusOr<Reply> Client::request(std::string_view verb, std::string_view line) {
+Status Client::send_request(std::string_view verb, std::string_view line, std::optional<Reply>& early) {
   if (fd_ < 0) return Status::failed_precondition("not connected");
   std::string req(verb);
   if (!line.empty()) {
@@ -101,7 +111,6 @@ StatusOr<Reply> Client::request(std::string_view verb, std::string_view line) {
     req += line;
   }
   req += '\n';
-  Reply out;
   for (std::size_t off = 0; off < req.size();) {
     const ssize_t n = ::send(fd_, req.data() + off, req.size() - off, MSG_NOSIGNAL);
     if (n <= 0) {
@@ -110,15 +119,25 @@ StatusOr<Reply> Client::request(std::string_view verb, std::string_view line) {
       // is there whole, is the answer.
       char buf[4096];
       for (ssize_t r; (r = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT)) > 0;) buffer_.append(buf, static_cast<std::size_t>(r));
+      Reply out;
       StatusOr<std::size_t> took = parse_reply(buffer_, out);
       if (took.ok() && *took > 0) {
         buffer_.erase(0, *took);
-        return out;
+        early = std::move(out);
+        return {};
       }
       return failed;
     }
     off += static_cast<std::size_t>(n);
   }
+  return {};
+}
+
+StatusOr<Reply> Client::request(std::string_view verb, std::string_view line) {
+  std::optional<Reply> early;
+  if (Status s = send_request(verb, line, early); !s.ok()) return s;
+  if (early) return std::move(*early);
+  Reply out;
   for (;;) {
     StatusOr<std::size_t> took = parse_reply(buffer_, out);
     if (!took.ok()) return took.status();
@@ -132,6 +151,53 @@ StatusOr<Reply> Client::request(std::string_view verb, std::string_view line) {
     if (n <= 0) return n < 0 ? errno_status(errno) : Status::unavailable("connection closed by regfrontd");
     buffer_.append(buf, static_cast<std::size_t>(n));
   }
+}
+
+StatusOr<Reply> Client::request_streamed(std::string_view verb, std::string_view line, const Sink& sink) {
+  std::optional<Reply> early;
+  if (Status s = send_request(verb, line, early); !s.ok()) return s;
+  if (early) {
+    sink(*early, early->payload);
+    early->payload.clear();
+    return std::move(*early);
+  }
+  Reply head;
+  std::size_t length = 0;
+  char buf[65536];
+  const auto fill = [&](std::size_t at_most) -> Status {
+    for (;;) {
+      const ssize_t n = ::read(fd_, buf, at_most);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return n < 0 ? errno_status(errno) : Status::unavailable("connection closed by regfrontd");
+      buffer_.append(buf, static_cast<std::size_t>(n));
+      return {};
+    }
+  };
+  for (;;) {  // the header line (a prompt: short; a longer line is no reply of ours)
+    StatusOr<std::size_t> took = parse_reply_header(buffer_, head, length);
+    if (!took.ok()) return took.status();
+    if (*took > 0) {
+      buffer_.erase(0, *took);
+      break;
+    }
+    if (buffer_.size() > kMaxRequest) return Status::invalid_argument("malformed reply from regfrontd");
+    if (Status s = fill(sizeof buf); !s.ok()) return s;
+  }
+  // The payload: what is buffered, then read no further than its end.
+  std::size_t left = length;
+  bool called = false;
+  while (left > 0) {
+    if (buffer_.empty()) {
+      if (Status s = fill(std::min(left, sizeof buf)); !s.ok()) return s;
+    }
+    const std::size_t n = std::min(left, buffer_.size());
+    sink(head, std::string_view(buffer_).substr(0, n));
+    called = true;
+    buffer_.erase(0, n);
+    left -= n;
+  }
+  if (!called) sink(head, {});
+  return head;
 }
 
 }  // namespace regfront::protocol

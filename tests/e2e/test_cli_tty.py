@@ -32,12 +32,13 @@ def free_udp_port():
 class Daemon:
     """regfrontd on a private control socket and a tiny startup-config."""
 
-    def __init__(self, work):
+    def __init__(self, work, dial_peers=0, wait_s=WAIT_S):
         self.registrar_port = free_udp_port()
         self.registrar_line = f"registrar 1 ipv4:127.0.0.1:{self.registrar_port} expires 60"
         self.config = os.path.join(work, "startup.cfg")
         with open(self.config, "w") as f:
             f.write(f"sip-ua\n {self.registrar_line}\n")
+            f.write("".join(f"dial-peer voice {i} voip\n" for i in range(1, dial_peers + 1)))
         self.sock = os.path.join(work, "control.sock")
         self.log_path = os.path.join(work, "regfrontd.log")
         self.log = open(self.log_path, "w")
@@ -45,7 +46,7 @@ class Daemon:
             [os.path.join(BIN_DIR, "regfrontd"), "--config", self.config, "--listen",
              f"127.0.0.1:{free_udp_port()}", "--control-socket", self.sock],
             stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + WAIT_S
+        deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"regfrontd exited with {self.proc.returncode}: {self.log_text()}")
@@ -118,6 +119,16 @@ class Terminal:
         seen on the screen)."""
         return self.wait(lambda ls: ls and ls[-1] == text.rstrip(), repr(text))
 
+    def client_pid(self):
+        """regfront-cli's pid: the child of the pane's shell."""
+        shell = self.tmux("display-message", "-p", "-t", "cli", "#{pane_pid}").strip()
+        with open(f"/proc/{shell}/task/{shell}/children") as f:
+            for pid in f.read().split():
+                with open(f"/proc/{pid}/comm") as c:
+                    if c.read().strip() == "regfront-cli":
+                        return int(pid)
+        raise AssertionError("regfront-cli is not running in the pane")
+
     def close(self):
         subprocess.run([*self.base, "kill-server"], capture_output=True, timeout=WAIT_S, env=self.env)
 
@@ -163,7 +174,7 @@ class CliOnATerminal(unittest.TestCase):
         t.type("?")
         lines = t.wait(lambda ls: ls[-1] == sip_ua + "reg" and (sip_ua + "reg?") in ls, "help for 'reg'")
         listing = lines[lines.index(sip_ua + "reg?") + 1:-1]
-        self.assertEqual(sorted(line.split()[0] for line in listing), ["registrar", "registration"])
+        self.assertEqual(listing, ["registrar  registration"])  # IOS: the words on one line
 
         # TAB: "reg" is ambiguous (registrar, registration) and stays; "regist" too; a unique
         # abbreviation is completed with a space, word after word.
@@ -216,11 +227,162 @@ class CliOnATerminal(unittest.TestCase):
         t.type("exit"), t.keys("Enter")
         t.wait(lambda ls: ls[-1] == "[cli exited 0]", "regfront-cli to exit")
 
+    def test_partial_word_help_and_configure_question(self):
+        t = self.term
+        t.wait_last("Router>")
+        t.type("enable"), t.keys("Enter")
+        t.wait_last("Router#")
+        # `?` right after a partial word: the keywords it may be, on one line, as IOS.
+        t.type("sh?")
+        lines = t.wait(lambda ls: ls[-1] == "Router#sh" and "Router#sh?" in ls, "help for 'sh'")
+        self.assertEqual(lines[lines.index("Router#sh?") + 1:-1], ["show"])
+        t.type("ow sip-ua st?")
+        lines = t.wait(lambda ls: ls[-1] == "Router#show sip-ua st" and "Router#show sip-ua st?" in ls, "st?")
+        self.assertEqual(lines[lines.index("Router#show sip-ua st?") + 1:-1], ["statistics  status"])
+        t.keys("C-c")
+        t.wait_last("Router#")
+        # After a space: the next words, one a line with their help.
+        t.type("show sip-ua ?")
+        lines = t.wait(lambda ls: ls[-1] == "Router#show sip-ua" and "Router#show sip-ua ?" in ls, "show sip-ua ?")
+        listing = lines[lines.index("Router#show sip-ua ?") + 1:-1]
+        self.assertIn("timers", [line.split()[0] for line in listing])
+        self.assertTrue(all(len(line.split()) > 1 for line in listing), listing)
+        t.keys("C-c")
+        t.wait_last("Router#")
+
+        # `configure` alone asks where from; Enter is the terminal.
+        question = "Configuring from terminal, memory, or network [terminal]?"
+        t.type("configure"), t.keys("Enter")
+        t.wait_last(question)
+        t.keys("Enter")
+        t.wait_last("Router(config)#")
+        t.type("end"), t.keys("Enter")
+        t.wait_last("Router#")
+        t.type("conf"), t.keys("Enter")
+        t.wait_last(question)
+        t.type("memory"), t.keys("Enter")  # not regfront's: refused, still privileged exec
+        lines = t.wait_last("Router#")
+        self.assertIn("% Only configuration from the terminal is supported", "\n".join(lines))
+        t.type("configure"), t.keys("Enter")
+        t.wait_last(question)
+        t.type("term"), t.keys("Enter")
+        t.wait_last("Router(config)#")
+        t.type("end"), t.keys("Enter")
+        t.wait_last("Router#")
+        t.type("exit"), t.keys("Enter")
+        t.wait(lambda ls: ls[-1] == "[cli exited 0]", "regfront-cli to exit")
+
     def test_ctrl_d_on_empty_line_leaves(self):
         t = self.term
         t.wait_last("Router>")
         t.keys("C-d")
         t.wait(lambda ls: ls[-1] == "[cli exited 0]", "regfront-cli to exit on Ctrl-D")
+
+
+MORE = " --More--"
+
+
+def vm_hwm_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmHWM")
+
+
+class MorePager(unittest.TestCase):
+    """--More-- as IOS: terminal length (default 24) rows a screen, space a page, Enter a line,
+    q stops; terminal length 0 never pauses; a long show is not kept whole by the client."""
+
+    DIAL_PEERS = 150000  # show running-config: 300,000 lines, 4.5 MB
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = tempfile.mkdtemp(prefix="regfront-cli-more-")
+        cls.daemon = Daemon(cls.work, dial_peers=cls.DIAL_PEERS, wait_s=120)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.daemon.stop()
+        shutil.rmtree(cls.work, ignore_errors=True)
+
+    def setUp(self):
+        # A tmux server of each test's own (the last one's may still be going away).
+        self.term = Terminal(tempfile.mkdtemp(dir=self.work),
+                             [os.path.join(BIN_DIR, "regfront-cli"), "--socket", self.daemon.sock])
+
+    def tearDown(self):
+        self.term.close()
+
+    def shown_after(self, lines, command):
+        at = len(lines) - 1 - lines[::-1].index(command)
+        return lines[at + 1:]
+
+    def test_space_enter_q_and_length_zero(self):
+        t = self.term
+        t.wait_last("Router>")
+        t.type("enable"), t.keys("Enter")
+        t.wait_last("Router#")
+        t.type("show running-config"), t.keys("Enter")
+        lines = t.wait(lambda ls: ls[-1] == MORE, "the first --More--")
+        page = self.shown_after(lines, "Router#show running-config")[:-1]
+        self.assertEqual(len(page), 23, page)  # terminal length 24: 23 rows, then --More--
+        t.keys("Enter")  # one line more
+        lines = t.wait(lambda ls: ls[-1] == MORE and len(self.shown_after(ls, "Router#show running-config")) == 25,
+                       "one more line")
+        t.keys("Space")  # a page more
+        lines = t.wait(lambda ls: ls[-1] == MORE and len(self.shown_after(ls, "Router#show running-config")) == 48,
+                       "one more page")
+        shown = self.shown_after(lines, "Router#show running-config")[:-1]
+        self.assertEqual(shown[:3], ["Building configuration...", "", shown[2]])
+        self.assertEqual(shown[6:8], ["dial-peer voice 1 voip", "!"])
+        t.keys("q")  # stops: the prompt where --More-- was, nothing more shown
+        lines = t.wait_last("Router#")
+        self.assertEqual(len(self.shown_after(lines, "Router#show running-config")), 48)
+        self.assertNotIn(MORE, lines)
+
+        # The session's settings, IOS's words.
+        t.type("show terminal"), t.keys("Enter")
+        lines = t.wait(lambda ls: ls[-1] == "Router#" and "Length: 24 lines, Width: 80 columns" in ls, "show terminal")
+        t.type("terminal length 5"), t.keys("Enter")
+        t.wait_last("Router#")
+        t.type("show running-config"), t.keys("Enter")
+        lines = t.wait(lambda ls: ls[-1] == MORE, "--More-- after 4 rows")
+        self.assertEqual(len(self.shown_after(lines, "Router#show running-config")), 5)
+        t.keys("C-c")  # stops too
+        t.wait_last("Router#")
+        t.type("terminal length 0"), t.keys("Enter")
+        t.wait_last("Router#")
+        t.type("show running-config | include voice 1234[0-9] voip"), t.keys("Enter")
+        lines = t.wait(lambda ls: ls[-1] == "Router#" and "dial-peer voice 12349 voip" in ls, "no pause")
+        shown = self.shown_after(lines, "Router#show running-config | include voice 1234[0-9] voip")[:-1]
+        self.assertEqual(shown, [f"dial-peer voice {i} voip" for i in range(12340, 12350)])
+        self.assertNotIn(MORE, lines)
+        t.type("exit"), t.keys("Enter")
+        t.wait(lambda ls: ls[-1] == "[cli exited 0]", "regfront-cli to exit")
+
+    def test_a_long_show_is_not_kept_whole(self):
+        # The whole running-config is read from the socket (the rest dropped after q), and the
+        # client's peak memory does not grow by anything like its size.
+        t = self.term
+        t.wait_last("Router>")
+        t.type("enable"), t.keys("Enter")
+        t.wait_last("Router#")
+        t.type("show running-config"), t.keys("Enter")
+        t.wait(lambda ls: ls[-1] == MORE, "the first --More--")
+        pid = t.client_pid()
+        before = vm_hwm_kb(pid)
+        t.keys("q")
+        t.wait_last("Router#")
+        t.type("show clock"), t.keys("Enter")  # the session goes on: the reply was read to its end
+        t.wait(lambda ls: ls[-1] == "Router#" and any(" UTC " in line for line in ls), "show clock")
+        size = len(subprocess.run([os.path.join(BIN_DIR, "regfront-cli"), "--socket", self.daemon.sock,
+                                   "-c", "enable", "-c", "show running-config"],
+                                  capture_output=True, timeout=120, check=True).stdout)
+        self.assertGreater(size, 4_000_000)
+        grown_kb = vm_hwm_kb(pid) - before
+        print(f"\n[ more ] running-config {size} bytes; client peak grew {grown_kb} kB through it", file=sys.stderr)
+        self.assertLess(grown_kb * 1024, size // 8)
 
 
 class CliWithoutATerminal(unittest.TestCase):
@@ -259,6 +421,20 @@ class CliWithoutATerminal(unittest.TestCase):
                            "exit\nshow running-config\n")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout.strip(), self.daemon.registrar_line)
+
+    def test_terminal_length_in_a_script_never_pages(self):
+        r = self.cli("terminal length 0", "show terminal", "enable", "show running-config")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("Length: 0 lines, Width: 80 columns\n", r.stdout)
+        self.assertNotIn("--More--", r.stdout)
+        # Without a terminal the default length does not page either.
+        r = self.cli("show terminal", "show version", "show users", "show history")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("Length: 24 lines", r.stdout)
+        self.assertIn("Router uptime is ", r.stdout)
+        self.assertRegex(r.stdout, r"\n\*\s+\d+ vty \d+ ")
+        self.assertTrue(r.stdout.endswith("  show terminal\n  show version\n  show users\n  show history\n"), r.stdout)
+        self.assertNotIn("--More--", r.stdout)
 
     def test_unreachable_daemon(self):
         r = subprocess.run([os.path.join(BIN_DIR, "regfront-cli"), "--socket",

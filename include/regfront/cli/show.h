@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -82,6 +83,9 @@ struct Statistics {
   NamedCounters dataplane;
   NamedCounters calls;                          // the call relay's counters
   std::vector<DialPeerStatistics> dial_peers;   // by tag, those calls have tried
+  // One-line descriptions the text shows after each counter, by "registrar:NAME",
+  // "dataplane:NAME" and "calls:NAME" (the counter declarations' help; none: no description).
+  std::map<std::string, std::string, std::less<>> help;
 };
 std::string render_statistics(const Statistics& s, bool json);
 // `now` less `base` (the values at `clear sip-ua statistics`), counter by counter: registrars

@@ -15,6 +15,7 @@
 //   r = in.execute("registrar 1 dns:example1.com expires 180", s);  // from sip-ua mode
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -54,6 +55,17 @@ struct Session {
   std::string interface;
   // The profile being edited in Mode::keepalive.
   std::uint32_t keepalive_tag = 0;
+
+  // Operator terminal settings (exec `terminal length|width|history size`, IOS's vty defaults);
+  // regfront-cli pages by them on a terminal (`--More--`). Length 0: no paging.
+  std::uint16_t terminal_length = 24;
+  std::uint16_t terminal_width = 80;
+  std::uint16_t history_size = 10;
+  // This session's last commands, oldest first, at most history_size (show history); kept by
+  // Interpreter::execute() for sessions that are not loading a file, passwords masked.
+  std::vector<std::string> history;
+  // The control session's line number (show users), set by the daemon on accept.
+  std::uint32_t line = 0;
 };
 
 // The prompt of a mode, e.g. "Router(config-sip-ua)#".
@@ -147,6 +159,11 @@ struct Result {
 //                                                  the number of matching lines
 //   write [memory] | copy running-config startup-config   -> ExecHooks::write_memory()
 //   clear sip-ua statistics                     -> ExecHooks::clear()
+//   show version | show users                   -> ExecHooks::info()
+//   show clock | show terminal | show history | show sip-ua timers | show sip-ua retry
+//                                               -> the session and the Config, no hook
+//   terminal length|width <0-512>, terminal history size <0-256>, terminal no …
+//                                               -> the Session's terminal settings
 // Without hooks, the commands that need them are refused ("% Command not available").
 // `exit`/`logout` in an exec mode set Result::end_session. Ctrl-Z is `end`.
 //
@@ -178,6 +195,13 @@ class ExecHooks {
   enum class Clear : unsigned char { statistics };
   virtual bool clear(Clear /*what*/, std::string& message) {
     message = "Command not available";
+    return false;
+  }
+  // show version / show users: the daemon's own state (build, uptime; control sessions, the
+  // asking one `self`), rendered; false and the reason in `out` as show()'s.
+  enum class Info : unsigned char { version, users };
+  virtual bool info(Info /*what*/, const Session& /*self*/, std::string& out) {
+    out = "Command not available";
     return false;
   }
 };
@@ -261,6 +285,16 @@ std::string render_session_target(const SessionTarget& t);
 // what regfront has no notion of stays empty). With `json`, the document docs/show-json.md
 // describes, on one line. From the Config alone: no daemon state.
 std::string render_dial_peer_summary(const Config& cfg, bool json);
+
+// `show sip-ua timers` / `show sip-ua retry` in IOS's layout, with the values regfront uses
+// (`timers register`, `retry register`, each OPTIONS keepalive profile's `retry`), then
+// regfront's own (registration rate).
+std::string render_sip_ua_timers(const Config& cfg);
+std::string render_sip_ua_retry(const Config& cfg);
+
+// `show clock` as IOS prints it, in UTC: "*18:35:02.123 UTC Mon Dec 7 2026", the leading '*'
+// when the clock is not known to be synchronized.
+std::string render_clock(std::chrono::system_clock::time_point t, bool synchronized);
 
 // Cisco type 7 password encoding (reversible; it is obfuscation, not security).
 std::string type7_encode(std::string_view clear, unsigned seed = 2);

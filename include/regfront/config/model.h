@@ -85,6 +85,9 @@ struct Authentication {
   std::string username;
   std::string password;  // clear text
   std::string realm;     // empty = no realm
+  // Shown as type 7 whatever `service password-encryption` says: entered as type 7, or
+  // encrypted by the service (IOS: `no service password-encryption` decrypts nothing).
+  bool password_encrypted = false;
   bool operator==(const Authentication&) const = default;
 };
 
@@ -210,6 +213,7 @@ struct Credential {
   CompactString username;
   CompactString password;  // clear text
   SharedString realm;
+  bool password_encrypted = false;  // as Authentication's
   bool operator==(const Credential&) const = default;
 };
 

@@ -39,7 +39,7 @@ class ControlServer {
   class Handler {
    public:
     virtual ~Handler() = default;
-    // One request of a session: `verb` is exec, help, complete or prompt; `line` the rest. The
+    // One request of a session: `verb` is exec, help, complete, prompt or terminal; `line` the rest. The
     // handler may change the session (its mode); a reply with status `ended` closes it.
     virtual protocol::Reply handle(config::Session& session, std::string_view verb, std::string_view line) = 0;
   };
@@ -87,6 +87,18 @@ class ControlServer {
   // out of add_pollfds()'s events).
   bool accept_paused() const { return now() < accept_resume_ms_; }
 
+  // An open session as `show users` lists it: its line (the lowest number free when it
+  // connected, as IOS gives out vty lines), the peer's credentials (SO_PEERCRED; -1 unknown)
+  // and the time since its last request.
+  struct SessionView {
+    std::uint32_t line = 0;
+    long uid = -1;
+    long pid = -1;
+    std::uint64_t idle_ms = 0;
+    config::Mode mode = config::Mode::user_exec;
+  };
+  std::vector<SessionView> session_views() const;
+
  private:
   struct Client {
     int fd = -1;
@@ -97,6 +109,8 @@ class ControlServer {
     bool peer_closed = false;
     bool closed = false;
     std::uint64_t last_progress_ms = 0;  // last byte read or sent
+    std::uint64_t last_request_ms = 0;   // last request run (show users' Idle)
+    long uid = -1, pid = -1;             // the peer (SO_PEERCRED)
   };
   void serve_client(Client& c, short revents);
   void dispatch(Client& c, const std::string& line);

@@ -97,6 +97,7 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   bool show(Show what, bool json, std::string& out) override;
   bool write_memory(const config::Config& cfg, std::string& message) override;
   bool clear(Clear what, std::string& message) override;
+  bool info(Info what, const config::Session& self, std::string& out) override;
 
   Options opts_;
   config::Config cfg_;
@@ -115,10 +116,10 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   bool shutdown_unfit_[reg::kRegistrarSlots] = {};  // check_shutdown_fit's last verdict per registrar
   cli::Statistics statistics_base_;  // the counters at the last `clear sip-ua statistics`
   cli::SnapshotReport publication_;  // the last snapshot published (show dataplane)
-  std::uint64_t started_ms_ = monotonic_ms();  // uptime
-  std::uint64_t published_us_ = 0;
+  std::uint64_t published_us_ = 0;   // when (monotonic_us); adoption is pending while adopted_ms < 0
+  std::uint64_t started_ms_ = 0;     // monotonic, at construction (show version's uptime, metrics)
   std::uint64_t config_changes_ = 0;  // CLI changes and reloads applied
-  std::unique_ptr<MetricsServer> metrics_;  // --metrics   // when (monotonic_us); adoption is pending while adopted_ms < 0
+  std::unique_ptr<MetricsServer> metrics_;  // --metrics
 };
 
 }  // namespace regfront::daemon

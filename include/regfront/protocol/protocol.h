@@ -8,6 +8,8 @@
 //   help LINE        `?` context help for LINE (what may come next / what the last word may be)
 //   complete LINE    tab completion of LINE's last word
 //   prompt           the current prompt (no-op)
+//   terminal         the session's "LENGTH WIDTH" (terminal length|width), which regfront-cli
+//                    pages by on a terminal
 //
 // and reads, for each, a header line and a payload of exactly LENGTH bytes:
 //
@@ -27,6 +29,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -62,6 +66,9 @@ std::string format_reply(const Reply& r);
 // took, 0 when `buffer` holds only part of a reply (read more and call again), or
 // invalid_argument when the header is not "STATUS LENGTH PROMPT\n".
 StatusOr<std::size_t> parse_reply(std::string_view buffer, Reply& out);
+// Reads only the header line of a reply: its size (0 when the line is not all there yet),
+// status and prompt in `out` (payload untouched) and the payload's LENGTH in `length`.
+StatusOr<std::size_t> parse_reply_header(std::string_view buffer, Reply& out, std::size_t& length);
 
 // The client end of one session.
 class Client {
@@ -79,8 +86,17 @@ class Client {
   // session is over: failed_precondition when not connected, unavailable when the connection
   // broke ("connection closed by regfrontd"), invalid_argument for a malformed reply.
   StatusOr<Reply> request(std::string_view verb, std::string_view line);
+  // As request(), but the payload is not kept: `sink` gets it in pieces as they arrive, with
+  // the reply's status and prompt (`head`, payload empty), so that a reply of any size costs a
+  // read buffer here. The returned Reply is the head. `sink` is called at least once.
+  using Sink = std::function<void(const Reply& head, std::string_view piece)>;
+  StatusOr<Reply> request_streamed(std::string_view verb, std::string_view line, const Sink& sink);
 
  private:
+  // Sends one request line. When sending fails, a whole reply the daemon sent before it closed
+  // (too many sessions) is put in `early` and the failure is not returned.
+  Status send_request(std::string_view verb, std::string_view line, std::optional<Reply>& early);
+
   int fd_ = -1;
   std::string buffer_;  // bytes read past the last reply
 };

@@ -116,6 +116,12 @@ TEST(ExecShow, EveryShowEveryModeCallsTheHook) {
   }
 }
 
+// show running-config: IOS's header, then the configuration.
+std::string running(const Config& cfg) {
+  const std::string text = render_running_config(cfg);
+  return "Building configuration...\n\nCurrent configuration : " + std::to_string(text.size()) + " bytes\n" + text;
+}
+
 TEST(ExecShow, Configurations) {
   ExecHarness h;
   h.enter(Mode::sip_ua);
@@ -123,7 +129,7 @@ TEST(ExecShow, Configurations) {
   for (const char* line : {"do show running-config", "do sh run", "do show run"}) {
     Result r = h.run(line);
     ASSERT_TRUE(r.ok()) << line;
-    EXPECT_EQ(r.output, render_running_config(h.cfg)) << line;  // no hook involved
+    EXPECT_EQ(r.output, running(h.cfg)) << line;  // no hook involved
   }
   EXPECT_TRUE(h.hooks.shows.empty());
   for (const char* line : {"do show startup-config", "do sh start"}) {
@@ -132,7 +138,22 @@ TEST(ExecShow, Configurations) {
     EXPECT_EQ(h.hooks.shows.back(), (FakeHooks::ShowCall{Show::startup_config, false}));
   }
   h.run("end");
-  EXPECT_EQ(h.run("show running-config").output, render_running_config(h.cfg));
+  EXPECT_EQ(h.run("show running-config").output, running(h.cfg));
+}
+
+TEST(ExecShow, RunningConfigHeaderAsIosAndTheFileWithItLoads) {
+  ExecHarness h;
+  const std::string shown = h.run("show running-config").output;
+  EXPECT_EQ(shown, "Building configuration...\n\nCurrent configuration : 24 bytes\n!\nhostname Router\n!\nend\n");
+  EXPECT_EQ(h.run("show running-config | include configuration").output,
+            "Building configuration...\nCurrent configuration : 24 bytes\n");
+  EXPECT_EQ(h.run("show running-config | begin hostname").output, "hostname Router\n!\nend\n");
+  // A copy of the output saved as a file loads; the header is accepted only at the top.
+  Config back;
+  EXPECT_TRUE(load_startup_config(shown, back).ok());
+  EXPECT_FALSE(load_startup_config("!\nBuilding configuration...\n", back).ok());
+  EXPECT_FALSE(load_startup_config("!\nhostname R\n!\nCurrent configuration : 5 bytes\n", back).ok());
+  EXPECT_FALSE(load_startup_config("Current configuration : many bytes\n", back).ok());
 }
 
 // ---- show dial-peer voice summary: from the Config, no hook -------------------------------------
@@ -632,10 +653,12 @@ TEST(ExecHelp, ShowsAndModifiers) {
     for (const auto& i : h.in.help(line, h.s)) out.push_back(i.word);
     return out;
   };
-  EXPECT_EQ(words("show "), (std::vector<std::string>{"control", "dataplane", "sip-ua"}));
+  EXPECT_EQ(words("show "), (std::vector<std::string>{"clock", "control", "dataplane", "history", "sip-ua",
+                                                     "terminal", "users", "version"}));
   h.s.mode = Mode::privileged_exec;
-  EXPECT_EQ(words("show "), (std::vector<std::string>{"control", "dataplane", "dial-peer", "running-config",
-                                                     "sip-ua", "startup-config"}));
+  EXPECT_EQ(words("show "), (std::vector<std::string>{"clock", "control", "dataplane", "dial-peer", "history",
+                                                     "running-config", "sip-ua", "startup-config", "terminal",
+                                                     "users", "version"}));
   EXPECT_EQ(words("show dial-peer "), (std::vector<std::string>{"voice"}));
   EXPECT_EQ(words("show dial-peer voice "), (std::vector<std::string>{"summary"}));
   EXPECT_EQ(words("show dial-peer voice summary | "),
@@ -652,8 +675,9 @@ TEST(ExecHelp, ShowsAndModifiers) {
   EXPECT_EQ(h.in.complete("sh sip-ua reg", h.s), "sh sip-ua register ");
   EXPECT_EQ(h.in.complete("copy run", h.s), "copy running-config ");
   h.s.mode = Mode::sip_ua;
-  EXPECT_EQ(words("do "), (std::vector<std::string>{"clear", "copy", "show", "write"}));
-  EXPECT_EQ(words("do sh sip-ua "), (std::vector<std::string>{"calls", "register", "statistics", "status"}));
+  EXPECT_EQ(words("do "), (std::vector<std::string>{"clear", "copy", "show", "terminal", "write"}));
+  EXPECT_EQ(words("do sh sip-ua "),
+            (std::vector<std::string>{"calls", "register", "retry", "statistics", "status", "timers"}));
 }
 
 // ---- passwords never in messages ------------------------------------------------------------------

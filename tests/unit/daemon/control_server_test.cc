@@ -356,3 +356,65 @@ TEST(ControlServer, APathThatIsNotASocketIsLeftAlone) {
 
 }  // namespace
 }  // namespace regfront::daemon
+
+namespace regfront::daemon {
+namespace {
+
+// Answers with the session's line number (show users' Line).
+class LineHandler : public ControlServer::Handler {
+ public:
+  protocol::Reply handle(config::Session& s, std::string_view verb, std::string_view line) override {
+    protocol::Reply r;
+    if (line == "exit") r.status = protocol::ReplyStatus::ended;
+    r.payload = std::string(verb) + " " + std::to_string(s.line);
+    return r;
+  }
+};
+
+TEST(ControlServer, EachSessionHasTheLowestFreeLineAndTheTerminalRequest) {
+  LineHandler h;
+  ServerThread st(h);
+  protocol::Client a, b;
+  ASSERT_TRUE(a.connect(st.path()).ok());
+  EXPECT_EQ(request(a, "exec", "x").payload, "exec 0");
+  ASSERT_TRUE(b.connect(st.path()).ok());
+  EXPECT_EQ(request(b, "terminal", "").payload, "terminal 1") << "terminal is a request of the protocol";
+  EXPECT_EQ(request(a, "exec", "exit").status, protocol::ReplyStatus::ended);
+  ASSERT_TRUE(eventually([&] { return st.sessions() == 1; }));
+  protocol::Client c;
+  ASSERT_TRUE(c.connect(st.path()).ok());
+  EXPECT_EQ(request(c, "exec", "x").payload, "exec 0") << "line 0 was free again";
+}
+
+TEST(ControlServer, AStreamedReplyComesInBoundedPiecesAndKeepsTheFraming) {
+  constexpr std::size_t kSize = 10u << 20;
+  BigReplyHandler h(kSize);
+  ServerThread st(h);
+  protocol::Client c;
+  ASSERT_TRUE(c.connect(st.path()).ok());
+  for (int round = 0; round < 2; ++round) {
+    std::size_t total = 0, largest = 0, calls = 0;
+    bool only_x = true;
+    StatusOr<protocol::Reply> r =
+        c.request_streamed("exec", "show", [&](const protocol::Reply& head, std::string_view piece) {
+          EXPECT_EQ(head.status, protocol::ReplyStatus::ok);
+          EXPECT_TRUE(head.payload.empty());
+          total += piece.size();
+          largest = std::max(largest, piece.size());
+          only_x = only_x && piece.find_first_not_of('x') == std::string_view::npos;
+          ++calls;
+        });
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(total, kSize);
+    EXPECT_LE(largest, 65536u) << "no piece is the whole reply";
+    EXPECT_GT(calls, 1u);
+    EXPECT_TRUE(only_x);
+  }
+  // The same connection still frames plain requests.
+  StatusOr<protocol::Reply> r = c.request("exec", "show");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->payload.size(), kSize);
+}
+
+}  // namespace
+}  // namespace regfront::daemon

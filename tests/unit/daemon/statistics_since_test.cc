@@ -34,5 +34,40 @@ TEST(StatisticsSince, CountsFromTheClear) {
   EXPECT_EQ(render_statistics(statistics_since(now, now), true).find("\"sent\":30"), std::string::npos);
 }
 
+TEST(Statistics, IosSectionsFirstFromTheRegistrarCounters) {
+  Statistics st;
+  st.registrars.push_back({1, {{"sent", 10}, {"retransmitted", 2}, {"accepted", 7}, {"options_sent", 4},
+                               {"options_retransmitted", 1}, {"options_answered", 3}},
+                           {{401, 5}, {503, 1}, {599, 2}}});
+  st.registrars.push_back({2, {{"sent", 5}, {"accepted", 1}}, {{401, 1}}});
+  const std::string text = render_statistics(st, false);
+  EXPECT_EQ(text.rfind("SIP Response Statistics (Inbound/Outbound)\n    Success:\n      OkRegister 8/0, OkOptions 3/0\n", 0),
+            0u)
+      << text;
+  EXPECT_NE(text.find("      BadRequest 0/0, Unauthorized 6/0,\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("ServiceUnavail 1/0"), std::string::npos) << text;
+  EXPECT_NE(text.find("Other599 2/0"), std::string::npos) << "a code IOS has no name for, in its section";
+  EXPECT_NE(text.find("SIP Total Traffic Statistics (Inbound/Outbound)\n      Register 0/17, Options 0/5\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("Retry Statistics\n      Register 2, Options 1\n"), std::string::npos) << text;
+  EXPECT_LT(text.find("Retry Statistics"), text.find("Registrar-Index 1")) << "regfront's counters follow";
+  EXPECT_NE(text.find("Registrar-Index 1\n  sent                  10\n"), std::string::npos) << text;
+  st.help["registrar:sent"] = "REGISTER transactions started";
+  EXPECT_NE(render_statistics(st, false).find("Registrar-Index 1\n  sent                  10" + std::string(11, ' ') +
+                                              "REGISTER transactions started\n"),
+            std::string::npos)
+      << render_statistics(st, false);
+  Statistics plain = st;
+  plain.help.clear();
+  EXPECT_EQ(render_statistics(st, true), render_statistics(plain, true)) << "descriptions are for the text only";
+  const std::string json = render_statistics(st, true);
+  EXPECT_NE(json.find("\"sip_traffic\":{\"ok_options_in\":3,\"ok_register_in\":8,\"options_out\":5,"
+                      "\"options_retries\":1,\"register_out\":17,\"register_retries\":2,"
+                      "\"responses_in\":{\"401\":6,\"503\":1,\"599\":2}}"),
+            std::string::npos)
+      << json;
+}
+
 }  // namespace
 }  // namespace regfront::cli
