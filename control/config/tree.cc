@@ -227,6 +227,8 @@ Result h_show(Context& c, const Args& a) {
     s = ExecHooks::Show::dataplane;
   } else if (what == "control") {
     s = ExecHooks::Show::control;  // show control
+  } else if (what == "logging") {
+    s = ExecHooks::Show::logging;  // show logging
   } else {
     s = ExecHooks::Show::startup_config;
   }
@@ -262,6 +264,43 @@ Result h_clear_statistics(Context& c, const Args&) {
     return actions::rejected(Status::internal(plain_message(std::move(message), "Command failed")));
   }
   return Result{};
+}
+
+// clear logging (IOS asks "Clear logging buffer [confirm]"; a control request cannot be
+// answered, so it clears at once)
+Result h_clear_logging(Context& c, const Args&) {
+  if (!c.hooks) return not_available();
+  std::string message;
+  if (!c.hooks->clear(ExecHooks::Clear::logging, message)) {
+    return actions::rejected(Status::internal(plain_message(std::move(message), "Command failed")));
+  }
+  return Result{};
+}
+
+// logging buffered [SIZE] [LEVEL] / no logging buffered: a size or level left out keeps the
+// one configured, as IOS.
+constexpr const char* kLogLevels[] = {"emergencies", "alerts",        "critical",      "errors",
+                                      "warnings",    "notifications", "informational", "debugging"};
+Result h_logging_buffered(Context& c, const Args& a) {
+  Logging l = c.cfg.logging;
+  l.buffered = true;
+  if (a.has("size")) l.buffered_bytes = static_cast<std::uint32_t>(a.number("size"));
+  for (std::uint8_t i = 0; i < 8 && a.has("level"); ++i) {
+    if (a.get("level") == kLogLevels[i]) l.buffered_level = i;
+  }
+  if (l == c.cfg.logging) return actions::ok();
+  c.cfg.logging = l;
+  Result r;
+  r.changed = true;
+  return r;
+}
+Result h_no_logging_buffered(Context& c, const Args&) {
+  if (!c.cfg.logging.buffered) return actions::ok();
+  c.cfg.logging = Logging{};
+  c.cfg.logging.buffered = false;
+  Result r;
+  r.changed = true;
+  return r;
 }
 
 // ---- handlers: global configuration and mode moves -------------------------------------------
@@ -1023,6 +1062,7 @@ struct Builder {
     show_leaf(ua, "calls", "Calls being set up and active dialogs", true);
     Node* dataplane = show_leaf(sh, "dataplane", "Workers, endpoints owned, packets per worker", true);
     show_leaf(sh, "control", "Control socket sessions and configuration reloads", true);
+    show_leaf(sh, "logging", "Show the contents of logging buffers", false);
     if (privileged) {
       // IOS: privileged EXEC. `sh d` stays `show dataplane` (regfront's own command).
       dataplane->preferred = true;
@@ -1043,6 +1083,7 @@ struct Builder {
     end(kw(run, "startup-config", "Copy to startup configuration"), h_write);
     Node* cl = kw(nullptr, "clear", "Reset functions");
     end(kw(kw(cl, "sip-ua", "SIP User Agent (UA)"), "statistics", "Clear SIP statistics"), h_clear_statistics);
+    end(kw(cl, "logging", "Clear logging buffer"), h_clear_logging);
     exec_commands = {show(true), w, cp, cl};
   }
   void do_command(Node* root) {
@@ -1099,7 +1140,28 @@ struct Builder {
     end(kw(ntag, "voip", "VoIP peer (calls to and from an IP address)"), h_no_dial_peer_voip);
     interfaces_and_routes(root, no);
     voice_service(root, no);
+    logging(root, no);
     return root;
+  }
+  // logging buffered [<4096-16777216>] [LEVEL] | no logging buffered
+  void logging(Node* root, Node* no) {
+    Node* b = kw(kw(root, "logging", "Modify message logging facilities"), "buffered",
+                 "Set buffered logging parameters");
+    Node* size = num(b, kMinLoggingBuffer, kMaxLoggingBuffer, "Logging buffer size", "size");
+    end(b, h_logging_buffered);
+    end(size, h_logging_buffered);
+    static constexpr const char* kHelp[] = {
+        "System is unusable                (severity=0)", "Immediate action needed           (severity=1)",
+        "Critical conditions               (severity=2)", "Error conditions                  (severity=3)",
+        "Warning conditions                (severity=4)", "Normal but significant conditions (severity=5)",
+        "Informational messages            (severity=6)", "Debugging messages                (severity=7)"};
+    for (int i = 0; i < 8; ++i) {
+      Node* l = kw(b, kLogLevels[i], kHelp[i], "level");
+      end(l, h_logging_buffered);
+      size->next.push_back(l);
+    }
+    end(kw(kw(no, "logging", "Modify message logging facilities"), "buffered", "Set buffered logging parameters"),
+        h_no_logging_buffered);
   }
 
   // ---- interfaces, static routes, voice service voip ----

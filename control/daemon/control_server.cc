@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -122,6 +123,16 @@ void ControlServer::accept_one() {
   auto c = std::make_unique<Client>();
   c->fd = fd;
   c->session.mode = config::Mode::user_exec;
+  // vtyN, N the lowest number no open session has (as IOS's lines), and the peer's uid.
+  unsigned vty = 0;
+  while (std::any_of(clients_.begin(), clients_.end(), [&](const auto& o) { return o->vty == vty; })) ++vty;
+  c->vty = vty;
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  c->session.origin = "vty" + std::to_string(vty);
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+    c->session.origin += " (uid " + std::to_string(cred.uid) + ")";
+  }
   c->last_progress_ms = now();
   clients_.push_back(std::move(c));
 }

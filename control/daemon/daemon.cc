@@ -71,6 +71,7 @@ Status Daemon::load() {
     return Status::invalid_argument(all);
   }
   cfg_ = std::move(cfg);
+  apply_logging();
   for (const auto& [index, r] : cfg_.sip_ua.registrars) {
     if (r.tcp || r.scheme == config::Scheme::sips) {
       log("registrar %d: tcp/sips transport is not carried yet; this registrar is not used", index);
@@ -183,7 +184,7 @@ Status Daemon::start() {
   const reg::Snapshot* snap = publisher_->current();
   std::size_t bindings = 0;
   for (const auto& p : snap->plans) bindings += p.size();
-  log("started: %zu endpoints, %zu bindings, %u worker(s) of %u binding slots, listening on %s:%u, "
+  event(kNotifications, "SYS", "RESTART", "System restarted -- %zu endpoints, %zu bindings, %u worker(s) of %u binding slots, listening on %s:%u, "
       "control socket %s",
       snap->endpoints.size(), bindings, opts_.workers, opts_.capacity, opts_.listen_ip.c_str(), opts_.listen_port,
       opts_.control_socket.c_str());
@@ -266,6 +267,7 @@ void Daemon::serve() {
       rebuild_and_publish();
     }
     learn_realms();
+    watch_refusals(now);
     // Leaving bindings whose unregistration time is up: release their slots.
     if (const std::uint64_t due = builder_->next_expiry_ms(); due != 0 && due <= now) rebuild_and_publish();
     reclaim();
@@ -327,14 +329,42 @@ bool Daemon::watch_keepalives() {
     changed = true;
     if (r.keepalive_up_ms == 0) continue;  // the profile was removed: nothing to say
     if (down) {
-      log("registrar %d: OPTIONS keepalive: down (last %llu): REGISTERs held", slot + 1,
+      event(kNotifications, "SIP", "REGISTRAR_STATUS",
+            "Registrar %d Status is changed to DOWN (OPTIONS keepalive, last %llu): REGISTERs held", slot + 1,
           static_cast<unsigned long long>(code));
     } else {
-      log("registrar %d: OPTIONS keepalive: up (answered %llu): held bindings restart at the registration rate",
-          slot + 1, static_cast<unsigned long long>(code));
+      event(kNotifications, "SIP", "REGISTRAR_STATUS",
+            "Registrar %d Status is changed to UP (OPTIONS keepalive answered %llu): held bindings restart at the "
+            "registration rate",
+            slot + 1, static_cast<unsigned long long>(code));
     }
   }
   return changed;
+}
+
+void Daemon::apply_logging() {
+  log_buffer().configure(cfg_.logging.buffered, cfg_.logging.buffered_bytes, cfg_.logging.buffered_level);
+}
+
+void Daemon::watch_refusals(std::uint64_t now) {
+  // A registrar challenging with a realm no configured credential may answer (F4.5, F7): the
+  // workers count it (no_credential, realm_refused); the log says so per registrar at most once
+  // per kRefusalLogMs, with how many since the last line.
+  for (int slot = 0; slot < reg::kRegistrarSlots; ++slot) {
+    std::uint64_t refused = 0, other_realm = 0;
+    for (const auto& w : workers_) {
+      refused += w->counters().registrar[slot].no_credential.get();
+      other_realm += w->counters().registrar[slot].realm_refused.get();
+    }
+    RefusalLog& l = refusal_log_[slot];
+    if (refused <= l.refused || (l.logged_ms != 0 && now - l.logged_ms < kRefusalLogMs)) continue;
+    event(kWarnings, "SIP", "REALM_REFUSED",
+          "Registrar %d: %llu challenge(s) no configured credential may answer (%llu for a realm other than its "
+          "auth-realm); see show sip-ua register status",
+          slot + 1, static_cast<unsigned long long>(refused - l.refused),
+          static_cast<unsigned long long>(other_realm - l.other_realm));
+    l = RefusalLog{refused, other_realm, now};
+  }
 }
 
 void Daemon::reload() {
@@ -346,7 +376,7 @@ void Daemon::reload() {
   StatusOr<std::string> text = config::read_startup_config(path);
   if (!text.ok()) {
     ++reloads_refused_;
-    log("SIGHUP: cannot read %s; nothing changed", text.status().message().c_str());
+    event(kErrors, "PARSER", "BADCFG", "SIGHUP: cannot read %s; nothing changed", text.status().message().c_str());
     return;
   }
   config::Config cfg;
@@ -357,20 +387,22 @@ void Daemon::reload() {
       std::istringstream lines(e.format(path));
       for (std::string line; std::getline(lines, line);) log("SIGHUP: %s", line.c_str());
     }
-    log("SIGHUP: %s refused (%zu error(s)); nothing changed", path.c_str(), r.errors.size());
+    event(kErrors, "PARSER", "BADCFG", "SIGHUP: %s refused (%zu error(s)); nothing changed", path.c_str(),
+          r.errors.size());
     return;
   }
   ++reloads_;
   if (cfg == cfg_) {
-    log("SIGHUP: %s re-read: no change", path.c_str());
+    event(kNotifications, "SYS", "CONFIG_I", "Configured from memory by SIGHUP: %s re-read, no change", path.c_str());
     return;
   }
   cfg_ = std::move(cfg);
+  apply_logging();
   rebuild_and_publish();
   std::size_t bindings = 0;
   for (const auto& p : publisher_->current()->plans) bindings += p.size();
-  log("SIGHUP: %s applied: %zu endpoints, %zu bindings", path.c_str(), publisher_->current()->endpoints.size(),
-      bindings);
+  event(kNotifications, "SYS", "CONFIG_I", "Configured from memory by SIGHUP: %s applied: %zu endpoints, %zu bindings",
+        path.c_str(), publisher_->current()->endpoints.size(), bindings);
   check_shutdown_fit(true);
 }
 
@@ -418,7 +450,7 @@ void Daemon::learn_realms() {
   for (auto& w : workers_) {
     while (w->pop_sha_realm(realm)) {
       if (!named(realm) || std::find(sha_realms_.begin(), sha_realms_.end(), realm) != sha_realms_.end()) continue;
-      log("realm \"%s\" challenged with SHA: adding its SHA HA1s", realm.c_str());
+      event(kInformational, "SIP", "REALM_SHA", "Realm \"%s\" challenged with SHA: adding its SHA HA1s", realm.c_str());
       std::erase_if(sha_realms_, [&](const std::string& r) { return !named(r); });
       sha_realms_.push_back(realm);
       added = true;
@@ -446,10 +478,17 @@ protocol::Reply Daemon::handle(config::Session& session, std::string_view verb, 
   protocol::Reply reply;
   config::Interpreter in(cfg_, this);
   if (verb == "exec") {
+    const bool configuring = session.mode >= config::Mode::global_config;
     const config::Result r = in.execute(line, session);
+    // IOS logs a configuration session once, when it leaves configuration mode.
+    if (configuring && session.mode < config::Mode::global_config) {
+      event(kNotifications, "SYS", "CONFIG_I", "Configured from console by %s",
+            session.origin.empty() ? "console" : session.origin.c_str());
+    }
     if (r.ok()) {
       reply.payload = r.output;
       if (r.changed) {
+        apply_logging();
         rebuild_and_publish();
         check_shutdown_fit(false);
       }
@@ -513,6 +552,7 @@ bool Daemon::show(Show what, bool json, std::string& out) {
       out = cli::render_control(s, json);
       return true;
     }
+    case Show::logging: out = log_buffer().render(); return true;
     case Show::startup_config: {
       // The startup-config is the file (written by `write memory`), read when asked for.
       StatusOr<std::string> text = config::read_startup_config(opts_.config_path);
@@ -528,6 +568,11 @@ bool Daemon::show(Show what, bool json, std::string& out) {
 }
 
 bool Daemon::clear(Clear what, std::string& message) {
+  if (what == Clear::logging) {
+    log_buffer().clear();
+    event(kNotifications, "SYS", "LOGGINGHOST_CLEARED", "Logging buffer cleared");
+    return true;
+  }
   if (what != Clear::statistics) {
     message = "Command not available";
     return false;

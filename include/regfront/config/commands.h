@@ -54,6 +54,9 @@ struct Session {
   std::string interface;
   // The profile being edited in Mode::keepalive.
   std::uint32_t keepalive_tag = 0;
+  // Who this session is, for the log ("vty3 (uid 1000)"; IOS: "vty0 (10.0.0.1)"): the daemon
+  // names its control sessions; empty for a file.
+  std::string origin;
 };
 
 // The prompt of a mode, e.g. "Router(config-sip-ua)#".
@@ -146,7 +149,8 @@ struct Result {
 //                                                  lines with the lines indented under them;
 //                                                  the number of matching lines
 //   write [memory] | copy running-config startup-config   -> ExecHooks::write_memory()
-//   clear sip-ua statistics                     -> ExecHooks::clear()
+//   clear sip-ua statistics | clear logging     -> ExecHooks::clear()
+//   show logging                                -> ExecHooks::show(Show::logging)
 // Without hooks, the commands that need them are refused ("% Command not available").
 // `exit`/`logout` in an exec mode set Result::end_session. Ctrl-Z is `end`.
 //
@@ -163,6 +167,7 @@ class ExecHooks {
     dataplane,         // show dataplane
     startup_config,    // show startup-config
     control,           // show control: control-socket sessions, SIGHUP reloads
+    logging,           // show logging: the logging buffer (IOS's header, then the lines)
   };
   virtual ~ExecHooks() = default;
   // Text of a show command, or its JSON document when `json`; false and the reason in `out`
@@ -175,7 +180,8 @@ class ExecHooks {
   virtual bool write_memory(const Config& cfg, std::string& message) = 0;
   // clear sip-ua statistics: the counters shown from now on start at zero (the daemon keeps
   // the values at the clear and subtracts them; the workers' counters are never written).
-  enum class Clear : unsigned char { statistics };
+  // clear logging: the logging buffer's lines go (its counters stay).
+  enum class Clear : unsigned char { statistics, logging };
   virtual bool clear(Clear /*what*/, std::string& message) {
     message = "Command not available";
     return false;

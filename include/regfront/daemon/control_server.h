@@ -97,6 +97,7 @@ class ControlServer {
     bool peer_closed = false;
     bool closed = false;
     std::uint64_t last_progress_ms = 0;  // last byte read or sent
+    unsigned vty = 0;                    // its line number in session.origin
   };
   void serve_client(Client& c, short revents);
   void dispatch(Client& c, const std::string& line);

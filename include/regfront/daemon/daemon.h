@@ -104,7 +104,16 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   std::uint64_t reloads_ = 0;          // SIGHUP: startup-config applied
   std::uint64_t reloads_refused_ = 0;  // SIGHUP: refused, nothing changed
   bool shutdown_unfit_[reg::kRegistrarSlots] = {};  // check_shutdown_fit's last verdict per registrar
-  cli::Statistics statistics_base_;  // the counters at the last `clear sip-ua statistics`
+  cli::Statistics statistics_base_;
+  // The logging buffer follows cfg_.logging (start-up, CLI changes, SIGHUP).
+  void apply_logging();
+  // %SIP-4-REALM_REFUSED lines from the workers' no_credential counters, per registrar.
+  void watch_refusals(std::uint64_t now);
+  static constexpr std::uint64_t kRefusalLogMs = 10000;
+  struct RefusalLog {
+    std::uint64_t refused = 0, other_realm = 0, logged_ms = 0;
+  };
+  RefusalLog refusal_log_[reg::kRegistrarSlots] = {};  // the counters at the last `clear sip-ua statistics`
 };
 
 }  // namespace regfront::daemon

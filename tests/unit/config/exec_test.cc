@@ -41,8 +41,9 @@ class FakeHooks : public ExecHooks {
     return !fail;
   }
   int clears = 0;
+  std::vector<Clear> cleared;
   bool clear(Clear what, std::string& message) override {
-    EXPECT_EQ(what, Clear::statistics);
+    cleared.push_back(what);
     ++clears;
     if (fail) message = failure;
     return !fail;
@@ -97,6 +98,8 @@ const ShowCase kShows[] = {
     {"show sip-ua calls", Show::calls, false},
     {"sh sip-ua cal", Show::calls, false},
     {"show sip-ua calls | json", Show::calls, true},
+    {"show logging", Show::logging, false},
+    {"sh logg", Show::logging, false},
 };
 
 TEST(ExecShow, EveryShowEveryModeCallsTheHook) {
@@ -276,6 +279,65 @@ TEST(ExecClear, SipUaStatistics) {
   ExecHarness failing;
   failing.hooks.fail = true;
   EXPECT_EQ(failing.run("clear sip-ua statistics").code(), ResultCode::rejected);
+}
+
+// clear logging: privileged exec and `do`, the logging buffer's hook; not from user exec.
+TEST(ExecClear, Logging) {
+  ExecHarness h;
+  ASSERT_TRUE(h.run("clear logging").ok());
+  ASSERT_TRUE(h.run("clear sip-ua statistics").ok());
+  h.enter(Mode::global_config);
+  ASSERT_TRUE(h.run("do clear logg").ok());
+  EXPECT_EQ(h.hooks.cleared, (std::vector<ExecHooks::Clear>{ExecHooks::Clear::logging, ExecHooks::Clear::statistics,
+                                                            ExecHooks::Clear::logging}));
+  ExecHarness user(Mode::user_exec);
+  EXPECT_EQ(user.run("clear logging").code(), ResultCode::invalid_input);
+  EXPECT_EQ(user.hooks.clears, 0);
+}
+
+// logging buffered [SIZE] [LEVEL] and its no form: the model, Result::changed, refusals that
+// change nothing, and the running-config that loads back to the same Config.
+TEST(ExecLogging, BufferedSizeLevelAndNoForm) {
+  ExecHarness h;
+  h.enter(Mode::global_config);
+  EXPECT_EQ(h.cfg.logging, Logging{}) << "on, 4096 bytes, debugging";
+  EXPECT_EQ(render_running_config(h.cfg).find("logging"), std::string::npos) << "the default is not shown";
+  Result r = h.run("logging buffered 65536");
+  ASSERT_TRUE(r.ok()) << format_error("logging buffered 65536", r);
+  EXPECT_TRUE(r.changed);
+  EXPECT_EQ(h.cfg.logging.buffered_bytes, 65536u);
+  EXPECT_FALSE(h.run("logging buffered 65536").changed) << "the same value";
+  ASSERT_TRUE(h.run("logg buff warn").ok());
+  EXPECT_EQ(h.cfg.logging.buffered_bytes, 65536u) << "a level alone keeps the size";
+  EXPECT_EQ(h.cfg.logging.buffered_level, 4);
+  EXPECT_NE(render_running_config(h.cfg).find("\nlogging buffered 65536 warnings\n"), std::string::npos);
+  {
+    Config back;
+    ASSERT_TRUE(load_startup_config(render_running_config(h.cfg), back).ok());
+    EXPECT_EQ(back.logging, h.cfg.logging);
+  }
+  ASSERT_TRUE(h.run("logging buffered 8192 debugging").ok());
+  EXPECT_EQ(h.cfg.logging, (Logging{true, 8192, 7}));
+  EXPECT_NE(render_running_config(h.cfg).find("\nlogging buffered 8192\n"), std::string::npos) << "level default";
+  const Config before = h.cfg;
+  EXPECT_EQ(h.run("logging buffered 4095").code(), ResultCode::invalid_input) << "below IOS's minimum";
+  EXPECT_EQ(h.run("logging buffered 16777217").code(), ResultCode::invalid_input) << "regfront's bound";
+  EXPECT_EQ(h.run("logging buffered 8192 loud").code(), ResultCode::invalid_input);
+  EXPECT_EQ(h.run("logging buffered warnings 8192").code(), ResultCode::invalid_input) << "size, then level";
+  EXPECT_EQ(h.run("logging").code(), ResultCode::incomplete);
+  EXPECT_EQ(h.cfg, before) << "refused lines change nothing";
+  r = h.run("no logging buffered");
+  EXPECT_TRUE(r.ok() && r.changed);
+  EXPECT_FALSE(h.cfg.logging.buffered);
+  EXPECT_NE(render_running_config(h.cfg).find("\nno logging buffered\n"), std::string::npos);
+  {
+    Config back;
+    ASSERT_TRUE(load_startup_config(render_running_config(h.cfg), back).ok());
+    EXPECT_EQ(back.logging, h.cfg.logging);
+  }
+  ASSERT_TRUE(h.run("logging buffered").ok());
+  EXPECT_TRUE(h.cfg.logging.buffered);
+  EXPECT_EQ(h.run("do show logging").code(), ResultCode::ok);
 }
 
 // The JSON strings are escaped: a description may hold quotes and backslashes.
@@ -632,9 +694,9 @@ TEST(ExecHelp, ShowsAndModifiers) {
     for (const auto& i : h.in.help(line, h.s)) out.push_back(i.word);
     return out;
   };
-  EXPECT_EQ(words("show "), (std::vector<std::string>{"control", "dataplane", "sip-ua"}));
+  EXPECT_EQ(words("show "), (std::vector<std::string>{"control", "dataplane", "logging", "sip-ua"}));
   h.s.mode = Mode::privileged_exec;
-  EXPECT_EQ(words("show "), (std::vector<std::string>{"control", "dataplane", "dial-peer", "running-config",
+  EXPECT_EQ(words("show "), (std::vector<std::string>{"control", "dataplane", "dial-peer", "logging", "running-config",
                                                      "sip-ua", "startup-config"}));
   EXPECT_EQ(words("show dial-peer "), (std::vector<std::string>{"voice"}));
   EXPECT_EQ(words("show dial-peer voice "), (std::vector<std::string>{"summary"}));
