@@ -570,7 +570,7 @@ bool Daemon::show(Show what, bool json, std::string& out) {
 bool Daemon::clear(Clear what, std::string& message) {
   if (what == Clear::logging) {
     log_buffer().clear();
-    event(kNotifications, "SYS", "LOGGINGHOST_CLEARED", "Logging buffer cleared");
+    event(kNotifications, "SYS", "LOG_CLEARED", "Logging buffer cleared");
     return true;
   }
   if (what != Clear::statistics) {
