@@ -303,6 +303,66 @@ Result h_no_logging_buffered(Context& c, const Args&) {
   return r;
 }
 
+// debug ccsip {messages|events} [number NUMBER] [registrar N]: this session's filter (the
+// numbers of every debug command add up; one without a number traces every number), as IOS
+// answers it. undebug all / no debug all / undebug ccsip KIND turn it off.
+Result h_debug_ccsip(Context& c, const Args& a) {
+  Session::Debug d = c.session.debug;
+  const bool messages = a.get("kind") == "messages";
+  if (!d.on()) d = Session::Debug{};
+  if (a.has("number")) {
+    const std::string& n = a.get("number");
+    if (n.size() > Session::Debug::kMaxNumberLength) {
+      return actions::rejected(Status::out_of_range("Number too long to trace (at most 31 characters)"));
+    }
+    const bool every = d.on() && d.numbers.empty();
+    if (!every && std::find(d.numbers.begin(), d.numbers.end(), n) == d.numbers.end()) {
+      if (d.numbers.size() == Session::Debug::kMaxNumbers) {
+        return actions::rejected(Status::resource_exhausted("At most 8 numbers are traced at once; undebug all first"));
+      }
+      d.numbers.push_back(n);
+    }
+  } else {
+    d.numbers.clear();
+  }
+  if (a.has("registrar")) d.registrar = static_cast<std::uint8_t>(a.number("registrar"));
+  (messages ? d.messages : d.events) = true;
+  c.session.debug = std::move(d);
+  Result r;
+  r.output = messages ? "SIP Call messages tracing is enabled\n" : "SIP Call events tracing is enabled\n";
+  return r;
+}
+Result h_undebug_ccsip(Context& c, const Args& a) {
+  const bool messages = a.get("kind") == "messages";
+  (messages ? c.session.debug.messages : c.session.debug.events) = false;
+  if (!c.session.debug.on()) c.session.debug = Session::Debug{};
+  Result r;
+  r.output = messages ? "SIP Call messages tracing is disabled\n" : "SIP Call events tracing is disabled\n";
+  return r;
+}
+Result h_undebug_all(Context& c, const Args&) {
+  c.session.debug = Session::Debug{};
+  Result r;
+  r.output = "All possible debugging has been turned off\n";
+  return r;
+}
+// show debugging: IOS's lines for this session's debugging, the filter after them.
+Result h_show_debugging(Context& c, const Args&) {
+  const Session::Debug& d = c.session.debug;
+  Result r;
+  if (!d.on()) return r;
+  std::string filter = "filter is OFF";
+  if (!d.numbers.empty() || d.registrar != 0) {
+    filter = "filter is ON:";
+    for (const std::string& n : d.numbers) filter += " number " + n;
+    if (d.registrar != 0) filter += " registrar " + std::to_string(d.registrar);
+  }
+  r.output = "CCSIP SPI:\n";
+  if (d.messages) r.output += "  SIP Call messages tracing is enabled  (" + filter + ")\n";
+  if (d.events) r.output += "  SIP Call events tracing is enabled  (" + filter + ")\n";
+  return r;
+}
+
 // ---- handlers: global configuration and mode moves -------------------------------------------
 
 Result h_exit(Context& c, const Args&) {
@@ -1063,9 +1123,11 @@ struct Builder {
     Node* dataplane = show_leaf(sh, "dataplane", "Workers, endpoints owned, packets per worker", true);
     show_leaf(sh, "control", "Control socket sessions and configuration reloads", true);
     show_leaf(sh, "logging", "Show the contents of logging buffers", false);
+    end(kw(sh, "debugging", "State of each debugging option"), h_show_debugging);
+    // `sh d` stays `show dataplane` (regfront's own command) beside debugging and dial-peer.
+    dataplane->preferred = true;
     if (privileged) {
-      // IOS: privileged EXEC. `sh d` stays `show dataplane` (regfront's own command).
-      dataplane->preferred = true;
+      // IOS: privileged EXEC.
       Node* dp = kw(sh, "dial-peer", "Dial plan mapping table (dial peers)");
       show_leaf(kw(dp, "voice", "Voice dial peers"), "summary", "One line per dial peer", true);
     }
@@ -1085,6 +1147,32 @@ struct Builder {
     end(kw(kw(cl, "sip-ua", "SIP User Agent (UA)"), "statistics", "Clear SIP statistics"), h_clear_statistics);
     end(kw(cl, "logging", "Clear logging buffer"), h_clear_logging);
     exec_commands = {show(true), w, cp, cl};
+    debug_commands();
+  }
+  // debug ccsip {messages|events} [number N] [registrar R], undebug …, no debug …
+  void debug_commands() {
+    Node* d = kw(nullptr, "debug", "Debugging functions (see also 'undebug')");
+    Node* cc = kw(d, "ccsip", "CCSIP SPI: SIP Call debugging");
+    for (const char* kind : {"messages", "events"}) {
+      Node* k = kw(cc, kind,
+                   kind[0] == 'm' ? "SIP messages sent and received (regfront: REGISTER transactions)"
+                                  : "SIP binding state changes",
+                   "kind");
+      options(k,
+              {word_opt("number", "Only the bindings of this number", "The number (user part of To)"),
+               number_opt("registrar", "Only the bindings at this registrar", 1, 6, "Registrar index")},
+              h_debug_ccsip);
+    }
+    Node* u = kw(nullptr, "undebug", "Disable debugging functions (see also 'debug')");
+    Node* nd = kw(nullptr, "no", "Disable debugging functions");
+    Node* ndd = kw(nd, "debug", "Disable debugging functions");
+    for (Node* p : {u, ndd}) {
+      end(kw(p, "all", "Disable all debugging"), h_undebug_all);
+      Node* ucc = kw(p, "ccsip", "CCSIP SPI: SIP Call debugging");
+      end(kw(ucc, "messages", "SIP messages", "kind"), h_undebug_ccsip);
+      end(kw(ucc, "events", "SIP binding state changes", "kind"), h_undebug_ccsip);
+    }
+    exec_commands.insert(exec_commands.end(), {d, u, nd});
   }
   void do_command(Node* root) {
     Node* d = kw(root, "do", "To run exec commands in config mode");

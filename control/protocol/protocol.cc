@@ -2,6 +2,7 @@
 // regfront/protocol/protocol.h.
 #include "regfront/protocol/protocol.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -61,7 +62,7 @@ StatusOr<std::size_t> parse_reply(std::string_view buffer, Reply& out) {
   std::string_view header = buffer.substr(0, nl);
   int status = 0;
   std::size_t length = 0;
-  if (!take_number(header, status) || status < 0 || status > 2 || !take_number(header, length)) {
+  if (!take_number(header, status) || status < 0 || status > 3 || !take_number(header, length)) {
     return Status::invalid_argument("malformed reply from regfrontd");
   }
   if (buffer.size() - nl - 1 < length) return std::size_t{0};
@@ -124,6 +125,10 @@ StatusOr<Reply> Client::request(std::string_view verb, std::string_view line) {
     if (!took.ok()) return took.status();
     if (*took > 0) {
       buffer_.erase(0, *took);
+      if (out.status == ReplyStatus::monitor) {  // debug output: not the answer
+        if (on_monitor_) on_monitor_(out.payload);
+        continue;
+      }
       return out;
     }
     char buf[65536];
@@ -131,6 +136,25 @@ StatusOr<Reply> Client::request(std::string_view verb, std::string_view line) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return n < 0 ? errno_status(errno) : Status::unavailable("connection closed by regfrontd");
     buffer_.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+bool Client::poll_monitor(int timeout_ms) {
+  if (fd_ < 0) return false;
+  pollfd p{fd_, POLLIN, 0};
+  if (::poll(&p, 1, timeout_ms) > 0) {
+    char buf[65536];
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+    if (n == 0) return false;
+    if (n > 0) buffer_.append(buf, static_cast<std::size_t>(n));
+  }
+  for (;;) {
+    Reply out;
+    StatusOr<std::size_t> took = parse_reply(buffer_, out);
+    if (!took.ok()) return false;
+    if (*took == 0 || out.status != ReplyStatus::monitor) return true;  // a reply stays for request()
+    buffer_.erase(0, *took);
+    if (on_monitor_) on_monitor_(out.payload);
   }
 }
 

@@ -57,6 +57,19 @@ struct Session {
   // Who this session is, for the log ("vty3 (uid 1000)"; IOS: "vty0 (10.0.0.1)"): the daemon
   // names its control sessions; empty for a file.
   std::string origin;
+  // debug ccsip messages | events of this session: the daemon streams to it what the workers
+  // trace for these numbers (none: every number) and registrar (0: every one).
+  struct Debug {
+    static constexpr std::size_t kMaxNumbers = 8;
+    static constexpr std::size_t kMaxNumberLength = 31;
+    bool messages = false;
+    bool events = false;
+    std::uint8_t registrar = 0;
+    std::vector<std::string> numbers;
+    bool on() const { return messages || events; }
+    bool operator==(const Debug&) const = default;
+  };
+  Debug debug;
 };
 
 // The prompt of a mode, e.g. "Router(config-sip-ua)#".

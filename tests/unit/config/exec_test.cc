@@ -340,6 +340,51 @@ TEST(ExecLogging, BufferedSizeLevelAndNoForm) {
   EXPECT_EQ(h.run("do show logging").code(), ResultCode::ok);
 }
 
+// debug ccsip messages|events [number N] [registrar R]: the session's filter, IOS's answers,
+// show debugging, undebug all / no debug all; refusals change nothing; not from user exec.
+TEST(ExecDebug, CcsipFilterPerSession) {
+  ExecHarness h;
+  Result r = h.run("debug ccsip messages number 4155550100");
+  ASSERT_TRUE(r.ok()) << format_error("debug ccsip messages number 4155550100", r);
+  EXPECT_EQ(r.output, "SIP Call messages tracing is enabled\n");
+  EXPECT_FALSE(r.changed) << "the configuration is not touched";
+  EXPECT_TRUE(h.s.debug.messages);
+  EXPECT_FALSE(h.s.debug.events);
+  EXPECT_EQ(h.s.debug.numbers, (std::vector<std::string>{"4155550100"}));
+  ASSERT_TRUE(h.run("deb cc ev registrar 2 number 4155550101").ok());
+  EXPECT_TRUE(h.s.debug.events);
+  EXPECT_EQ(h.s.debug.numbers, (std::vector<std::string>{"4155550100", "4155550101"}));
+  EXPECT_EQ(h.s.debug.registrar, 2);
+  EXPECT_EQ(h.run("show debugging").output,
+            "CCSIP SPI:\n"
+            "  SIP Call messages tracing is enabled  (filter is ON: number 4155550100 number 4155550101 registrar 2)\n"
+            "  SIP Call events tracing is enabled  (filter is ON: number 4155550100 number 4155550101 registrar 2)\n");
+  const Session::Debug before = h.s.debug;
+  EXPECT_EQ(h.run("debug ccsip messages registrar 7").code(), ResultCode::invalid_input);
+  EXPECT_EQ(h.run("debug ccsip messages number").code(), ResultCode::incomplete);
+  EXPECT_EQ(h.run("debug ccsip messages number " + std::string(32, '1')).code(), ResultCode::rejected);
+  EXPECT_EQ(h.s.debug, before);
+  EXPECT_EQ(h.run("undebug ccsip messages").output, "SIP Call messages tracing is disabled\n");
+  EXPECT_FALSE(h.s.debug.messages);
+  EXPECT_TRUE(h.s.debug.events);
+  EXPECT_EQ(h.run("undebug all").output, "All possible debugging has been turned off\n");
+  EXPECT_FALSE(h.s.debug.on());
+  EXPECT_EQ(h.run("show debugging").output, "");
+  ASSERT_TRUE(h.run("debug ccsip messages").ok());
+  EXPECT_TRUE(h.s.debug.numbers.empty()) << "every number";
+  ASSERT_TRUE(h.run("debug ccsip messages number 1").ok());
+  EXPECT_TRUE(h.s.debug.numbers.empty()) << "every number already includes it";
+  h.enter(Mode::global_config);
+  ASSERT_TRUE(h.run("do no debug all").ok());
+  EXPECT_FALSE(h.s.debug.on());
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(h.run("do debug ccsip events number " + std::to_string(100 + i)).ok());
+  EXPECT_EQ(h.run("do debug ccsip events number 999").code(), ResultCode::rejected) << "8 numbers at most";
+  EXPECT_EQ(h.s.debug.numbers.size(), 8u);
+  ExecHarness user(Mode::user_exec);
+  EXPECT_EQ(user.run("debug ccsip messages").code(), ResultCode::invalid_input);
+  EXPECT_TRUE(user.run("show debugging").ok());
+}
+
 // The JSON strings are escaped: a description may hold quotes and backslashes.
 TEST(ExecShow, DialPeerSummaryJsonEscapes) {
   test::Harness h;
@@ -694,9 +739,9 @@ TEST(ExecHelp, ShowsAndModifiers) {
     for (const auto& i : h.in.help(line, h.s)) out.push_back(i.word);
     return out;
   };
-  EXPECT_EQ(words("show "), (std::vector<std::string>{"control", "dataplane", "logging", "sip-ua"}));
+  EXPECT_EQ(words("show "), (std::vector<std::string>{"control", "dataplane", "debugging", "logging", "sip-ua"}));
   h.s.mode = Mode::privileged_exec;
-  EXPECT_EQ(words("show "), (std::vector<std::string>{"control", "dataplane", "dial-peer", "logging", "running-config",
+  EXPECT_EQ(words("show "), (std::vector<std::string>{"control", "dataplane", "debugging", "dial-peer", "logging", "running-config",
                                                      "sip-ua", "startup-config"}));
   EXPECT_EQ(words("show dial-peer "), (std::vector<std::string>{"voice"}));
   EXPECT_EQ(words("show dial-peer voice "), (std::vector<std::string>{"summary"}));
@@ -714,7 +759,7 @@ TEST(ExecHelp, ShowsAndModifiers) {
   EXPECT_EQ(h.in.complete("sh sip-ua reg", h.s), "sh sip-ua register ");
   EXPECT_EQ(h.in.complete("copy run", h.s), "copy running-config ");
   h.s.mode = Mode::sip_ua;
-  EXPECT_EQ(words("do "), (std::vector<std::string>{"clear", "copy", "show", "write"}));
+  EXPECT_EQ(words("do "), (std::vector<std::string>{"clear", "copy", "debug", "no", "show", "undebug", "write"}));
   EXPECT_EQ(words("do sh sip-ua "), (std::vector<std::string>{"calls", "register", "statistics", "status"}));
 }
 
