@@ -259,6 +259,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%% regfrontd is not reachable at %s: %s\n", socket_path.c_str(), s.message().c_str());
     return kExitConnection;
   }
+  // debug output (the daemon's monitor frames) arriving with a reply is printed before it.
+  client.on_monitor([](const std::string& text) { print_payload(text, stdout); });
   if (!commands.empty()) {
     std::size_t i = 0;
     return run_batch(client, [&](std::string& line) { return i < commands.size() && (line = commands[i++], true); });

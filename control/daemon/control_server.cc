@@ -137,6 +137,24 @@ void ControlServer::accept_one() {
   clients_.push_back(std::move(c));
 }
 
+bool ControlServer::monitor(std::size_t i, std::string_view text) {
+  Client& c = *clients_[i];
+  if (c.closing || c.closed) return false;
+  if (c.out.size() >= kMonitorHighWater) {
+    ++c.monitor_lost;
+    ++counters_.monitor_dropped;
+    return false;
+  }
+  protocol::Reply r{protocol::ReplyStatus::monitor, "", {}};
+  if (c.monitor_lost != 0) {
+    r.payload = "%" + std::to_string(c.monitor_lost) + " debug messages lost (this session read too slowly)\n";
+    c.monitor_lost = 0;
+  }
+  r.payload.append(text);
+  c.out += protocol::format_reply(r);
+  return true;
+}
+
 ControlServer::Counters ControlServer::counters() const {
   Counters out = counters_;
   out.pending_output = 0;

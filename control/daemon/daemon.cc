@@ -268,6 +268,7 @@ void Daemon::serve() {
     }
     learn_realms();
     watch_refusals(now);
+    debug_trace();
     // Leaving bindings whose unregistration time is up: release their slots.
     if (const std::uint64_t due = builder_->next_expiry_ms(); due != 0 && due <= now) rebuild_and_publish();
     reclaim();
@@ -364,6 +365,90 @@ void Daemon::watch_refusals(std::uint64_t now) {
           slot + 1, static_cast<unsigned long long>(refused - l.refused),
           static_cast<unsigned long long>(other_realm - l.other_realm));
     l = RefusalLog{refused, other_realm, now};
+  }
+}
+
+namespace {
+
+// The workers' filter: the union of the sessions' (every number once one session traces every
+// number, or more numbers are asked for than the workers take; a registrar only when all agree).
+reg::TraceFilter union_filter(const ControlServer& server) {
+  reg::TraceFilter f;
+  f.every_number = false;
+  int registrar = -1;
+  for (std::size_t i = 0; i < server.sessions(); ++i) {
+    const config::Session::Debug& d = server.session(i).debug;
+    if (!d.on()) continue;
+    f.kinds |= (d.messages ? reg::kTraceMessages : 0) | (d.events ? reg::kTraceEvents : 0);
+    registrar = registrar == -1 || registrar == d.registrar ? d.registrar : 0;
+    if (d.numbers.empty()) f.every_number = true;
+    for (const std::string& n : d.numbers) {
+      if (!f.add_number(n)) f.every_number = true;
+    }
+  }
+  f.registrar = static_cast<std::uint8_t>(std::max(registrar, 0));
+  if (f.every_number) f.count = 0;
+  if (f.kinds == 0) f = reg::TraceFilter{};
+  return f;
+}
+
+bool session_wants(const config::Session::Debug& d, const reg::TraceRecord& r) {
+  if (!(r.kind == reg::kTraceMessages ? d.messages : d.events)) return false;
+  if (d.registrar != 0 && d.registrar != r.registrar + 1) return false;
+  return d.numbers.empty() || std::find(d.numbers.begin(), d.numbers.end(), std::string_view(r.number)) != d.numbers.end();
+}
+
+}  // namespace
+
+void Daemon::debug_trace() {
+  const reg::TraceFilter f = union_filter(*server_);
+  if (std::memcmp(&f, &trace_filter_, sizeof f) != 0) {
+    trace_filter_ = f;
+    for (auto& w : workers_) w->tracer().set_filter(f);
+  }
+  // The records' times are the workers' clock (monotonic): shown as the wall clock, IOS-stamped.
+  timespec real;
+  clock_gettime(CLOCK_REALTIME, &real);
+  const std::int64_t offset_ms = static_cast<std::int64_t>(real.tv_sec) * 1000 + real.tv_nsec / 1000000 -
+                                 static_cast<std::int64_t>(monotonic_ms());
+  reg::TraceRecord r;
+  std::uint64_t lost = 0;
+  for (auto& w : workers_) {
+    lost += w->tracer().take_lost();
+    while (w->tracer().pop(r, trace_text_)) {
+      if (f.kinds == 0) continue;  // traced before the last session stopped: nobody asks any more
+      const std::int64_t ms = static_cast<std::int64_t>(r.time_ms) + offset_ms;
+      const time_t sec = static_cast<time_t>(ms / 1000);
+      tm t;
+      gmtime_r(&sec, &t);
+      char stamp[48];
+      const std::size_t n = std::strftime(stamp, sizeof stamp, "*%b %e %H:%M:%S", &t);
+      std::snprintf(stamp + n, sizeof stamp - n, ".%03d: ", static_cast<int>(ms % 1000));
+      std::string text = stamp;
+      text += "//";
+      text += r.number;
+      text += "/registrar " + std::to_string(r.registrar + 1);
+      if (r.kind == reg::kTraceEvents) {
+        text += "/SIP/Event/sipBindingState: " + trace_text_ + "\n";
+      } else {
+        text += "/SIP/Msg/ccsipDisplayMsg:\n";
+        text += r.direction == reg::kTraceSent ? "Sent:\n" : "Received:\n";
+        for (const char c : trace_text_) {
+          if (c != '\r') text += c;
+        }
+        if (!text.ends_with('\n')) text += '\n';
+      }
+      for (std::size_t i = 0; i < server_->sessions(); ++i) {
+        if (session_wants(server_->session(i).debug, r)) server_->monitor(i, text);
+      }
+    }
+  }
+  if (lost == 0 || f.kinds == 0) return;
+  const std::string note = "%" + std::to_string(lost) +
+                           " debug messages lost (a worker's trace ring was full or over its rate of " +
+                           std::to_string(static_cast<int>(reg::Tracer::kRecordsPerSecond)) + " records/s)\n";
+  for (std::size_t i = 0; i < server_->sessions(); ++i) {
+    if (server_->session(i).debug.on()) server_->monitor(i, note);
   }
 }
 

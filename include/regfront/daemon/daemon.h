@@ -109,6 +109,11 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   void apply_logging();
   // %SIP-4-REALM_REFUSED lines from the workers' no_credential counters, per registrar.
   void watch_refusals(std::uint64_t now);
+  // debug ccsip: the workers' filter from the debugging sessions, their records drained and
+  // written to the sessions whose own filter they match.
+  void debug_trace();
+  reg::TraceFilter trace_filter_;  // what the workers were last given
+  std::string trace_text_;         // a record's text, reused
   static constexpr std::uint64_t kRefusalLogMs = 10000;
   struct RefusalLog {
     std::uint64_t refused = 0, other_realm = 0, logged_ms = 0;
