@@ -8,7 +8,9 @@ session (a script on its standard input, one session) against a real Kamailio re
     (`QUEUED -> REGISTERING`, `REGISTERING -> REGISTERED (200)`);
   * nothing of another number registering at the same time, and nothing at all in another
     session that did not ask;
-  * `show debugging` says what is on; after `undebug all` nothing more comes.
+  * `show debugging` says what is on; after `undebug all` nothing more comes;
+  * on an interactive regfront-cli (tmux), the events appear while the operator sits at the
+    prompt with a half-typed command, which is drawn again under them and still runs.
 
 The debug output reaches the client as monitor frames between replies; a CLI reading a script
 prints them with its next reply.
@@ -31,6 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import kamailio as kam  # noqa: E402
 import regfrontd as rfd  # noqa: E402
+import test_cli_tty as tty  # noqa: E402
 
 BIN_DIR = ""
 STAMP = r"\*[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d\.\d{3}: "
@@ -149,6 +152,46 @@ class DebugCcsipAgainstKamailio(unittest.TestCase):
             dp = rf.cli_json("show dataplane")
             self.assertEqual([w.get("heap_allocated") for w in dp["workers"]], [0, 0], dp)
         except Exception:
+            log(rf.log_tail())
+            raise
+
+
+class DebugOnATerminal(unittest.TestCase):
+    def test_events_appear_at_the_prompt_and_the_typed_line_survives(self):
+        number = "7600011"
+        reg = kam.KamailioRegistrar("dbgt", "dbgt.test", users=[(f"u{number}", "pt")], default_expires=300)
+        reg.start()
+        self.addCleanup(reg.stop)
+        registrar = f"registrar 1 ipv4:{reg.address[0]}:{reg.address[1]} expires 300"
+        rf = rfd.SocketRegfrontd(BIN_DIR, "sip-ua\n " + registrar + "\n", workers=1, name="rf-debug-tty")
+        self.addCleanup(rf.kill)
+        rf.start(log)
+        work = os.path.dirname(rf.control_socket)
+        term = tty.Terminal(work, [rf.cli, "--socket", rf.control_socket])
+        self.addCleanup(term.close)
+        try:
+            term.wait_last("Router>")
+            term.type("enable")
+            term.keys("Enter")
+            term.wait_last("Router#")
+            term.type(f"debug ccsip events number {number}")
+            term.keys("Enter")
+            term.wait(lambda ls: "SIP Call events tracing is enabled" in ls, "debug on")
+            term.wait_last("Router#")
+            term.type("show debug")  # half typed: the operator has not pressed Enter
+            rf.run_cli(["enable", "conf t", "sip-ua",
+                        f"credentials number {number} username u{number} password 0 pt realm dbgt.test", "end"])
+            lines = term.wait(lambda ls: any("REGISTERING -> REGISTERED (200)" in l for l in ls),
+                              "the events printed while idle at the prompt")
+            self.assertRegex("\n".join(lines), STAMP + rf"//{number}/registrar 1/SIP/Event/sipBindingState: "
+                             r"QUEUED -> REGISTERING")
+            term.wait_last("Router#show debug")
+            term.type("ging")
+            term.keys("Enter")
+            term.wait(lambda ls: any("SIP Call events tracing is enabled  (filter is ON: number " + number in l
+                                     for l in ls), "the line typed across the output ran")
+        except Exception:
+            log("\n".join(term.lines()))
             log(rf.log_tail())
             raise
 

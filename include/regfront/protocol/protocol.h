@@ -89,6 +89,8 @@ class Client {
   // Waits up to `timeout_ms` for debug output and hands each to on_monitor(); false when the
   // connection is over. For a client idle at its prompt.
   bool poll_monitor(int timeout_ms);
+  // The connection's descriptor (-1 when not connected), for a client that polls it beside its input.
+  int fd() const { return fd_; }
 
  private:
   std::function<void(const std::string&)> on_monitor_;
