@@ -360,6 +360,8 @@ Result h_show_debugging(Context& c, const Args&) {
   r.output = "CCSIP SPI:\n";
   if (d.messages) r.output += "  SIP Call messages tracing is enabled  (" + filter + ")\n";
   if (d.events) r.output += "  SIP Call events tracing is enabled  (" + filter + ")\n";
+  std::string counters;
+  if (c.hooks && c.hooks->show(ExecHooks::Show::debugging, false, counters)) r.output += counters;
   return r;
 }
 

@@ -638,6 +638,18 @@ bool Daemon::show(Show what, bool json, std::string& out) {
       return true;
     }
     case Show::logging: out = log_buffer().render(); return true;
+    case Show::debugging: {
+      std::uint64_t recorded = 0, lost = 0;
+      for (const auto& w : workers_) {
+        recorded += w->tracer().recorded_total();
+        lost += w->tracer().lost_total();
+      }
+      out = "  Trace: " + std::to_string(recorded) + " records, " + std::to_string(lost) +
+            " lost (per worker: a " + std::to_string(reg::Tracer::kRingBytes / 1024) + " KiB ring, at most " +
+            std::to_string(static_cast<int>(reg::Tracer::kRecordsPerSecond)) + " records/s); " +
+            std::to_string(server_->counters().monitor_dropped) + " not queued to sessions reading too slowly\n";
+      return true;
+    }
     case Show::startup_config: {
       // The startup-config is the file (written by `write memory`), read when asked for.
       StatusOr<std::string> text = config::read_startup_config(opts_.config_path);

@@ -149,6 +149,8 @@ class DebugCcsipAgainstKamailio(unittest.TestCase):
             self.assertRegex(text, STAMP + rf"//{traced}/registrar 1/SIP/Event/sipBindingState: "
                              r"REGISTERING -> REGISTERED \(200\)\n")
             self.assertIn("filter is ON: number " + traced, text)
+            self.assertRegex(text, r"  Trace: [1-9]\d* records, 0 lost \(per worker: a 64 KiB ring, at most 500 "
+                                   r"records/s\); 0 not queued to sessions reading too slowly\n")
             dp = rf.cli_json("show dataplane")
             self.assertEqual([w.get("heap_allocated") for w in dp["workers"]], [0, 0], dp)
         except Exception:

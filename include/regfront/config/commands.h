@@ -181,6 +181,7 @@ class ExecHooks {
     startup_config,    // show startup-config
     control,           // show control: control-socket sessions, SIGHUP reloads
     logging,           // show logging: the logging buffer (IOS's header, then the lines)
+    debugging,         // show debugging: regfront's trace counters, after the session's lines
   };
   virtual ~ExecHooks() = default;
   // Text of a show command, or its JSON document when `json`; false and the reason in `out`
