@@ -82,8 +82,9 @@ void ControlServer::serve(const pollfd* fds) {
     c->closed = true;
     ++(c->out.empty() ? counters_.idle_timeouts : counters_.slow_readers);
   }
-  std::erase_if(clients_, [](const std::unique_ptr<Client>& c) {
+  std::erase_if(clients_, [this](const std::unique_ptr<Client>& c) {
     if (!c->closed) return false;
+    handler_.closed(c->session);
     ::close(c->fd);
     return true;
   });

@@ -600,6 +600,14 @@ protocol::Reply Daemon::handle(config::Session& session, std::string_view verb, 
   return reply;
 }
 
+void Daemon::closed(const config::Session& session) {
+  // A session that ends in configuration mode (its client went, or timed out) configured too.
+  if (session.mode >= config::Mode::global_config) {
+    event(kNotifications, "SYS", "CONFIG_I", "Configured from console by %s",
+          session.origin.empty() ? "console" : session.origin.c_str());
+  }
+}
+
 bool Daemon::show(Show what, bool json, std::string& out) {
   const StatusGatherer status({workers_, *publisher_, cfg_, *dns_, dpdk_.get(), opts_.max_calls});
   switch (what) {

@@ -79,10 +79,14 @@ class LoggingAgainstKamailio(unittest.TestCase):
                 self.assertRegex(line, "^" + STAMP + r"%[A-Z]+-[0-7]-[A-Z_]+: ", out)
             self.assertIn("%SYS-5-CONFIG_I: Configured from console by vty", rf.log_tail(400))
 
-            # A second session, two trips through configuration mode: two more lines.
+            # A second session, two trips through configuration mode: two more lines; a third that
+            # ends while in configuration mode (the client goes): one more.
             rf.run_cli(["enable", "conf t", "end", "conf t", "exit"])
+            rf.run_cli(["enable", "conf t", "hostname lgtest"])
+            kam.wait_until(lambda: len([l for l in buffer_lines(rf.run_cli(["show logging"])) if "%SYS-5-CONFIG_I" in l])
+                           == 4, timeout=10, what="four configuration sessions logged")
             after = rf.run_cli(["show logging"])
-            self.assertEqual(len([l for l in buffer_lines(after) if "%SYS-5-CONFIG_I" in l]), 3, after)
+            self.assertEqual(len([l for l in buffer_lines(after) if "%SYS-5-CONFIG_I" in l]), 4, after)
 
             rf.run_cli(["enable", "clear logging"])
             cleared = rf.run_cli(["show logging"])

@@ -42,6 +42,8 @@ class ControlServer {
     // One request of a session: `verb` is exec, help, complete or prompt; `line` the rest. The
     // handler may change the session (its mode); a reply with status `ended` closes it.
     virtual protocol::Reply handle(config::Session& session, std::string_view verb, std::string_view line) = 0;
+    // The session is over (closed by either side, timed out); called once, before it goes.
+    virtual void closed(const config::Session& /*session*/) {}
   };
 
   struct Limits {

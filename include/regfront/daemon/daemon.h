@@ -84,6 +84,7 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
 
   // ControlServer::Handler
   protocol::Reply handle(config::Session& session, std::string_view verb, std::string_view line) override;
+  void closed(const config::Session& session) override;
   // config::ExecHooks
   bool show(Show what, bool json, std::string& out) override;
   bool write_memory(const config::Config& cfg, std::string& message) override;
