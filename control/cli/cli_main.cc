@@ -74,8 +74,8 @@ struct Shell {
   Client& client;
   std::string prompt;
   bool lost = false;  // the connection broke inside a key binding
-  bool at_prompt = false;       // reading the operator's keys (debug output goes above the line)
-  bool monitor_shown = false;   // debug output was printed since the line was last drawn
+  bool at_prompt = false;      // reading the operator's keys (debug output goes above the line)
+  bool monitor_shown = false;  // debug output was printed since the line was last drawn
 };
 
 Shell& shell_of(EditLine* el) {

@@ -318,7 +318,8 @@ Result h_debug_ccsip(Context& c, const Args& a) {
     const bool every = d.on() && d.numbers.empty();
     if (!every && std::find(d.numbers.begin(), d.numbers.end(), n) == d.numbers.end()) {
       if (d.numbers.size() == Session::Debug::kMaxNumbers) {
-        return actions::rejected(Status::resource_exhausted("At most 8 numbers are traced at once; undebug all first"));
+        return actions::rejected(
+            Status::resource_exhausted("At most 8 numbers are traced at once; undebug all first"));
       }
       d.numbers.push_back(n);
     }
@@ -1250,7 +1251,8 @@ struct Builder {
       end(l, h_logging_buffered);
       size->next.push_back(l);
     }
-    end(kw(kw(no, "logging", "Modify message logging facilities"), "buffered", "Set buffered logging parameters"),
+    end(kw(kw(no, "logging", "Modify message logging facilities"), "buffered",
+           "Set buffered logging parameters"),
         h_no_logging_buffered);
   }
 

@@ -148,7 +148,8 @@ bool ControlServer::monitor(std::size_t i, std::string_view text) {
   }
   protocol::Reply r{protocol::ReplyStatus::monitor, "", {}};
   if (c.monitor_lost != 0) {
-    r.payload = "%" + std::to_string(c.monitor_lost) + " debug messages lost (this session read too slowly)\n";
+    r.payload =
+        "%" + std::to_string(c.monitor_lost) + " debug messages lost (this session read too slowly)\n";
     c.monitor_lost = 0;
   }
   r.payload.append(text);

@@ -184,10 +184,11 @@ Status Daemon::start() {
   const reg::Snapshot* snap = publisher_->current();
   std::size_t bindings = 0;
   for (const auto& p : snap->plans) bindings += p.size();
-  event(kNotifications, "SYS", "RESTART", "System restarted -- %zu endpoints, %zu bindings, %u worker(s) of %u binding slots, listening on %s:%u, "
-      "control socket %s",
-      snap->endpoints.size(), bindings, opts_.workers, opts_.capacity, opts_.listen_ip.c_str(), opts_.listen_port,
-      opts_.control_socket.c_str());
+  event(kNotifications, "SYS", "RESTART",
+        "System restarted -- %zu endpoints, %zu bindings, %u worker(s) of %u binding slots, "
+        "listening on %s:%u, control socket %s",
+        snap->endpoints.size(), bindings, opts_.workers, opts_.capacity, opts_.listen_ip.c_str(),
+        opts_.listen_port, opts_.control_socket.c_str());
   check_shutdown_fit(true);
   return {};
 }
@@ -332,11 +333,11 @@ bool Daemon::watch_keepalives() {
     if (down) {
       event(kNotifications, "SIP", "REGISTRAR_STATUS",
             "Registrar %d Status is changed to DOWN (OPTIONS keepalive, last %llu): REGISTERs held", slot + 1,
-          static_cast<unsigned long long>(code));
+            static_cast<unsigned long long>(code));
     } else {
       event(kNotifications, "SIP", "REGISTRAR_STATUS",
-            "Registrar %d Status is changed to UP (OPTIONS keepalive answered %llu): held bindings restart at the "
-            "registration rate",
+            "Registrar %d Status is changed to UP (OPTIONS keepalive answered %llu): held bindings "
+            "restart at the registration rate",
             slot + 1, static_cast<unsigned long long>(code));
     }
   }
@@ -360,8 +361,8 @@ void Daemon::watch_refusals(std::uint64_t now) {
     RefusalLog& l = refusal_log_[slot];
     if (refused <= l.refused || (l.logged_ms != 0 && now - l.logged_ms < kRefusalLogMs)) continue;
     event(kWarnings, "SIP", "REALM_REFUSED",
-          "Registrar %d: %llu challenge(s) no configured credential may answer (%llu for a realm other than its "
-          "auth-realm); see show sip-ua register status",
+          "Registrar %d: %llu challenge(s) no configured credential may answer (%llu for a realm "
+          "other than its auth-realm); see show sip-ua register status",
           slot + 1, static_cast<unsigned long long>(refused - l.refused),
           static_cast<unsigned long long>(other_realm - l.other_realm));
     l = RefusalLog{refused, other_realm, now};
@@ -395,7 +396,8 @@ reg::TraceFilter union_filter(const ControlServer& server) {
 bool session_wants(const config::Session::Debug& d, const reg::TraceRecord& r) {
   if (!(r.kind == reg::kTraceMessages ? d.messages : d.events)) return false;
   if (d.registrar != 0 && d.registrar != r.registrar + 1) return false;
-  return d.numbers.empty() || std::find(d.numbers.begin(), d.numbers.end(), std::string_view(r.number)) != d.numbers.end();
+  return d.numbers.empty() ||
+         std::find(d.numbers.begin(), d.numbers.end(), std::string_view(r.number)) != d.numbers.end();
 }
 
 }  // namespace
@@ -461,7 +463,8 @@ void Daemon::reload() {
   StatusOr<std::string> text = config::read_startup_config(path);
   if (!text.ok()) {
     ++reloads_refused_;
-    event(kErrors, "PARSER", "BADCFG", "SIGHUP: cannot read %s; nothing changed", text.status().message().c_str());
+    event(kErrors, "PARSER", "BADCFG", "SIGHUP: cannot read %s; nothing changed",
+          text.status().message().c_str());
     return;
   }
   config::Config cfg;
@@ -478,7 +481,8 @@ void Daemon::reload() {
   }
   ++reloads_;
   if (cfg == cfg_) {
-    event(kNotifications, "SYS", "CONFIG_I", "Configured from memory by SIGHUP: %s re-read, no change", path.c_str());
+    event(kNotifications, "SYS", "CONFIG_I", "Configured from memory by SIGHUP: %s re-read, no change",
+          path.c_str());
     return;
   }
   cfg_ = std::move(cfg);
@@ -486,8 +490,9 @@ void Daemon::reload() {
   rebuild_and_publish();
   std::size_t bindings = 0;
   for (const auto& p : publisher_->current()->plans) bindings += p.size();
-  event(kNotifications, "SYS", "CONFIG_I", "Configured from memory by SIGHUP: %s applied: %zu endpoints, %zu bindings",
-        path.c_str(), publisher_->current()->endpoints.size(), bindings);
+  event(kNotifications, "SYS", "CONFIG_I",
+        "Configured from memory by SIGHUP: %s applied: %zu endpoints, %zu bindings", path.c_str(),
+        publisher_->current()->endpoints.size(), bindings);
   check_shutdown_fit(true);
 }
 
@@ -535,7 +540,8 @@ void Daemon::learn_realms() {
   for (auto& w : workers_) {
     while (w->pop_sha_realm(realm)) {
       if (!named(realm) || std::find(sha_realms_.begin(), sha_realms_.end(), realm) != sha_realms_.end()) continue;
-      event(kInformational, "SIP", "REALM_SHA", "Realm \"%s\" challenged with SHA: adding its SHA HA1s", realm.c_str());
+      event(kInformational, "SIP", "REALM_SHA", "Realm \"%s\" challenged with SHA: adding its SHA HA1s",
+            realm.c_str());
       std::erase_if(sha_realms_, [&](const std::string& r) { return !named(r); });
       sha_realms_.push_back(realm);
       added = true;
@@ -655,7 +661,8 @@ bool Daemon::show(Show what, bool json, std::string& out) {
       out = "  Trace: " + std::to_string(recorded) + " records, " + std::to_string(lost) +
             " lost (per worker: a " + std::to_string(reg::Tracer::kRingBytes / 1024) + " KiB ring, at most " +
             std::to_string(static_cast<int>(reg::Tracer::kRecordsPerSecond)) + " records/s); " +
-            std::to_string(server_->counters().monitor_dropped) + " not queued to sessions reading too slowly\n";
+            std::to_string(server_->counters().monitor_dropped) +
+            " not queued to sessions reading too slowly\n";
       return true;
     }
     case Show::startup_config: {

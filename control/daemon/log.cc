@@ -55,7 +55,8 @@ void event(int severity, const char* facility, const char* mnemonic, const char*
   gmtime_r(&ts.tv_sec, &t);
   char line[1024];
   std::size_t n = std::strftime(line, sizeof line, "*%b %e %H:%M:%S", &t);
-  n += static_cast<std::size_t>(std::snprintf(line + n, sizeof line - n, ".%03ld: %s", ts.tv_nsec / 1000000, tag));
+  n += static_cast<std::size_t>(
+      std::snprintf(line + n, sizeof line - n, ".%03ld: %s", ts.tv_nsec / 1000000, tag));
   if (n < sizeof line) std::vsnprintf(line + n, sizeof line - n, fmt, copy);
   va_end(copy);
   log_buffer().add(severity, line);

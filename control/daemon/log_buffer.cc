@@ -51,9 +51,9 @@ void LogBuffer::clear() {
 
 std::string LogBuffer::render() const {
   // IOS's first lines, with what regfront does not have (console, monitor, trap) said so.
-  std::string out =
-      "Syslog logging: enabled (0 messages dropped, 0 messages rate-limited, 0 flushes, " +
-      std::to_string(counters_.overwritten) + " overruns, xml disabled, filtering disabled)\n\n";
+  std::string out = "Syslog logging: enabled (0 messages dropped, 0 messages rate-limited, 0 flushes, " +
+                    std::to_string(counters_.overwritten) +
+                    " overruns, xml disabled, filtering disabled)\n\n";
   out += "No Active Message Discriminator.\n\n\n";
   out += "    Console logging: disabled\n";
   out += "    Monitor logging: disabled\n";

@@ -10,7 +10,6 @@
 //
 // Rule numbers (F1–F7, R1–R7) are those of docs/rules.md.
 #include "regfront/reg/engine.h"
-#include "regfront/reg/trace.h"
 
 #include <netinet/in.h>
 
@@ -25,6 +24,7 @@
 #include "regfront/reg/nonce_cache.h"
 #include "regfront/reg/request.h"
 #include "regfront/reg/token_bucket.h"
+#include "regfront/reg/trace.h"
 #include "regfront/sip/message.h"
 
 namespace regfront::reg {

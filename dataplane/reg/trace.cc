@@ -55,7 +55,8 @@ bool Tracer::record(std::uint8_t kind, std::uint8_t direction, std::uint8_t slot
                     std::uint64_t now_ms, std::string_view a, std::string_view b) {
   // The worker's rate: a token bucket on the engine's clock.
   if (now_ms > tokens_ms_) {
-    tokens_ = std::min(kRecordsBurst, tokens_ + static_cast<double>(now_ms - tokens_ms_) * kRecordsPerSecond / 1000.0);
+    tokens_ = std::min(kRecordsBurst,
+                       tokens_ + static_cast<double>(now_ms - tokens_ms_) * kRecordsPerSecond / 1000.0);
     tokens_ms_ = now_ms;
   }
   a = a.substr(0, std::min(a.size(), kMaxText));

@@ -28,8 +28,12 @@ reg::EngineOptions traced(reg::EngineOptions o, reg::Tracer* t) {
 
 Worker::Worker(const WorkerOptions& o, rte_rcu_qsbr* qs, const std::atomic<const reg::Snapshot*>& current,
                reg::TxQueue::FlushFn flush, void* flush_ctx)
-    : id_(o.id), reader_(qs, o.id, current), tx_(256, flush, flush_ctx), engine_(traced(o.engine, &tracer_), tx_),
-      relay_(o.relay, tx_, call::Liveness::of(engine_)), shutdown_timeout_s_(o.shutdown_timeout_s) {}
+    : id_(o.id),
+      reader_(qs, o.id, current),
+      tx_(256, flush, flush_ctx),
+      engine_(traced(o.engine, &tracer_), tx_),
+      relay_(o.relay, tx_, call::Liveness::of(engine_)),
+      shutdown_timeout_s_(o.shutdown_timeout_s) {}
 
 void Worker::begin_thread() {
   reader_.register_thread();

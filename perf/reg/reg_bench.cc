@@ -12,9 +12,9 @@
 
 #include "regfront/config/model.h"
 #include "regfront/reg/engine.h"
-#include "regfront/reg/trace.h"
 #include "regfront/reg/request.h"
 #include "regfront/reg/timer_wheel.h"
+#include "regfront/reg/trace.h"
 #include "regfront/sip/message.h"
 #include "regfront/snapshot/builder.h"
 
@@ -237,7 +237,8 @@ void BM_ChallengedRegistrationDebug(benchmark::State& state) {
   }
   while (tracer->pop(rec, text)) ++records;
   if (state.range(0) == 2 && records == 0) state.SkipWithError("nothing traced");
-  state.counters["registrations_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["registrations_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
   state.counters["records"] = static_cast<double>(records);
   state.counters["lost"] = static_cast<double>(tracer->lost_total());
   static constexpr const char* kLabels[] = {"no tracer", "tracer, debug off", "debug on, one number",

@@ -35,10 +35,10 @@ class LogBuffer {
   static constexpr std::size_t kDefaultBytes = 4096;
 
   struct Counters {
-    std::uint64_t logged = 0;       // lines kept (at or below the level)
-    std::uint64_t overwritten = 0;  // kept lines dropped, oldest first, to make room
-    std::uint64_t filtered = 0;     // lines above the level, not kept
-    std::uint64_t stderr_lines = 0; // lines written to standard error (the journal)
+    std::uint64_t logged = 0;        // lines kept (at or below the level)
+    std::uint64_t overwritten = 0;   // kept lines dropped, oldest first, to make room
+    std::uint64_t filtered = 0;      // lines above the level, not kept
+    std::uint64_t stderr_lines = 0;  // lines written to standard error (the journal)
   };
 
   // Buffered logging on or off, its size in bytes (each line counts its length plus one) and

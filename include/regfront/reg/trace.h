@@ -37,12 +37,12 @@ inline constexpr std::uint8_t kTraceEvent = 2;
 // What the workers trace: the kinds, and which bindings (numbers; a registrar). Trivially
 // copyable: it crosses to the workers as words.
 struct TraceFilter {
-  static constexpr std::size_t kNumbers = 8;       // numbers traced at once, all sessions together
+  static constexpr std::size_t kNumbers = 8;        // numbers traced at once, all sessions together
   static constexpr std::size_t kNumberLength = 31;  // longer numbers are not traced
-  std::uint8_t kinds = 0;      // kTraceMessages | kTraceEvents; 0: off
-  std::uint8_t registrar = 0;  // 1..6; 0: every registrar
-  std::uint8_t count = 0;      // numbers[0..count); 0: every number
-  bool every_number = true;    // false once a number is added
+  std::uint8_t kinds = 0;                           // kTraceMessages | kTraceEvents; 0: off
+  std::uint8_t registrar = 0;                       // 1..6; 0: every registrar
+  std::uint8_t count = 0;                           // numbers[0..count); 0: every number
+  bool every_number = true;                         // false once a number is added
   char numbers[kNumbers][kNumberLength + 1] = {};
 
   // Adds `n` to the numbers traced; false (nothing changed) when full or too long.
@@ -75,19 +75,19 @@ struct TraceFilter {
 
 // A record as the control thread gets it (its text separately).
 struct TraceRecord {
-  std::uint64_t time_ms = 0;  // the engine's clock (monotonic ms)
-  std::uint8_t kind = 0;      // kTraceMessages or kTraceEvents
-  std::uint8_t direction = 0; // kTraceSent, kTraceReceived, kTraceEvent
-  std::uint8_t registrar = 0; // slot 0..5
+  std::uint64_t time_ms = 0;   // the engine's clock (monotonic ms)
+  std::uint8_t kind = 0;       // kTraceMessages or kTraceEvents
+  std::uint8_t direction = 0;  // kTraceSent, kTraceReceived, kTraceEvent
+  std::uint8_t registrar = 0;  // slot 0..5
   char number[TraceFilter::kNumberLength + 1] = {};
 };
 
 class Tracer {
  public:
   static constexpr std::uint32_t kRingBytes = 64 * 1024;  // per worker: ~70 SIP messages
-  static constexpr double kRecordsPerSecond = 500;         // per worker
+  static constexpr double kRecordsPerSecond = 500;        // per worker
   static constexpr double kRecordsBurst = 200;
-  static constexpr std::size_t kMaxText = 4096;            // longer texts are cut
+  static constexpr std::size_t kMaxText = 4096;  // longer texts are cut
 
   Tracer() = default;
   Tracer(const Tracer&) = delete;

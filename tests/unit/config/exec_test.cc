@@ -288,8 +288,9 @@ TEST(ExecClear, Logging) {
   ASSERT_TRUE(h.run("clear sip-ua statistics").ok());
   h.enter(Mode::global_config);
   ASSERT_TRUE(h.run("do clear logg").ok());
-  EXPECT_EQ(h.hooks.cleared, (std::vector<ExecHooks::Clear>{ExecHooks::Clear::logging, ExecHooks::Clear::statistics,
-                                                            ExecHooks::Clear::logging}));
+  EXPECT_EQ(h.hooks.cleared,
+            (std::vector<ExecHooks::Clear>{ExecHooks::Clear::logging, ExecHooks::Clear::statistics,
+                                           ExecHooks::Clear::logging}));
   ExecHarness user(Mode::user_exec);
   EXPECT_EQ(user.run("clear logging").code(), ResultCode::invalid_input);
   EXPECT_EQ(user.hooks.clears, 0);
@@ -318,7 +319,8 @@ TEST(ExecLogging, BufferedSizeLevelAndNoForm) {
   }
   ASSERT_TRUE(h.run("logging buffered 8192 debugging").ok());
   EXPECT_EQ(h.cfg.logging, (Logging{true, 8192, 7}));
-  EXPECT_NE(render_running_config(h.cfg).find("\nlogging buffered 8192\n"), std::string::npos) << "level default";
+  EXPECT_NE(render_running_config(h.cfg).find("\nlogging buffered 8192\n"), std::string::npos)
+      << "level default";
   const Config before = h.cfg;
   EXPECT_EQ(h.run("logging buffered 4095").code(), ResultCode::invalid_input) << "below IOS's minimum";
   EXPECT_EQ(h.run("logging buffered 16777217").code(), ResultCode::invalid_input) << "regfront's bound";
@@ -358,8 +360,10 @@ TEST(ExecDebug, CcsipFilterPerSession) {
   h.hooks.text = "  Trace: 3 records, 0 lost\n";  // the daemon's counters follow the session's lines
   EXPECT_EQ(h.run("show debugging").output,
             "CCSIP SPI:\n"
-            "  SIP Call messages tracing is enabled  (filter is ON: number 4155550100 number 4155550101 registrar 2)\n"
-            "  SIP Call events tracing is enabled  (filter is ON: number 4155550100 number 4155550101 registrar 2)\n"
+            "  SIP Call messages tracing is enabled  (filter is ON: number 4155550100 number 4155550101 "
+            "registrar 2)\n"
+            "  SIP Call events tracing is enabled  (filter is ON: number 4155550100 number 4155550101 "
+            "registrar 2)\n"
             "  Trace: 3 records, 0 lost\n");
   const Session::Debug before = h.s.debug;
   EXPECT_EQ(h.run("debug ccsip messages registrar 7").code(), ResultCode::invalid_input);
@@ -379,7 +383,8 @@ TEST(ExecDebug, CcsipFilterPerSession) {
   h.enter(Mode::global_config);
   ASSERT_TRUE(h.run("do no debug all").ok());
   EXPECT_FALSE(h.s.debug.on());
-  for (int i = 0; i < 8; ++i) ASSERT_TRUE(h.run("do debug ccsip events number " + std::to_string(100 + i)).ok());
+  for (int i = 0; i < 8; ++i)
+    ASSERT_TRUE(h.run("do debug ccsip events number " + std::to_string(100 + i)).ok());
   EXPECT_EQ(h.run("do debug ccsip events number 999").code(), ResultCode::rejected) << "8 numbers at most";
   EXPECT_EQ(h.s.debug.numbers.size(), 8u);
   ExecHarness user(Mode::user_exec);
@@ -741,10 +746,12 @@ TEST(ExecHelp, ShowsAndModifiers) {
     for (const auto& i : h.in.help(line, h.s)) out.push_back(i.word);
     return out;
   };
-  EXPECT_EQ(words("show "), (std::vector<std::string>{"control", "dataplane", "debugging", "logging", "sip-ua"}));
+  EXPECT_EQ(words("show "),
+            (std::vector<std::string>{"control", "dataplane", "debugging", "logging", "sip-ua"}));
   h.s.mode = Mode::privileged_exec;
-  EXPECT_EQ(words("show "), (std::vector<std::string>{"control", "dataplane", "debugging", "dial-peer", "logging", "running-config",
-                                                     "sip-ua", "startup-config"}));
+  EXPECT_EQ(words("show "),
+            (std::vector<std::string>{"control", "dataplane", "debugging", "dial-peer", "logging",
+                                      "running-config", "sip-ua", "startup-config"}));
   EXPECT_EQ(words("show dial-peer "), (std::vector<std::string>{"voice"}));
   EXPECT_EQ(words("show dial-peer voice "), (std::vector<std::string>{"summary"}));
   EXPECT_EQ(words("show dial-peer voice summary | "),
@@ -761,7 +768,8 @@ TEST(ExecHelp, ShowsAndModifiers) {
   EXPECT_EQ(h.in.complete("sh sip-ua reg", h.s), "sh sip-ua register ");
   EXPECT_EQ(h.in.complete("copy run", h.s), "copy running-config ");
   h.s.mode = Mode::sip_ua;
-  EXPECT_EQ(words("do "), (std::vector<std::string>{"clear", "copy", "debug", "no", "show", "undebug", "write"}));
+  EXPECT_EQ(words("do "),
+            (std::vector<std::string>{"clear", "copy", "debug", "no", "show", "undebug", "write"}));
   EXPECT_EQ(words("do sh sip-ua "), (std::vector<std::string>{"calls", "register", "statistics", "status"}));
 }
 

@@ -52,8 +52,9 @@ class ServerThread {
   explicit ServerThread(ControlServer::Handler& h, ControlServer::Limits limits = {},
                         std::atomic<std::uint64_t>* clock = nullptr,
                         std::function<void(ControlServer&)> each_loop = {})
-      : server_(h, limits, clock ? std::function<std::uint64_t()>([clock] { return clock->load(); })
-                                 : std::function<std::uint64_t()>()),
+      : server_(h, limits,
+                clock ? std::function<std::uint64_t()>([clock] { return clock->load(); })
+                      : std::function<std::uint64_t()>()),
         each_loop_(std::move(each_loop)) {
     path_ = "/tmp/regfront-cs-test-" + std::to_string(::getpid()) + ".sock";
     const Status s = server_.open(path_);

@@ -74,7 +74,9 @@ TEST(LogBufferTest, EventsReachTheProcessBufferInIosForm) {
   event(kDebugging + 0, "SIP", "TEST", "a debugging line %d", 7);
   const std::string text = b.render();
   EXPECT_TRUE(std::regex_search(
-      text, std::regex(R"(\n\*[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d\.\d{3}: %SYS-5-CONFIG_I: Configured from console by vty0 \(uid 0\)\n)")))
+      text,
+      std::regex(
+          R"(\n\*[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d\.\d{3}: %SYS-5-CONFIG_I: Configured from console by vty0 \(uid 0\)\n)")))
       << text;
   EXPECT_NE(text.find(": %SIP-7-TEST: a debugging line 7\n"), std::string::npos) << text;
   b.configure(true, 8192, kNotifications);

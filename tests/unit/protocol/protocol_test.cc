@@ -68,8 +68,8 @@ TEST(Framing, TwoRepliesInOneBufferAreReadOneAtATime) {
 }
 
 TEST(Framing, MalformedHeadersAreRefused) {
-  for (const char* wire : {"\n", "x 0 R#\n", "4 0 R#\n", "-1 0 R#\n", "0 R#\n", "0 x R#\n", "0 0\n",
-                           "00\n", " 0 0 R#\n", "0  0 R#\n"}) {
+  for (const char* wire : {"\n", "x 0 R#\n", "4 0 R#\n", "-1 0 R#\n", "0 R#\n", "0 x R#\n", "0 0\n", "00\n",
+                           " 0 0 R#\n", "0  0 R#\n"}) {
     Reply r;
     StatusOr<std::size_t> took = parse_reply(wire, r);
     ASSERT_FALSE(took.ok()) << wire;

@@ -38,7 +38,8 @@ std::string numbered_dial_peers(int n) {
 struct EngineRig {
   EngineRig(const std::string& cfg, std::uint32_t slots, std::size_t tx_size, std::uint64_t now,
             const std::vector<std::string>& sha_realms = {}, Tracer* tracer = nullptr)
-      : snap(builder.build(test::load_config(cfg), test::loopback_addresses(), 5060, {}, nullptr, 0, sha_realms)),
+      : snap(builder.build(test::load_config(cfg), test::loopback_addresses(), 5060, {}, nullptr, 0,
+                           sha_realms)),
         tx(tx_size),
         eng(options(slots, tracer), tx),
         pin(snap.get()) {
@@ -178,7 +179,8 @@ TEST(NoAllocation, DebugTraceOfOneNumber) {
       for (const Sent& r : drain(rig.tx)) {
         const std::string resp =
             r.authorization.empty()
-                ? test::respond(r, 401, "Unauthorized", "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n\"\r\n")
+                ? test::respond(r, 401, "Unauthorized",
+                                "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n\"\r\n")
                 : test::ok_with_contact(r, 60);
         Counting c;
         rig.eng.on_datagram(rig.pin, resp, now);
@@ -194,9 +196,9 @@ TEST(NoAllocation, DebugTraceOfOneNumber) {
   }
   EXPECT_EQ(rig.eng.registered_count(now), 200u);
   EXPECT_EQ(others, 0u);
-  EXPECT_EQ(seen, (std::vector<std::string>{"E QUEUED -> REGISTERING", "S REGISTER", "R SIP/2.0 401",
-                                            "S REGISTER", "R SIP/2.0 200",
-                                            "E REGISTERING -> REGISTERED (200)"}));
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"E QUEUED -> REGISTERING", "S REGISTER", "R SIP/2.0 401", "S REGISTER",
+                                      "R SIP/2.0 200", "E REGISTERING -> REGISTERED (200)"}));
   EXPECT_EQ(tracer->lost_total(), 0u);
   EXPECT_EQ((heap::counts() - before).malloc_family, 0u) << "malloc family calls on the hot path";
   EXPECT_EQ((heap::counts() - before).operator_new, 0u) << "operator new calls on the hot path";

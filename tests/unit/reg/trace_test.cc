@@ -55,8 +55,8 @@ TEST(TracerTest, RecordsAcrossTheWrapAndAFullRingCounted) {
     ASSERT_TRUE(t->record(kTraceMessages, kTraceSent, 0, "7", now, msg.substr(0, 9), msg.substr(9))) << i;
     if (i % 7 == 6) {
       while (t->pop(r, text)) {
-        const std::string want = "REGISTER " + std::to_string(popped) + " " +
-                                 std::string(1000 + popped % 500, 'a' + popped % 26);
+        const std::string want =
+            "REGISTER " + std::to_string(popped) + " " + std::string(1000 + popped % 500, 'a' + popped % 26);
         ASSERT_EQ(text, want) << popped;
         EXPECT_EQ(std::string(r.number), "7");
         ++popped;
@@ -68,7 +68,8 @@ TEST(TracerTest, RecordsAcrossTheWrapAndAFullRingCounted) {
   EXPECT_EQ(t->lost_total(), 0u);
   // Not drained: the ring fills (64 KiB / ~1 KiB) and the rest is dropped, counted.
   int kept = 0;
-  for (int i = 0; i < 100; ++i) kept += t->record(kTraceMessages, kTraceSent, 0, "7", now += 10, std::string(1000, 'x'));
+  for (int i = 0; i < 100; ++i)
+    kept += t->record(kTraceMessages, kTraceSent, 0, "7", now += 10, std::string(1000, 'x'));
   EXPECT_GT(kept, 50);
   EXPECT_LT(kept, 66);
   EXPECT_EQ(t->take_lost(), static_cast<std::uint64_t>(100 - kept));
