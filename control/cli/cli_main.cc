@@ -18,12 +18,14 @@
 // paging section below), and `configure` alone asks where from, as IOS does.
 #include <getopt.h>
 #include <histedit.h>
+#include <poll.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cwchar>
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -88,6 +90,8 @@ struct Shell {
   Client& client;
   std::string prompt;
   bool lost = false;  // the connection broke inside a key binding
+  bool at_prompt = false;      // reading the operator's keys (debug output goes above the line)
+  bool monitor_shown = false;  // debug output was printed since the line was last drawn
 };
 
 Shell& shell_of(EditLine* el) {
@@ -279,8 +283,53 @@ std::string ask_configure_source() {
   return {};
 }
 
+// Debug output while the operator sits at the prompt (IOS's console): the keys are read here, a
+// byte at a time, while the control socket is watched too; debug output is printed on lines of
+// its own and the prompt with what was typed is drawn again under it.
+int read_key_or_debug(EditLine* el, wchar_t* out) {
+  Shell& sh = shell_of(el);
+  static std::mbstate_t state{};
+  for (;;) {
+    pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {sh.client.fd(), POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    if (fds[1].revents != 0) {
+      sh.at_prompt = true;
+      sh.monitor_shown = false;
+      const bool open = sh.client.poll_monitor(0);
+      sh.at_prompt = false;
+      if (sh.monitor_shown) el_set(el, EL_REFRESH);
+      if (!open) {
+        sh.lost = true;
+        return 0;  // the daemon closed the session: end of input
+      }
+    }
+    if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+    char c;
+    const ssize_t n = ::read(STDIN_FILENO, &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return n == 0 ? 0 : -1;
+    wchar_t wc;
+    const std::size_t r = std::mbrtowc(&wc, &c, 1, &state);
+    if (r == static_cast<std::size_t>(-2)) continue;  // more bytes of one character
+    if (r == static_cast<std::size_t>(-1)) {
+      state = std::mbstate_t{};
+      wc = static_cast<unsigned char>(c);
+    }
+    *out = wc;
+    return 1;
+  }
+}
+
 int run_interactive(Client& client) {
   Shell sh{client, {}};
+  client.on_monitor([&sh](const std::string& text) {
+    if (sh.at_prompt && !sh.monitor_shown) std::fputc('\n', stdout);  // off the line being typed
+    sh.monitor_shown = true;
+    print_payload(text, stdout);
+  });
   Reply r;
   if (!ask(sh, "prompt", "", r)) return kExitConnection;
 
@@ -304,6 +353,7 @@ int run_interactive(Client& client) {
   el_set(el, EL_BIND, "^I", "regfront-complete", nullptr);
   el_set(el, EL_BIND, "^Z", "regfront-end", nullptr);
   el_set(el, EL_BIND, "^C", "regfront-abort", nullptr);
+  el_set(el, EL_GETCFN, read_key_or_debug);
 
   int status = 0;
   const bool paging = ::isatty(STDOUT_FILENO) != 0;
@@ -390,6 +440,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%% regfrontd is not reachable at %s: %s\n", socket_path.c_str(), s.message().c_str());
     return kExitConnection;
   }
+  // debug output (the daemon's monitor frames) arriving with a reply is printed before it.
+  client.on_monitor([](const std::string& text) { print_payload(text, stdout); });
   if (!commands.empty()) {
     std::size_t i = 0;
     return run_batch(client, [&](std::string& line) { return i < commands.size() && (line = commands[i++], true); });

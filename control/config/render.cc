@@ -169,6 +169,17 @@ std::string render_running_config(const Config& cfg) {
   std::string out = "!\n";
   out += "hostname " + cfg.hostname + "\n!\n";
   if (cfg.service_password_encryption) out += "service password-encryption\n!\n";
+  if (!cfg.logging.buffered) {
+    out += "no logging buffered\n!\n";
+  } else if (cfg.logging.buffered_bytes != Logging{}.buffered_bytes ||
+             cfg.logging.buffered_level != Logging{}.buffered_level) {
+    static constexpr const char* kLevels[] = {"emergencies", "alerts",        "critical",      "errors",
+                                              "warnings",    "notifications", "informational", "debugging"};
+    out += "logging buffered " + std::to_string(cfg.logging.buffered_bytes);
+    if (cfg.logging.buffered_level != Logging{}.buffered_level)
+      out += std::string(" ") + kLevels[cfg.logging.buffered_level & 7];
+    out += "\n!\n";
+  }
   for (const Interface* i : interfaces_in_order(cfg)) out += interface(*i);
   for (const Route& r : cfg.routes) out += route(r);
   if (!cfg.routes.empty()) out += "!\n";

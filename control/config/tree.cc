@@ -311,6 +311,8 @@ Result h_show(Context& c, const Args& a) {
     s = ExecHooks::Show::dataplane;
   } else if (what == "control") {
     s = ExecHooks::Show::control;  // show control
+  } else if (what == "logging") {
+    s = ExecHooks::Show::logging;  // show logging
   } else {
     s = ExecHooks::Show::startup_config;
   }
@@ -346,6 +348,106 @@ Result h_clear_statistics(Context& c, const Args&) {
     return actions::rejected(Status::internal(plain_message(std::move(message), "Command failed")));
   }
   return Result{};
+}
+
+// clear logging (IOS asks "Clear logging buffer [confirm]"; a control request cannot be
+// answered, so it clears at once)
+Result h_clear_logging(Context& c, const Args&) {
+  if (!c.hooks) return not_available();
+  std::string message;
+  if (!c.hooks->clear(ExecHooks::Clear::logging, message)) {
+    return actions::rejected(Status::internal(plain_message(std::move(message), "Command failed")));
+  }
+  return Result{};
+}
+
+// logging buffered [SIZE] [LEVEL] / no logging buffered: a size or level left out keeps the
+// one configured, as IOS.
+constexpr const char* kLogLevels[] = {"emergencies", "alerts",        "critical",      "errors",
+                                      "warnings",    "notifications", "informational", "debugging"};
+Result h_logging_buffered(Context& c, const Args& a) {
+  Logging l = c.cfg.logging;
+  l.buffered = true;
+  if (a.has("size")) l.buffered_bytes = static_cast<std::uint32_t>(a.number("size"));
+  for (std::uint8_t i = 0; i < 8 && a.has("level"); ++i) {
+    if (a.get("level") == kLogLevels[i]) l.buffered_level = i;
+  }
+  if (l == c.cfg.logging) return actions::ok();
+  c.cfg.logging = l;
+  Result r;
+  r.changed = true;
+  return r;
+}
+Result h_no_logging_buffered(Context& c, const Args&) {
+  if (!c.cfg.logging.buffered) return actions::ok();
+  c.cfg.logging = Logging{};
+  c.cfg.logging.buffered = false;
+  Result r;
+  r.changed = true;
+  return r;
+}
+
+// debug ccsip {messages|events} [number NUMBER] [registrar N]: this session's filter (the
+// numbers of every debug command add up; one without a number traces every number), as IOS
+// answers it. undebug all / no debug all / undebug ccsip KIND turn it off.
+Result h_debug_ccsip(Context& c, const Args& a) {
+  Session::Debug d = c.session.debug;
+  const bool messages = a.get("kind") == "messages";
+  if (!d.on()) d = Session::Debug{};
+  if (a.has("number")) {
+    const std::string& n = a.get("number");
+    if (n.size() > Session::Debug::kMaxNumberLength) {
+      return actions::rejected(Status::out_of_range("Number too long to trace (at most 31 characters)"));
+    }
+    const bool every = d.on() && d.numbers.empty();
+    if (!every && std::find(d.numbers.begin(), d.numbers.end(), n) == d.numbers.end()) {
+      if (d.numbers.size() == Session::Debug::kMaxNumbers) {
+        return actions::rejected(
+            Status::resource_exhausted("At most 8 numbers are traced at once; undebug all first"));
+      }
+      d.numbers.push_back(n);
+    }
+  } else {
+    d.numbers.clear();
+  }
+  if (a.has("registrar")) d.registrar = static_cast<std::uint8_t>(a.number("registrar"));
+  (messages ? d.messages : d.events) = true;
+  c.session.debug = std::move(d);
+  Result r;
+  r.output = messages ? "SIP Call messages tracing is enabled\n" : "SIP Call events tracing is enabled\n";
+  return r;
+}
+Result h_undebug_ccsip(Context& c, const Args& a) {
+  const bool messages = a.get("kind") == "messages";
+  (messages ? c.session.debug.messages : c.session.debug.events) = false;
+  if (!c.session.debug.on()) c.session.debug = Session::Debug{};
+  Result r;
+  r.output = messages ? "SIP Call messages tracing is disabled\n" : "SIP Call events tracing is disabled\n";
+  return r;
+}
+Result h_undebug_all(Context& c, const Args&) {
+  c.session.debug = Session::Debug{};
+  Result r;
+  r.output = "All possible debugging has been turned off\n";
+  return r;
+}
+// show debugging: IOS's lines for this session's debugging, the filter after them.
+Result h_show_debugging(Context& c, const Args&) {
+  const Session::Debug& d = c.session.debug;
+  Result r;
+  if (!d.on()) return r;
+  std::string filter = "filter is OFF";
+  if (!d.numbers.empty() || d.registrar != 0) {
+    filter = "filter is ON:";
+    for (const std::string& n : d.numbers) filter += " number " + n;
+    if (d.registrar != 0) filter += " registrar " + std::to_string(d.registrar);
+  }
+  r.output = "CCSIP SPI:\n";
+  if (d.messages) r.output += "  SIP Call messages tracing is enabled  (" + filter + ")\n";
+  if (d.events) r.output += "  SIP Call events tracing is enabled  (" + filter + ")\n";
+  std::string counters;
+  if (c.hooks && c.hooks->show(ExecHooks::Show::debugging, false, counters)) r.output += counters;
+  return r;
 }
 
 // ---- handlers: global configuration and mode moves -------------------------------------------
@@ -1110,9 +1212,12 @@ struct Builder {
     Node* dataplane = show_leaf(sh, "dataplane", "Workers, endpoints owned, packets per worker", true);
     show_leaf(sh, "control", "Control socket sessions and configuration reloads", true);
     for (const auto& w : kSessionShows) show_leaf(sh, w[0], w[1], false);
+    show_leaf(sh, "logging", "Show the contents of logging buffers", false);
+    end(kw(sh, "debugging", "State of each debugging option"), h_show_debugging);
+    // `sh d` stays `show dataplane` (regfront's own command) beside debugging and dial-peer.
+    dataplane->preferred = true;
     if (privileged) {
-      // IOS: privileged EXEC. `sh d` stays `show dataplane` (regfront's own command).
-      dataplane->preferred = true;
+      // IOS: privileged EXEC.
       Node* dp = kw(sh, "dial-peer", "Dial plan mapping table (dial peers)");
       show_leaf(kw(dp, "voice", "Voice dial peers"), "summary", "One line per dial peer", true);
     }
@@ -1149,7 +1254,34 @@ struct Builder {
     end(kw(run, "startup-config", "Copy to startup configuration"), h_write);
     Node* cl = kw(nullptr, "clear", "Reset functions");
     end(kw(kw(cl, "sip-ua", "SIP User Agent (UA)"), "statistics", "Clear SIP statistics"), h_clear_statistics);
+    end(kw(cl, "logging", "Clear logging buffer"), h_clear_logging);
     exec_commands = {show(true), w, cp, cl, terminal()};
+    debug_commands();
+  }
+  // debug ccsip {messages|events} [number N] [registrar R], undebug …, no debug …
+  void debug_commands() {
+    Node* d = kw(nullptr, "debug", "Debugging functions (see also 'undebug')");
+    Node* cc = kw(d, "ccsip", "CCSIP SPI: SIP Call debugging");
+    for (const char* kind : {"messages", "events"}) {
+      Node* k = kw(cc, kind,
+                   kind[0] == 'm' ? "SIP messages sent and received (regfront: REGISTER transactions)"
+                                  : "SIP binding state changes",
+                   "kind");
+      options(k,
+              {word_opt("number", "Only the bindings of this number", "The number (user part of To)"),
+               number_opt("registrar", "Only the bindings at this registrar", 1, 6, "Registrar index")},
+              h_debug_ccsip);
+    }
+    Node* u = kw(nullptr, "undebug", "Disable debugging functions (see also 'debug')");
+    Node* nd = kw(nullptr, "no", "Disable debugging functions");
+    Node* ndd = kw(nd, "debug", "Disable debugging functions");
+    for (Node* p : {u, ndd}) {
+      end(kw(p, "all", "Disable all debugging"), h_undebug_all);
+      Node* ucc = kw(p, "ccsip", "CCSIP SPI: SIP Call debugging");
+      end(kw(ucc, "messages", "SIP messages", "kind"), h_undebug_ccsip);
+      end(kw(ucc, "events", "SIP binding state changes", "kind"), h_undebug_ccsip);
+    }
+    exec_commands.insert(exec_commands.end(), {d, u, nd});
   }
   void do_command(Node* root) {
     Node* d = kw(root, "do", "To run exec commands in config mode");
@@ -1206,7 +1338,29 @@ struct Builder {
     end(kw(ntag, "voip", "VoIP peer (calls to and from an IP address)"), h_no_dial_peer_voip);
     interfaces_and_routes(root, no);
     voice_service(root, no);
+    logging(root, no);
     return root;
+  }
+  // logging buffered [<4096-16777216>] [LEVEL] | no logging buffered
+  void logging(Node* root, Node* no) {
+    Node* b = kw(kw(root, "logging", "Modify message logging facilities"), "buffered",
+                 "Set buffered logging parameters");
+    Node* size = num(b, kMinLoggingBuffer, kMaxLoggingBuffer, "Logging buffer size", "size");
+    end(b, h_logging_buffered);
+    end(size, h_logging_buffered);
+    static constexpr const char* kHelp[] = {
+        "System is unusable                (severity=0)", "Immediate action needed           (severity=1)",
+        "Critical conditions               (severity=2)", "Error conditions                  (severity=3)",
+        "Warning conditions                (severity=4)", "Normal but significant conditions (severity=5)",
+        "Informational messages            (severity=6)", "Debugging messages                (severity=7)"};
+    for (int i = 0; i < 8; ++i) {
+      Node* l = kw(b, kLogLevels[i], kHelp[i], "level");
+      end(l, h_logging_buffered);
+      size->next.push_back(l);
+    }
+    end(kw(kw(no, "logging", "Modify message logging facilities"), "buffered",
+           "Set buffered logging parameters"),
+        h_no_logging_buffered);
   }
 
   // ---- interfaces, static routes, voice service voip ----

@@ -82,8 +82,9 @@ void ControlServer::serve(const pollfd* fds) {
     c->closed = true;
     ++(c->out.empty() ? counters_.idle_timeouts : counters_.slow_readers);
   }
-  std::erase_if(clients_, [](const std::unique_ptr<Client>& c) {
+  std::erase_if(clients_, [this](const std::unique_ptr<Client>& c) {
     if (!c->closed) return false;
+    handler_.closed(c->session);
     ::close(c->fd);
     return true;
   });
@@ -125,17 +126,21 @@ void ControlServer::accept_one() {
   c->session.mode = config::Mode::user_exec;
   c->last_progress_ms = now();
   c->last_request_ms = c->last_progress_ms;
-  // The session's line: the lowest number no open session has (show users).
+  // The session's line (vtyN): the lowest number no open session has, as IOS's lines (show
+  // users, and the log's "Configured from vtyN (uid U)").
   const auto taken = [&](std::uint32_t line) {
     return std::any_of(clients_.begin(), clients_.end(),
                        [&](const std::unique_ptr<Client>& o) { return o->session.line == line; });
   };
   while (taken(c->session.line)) ++c->session.line;
+  c->vty = c->session.line;
+  c->session.origin = "vty" + std::to_string(c->vty);
   ucred cred{};
   socklen_t cred_len = sizeof cred;
   if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) == 0) {
     c->uid = static_cast<long>(cred.uid);
     c->pid = static_cast<long>(cred.pid);
+    c->session.origin += " (uid " + std::to_string(cred.uid) + ")";
   }
   clients_.push_back(std::move(c));
 }
@@ -145,6 +150,25 @@ std::vector<ControlServer::SessionView> ControlServer::session_views() const {
   const std::uint64_t t = now();
   for (const auto& c : clients_) out.push_back({c->session.line, c->uid, c->pid, t - c->last_request_ms, c->session.mode});
   return out;
+}
+
+bool ControlServer::monitor(std::size_t i, std::string_view text) {
+  Client& c = *clients_[i];
+  if (c.closing || c.closed) return false;
+  if (c.out.size() >= kMonitorHighWater) {
+    ++c.monitor_lost;
+    ++counters_.monitor_dropped;
+    return false;
+  }
+  protocol::Reply r{protocol::ReplyStatus::monitor, "", {}};
+  if (c.monitor_lost != 0) {
+    r.payload =
+        "%" + std::to_string(c.monitor_lost) + " debug messages lost (this session read too slowly)\n";
+    c.monitor_lost = 0;
+  }
+  r.payload.append(text);
+  c.out += protocol::format_reply(r);
+  return true;
 }
 
 ControlServer::Counters ControlServer::counters() const {

@@ -79,6 +79,7 @@ Status Daemon::load() {
     return Status::invalid_argument(all);
   }
   cfg_ = std::move(cfg);
+  apply_logging();
   for (const auto& [index, r] : cfg_.sip_ua.registrars) {
     if (r.tcp || r.scheme == config::Scheme::sips) {
       log("registrar %d: tcp/sips transport is not carried yet; this registrar is not used", index);
@@ -206,10 +207,11 @@ Status Daemon::start() {
   const reg::Snapshot* snap = publisher_->current();
   std::size_t bindings = 0;
   for (const auto& p : snap->plans) bindings += p.size();
-  log("started: %zu endpoints, %zu bindings, %u worker(s) of %u binding slots, listening on %s:%u, "
-      "control socket %s",
-      snap->endpoints.size(), bindings, opts_.workers, opts_.capacity, opts_.listen_ip.c_str(), opts_.listen_port,
-      opts_.control_socket.c_str());
+  event(kNotifications, "SYS", "RESTART",
+        "System restarted -- %zu endpoints, %zu bindings, %u worker(s) of %u binding slots, "
+        "listening on %s:%u, control socket %s",
+        snap->endpoints.size(), bindings, opts_.workers, opts_.capacity, opts_.listen_ip.c_str(),
+        opts_.listen_port, opts_.control_socket.c_str());
   check_shutdown_fit(true);
   return {};
 }
@@ -291,6 +293,8 @@ void Daemon::serve() {
       rebuild_and_publish();
     }
     learn_realms();
+    watch_refusals(now);
+    debug_trace();
     // Leaving bindings whose unregistration time is up: release their slots.
     if (const std::uint64_t due = builder_->next_expiry_ms(); due != 0 && due <= now) rebuild_and_publish();
     reclaim();
@@ -361,14 +365,127 @@ bool Daemon::watch_keepalives() {
     changed = true;
     if (r.keepalive_up_ms == 0) continue;  // the profile was removed: nothing to say
     if (down) {
-      log("registrar %d: OPTIONS keepalive: down (last %llu): REGISTERs held", slot + 1,
-          static_cast<unsigned long long>(code));
+      event(kNotifications, "SIP", "REGISTRAR_STATUS",
+            "Registrar %d Status is changed to DOWN (OPTIONS keepalive, last %llu): REGISTERs held", slot + 1,
+            static_cast<unsigned long long>(code));
     } else {
-      log("registrar %d: OPTIONS keepalive: up (answered %llu): held bindings restart at the registration rate",
-          slot + 1, static_cast<unsigned long long>(code));
+      event(kNotifications, "SIP", "REGISTRAR_STATUS",
+            "Registrar %d Status is changed to UP (OPTIONS keepalive answered %llu): held bindings "
+            "restart at the registration rate",
+            slot + 1, static_cast<unsigned long long>(code));
     }
   }
   return changed;
+}
+
+void Daemon::apply_logging() {
+  log_buffer().configure(cfg_.logging.buffered, cfg_.logging.buffered_bytes, cfg_.logging.buffered_level);
+}
+
+void Daemon::watch_refusals(std::uint64_t now) {
+  // A registrar challenging with a realm no configured credential may answer (F4.5, F7): the
+  // workers count it (no_credential, realm_refused); the log says so per registrar at most once
+  // per kRefusalLogMs, with how many since the last line.
+  for (int slot = 0; slot < reg::kRegistrarSlots; ++slot) {
+    std::uint64_t refused = 0, other_realm = 0;
+    for (const auto& w : workers_) {
+      refused += w->counters().registrar[slot].no_credential.get();
+      other_realm += w->counters().registrar[slot].realm_refused.get();
+    }
+    RefusalLog& l = refusal_log_[slot];
+    if (refused <= l.refused || (l.logged_ms != 0 && now - l.logged_ms < kRefusalLogMs)) continue;
+    event(kWarnings, "SIP", "REALM_REFUSED",
+          "Registrar %d: %llu challenge(s) no configured credential may answer (%llu for a realm "
+          "other than its auth-realm); see show sip-ua register status",
+          slot + 1, static_cast<unsigned long long>(refused - l.refused),
+          static_cast<unsigned long long>(other_realm - l.other_realm));
+    l = RefusalLog{refused, other_realm, now};
+  }
+}
+
+namespace {
+
+// The workers' filter: the union of the sessions' (every number once one session traces every
+// number, or more numbers are asked for than the workers take; a registrar only when all agree).
+reg::TraceFilter union_filter(const ControlServer& server) {
+  reg::TraceFilter f;
+  f.every_number = false;
+  int registrar = -1;
+  for (std::size_t i = 0; i < server.sessions(); ++i) {
+    const config::Session::Debug& d = server.session(i).debug;
+    if (!d.on()) continue;
+    f.kinds |= (d.messages ? reg::kTraceMessages : 0) | (d.events ? reg::kTraceEvents : 0);
+    registrar = registrar == -1 || registrar == d.registrar ? d.registrar : 0;
+    if (d.numbers.empty()) f.every_number = true;
+    for (const std::string& n : d.numbers) {
+      if (!f.add_number(n)) f.every_number = true;
+    }
+  }
+  f.registrar = static_cast<std::uint8_t>(std::max(registrar, 0));
+  if (f.every_number) f.count = 0;
+  if (f.kinds == 0) f = reg::TraceFilter{};
+  return f;
+}
+
+bool session_wants(const config::Session::Debug& d, const reg::TraceRecord& r) {
+  if (!(r.kind == reg::kTraceMessages ? d.messages : d.events)) return false;
+  if (d.registrar != 0 && d.registrar != r.registrar + 1) return false;
+  return d.numbers.empty() ||
+         std::find(d.numbers.begin(), d.numbers.end(), std::string_view(r.number)) != d.numbers.end();
+}
+
+}  // namespace
+
+void Daemon::debug_trace() {
+  const reg::TraceFilter f = union_filter(*server_);
+  if (std::memcmp(&f, &trace_filter_, sizeof f) != 0) {
+    trace_filter_ = f;
+    for (auto& w : workers_) w->tracer().set_filter(f);
+  }
+  // The records' times are the workers' clock (monotonic): shown as the wall clock, IOS-stamped.
+  timespec real;
+  clock_gettime(CLOCK_REALTIME, &real);
+  const std::int64_t offset_ms = static_cast<std::int64_t>(real.tv_sec) * 1000 + real.tv_nsec / 1000000 -
+                                 static_cast<std::int64_t>(monotonic_ms());
+  reg::TraceRecord r;
+  std::uint64_t lost = 0;
+  for (auto& w : workers_) {
+    lost += w->tracer().take_lost();
+    while (w->tracer().pop(r, trace_text_)) {
+      if (f.kinds == 0) continue;  // traced before the last session stopped: nobody asks any more
+      const std::int64_t ms = static_cast<std::int64_t>(r.time_ms) + offset_ms;
+      const time_t sec = static_cast<time_t>(ms / 1000);
+      tm t;
+      gmtime_r(&sec, &t);
+      char stamp[48];
+      const std::size_t n = std::strftime(stamp, sizeof stamp, "*%b %e %H:%M:%S", &t);
+      std::snprintf(stamp + n, sizeof stamp - n, ".%03d: ", static_cast<int>(ms % 1000));
+      std::string text = stamp;
+      text += "//";
+      text += r.number;
+      text += "/registrar " + std::to_string(r.registrar + 1);
+      if (r.kind == reg::kTraceEvents) {
+        text += "/SIP/Event/sipBindingState: " + trace_text_ + "\n";
+      } else {
+        text += "/SIP/Msg/ccsipDisplayMsg:\n";
+        text += r.direction == reg::kTraceSent ? "Sent:\n" : "Received:\n";
+        for (const char c : trace_text_) {
+          if (c != '\r') text += c;
+        }
+        if (!text.ends_with('\n')) text += '\n';
+      }
+      for (std::size_t i = 0; i < server_->sessions(); ++i) {
+        if (session_wants(server_->session(i).debug, r)) server_->monitor(i, text);
+      }
+    }
+  }
+  if (lost == 0 || f.kinds == 0) return;
+  const std::string note = "%" + std::to_string(lost) +
+                           " debug messages lost (a worker's trace ring was full or over its rate of " +
+                           std::to_string(static_cast<int>(reg::Tracer::kRecordsPerSecond)) + " records/s)\n";
+  for (std::size_t i = 0; i < server_->sessions(); ++i) {
+    if (server_->session(i).debug.on()) server_->monitor(i, note);
+  }
 }
 
 void Daemon::reload() {
@@ -381,7 +498,8 @@ void Daemon::reload() {
   StatusOr<std::string> text = config::read_startup_config(path);
   if (!text.ok()) {
     ++reloads_refused_;
-    log("SIGHUP: cannot read %s; nothing changed", text.status().message().c_str());
+    event(kErrors, "PARSER", "BADCFG", "SIGHUP: cannot read %s; nothing changed",
+          text.status().message().c_str());
     return;
   }
   config::Config cfg;
@@ -392,21 +510,25 @@ void Daemon::reload() {
       std::istringstream lines(e.format(path));
       for (std::string line; std::getline(lines, line);) log("SIGHUP: %s", line.c_str());
     }
-    log("SIGHUP: %s refused (%zu error(s)); nothing changed", path.c_str(), r.errors.size());
+    event(kErrors, "PARSER", "BADCFG", "SIGHUP: %s refused (%zu error(s)); nothing changed", path.c_str(),
+          r.errors.size());
     return;
   }
   ++reloads_;
   if (cfg == cfg_) {
-    log("SIGHUP: %s re-read: no change", path.c_str());
+    event(kNotifications, "SYS", "CONFIG_I", "Configured from memory by SIGHUP: %s re-read, no change",
+          path.c_str());
     return;
   }
   cfg_ = std::move(cfg);
   ++config_changes_;
+  apply_logging();
   rebuild_and_publish(received_us);
   std::size_t bindings = 0;
   for (const auto& p : publisher_->current()->plans) bindings += p.size();
-  log("SIGHUP: %s applied: %zu endpoints, %zu bindings", path.c_str(), publisher_->current()->endpoints.size(),
-      bindings);
+  event(kNotifications, "SYS", "CONFIG_I",
+        "Configured from memory by SIGHUP: %s applied: %zu endpoints, %zu bindings", path.c_str(),
+        publisher_->current()->endpoints.size(), bindings);
   check_shutdown_fit(true);
 }
 
@@ -653,7 +775,8 @@ void Daemon::learn_realms() {
   for (auto& w : workers_) {
     while (w->pop_sha_realm(realm)) {
       if (!named(realm) || std::find(sha_realms_.begin(), sha_realms_.end(), realm) != sha_realms_.end()) continue;
-      log("realm \"%s\" challenged with SHA: adding its SHA HA1s", realm.c_str());
+      event(kInformational, "SIP", "REALM_SHA", "Realm \"%s\" challenged with SHA: adding its SHA HA1s",
+            realm.c_str());
       std::erase_if(sha_realms_, [&](const std::string& r) { return !named(r); });
       sha_realms_.push_back(realm);
       added = true;
@@ -682,11 +805,18 @@ protocol::Reply Daemon::handle(config::Session& session, std::string_view verb, 
   config::Interpreter in(cfg_, this);
   if (verb == "exec") {
     const std::uint64_t received_us = monotonic_us();
+    const bool configuring = session.mode >= config::Mode::global_config;
     const config::Result r = in.execute(line, session);
+    // IOS logs a configuration session once, when it leaves configuration mode.
+    if (configuring && session.mode < config::Mode::global_config) {
+      event(kNotifications, "SYS", "CONFIG_I", "Configured from console by %s",
+            session.origin.empty() ? "console" : session.origin.c_str());
+    }
     if (r.ok()) {
       reply.payload = r.output;
       if (r.changed) {
         ++config_changes_;
+        apply_logging();
         rebuild_and_publish(received_us);
         check_shutdown_fit(false);
       }
@@ -720,6 +850,14 @@ protocol::Reply Daemon::handle(config::Session& session, std::string_view verb, 
   }
   reply.prompt = config::prompt(cfg_, session);
   return reply;
+}
+
+void Daemon::closed(const config::Session& session) {
+  // A session that ends in configuration mode (its client went, or timed out) configured too.
+  if (session.mode >= config::Mode::global_config) {
+    event(kNotifications, "SYS", "CONFIG_I", "Configured from console by %s",
+          session.origin.empty() ? "console" : session.origin.c_str());
+  }
 }
 
 bool Daemon::show(Show what, bool json, std::string& out) {
@@ -759,6 +897,20 @@ bool Daemon::show(Show what, bool json, std::string& out) {
       out = cli::render_control(s, json);
       return true;
     }
+    case Show::logging: out = log_buffer().render(); return true;
+    case Show::debugging: {
+      std::uint64_t recorded = 0, lost = 0;
+      for (const auto& w : workers_) {
+        recorded += w->tracer().recorded_total();
+        lost += w->tracer().lost_total();
+      }
+      out = "  Trace: " + std::to_string(recorded) + " records, " + std::to_string(lost) +
+            " lost (per worker: a " + std::to_string(reg::Tracer::kRingBytes / 1024) + " KiB ring, at most " +
+            std::to_string(static_cast<int>(reg::Tracer::kRecordsPerSecond)) + " records/s); " +
+            std::to_string(server_->counters().monitor_dropped) +
+            " not queued to sessions reading too slowly\n";
+      return true;
+    }
     case Show::startup_config: {
       // The startup-config is the file (written by `write memory`), read when asked for.
       StatusOr<std::string> text = config::read_startup_config(opts_.config_path);
@@ -774,6 +926,11 @@ bool Daemon::show(Show what, bool json, std::string& out) {
 }
 
 bool Daemon::clear(Clear what, std::string& message) {
+  if (what == Clear::logging) {
+    log_buffer().clear();
+    event(kNotifications, "SYS", "LOG_CLEARED", "Logging buffer cleared");
+    return true;
+  }
   if (what != Clear::statistics) {
     message = "Command not available";
     return false;

@@ -337,9 +337,9 @@ bool DnsRegistry::watch(int slot, std::uint64_t accepted, std::uint64_t failures
   const std::size_t from = e.failover.current();
   if (!e.failover.observe(accepted, failures, now_ms)) return false;
   ++e.switches;
-  log("registrar %d: target %s -> %s: %s (switch %llu)", slot + 1, target_text(e.targets[from]).c_str(),
-      target_text(e.targets[e.failover.current()]).c_str(), e.failover.why().c_str(),
-      static_cast<unsigned long long>(e.switches));
+  event(kWarnings, "SIP", "REGISTRAR_FAILOVER", "Registrar %d target %s -> %s: %s (switch %llu)", slot + 1,
+        target_text(e.targets[from]).c_str(), target_text(e.targets[e.failover.current()]).c_str(),
+        e.failover.why().c_str(), static_cast<unsigned long long>(e.switches));
   return use_target(slot);
 }
 

@@ -20,9 +20,10 @@ bool RealmLearner::learn(std::uint8_t slot, std::string_view realm, std::uint64_
     const auto lru = std::min_element(list.begin(), list.end(),
                                       [](const Entry& a, const Entry& b) { return a.used_ms < b.used_ms; });
     if (may_log(slot, now_ms)) {
-      log("registrar %u: learned realm \"%s\" evicted for \"%.*s\" (at most %u per registrar, least recently "
-          "used goes)",
-          slot + 1u, lru->realm.c_str(), static_cast<int>(realm.size()), realm.data(), per_registrar_);
+      event(kNotifications, "SIP", "REALM_EVICTED",
+            "Registrar %u: learned realm \"%s\" evicted for \"%.*s\" (at most %u per registrar, least "
+            "recently used goes)",
+            slot + 1u, lru->realm.c_str(), static_cast<int>(realm.size()), realm.data(), per_registrar_);
     }
     list.erase(lru);
     ++evicted_[slot];
@@ -31,8 +32,9 @@ bool RealmLearner::learn(std::uint8_t slot, std::string_view realm, std::uint64_
   list.push_back(Entry{std::string(realm), now_ms});
   ++learned_;
   if (may_log(slot, now_ms)) {
-    log("registrar %u: realm \"%.*s\" challenged: adding HA1s for realm-less credentials", slot + 1u,
-        static_cast<int>(realm.size()), realm.data());
+    event(kInformational, "SIP", "REALM_LEARNED",
+          "Registrar %u: realm \"%.*s\" challenged: adding HA1s for realm-less credentials", slot + 1u,
+          static_cast<int>(realm.size()), realm.data());
   }
   rebuild_union();
   return true;

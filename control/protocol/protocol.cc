@@ -2,6 +2,7 @@
 // regfront/protocol/protocol.h.
 #include "regfront/protocol/protocol.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -61,7 +62,7 @@ StatusOr<std::size_t> parse_reply_header(std::string_view buffer, Reply& out, st
   if (nl == std::string_view::npos) return std::size_t{0};
   std::string_view header = buffer.substr(0, nl);
   int status = 0;
-  if (!take_number(header, status) || status < 0 || status > 2 || !take_number(header, length)) {
+  if (!take_number(header, status) || status < 0 || status > 3 || !take_number(header, length)) {
     return Status::invalid_argument("malformed reply from regfrontd");
   }
   out.status = static_cast<ReplyStatus>(status);
@@ -143,6 +144,10 @@ StatusOr<Reply> Client::request(std::string_view verb, std::string_view line) {
     if (!took.ok()) return took.status();
     if (*took > 0) {
       buffer_.erase(0, *took);
+      if (out.status == ReplyStatus::monitor) {  // debug output: not the answer
+        if (on_monitor_) on_monitor_(out.payload);
+        continue;
+      }
       return out;
     }
     char buf[65536];
@@ -176,11 +181,23 @@ StatusOr<Reply> Client::request_streamed(std::string_view verb, std::string_view
   for (;;) {  // the header line (a prompt: short; a longer line is no reply of ours)
     StatusOr<std::size_t> took = parse_reply_header(buffer_, head, length);
     if (!took.ok()) return took.status();
-    if (*took > 0) {
+    if (*took > 0 && head.status == ReplyStatus::monitor) {
+      // Debug output before the reply: whole (it is bounded by the daemon), then on.
+      Reply m;
+      StatusOr<std::size_t> whole = parse_reply(buffer_, m);
+      if (!whole.ok()) return whole.status();
+      if (*whole > 0) {
+        buffer_.erase(0, *whole);
+        if (on_monitor_) on_monitor_(m.payload);
+        continue;
+      }
+    } else if (*took > 0) {
       buffer_.erase(0, *took);
       break;
     }
-    if (buffer_.size() > kMaxRequest) return Status::invalid_argument("malformed reply from regfrontd");
+    if (buffer_.size() > kMaxRequest && head.status != ReplyStatus::monitor) {
+      return Status::invalid_argument("malformed reply from regfrontd");
+    }
     if (Status s = fill(sizeof buf); !s.ok()) return s;
   }
   // The payload: what is buffered, then read no further than its end.
@@ -198,6 +215,25 @@ StatusOr<Reply> Client::request_streamed(std::string_view verb, std::string_view
   }
   if (!called) sink(head, {});
   return head;
+}
+
+bool Client::poll_monitor(int timeout_ms) {
+  if (fd_ < 0) return false;
+  pollfd p{fd_, POLLIN, 0};
+  if (::poll(&p, 1, timeout_ms) > 0) {
+    char buf[65536];
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+    if (n == 0) return false;
+    if (n > 0) buffer_.append(buf, static_cast<std::size_t>(n));
+  }
+  for (;;) {
+    Reply out;
+    StatusOr<std::size_t> took = parse_reply(buffer_, out);
+    if (!took.ok()) return false;
+    if (*took == 0 || out.status != ReplyStatus::monitor) return true;  // a reply stays for request()
+    buffer_.erase(0, *took);
+    if (on_monitor_) on_monitor_(out.payload);
+  }
 }
 
 }  // namespace regfront::protocol

@@ -24,6 +24,7 @@
 #include "regfront/reg/nonce_cache.h"
 #include "regfront/reg/request.h"
 #include "regfront/reg/token_bucket.h"
+#include "regfront/reg/trace.h"
 #include "regfront/sip/message.h"
 
 namespace regfront::reg {
@@ -373,6 +374,42 @@ class Engine::Impl {
 
   const Snapshot& snap() const { return *eng_.snap_; }
   WorkerCounters& wc() { return *eng_.counters_; }
+
+  // ---- debug ccsip (regfront/reg/trace.h): one relaxed load per call while nothing is traced ----
+  bool traced(const Binding& b, std::uint8_t kind, std::string_view& number) {
+    Tracer* t = opts_.tracer;
+    if (t == nullptr || !t->wants(kind) || b.endpoint >= snap().endpoints.size()) return false;
+    number = snap().number(snap().endpoints[b.endpoint]);
+    return t->matches(kind, number, counter_index_[b.registrar]);
+  }
+  void trace_message(const Binding& b, std::uint8_t direction, std::string_view text, std::uint64_t now) {
+    std::string_view number;
+    if (traced(b, kTraceMessages, number)) {
+      opts_.tracer->record(kTraceMessages, direction, counter_index_[b.registrar], number, now, text);
+    }
+  }
+  // "REGISTERING -> REGISTERED (200)": the binding's state before and after, its last code.
+  void trace_state(const Binding& b, BindingState to, std::uint64_t now) {
+    std::string_view number;
+    if (!traced(b, kTraceEvents, number)) return;
+    char line[96];
+    std::size_t n = 0;
+    const auto put = [&](std::string_view v) {
+      for (const char c : v) {
+        if (n < sizeof line) line[n++] = c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+      }
+    };
+    put(state_name(b.state));
+    put(" -> ");
+    put(state_name(to));
+    if (b.last_code != 0 && n + 6 <= sizeof line) {
+      line[n++] = ' ';
+      line[n++] = '(';
+      for (int d = 100; d > 0; d /= 10) line[n++] = static_cast<char>('0' + b.last_code / d % 10);
+      line[n++] = ')';
+    }
+    opts_.tracer->record(kTraceEvents, kTraceEvent, counter_index_[b.registrar], number, now, {line, n});
+  }
   // A binding's counters are its registrar index's, whichever slot it is in (a leaving one
   // may be in any ghost slot 6..11; counter_index_ is set on adopt).
   RegistrarCounters& rc(const Binding& b) { return eng_.counters_->registrar[counter_index_[b.registrar]]; }
@@ -501,6 +538,7 @@ class Engine::Impl {
       return true;
     }
     send_bytes(r, t.data, n);
+    trace_message(b, kTraceSent, {t.data, n}, now);
     wheel_.schedule(slot, now + t.interval_ms);  // Timer E
     return true;
   }
@@ -583,6 +621,7 @@ class Engine::Impl {
     t.unsent = false;
     const Snapshot& s = snap();
     send_bytes(s.registrars[b.registrar], t.data, t.len);
+    trace_message(b, kTraceSent, {t.data, t.len}, now);
     wheel_.schedule(slot, std::min<std::uint64_t>(now + t.interval_ms, t.started_ms + 64ull * s.t1_ms));
   }
 
@@ -593,6 +632,7 @@ class Engine::Impl {
     ++t.retransmits;
     rc(b).retransmitted.inc();
     send_bytes(s.registrars[b.registrar], t.data, t.len);
+    trace_message(b, kTraceSent, {t.data, t.len}, now);
     // Timer E doubles up to T2, and is T2 once a provisional response arrived.
     t.interval_ms = std::min<std::uint32_t>(t.interval_ms * 2, opts_.t2_ms);
     const std::uint64_t timer_f = t.started_ms + 64ull * s.t1_ms;
@@ -790,6 +830,7 @@ class Engine::Impl {
     b.transport_failed = false;
     b.preemptive = false;
     b.stale_answered = false;
+    trace_state(b, b.unregister ? BindingState::unregistering : BindingState::registering, now);
     b.state = b.unregister ? BindingState::unregistering : BindingState::registering;
     rc(b).sent.inc();
     // A refresh or an unregistration (the registration is still valid) may answer the
@@ -882,6 +923,7 @@ class Engine::Impl {
       delay = std::max(delay, ra + prng_.between(0, ra / 10));
       rc(b).retry_after.inc();
     }
+    trace_state(b, BindingState::backoff, now);
     b.state = BindingState::backoff;
     wheel_.schedule(slot, now + delay);
   }
@@ -893,6 +935,7 @@ class Engine::Impl {
     b.reason = FailReason::none;
     b.granted = granted;
     b.registered_until = now + std::uint64_t{granted} * 1000;
+    trace_state(b, BindingState::registered, now);
     b.state = BindingState::registered;
     rc(b).accepted.inc();
     // Refresh at refresh-ratio of the granted time (never later), minus up to 10 % of that as
@@ -1059,6 +1102,7 @@ class Engine::Impl {
       rc(b).stray.inc();  // a retransmitted or late response of a finished transaction
       return;
     }
+    trace_message(b, kTraceReceived, m.text, now);
     if (m.status < 200) {
       // §17.1.2.2 Proceeding: keep retransmitting, at T2.
       txns_[b.txn].interval_ms = opts_.t2_ms;
@@ -1178,6 +1222,7 @@ class Engine::Impl {
         rc(b).sha_learning.inc();
         free_txn(b);
         b.failures = 1;
+        trace_state(b, BindingState::backoff, now);
         b.state = BindingState::backoff;
         wheel_.schedule(slot, now + prng_.between(800, 1200));
         return;
@@ -1194,6 +1239,7 @@ class Engine::Impl {
         if (!reported) wc().realm_reports_dropped.inc();
         free_txn(b);
         b.failures = reported ? 1 : 0;
+        trace_state(b, BindingState::backoff, now);
         b.state = BindingState::backoff;
         wheel_.schedule(slot, now + prng_.between(800, 1200));
         return;

@@ -19,12 +19,21 @@ constexpr int kDumpAsked = 1;      // the control thread waits; the buffer is th
 constexpr int kDumpDone = 2;       // filled; the control thread takes it back
 constexpr int kDumpWriting = 3;    // the worker is copying a chunk: the buffer may not go away
 
+reg::EngineOptions traced(reg::EngineOptions o, reg::Tracer* t) {
+  o.tracer = t;
+  return o;
+}
+
 }  // namespace
 
 Worker::Worker(const WorkerOptions& o, rte_rcu_qsbr* qs, const std::atomic<const reg::Snapshot*>& current,
                reg::TxQueue::FlushFn flush, void* flush_ctx)
-    : id_(o.id), reader_(qs, o.id, current), tx_(256, flush, flush_ctx), engine_(o.engine, tx_),
-      relay_(o.relay, tx_, call::Liveness::of(engine_)), shutdown_timeout_s_(o.shutdown_timeout_s) {}
+    : id_(o.id),
+      reader_(qs, o.id, current),
+      tx_(256, flush, flush_ctx),
+      engine_(traced(o.engine, &tracer_), tx_),
+      relay_(o.relay, tx_, call::Liveness::of(engine_)),
+      shutdown_timeout_s_(o.shutdown_timeout_s) {}
 
 void Worker::begin_thread() {
   reader_.register_thread();

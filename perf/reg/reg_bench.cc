@@ -14,6 +14,7 @@
 #include "regfront/reg/engine.h"
 #include "regfront/reg/request.h"
 #include "regfront/reg/timer_wheel.h"
+#include "regfront/reg/trace.h"
 #include "regfront/sip/message.h"
 #include "regfront/snapshot/builder.h"
 
@@ -188,6 +189,63 @@ void BM_ChallengedRegistration(benchmark::State& state) {
   state.SetLabel(state.range(0) ? "SHA-256 qop=auth" : "MD5 qop=auth");
 }
 BENCHMARK(BM_ChallengedRegistration)->Arg(0)->Arg(1);
+
+// ---- the same response path with debug ccsip (reg::Tracer): Arg 0 no tracer, 1 a tracer and
+// no debugging (the one relaxed load per packet), 2 `debug ccsip messages` and `events` for one
+// number of the 4096 (its REGISTERs, 401s, 200s and state changes recorded, the rest filtered
+// out), 3 for every number (every packet formatted into the ring until the worker's rate bound
+// drops the rest). The ring is drained every 256 registrations outside the timing, as the
+// control thread would. ----
+void BM_ChallengedRegistrationDebug(benchmark::State& state) {
+  static ChallengeFixture f(false);
+  auto tracer = std::make_unique<reg::Tracer>();
+  reg::TraceFilter filter;
+  if (state.range(0) >= 2) filter.kinds = reg::kTraceMessages | reg::kTraceEvents;
+  if (state.range(0) == 2) filter.add_number("4085550007");
+  tracer->set_filter(filter);
+  reg::EngineOptions opts = f.opts;
+  opts.tracer = state.range(0) == 0 ? nullptr : tracer.get();
+  reg::TxQueue tx(ChallengeFixture::kBindings);
+  const reg::OwnedSnapshotPin pin(f.snap.get());
+  auto start = [&] {
+    auto eng = std::make_unique<reg::Engine>(opts, tx);
+    eng->adopt(pin, 1000);
+    advance_all(*eng, pin, 2000);
+    tx.clear();
+    return eng;
+  };
+  std::unique_ptr<reg::Engine> eng = start();
+  reg::TraceRecord rec;
+  std::string text;
+  std::uint64_t records = 0;
+  std::uint32_t i = 0;
+  for (auto _ : state) {
+    if (i == ChallengeFixture::kBindings || i % 256 == 0) {
+      state.PauseTiming();
+      if (i == ChallengeFixture::kBindings) {
+        eng.reset();
+        eng = start();
+        i = 0;
+      }
+      while (tracer->pop(rec, text)) ++records;
+      state.ResumeTiming();
+    }
+    eng->on_datagram(pin, f.challenges[i], 2000);
+    eng->on_datagram(pin, f.oks[i], 2000);
+    ++i;
+    if (i % 1024 == 0) tx.clear();
+  }
+  while (tracer->pop(rec, text)) ++records;
+  if (state.range(0) == 2 && records == 0) state.SkipWithError("nothing traced");
+  state.counters["registrations_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["records"] = static_cast<double>(records);
+  state.counters["lost"] = static_cast<double>(tracer->lost_total());
+  static constexpr const char* kLabels[] = {"no tracer", "tracer, debug off", "debug on, one number",
+                                            "debug on, every number"};
+  state.SetLabel(kLabels[state.range(0)]);
+}
+BENCHMARK(BM_ChallengedRegistrationDebug)->DenseRange(0, 3);
 
 // ---- a refresh cycle of 4096 challenged bindings: the refresh timers fire, the paced starts
 // build each REGISTER with credentials for the registrar's cached nonce (Arg 1: preemptive,

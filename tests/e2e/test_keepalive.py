@@ -145,7 +145,12 @@ class KeepaliveAgainstKamailio(unittest.TestCase):
             self.assertEqual(st.get("keepalive_up"), 1, st)
             self.assertGreaterEqual(st.get("options_timed_out", 0), 1, st)
             self.assertGreater(st.get("keepalive_held", 0), 0, st)
-            self.assertIn("OPTIONS keepalive: down", rf.log_tail(200))
+            self.assertIn("%SIP-5-REGISTRAR_STATUS: Registrar 1 Status is changed to DOWN (OPTIONS keepalive",
+                          rf.log_tail(200))
+            # The same event in the logging buffer, IOS-stamped, the way back up after it.
+            shown = rf.run_cli(["show logging"])
+            self.assertRegex(shown, r"\*\w{3} [ \d]\d \d\d:\d\d:\d\d\.\d{3}: %SIP-5-REGISTRAR_STATUS: Registrar 1 "
+                                    r"Status is changed to DOWN[^\n]*\n(.*\n)*.*Registrar 1 Status is changed to UP")
             dp = rf.cli_json("show dataplane")
             self.assertEqual([w.get("heap_allocated") for w in dp["workers"]], [0] * workers, dp)
             log(f"total {time.monotonic() - t0:.1f} s")

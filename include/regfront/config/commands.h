@@ -66,6 +66,22 @@ struct Session {
   std::vector<std::string> history;
   // The control session's line number (show users), set by the daemon on accept.
   std::uint32_t line = 0;
+  // Who this session is, for the log ("vty3 (uid 1000)"; IOS: "vty0 (10.0.0.1)"): the daemon
+  // names its control sessions; empty for a file.
+  std::string origin;
+  // debug ccsip messages | events of this session: the daemon streams to it what the workers
+  // trace for these numbers (none: every number) and registrar (0: every one).
+  struct Debug {
+    static constexpr std::size_t kMaxNumbers = 8;
+    static constexpr std::size_t kMaxNumberLength = 31;
+    bool messages = false;
+    bool events = false;
+    std::uint8_t registrar = 0;
+    std::vector<std::string> numbers;
+    bool on() const { return messages || events; }
+    bool operator==(const Debug&) const = default;
+  };
+  Debug debug;
 };
 
 // The prompt of a mode, e.g. "Router(config-sip-ua)#".
@@ -158,7 +174,8 @@ struct Result {
 //                                                  lines with the lines indented under them;
 //                                                  the number of matching lines
 //   write [memory] | copy running-config startup-config   -> ExecHooks::write_memory()
-//   clear sip-ua statistics                     -> ExecHooks::clear()
+//   clear sip-ua statistics | clear logging     -> ExecHooks::clear()
+//   show logging                                -> ExecHooks::show(Show::logging)
 //   show version | show users                   -> ExecHooks::info()
 //   show clock | show terminal | show history | show sip-ua timers | show sip-ua retry
 //                                               -> the session and the Config, no hook
@@ -180,6 +197,8 @@ class ExecHooks {
     dataplane,         // show dataplane
     startup_config,    // show startup-config
     control,           // show control: control-socket sessions, SIGHUP reloads
+    logging,           // show logging: the logging buffer (IOS's header, then the lines)
+    debugging,         // show debugging: regfront's trace counters, after the session's lines
   };
   virtual ~ExecHooks() = default;
   // Text of a show command, or its JSON document when `json`; false and the reason in `out`
@@ -192,7 +211,8 @@ class ExecHooks {
   virtual bool write_memory(const Config& cfg, std::string& message) = 0;
   // clear sip-ua statistics: the counters shown from now on start at zero (the daemon keeps
   // the values at the clear and subtracts them; the workers' counters are never written).
-  enum class Clear : unsigned char { statistics };
+  // clear logging: the logging buffer's lines go (its counters stay).
+  enum class Clear : unsigned char { statistics, logging };
   virtual bool clear(Clear /*what*/, std::string& message) {
     message = "Command not available";
     return false;

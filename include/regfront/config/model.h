@@ -434,8 +434,20 @@ struct OptionsKeepalive {
   bool operator==(const OptionsKeepalive&) const = default;
 };
 
+// `logging buffered [SIZE] [LEVEL]` / `no logging buffered`: the logging buffer of `show logging`
+// (IOS's default: on, 4096 bytes, level debugging; regfront bounds it at kMaxLoggingBuffer).
+inline constexpr std::uint32_t kMinLoggingBuffer = 4096;
+inline constexpr std::uint32_t kMaxLoggingBuffer = 16u << 20;
+struct Logging {
+  bool buffered = true;
+  std::uint32_t buffered_bytes = kMinLoggingBuffer;
+  std::uint8_t buffered_level = 7;  // 0 emergencies .. 7 debugging
+  bool operator==(const Logging&) const = default;
+};
+
 struct Config {
   std::string hostname = "Router";
+  Logging logging;
   std::map<std::uint32_t, OptionsKeepalive> keepalive_profiles;  // by tag
   bool service_password_encryption = false;
   SipUa sip_ua;

@@ -42,6 +42,8 @@ class ControlServer {
     // One request of a session: `verb` is exec, help, complete, prompt or terminal; `line` the rest. The
     // handler may change the session (its mode); a reply with status `ended` closes it.
     virtual protocol::Reply handle(config::Session& session, std::string_view verb, std::string_view line) = 0;
+    // The session is over (closed by either side, timed out); called once, before it goes.
+    virtual void closed(const config::Session& /*session*/) {}
   };
 
   struct Limits {
@@ -61,6 +63,7 @@ class ControlServer {
     std::uint64_t slow_readers = 0;       // … with replies pending the client did not read
     std::uint64_t lines_too_long = 0;     // sessions ended by a request over kMaxRequest
     std::uint64_t accept_errors = 0;      // accept() failures that paused accepting
+    std::uint64_t monitor_dropped = 0;    // debug output not queued: the session's output was full
     std::size_t pending_output = 0;       // bytes of replies not yet sent, all sessions (gauge)
   };
 
@@ -81,6 +84,13 @@ class ControlServer {
   void serve(const pollfd* fds);
 
   std::size_t sessions() const { return clients_.size(); }
+  // Debug output (IOS's terminal monitor). The session `i` (0..sessions()) as its commands left
+  // it, and `text` queued to it as a monitor frame. A session whose unsent output is over
+  // kMonitorHighWater gets nothing (counted, and told how many were lost with its next frame):
+  // a slow reader costs the daemon at most that per session, and its commands still run.
+  static constexpr std::size_t kMonitorHighWater = kOutputHighWater / 2;
+  const config::Session& session(std::size_t i) const { return clients_[i]->session; }
+  bool monitor(std::size_t i, std::string_view text);
   const Limits& limits() const { return limits_; }
   Counters counters() const;
   // True while accepting is paused after an accept() error (the listening socket is then left
@@ -111,6 +121,8 @@ class ControlServer {
     std::uint64_t last_progress_ms = 0;  // last byte read or sent
     std::uint64_t last_request_ms = 0;   // last request run (show users' Idle)
     long uid = -1, pid = -1;             // the peer (SO_PEERCRED)
+    unsigned vty = 0;                    // its line number in session.origin
+    std::uint64_t monitor_lost = 0;      // debug output dropped since its last monitor frame
   };
   void serve_client(Client& c, short revents);
   void dispatch(Client& c, const std::string& line);

@@ -93,6 +93,7 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
 
   // ControlServer::Handler
   protocol::Reply handle(config::Session& session, std::string_view verb, std::string_view line) override;
+  void closed(const config::Session& session) override;
   // config::ExecHooks
   bool show(Show what, bool json, std::string& out) override;
   bool write_memory(const config::Config& cfg, std::string& message) override;
@@ -120,6 +121,20 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   std::uint64_t started_ms_ = 0;     // monotonic, at construction (show version's uptime, metrics)
   std::uint64_t config_changes_ = 0;  // CLI changes and reloads applied
   std::unique_ptr<MetricsServer> metrics_;  // --metrics
+  // The logging buffer follows cfg_.logging (start-up, CLI changes, SIGHUP).
+  void apply_logging();
+  // %SIP-4-REALM_REFUSED lines from the workers' no_credential counters, per registrar.
+  void watch_refusals(std::uint64_t now);
+  // debug ccsip: the workers' filter from the debugging sessions, their records drained and
+  // written to the sessions whose own filter they match.
+  void debug_trace();
+  reg::TraceFilter trace_filter_;  // what the workers were last given
+  std::string trace_text_;         // a record's text, reused
+  static constexpr std::uint64_t kRefusalLogMs = 10000;
+  struct RefusalLog {
+    std::uint64_t refused = 0, other_realm = 0, logged_ms = 0;
+  };
+  RefusalLog refusal_log_[reg::kRegistrarSlots] = {};  // per registrar: the counts at the last refusal line
 };
 
 }  // namespace regfront::daemon

@@ -3,10 +3,25 @@
 // never log (they count).
 //
 //   daemon::log("registrar %d: %s resolved to %s", index, host, ip);
+//
+// The events an operator looks for in `show logging` are logged with event(): the same line on
+// standard error (the journal keeps every one), prefixed with IOS's `%FACILITY-SEVERITY-MNEMONIC:`,
+// and into the logging buffer (log_buffer()) as IOS prints it,
+// "*Dec  7 18:35:02.123: %SYS-5-CONFIG_I: Configured from console by vty0 (uid 0)".
+//
+//   daemon::event(kNotifications, "SIP", "REGISTRAR_STATUS", "Registrar %d is down", 1);
 #pragma once
+
+#include "regfront/daemon/log_buffer.h"
 
 namespace regfront::daemon {
 
 void log(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void event(int severity, const char* facility, const char* mnemonic, const char* fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+// The process's logging buffer (`show logging`, `logging buffered`, `clear logging`).
+LogBuffer& log_buffer();
 
 }  // namespace regfront::daemon

@@ -15,8 +15,9 @@
 //
 //   STATUS LENGTH PROMPT\n PAYLOAD
 //
-// STATUS is 0 (done), 1 (refused: the payload is the IOS error, marker line included) or 2
-// (the session ended: `exit` from exec mode). PROMPT is the prompt to show next, e.g.
+// STATUS is 0 (done), 1 (refused: the payload is the IOS error, marker line included), 2
+// (the session ended: `exit` from exec mode) or 3 (debug output the session asked for, sent at
+// any time between replies; not a reply). PROMPT is the prompt to show next, e.g.
 // "Router(config-sip-ua)#". Lines longer than kMaxRequest are refused.
 //
 // This module is all a client needs (regfront-cli links it and libedit, nothing of the daemon):
@@ -46,6 +47,9 @@ enum class ReplyStatus : int {
   ok = 0,       // done; the payload is the command's output
   refused = 1,  // the payload is the IOS error (config::format_error())
   ended = 2,    // the session is over; the daemon closes the connection
+  // Unsolicited: output of `debug …` for this session (IOS's terminal monitor), sent between
+  // replies, never in place of one; its prompt is empty.
+  monitor = 3,
 };
 
 // One reply: what happened, the prompt to show next, and the text to show.
@@ -92,11 +96,20 @@ class Client {
   using Sink = std::function<void(const Reply& head, std::string_view piece)>;
   StatusOr<Reply> request_streamed(std::string_view verb, std::string_view line, const Sink& sink);
 
+  // Debug output (ReplyStatus::monitor) that arrives while request() waits goes to `fn`.
+  void on_monitor(std::function<void(const std::string&)> fn) { on_monitor_ = std::move(fn); }
+  // Waits up to `timeout_ms` for debug output and hands each to on_monitor(); false when the
+  // connection is over. For a client idle at its prompt.
+  bool poll_monitor(int timeout_ms);
+  // The connection's descriptor (-1 when not connected), for a client that polls it beside its input.
+  int fd() const { return fd_; }
+
  private:
   // Sends one request line. When sending fails, a whole reply the daemon sent before it closed
   // (too many sessions) is put in `early` and the failure is not returned.
   Status send_request(std::string_view verb, std::string_view line, std::optional<Reply>& early);
 
+  std::function<void(const std::string&)> on_monitor_;
   int fd_ = -1;
   std::string buffer_;  // bytes read past the last reply
 };

@@ -54,6 +54,8 @@
 
 namespace regfront::reg {
 
+class Tracer;  // regfront/reg/trace.h
+
 // ---- Outgoing datagrams, flushed by the I/O backend ----
 //
 // Items do not copy the request: `data` points into the engine's transaction slot, which keeps
@@ -247,6 +249,8 @@ struct EngineOptions {
   bool preemptive_auth = true;
   std::uint32_t preemptive_holdoff_ms = 600000;
   std::string_view user_agent = "regfront/0.1";
+  // debug ccsip: the worker's tracer (regfront/reg/trace.h), or none. Not owned.
+  Tracer* tracer = nullptr;
 };
 
 class Engine {

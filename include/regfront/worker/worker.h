@@ -24,6 +24,7 @@
 #include "regfront/call/relay.h"
 #include "regfront/common/counter.h"
 #include "regfront/reg/engine.h"
+#include "regfront/reg/trace.h"
 #include "regfront/worker/snapshot_reader.h"
 
 struct rte_rcu_qsbr;
@@ -74,6 +75,8 @@ class Worker {
   }
   bool pop_used_realm(std::string& realm, std::uint8_t& registrar) { return engine_.pop_used_realm(realm, registrar); }
   bool pop_sha_realm(std::string& realm) { return engine_.pop_sha_realm(realm); }
+  // Control thread: debug ccsip — set the filter, drain the records (reg::Tracer).
+  reg::Tracer& tracer() { return tracer_; }
   // Bytes this worker's thread allocated on the heap since it adopted its first snapshot, as
   // jemalloc counts them (thread.allocatedp). The poll loop must never allocate: the e2e tests
   // assert this stays 0 through registration storms, refreshes and shutdown.
@@ -129,6 +132,7 @@ class Worker {
   std::uint32_t id_;
   SnapshotReader reader_;
   reg::TxQueue tx_;
+  reg::Tracer tracer_;  // before engine_, which is given its address
   reg::Engine engine_;
   call::Relay relay_;
 

@@ -41,8 +41,9 @@ class FakeHooks : public ExecHooks {
     return !fail;
   }
   int clears = 0;
+  std::vector<Clear> cleared;
   bool clear(Clear what, std::string& message) override {
-    EXPECT_EQ(what, Clear::statistics);
+    cleared.push_back(what);
     ++clears;
     if (fail) message = failure;
     return !fail;
@@ -97,6 +98,8 @@ const ShowCase kShows[] = {
     {"show sip-ua calls", Show::calls, false},
     {"sh sip-ua cal", Show::calls, false},
     {"show sip-ua calls | json", Show::calls, true},
+    {"show logging", Show::logging, false},
+    {"sh logg", Show::logging, false},
 };
 
 TEST(ExecShow, EveryShowEveryModeCallsTheHook) {
@@ -297,6 +300,117 @@ TEST(ExecClear, SipUaStatistics) {
   ExecHarness failing;
   failing.hooks.fail = true;
   EXPECT_EQ(failing.run("clear sip-ua statistics").code(), ResultCode::rejected);
+}
+
+// clear logging: privileged exec and `do`, the logging buffer's hook; not from user exec.
+TEST(ExecClear, Logging) {
+  ExecHarness h;
+  ASSERT_TRUE(h.run("clear logging").ok());
+  ASSERT_TRUE(h.run("clear sip-ua statistics").ok());
+  h.enter(Mode::global_config);
+  ASSERT_TRUE(h.run("do clear logg").ok());
+  EXPECT_EQ(h.hooks.cleared,
+            (std::vector<ExecHooks::Clear>{ExecHooks::Clear::logging, ExecHooks::Clear::statistics,
+                                           ExecHooks::Clear::logging}));
+  ExecHarness user(Mode::user_exec);
+  EXPECT_EQ(user.run("clear logging").code(), ResultCode::invalid_input);
+  EXPECT_EQ(user.hooks.clears, 0);
+}
+
+// logging buffered [SIZE] [LEVEL] and its no form: the model, Result::changed, refusals that
+// change nothing, and the running-config that loads back to the same Config.
+TEST(ExecLogging, BufferedSizeLevelAndNoForm) {
+  ExecHarness h;
+  h.enter(Mode::global_config);
+  EXPECT_EQ(h.cfg.logging, Logging{}) << "on, 4096 bytes, debugging";
+  EXPECT_EQ(render_running_config(h.cfg).find("logging"), std::string::npos) << "the default is not shown";
+  Result r = h.run("logging buffered 65536");
+  ASSERT_TRUE(r.ok()) << format_error("logging buffered 65536", r);
+  EXPECT_TRUE(r.changed);
+  EXPECT_EQ(h.cfg.logging.buffered_bytes, 65536u);
+  EXPECT_FALSE(h.run("logging buffered 65536").changed) << "the same value";
+  ASSERT_TRUE(h.run("logg buff warn").ok());
+  EXPECT_EQ(h.cfg.logging.buffered_bytes, 65536u) << "a level alone keeps the size";
+  EXPECT_EQ(h.cfg.logging.buffered_level, 4);
+  EXPECT_NE(render_running_config(h.cfg).find("\nlogging buffered 65536 warnings\n"), std::string::npos);
+  {
+    Config back;
+    ASSERT_TRUE(load_startup_config(render_running_config(h.cfg), back).ok());
+    EXPECT_EQ(back.logging, h.cfg.logging);
+  }
+  ASSERT_TRUE(h.run("logging buffered 8192 debugging").ok());
+  EXPECT_EQ(h.cfg.logging, (Logging{true, 8192, 7}));
+  EXPECT_NE(render_running_config(h.cfg).find("\nlogging buffered 8192\n"), std::string::npos)
+      << "level default";
+  const Config before = h.cfg;
+  EXPECT_EQ(h.run("logging buffered 4095").code(), ResultCode::invalid_input) << "below IOS's minimum";
+  EXPECT_EQ(h.run("logging buffered 16777217").code(), ResultCode::invalid_input) << "regfront's bound";
+  EXPECT_EQ(h.run("logging buffered 8192 loud").code(), ResultCode::invalid_input);
+  EXPECT_EQ(h.run("logging buffered warnings 8192").code(), ResultCode::invalid_input) << "size, then level";
+  EXPECT_EQ(h.run("logging").code(), ResultCode::incomplete);
+  EXPECT_EQ(h.cfg, before) << "refused lines change nothing";
+  r = h.run("no logging buffered");
+  EXPECT_TRUE(r.ok() && r.changed);
+  EXPECT_FALSE(h.cfg.logging.buffered);
+  EXPECT_NE(render_running_config(h.cfg).find("\nno logging buffered\n"), std::string::npos);
+  {
+    Config back;
+    ASSERT_TRUE(load_startup_config(render_running_config(h.cfg), back).ok());
+    EXPECT_EQ(back.logging, h.cfg.logging);
+  }
+  ASSERT_TRUE(h.run("logging buffered").ok());
+  EXPECT_TRUE(h.cfg.logging.buffered);
+  EXPECT_EQ(h.run("do show logging").code(), ResultCode::ok);
+}
+
+// debug ccsip messages|events [number N] [registrar R]: the session's filter, IOS's answers,
+// show debugging, undebug all / no debug all; refusals change nothing; not from user exec.
+TEST(ExecDebug, CcsipFilterPerSession) {
+  ExecHarness h;
+  Result r = h.run("debug ccsip messages number 4155550100");
+  ASSERT_TRUE(r.ok()) << format_error("debug ccsip messages number 4155550100", r);
+  EXPECT_EQ(r.output, "SIP Call messages tracing is enabled\n");
+  EXPECT_FALSE(r.changed) << "the configuration is not touched";
+  EXPECT_TRUE(h.s.debug.messages);
+  EXPECT_FALSE(h.s.debug.events);
+  EXPECT_EQ(h.s.debug.numbers, (std::vector<std::string>{"4155550100"}));
+  ASSERT_TRUE(h.run("deb cc ev registrar 2 number 4155550101").ok());
+  EXPECT_TRUE(h.s.debug.events);
+  EXPECT_EQ(h.s.debug.numbers, (std::vector<std::string>{"4155550100", "4155550101"}));
+  EXPECT_EQ(h.s.debug.registrar, 2);
+  h.hooks.text = "  Trace: 3 records, 0 lost\n";  // the daemon's counters follow the session's lines
+  EXPECT_EQ(h.run("show debugging").output,
+            "CCSIP SPI:\n"
+            "  SIP Call messages tracing is enabled  (filter is ON: number 4155550100 number 4155550101 "
+            "registrar 2)\n"
+            "  SIP Call events tracing is enabled  (filter is ON: number 4155550100 number 4155550101 "
+            "registrar 2)\n"
+            "  Trace: 3 records, 0 lost\n");
+  const Session::Debug before = h.s.debug;
+  EXPECT_EQ(h.run("debug ccsip messages registrar 7").code(), ResultCode::invalid_input);
+  EXPECT_EQ(h.run("debug ccsip messages number").code(), ResultCode::incomplete);
+  EXPECT_EQ(h.run("debug ccsip messages number " + std::string(32, '1')).code(), ResultCode::rejected);
+  EXPECT_EQ(h.s.debug, before);
+  EXPECT_EQ(h.run("undebug ccsip messages").output, "SIP Call messages tracing is disabled\n");
+  EXPECT_FALSE(h.s.debug.messages);
+  EXPECT_TRUE(h.s.debug.events);
+  EXPECT_EQ(h.run("undebug all").output, "All possible debugging has been turned off\n");
+  EXPECT_FALSE(h.s.debug.on());
+  EXPECT_EQ(h.run("show debugging").output, "");
+  ASSERT_TRUE(h.run("debug ccsip messages").ok());
+  EXPECT_TRUE(h.s.debug.numbers.empty()) << "every number";
+  ASSERT_TRUE(h.run("debug ccsip messages number 1").ok());
+  EXPECT_TRUE(h.s.debug.numbers.empty()) << "every number already includes it";
+  h.enter(Mode::global_config);
+  ASSERT_TRUE(h.run("do no debug all").ok());
+  EXPECT_FALSE(h.s.debug.on());
+  for (int i = 0; i < 8; ++i)
+    ASSERT_TRUE(h.run("do debug ccsip events number " + std::to_string(100 + i)).ok());
+  EXPECT_EQ(h.run("do debug ccsip events number 999").code(), ResultCode::rejected) << "8 numbers at most";
+  EXPECT_EQ(h.s.debug.numbers.size(), 8u);
+  ExecHarness user(Mode::user_exec);
+  EXPECT_EQ(user.run("debug ccsip messages").code(), ResultCode::invalid_input);
+  EXPECT_TRUE(user.run("show debugging").ok());
 }
 
 // The JSON strings are escaped: a description may hold quotes and backslashes.
@@ -653,12 +767,12 @@ TEST(ExecHelp, ShowsAndModifiers) {
     for (const auto& i : h.in.help(line, h.s)) out.push_back(i.word);
     return out;
   };
-  EXPECT_EQ(words("show "), (std::vector<std::string>{"clock", "control", "dataplane", "history", "sip-ua",
-                                                     "terminal", "users", "version"}));
+  EXPECT_EQ(words("show "), (std::vector<std::string>{"clock", "control", "dataplane", "debugging", "history",
+                                                     "logging", "sip-ua", "terminal", "users", "version"}));
   h.s.mode = Mode::privileged_exec;
-  EXPECT_EQ(words("show "), (std::vector<std::string>{"clock", "control", "dataplane", "dial-peer", "history",
-                                                     "running-config", "sip-ua", "startup-config", "terminal",
-                                                     "users", "version"}));
+  EXPECT_EQ(words("show "), (std::vector<std::string>{"clock", "control", "dataplane", "debugging", "dial-peer",
+                                                     "history", "logging", "running-config", "sip-ua",
+                                                     "startup-config", "terminal", "users", "version"}));
   EXPECT_EQ(words("show dial-peer "), (std::vector<std::string>{"voice"}));
   EXPECT_EQ(words("show dial-peer voice "), (std::vector<std::string>{"summary"}));
   EXPECT_EQ(words("show dial-peer voice summary | "),
@@ -675,7 +789,8 @@ TEST(ExecHelp, ShowsAndModifiers) {
   EXPECT_EQ(h.in.complete("sh sip-ua reg", h.s), "sh sip-ua register ");
   EXPECT_EQ(h.in.complete("copy run", h.s), "copy running-config ");
   h.s.mode = Mode::sip_ua;
-  EXPECT_EQ(words("do "), (std::vector<std::string>{"clear", "copy", "show", "terminal", "write"}));
+  EXPECT_EQ(words("do "),
+            (std::vector<std::string>{"clear", "copy", "debug", "no", "show", "terminal", "undebug", "write"}));
   EXPECT_EQ(words("do sh sip-ua "),
             (std::vector<std::string>{"calls", "register", "retry", "statistics", "status", "timers"}));
 }

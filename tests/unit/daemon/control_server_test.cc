@@ -50,9 +50,12 @@ protocol::Reply request(protocol::Client& c, std::string_view verb, std::string_
 class ServerThread {
  public:
   explicit ServerThread(ControlServer::Handler& h, ControlServer::Limits limits = {},
-                        std::atomic<std::uint64_t>* clock = nullptr)
-      : server_(h, limits, clock ? std::function<std::uint64_t()>([clock] { return clock->load(); })
-                                 : std::function<std::uint64_t()>()) {
+                        std::atomic<std::uint64_t>* clock = nullptr,
+                        std::function<void(ControlServer&)> each_loop = {})
+      : server_(h, limits,
+                clock ? std::function<std::uint64_t()>([clock] { return clock->load(); })
+                      : std::function<std::uint64_t()>()),
+        each_loop_(std::move(each_loop)) {
     path_ = "/tmp/regfront-cs-test-" + std::to_string(::getpid()) + ".sock";
     const Status s = server_.open(path_);
     EXPECT_TRUE(s.ok()) << s.message();
@@ -63,6 +66,7 @@ class ServerThread {
         server_.add_pollfds(fds);
         ::poll(fds.data(), fds.size(), 10);
         server_.serve(fds.data());
+        if (each_loop_) each_loop_(server_);
         sessions_.store(server_.sessions());
         std::lock_guard<std::mutex> lock(mu_);
         counters_ = server_.counters();
@@ -84,6 +88,7 @@ class ServerThread {
   mutable std::mutex mu_;
   ControlServer::Counters counters_;
   ControlServer server_;
+  std::function<void(ControlServer&)> each_loop_;
   std::string path_;
   std::atomic<bool> stop_{false};
   std::atomic<std::size_t> sessions_{0};
@@ -249,6 +254,47 @@ TEST(ControlServer, AClientThatNeverReadsIsBoundedThenDisconnected) {
   EXPECT_EQ(st.counters().idle_timeouts, 0u);
   EXPECT_EQ(st.counters().pending_output, 0u);
   ::close(fd);
+}
+
+TEST(ControlServer, DebugOutputToASlowReaderIsBoundedCountedAndToldAndItsCommandsStillRun) {
+  // The control loop queues debug output (monitor frames) to every session as fast as it can;
+  // the client does not read for a while.
+  EchoHandler h;
+  std::atomic<bool> flood{false};
+  std::atomic<std::uint64_t> queued{0};
+  ServerThread st(h, {}, nullptr, [&](ControlServer& server) {
+    if (!flood.load()) return;
+    for (std::size_t i = 0; i < server.sessions(); ++i) {
+      for (int k = 0; k < 100; ++k) queued += server.monitor(i, std::string(1000, 'm') + "\n") ? 1 : 0;
+    }
+  });
+  protocol::Client c;
+  ASSERT_TRUE(c.connect(st.path()).ok());
+  EXPECT_EQ(request(c, "exec", "enable").payload, "exec:enable\n");
+  flood = true;
+  ASSERT_TRUE(eventually([&] { return st.counters().monitor_dropped > 10000; }));
+  EXPECT_LE(st.counters().pending_output, ControlServer::kMonitorHighWater + 1100)
+      << "what a session that does not read holds is bounded";
+  flood = false;
+  const std::uint64_t dropped = st.counters().monitor_dropped;
+  // The client reads again: the frames come before its reply; a frame that follows drops says
+  // how many were lost before it ("%N debug messages lost …"), so the lines add up to at most
+  // the drops counted.
+  std::size_t frames = 0;
+  std::uint64_t told = 0;
+  std::string lost_line;
+  c.on_monitor([&](const std::string& text) {
+    ++frames;
+    if (!text.starts_with("%")) return;
+    lost_line = text.substr(0, text.find('\n'));
+    told += std::stoull(lost_line.substr(1));
+  });
+  EXPECT_EQ(request(c, "exec", "show").payload, "exec:show\n") << "its commands run meanwhile";
+  EXPECT_GT(frames, 0u);
+  EXPECT_TRUE(lost_line.ends_with("debug messages lost (this session read too slowly)")) << lost_line;
+  EXPECT_GT(told, 0u);
+  EXPECT_LE(told, dropped);
+  EXPECT_EQ(st.sessions(), 1u) << "not disconnected for it";
 }
 
 TEST(ControlServer, AReaderThatKeepsUpGetsEveryReply) {

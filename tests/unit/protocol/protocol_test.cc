@@ -68,8 +68,8 @@ TEST(Framing, TwoRepliesInOneBufferAreReadOneAtATime) {
 }
 
 TEST(Framing, MalformedHeadersAreRefused) {
-  for (const char* wire : {"\n", "x 0 R#\n", "3 0 R#\n", "-1 0 R#\n", "0 R#\n", "0 x R#\n", "0 0\n",
-                           "00\n", " 0 0 R#\n", "0  0 R#\n"}) {
+  for (const char* wire : {"\n", "x 0 R#\n", "4 0 R#\n", "-1 0 R#\n", "0 R#\n", "0 x R#\n", "0 0\n", "00\n",
+                           " 0 0 R#\n", "0  0 R#\n"}) {
     Reply r;
     StatusOr<std::size_t> took = parse_reply(wire, r);
     ASSERT_FALSE(took.ok()) << wire;
@@ -215,6 +215,47 @@ TEST(Client, MalformedReplyEndsTheRequest) {
   daemon.join();
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(), "malformed reply from regfrontd");
+}
+
+}  // namespace
+}  // namespace regfront::protocol
+
+namespace regfront::protocol {
+namespace {
+
+// Debug output (monitor frames, status 3) before and between replies: the client hands each to
+// its callback, in order, and returns the reply that answers its request; poll_monitor() takes
+// the frames that arrive while the client is idle and leaves a reply alone.
+TEST(Client, MonitorFramesGoToTheCallbackNotForTheAnswer) {
+  TempSocket sock;
+  ASSERT_GE(sock.fd, 0);
+  std::thread daemon([&] {
+    const int c = ::accept(sock.fd, nullptr, nullptr);
+    ASSERT_GE(c, 0);
+    read_line(c);
+    write_in_pieces(c, format_reply({ReplyStatus::monitor, "", "Sent:\nREGISTER a\n"}) +
+                           format_reply({ReplyStatus::monitor, "", "Received:\nSIP/2.0 401\n"}) +
+                           format_reply({ReplyStatus::ok, "Router#", "answer\n"}) +
+                           format_reply({ReplyStatus::monitor, "", "later\n"}));
+    read_line(c);  // until the client goes
+    ::close(c);
+  });
+  {
+    Client client;
+    ASSERT_TRUE(client.connect(sock.path).ok());
+    std::vector<std::string> seen;
+    client.on_monitor([&](const std::string& t) { seen.push_back(t); });
+    StatusOr<Reply> r = client.request("exec", "show debugging");
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->payload, "answer\n");
+    EXPECT_EQ(r->prompt, "Router#");
+    EXPECT_EQ(seen, (std::vector<std::string>{"Sent:\nREGISTER a\n", "Received:\nSIP/2.0 401\n"}));
+    for (int i = 0; i < 50 && seen.size() < 3; ++i) ASSERT_TRUE(client.poll_monitor(100));
+    EXPECT_EQ(seen.back(), "later\n");
+  }
+  daemon.join();
+  Reply bad;
+  EXPECT_FALSE(parse_reply("4 0 x\n", bad).ok()) << "no status past monitor";
 }
 
 }  // namespace

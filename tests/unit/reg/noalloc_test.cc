@@ -13,6 +13,7 @@
 #include "alloc_counter.h"
 #include "harness.h"
 #include "regfront/reg/engine.h"
+#include "regfront/reg/trace.h"
 
 namespace regfront::reg {
 namespace {
@@ -36,15 +37,17 @@ std::string numbered_dial_peers(int n) {
 // adopted at `now`; set up before the counting starts.
 struct EngineRig {
   EngineRig(const std::string& cfg, std::uint32_t slots, std::size_t tx_size, std::uint64_t now,
-            const std::vector<std::string>& sha_realms = {})
-      : snap(builder.build(test::load_config(cfg), test::loopback_addresses(), 5060, {}, nullptr, 0, sha_realms)),
+            const std::vector<std::string>& sha_realms = {}, Tracer* tracer = nullptr)
+      : snap(builder.build(test::load_config(cfg), test::loopback_addresses(), 5060, {}, nullptr, 0,
+                           sha_realms)),
         tx(tx_size),
-        eng(options(slots), tx),
+        eng(options(slots, tracer), tx),
         pin(snap.get()) {
     eng.adopt(pin, now);
   }
-  static EngineOptions options(std::uint32_t slots) {
+  static EngineOptions options(std::uint32_t slots, Tracer* tracer = nullptr) {
     EngineOptions o;
+    o.tracer = tracer;
     o.capacity = slots;
     o.max_inflight = slots;
     o.key = SipKey{42, 43};
@@ -143,6 +146,62 @@ TEST(NoAllocation, RegistrationStorm) {
   EXPECT_EQ((heap::counts() - before).malloc_family, 0u) << "malloc family calls on the hot path";
   EXPECT_EQ((heap::counts() - before).operator_new, 0u) << "operator new calls on the hot path";
   EXPECT_EQ((heap::counts() - before).openssl, 0u) << "OpenSSL allocations on the hot path";
+}
+
+// debug ccsip messages and events on for one number: the engine writes its REGISTER, 401,
+// REGISTER, 200 and its state changes into the tracer's ring, and nothing of the other numbers,
+// without allocating; the control thread (here: between steps, not counted) drains it.
+TEST(NoAllocation, DebugTraceOfOneNumber) {
+  ASSERT_TRUE(heap::openssl_hooked());
+  std::string cfg = numbered_dial_peers(200);
+  cfg +=
+      "sip-ua\n"
+      " authentication username trunk-a password 0 pw-a realm reg-a.example\n"
+      " registrar 1 dns:reg-a.example expires 60\n"
+      " registration rate 1000\n";
+  std::uint64_t now = 5'000'000;
+  auto tracer = std::make_unique<Tracer>();
+  TraceFilter f;
+  f.kinds = kTraceMessages | kTraceEvents;
+  ASSERT_TRUE(f.add_number("8123"));
+  tracer->set_filter(f);
+  EngineRig rig(cfg, 1024, 1024, now, {}, tracer.get());
+  std::vector<std::string> seen;  // "S REGISTER", "R 401", "E ..." for 8123
+  std::size_t others = 0;
+  const heap::Counts before = heap::counts();
+  for (int ms = 0; ms < 3000; ++ms) {
+    ++now;
+    {
+      Counting c;
+      rig.eng.advance(rig.pin, now);
+    }
+    while (rig.tx.size() != 0) {
+      for (const Sent& r : drain(rig.tx)) {
+        const std::string resp =
+            r.authorization.empty()
+                ? test::respond(r, 401, "Unauthorized",
+                                "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n\"\r\n")
+                : test::ok_with_contact(r, 60);
+        Counting c;
+        rig.eng.on_datagram(rig.pin, resp, now);
+      }
+    }
+    TraceRecord rec;
+    std::string text;
+    while (tracer->pop(rec, text)) {
+      if (std::string_view(rec.number) != "8123") ++others;
+      const char d = rec.direction == kTraceSent ? 'S' : rec.direction == kTraceReceived ? 'R' : 'E';
+      seen.push_back(std::string(1, d) + " " + (d == 'E' ? text : text.substr(0, text.find(' ', 8))));
+    }
+  }
+  EXPECT_EQ(rig.eng.registered_count(now), 200u);
+  EXPECT_EQ(others, 0u);
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"E QUEUED -> REGISTERING", "S REGISTER", "R SIP/2.0 401", "S REGISTER",
+                                      "R SIP/2.0 200", "E REGISTERING -> REGISTERED (200)"}));
+  EXPECT_EQ(tracer->lost_total(), 0u);
+  EXPECT_EQ((heap::counts() - before).malloc_family, 0u) << "malloc family calls on the hot path";
+  EXPECT_EQ((heap::counts() - before).operator_new, 0u) << "operator new calls on the hot path";
 }
 
 // A registrar silent for 40 s, then back and challenging: retransmissions and authenticated
