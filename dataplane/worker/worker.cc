@@ -119,7 +119,10 @@ void Worker::serve_dump(const ReadSection& pin, std::uint64_t now) {
   out.resize(have + n);
   dump_next_ = next;
   const bool done = next >= engine_.slot_count() || out.size() == out.capacity();
-  if (done) dump_version_ = engine_.adopted_version();
+  if (done) {
+    dump_version_ = engine_.adopted_version();
+    dump_tables_ = engine_.status_tables();
+  }
   // Release: the rows written above are visible to the control thread's acquire.
   dump_state_.store(done ? kDumpDone : kDumpAsked, std::memory_order_release);
 }

@@ -60,6 +60,8 @@ class Worker {
   // `slots` is the size of this worker's plan in the current snapshot (sizes the buffer, so the
   // worker never allocates); `snapshot_version` is the snapshot the rows' indices refer to.
   bool dump(std::vector<reg::BindingStatus>& out, std::uint64_t& snapshot_version, std::size_t slots);
+  // What the rows' ids mean (addresses, unknown realms), as of the last dump() that succeeded.
+  const reg::StatusTables& dumped_tables() const { return dump_tables_; }
   // The same for the worker's calls (`show sip-ua calls`), at most `max` rows.
   bool dump_calls(std::vector<call::CallStatus>& out, std::size_t max);
 
@@ -155,6 +157,7 @@ class Worker {
   std::vector<call::CallStatus>* dump_calls_ = nullptr;     // a call dump
   std::uint32_t dump_next_ = 0;
   std::uint64_t dump_version_ = 0;
+  reg::StatusTables dump_tables_{};
 };
 
 }  // namespace regfront::worker
