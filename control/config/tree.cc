@@ -264,6 +264,17 @@ Result h_clear_statistics(Context& c, const Args&) {
   return Result{};
 }
 
+// clear sip-ua registration [registrar N] [number NUMBER]
+Result h_clear_registration(Context& c, const Args& a) {
+  if (!c.hooks) return not_available();
+  const int registrar = a.has("registrar") ? std::stoi(a.get("registrar")) : 0;
+  std::string message;
+  if (!c.hooks->reregister(registrar, a.has("number") ? a.get("number") : std::string(), message)) {
+    return actions::rejected(Status::invalid_argument(plain_message(std::move(message), "Command failed")));
+  }
+  return Result{};
+}
+
 // ---- handlers: global configuration and mode moves -------------------------------------------
 
 Result h_exit(Context& c, const Args&) {
@@ -1042,7 +1053,13 @@ struct Builder {
     Node* run = kw(cp, "running-config", "Copy from current system configuration");
     end(kw(run, "startup-config", "Copy to startup configuration"), h_write);
     Node* cl = kw(nullptr, "clear", "Reset functions");
-    end(kw(kw(cl, "sip-ua", "SIP User Agent (UA)"), "statistics", "Clear SIP statistics"), h_clear_statistics);
+    Node* clua = kw(cl, "sip-ua", "SIP User Agent (UA)");
+    end(kw(clua, "statistics", "Clear SIP statistics"), h_clear_statistics);
+    Node* clnum = kw(nullptr, "number", "One endpoint's bindings");
+    options(kw(clua, "registration", "Register again now (at each registrar's rate)"),
+            {number_opt("registrar", "One registrar's bindings", 1, kMaxRegistrars, "Registrar index"),
+             Opt{clnum, {param(clnum, Kind::e164, "WORD", "Endpoint number (digits, optional leading +)", "number")}}},
+            h_clear_registration);
     exec_commands = {show(true), w, cp, cl};
   }
   void do_command(Node* root) {

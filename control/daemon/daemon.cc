@@ -539,6 +539,29 @@ bool Daemon::clear(Clear what, std::string& message) {
   return true;
 }
 
+bool Daemon::reregister(int registrar, std::string_view number, std::string& message) {
+  const reg::Snapshot* snap = publisher_->current();
+  if (registrar != 0 && (snap == nullptr || registrar > reg::kRegistrarSlots || !snap->registrars[registrar - 1].present)) {
+    message = "Registrar " + std::to_string(registrar) + " is not configured";
+    return false;
+  }
+  if (!number.empty() && (snap == nullptr || snap->find_endpoint(number) == reg::kNoEntry)) {
+    message = "No registration for number " + std::string(number);
+    return false;
+  }
+  const std::uint8_t registrars = registrar != 0 ? static_cast<std::uint8_t>(1u << (registrar - 1)) : 0x3f;
+  std::size_t taken = 0;
+  for (const auto& w : workers_) taken += w->reregister(registrars, number) ? 1 : 0;
+  log("clear sip-ua registration%s%s%s%s: %zu of %zu workers re-register now", registrar ? " registrar " : "",
+      registrar ? std::to_string(registrar).c_str() : "", number.empty() ? "" : " number ", std::string(number).c_str(),
+      taken, workers_.size());
+  if (taken != workers_.size()) {
+    message = "Not every worker answered; some bindings re-register at their own time";
+    return false;
+  }
+  return true;
+}
+
 bool Daemon::write_memory(const config::Config& cfg, std::string& message) {
   // write memory / copy running-config startup-config: the running configuration replaces the
   // startup-config file crash-safely (config::save_startup_config).

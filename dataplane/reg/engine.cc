@@ -412,6 +412,32 @@ class Engine::Impl {
     }
   }
 
+  // ---- clear sip-ua registration: re-register now, through the registrar's pacer ----
+  // A sweep over the slots for registrars in `sweep_mask_` (bit = index - 1), kSweepBudget
+  // slots per advance(): the command never makes one poll scan every binding.
+  static constexpr std::uint32_t kSweepBudget = 4096;
+  std::uint8_t sweep_mask_ = 0;
+  std::uint32_t sweep_next_ = 0;
+
+  // Queues the binding in `slot` for a REGISTER now when it is a configured one of a registrar
+  // in `mask` that is registered or waiting for a retry (queued or in flight: already going;
+  // leaving or unregistering: not re-registered).
+  void kick(std::uint32_t slot, std::uint8_t mask) {
+    Binding& b = bindings_[slot];
+    if (b.registrar >= kRegistrarSlots || ((mask >> counter_index_[b.registrar]) & 1u) == 0 || b.unregister) return;
+    if (b.state != BindingState::registered && b.state != BindingState::backoff) return;
+    const std::vector<PlanEntry>& plan = snap().plans[opts_.worker];
+    if (slot >= plan.size() || plan[slot].leaving || shutting_down_) return;
+    wheel_.cancel(slot);
+    rc(b).reregistered.inc();
+    enqueue(slot, b);
+  }
+  void sweep() {
+    const std::uint32_t end = std::min(used_slots_, sweep_next_ + kSweepBudget);
+    for (; sweep_next_ < end; ++sweep_next_) kick(sweep_next_, sweep_mask_);
+    if (sweep_next_ >= used_slots_) sweep_mask_ = 0;
+  }
+
   // The binding's registrar challenged with a realm nobody configured: kept as received (the
   // last one per registrar index), and the binding's realm says "that one".
   std::uint32_t note_unknown_realm(const Binding& b, std::string_view realm) {
@@ -1700,6 +1726,7 @@ void Engine::advance(const SnapshotPin& pin, std::uint64_t now_ms) {
   if (snap_ == nullptr) return;
   Impl& m = *impl_;
   m.wheel_.advance(now_ms, [&](std::uint32_t slot) { m.on_timer(slot, now_ms); });
+  if (m.sweep_mask_ != 0) m.sweep();
   m.run_keepalives(now_ms);
   m.start_paced(now_ms);
 }
@@ -1748,7 +1775,7 @@ std::uint64_t Engine::next_deadline_ms(const SnapshotPin& pin) const {
   std::uint64_t next = m.wheel_.next_hint();
   if (snap_ == nullptr) return next;
   const std::uint64_t now = m.wheel_.now();
-  if (m.starts_pending_) return now;  // tokens left after kStartsPerAdvance starts
+  if (m.starts_pending_ || m.sweep_mask_ != 0) return now;  // starts or a sweep left for the next call
   for (const Keepalive& k : m.ka_) {
     if (k.active) next = std::min(next, std::max(now, k.due_ms));
   }
@@ -1804,6 +1831,25 @@ std::uint32_t Engine::registered_count(std::uint64_t now_ms) const {
 }
 
 const StatusTables& Engine::status_tables() const { return impl_->tables_; }
+
+void Engine::reregister(const SnapshotPin& pin, std::uint8_t registrars, std::string_view number, std::uint64_t now_ms) {
+  check_pin(pin);
+  (void)now_ms;
+  if (snap_ == nullptr || impl_->opts_.worker >= snap_->plans.size()) return;
+  Impl& m = *impl_;
+  if (number.empty()) {
+    m.sweep_mask_ |= registrars;
+    m.sweep_next_ = 0;
+    return;
+  }
+  // One number: its bindings are chained from its endpoint in its owner worker's plan.
+  const std::uint32_t ep = snap_->find_endpoint(number);
+  if (ep == kNoEntry || owner_of(number, static_cast<std::uint32_t>(snap_->plans.size())) != m.opts_.worker) return;
+  for (std::uint32_t slot = snap_->endpoints[ep].first_slot, n = 0; slot != kNoEntry && slot < m.used_slots_ && n < kSnapRegistrarSlots;
+       slot = snap_->plans[m.opts_.worker][slot].next_slot, ++n) {
+    m.kick(slot, registrars);
+  }
+}
 
 std::size_t Engine::status(const SnapshotPin& pin, std::uint32_t from, BindingStatus* out, std::size_t max,
                            std::uint32_t& next, std::uint64_t now_ms) const {

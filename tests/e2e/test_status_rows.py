@@ -9,7 +9,8 @@ R1 (realm rows.test) knows every number's user; R2 challenges with a realm nobod
 registrar-1 row's username, realm and address equal what Kamailio last received for that number
 (its auth log) and where it listens; every registrar-2 row names stranger.test as its realm, says
 there is no credential for it, and names R2's address. `clear sip-ua registration number N`
-sends exactly one REGISTER for N and none for the other numbers (counted at R1's auth log).
+sends exactly one REGISTER for N and none for the other numbers (counted at Kamailio's auth log),
+and a registrar or number that is not configured is refused.
 """
 
 import os
@@ -97,6 +98,58 @@ class StatusRowsAgainstKamailio(unittest.TestCase):
         self.assertIn("Registrar-Index  2", text)
         self.assertIn("no credential for realm stranger.test", text)
         log("show sip-ua register status:\n" + text)
+
+
+def registers_by_number(reg):
+    """REGISTER requests Kamailio received per To user: those it challenged (no credentials)
+    plus those that carried credentials."""
+    a = reg.auth_log()
+    counts = {}
+    for f in a.noauth:
+        counts[f.get("to", "")] = counts.get(f.get("to", ""), 0) + 1
+    for o in a.offered:
+        counts[o.to_user] = counts.get(o.to_user, 0) + 1
+    return counts
+
+
+class ClearRegistrationAgainstKamailio(unittest.TestCase):
+    def test_clear_one_number_sends_exactly_its_register(self):
+        numbers = [str(7700000 + i) for i in range(8)]
+        target = numbers[3]
+        r1 = kam.KamailioRegistrar("clr1", "clr.test", users=[(f"u{x}", f"p{x}") for x in numbers])
+        r1.start()
+        self.addCleanup(r1.stop)
+        config = ("sip-ua\n"
+                  + "".join(f" credentials number {x} username u{x} password 0 p{x} realm clr.test\n" for x in numbers)
+                  + f" registrar 1 ipv4:127.0.0.1:{r1.port} expires 3600\n")
+        rf = rfd.SocketRegfrontd(BIN_DIR, config, workers=2, name="clr")
+        rf.start(log)
+        self.addCleanup(rf.kill)
+        kam.wait_until(lambda: len([b for b in bindings(rf, 1) if b.get("seconds_left", 0) > 0]) == len(numbers),
+                       30, 0.25, "every number registered")
+        before = registers_by_number(r1)
+
+        # Refused IOS-style, nothing sent: a registrar or number that is not configured.
+        for bad in ("clear sip-ua registration registrar 5", "clear sip-ua registration number 999"):
+            out = rf.run_cli(["enable", bad])
+            self.assertIn("%", out, f"{bad}: {out!r}")
+            log(f"{bad}: {out.strip()!r}")
+
+        out = rf.run_cli(["enable", f"clear sip-ua registration number {target}"])
+        self.assertNotIn("%", out, out)
+
+        def counted():
+            for r in (rf.cli_json("show sip-ua statistics") or {}).get("registrars", []):
+                if r.get("index") == 1:
+                    return r.get("reregistered", 0) == 1 and r.get("accepted", 0) == len(numbers) + 1
+            return False
+
+        kam.wait_until(counted, 15, 0.25, f"{target}'s REGISTER accepted and counted")
+        after = registers_by_number(r1)
+        delta = {x: after.get(x, 0) - before.get(x, 0) for x in numbers}
+        log(f"REGISTERs at Kamailio since the clear, per number: {delta}")
+        self.assertEqual(delta[target], 1, f"exactly one REGISTER for {target}")
+        self.assertEqual({x: d for x, d in delta.items() if x != target}, {x: 0 for x in numbers if x != target})
 
 
 def main():

@@ -147,6 +147,7 @@ struct Result {
 //                                                  the number of matching lines
 //   write [memory] | copy running-config startup-config   -> ExecHooks::write_memory()
 //   clear sip-ua statistics                     -> ExecHooks::clear()
+//   clear sip-ua registration [registrar N] [number NUMBER]   -> ExecHooks::reregister()
 // Without hooks, the commands that need them are refused ("% Command not available").
 // `exit`/`logout` in an exec mode set Result::end_session. Ctrl-Z is `end`.
 //
@@ -177,6 +178,14 @@ class ExecHooks {
   // the values at the clear and subtracts them; the workers' counters are never written).
   enum class Clear : unsigned char { statistics };
   virtual bool clear(Clear /*what*/, std::string& message) {
+    message = "Command not available";
+    return false;
+  }
+  // clear sip-ua registration [registrar N] [number NUMBER]: the matching bindings (registrar 0:
+  // every registrar; number "": every number) that are registered or backing off send a
+  // REGISTER now, through each registrar's rate. False and the reason in `message` when the
+  // registrar or number is not configured (nothing is sent then).
+  virtual bool reregister(int /*registrar*/, std::string_view /*number*/, std::string& message) {
     message = "Command not available";
     return false;
   }

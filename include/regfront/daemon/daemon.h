@@ -88,6 +88,7 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   bool show(Show what, bool json, std::string& out) override;
   bool write_memory(const config::Config& cfg, std::string& message) override;
   bool clear(Clear what, std::string& message) override;
+  bool reregister(int registrar, std::string_view number, std::string& message) override;
 
   Options opts_;
   config::Config cfg_;

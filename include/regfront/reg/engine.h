@@ -139,7 +139,8 @@ class TxQueue {
   X(options_timed_out, "OPTIONS ended by Timer F or an ICMP unreachable")                      \
   X(keepalive_down, "times the keepalive marked the registrar down")                          \
   X(keepalive_up, "times the keepalive marked the registrar up again")                        \
-  X(keepalive_held, "refreshes, retries and retransmissions held while the registrar was down")
+  X(keepalive_held, "refreshes, retries and retransmissions held while the registrar was down") \
+  X(reregistered, "bindings queued for a REGISTER now by clear sip-ua registration")
 
 #define REGFRONT_WORKER_COUNTERS(X)                                                         \
   X(rx_datagrams, "datagrams received")                                                     \
@@ -316,6 +317,13 @@ class Engine {
 
   // Runs timers due by now_ms and starts queued transactions within each registrar's rate.
   void advance(const SnapshotPin& pin, std::uint64_t now_ms);
+
+  // clear sip-ua registration: queues for a REGISTER now (through each registrar's pacer, never
+  // faster than its rate) the bindings of the registrars in `registrars` (bit i = index i + 1)
+  // that are registered or backing off; only `number`'s when it is not empty (O(registrars):
+  // its slots are chained from its endpoint). Without a number the slots are swept a bounded
+  // chunk per advance(). Counted per registrar: reregistered.
+  void reregister(const SnapshotPin& pin, std::uint8_t registrars, std::string_view number, std::uint64_t now_ms);
 
   // Unregisters every registered binding (Expires: 0, paced) and stops refreshing.
   void begin_shutdown(const SnapshotPin& pin, std::uint64_t now_ms);

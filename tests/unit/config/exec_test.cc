@@ -47,6 +47,12 @@ class FakeHooks : public ExecHooks {
     if (fail) message = failure;
     return !fail;
   }
+  std::vector<std::pair<int, std::string>> reregisters;
+  bool reregister(int registrar, std::string_view number, std::string& message) override {
+    reregisters.emplace_back(registrar, std::string(number));
+    if (fail) message = "Registrar 3 is not configured";
+    return !fail;
+  }
 };
 
 // A harness whose interpreter has the fake hooks.
@@ -276,6 +282,38 @@ TEST(ExecClear, SipUaStatistics) {
   ExecHarness failing;
   failing.hooks.fail = true;
   EXPECT_EQ(failing.run("clear sip-ua statistics").code(), ResultCode::rejected);
+}
+
+// clear sip-ua registration [registrar N] [number NUMBER]: options in any order, each once.
+TEST(ExecClear, SipUaRegistration) {
+  ExecHarness h;
+  using R = std::vector<std::pair<int, std::string>>;
+  for (const char* line : {"clear sip-ua registration", "clear sip-ua registration registrar 2",
+                           "clear sip-ua registration number 4085550100",
+                           "clear sip-ua registration number +4085550100 registrar 6",
+                           "cle sip registration reg 1 num 1001"}) {
+    const Result r = h.run(line);
+    EXPECT_TRUE(r.ok()) << format_error(line, r);
+    EXPECT_EQ(r.output, "");
+  }
+  EXPECT_EQ(h.hooks.reregisters, (R{{0, ""}, {2, ""}, {0, "4085550100"}, {6, "+4085550100"}, {1, "1001"}}));
+  for (const char* line : {"clear sip-ua registration registrar 7", "clear sip-ua registration number abc",
+                           "clear sip-ua registration registrar 1 registrar 2", "clear sip-ua registration 1001"}) {
+    EXPECT_EQ(h.run(line).code(), ResultCode::invalid_input) << line;
+  }
+  EXPECT_EQ(h.run("clear sip-ua registration number").code(), ResultCode::incomplete);
+  EXPECT_EQ(h.hooks.reregisters.size(), 5u) << "a refused line calls nothing";
+  h.enter(Mode::sip_ua);
+  EXPECT_TRUE(h.run("do clear sip-ua registration registrar 1").ok());
+  ExecHarness user(Mode::user_exec);
+  EXPECT_EQ(user.run("clear sip-ua registration").code(), ResultCode::invalid_input);
+  EXPECT_TRUE(user.hooks.reregisters.empty());
+  ExecHarness failing;
+  failing.hooks.fail = true;
+  const Result r = failing.run("clear sip-ua registration registrar 3");
+  EXPECT_EQ(r.code(), ResultCode::rejected);
+  EXPECT_NE(format_error("clear sip-ua registration registrar 3", r).find("% Registrar 3 is not configured"), std::string::npos)
+      << format_error("clear sip-ua registration registrar 3", r);
 }
 
 // The JSON strings are escaped: a description may hold quotes and backslashes.

@@ -2065,5 +2065,77 @@ TEST_F(EngineTest, RowsNameTheAddressEachRequestWentTo) {
   EXPECT_EQ(row_address(engine_->status_tables(), was), "127.0.0.1:" + port);
 }
 
+// ---- clear sip-ua registration ----
+
+// One number: exactly its bindings send a REGISTER now (one each), through the pacer; the others
+// keep their refresh time.
+TEST_F(EngineTest, ClearRegistrationOfANumberSendsOnlyItsRegister) {
+  std::string cfg;
+  for (int i = 0; i < 5; ++i) {
+    cfg += "dial-peer voice " + std::to_string(i + 1) + " pots\n destination-pattern " + std::to_string(7000 + i) + "\n";
+  }
+  cfg += "sip-ua\n registrar 1 dns:reg-a.example\n registrar 2 dns:reg-b.example\n registration rate 1000\n";
+  start(cfg);
+  for (int ms = 0; ms < 1000; ++ms) {
+    for (const Timed& t : run(1)) deliver(ok_with_contact(t.req, 3600));
+  }
+  ASSERT_EQ(engine_->registered_count(now_), 10u);
+  const std::int64_t other_next = status_of("7001").next_attempt_ms;
+  engine_->reregister(pin(), 0x1, "7003", now_);  // registrar 1 only
+  EXPECT_EQ(status_of("7003").state, BindingState::queued);
+  EXPECT_EQ(status_of("7003", 1).state, BindingState::registered);
+  std::vector<Timed> sent;
+  for (int ms = 0; ms < 1000; ++ms) {
+    for (const Timed& t : run(1)) {
+      sent.push_back(t);
+      deliver(ok_with_contact(t.req, 3600));
+    }
+  }
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].req.registrar, 0);
+  EXPECT_EQ(sent[0].req.number, "7003");
+  EXPECT_EQ(rc(0).reregistered.get(), 1u);
+  EXPECT_EQ(rc(1).reregistered.get(), 0u);
+  EXPECT_EQ(status_of("7003").state, BindingState::registered);
+  EXPECT_EQ(status_of("7001").next_attempt_ms, other_next - 1000);  // untouched
+  // A number nobody configured, or a registrar not asked for: nothing.
+  engine_->reregister(pin(), 0x3f, "9999", now_);
+  engine_->reregister(pin(), 0x4, "7003", now_);
+  EXPECT_TRUE(run(1000).empty());
+}
+
+// Every binding of a registrar: swept a bounded chunk per advance(), started at its rate.
+TEST_F(EngineTest, ClearRegistrationOfARegistrarIsPacedAtItsRate) {
+  constexpr int kBindings = 60;
+  std::string cfg;
+  for (int i = 0; i < kBindings; ++i) {
+    cfg += "dial-peer voice " + std::to_string(i + 1) + " pots\n destination-pattern " + std::to_string(7000 + i) + "\n";
+  }
+  cfg += "sip-ua\n registrar 1 dns:reg-a.example\n registrar 2 dns:reg-b.example\n registration rate 10\n";
+  start(cfg);
+  for (int ms = 0; ms < 15000; ++ms) {
+    for (const Timed& t : run(1)) deliver(ok_with_contact(t.req, 3600));
+  }
+  ASSERT_EQ(engine_->registered_count(now_), 2u * kBindings);
+  engine_->reregister(pin(), 0x1, "", now_);
+  std::vector<std::uint64_t> starts;
+  for (int ms = 0; ms < 10000; ++ms) {
+    for (const Timed& t : run(1)) {
+      ASSERT_EQ(t.req.registrar, 0) << "registrar 2 was not asked for";
+      starts.push_back(t.at);
+      deliver(ok_with_contact(t.req, 3600));
+    }
+  }
+  EXPECT_EQ(starts.size(), static_cast<std::size_t>(kBindings));
+  EXPECT_EQ(rc(0).reregistered.get(), static_cast<std::uint64_t>(kBindings));
+  std::size_t worst = 0;  // starts in any 1 s window: the rate (bucket depth 1 at 10/s)
+  for (std::size_t i = 0; i < starts.size(); ++i) {
+    std::size_t j = i;
+    while (j < starts.size() && starts[j] < starts[i] + 1000) ++j;
+    worst = std::max(worst, j - i);
+  }
+  EXPECT_LE(worst, 10u);
+}
+
 }  // namespace
 }  // namespace regfront::reg
