@@ -232,7 +232,10 @@ Result h_show(Context& c, const Args& a) {
   }
   if (!c.hooks) return not_available();
   std::string out;
-  if (!c.hooks->show(s, a.has("json"), out)) {
+  const bool filtered = s == ExecHooks::Show::register_status && (a.has("registrar") || a.has("number"));
+  if (filtered ? !c.hooks->show_register_status(a.has("registrar") ? std::stoi(a.get("registrar")) : 0,
+                                                a.has("number") ? a.get("number") : std::string(), a.has("json"), out)
+               : !c.hooks->show(s, a.has("json"), out)) {
     return actions::rejected(Status::internal(plain_message(std::move(out), "Command failed")));
   }
   r.output = apply_filter(filter, out);
@@ -1026,8 +1029,16 @@ struct Builder {
       show_leaf(sh, "startup-config", "Contents of startup configuration", false);
     }
     Node* ua = kw(sh, "sip-ua", "SIP User Agent (UA)");
-    show_leaf(kw(ua, "register", "Registration information"), "status",
-              "Registration status of every endpoint and registrar", true);
+    // status [registrar N] [NUMBER]: IOS's filters of the same command.
+    Node* st = show_leaf(kw(ua, "register", "Registration information"), "status",
+                         "Registration status of every endpoint and registrar", true);
+    Node* st_num = param(st, Kind::e164, "WORD", "One number's bindings", "number");
+    Node* st_reg = num(kw(st, "registrar", "One registrar's bindings"), 1, kMaxRegistrars, "Registrar index", "registrar");
+    st_reg->next.push_back(st_num);
+    for (Node* n : {st_num, st_reg}) {
+      end(n, h_show);
+      n->next.push_back(pipe_json);
+    }
     show_leaf(kw(ua, "status", "SIP UA status"), "registrar",
               "Status of every registrar", true);
     show_leaf(ua, "statistics", "REGISTER and call counters per registrar", true);

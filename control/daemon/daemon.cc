@@ -539,6 +539,16 @@ bool Daemon::clear(Clear what, std::string& message) {
   return true;
 }
 
+bool Daemon::show_register_status(int registrar, std::string_view number, bool json, std::string& out) {
+  const StatusGatherer status({workers_, *publisher_, cfg_, *dns_, dpdk_.get(), opts_.max_calls});
+  std::vector<cli::BindingRow> rows = status.bindings();
+  std::erase_if(rows, [&](const cli::BindingRow& r) {
+    return (registrar != 0 && r.registrar != registrar) || (!number.empty() && r.number != number);
+  });
+  out = cli::render_register_status(rows, json);
+  return true;
+}
+
 bool Daemon::reregister(int registrar, std::string_view number, std::string& message) {
   const reg::Snapshot* snap = publisher_->current();
   if (registrar != 0 && (snap == nullptr || registrar > reg::kRegistrarSlots || !snap->registrars[registrar - 1].present)) {

@@ -130,7 +130,8 @@ struct Result {
 // Exec commands (user exec `>`: show, enable, exit/logout; privileged exec `#`: also write,
 // copy, configure terminal, disable; `do <privileged exec command>` from every configuration
 // mode, which runs it without leaving the mode):
-//   show sip-ua register status | show sip-ua status registrar | show sip-ua statistics
+//   show sip-ua register status [registrar N] [NUMBER] | show sip-ua status registrar
+//   show sip-ua statistics
 //   show sip-ua calls | show dataplane | show startup-config   -> ExecHooks::show()
 //   show control
 //   show running-config                         -> render_running_config(), no hook
@@ -179,6 +180,13 @@ class ExecHooks {
   enum class Clear : unsigned char { statistics };
   virtual bool clear(Clear /*what*/, std::string& message) {
     message = "Command not available";
+    return false;
+  }
+  // show sip-ua register status [registrar N] [NUMBER]: only the rows of registrar N (0: all)
+  // and of NUMBER ("": all); as show(Show::register_status, …) otherwise.
+  virtual bool show_register_status(int registrar, std::string_view number, bool json, std::string& out) {
+    if (registrar == 0 && number.empty()) return show(Show::register_status, json, out);
+    out = "Command not available";
     return false;
   }
   // clear sip-ua registration [registrar N] [number NUMBER]: the matching bindings (registrar 0:

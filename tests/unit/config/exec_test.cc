@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "harness.h"
@@ -46,6 +47,13 @@ class FakeHooks : public ExecHooks {
     ++clears;
     if (fail) message = failure;
     return !fail;
+  }
+  std::vector<std::tuple<int, std::string, bool>> filtered_shows;
+  bool show_register_status(int registrar, std::string_view number, bool json, std::string& out) override {
+    if (registrar == 0 && number.empty()) return ExecHooks::show_register_status(registrar, number, json, out);
+    filtered_shows.emplace_back(registrar, std::string(number), json);
+    out = "filtered\n";
+    return true;
   }
   std::vector<std::pair<int, std::string>> reregisters;
   bool reregister(int registrar, std::string_view number, std::string& message) override {
@@ -282,6 +290,25 @@ TEST(ExecClear, SipUaStatistics) {
   ExecHarness failing;
   failing.hooks.fail = true;
   EXPECT_EQ(failing.run("clear sip-ua statistics").code(), ResultCode::rejected);
+}
+
+// show sip-ua register status [registrar N] [NUMBER]: IOS's filters, then the pipes.
+TEST(ExecShow, RegisterStatusFilters) {
+  ExecHarness h;
+  using F = std::vector<std::tuple<int, std::string, bool>>;
+  for (const char* line : {"show sip-ua register status registrar 2", "show sip-ua register status 4085550100",
+                           "show sip-ua register status registrar 6 +4085550100 | json",
+                           "sh sip reg stat reg 1 | include 1001"}) {
+    const Result r = h.run(line);
+    EXPECT_TRUE(r.ok()) << format_error(line, r);
+  }
+  EXPECT_EQ(h.hooks.filtered_shows, (F{{2, "", false}, {0, "4085550100", false}, {6, "+4085550100", true}, {1, "", false}}));
+  EXPECT_EQ(h.run("show sip-ua register status").output, h.hooks.text) << "unfiltered: the plain show";
+  for (const char* line : {"show sip-ua register status registrar 7", "show sip-ua register status 1001 registrar 1",
+                           "show sip-ua register status abc"}) {
+    EXPECT_EQ(h.run(line).code(), ResultCode::invalid_input) << line;
+  }
+  EXPECT_EQ(h.hooks.filtered_shows.size(), 4u);
 }
 
 // clear sip-ua registration [registrar N] [number NUMBER]: options in any order, each once.
