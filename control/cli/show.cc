@@ -70,6 +70,12 @@ std::string render_register_status(const std::vector<BindingRow>& rows, bool jso
   return out;
 }
 
+std::string render_sip_ua_status_registrar(bool json) {
+  if (json) return "{\"registrations\":[]}\n";
+  return "Line          destination                              expires(sec)  contact\n"
+         "============  ===============                          ============  ===============\n";
+}
+
 std::string render_registrars(const std::vector<RegistrarRow>& rows, bool json) {
   if (json) {
     nlohmann::json j;

@@ -219,6 +219,8 @@ Result h_show(Context& c, const Args& a) {
     s = ExecHooks::Show::register_status;  // show sip-ua register status
   } else if (what == "registrar") {
     s = ExecHooks::Show::registrar_status;  // show sip-ua status registrar
+  } else if (what == "registrars") {
+    s = ExecHooks::Show::registrars;  // show sip-ua register registrars
   } else if (what == "statistics") {
     s = ExecHooks::Show::statistics;
   } else if (what == "calls") {
@@ -1030,8 +1032,9 @@ struct Builder {
     }
     Node* ua = kw(sh, "sip-ua", "SIP User Agent (UA)");
     // status [registrar N] [NUMBER]: IOS's filters of the same command.
-    Node* st = show_leaf(kw(ua, "register", "Registration information"), "status",
-                         "Registration status of every endpoint and registrar", true);
+    Node* reg = kw(ua, "register", "Registration information");
+    Node* st = show_leaf(reg, "status", "Registration status of every endpoint and registrar", true);
+    show_leaf(reg, "registrars", "The registrars regfront registers with: address, DNS, keepalive", true);
     Node* st_num = param(st, Kind::e164, "WORD", "One number's bindings", "number");
     Node* st_reg = num(kw(st, "registrar", "One registrar's bindings"), 1, kMaxRegistrars, "Registrar index", "registrar");
     st_reg->next.push_back(st_num);
@@ -1040,7 +1043,7 @@ struct Builder {
       n->next.push_back(pipe_json);
     }
     show_leaf(kw(ua, "status", "SIP UA status"), "registrar",
-              "Status of every registrar", true);
+              "Endpoints registered to this router (none: regfront is no registrar)", true);
     show_leaf(ua, "statistics", "REGISTER and call counters per registrar", true);
     show_leaf(ua, "calls", "Calls being set up and active dialogs", true);
     Node* dataplane = show_leaf(sh, "dataplane", "Workers, endpoints owned, packets per worker", true);

@@ -480,7 +480,8 @@ bool Daemon::show(Show what, bool json, std::string& out) {
   const StatusGatherer status({workers_, *publisher_, cfg_, *dns_, dpdk_.get(), opts_.max_calls});
   switch (what) {
     case Show::register_status: out = cli::render_register_status(status.bindings(), json); return true;
-    case Show::registrar_status: {
+    case Show::registrar_status: out = cli::render_sip_ua_status_registrar(json); return true;
+    case Show::registrars: {
       std::vector<cli::RegistrarRow> rows = status.registrars();
       realm_learner_.annotate(rows);
       out = cli::render_registrars(rows, json);

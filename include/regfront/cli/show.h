@@ -36,7 +36,11 @@ struct BindingRow {
 };
 std::string render_register_status(const std::vector<BindingRow>& rows, bool json);
 
-// ---- show sip-ua status registrar: one block per configured registrar ----
+// ---- show sip-ua status registrar: IOS's list of endpoints registered to the router's own
+// registrar; regfront has none, and prints what IOS prints then ----
+std::string render_sip_ua_status_registrar(bool json);
+
+// ---- show sip-ua register registrars: one block per configured registrar ----
 // One address a `dns:` registrar may be reached at (RFC 3263 order).
 struct RegistrarTargetRow {
   std::uint16_t priority = 0;  // SRV priority and weight; 0 without SRV

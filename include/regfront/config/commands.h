@@ -130,8 +130,8 @@ struct Result {
 // Exec commands (user exec `>`: show, enable, exit/logout; privileged exec `#`: also write,
 // copy, configure terminal, disable; `do <privileged exec command>` from every configuration
 // mode, which runs it without leaving the mode):
-//   show sip-ua register status [registrar N] [NUMBER] | show sip-ua status registrar
-//   show sip-ua statistics
+//   show sip-ua register status [registrar N] [NUMBER] | show sip-ua register registrars
+//   show sip-ua status registrar | show sip-ua statistics
 //   show sip-ua calls | show dataplane | show startup-config   -> ExecHooks::show()
 //   show control
 //   show running-config                         -> render_running_config(), no hook
@@ -159,12 +159,13 @@ class ExecHooks {
  public:
   enum class Show : unsigned char {
     register_status,   // show sip-ua register status
-    registrar_status,  // show sip-ua status registrar
+    registrar_status,  // show sip-ua status registrar: endpoints registered to us (IOS; none)
     statistics,        // show sip-ua statistics
     calls,             // show sip-ua calls
     dataplane,         // show dataplane
     startup_config,    // show startup-config
     control,           // show control: control-socket sessions, SIGHUP reloads
+    registrars,        // show sip-ua register registrars: each registrar regfront registers with
   };
   virtual ~ExecHooks() = default;
   // Text of a show command, or its JSON document when `json`; false and the reason in `out`

@@ -38,7 +38,7 @@ class StatusGatherer {
 
   // show sip-ua register status
   std::vector<cli::BindingRow> bindings() const;
-  // show sip-ua status registrar
+  // show sip-ua register registrars
   std::vector<cli::RegistrarRow> registrars() const;
   // show sip-ua statistics
   cli::Statistics statistics() const;

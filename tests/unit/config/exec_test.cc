@@ -99,6 +99,9 @@ const ShowCase kShows[] = {
     {"sh sip reg stat", Show::register_status, false},
     {"show sip-ua status registrar", Show::registrar_status, false},
     {"sh sip-ua statu reg", Show::registrar_status, false},
+    {"show sip-ua register registrars", Show::registrars, false},
+    {"sh sip reg registrars", Show::registrars, false},
+    {"show sip-ua register registrars | json", Show::registrars, true},
     {"show sip-ua statistics", Show::statistics, false},
     {"sh sip-ua stati", Show::statistics, false},
     {"show dataplane", Show::dataplane, false},
@@ -490,7 +493,7 @@ TEST(ExecErrors, CodesMarkersAndMessages) {
 TEST(ExecErrors, WithoutHooksTheDaemonCommandsAreNotAvailable) {
   test::Harness h(Mode::privileged_exec);  // Interpreter without hooks
   for (const char* line : {"show sip-ua register status", "show sip-ua status registrar",
-                           "show sip-ua statistics", "show dataplane | json",
+                           "show sip-ua register registrars", "show sip-ua statistics", "show dataplane | json",
                            "show startup-config", "write memory", "write",
                            "copy running-config startup-config"}) {
     Result r = h.run(line);
