@@ -422,7 +422,9 @@ def main() -> int:
 
         out = cli(rf, "show sip-ua register status").splitlines()
         print("\n".join(out[:8]))
-        print(f"  ... ({len(out) - 2} bindings)\n")
+        heads = ("Registrar-Index", "---", "Line ", "====")
+        rows = [line for line in out if line.strip() and not line.startswith(heads)]
+        print(f"  ... ({len(rows)} bindings)\n")
         calls_lines = "|calls_placed|calls_answered" if calls else ""
         print(cli(rf, f"show sip-ua statistics | include Registrar|sent|accepted|interval|timed{calls_lines}"))
         if calls:
