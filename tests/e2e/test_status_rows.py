@@ -98,6 +98,17 @@ class StatusRowsAgainstKamailio(unittest.TestCase):
         self.assertIn("Registrar-Index  2", text)
         self.assertIn("no credential for realm stranger.test", text)
         log("show sip-ua register status:\n" + text)
+        # IOS's filters: one registrar, one number.
+        one = (rf.cli_json(f"show sip-ua register status registrar 2 {numbers[1]}") or {}).get("bindings", [])
+        self.assertEqual([(b["number"], b["registrar"]) for b in one], [(numbers[1], 2)])
+        only1 = (rf.cli_json("show sip-ua register status registrar 1") or {}).get("bindings", [])
+        self.assertEqual(sorted(b["number"] for b in only1), sorted(numbers))
+        self.assertEqual({b["registrar"] for b in only1}, {1})
+        # The router's own registrar (IOS's status registrar) has no endpoints; regfront's
+        # registrars are under register registrars.
+        self.assertEqual(rf.cli_json("show sip-ua status registrar"), {"registrations": []})
+        regs = (rf.cli_json("show sip-ua register registrars") or {}).get("registrars", [])
+        self.assertEqual([r["index"] for r in regs], [1, 2])
 
 
 def registers_by_number(reg):
