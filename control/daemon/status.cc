@@ -12,10 +12,10 @@
 
 namespace regfront::daemon {
 
-namespace {
-
-// The row's reason as an engineer acts on it (see cli::BindingRow::reason_text).
-std::string reason_text(const reg::BindingStatus& b, const cli::BindingRow& r, std::uint32_t retry_after_s) {
+std::string binding_reason_text(const reg::BindingStatus& b, const std::string& realm, std::uint32_t retry_after_s,
+                                const std::string& dns_error) {
+  if (b.state == reg::BindingState::waiting_dns) return "DNS: " + (dns_error.empty() ? std::string("not resolved yet") : dns_error);
+  if (b.state == reg::BindingState::held) return "registrar down";
   switch (b.reason) {
     case reg::FailReason::none: return "";
     case reg::FailReason::timeout: return "timeout";
@@ -25,14 +25,12 @@ std::string reason_text(const reg::BindingStatus& b, const cli::BindingRow& r, s
       return std::to_string(b.last_code) + " Retry-After " + std::to_string(retry_after_s);
     case reg::FailReason::auth_failed: return "auth failed";
     case reg::FailReason::no_credential:
-      return r.realm.empty() ? "no credential" : "no credential for realm " + r.realm;
+      return realm.empty() ? "no credential" : "no credential for realm " + realm;
     case reg::FailReason::response_too_large: return "response too large";
     case reg::FailReason::build_error: return "request too large";
   }
   return "";
 }
-
-}  // namespace
 
 template <class F>
 void StatusGatherer::for_each_binding(F&& f) const {
@@ -85,13 +83,7 @@ std::vector<cli::BindingRow> StatusGatherer::bindings() const {
     }
     if (b.algorithm != 0) r.algorithm = std::string(auth::algorithm_name(static_cast<auth::Algorithm>(b.algorithm - 1)));
     r.next_attempt_s = b.next_attempt_ms < 0 ? -1 : (b.next_attempt_ms + 999) / 1000;
-    r.reason_text = reason_text(b, r, t.retry_after_s[x]);
-    if (b.state == reg::BindingState::waiting_dns) {
-      const std::string& err = s_.dns.entry(x).last_error;
-      r.reason_text = "DNS: " + (err.empty() ? std::string("not resolved yet") : err);
-    } else if (b.state == reg::BindingState::held) {
-      r.reason_text = "registrar down";
-    }
+    r.reason_text = binding_reason_text(b, r.realm, t.retry_after_s[x], s_.dns.entry(x).last_error);
     rows.push_back(std::move(r));
   });
   return rows;
