@@ -6,7 +6,7 @@ with qop=auth, and one whose minimum expiry forces a 423), each also its provide
 a far end of its own (a SIPp UAS on 127.0.0.3). Writes an IOS startup-config with N endpoints
 (dial peers and `credentials`) and the two VoIP dial peers of the relay, runs regfrontd on the
 kernel-socket backend and prints, every second, how many bindings each registrar holds — as
-regfront sees it (`show sip-ua status registrar`) and as the registrars' own location tables
+regfront sees it (`show sip-ua register registrars`) and as the registrars' own location tables
 (ul.dump) see it.
 
 Then an SBC core (SIPp on 127.0.0.1, the trusted list) places calls from registered numbers
@@ -398,7 +398,7 @@ def main() -> int:
         want = n * len(regs)
         while True:
             time.sleep(1)
-            out = cli(rf, "show sip-ua status registrar | json")
+            out = cli(rf, "show sip-ua register registrars | json")
             if not out:
                 continue
             rows = json.loads(out)["registrars"]
@@ -422,7 +422,9 @@ def main() -> int:
 
         out = cli(rf, "show sip-ua register status").splitlines()
         print("\n".join(out[:8]))
-        print(f"  ... ({len(out) - 2} bindings)\n")
+        heads = ("Registrar-Index", "---", "Line ", "====")
+        rows = [line for line in out if line.strip() and not line.startswith(heads)]
+        print(f"  ... ({len(rows)} bindings)\n")
         calls_lines = "|calls_placed|calls_answered" if calls else ""
         print(cli(rf, f"show sip-ua statistics | include Registrar|sent|accepted|interval|timed{calls_lines}"))
         if calls:

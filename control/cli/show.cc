@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <sstream>
@@ -28,19 +29,52 @@ std::string render_register_status(const std::vector<BindingRow>& rows, bool jso
                                {"seconds_left", r.seconds_left}, {"last_code", r.last_code},
                                {"username", r.username},   {"realm", r.realm},
                                {"reason", r.reason}});
+      nlohmann::json& b = j["bindings"].back();
+      b["dial_peer"] = r.dial_peer;
+      b["registered"] = r.seconds_left > 0;
+      b["address"] = r.address;
+      b["algorithm"] = r.algorithm;
+      b["reason_text"] = r.reason_text;
+      b["next_attempt_seconds"] = r.next_attempt_s;
     }
     return j.dump() + "\n";
   }
-  std::string out =
-      "Line                 Registrar  State           Expires(sec)  Left(sec)  Last  Username             Realm\n"
-      "==================== ========== =============== ============= ========== ===== ==================== ====================\n";
-  for (const auto& r : rows) {
-    out += pad(r.number, 21) + pad(std::to_string(r.registrar), 11) + pad(r.state, 16) +
-           pad(std::to_string(r.granted), 14) + pad(std::to_string(r.seconds_left), 11) +
-           pad(r.last_code ? std::to_string(r.last_code) : "-", 6) + pad(r.username.empty() ? "-" : r.username, 21) +
-           (r.realm.empty() ? "-" : r.realm) + "\n";
+  // IOS XE's layout (a section per registrar index, its columns first), then what regfront knows.
+  std::vector<const BindingRow*> sorted;
+  sorted.reserve(rows.size());
+  for (const auto& r : rows) sorted.push_back(&r);
+  std::stable_sort(sorted.begin(), sorted.end(), [](const BindingRow* a, const BindingRow* b) {
+    return a->registrar != b->registrar ? a->registrar < b->registrar : a->number < b->number;
+  });
+  std::string out;
+  int section = -1;
+  for (const BindingRow* p : sorted) {
+    const BindingRow& r = *p;
+    if (r.registrar != section) {
+      section = r.registrar;
+      if (!out.empty()) out += "\n";
+      out += "Registrar-Index  " + std::to_string(r.registrar) +
+             "\n---------------------\n"
+             "Line                             peer       expires(sec) reg survival P-Associated-URI "
+             "State           Last  User                 Realm                Address               Alg      Next(sec) Reason\n"
+             "================================ ========== ============ === ======== ================ "
+             "=============== ===== ==================== ==================== ===================== ======== ========= ======\n";
+    }
+    const auto dash = [](const std::string& v) { return v.empty() ? std::string("-") : v; };
+    out += pad(r.number, 33) + pad(r.dial_peer ? std::to_string(r.dial_peer) : std::string("-1"), 11) +
+           pad(std::to_string(r.seconds_left > 0 ? r.seconds_left : 0), 13) + pad(r.seconds_left > 0 ? "yes" : "no", 4) +
+           pad("normal", 9) + pad("", 17) + pad(r.state, 16) +
+           pad(r.last_code ? std::to_string(r.last_code) : "-", 6) + pad(dash(r.username), 21) + pad(dash(r.realm), 21) +
+           pad(dash(r.address), 22) + pad(dash(r.algorithm), 9) +
+           pad(r.next_attempt_s < 0 ? "-" : std::to_string(r.next_attempt_s), 10) + dash(r.reason_text) + "\n";
   }
   return out;
+}
+
+std::string render_sip_ua_status_registrar(bool json) {
+  if (json) return "{\"registrations\":[]}\n";
+  return "Line          destination                              expires(sec)  contact\n"
+         "============  ===============                          ============  ===============\n";
 }
 
 std::string render_registrars(const std::vector<RegistrarRow>& rows, bool json) {

@@ -303,6 +303,8 @@ Result h_show(Context& c, const Args& a) {
     s = ExecHooks::Show::register_status;  // show sip-ua register status
   } else if (what == "registrar") {
     s = ExecHooks::Show::registrar_status;  // show sip-ua status registrar
+  } else if (what == "registrars") {
+    s = ExecHooks::Show::registrars;  // show sip-ua register registrars
   } else if (what == "statistics") {
     s = ExecHooks::Show::statistics;
   } else if (what == "calls") {
@@ -318,7 +320,10 @@ Result h_show(Context& c, const Args& a) {
   }
   if (!c.hooks) return not_available();
   std::string out;
-  if (!c.hooks->show(s, a.has("json"), out)) {
+  const bool filtered = s == ExecHooks::Show::register_status && (a.has("registrar") || a.has("number"));
+  if (filtered ? !c.hooks->show_register_status(a.has("registrar") ? std::stoi(a.get("registrar")) : 0,
+                                                a.has("number") ? a.get("number") : std::string(), a.has("json"), out)
+               : !c.hooks->show(s, a.has("json"), out)) {
     return actions::rejected(Status::internal(plain_message(std::move(out), "Command failed")));
   }
   r.output = apply_filter(filter, out);
@@ -357,6 +362,17 @@ Result h_clear_logging(Context& c, const Args&) {
   std::string message;
   if (!c.hooks->clear(ExecHooks::Clear::logging, message)) {
     return actions::rejected(Status::internal(plain_message(std::move(message), "Command failed")));
+  }
+  return Result{};
+}
+
+// clear sip-ua registration [registrar N] [number NUMBER]
+Result h_clear_registration(Context& c, const Args& a) {
+  if (!c.hooks) return not_available();
+  const int registrar = a.has("registrar") ? std::stoi(a.get("registrar")) : 0;
+  std::string message;
+  if (!c.hooks->reregister(registrar, a.has("number") ? a.get("number") : std::string(), message)) {
+    return actions::rejected(Status::invalid_argument(plain_message(std::move(message), "Command failed")));
   }
   return Result{};
 }
@@ -1201,10 +1217,19 @@ struct Builder {
       show_leaf(sh, "startup-config", "Contents of startup configuration", false);
     }
     Node* ua = kw(sh, "sip-ua", "SIP User Agent (UA)");
-    show_leaf(kw(ua, "register", "Registration information"), "status",
-              "Registration status of every endpoint and registrar", true);
+    // status [registrar N] [NUMBER]: IOS's filters of the same command.
+    Node* reg = kw(ua, "register", "Registration information");
+    Node* st = show_leaf(reg, "status", "Registration status of every endpoint and registrar", true);
+    show_leaf(reg, "registrars", "The registrars regfront registers with: address, DNS, keepalive", true);
+    Node* st_num = param(st, Kind::e164, "WORD", "One number's bindings", "number");
+    Node* st_reg = num(kw(st, "registrar", "One registrar's bindings"), 1, kMaxRegistrars, "Registrar index", "registrar");
+    st_reg->next.push_back(st_num);
+    for (Node* n : {st_num, st_reg}) {
+      end(n, h_show);
+      n->next.push_back(pipe_json);
+    }
     show_leaf(kw(ua, "status", "SIP UA status"), "registrar",
-              "Status of every registrar", true);
+              "Endpoints registered to this router (none: regfront is no registrar)", true);
     show_leaf(ua, "statistics", "REGISTER and call counters per registrar", true);
     show_leaf(ua, "calls", "Calls being set up and active dialogs", true);
     show_leaf(ua, "timers", "SIP UA timer values", false);
@@ -1253,7 +1278,13 @@ struct Builder {
     Node* run = kw(cp, "running-config", "Copy from current system configuration");
     end(kw(run, "startup-config", "Copy to startup configuration"), h_write);
     Node* cl = kw(nullptr, "clear", "Reset functions");
-    end(kw(kw(cl, "sip-ua", "SIP User Agent (UA)"), "statistics", "Clear SIP statistics"), h_clear_statistics);
+    Node* clua = kw(cl, "sip-ua", "SIP User Agent (UA)");
+    end(kw(clua, "statistics", "Clear SIP statistics"), h_clear_statistics);
+    Node* clnum = kw(nullptr, "number", "One endpoint's bindings");
+    options(kw(clua, "registration", "Register again now (at each registrar's rate)"),
+            {number_opt("registrar", "One registrar's bindings", 1, kMaxRegistrars, "Registrar index"),
+             Opt{clnum, {param(clnum, Kind::e164, "WORD", "Endpoint number (digits, optional leading +)", "number")}}},
+            h_clear_registration);
     end(kw(cl, "logging", "Clear logging buffer"), h_clear_logging);
     exec_commands = {show(true), w, cp, cl, terminal()};
     debug_commands();

@@ -864,7 +864,8 @@ bool Daemon::show(Show what, bool json, std::string& out) {
   const StatusGatherer status({workers_, *publisher_, cfg_, *dns_, dpdk_.get(), opts_.max_calls});
   switch (what) {
     case Show::register_status: out = cli::render_register_status(status.bindings(), json); return true;
-    case Show::registrar_status: {
+    case Show::registrar_status: out = cli::render_sip_ua_status_registrar(json); return true;
+    case Show::registrars: {
       std::vector<cli::RegistrarRow> rows = status.registrars();
       realm_learner_.annotate(rows);
       out = cli::render_registrars(rows, json);
@@ -976,6 +977,39 @@ bool Daemon::info(Info what, const config::Session& self, std::string& out) {
     rows.push_back(std::move(r));
   }
   out = render_users(rows);
+  return true;
+}
+
+bool Daemon::show_register_status(int registrar, std::string_view number, bool json, std::string& out) {
+  const StatusGatherer status({workers_, *publisher_, cfg_, *dns_, dpdk_.get(), opts_.max_calls});
+  std::vector<cli::BindingRow> rows = status.bindings();
+  std::erase_if(rows, [&](const cli::BindingRow& r) {
+    return (registrar != 0 && r.registrar != registrar) || (!number.empty() && r.number != number);
+  });
+  out = cli::render_register_status(rows, json);
+  return true;
+}
+
+bool Daemon::reregister(int registrar, std::string_view number, std::string& message) {
+  const reg::Snapshot* snap = publisher_->current();
+  if (registrar != 0 && (snap == nullptr || registrar > reg::kRegistrarSlots || !snap->registrars[registrar - 1].present)) {
+    message = "Registrar " + std::to_string(registrar) + " is not configured";
+    return false;
+  }
+  if (!number.empty() && (snap == nullptr || snap->find_endpoint(number) == reg::kNoEntry)) {
+    message = "No registration for number " + std::string(number);
+    return false;
+  }
+  const std::uint8_t registrars = registrar != 0 ? static_cast<std::uint8_t>(1u << (registrar - 1)) : 0x3f;
+  std::size_t taken = 0;
+  for (const auto& w : workers_) taken += w->reregister(registrars, number) ? 1 : 0;
+  log("clear sip-ua registration%s%s%s%s: %zu of %zu workers re-register now", registrar ? " registrar " : "",
+      registrar ? std::to_string(registrar).c_str() : "", number.empty() ? "" : " number ", std::string(number).c_str(),
+      taken, workers_.size());
+  if (taken != workers_.size()) {
+    message = "Not every worker answered; some bindings re-register at their own time";
+    return false;
+  }
   return true;
 }
 

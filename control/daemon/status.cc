@@ -12,6 +12,26 @@
 
 namespace regfront::daemon {
 
+std::string binding_reason_text(const reg::BindingStatus& b, const std::string& realm, std::uint32_t retry_after_s,
+                                const std::string& dns_error) {
+  if (b.state == reg::BindingState::waiting_dns) return "DNS: " + (dns_error.empty() ? std::string("not resolved yet") : dns_error);
+  if (b.state == reg::BindingState::held) return "registrar down";
+  switch (b.reason) {
+    case reg::FailReason::none: return "";
+    case reg::FailReason::timeout: return "timeout";
+    case reg::FailReason::unreachable: return "unreachable";
+    case reg::FailReason::rejected: return "rejected " + std::to_string(b.last_code);
+    case reg::FailReason::retry_after:
+      return std::to_string(b.last_code) + " Retry-After " + std::to_string(retry_after_s);
+    case reg::FailReason::auth_failed: return "auth failed";
+    case reg::FailReason::no_credential:
+      return realm.empty() ? "no credential" : "no credential for realm " + realm;
+    case reg::FailReason::response_too_large: return "response too large";
+    case reg::FailReason::build_error: return "request too large";
+  }
+  return "";
+}
+
 template <class F>
 void StatusGatherer::for_each_binding(F&& f) const {
   const reg::Snapshot* snap = s_.publisher.current();
@@ -26,13 +46,13 @@ void StatusGatherer::for_each_binding(F&& f) const {
     }
     std::uint64_t version = 0;
     if (!w->dump(buf, version, snap->plans[w->id()].size()) || version != snap->version) continue;
-    for (const reg::BindingStatus& b : buf) f(*snap, b);
+    for (const reg::BindingStatus& b : buf) f(*snap, b, w->dumped_tables());
   }
 }
 
 std::vector<cli::BindingRow> StatusGatherer::bindings() const {
   std::vector<cli::BindingRow> rows;
-  for_each_binding([&](const reg::Snapshot& snap, const reg::BindingStatus& b) {
+  for_each_binding([&](const reg::Snapshot& snap, const reg::BindingStatus& b, const reg::StatusTables& t) {
     cli::BindingRow r;
     r.number = snap.number(snap.endpoints[b.endpoint]);
     // A binding that left the configuration (its registrar removed or re-addressed: a ghost
@@ -41,6 +61,7 @@ std::vector<cli::BindingRow> StatusGatherer::bindings() const {
     const bool leaving = b.registrar >= reg::kRegistrarSlots || snap.find_endpoint(r.number) != b.endpoint;
     if (leaving && b.state == reg::BindingState::unregistered) return;
     r.registrar = snap.registrars[b.registrar].index;
+    r.dial_peer = snap.endpoints[b.endpoint].dial_peer;
     r.state = std::string(reg::state_name(b.state));
     if (b.seconds_left > 0 && b.state != reg::BindingState::registered) r.state += "*";  // still registered
     r.granted = b.granted;
@@ -50,7 +71,19 @@ std::vector<cli::BindingRow> StatusGatherer::bindings() const {
     if (b.credential != reg::kNoEntry) r.username = snap.username(snap.credentials[b.credential]);
     // The id comes from the snapshot the binding was answered under; realm ids can shift when
     // the configuration's realms change, so never index past this snapshot's table.
-    if (b.realm < snap.realms.names.size()) r.realm = snap.realms.names[b.realm];
+    const int x = r.registrar >= 1 && r.registrar <= reg::kRegistrarSlots ? r.registrar - 1 : b.registrar % reg::kRegistrarSlots;
+    if (b.realm < snap.realms.names.size()) {
+      r.realm = snap.realms.names[b.realm];
+    } else if (b.realm == reg::kUnknownRealm) {
+      r.realm.assign(t.unknown_realm[x], t.unknown_realm_len[x]);
+    }
+    if (b.sent_to < reg::kAddressIds && t.address_len[x][b.sent_to] != 0) {
+      const sockaddr_storage& a = t.address[x][b.sent_to];
+      r.address = ip_text(a) + ":" + std::to_string(port_of(a));
+    }
+    if (b.algorithm != 0) r.algorithm = std::string(auth::algorithm_name(static_cast<auth::Algorithm>(b.algorithm - 1)));
+    r.next_attempt_s = b.next_attempt_ms < 0 ? -1 : (b.next_attempt_ms + 999) / 1000;
+    r.reason_text = binding_reason_text(b, r.realm, t.retry_after_s[x], s_.dns.entry(x).last_error);
     rows.push_back(std::move(r));
   });
   return rows;
@@ -59,7 +92,7 @@ std::vector<cli::BindingRow> StatusGatherer::bindings() const {
 std::vector<cli::RegistrarRow> StatusGatherer::registrars() const {
   std::uint32_t registered[reg::kRegistrarSlots] = {}, total[reg::kRegistrarSlots] = {},
                 inflight[reg::kRegistrarSlots] = {}, held[reg::kRegistrarSlots] = {};
-  for_each_binding([&](const reg::Snapshot&, const reg::BindingStatus& b) {
+  for_each_binding([&](const reg::Snapshot&, const reg::BindingStatus& b, const reg::StatusTables&) {
     if (b.registrar >= reg::kRegistrarSlots) return;  // leaving a removed registrar
     ++total[b.registrar];
     if (b.state == reg::BindingState::held) ++held[b.registrar];

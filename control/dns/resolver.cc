@@ -24,7 +24,7 @@ struct Pending {
 };
 
 // c-ares' status as a Status; the message is c-ares' own text, which operators see in the log
-// and in `show sip-ua status registrar`.
+// and in `show sip-ua register registrars`.
 Status lookup_failure(int status) {
   std::string text = ares_strerror(status);
   switch (status) {

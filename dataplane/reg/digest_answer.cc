@@ -30,6 +30,12 @@ ChallengeChoice choose_challenge(const Snapshot& s, std::uint32_t endpoint, std:
     auth::Challenge c;
     if (auth::parse_challenge(m.headers[i].value, c) != auth::ChallengeStatus::ok) continue;
     const std::uint32_t realm_id = s.realms.find(c.realm);
+    if (!out.seen) {
+      out.seen = true;
+      out.seen_realm = c.realm;
+      out.seen_realm_id = realm_id;
+      out.seen_algorithm = c.algorithm;
+    }
     if (pinned_realm != kNoRealm && realm_id != pinned_realm) {
       out.refused_realm = true;
       continue;

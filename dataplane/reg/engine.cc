@@ -62,6 +62,7 @@ std::string_view reason_name(FailReason r) {
     case FailReason::no_credential: return "no_credential";
     case FailReason::response_too_large: return "response_too_large";
     case FailReason::build_error: return "build_error";
+    case FailReason::retry_after: return "retry_after";
   }
   return "?";
 }
@@ -118,8 +119,10 @@ struct Engine::Binding {
   std::uint16_t last_code = 0;
   std::uint8_t registrar = 0;
   BindingState state = BindingState::idle;
-  std::uint8_t failures = 0;
-  std::uint8_t rounds = 0;
+  std::uint8_t failures : 5 = 0;      // consecutive failed attempts (backoff doubles up to 16)
+  std::uint8_t sent_to : 3 = kNoAddress;  // StatusTables::address id of the last request
+  std::uint8_t rounds : 3 = 0;
+  std::uint8_t challenge_alg : 3 = 0; // of the last challenge: 1 + auth::Algorithm, 0 = none
   FailReason reason = FailReason::none;  // why the last attempt failed
   bool unregister : 1 = false;        // the queued/in-flight request is Expires: 0
   bool linked : 1 = false;            // on a pacing queue (possibly as a superseded entry)
@@ -414,6 +417,74 @@ class Engine::Impl {
   // may be in any ghost slot 6..11; counter_index_ is set on adopt).
   RegistrarCounters& rc(const Binding& b) { return eng_.counters_->registrar[counter_index_[b.registrar]]; }
 
+  // ---- what status rows' ids mean (StatusTables) ----
+  StatusTables tables_;
+  std::uint8_t address_id_[kSnapRegistrarSlots] = {kNoAddress, kNoAddress, kNoAddress, kNoAddress, kNoAddress, kNoAddress,
+                                                   kNoAddress, kNoAddress, kNoAddress, kNoAddress, kNoAddress, kNoAddress};
+  std::uint8_t address_next_[kRegistrarSlots] = {};  // the ring's next entry to reuse
+
+  // A new snapshot's registrar addresses get their ids: the same address keeps its entry, a new
+  // one takes the oldest entry that no slot of that index uses now.
+  void note_addresses(const Snapshot& s) {
+    for (int ri = 0; ri < kSnapRegistrarSlots; ++ri) address_id_[ri] = kNoAddress;
+    for (int ri = 0; ri < kSnapRegistrarSlots; ++ri) {
+      const SnapRegistrar& r = s.registrars[ri];
+      if (!r.present || r.addr_len == 0) continue;
+      const int x = counter_index_[ri];
+      std::uint8_t id = kNoAddress;
+      for (std::uint8_t i = 0; i < kAddressIds && id == kNoAddress; ++i) {
+        if (tables_.address_len[x][i] == r.addr_len && std::memcmp(&tables_.address[x][i], &r.addr, r.addr_len) == 0) id = i;
+      }
+      for (int tries = 0; id == kNoAddress && tries < kAddressIds; ++tries) {
+        const std::uint8_t i = address_next_[x];
+        address_next_[x] = static_cast<std::uint8_t>((i + 1) % kAddressIds);
+        bool used = false;
+        for (int o = 0; o < kSnapRegistrarSlots; ++o) used |= counter_index_[o] == x && address_id_[o] == i;
+        if (used) continue;
+        std::memcpy(&tables_.address[x][i], &r.addr, r.addr_len);
+        tables_.address_len[x][i] = r.addr_len;
+        id = i;
+      }
+      address_id_[ri] = id;
+    }
+  }
+
+  // ---- clear sip-ua registration: re-register now, through the registrar's pacer ----
+  // A sweep over the slots for registrars in `sweep_mask_` (bit = index - 1), kSweepBudget
+  // slots per advance(): the command never makes one poll scan every binding.
+  static constexpr std::uint32_t kSweepBudget = 4096;
+  std::uint8_t sweep_mask_ = 0;
+  std::uint32_t sweep_next_ = 0;
+
+  // Queues the binding in `slot` for a REGISTER now when it is a configured one of a registrar
+  // in `mask` that is registered or waiting for a retry (queued or in flight: already going;
+  // leaving or unregistering: not re-registered).
+  void kick(std::uint32_t slot, std::uint8_t mask) {
+    Binding& b = bindings_[slot];
+    if (b.registrar >= kRegistrarSlots || ((mask >> counter_index_[b.registrar]) & 1u) == 0 || b.unregister) return;
+    if (b.state != BindingState::registered && b.state != BindingState::backoff) return;
+    const std::vector<PlanEntry>& plan = snap().plans[opts_.worker];
+    if (slot >= plan.size() || plan[slot].leaving || shutting_down_) return;
+    wheel_.cancel(slot);
+    rc(b).reregistered.inc();
+    enqueue(slot, b);
+  }
+  void sweep() {
+    const std::uint32_t end = std::min(used_slots_, sweep_next_ + kSweepBudget);
+    for (; sweep_next_ < end; ++sweep_next_) kick(sweep_next_, sweep_mask_);
+    if (sweep_next_ >= used_slots_) sweep_mask_ = 0;
+  }
+
+  // The binding's registrar challenged with a realm nobody configured: kept as received (the
+  // last one per registrar index), and the binding's realm says "that one".
+  std::uint32_t note_unknown_realm(const Binding& b, std::string_view realm) {
+    const int x = counter_index_[b.registrar];
+    const std::size_t n = std::min(realm.size(), sizeof tables_.unknown_realm[x]);
+    std::memcpy(tables_.unknown_realm[x], realm.data(), n);
+    tables_.unknown_realm_len[x] = static_cast<std::uint8_t>(n);
+    return kUnknownRealm;
+  }
+
   // ---- identifiers ----
   std::uint64_t mac(std::uint32_t slot, std::uint32_t generation, std::uint32_t cseq) const {
     return siphash24(opts_.key, (std::uint64_t{opts_.worker} << 32) | slot,
@@ -491,6 +562,7 @@ class Engine::Impl {
     const SnapRegistrar& r = s.registrars[b.registrar];
     const SnapEndpoint& ep = s.endpoints[b.endpoint];
     Txn& t = txns_[b.txn];
+    b.sent_to = address_id_[b.registrar];
     ++b.cseq;  // §10.2.4: CSeq +1 per request within the Call-ID
     // A challenge repeating the nonce we answered means our credentials were refused — but
     // only if the challenged request carried them: one without (a first attempt, a retry
@@ -827,6 +899,7 @@ class Engine::Impl {
   void start_attempt(std::uint32_t slot, Binding& b, std::uint64_t now) {
     b.txn = alloc_txn(slot);
     b.rounds = 0;
+    b.sent_to = address_id_[b.registrar];
     b.transport_failed = false;
     b.preemptive = false;
     b.stale_answered = false;
@@ -904,6 +977,10 @@ class Engine::Impl {
     free_txn(b);
     b.last_code = code;
     b.reason = reason;
+    if (retry_after_s > 0) {
+      b.reason = FailReason::retry_after;
+      tables_.retry_after_s[counter_index_[b.registrar]] = retry_after_s;
+    }
     rc(b).last_failure_code.set(code);
     rc(b).last_failure_ms.set(now);
     if (b.unregister) {
@@ -911,7 +988,7 @@ class Engine::Impl {
       finish_unregister(slot, b);
       return;
     }
-    if (b.failures < 255) ++b.failures;
+    if (b.failures < 31) b.failures = b.failures + 1;
     const unsigned shift = std::min<unsigned>(b.failures - 1, 16);
     const std::uint64_t cap = std::min<std::uint64_t>(opts_.backoff_max_ms, std::uint64_t{opts_.backoff_base_ms} << shift);
     // "Full jitter" in the upper half: spread retries of bindings that failed together.
@@ -1188,7 +1265,7 @@ class Engine::Impl {
     const sip::Header* h = m.first(sip::HeaderId::min_expires);
     // §10.2.8: retry with an expiry ≥ Min-Expires. Without a usable one, it is a failure.
     if (h == nullptr || !sip::parse_delta_seconds(h->value, min_expires) ||
-        min_expires <= b.requested || ++b.rounds > kMaxRounds) {
+        min_expires <= b.requested || (b.rounds = b.rounds + 1) > kMaxRounds) {
       rc(b).rejected.inc();
       fail(slot, b, 423, 0, now, FailReason::rejected);
       return;
@@ -1209,6 +1286,7 @@ class Engine::Impl {
     const auth::Challenge& best = cc.challenge;
     const Snapshot::Choice& choice = cc.choice;
     const std::uint32_t best_realm = cc.realm_id;
+    if (cc.seen) b.challenge_alg = 1 + static_cast<std::uint8_t>(cc.have ? best.algorithm : cc.seen_algorithm);
     // A realm challenged with SHA-256 or SHA-512/256 and the snapshot keeps only the MD5 HA1 of
     // its credentials (SHA ones are computed only for realms that use them): ask the control
     // plane for them (even after failures: it ignores repeats), also when another challenge of
@@ -1244,7 +1322,9 @@ class Engine::Impl {
         wheel_.schedule(slot, now + prng_.between(800, 1200));
         return;
       }
-      // F4.5: nothing configured may answer; terminate, no blind retry (F7).
+      // F4.5: nothing configured may answer; terminate, no blind retry (F7). The row names the
+      // realm challenged, also one nobody configured (no id: kept per registrar as received).
+      if (cc.seen) b.realm = cc.seen_realm_id != kNoRealm ? cc.seen_realm_id : note_unknown_realm(b, cc.seen_realm);
       if (refused_realm) rc(b).realm_refused.inc();
       rc(b).no_credential.inc();
       fail(slot, b, m.status, 0, now, FailReason::no_credential);
@@ -1265,7 +1345,8 @@ class Engine::Impl {
       fail(slot, b, m.status, 0, now, FailReason::auth_failed);
       return;
     }
-    if (++b.rounds > kMaxRounds) {
+    b.rounds = b.rounds + 1;
+    if (b.rounds > kMaxRounds) {
       rc(b).auth_failed.inc();
       fail(slot, b, m.status, 0, now, FailReason::auth_failed);
       return;
@@ -1577,6 +1658,7 @@ void Engine::adopt(const SnapshotPin& pin, std::uint64_t now_ms) {
     m.set_host(m.contact_host_[ri], r.local_ip, snap->listen_port);
     m.set_host(m.via_host_[ri], r.local_ip, m.opts_.via_port ? m.opts_.via_port : snap->listen_port);
   }
+  m.note_addresses(*snap);
   const std::vector<PlanEntry>* plan =
       m.opts_.worker < snap->plans.size() ? &snap->plans[m.opts_.worker] : nullptr;
   const std::uint32_t n = plan ? static_cast<std::uint32_t>(plan->size()) : 0;
@@ -1598,7 +1680,7 @@ void Engine::adopt(const SnapshotPin& pin, std::uint64_t now_ms) {
           b.credential = b.credential < snap->credential_from_previous.size() ? snap->credential_from_previous[b.credential]
                                                                              : kNoEntry;
         }
-        if (b.realm != kNoRealm) {
+        if (b.realm != kNoRealm && b.realm != kUnknownRealm) {
           b.realm = b.realm < snap->realm_from_previous.size() ? snap->realm_from_previous[b.realm] : kNoRealm;
         }
       }
@@ -1690,6 +1772,7 @@ void Engine::advance(const SnapshotPin& pin, std::uint64_t now_ms) {
   if (snap_ == nullptr) return;
   Impl& m = *impl_;
   m.wheel_.advance(now_ms, [&](std::uint32_t slot) { m.on_timer(slot, now_ms); });
+  if (m.sweep_mask_ != 0) m.sweep();
   m.run_keepalives(now_ms);
   m.start_paced(now_ms);
 }
@@ -1738,7 +1821,7 @@ std::uint64_t Engine::next_deadline_ms(const SnapshotPin& pin) const {
   std::uint64_t next = m.wheel_.next_hint();
   if (snap_ == nullptr) return next;
   const std::uint64_t now = m.wheel_.now();
-  if (m.starts_pending_) return now;  // tokens left after kStartsPerAdvance starts
+  if (m.starts_pending_ || m.sweep_mask_ != 0) return now;  // starts or a sweep left for the next call
   for (const Keepalive& k : m.ka_) {
     if (k.active) next = std::min(next, std::max(now, k.due_ms));
   }
@@ -1793,6 +1876,27 @@ std::uint32_t Engine::registered_count(std::uint64_t now_ms) const {
   return n;
 }
 
+const StatusTables& Engine::status_tables() const { return impl_->tables_; }
+
+void Engine::reregister(const SnapshotPin& pin, std::uint8_t registrars, std::string_view number, std::uint64_t now_ms) {
+  check_pin(pin);
+  (void)now_ms;
+  if (snap_ == nullptr || impl_->opts_.worker >= snap_->plans.size()) return;
+  Impl& m = *impl_;
+  if (number.empty()) {
+    m.sweep_mask_ |= registrars;
+    m.sweep_next_ = 0;
+    return;
+  }
+  // One number: its bindings are chained from its endpoint in its owner worker's plan.
+  const std::uint32_t ep = snap_->find_endpoint(number);
+  if (ep == kNoEntry || owner_of(number, static_cast<std::uint32_t>(snap_->plans.size())) != m.opts_.worker) return;
+  for (std::uint32_t slot = snap_->endpoints[ep].first_slot, n = 0; slot != kNoEntry && slot < m.used_slots_ && n < kSnapRegistrarSlots;
+       slot = snap_->plans[m.opts_.worker][slot].next_slot, ++n) {
+    m.kick(slot, registrars);
+  }
+}
+
 std::size_t Engine::status(const SnapshotPin& pin, std::uint32_t from, BindingStatus* out, std::size_t max,
                            std::uint32_t& next, std::uint64_t now_ms) const {
   check_pin(pin);
@@ -1819,6 +1923,14 @@ std::size_t Engine::status(const SnapshotPin& pin, std::uint32_t from, BindingSt
     s.credential = b.credential;
     s.realm = b.realm;
     s.reason = b.reason;
+    s.sent_to = b.sent_to;
+    s.algorithm = b.challenge_alg;
+    s.next_attempt_ms = -1;
+    if (s.state == BindingState::queued) {
+      s.next_attempt_ms = 0;
+    } else if ((b.state == BindingState::registered || b.state == BindingState::backoff) && m.wheel_.armed(slot)) {
+      s.next_attempt_ms = static_cast<std::int64_t>(m.wheel_.due(slot) > now_ms ? m.wheel_.due(slot) - now_ms : 0);
+    }
   }
   next = slot;
   return n;

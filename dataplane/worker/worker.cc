@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "regfront/common/clock.h"
 
@@ -101,7 +102,36 @@ void Worker::on_datagram(const ReadSection& pin, std::string_view d, const socka
   }
 }
 
+void Worker::serve_reregister(const ReadSection& pin, std::uint64_t now) {
+  // As serve_dump: a plain load first (nothing asked, the usual case, costs no locked instruction).
+  if (rereg_state_.load(std::memory_order_relaxed) != 1) return;
+  int asked = 1;
+  if (!rereg_state_.compare_exchange_strong(asked, 2, std::memory_order_acquire)) return;
+  engine_.reregister(pin, rereg_registrars_, {rereg_number_, rereg_number_len_}, now);
+  rereg_state_.store(0, std::memory_order_release);
+}
+
+bool Worker::reregister(std::uint8_t registrars, std::string_view number) {
+  if (number.size() > sizeof rereg_number_) return false;
+  rereg_registrars_ = registrars;
+  std::memcpy(rereg_number_, number.data(), number.size());
+  rereg_number_len_ = static_cast<std::uint8_t>(number.size());
+  rereg_state_.store(1, std::memory_order_release);
+  for (int i = 0; i < 10000 && rereg_state_.load(std::memory_order_acquire) != 0 && !exited(); ++i) {
+    const timespec ts{0, 500000};
+    nanosleep(&ts, nullptr);
+  }
+  for (;;) {  // withdraw it unless the worker took it; if it is taking it, wait (microseconds)
+    int state = rereg_state_.load(std::memory_order_acquire);
+    if (state == 0) return true;
+    if (state == 1 && rereg_state_.compare_exchange_strong(state, 0, std::memory_order_acq_rel)) return false;
+    const timespec ts{0, 100000};
+    nanosleep(&ts, nullptr);
+  }
+}
+
 void Worker::serve_dump(const ReadSection& pin, std::uint64_t now) {
+  serve_reregister(pin, now);  // the other control-thread request answered between bursts
   // Called every loop iteration: a plain load first, so that the usual answer (nothing asked)
   // costs no locked instruction and leaves the line shared with the control thread.
   if (dump_state_.load(std::memory_order_relaxed) != kDumpAsked) return;
@@ -128,7 +158,10 @@ void Worker::serve_dump(const ReadSection& pin, std::uint64_t now) {
   out.resize(have + n);
   dump_next_ = next;
   const bool done = next >= engine_.slot_count() || out.size() == out.capacity();
-  if (done) dump_version_ = engine_.adopted_version();
+  if (done) {
+    dump_version_ = engine_.adopted_version();
+    dump_tables_ = engine_.status_tables();
+  }
   // Release: the rows written above are visible to the control thread's acquire.
   dump_state_.store(done ? kDumpDone : kDumpAsked, std::memory_order_release);
 }

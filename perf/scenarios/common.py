@@ -333,7 +333,7 @@ class Regfrontd:
         return None
 
     def registrars(self) -> Optional[List[dict]]:
-        j = self.cli_json("show sip-ua status registrar")
+        j = self.cli_json("show sip-ua register registrars")
         return None if j is None else j.get("registrars", [])
 
     def statistics(self) -> Optional[dict]:

@@ -102,7 +102,7 @@ class ControlSocketAndDns(unittest.TestCase):
             for user, _ in users:
                 self.assertIn(user[1:], {aor.split("@")[0] for aor in table})
 
-            st = json.loads(cli(sock, "show sip-ua status registrar | json").stdout)["registrars"][0]
+            st = json.loads(cli(sock, "show sip-ua register registrars | json").stdout)["registrars"][0]
             self.assertEqual(st["address"], f"localhost:{reg.port}")
             self.assertEqual(st["resolved"], f"127.0.0.1:{reg.port}")
             self.assertEqual(st["registered"], len(users))
@@ -245,7 +245,7 @@ class Persistence(unittest.TestCase):
             after = cli(sock, "enable", "show running-config").stdout
             self.assertEqual(after, shown)
             # Passwords appear in the running-config only: not in the other shows.
-            for show in ("show sip-ua register status", "show sip-ua status registrar",
+            for show in ("show sip-ua register status", "show sip-ua register registrars",
                          "show sip-ua statistics", "show dataplane"):
                 out = cli(sock, show).stdout
                 self.assertTrue(out, show)

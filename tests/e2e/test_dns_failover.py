@@ -9,7 +9,7 @@
   in front of two Kamailio registrars of one provider (realm dns.test, the same subscribers)
   on PORT_A and PORT_B. regfrontd (`registrar 1 dns:voip.test`, `--dns-server` that dnsmasq)
   registers every binding at A; A is killed; the bindings' next REGISTERs to A fail (ICMP port
-  unreachable), the registrar moves to B (`show sip-ua status registrar | json`: targets,
+  unreachable), the registrar moves to B (`show sip-ua register registrars | json`: targets,
   in_use, target_switches) and every binding is registered in B's location table within a
   bounded time. The failover time (kill to all registered at B) is printed.
 
@@ -159,7 +159,7 @@ class DnsFailover(unittest.TestCase):
 
     def status(self):
         res = subprocess.run([self.rf.cli, "--socket", self.rf.control_socket, "-c",
-                              "show sip-ua status registrar | json"], capture_output=True, text=True, timeout=20)
+                              "show sip-ua register registrars | json"], capture_output=True, text=True, timeout=20)
         self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
         return json.loads(res.stdout)["registrars"][0]
 

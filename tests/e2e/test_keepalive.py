@@ -35,7 +35,7 @@ def log(msg: str) -> None:
 
 
 def registrar_row(rf, index=1):
-    for r in (rf.cli_json("show sip-ua status registrar") or {}).get("registrars", []):
+    for r in (rf.cli_json("show sip-ua register registrars") or {}).get("registrars", []):
         if r.get("index") == index:
             return r
     return {}
@@ -119,7 +119,7 @@ class KeepaliveAgainstKamailio(unittest.TestCase):
             self.assertGreaterEqual(options, 2)  # the keepalive goes on (with its retransmissions)
             self.assertEqual(len(lapsed), n)
             self.assertGreater(len(held), 0)
-            text = rf.run_cli(["show sip-ua status registrar"])
+            text = rf.run_cli(["show sip-ua register registrars"])
             self.assertIn("Keepalive:      OPTIONS (profile 1): down", text, text)
 
             thaw()

@@ -260,7 +260,7 @@ class HostileRealms(unittest.TestCase):
 
 
 def registrars(rf):
-    return (rf.cli_json("show sip-ua status registrar") or {}).get("registrars", [])
+    return (rf.cli_json("show sip-ua register registrars") or {}).get("registrars", [])
 
 
 def main():

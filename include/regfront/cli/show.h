@@ -20,6 +20,7 @@ namespace regfront::cli {
 struct BindingRow {
   std::string number;
   int registrar = 0;
+  std::uint32_t dial_peer = 0;   // the number's dial peer (IOS `peer`), 0 = none (shown -1)
   std::string state;             // "registered", "backoff*" (* = still registered), …
   std::uint32_t granted = 0;     // seconds the registrar granted
   std::int64_t seconds_left = 0;
@@ -27,10 +28,20 @@ struct BindingRow {
   std::string username;          // the credential answered with, "" = none
   std::string realm;             // the realm answered, "" = none
   std::string reason;            // why the last attempt failed (reg::reason_name), "" = it did not
+  // Why, as an engineer acts on it: "no credential for realm X", "auth failed", "timeout",
+  // "503 Retry-After N", "unreachable", "DNS: …", "registrar down"; "" = nothing wrong.
+  std::string reason_text;
+  std::string address;           // "ip:port" the last request went to, "" = none sent
+  std::string algorithm;         // of the last challenge received ("MD5", "SHA-256"…), "" = none
+  std::int64_t next_attempt_s = -1;  // seconds until the next REGISTER (refresh/retry); -1 = none
 };
 std::string render_register_status(const std::vector<BindingRow>& rows, bool json);
 
-// ---- show sip-ua status registrar: one block per configured registrar ----
+// ---- show sip-ua status registrar: IOS's list of endpoints registered to the router's own
+// registrar; regfront has none, and prints what IOS prints then ----
+std::string render_sip_ua_status_registrar(bool json);
+
+// ---- show sip-ua register registrars: one block per configured registrar ----
 // One address a `dns:` registrar may be reached at (RFC 3263 order).
 struct RegistrarTargetRow {
   std::uint16_t priority = 0;  // SRV priority and weight; 0 without SRV

@@ -158,7 +158,8 @@ struct Result {
 // Exec commands (user exec `>`: show, enable, exit/logout; privileged exec `#`: also write,
 // copy, configure terminal, disable; `do <privileged exec command>` from every configuration
 // mode, which runs it without leaving the mode):
-//   show sip-ua register status | show sip-ua status registrar | show sip-ua statistics
+//   show sip-ua register status [registrar N] [NUMBER] | show sip-ua register registrars
+//   show sip-ua status registrar | show sip-ua statistics
 //   show sip-ua calls | show dataplane | show startup-config   -> ExecHooks::show()
 //   show control
 //   show running-config                         -> render_running_config(), no hook
@@ -181,6 +182,7 @@ struct Result {
 //                                               -> the session and the Config, no hook
 //   terminal length|width <0-512>, terminal history size <0-256>, terminal no …
 //                                               -> the Session's terminal settings
+//   clear sip-ua registration [registrar N] [number NUMBER]   -> ExecHooks::reregister()
 // Without hooks, the commands that need them are refused ("% Command not available").
 // `exit`/`logout` in an exec mode set Result::end_session. Ctrl-Z is `end`.
 //
@@ -191,7 +193,7 @@ class ExecHooks {
  public:
   enum class Show : unsigned char {
     register_status,   // show sip-ua register status
-    registrar_status,  // show sip-ua status registrar
+    registrar_status,  // show sip-ua status registrar: endpoints registered to us (IOS; none)
     statistics,        // show sip-ua statistics
     calls,             // show sip-ua calls
     dataplane,         // show dataplane
@@ -199,6 +201,7 @@ class ExecHooks {
     control,           // show control: control-socket sessions, SIGHUP reloads
     logging,           // show logging: the logging buffer (IOS's header, then the lines)
     debugging,         // show debugging: regfront's trace counters, after the session's lines
+    registrars,        // show sip-ua register registrars: each registrar regfront registers with
   };
   virtual ~ExecHooks() = default;
   // Text of a show command, or its JSON document when `json`; false and the reason in `out`
@@ -222,6 +225,21 @@ class ExecHooks {
   enum class Info : unsigned char { version, users };
   virtual bool info(Info /*what*/, const Session& /*self*/, std::string& out) {
     out = "Command not available";
+    return false;
+  }
+  // show sip-ua register status [registrar N] [NUMBER]: only the rows of registrar N (0: all)
+  // and of NUMBER ("": all); as show(Show::register_status, …) otherwise.
+  virtual bool show_register_status(int registrar, std::string_view number, bool json, std::string& out) {
+    if (registrar == 0 && number.empty()) return show(Show::register_status, json, out);
+    out = "Command not available";
+    return false;
+  }
+  // clear sip-ua registration [registrar N] [number NUMBER]: the matching bindings (registrar 0:
+  // every registrar; number "": every number) that are registered or backing off send a
+  // REGISTER now, through each registrar's rate. False and the reason in `message` when the
+  // registrar or number is not configured (nothing is sent then).
+  virtual bool reregister(int /*registrar*/, std::string_view /*number*/, std::string& message) {
+    message = "Command not available";
     return false;
   }
 };

@@ -99,6 +99,8 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   bool write_memory(const config::Config& cfg, std::string& message) override;
   bool clear(Clear what, std::string& message) override;
   bool info(Info what, const config::Session& self, std::string& out) override;
+  bool reregister(int registrar, std::string_view number, std::string& message) override;
+  bool show_register_status(int registrar, std::string_view number, bool json, std::string& out) override;
 
   Options opts_;
   config::Config cfg_;

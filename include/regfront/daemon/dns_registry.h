@@ -1,7 +1,7 @@
 // regfront/daemon/dns_registry.h — where each configured registrar is: literal addresses at once,
 // `dns:` names through the resolver (c-ares, on the control thread), looked up again when the
 // answer's TTL runs out, retried 30 s after a failure. Also our source address towards each
-// one (the snapshot's local_ip). What it holds is what `show sip-ua status registrar` prints.
+// one (the snapshot's local_ip). What it holds is what `show sip-ua register registrars` prints.
 //
 // A `dns:NAME` registrar without a port is found as RFC 3263 §4 says (regfront/dns/sip_srv.h):
 // NAPTR (SIP+D2U) → SRV (priority, weighted random) → A/AAAA, every address of every SRV target

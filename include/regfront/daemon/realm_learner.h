@@ -39,7 +39,7 @@ class RealmLearner {
   void touch(std::uint8_t slot, std::string_view realm, std::uint64_t now_ms);
   // Every learned realm, each once, for the snapshot builder.
   const std::vector<std::string>& realms() const { return union_; }
-  // `show sip-ua status registrar`: each row's learned realms (most recent first) and counts.
+  // `show sip-ua register registrars`: each row's learned realms (most recent first) and counts.
   void annotate(std::vector<cli::RegistrarRow>& rows) const;
 
   std::uint64_t learned() const { return learned_; }

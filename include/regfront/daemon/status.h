@@ -12,6 +12,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "regfront/cli/show.h"
@@ -23,6 +24,13 @@
 namespace regfront::daemon {
 
 class DpdkBackend;
+
+// A status row's reason as an engineer acts on it (cli::BindingRow::reason_text): from the
+// worker's row, the realm it names, the registrar's last Retry-After and its resolver error.
+// A wrong password ("auth failed") and a realm nothing answers ("no credential for realm X")
+// read differently; a binding waiting for DNS or held by the keepalive says so.
+std::string binding_reason_text(const reg::BindingStatus& b, const std::string& realm, std::uint32_t retry_after_s,
+                                const std::string& dns_error);
 
 class StatusGatherer {
  public:
@@ -38,7 +46,7 @@ class StatusGatherer {
 
   // show sip-ua register status
   std::vector<cli::BindingRow> bindings() const;
-  // show sip-ua status registrar
+  // show sip-ua register registrars
   std::vector<cli::RegistrarRow> registrars() const;
   // show sip-ua statistics
   cli::Statistics statistics() const;

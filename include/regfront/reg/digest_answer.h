@@ -45,6 +45,12 @@ struct ChallengeChoice {
   bool refused_realm = false;       // a challenge for a realm the registrar is not pinned to
   std::string_view unknown_realm;   // a realm no snapshot names (only realm-less entries could)
   std::string_view sha_realm;       // a credential applies, but its SHA HA1 is not in the snapshot
+  // The first Digest challenge parsed, answerable or not (what a status row names when none
+  // could be answered): its realm, that realm's id (kNoRealm: no snapshot names it), algorithm.
+  bool seen = false;
+  std::string_view seen_realm;
+  std::uint32_t seen_realm_id = kNoRealm;
+  auth::Algorithm seen_algorithm = auth::Algorithm::md5;
   // The parameters of the chosen challenge (qop: auth when offered, else auth-int, else none).
   DigestParams params(bool proxy) const;
 };

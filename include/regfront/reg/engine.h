@@ -141,7 +141,8 @@ class TxQueue {
   X(options_timed_out, "OPTIONS ended by Timer F or an ICMP unreachable")                      \
   X(keepalive_down, "times the keepalive marked the registrar down")                          \
   X(keepalive_up, "times the keepalive marked the registrar up again")                        \
-  X(keepalive_held, "refreshes, retries and retransmissions held while the registrar was down")
+  X(keepalive_held, "refreshes, retries and retransmissions held while the registrar was down") \
+  X(reregistered, "bindings queued for a REGISTER now by clear sip-ua registration")
 
 #define REGFRONT_WORKER_COUNTERS(X)                                                         \
   X(rx_datagrams, "datagrams received")                                                     \
@@ -212,12 +213,33 @@ enum class FailReason : std::uint8_t {
   no_credential,       // nothing configured may answer the realm challenged (F4.5, F7)
   response_too_large,  // the registrar's response was refused by the parser for its size
   build_error,         // the request did not fit a transaction slot
+  retry_after,         // refused with a Retry-After (last code: the registrar's), honoured
 };
 std::string_view reason_name(FailReason r);
 
 // Retry-After is honoured up to this (RFC 3261 §20.33 sets no bound; a registrar saying
 // 999999999 would park the binding for 31 years): larger values count as this, and are counted.
 inline constexpr std::uint32_t kMaxRetryAfterS = 3600;
+
+// A binding's realm when the last challenge named a realm no snapshot has an id for (nobody
+// configured it): the name is StatusTables::unknown_realm of the binding's registrar index.
+inline constexpr std::uint32_t kUnknownRealm = 0xfffffffeu;
+// Addresses a worker's requests went to, per registrar index: a binding keeps a 3-bit id into
+// its index's ring (7 entries, reused oldest first; an id never points at an address the
+// current snapshot still uses for another slot of that index).
+inline constexpr std::uint8_t kAddressIds = 7;
+inline constexpr std::uint8_t kNoAddress = 7;
+
+// What status rows' compact ids mean, per registrar index (0..5), copied out with the rows.
+struct StatusTables {
+  sockaddr_storage address[kRegistrarSlots][kAddressIds]{};
+  socklen_t address_len[kRegistrarSlots][kAddressIds]{};
+  // The last challenged realm nobody configured, as received (kUnknownRealm rows).
+  char unknown_realm[kRegistrarSlots][auth::kMaxRealmLength]{};
+  std::uint8_t unknown_realm_len[kRegistrarSlots]{};
+  // The last Retry-After honoured (seconds, capped), for FailReason::retry_after rows.
+  std::uint32_t retry_after_s[kRegistrarSlots]{};
+};
 
 // One row of `show sip-ua register status`, copied out by the worker (see Engine::status).
 struct BindingStatus {
@@ -230,6 +252,11 @@ struct BindingStatus {
   std::uint32_t credential;    // index in the snapshot's credentials, kNoEntry = none used
   std::uint32_t realm;         // realm id answered, kNoRealm = none
   FailReason reason;           // why the last attempt failed (none: it did not)
+  std::uint8_t sent_to;        // StatusTables::address id of the last request; kNoAddress = none
+  std::uint8_t algorithm;      // of the last challenge received: 1 + auth::Algorithm, 0 = none
+  // Until the next REGISTER starts on its own (refresh or retry), ms: 0 = now (queued behind the
+  // registrar's rate), -1 = none planned (in flight, held, waiting for DNS, done).
+  std::int64_t next_attempt_ms;
 };
 
 struct EngineOptions {
@@ -295,6 +322,13 @@ class Engine {
   // Runs timers due by now_ms and starts queued transactions within each registrar's rate.
   void advance(const SnapshotPin& pin, std::uint64_t now_ms);
 
+  // clear sip-ua registration: queues for a REGISTER now (through each registrar's pacer, never
+  // faster than its rate) the bindings of the registrars in `registrars` (bit i = index i + 1)
+  // that are registered or backing off; only `number`'s when it is not empty (O(registrars):
+  // its slots are chained from its endpoint). Without a number the slots are swept a bounded
+  // chunk per advance(). Counted per registrar: reregistered.
+  void reregister(const SnapshotPin& pin, std::uint8_t registrars, std::string_view number, std::uint64_t now_ms);
+
   // Unregisters every registered binding (Expires: 0, paced) and stops refreshing.
   void begin_shutdown(const SnapshotPin& pin, std::uint64_t now_ms);
   // True once shutdown was begun and nothing is queued or in flight.
@@ -310,6 +344,9 @@ class Engine {
   std::size_t status(const SnapshotPin& pin, std::uint32_t from, BindingStatus* out, std::size_t max,
                      std::uint32_t& next, std::uint64_t now_ms) const;
   std::uint32_t slot_count() const;
+  // What the rows' ids (address, unknown realm, Retry-After) mean; read on the worker thread,
+  // copied out with the rows.
+  const StatusTables& status_tables() const;
 
   // Realms that only a realm-less credential (F4.4) could answer but that no snapshot has an
   // HA1 for yet, with the registrar slot (0..5) that challenged with each. The worker pushes

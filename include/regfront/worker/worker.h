@@ -61,6 +61,13 @@ class Worker {
   // `slots` is the size of this worker's plan in the current snapshot (sizes the buffer, so the
   // worker never allocates); `snapshot_version` is the snapshot the rows' indices refer to.
   bool dump(std::vector<reg::BindingStatus>& out, std::uint64_t& snapshot_version, std::size_t slots);
+  // What the rows' ids mean (addresses, unknown realms), as of the last dump() that succeeded.
+  const reg::StatusTables& dumped_tables() const { return dump_tables_; }
+  // Control thread: clear sip-ua registration. Hands the worker the registrars (bit i = index
+  // i + 1) and the number ("" = all) whose bindings it queues for a REGISTER now (paced), and
+  // waits until it took them (bounded: false on time-out, the request withdrawn, or a number
+  // too long to be configured). One request at a time: nothing queues up.
+  bool reregister(std::uint8_t registrars, std::string_view number);
   // The same for the worker's calls (`show sip-ua calls`), at most `max` rows.
   bool dump_calls(std::vector<call::CallStatus>& out, std::size_t max);
 
@@ -159,6 +166,13 @@ class Worker {
   std::vector<call::CallStatus>* dump_calls_ = nullptr;     // a call dump
   std::uint32_t dump_next_ = 0;
   std::uint64_t dump_version_ = 0;
+  reg::StatusTables dump_tables_{};
+  // clear sip-ua registration hand-over: 0 idle, 1 asked (fields written, release), 2 taken.
+  std::atomic<int> rereg_state_{0};
+  std::uint8_t rereg_registrars_ = 0;
+  std::uint8_t rereg_number_len_ = 0;
+  char rereg_number_[64] = {};
+  void serve_reregister(const ReadSection& pin, std::uint64_t now_ms);
 };
 
 }  // namespace regfront::worker

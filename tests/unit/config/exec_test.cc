@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "harness.h"
@@ -48,6 +49,19 @@ class FakeHooks : public ExecHooks {
     if (fail) message = failure;
     return !fail;
   }
+  std::vector<std::tuple<int, std::string, bool>> filtered_shows;
+  bool show_register_status(int registrar, std::string_view number, bool json, std::string& out) override {
+    if (registrar == 0 && number.empty()) return ExecHooks::show_register_status(registrar, number, json, out);
+    filtered_shows.emplace_back(registrar, std::string(number), json);
+    out = "filtered\n";
+    return true;
+  }
+  std::vector<std::pair<int, std::string>> reregisters;
+  bool reregister(int registrar, std::string_view number, std::string& message) override {
+    reregisters.emplace_back(registrar, std::string(number));
+    if (fail) message = "Registrar 3 is not configured";
+    return !fail;
+  }
 };
 
 // A harness whose interpreter has the fake hooks.
@@ -86,6 +100,9 @@ const ShowCase kShows[] = {
     {"sh sip reg stat", Show::register_status, false},
     {"show sip-ua status registrar", Show::registrar_status, false},
     {"sh sip-ua statu reg", Show::registrar_status, false},
+    {"show sip-ua register registrars", Show::registrars, false},
+    {"sh sip reg registrars", Show::registrars, false},
+    {"show sip-ua register registrars | json", Show::registrars, true},
     {"show sip-ua statistics", Show::statistics, false},
     {"sh sip-ua stati", Show::statistics, false},
     {"show dataplane", Show::dataplane, false},
@@ -413,6 +430,57 @@ TEST(ExecDebug, CcsipFilterPerSession) {
   EXPECT_TRUE(user.run("show debugging").ok());
 }
 
+// show sip-ua register status [registrar N] [NUMBER]: IOS's filters, then the pipes.
+TEST(ExecShow, RegisterStatusFilters) {
+  ExecHarness h;
+  using F = std::vector<std::tuple<int, std::string, bool>>;
+  for (const char* line : {"show sip-ua register status registrar 2", "show sip-ua register status 4085550100",
+                           "show sip-ua register status registrar 6 +4085550100 | json",
+                           "sh sip reg stat reg 1 | include 1001"}) {
+    const Result r = h.run(line);
+    EXPECT_TRUE(r.ok()) << format_error(line, r);
+  }
+  EXPECT_EQ(h.hooks.filtered_shows, (F{{2, "", false}, {0, "4085550100", false}, {6, "+4085550100", true}, {1, "", false}}));
+  EXPECT_EQ(h.run("show sip-ua register status").output, h.hooks.text) << "unfiltered: the plain show";
+  for (const char* line : {"show sip-ua register status registrar 7", "show sip-ua register status 1001 registrar 1",
+                           "show sip-ua register status abc"}) {
+    EXPECT_EQ(h.run(line).code(), ResultCode::invalid_input) << line;
+  }
+  EXPECT_EQ(h.hooks.filtered_shows.size(), 4u);
+}
+
+// clear sip-ua registration [registrar N] [number NUMBER]: options in any order, each once.
+TEST(ExecClear, SipUaRegistration) {
+  ExecHarness h;
+  using R = std::vector<std::pair<int, std::string>>;
+  for (const char* line : {"clear sip-ua registration", "clear sip-ua registration registrar 2",
+                           "clear sip-ua registration number 4085550100",
+                           "clear sip-ua registration number +4085550100 registrar 6",
+                           "cle sip registration reg 1 num 1001"}) {
+    const Result r = h.run(line);
+    EXPECT_TRUE(r.ok()) << format_error(line, r);
+    EXPECT_EQ(r.output, "");
+  }
+  EXPECT_EQ(h.hooks.reregisters, (R{{0, ""}, {2, ""}, {0, "4085550100"}, {6, "+4085550100"}, {1, "1001"}}));
+  for (const char* line : {"clear sip-ua registration registrar 7", "clear sip-ua registration number abc",
+                           "clear sip-ua registration registrar 1 registrar 2", "clear sip-ua registration 1001"}) {
+    EXPECT_EQ(h.run(line).code(), ResultCode::invalid_input) << line;
+  }
+  EXPECT_EQ(h.run("clear sip-ua registration number").code(), ResultCode::incomplete);
+  EXPECT_EQ(h.hooks.reregisters.size(), 5u) << "a refused line calls nothing";
+  h.enter(Mode::sip_ua);
+  EXPECT_TRUE(h.run("do clear sip-ua registration registrar 1").ok());
+  ExecHarness user(Mode::user_exec);
+  EXPECT_EQ(user.run("clear sip-ua registration").code(), ResultCode::invalid_input);
+  EXPECT_TRUE(user.hooks.reregisters.empty());
+  ExecHarness failing;
+  failing.hooks.fail = true;
+  const Result r = failing.run("clear sip-ua registration registrar 3");
+  EXPECT_EQ(r.code(), ResultCode::rejected);
+  EXPECT_NE(format_error("clear sip-ua registration registrar 3", r).find("% Registrar 3 is not configured"), std::string::npos)
+      << format_error("clear sip-ua registration registrar 3", r);
+}
+
 // The JSON strings are escaped: a description may hold quotes and backslashes.
 TEST(ExecShow, DialPeerSummaryJsonEscapes) {
   test::Harness h;
@@ -560,7 +628,7 @@ TEST(ExecErrors, CodesMarkersAndMessages) {
 TEST(ExecErrors, WithoutHooksTheDaemonCommandsAreNotAvailable) {
   test::Harness h(Mode::privileged_exec);  // Interpreter without hooks
   for (const char* line : {"show sip-ua register status", "show sip-ua status registrar",
-                           "show sip-ua statistics", "show dataplane | json",
+                           "show sip-ua register registrars", "show sip-ua statistics", "show dataplane | json",
                            "show startup-config", "write memory", "write",
                            "copy running-config startup-config"}) {
     Result r = h.run(line);

@@ -20,6 +20,7 @@ namespace regfront::reg {
 namespace {
 
 using test::digest_params;
+using test::kRegistrarBasePort;
 using test::drain;
 using test::load_config;
 using test::loopback_addresses;
@@ -540,7 +541,8 @@ TEST_F(EngineTest, RetryAfterAboveTheMaximumIsHonouredAsTheMaximum) {
   deliver(respond(r, 503, "Service Unavailable", "Retry-After: 999999999\r\n"));
   EXPECT_EQ(rc().retry_after.get(), 1u);
   EXPECT_EQ(rc().retry_after_capped.get(), 1u);
-  EXPECT_EQ(status_of("1001").reason, FailReason::rejected);
+  EXPECT_EQ(status_of("1001").reason, FailReason::retry_after);
+  EXPECT_EQ(engine_->status_tables().retry_after_s[0], kMaxRetryAfterS);  // as honoured
   const std::uint64_t t0 = now_;
   EXPECT_RETRY_WITHIN(t0, kMaxRetryAfterS * 1000u, kMaxRetryAfterS * 1100u);
 }
@@ -1926,6 +1928,213 @@ TEST_F(LiveEngineTest, ShaHa1sOfOneRealmNeverAnswerAnother) {
   std::string realm;
   ASSERT_TRUE(engine_->pop_sha_realm(realm));
   EXPECT_EQ(realm, "reg-a.example");
+}
+
+// ---- What a status row says about why and when (address, challenge, reason, next attempt) ----
+
+std::string row_address(const StatusTables& t, const BindingStatus& st) {
+  if (st.sent_to >= kAddressIds) return "";
+  const int x = st.registrar % kRegistrarSlots;
+  if (t.address_len[x][st.sent_to] == 0) return "";
+  sockaddr_in sin;
+  std::memcpy(&sin, &t.address[x][st.sent_to], sizeof sin);
+  char ip[INET_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET, &sin.sin_addr, ip, sizeof ip);
+  return std::string(ip) + ":" + std::to_string(ntohs(sin.sin_port));
+}
+
+TEST_F(EngineTest, RowNamesAddressChallengeAndNextRefresh) {
+  sha_realms_ = {"reg-a.example"};
+  start(kOneEndpoint);
+  EXPECT_EQ(status_of("1001").sent_to, kNoAddress);  // nothing sent yet
+  EXPECT_EQ(status_of("1001").next_attempt_ms, 0);    // queued: as soon as the rate allows
+  const Sent r = register_challenged("WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n1\", "
+                                     "algorithm=SHA-256\r\n");
+  (void)r;
+  const BindingStatus st = status_of("1001");
+  ASSERT_EQ(st.state, BindingState::registered);
+  EXPECT_EQ(row_address(engine_->status_tables(), st), "127.0.0.1:" + std::to_string(kRegistrarBasePort));
+  EXPECT_EQ(st.algorithm, 1 + static_cast<int>(auth::Algorithm::sha256));
+  EXPECT_EQ(st.reason, FailReason::none);
+  // The refresh comes when the row said it would (granted 120 s, refresh ratio 80 %).
+  ASSERT_GT(st.next_attempt_ms, 0);
+  EXPECT_LE(st.next_attempt_ms, 96000);
+  const std::uint64_t t0 = now_;
+  const auto refresh = run_until_sent(100000);
+  ASSERT_EQ(refresh.size(), 1u);
+  EXPECT_EQ(static_cast<std::int64_t>(refresh[0].at - t0), st.next_attempt_ms);
+  EXPECT_EQ(status_of("1001").next_attempt_ms, -1);  // in flight: nothing planned
+}
+
+TEST_F(EngineTest, RowOfRetryAfterSaysHowLongAndWhen) {
+  start(kOneEndpoint);
+  deliver(respond(first_request(), 503, "Service Unavailable", "Retry-After: 120\r\n"));
+  const BindingStatus st = status_of("1001");
+  EXPECT_EQ(st.reason, FailReason::retry_after);
+  EXPECT_EQ(st.last_code, 503);
+  EXPECT_EQ(engine_->status_tables().retry_after_s[0], 120u);
+  EXPECT_GE(st.next_attempt_ms, 120000);
+  EXPECT_LE(st.next_attempt_ms, 132000);
+  // A refusal without Retry-After is "rejected", not a Retry-After.
+  const auto retry = run_until_sent(133000);
+  ASSERT_EQ(retry.size(), 1u);
+  deliver(respond(retry[0].req, 403, "Forbidden"));
+  EXPECT_EQ(status_of("1001").reason, FailReason::rejected);
+}
+
+TEST_F(EngineTest, RowOfTimeoutSaysTimeoutAndTheRetry) {
+  start(kOneEndpoint);
+  first_request();
+  run(19500);  // Timer F
+  const BindingStatus st = status_of("1001");
+  EXPECT_EQ(st.reason, FailReason::timeout);
+  EXPECT_EQ(row_address(engine_->status_tables(), st), "127.0.0.1:" + std::to_string(kRegistrarBasePort));
+  EXPECT_GE(st.next_attempt_ms, 2000);  // backoff base 4000: 50–100 %
+  EXPECT_LE(st.next_attempt_ms, 4000);
+}
+
+// A registrar challenging with a realm nobody configured: the row names that realm (no id in
+// any snapshot: kept per registrar as received), and says no credential, not a wrong password.
+TEST_F(EngineTest, RowNamesARealmNobodyConfigured) {
+  start(kOneEndpoint);
+  deliver(respond(first_request(), 401, "Unauthorized",
+                  "WWW-Authenticate: Digest realm=\"nobody.example\", nonce=\"n1\", algorithm=MD5\r\n"));
+  EXPECT_EQ(rc().no_credential.get(), 1u);
+  const BindingStatus st = status_of("1001");
+  EXPECT_EQ(st.reason, FailReason::no_credential);
+  EXPECT_EQ(st.realm, kUnknownRealm);
+  const StatusTables& t = engine_->status_tables();
+  EXPECT_EQ(std::string_view(t.unknown_realm[0], t.unknown_realm_len[0]), "nobody.example");
+  EXPECT_EQ(st.algorithm, 1 + static_cast<int>(auth::Algorithm::md5));
+  EXPECT_EQ(st.credential, kNoEntry);
+  // A live change that keeps the binding keeps what the row says.
+  snaps_.push_back(builder_.build(load_config(std::string(kOneEndpoint) + "dial-peer voice 2 pots\n destination-pattern 1002\n"),
+                                  loopback_addresses(), 5060, learned_realms_, snap(), now_, sha_realms_));
+  engine_->adopt(pin(), now_);
+  EXPECT_EQ(status_of("1001").realm, kUnknownRealm);
+}
+
+// A configured realm the endpoint has no credential for: the row names it by its id.
+TEST_F(EngineTest, RowNamesAConfiguredRealmTheEndpointCannotAnswer) {
+  start(R"(
+dial-peer voice 1 pots
+ destination-pattern 1001
+ authentication username alice password 0 secret realm reg-a.example
+dial-peer voice 2 pots
+ destination-pattern 1002
+ authentication username bob password 0 secret realm other.example
+sip-ua
+ registrar 1 dns:reg-a.example expires 3600
+)");
+  const auto first = run_until_sent(1000);
+  ASSERT_EQ(first.size(), 2u);
+  for (const Timed& t : first) {
+    deliver(respond(t.req, 401, "Unauthorized", "WWW-Authenticate: Digest realm=\"other.example\", nonce=\"n1\"\r\n"));
+  }
+  const BindingStatus st = status_of("1001");
+  EXPECT_EQ(st.reason, FailReason::no_credential);
+  ASSERT_LT(st.realm, snap()->realms.names.size());
+  EXPECT_EQ(snap()->realms.names[st.realm], "other.example");
+  EXPECT_EQ(status_of("1002").reason, FailReason::none);  // bob answered it
+}
+
+// The registrar's name resolves elsewhere: the row names where the last request went, and the
+// new address takes a new id in the index's ring (the old one's rows keep theirs).
+TEST_F(EngineTest, RowsNameTheAddressEachRequestWentTo) {
+  start(kOneEndpoint);
+  deliver(respond(first_request(), 200, "OK", "Expires: 120\r\n"));
+  const std::string port = std::to_string(kRegistrarBasePort);
+  EXPECT_EQ(row_address(engine_->status_tables(), status_of("1001")), "127.0.0.1:" + port);
+  const std::uint8_t old_id = status_of("1001").sent_to;
+  auto addrs = loopback_addresses();
+  sockaddr_in sin;
+  std::memcpy(&sin, &addrs[0]->addr, sizeof sin);
+  inet_pton(AF_INET, "127.0.0.2", &sin.sin_addr);
+  std::memcpy(&addrs[0]->addr, &sin, sizeof sin);
+  snaps_.push_back(builder_.build(load_config(kOneEndpoint), addrs, 5060, learned_realms_, snap(), now_, sha_realms_));
+  engine_->adopt(pin(), now_);
+  // A registrar's new address is another binding for the snapshot (its slot's generation changes):
+  // nothing sent from it yet.
+  EXPECT_EQ(row_address(engine_->status_tables(), status_of("1001")), "");
+  const auto sent = run_until_sent(200000);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(row_address(engine_->status_tables(), status_of("1001")), "127.0.0.2:" + port);
+  EXPECT_NE(status_of("1001").sent_to, old_id);
+  BindingStatus was = status_of("1001");
+  was.sent_to = old_id;
+  EXPECT_EQ(row_address(engine_->status_tables(), was), "127.0.0.1:" + port);
+}
+
+// ---- clear sip-ua registration ----
+
+// One number: exactly its bindings send a REGISTER now (one each), through the pacer; the others
+// keep their refresh time.
+TEST_F(EngineTest, ClearRegistrationOfANumberSendsOnlyItsRegister) {
+  std::string cfg;
+  for (int i = 0; i < 5; ++i) {
+    cfg += "dial-peer voice " + std::to_string(i + 1) + " pots\n destination-pattern " + std::to_string(7000 + i) + "\n";
+  }
+  cfg += "sip-ua\n registrar 1 dns:reg-a.example\n registrar 2 dns:reg-b.example\n registration rate 1000\n";
+  start(cfg);
+  for (int ms = 0; ms < 1000; ++ms) {
+    for (const Timed& t : run(1)) deliver(ok_with_contact(t.req, 3600));
+  }
+  ASSERT_EQ(engine_->registered_count(now_), 10u);
+  const std::int64_t other_next = status_of("7001").next_attempt_ms;
+  engine_->reregister(pin(), 0x1, "7003", now_);  // registrar 1 only
+  EXPECT_EQ(status_of("7003").state, BindingState::queued);
+  EXPECT_EQ(status_of("7003", 1).state, BindingState::registered);
+  std::vector<Timed> sent;
+  for (int ms = 0; ms < 1000; ++ms) {
+    for (const Timed& t : run(1)) {
+      sent.push_back(t);
+      deliver(ok_with_contact(t.req, 3600));
+    }
+  }
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].req.registrar, 0);
+  EXPECT_EQ(sent[0].req.number, "7003");
+  EXPECT_EQ(rc(0).reregistered.get(), 1u);
+  EXPECT_EQ(rc(1).reregistered.get(), 0u);
+  EXPECT_EQ(status_of("7003").state, BindingState::registered);
+  EXPECT_EQ(status_of("7001").next_attempt_ms, other_next - 1000);  // untouched
+  // A number nobody configured, or a registrar not asked for: nothing.
+  engine_->reregister(pin(), 0x3f, "9999", now_);
+  engine_->reregister(pin(), 0x4, "7003", now_);
+  EXPECT_TRUE(run(1000).empty());
+}
+
+// Every binding of a registrar: swept a bounded chunk per advance(), started at its rate.
+TEST_F(EngineTest, ClearRegistrationOfARegistrarIsPacedAtItsRate) {
+  constexpr int kBindings = 60;
+  std::string cfg;
+  for (int i = 0; i < kBindings; ++i) {
+    cfg += "dial-peer voice " + std::to_string(i + 1) + " pots\n destination-pattern " + std::to_string(7000 + i) + "\n";
+  }
+  cfg += "sip-ua\n registrar 1 dns:reg-a.example\n registrar 2 dns:reg-b.example\n registration rate 10\n";
+  start(cfg);
+  for (int ms = 0; ms < 15000; ++ms) {
+    for (const Timed& t : run(1)) deliver(ok_with_contact(t.req, 3600));
+  }
+  ASSERT_EQ(engine_->registered_count(now_), 2u * kBindings);
+  engine_->reregister(pin(), 0x1, "", now_);
+  std::vector<std::uint64_t> starts;
+  for (int ms = 0; ms < 10000; ++ms) {
+    for (const Timed& t : run(1)) {
+      ASSERT_EQ(t.req.registrar, 0) << "registrar 2 was not asked for";
+      starts.push_back(t.at);
+      deliver(ok_with_contact(t.req, 3600));
+    }
+  }
+  EXPECT_EQ(starts.size(), static_cast<std::size_t>(kBindings));
+  EXPECT_EQ(rc(0).reregistered.get(), static_cast<std::uint64_t>(kBindings));
+  std::size_t worst = 0;  // starts in any 1 s window: the rate (bucket depth 1 at 10/s)
+  for (std::size_t i = 0; i < starts.size(); ++i) {
+    std::size_t j = i;
+    while (j < starts.size() && starts[j] < starts[i] + 1000) ++j;
+    worst = std::max(worst, j - i);
+  }
+  EXPECT_LE(worst, 10u);
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // "Workers never allocate": a full registration storm through one Engine with every heap entry
 // point counted (tests/support/alloc_counter.h: the malloc family, operator new/delete and
 // OpenSSL's memory functions), so it is a binary of its own. Counting is switched on only around
-// Engine::on_datagram, Engine::advance and Engine::begin_shutdown; the fake registrar in between may
-// allocate.
+// Engine::on_datagram, Engine::advance, Engine::reregister and Engine::begin_shutdown; the fake
+// registrar in between may allocate.
 #include <gtest/gtest.h>
 
 #include <cstddef>
@@ -133,6 +133,18 @@ TEST(NoAllocation, RegistrationStorm) {
   EXPECT_GE(eng.counters().registrar[0].timed_out.get(), 1u);
   EXPECT_GE(eng.counters().registrar[0].retransmitted.get(), 6u);
   EXPECT_GT(dropped, 1u);
+
+  // clear sip-ua registration: one number, then every binding of registrar 2 (swept a chunk
+  // per advance), all through the pacer.
+  {
+    Counting c;
+    eng.reregister(pin, 0x1, "8007", now);
+    eng.reregister(pin, 0x2, "", now);
+  }
+  step(2000);
+  EXPECT_EQ(eng.counters().registrar[0].reregistered.get(), 1u);
+  EXPECT_EQ(eng.counters().registrar[1].reregistered.get(), std::uint64_t{kEndpoints});
+  EXPECT_EQ(eng.registered_count(now), 2u * kEndpoints);
 
   {
     Counting c;
