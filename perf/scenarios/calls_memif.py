@@ -29,7 +29,6 @@ allocated on the heap during the run.
 """
 
 import argparse
-import json
 import os
 import signal
 import subprocess
@@ -54,14 +53,6 @@ def config(numbers: int) -> str:
     out += ["dial-peer voice 100000 voip", " description calls from the core to the provider",
             " destination-pattern .T", " session target registrar", "end"]
     return "\n".join(out) + "\n"
-
-
-def summary(path: str):
-    with open(path, errors="replace") as f:
-        for line in f:
-            if line.startswith("REGFRONT-LOADGEN "):
-                return json.loads(line.split(" ", 1)[1])
-    return None
 
 
 def main() -> int:
@@ -91,8 +82,7 @@ def main() -> int:
     tag = f"rfcalls-{os.getpid()}"
     ncpu = os.cpu_count() or 1
     m = c.machine()
-    eal = lambda prefix, vdev, lc: ["--no-huge", "--no-pci", "-m", "512", "--file-prefix", prefix,  # noqa: E731
-                                    "--no-telemetry", "--log-level=*:warning", *lc, "--vdev", vdev]
+    eal = c.memif_eal
     gen_log, rf_log = os.path.join(wd, "loadgen.log"), os.path.join(wd, "regfrontd.log")
     max_calls = max(2048, int(a.call_rate * (8 + a.hold_ms / 1000 + 2) * 2))
     gen_cmd = [loadgen, *eal(f"{tag}-g", f"net_memif0,role=server,socket={sock}", ["-l", "0"]), "--",
@@ -110,25 +100,14 @@ def main() -> int:
           f"{placement}; load {m['loadavg']}")
 
     def show_dataplane():
-        try:
-            r = subprocess.run([cli, "--socket", ctl, "-c", "show dataplane | json"], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, timeout=10)
-            return json.loads(r.stdout) if r.returncode == 0 else None
-        except (subprocess.TimeoutExpired, ValueError):
-            return None
+        return c.cli_show_json(cli, ctl, "show dataplane")
 
     def log_has(text: str) -> bool:
         with open(gen_log, errors="replace") as f:
             return text in f.read()
 
-    procs = []
-
-    def start(cmd, path):
-        with open(path, "wb") as lf:
-            p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=lf, stderr=subprocess.STDOUT,
-                                 start_new_session=True)
-        procs.append(p)
-        return p
+    procs = c.Processes()
+    start = procs.start
 
     d0 = d1 = None
     ctl0 = ctl1 = 0.0
@@ -176,14 +155,8 @@ def main() -> int:
                   + ("running" if rf.poll() is None else f"exited {rf.returncode}"))
         load_end = c.loadavg()
     finally:
-        for p in procs:
-            if p.poll() is None:
-                try:
-                    os.killpg(p.pid, signal.SIGKILL if p is procs[-1] else signal.SIGINT)
-                    p.wait(timeout=10)
-                except Exception:  # noqa: BLE001
-                    pass
-    s = summary(gen_log) or {}
+        procs.stop()
+    s = c.loadgen_summary(gen_log) or {}
     done = s.get("calls_done", 0)
     heap = [w.get("heap_allocated") for w in (d1 or {}).get("workers", [])]
     ok = (done == a.calls and s.get("verify_failed", 1) == 0 and s.get("verified", 0) >= a.calls
@@ -224,16 +197,8 @@ def main() -> int:
           f"{a.numbers} numbers; regfrontd --io dpdk --workers 1; load {m['loadavg']} -> {load_end}")
     print(placement)
     print(c.table(["metric", "value"], rows))
-    if a.out:
-        c.write_json(a.out, result)
-    if ok:
-        c.cleanup(wd)
-    else:
-        print(f"NOT every call completed/verified, or the worker allocated; files kept in {wd}")
-        for path in (gen_log, rf_log):
-            with open(path, errors="replace") as f:
-                print(f"--- {path}\n" + "".join(f.readlines()[-15:]))
-    return 0 if ok else 1
+    return c.finish_run(ok, wd, a.out, result, "NOT every call completed/verified, or the worker allocated",
+                        (gen_log, rf_log), tail=15)
 
 
 if __name__ == "__main__":

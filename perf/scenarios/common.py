@@ -481,3 +481,72 @@ def save_png(fig, path: str) -> None:
         Image.open(path).convert("RGB").quantize(colors=64).save(path, optimize=True)
     except Exception:  # noqa: BLE001 - the unquantized PNG is fine too
         pass
+
+
+# ---- a regfrontd --io dpdk run against regfront_loadgen over net_memif (storm_dpdk.py,
+# calls_memif.py) ----
+
+def memif_eal(prefix: str, vdev: str, lcores: Sequence[str]) -> List[str]:
+    """EAL arguments of one side of a net_memif pair: no hugepages, no PCI, no telemetry."""
+    return ["--no-huge", "--no-pci", "-m", "512", "--file-prefix", prefix, "--no-telemetry",
+            "--log-level=*:warning", *lcores, "--vdev", vdev]
+
+
+def loadgen_summary(path: str) -> Optional[dict]:
+    """The generator's closing JSON line (REGFRONT-LOADGEN {...}) from its log."""
+    with open(path, errors="replace") as f:
+        for line in f:
+            if line.startswith("REGFRONT-LOADGEN "):
+                return json.loads(line.split(" ", 1)[1])
+    return None
+
+
+def cli_show_json(cli: str, ctl: str, command: str) -> Optional[dict]:
+    """`regfront-cli --socket CTL -c "COMMAND | json"`, parsed; None when it fails."""
+    try:
+        r = subprocess.run([cli, "--socket", ctl, "-c", f"{command} | json"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=10)
+        return json.loads(r.stdout) if r.returncode == 0 else None
+    except (subprocess.TimeoutExpired, ValueError):
+        return None
+
+
+class Processes:
+    """Processes of a run, each in a session of its own with its output in a file; stop() ends
+    them, the last started (regfrontd, after the generator) with SIGKILL, the others with SIGINT
+    (the generator prints its summary on it)."""
+
+    def __init__(self):
+        self.procs: List[subprocess.Popen] = []
+
+    def start(self, cmd: Sequence[str], log_path: str) -> subprocess.Popen:
+        with open(log_path, "wb") as lf:
+            p = subprocess.Popen(list(cmd), stdin=subprocess.DEVNULL, stdout=lf, stderr=subprocess.STDOUT,
+                                 start_new_session=True)
+        self.procs.append(p)
+        return p
+
+    def stop(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL if p is self.procs[-1] else signal.SIGINT)
+                    p.wait(timeout=10)
+                except Exception:  # noqa: BLE001
+                    pass
+
+
+def finish_run(ok: bool, wd: str, out: Optional[str], result: dict, failure: str, logs: Sequence[str],
+               tail: int = 12) -> int:
+    """Writes `result` to `out` (if any); removes the work directory of a run that passed, or
+    says `failure`, keeps it and prints the tail of each log. The exit status."""
+    if out:
+        write_json(out, result)
+    if ok:
+        cleanup(wd)
+        return 0
+    print(f"{failure}; files kept in {wd}")
+    for path in logs:
+        with open(path, errors="replace") as f:
+            print(f"--- {path}\n" + "".join(f.readlines()[-tail:]))
+    return 1

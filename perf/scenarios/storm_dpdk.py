@@ -55,14 +55,6 @@ def config(endpoints: int, registrars: int, rate: int, expires: int) -> str:
     return "\n".join(out) + "\n"
 
 
-def summary(path: str):
-    with open(path, errors="replace") as f:
-        for line in f:
-            if line.startswith("REGFRONT-LOADGEN "):
-                return json.loads(line.split(" ", 1)[1])
-    return None
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--endpoints", type=int, default=100000)
@@ -105,18 +97,11 @@ def main() -> int:
     ncpu = os.cpu_count() or 1
     realms = [f"storm-{i + 1}.test" for i in range(a.registrars)]
     m = c.machine()
-    eal = lambda prefix, vdev, lc: ["--no-huge", "--no-pci", "-m", "512", "--file-prefix", prefix,  # noqa: E731
-                                    "--no-telemetry", "--log-level=*:warning", *lc, "--vdev", vdev]
+    eal = c.memif_eal
     gen_log = os.path.join(wd, "loadgen.log")
     rf_log = os.path.join(wd, "regfrontd.log")
-    procs = []
-
-    def start(cmd, path):
-        with open(path, "wb") as lf:
-            p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=lf, stderr=subprocess.STDOUT,
-                                 start_new_session=True)
-        procs.append(p)
-        return p
+    procs = c.Processes()
+    start = procs.start
 
     nice = ["nice", "-n", str(a.nice)] if a.nice else []
     gen_cmd = [*nice, loadgen, *eal(f"{tag}-r", f"net_memif0,role=server,socket={sock}", ["-l", "0"]), "--",
@@ -161,12 +146,7 @@ def main() -> int:
           + (f"; nice {a.nice}" if a.nice else "") + ("; pollers SCHED_RR" if a.rt else ""))
 
     def show_dataplane():
-        try:
-            r = subprocess.run([cli, "--socket", ctl, "-c", "show dataplane | json"], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, timeout=10)
-            return json.loads(r.stdout) if r.returncode == 0 else None
-        except (subprocess.TimeoutExpired, ValueError):
-            return None
+        return c.cli_show_json(cli, ctl, "show dataplane")
 
     d0 = d1 = None
     t_exec = None
@@ -224,15 +204,8 @@ def main() -> int:
         d1 = show_dataplane()
         load_end = c.loadavg()
     finally:
-        for p in procs:
-            if p.poll() is None:
-                with_kill = p is procs[-1]
-                try:
-                    os.killpg(p.pid, signal.SIGKILL if with_kill else signal.SIGINT)
-                    p.wait(timeout=10)
-                except Exception:  # noqa: BLE001
-                    pass
-    s = summary(gen_log) or {}
+        procs.stop()
+    s = c.loadgen_summary(gen_log) or {}
     # No allocation on a worker thread during the storm (jemalloc's per-thread count
     # since each worker adopted its first snapshot; null when not tracked).
     heap = [w.get("heap_allocated") for w in (d1 or {}).get("workers", [])]
@@ -347,16 +320,7 @@ def main() -> int:
     if not heap_ok:
         print("FAIL: a worker allocated on the heap during the storm (or the count is unavailable)")
         ok = False
-    if a.out:
-        c.write_json(a.out, result)
-    if ok:
-        c.cleanup(wd)
-    else:
-        print(f"NOT every binding registered/verified; files kept in {wd}")
-        for path in (gen_log, rf_log):
-            with open(path, errors="replace") as f:
-                print(f"--- {path}\n" + "".join(f.readlines()[-12:]))
-    return 0 if ok else 1
+    return c.finish_run(ok, wd, a.out, result, "NOT every binding registered/verified", (gen_log, rf_log))
 
 
 if __name__ == "__main__":
