@@ -345,26 +345,20 @@ Result h_write(Context& c, const Args&) {
   return r;
 }
 
-// clear sip-ua statistics
-Result h_clear_statistics(Context& c, const Args&) {
+// A `clear` the daemon carries out (ExecHooks::clear).
+Result clear_through_hook(Context& c, ExecHooks::Clear what) {
   if (!c.hooks) return not_available();
   std::string message;
-  if (!c.hooks->clear(ExecHooks::Clear::statistics, message)) {
+  if (!c.hooks->clear(what, message)) {
     return actions::rejected(Status::internal(plain_message(std::move(message), "Command failed")));
   }
   return Result{};
 }
-
+// clear sip-ua statistics
+Result h_clear_statistics(Context& c, const Args&) { return clear_through_hook(c, ExecHooks::Clear::statistics); }
 // clear logging (IOS asks "Clear logging buffer [confirm]"; a control request cannot be
 // answered, so it clears at once)
-Result h_clear_logging(Context& c, const Args&) {
-  if (!c.hooks) return not_available();
-  std::string message;
-  if (!c.hooks->clear(ExecHooks::Clear::logging, message)) {
-    return actions::rejected(Status::internal(plain_message(std::move(message), "Command failed")));
-  }
-  return Result{};
-}
+Result h_clear_logging(Context& c, const Args&) { return clear_through_hook(c, ExecHooks::Clear::logging); }
 
 // clear sip-ua registration [registrar N] [number NUMBER]
 Result h_clear_registration(Context& c, const Args& a) {

@@ -33,6 +33,15 @@ std::string numbered_dial_peers(int n) {
   return cfg;
 }
 
+// 200 numbers at one registrar (realm reg-a.example) at `rate` REGISTERs per second.
+std::string one_registrar_config(int rate) {
+  return numbered_dial_peers(200) +
+         "sip-ua\n"
+         " authentication username trunk-a password 0 pw-a realm reg-a.example\n"
+         " registrar 1 dns:reg-a.example expires 60\n"
+         " registration rate " + std::to_string(rate) + "\n";
+}
+
 // One worker's engine on the snapshot of `cfg` (`slots` binding slots and transactions),
 // adopted at `now`; set up before the counting starts.
 struct EngineRig {
@@ -165,12 +174,7 @@ TEST(NoAllocation, RegistrationStorm) {
 // without allocating; the control thread (here: between steps, not counted) drains it.
 TEST(NoAllocation, DebugTraceOfOneNumber) {
   ASSERT_TRUE(heap::openssl_hooked());
-  std::string cfg = numbered_dial_peers(200);
-  cfg +=
-      "sip-ua\n"
-      " authentication username trunk-a password 0 pw-a realm reg-a.example\n"
-      " registrar 1 dns:reg-a.example expires 60\n"
-      " registration rate 1000\n";
+  const std::string cfg = one_registrar_config(1000);
   std::uint64_t now = 5'000'000;
   auto tracer = std::make_unique<Tracer>();
   TraceFilter f;
@@ -220,12 +224,7 @@ TEST(NoAllocation, DebugTraceOfOneNumber) {
 // retries that wait for a token of its rate (deferred, queued, sent later) allocate nothing.
 TEST(NoAllocation, RetransmissionsAndRetriesWaitingForTheRate) {
   ASSERT_TRUE(heap::openssl_hooked());
-  std::string cfg = numbered_dial_peers(200);
-  cfg +=
-      "sip-ua\n"
-      " authentication username trunk-a password 0 pw-a realm reg-a.example\n"
-      " registrar 1 dns:reg-a.example expires 60\n"
-      " registration rate 20\n";
+  const std::string cfg = one_registrar_config(20);
   std::uint64_t now = 5'000'000;
   EngineRig rig(cfg, 1024, 4096, now);
   TxQueue& tx = rig.tx;
