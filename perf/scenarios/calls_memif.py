@@ -30,8 +30,6 @@ allocated on the heap during the run.
 
 import argparse
 import os
-import signal
-import subprocess
 import sys
 import time
 
@@ -90,7 +88,7 @@ def main() -> int:
                "--realms", REALM, "--user", "load", "--password-prefix", "pw-", "--verify-every", "1",
                "--numbers", str(a.numbers), "--calls", str(a.calls), "--call-rate", str(a.call_rate),
                "--hold-ms", str(a.hold_ms), "--window", str(a.window), "--expires", "3600", "--call-delay", "1",
-               "--linger", "0.3", "--duration", str(a.timeout)]
+               "--linger", "0.3", "--duration", str(a.timeout), "--hold"]
     lc = "0-1" if ncpu >= 2 else "(0-1)@0"
     eal_s = " ".join(eal(f"{tag}-d", f"net_memif0,role=client,socket={sock}", ["--lcores" if "@" in lc else "-l", lc]))
     rf_cmd = [daemon, "--io", "dpdk", "--eal", eal_s, "--config", cfg_path, "--control-socket", ctl,
@@ -141,11 +139,8 @@ def main() -> int:
                     c.log("the baseline came after the first call: the figures include a few registrations")
                 break
             time.sleep(0.02)
-        try:
-            gen.wait(timeout=a.timeout + 30)
-        except subprocess.TimeoutExpired:
-            gen.send_signal(signal.SIGINT)
-            gen.wait(timeout=10)
+        if not c.wait_for_summary(gen, gen_log, a.timeout + 30):
+            c.log("the generator did not finish")
         for _ in range(3):  # the control socket may be slow to answer on a loaded machine
             if rf.poll() is not None or d1 is not None:
                 break

@@ -511,10 +511,21 @@ def cli_show_json(cli: str, ctl: str, command: str) -> Optional[dict]:
         return None
 
 
+def wait_for_summary(proc: subprocess.Popen, log_path: str, timeout: float) -> bool:
+    """The generator runs with --hold: when done it prints its summary and keeps its memif port
+    up without polling it, until SIGINT. Waits for that line (or for its exit); True when the
+    summary is there. regfrontd must then stop first: the memif PMD unmaps a departed peer's
+    rings from its interrupt thread under an lcore that may still poll them (a segfault)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None and loadgen_summary(log_path) is None:
+        time.sleep(0.05)
+    return loadgen_summary(log_path) is not None
+
+
 class Processes:
     """Processes of a run, each in a session of its own with its output in a file; stop() ends
-    them, the last started (regfrontd, after the generator) with SIGKILL, the others with SIGINT
-    (the generator prints its summary on it)."""
+    them in the reverse order of their start: the last started (regfrontd, after the generator)
+    with SIGKILL, then the others with SIGINT (the generator, holding its port, exits on it)."""
 
     def __init__(self):
         self.procs: List[subprocess.Popen] = []
@@ -527,7 +538,7 @@ class Processes:
         return p
 
     def stop(self) -> None:
-        for p in self.procs:
+        for p in reversed(self.procs):
             if p.poll() is None:
                 try:
                     os.killpg(p.pid, signal.SIGKILL if p is self.procs[-1] else signal.SIGINT)

@@ -109,7 +109,7 @@ def main() -> int:
                "--port", str(BASE_PORT), "--realms", ",".join(realms), "--user", "storm",
                "--password-prefix", "pw-", "--verify-every", str(a.verify_every),
                "--expect", str(total), "--linger", "0.3", "--expires", str(a.expires),
-               "--duration", str(a.timeout), "--queues", str(a.workers)]
+               "--duration", str(a.timeout), "--queues", str(a.workers), "--hold"]
     lc = f"0-{a.workers}" if a.workers + 1 <= ncpu else f"(0-{a.workers})@(0-{ncpu - 1})"
     eal_s = " ".join(eal(f"{tag}-d", f"net_memif0,role=client,socket={sock}",
                          ["--lcores" if "@" in lc else "-l", lc]))
@@ -190,11 +190,8 @@ def main() -> int:
         if a.perf:
             perf = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-p", str(rf.pid), "-o", a.perf],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            gen.wait(timeout=a.timeout + 30)
-        except subprocess.TimeoutExpired:
-            gen.send_signal(signal.SIGINT)
-            gen.wait(timeout=10)
+        if not c.wait_for_summary(gen, gen_log, a.timeout + 30):
+            c.log("the generator did not finish")
         t_gen_end = time.monotonic() - t_exec
         if scrape_stop is not None:
             scrape_stop.set()
