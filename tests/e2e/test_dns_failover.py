@@ -193,7 +193,7 @@ class DnsFailover(unittest.TestCase):
         moved_at = None
         with open(self.rf.log_path, errors="replace") as f:
             for line in f:
-                if "registrar 1: target" in line:
+                if "%SIP-4-REGISTRAR_FAILOVER: Registrar 1 target" in line:
                     moved_at = line.strip()
         log(f"failover: every binding registered at B {took:.1f} s after A was killed "
             f"(expires {EXPIRES}, refresh at 50 %); {moved_at}")
