@@ -38,6 +38,7 @@ bool Tracer::matches(std::uint8_t kind, std::string_view number, std::uint8_t sl
 }
 
 void Tracer::copy_in(std::uint32_t at, const void* src, std::size_t n) {
+  if (n == 0) return;  // an empty text's data() may be null, which memcpy must not get
   const std::uint32_t off = at % kRingBytes;
   const std::size_t first = std::min<std::size_t>(n, kRingBytes - off);
   std::memcpy(ring_ + off, src, first);
@@ -45,6 +46,7 @@ void Tracer::copy_in(std::uint32_t at, const void* src, std::size_t n) {
 }
 
 void Tracer::copy_out(std::uint32_t at, void* dst, std::size_t n) const {
+  if (n == 0) return;
   const std::uint32_t off = at % kRingBytes;
   const std::size_t first = std::min<std::size_t>(n, kRingBytes - off);
   std::memcpy(dst, ring_ + off, first);
