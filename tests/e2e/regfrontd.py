@@ -22,6 +22,11 @@ from typing import Callable, List, Optional, Tuple
 import kamailio as kam
 
 
+
+# The stamp IOS puts before a buffered log or debug line (`*Dec  7 18:35:02.123: `), as a regular
+# expression: what regfrontd's show logging and debug ccsip output begin with.
+IOS_STAMP = r"\*[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d\.\d{3}: "
+
 def suite_args(description: str, need_kamailio: bool = True) -> Tuple[str, List[str]]:
     """An e2e suite's command line: `--bin-dir BUILD/bin` (required); the rest is unittest's.
     Exits 1 (a failure, never a skip) when the suite needs Kamailio and it is not installed."""

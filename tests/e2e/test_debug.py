@@ -36,7 +36,7 @@ import regfrontd as rfd  # noqa: E402
 import test_cli_tty as tty  # noqa: E402
 
 BIN_DIR = ""
-STAMP = r"\*[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d\.\d{3}: "
+STAMP = rfd.IOS_STAMP
 
 
 def log(msg: str) -> None:

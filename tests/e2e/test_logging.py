@@ -27,7 +27,7 @@ import kamailio as kam  # noqa: E402
 import regfrontd as rfd  # noqa: E402
 
 BIN_DIR = ""
-STAMP = r"\*[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d\.\d{3}: "
+STAMP = rfd.IOS_STAMP
 
 
 def log(msg: str) -> None:
