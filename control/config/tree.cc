@@ -368,7 +368,10 @@ Result h_clear_registration(Context& c, const Args& a) {
   if (!c.hooks->reregister(registrar, a.has("number") ? a.get("number") : std::string(), message)) {
     return actions::rejected(Status::invalid_argument(plain_message(std::move(message), "Command failed")));
   }
-  return Result{};
+  Result r;
+  while (!message.empty() && message.back() == '\n') message.pop_back();
+  if (!message.empty()) r.output = message + "\n";  // how many bindings were queued
+  return r;
 }
 
 // logging buffered [SIZE] [LEVEL] / no logging buffered: a size or level left out keeps the

@@ -1001,6 +1001,21 @@ bool Daemon::reregister(int registrar, std::string_view number, std::string& mes
     return false;
   }
   const std::uint8_t registrars = registrar != 0 ? static_cast<std::uint8_t>(1u << (registrar - 1)) : 0x3f;
+  // What the workers will queue, as the rows show it now: the matching bindings that are
+  // registered or backing off (a `*` suffix still registered), per registrar. The engine counts
+  // what it took itself (`reregistered`); a binding that changes state meanwhile may differ.
+  std::size_t eligible[reg::kRegistrarSlots + 1] = {};
+  std::size_t eligible_total = 0;
+  {
+    const StatusGatherer status({workers_, *publisher_, cfg_, *dns_, dpdk_.get(), opts_.max_calls});
+    for (const cli::BindingRow& r : status.bindings()) {
+      if ((registrar != 0 && r.registrar != registrar) || (!number.empty() && r.number != number)) continue;
+      if (r.registrar < 1 || r.registrar > reg::kRegistrarSlots) continue;
+      if (r.state != "registered" && !r.state.starts_with("backoff")) continue;
+      ++eligible[r.registrar];
+      ++eligible_total;
+    }
+  }
   std::size_t taken = 0;
   for (const auto& w : workers_) taken += w->reregister(registrars, number) ? 1 : 0;
   log("clear sip-ua registration%s%s%s%s: %zu of %zu workers re-register now", registrar ? " registrar " : "",
@@ -1010,6 +1025,15 @@ bool Daemon::reregister(int registrar, std::string_view number, std::string& mes
     message = "Not every worker answered; some bindings re-register at their own time";
     return false;
   }
+  message = std::to_string(eligible_total) + (eligible_total == 1 ? " binding" : " bindings") +
+            " queued to register again";
+  std::string per;
+  for (int i = 1; i <= reg::kRegistrarSlots; ++i) {
+    if (eligible[i] == 0 && i != registrar) continue;
+    per += (per.empty() ? "" : ", ") + std::string("registrar ") + std::to_string(i) + ": " +
+           std::to_string(eligible[i]);
+  }
+  if (!per.empty()) message += " (" + per + ")";
   return true;
 }
 

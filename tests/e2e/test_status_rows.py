@@ -10,7 +10,9 @@ registrar-1 row's username, realm and address equal what Kamailio last received 
 (its auth log) and where it listens; every registrar-2 row names stranger.test as its realm, says
 there is no credential for it, and names R2's address. `clear sip-ua registration number N`
 sends exactly one REGISTER for N and none for the other numbers (counted at Kamailio's auth log),
-and a registrar or number that is not configured is refused.
+and says it queued one binding; `clear sip-ua registration registrar 1` says it queued every
+binding, as many as the engine then counts; a registrar or number that is not configured is
+refused.
 """
 
 import os
@@ -148,6 +150,8 @@ class ClearRegistrationAgainstKamailio(unittest.TestCase):
 
         out = rf.run_cli(["enable", f"clear sip-ua registration number {target}"])
         self.assertNotIn("%", out, out)
+        # It says how many bindings it queued: the number's one binding, at registrar 1.
+        self.assertEqual(out.strip(), "1 binding queued to register again (registrar 1: 1)", out)
 
         def counted():
             for r in (rf.cli_json("show sip-ua statistics") or {}).get("registrars", []):
@@ -161,6 +165,20 @@ class ClearRegistrationAgainstKamailio(unittest.TestCase):
         log(f"REGISTERs at Kamailio since the clear, per number: {delta}")
         self.assertEqual(delta[target], 1, f"exactly one REGISTER for {target}")
         self.assertEqual({x: d for x, d in delta.items() if x != target}, {x: 0 for x in numbers if x != target})
+
+        # The whole registrar: every binding is registered, so every one is queued, and the
+        # engine's own count (reregistered) reaches the figure the command printed.
+        out = rf.run_cli(["enable", "clear sip-ua registration registrar 1"])
+        n = len(numbers)
+        self.assertEqual(out.strip(), f"{n} bindings queued to register again (registrar 1: {n})", out)
+
+        def all_counted():
+            for r in (rf.cli_json("show sip-ua statistics") or {}).get("registrars", []):
+                if r.get("index") == 1:
+                    return r.get("reregistered", 0) == 1 + n
+            return False
+
+        kam.wait_until(all_counted, 15, 0.25, f"{n} more bindings re-registered")
 
 
 def main():

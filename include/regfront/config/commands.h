@@ -236,8 +236,9 @@ class ExecHooks {
   }
   // clear sip-ua registration [registrar N] [number NUMBER]: the matching bindings (registrar 0:
   // every registrar; number "": every number) that are registered or backing off send a
-  // REGISTER now, through each registrar's rate. False and the reason in `message` when the
-  // registrar or number is not configured (nothing is sent then).
+  // REGISTER now, through each registrar's rate; `message` then says how many were queued
+  // (printed as the command's output). False and the reason in `message` when the registrar or
+  // number is not configured (nothing is sent then).
   virtual bool reregister(int /*registrar*/, std::string_view /*number*/, std::string& message) {
     message = "Command not available";
     return false;

@@ -57,9 +57,10 @@ class FakeHooks : public ExecHooks {
     return true;
   }
   std::vector<std::pair<int, std::string>> reregisters;
+  std::string reregister_message;  // what the daemon says it queued
   bool reregister(int registrar, std::string_view number, std::string& message) override {
     reregisters.emplace_back(registrar, std::string(number));
-    if (fail) message = "Registrar 3 is not configured";
+    message = fail ? "Registrar 3 is not configured" : reregister_message;
     return !fail;
   }
 };
@@ -468,6 +469,10 @@ TEST(ExecClear, SipUaRegistration) {
   }
   EXPECT_EQ(h.run("clear sip-ua registration number").code(), ResultCode::incomplete);
   EXPECT_EQ(h.hooks.reregisters.size(), 5u) << "a refused line calls nothing";
+  // The daemon's count is printed, one line.
+  h.hooks.reregister_message = "3 bindings queued to register again (registrar 2: 3)";
+  EXPECT_EQ(h.run("clear sip-ua registration registrar 2").output,
+            "3 bindings queued to register again (registrar 2: 3)\n");
   h.enter(Mode::sip_ua);
   EXPECT_TRUE(h.run("do clear sip-ua registration registrar 1").ok());
   ExecHarness user(Mode::user_exec);
