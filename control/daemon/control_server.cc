@@ -82,9 +82,13 @@ void ControlServer::serve(const pollfd* fds) {
     c->closed = true;
     ++(c->out.empty() ? counters_.idle_timeouts : counters_.slow_readers);
   }
-  std::erase_if(clients_, [this](const std::unique_ptr<Client>& c) {
+  // The handler hears of each closed session before any goes: what it logs then may be queued
+  // to the other sessions (terminal monitor) while the list is whole.
+  for (const auto& c : clients_) {
+    if (c->closed) handler_.closed(c->session);
+  }
+  std::erase_if(clients_, [](const std::unique_ptr<Client>& c) {
     if (!c->closed) return false;
-    handler_.closed(c->session);
     ::close(c->fd);
     return true;
   });
