@@ -4,6 +4,8 @@
 // and ipv6 routes, voice service voip, dial peers by tag — POTS and VoIP interleaved, as IOS —
 // then sip-ua), and lists keep the order in which they were configured, so
 // load(render(cfg)) == cfg.
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 #include <ctime>
 #include <string>
@@ -219,8 +221,19 @@ std::string render_running_config(const Config& cfg) {
   return out;
 }
 
-std::string render_sip_ua_timers(const Config& cfg) {
+std::string render_sip_ua_timers(const Config& cfg, bool json) {
   const SipUa& ua = cfg.sip_ua;
+  if (json) {
+    nlohmann::json j;
+    j["register_ms"] = ua.timers_register_ms;
+    j["registration_rate"] = ua.registration_rate;
+    j["options_keepalive"] = nlohmann::json::array();
+    for (const auto& [tag, p] : cfg.keepalive_profiles) {
+      j["options_keepalive"].push_back(
+          {{"profile", tag}, {"up_interval_s", p.up_interval_s}, {"down_interval_s", p.down_interval_s}});
+    }
+    return j.dump() + "\n";
+  }
   std::string out = "SIP UA Timer Values (millisecs unless noted)\n";
   out += "register " + std::to_string(ua.timers_register_ms) + "\n";
   // regfront's own, after IOS's lines.
@@ -232,7 +245,15 @@ std::string render_sip_ua_timers(const Config& cfg) {
   return out;
 }
 
-std::string render_sip_ua_retry(const Config& cfg) {
+std::string render_sip_ua_retry(const Config& cfg, bool json) {
+  if (json) {
+    nlohmann::json j;
+    j["register"] = cfg.sip_ua.retry_register;
+    j["options_keepalive"] = nlohmann::json::array();
+    for (const auto& [tag, p] : cfg.keepalive_profiles)
+      j["options_keepalive"].push_back({{"profile", tag}, {"retry", p.retry}});
+    return j.dump() + "\n";
+  }
   std::string out = "SIP UA Retry Values\n";
   out += "register retry count = " + std::to_string(cfg.sip_ua.retry_register) + "\n";
   for (const auto& [tag, p] : cfg.keepalive_profiles) {
@@ -254,6 +275,22 @@ std::string render_clock(std::chrono::system_clock::time_point t, bool synchroni
   std::snprintf(buf, sizeof buf, "%s%02d:%02d:%02d.%03ld UTC %s %s %d %d", synchronized ? "" : "*", tm.tm_hour,
                 tm.tm_min, tm.tm_sec, frac, kDays[tm.tm_wday], kMonths[tm.tm_mon], tm.tm_mday, tm.tm_year + 1900);
   return buf;
+}
+
+std::string render_clock_json(std::chrono::system_clock::time_point t, bool synchronized) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000 - (ms % 1000 < 0 ? 1 : 0));
+  const long frac = static_cast<long>(((ms % 1000) + 1000) % 1000);
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  char utc[64];
+  std::snprintf(utc, sizeof utc, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+  nlohmann::json j;
+  j["utc"] = utc;
+  j["unix_ms"] = static_cast<std::int64_t>(ms);
+  j["synchronized"] = synchronized;
+  return j.dump() + "\n";
 }
 
 }  // namespace regfront::config

@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "actions.h"
 #include "grammar.h"
 #include "regfront/config/commands.h"
@@ -245,31 +247,81 @@ Result h_terminal(Context& c, const Args& a) {
   return Result{};
 }
 
-// The session's shows: true when `what` is one of them (its output, or refusal, in `r`).
-bool session_show(Context& c, const std::string& what, Result& r) {
+// show debugging: IOS's lines for this session's debugging, the filter after them, then the
+// daemon's trace counters; with `json` the same in one document.
+Result show_debugging(Context& c, bool json) {
+  const Session::Debug& d = c.session.debug;
+  Result r;
+  if (json) {
+    nlohmann::json j;
+    j["ccsip"] = {
+        {"messages", d.messages}, {"events", d.events}, {"numbers", d.numbers}, {"registrar", d.registrar}};
+    std::string counters;
+    if (c.hooks && c.hooks->show(ExecHooks::Show::debugging, true, counters)) {
+      const nlohmann::json daemon = nlohmann::json::parse(counters, nullptr, false);
+      if (daemon.is_object()) j.update(daemon);
+    }
+    r.output = j.dump() + "\n";
+    return r;
+  }
+  if (!d.on()) return r;
+  std::string filter = "filter is OFF";
+  if (!d.numbers.empty() || d.registrar != 0) {
+    filter = "filter is ON:";
+    for (const std::string& n : d.numbers) filter += " number " + n;
+    if (d.registrar != 0) filter += " registrar " + std::to_string(d.registrar);
+  }
+  r.output = "CCSIP SPI:\n";
+  if (d.messages) r.output += "  SIP Call messages tracing is enabled  (" + filter + ")\n";
+  if (d.events) r.output += "  SIP Call events tracing is enabled  (" + filter + ")\n";
+  std::string counters;
+  if (c.hooks && c.hooks->show(ExecHooks::Show::debugging, false, counters)) r.output += counters;
+  return r;
+}
+
+// The session's shows: true when `what` is one of them (its output, or refusal, in `r`); with
+// `json`, the documents of docs/show-json.md (the same facts as the text).
+bool session_show(Context& c, const std::string& what, bool json, Result& r) {
   const Session& s = c.session;
   if (what == "terminal") {
+    if (json) {
+      nlohmann::json j;
+      j["length"] = s.terminal_length;
+      j["width"] = s.terminal_width;
+      j["history_enabled"] = s.history_size != 0;
+      j["history_size"] = s.history_size;
+      r.output = j.dump() + "\n";
+      return true;
+    }
     r.output = "Length: " + std::to_string(s.terminal_length) + " lines, Width: " +
                std::to_string(s.terminal_width) + " columns\n";
     r.output += s.history_size == 0 ? std::string("History is disabled.\n")
                                     : "History is enabled, history size is " +
                                           std::to_string(s.history_size) + ".\n";
   } else if (what == "history") {
+    if (json) {
+      r.output = nlohmann::json{{"history", s.history}}.dump() + "\n";
+      return true;
+    }
     for (const std::string& l : s.history) r.output += "  " + l + "\n";
   } else if (what == "clock") {
-    r.output = render_clock(std::chrono::system_clock::now(), clock_synchronized()) + "\n";
+    const auto now = std::chrono::system_clock::now();
+    r.output =
+        json ? render_clock_json(now, clock_synchronized()) : render_clock(now, clock_synchronized()) + "\n";
   } else if (what == "timers" || what == "retry") {  // show sip-ua timers | retry
-    r.output = what == "timers" ? render_sip_ua_timers(c.cfg) : render_sip_ua_retry(c.cfg);
+    r.output = what == "timers" ? render_sip_ua_timers(c.cfg, json) : render_sip_ua_retry(c.cfg, json);
   } else if (what == "version" || what == "users") {
     std::string out;
     if (!c.hooks) {
       r = not_available();
-    } else if (!c.hooks->info(what == "version" ? ExecHooks::Info::version : ExecHooks::Info::users, s,
+    } else if (!c.hooks->info(what == "version" ? ExecHooks::Info::version : ExecHooks::Info::users, s, json,
                               out)) {
       r = actions::rejected(Status::internal(plain_message(std::move(out), "Command failed")));
     } else {
       r.output = std::move(out);
     }
+  } else if (what == "debugging") {
+    r = show_debugging(c, json);
   } else {
     return false;
   }
@@ -294,7 +346,7 @@ Result h_show(Context& c, const Args& a) {
     r.output = apply_filter(filter, render_dial_peer_summary(c.cfg, a.has("json")));
     return r;
   }
-  if (Result own; session_show(c, what, own)) {
+  if (Result own; session_show(c, what, a.has("json"), own)) {
     if (own.ok()) own.output = apply_filter(filter, own.output);
     return own;
   }
@@ -444,25 +496,6 @@ Result h_undebug_all(Context& c, const Args&) {
   r.output = "All possible debugging has been turned off\n";
   return r;
 }
-// show debugging: IOS's lines for this session's debugging, the filter after them.
-Result h_show_debugging(Context& c, const Args&) {
-  const Session::Debug& d = c.session.debug;
-  Result r;
-  if (!d.on()) return r;
-  std::string filter = "filter is OFF";
-  if (!d.numbers.empty() || d.registrar != 0) {
-    filter = "filter is ON:";
-    for (const std::string& n : d.numbers) filter += " number " + n;
-    if (d.registrar != 0) filter += " registrar " + std::to_string(d.registrar);
-  }
-  r.output = "CCSIP SPI:\n";
-  if (d.messages) r.output += "  SIP Call messages tracing is enabled  (" + filter + ")\n";
-  if (d.events) r.output += "  SIP Call events tracing is enabled  (" + filter + ")\n";
-  std::string counters;
-  if (c.hooks && c.hooks->show(ExecHooks::Show::debugging, false, counters)) r.output += counters;
-  return r;
-}
-
 // ---- handlers: global configuration and mode moves -------------------------------------------
 
 Result h_exit(Context& c, const Args&) {
@@ -1229,13 +1262,13 @@ struct Builder {
               "Endpoints registered to this router (none: regfront is no registrar)", true);
     show_leaf(ua, "statistics", "REGISTER and call counters per registrar", true);
     show_leaf(ua, "calls", "Calls being set up and active dialogs", true);
-    show_leaf(ua, "timers", "SIP UA timer values", false);
-    show_leaf(ua, "retry", "SIP UA retry values", false);
+    show_leaf(ua, "timers", "SIP UA timer values", true);
+    show_leaf(ua, "retry", "SIP UA retry values", true);
     Node* dataplane = show_leaf(sh, "dataplane", "Workers, endpoints owned, packets per worker", true);
     show_leaf(sh, "control", "Control socket sessions and configuration reloads", true);
-    for (const auto& w : kSessionShows) show_leaf(sh, w[0], w[1], false);
-    show_leaf(sh, "logging", "Show the contents of logging buffers", false);
-    end(kw(sh, "debugging", "State of each debugging option"), h_show_debugging);
+    for (const auto& w : kSessionShows) show_leaf(sh, w[0], w[1], true);
+    show_leaf(sh, "logging", "Show the contents of logging buffers", true);
+    show_leaf(sh, "debugging", "State of each debugging option", true);
     // `sh d` stays `show dataplane` (regfront's own command) beside debugging and dial-peer.
     dataplane->preferred = true;
     if (privileged) {

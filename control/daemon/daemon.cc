@@ -1,6 +1,7 @@
 // regfrontd's control plane (see regfront/daemon/daemon.h).
 #include "regfront/daemon/daemon.h"
 
+#include <nlohmann/json.hpp>
 #include <openssl/rand.h>
 #include <pwd.h>
 #include <signal.h>
@@ -898,12 +899,24 @@ bool Daemon::show(Show what, bool json, std::string& out) {
       out = cli::render_control(s, json);
       return true;
     }
-    case Show::logging: out = log_buffer().render(); return true;
+    case Show::logging:
+      out = json ? log_buffer().render_json() : log_buffer().render();
+      return true;
     case Show::debugging: {
       std::uint64_t recorded = 0, lost = 0;
       for (const auto& w : workers_) {
         recorded += w->tracer().recorded_total();
         lost += w->tracer().lost_total();
+      }
+      if (json) {
+        nlohmann::json j;
+        j["trace"] = {{"records", recorded},
+                      {"lost", lost},
+                      {"ring_bytes", reg::Tracer::kRingBytes},
+                      {"records_per_second", static_cast<int>(reg::Tracer::kRecordsPerSecond)}};
+        j["monitor_dropped"] = server_->counters().monitor_dropped;
+        out = j.dump();
+        return true;
       }
       out = "  Trace: " + std::to_string(recorded) + " records, " + std::to_string(lost) +
             " lost (per worker: a " + std::to_string(reg::Tracer::kRingBytes / 1024) + " KiB ring, at most " +
@@ -943,7 +956,7 @@ bool Daemon::clear(Clear what, std::string& message) {
   return true;
 }
 
-bool Daemon::info(Info what, const config::Session& self, std::string& out) {
+bool Daemon::info(Info what, const config::Session& self, bool json, std::string& out) {
   if (what == Info::version) {
     VersionInfo v;
     v.version = REGFRONT_VERSION;
@@ -956,7 +969,7 @@ bool Daemon::info(Info what, const config::Session& self, std::string& out) {
     v.io = dpdk_ ? "DPDK" : "kernel sockets";
     v.workers = static_cast<unsigned>(workers_.size());
     v.config_path = opts_.config_path;
-    out = render_version(v);
+    out = json ? render_version_json(v) : render_version(v);
     return true;
   }
   std::vector<UserRow> rows;
@@ -976,7 +989,7 @@ bool Daemon::info(Info what, const config::Session& self, std::string& out) {
              : s.mode == config::Mode::privileged_exec ? "privileged exec" : "configuration";
     rows.push_back(std::move(r));
   }
-  out = render_users(rows);
+  out = json ? render_users_json(rows) : render_users(rows);
   return true;
 }
 

@@ -1,6 +1,8 @@
 // The logging buffer of `show logging` (see regfront/daemon/log_buffer.h).
 #include "regfront/daemon/log_buffer.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 
 namespace regfront::daemon {
@@ -79,6 +81,21 @@ std::string LogBuffer::render() const {
     out += '\n';
   }
   return out;
+}
+
+std::string LogBuffer::render_json() const {
+  nlohmann::json j;
+  j["buffer_enabled"] = enabled_;
+  j["buffer_level"] = severity_name(level_);
+  j["buffer_bytes"] = bytes_;
+  j["buffer_used"] = used_;
+  j["logged"] = counters_.logged;
+  j["overruns"] = counters_.overwritten;
+  j["filtered"] = counters_.filtered;
+  j["stderr_logged"] = counters_.stderr_lines;
+  j["lines"] = nlohmann::json::array();
+  for (const std::string& l : lines_) j["lines"].push_back(l);
+  return j.dump() + "\n";
 }
 
 }  // namespace regfront::daemon

@@ -1,6 +1,8 @@
 // show version and show users (see regfront/daemon/session_info.h).
 #include "regfront/daemon/session_info.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 
 namespace regfront::daemon {
@@ -69,6 +71,36 @@ std::string render_users(const std::vector<UserRow>& rows) {
     out += "\n";
   }
   return out;
+}
+
+std::string render_version_json(const VersionInfo& v) {
+  nlohmann::json j;
+  j["version"] = v.version;
+  j["build"] = v.build;
+  j["hostname"] = v.hostname;
+  j["uptime_seconds"] = v.uptime_s;
+  j["image"] = v.image;
+  j["system"] = v.system;
+  j["workers"] = v.workers;
+  j["io"] = v.io;
+  j["config_file"] = v.config_path;
+  return j.dump() + "\n";
+}
+
+std::string render_users_json(const std::vector<UserRow>& rows) {
+  nlohmann::json j;
+  j["users"] = nlohmann::json::array();
+  for (const UserRow& r : rows) {
+    j["users"].push_back({{"line", r.line},
+                          {"name", "vty " + std::to_string(r.line)},
+                          {"self", r.self},
+                          {"user", r.user},
+                          {"host", "idle"},
+                          {"idle_seconds", r.idle_s},
+                          {"location", r.location},
+                          {"mode", r.mode}});
+  }
+  return j.dump() + "\n";
 }
 
 }  // namespace regfront::daemon

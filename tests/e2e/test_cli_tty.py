@@ -10,7 +10,10 @@ nothing answers (nothing here needs a registrar).
 """
 
 import argparse
+import datetime
+import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -435,6 +438,73 @@ class CliWithoutATerminal(unittest.TestCase):
         self.assertRegex(r.stdout, r"\n\*\s+\d+ vty \d+ ")
         self.assertTrue(r.stdout.endswith("  show terminal\n  show version\n  show users\n  show history\n"), r.stdout)
         self.assertNotIn("--More--", r.stdout)
+
+    def text_and_json(self, *commands):
+        """Runs `commands` in one session, the last one twice, as text then `| json`: the text
+        and the parsed document (the JSON is one line, the output's last)."""
+        r = self.cli(*commands, commands[-1] + " | json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        text, _, last = r.stdout.rstrip("\n").rpartition("\n")
+        return text + "\n", json.loads(last)
+
+    def test_session_shows_json_has_the_facts_of_the_text(self):
+        text, j = self.text_and_json("terminal length 30", "terminal width 100", "show terminal")
+        self.assertIn(f"Length: {j['length']} lines, Width: {j['width']} columns\n", text)
+        self.assertEqual((j["length"], j["width"], j["history_size"]), (30, 100, 10))
+        self.assertIn(f"history size is {j['history_size']}.", text)
+
+        text, j = self.text_and_json("show version")
+        self.assertIn(f"regfront Software, Version {j['version']}\n", text)
+        self.assertIn(f"Compiled by {j['build']}\n", text)
+        self.assertRegex(text, re.escape(j["hostname"]) + r" uptime is .*minutes?\n")
+        self.assertIn(f'System image file is "{j["image"]}"', text)
+        self.assertTrue(j["image"].endswith("/regfrontd"), j)
+        self.assertIn(f"{j['system']}\n", text)
+        self.assertIn(f"{j['workers']} worker{'' if j['workers'] == 1 else 's'}, I/O {j['io']}\n", text)
+        self.assertEqual(j["io"], "kernel sockets")
+        self.assertEqual(j["config_file"], self.daemon.config)
+        self.assertIn(f'Configuration file is "{j["config_file"]}"', text)
+        self.assertIsInstance(j["uptime_seconds"], int)
+
+        text, j = self.text_and_json("enable", "show users")
+        mine = [u for u in j["users"] if u["self"]]
+        self.assertEqual(len(mine), 1, j)
+        row = [line for line in text.splitlines() if line.startswith("*")]
+        self.assertEqual(len(row), 1, text)
+        for field in (mine[0]["name"], mine[0]["user"], mine[0]["location"], mine[0]["mode"]):
+            self.assertIn(field, row[0])
+        self.assertEqual(mine[0]["mode"], "privileged exec")
+        self.assertEqual(mine[0]["location"], f"pid {mine[0]['location'].split()[-1]}")
+
+        text, j = self.text_and_json("show clock")
+        clock = datetime.datetime.fromtimestamp(j["unix_ms"] / 1000, datetime.timezone.utc)
+        self.assertEqual(j["utc"][:19], clock.strftime("%Y-%m-%dT%H:%M:%S"))
+        self.assertIn(f" UTC {clock.strftime('%a %b')} {clock.day} {clock.year}", text)
+        self.assertEqual(text.startswith("*"), not j["synchronized"], text)
+
+        text, j = self.text_and_json("terminal length 0", "show terminal", "show history")
+        self.assertEqual(j["history"], ["terminal length 0", "show terminal", "show history", "show history | json"])
+        self.assertTrue(text.endswith("".join(f"  {c}\n" for c in j["history"][:-1])), text)
+
+        text, j = self.text_and_json("show sip-ua timers")
+        self.assertIn(f"register {j['register_ms']}\n", text)
+        self.assertIn(f"registration rate {j['registration_rate']} REGISTERs per second\n", text)
+        self.assertEqual(j["options_keepalive"], [])
+        text, j = self.text_and_json("show sip-ua retry")
+        self.assertIn(f"register retry count = {j['register']}\n", text)
+
+        text, j = self.text_and_json("enable", "debug ccsip events number 5550100", "show debugging")
+        self.assertEqual(j["ccsip"], {"messages": False, "events": True, "numbers": ["5550100"], "registrar": 0})
+        self.assertIn("SIP Call events tracing is enabled  (filter is ON: number 5550100)", text)
+        self.assertIn(f"Trace: {j['trace']['records']} records, {j['trace']['lost']} lost", text)
+        self.assertIn(f"{j['monitor_dropped']} not queued to sessions reading too slowly", text)
+
+        text, j = self.text_and_json("show logging")
+        _, _, buffered = text.partition(f"Log Buffer ({j['buffer_bytes']} bytes):\n\n")
+        self.assertEqual(buffered.splitlines(), j["lines"])
+        self.assertTrue(any("%SYS-5-RESTART" in line for line in j["lines"]), j)
+        self.assertIn(f"{j['overruns']} overruns", text)
+        self.assertIn(f"Buffer logging:  level {j['buffer_level']}, {j['logged']} messages logged", text)
 
     def test_unreachable_daemon(self):
         r = subprocess.run([os.path.join(BIN_DIR, "regfront-cli"), "--socket",

@@ -8,13 +8,15 @@
     `%SIP-4-REALM_REFUSED` line naming the registrar, while the number with the right realm
     registers;
   * the daemon's start is there (`%SYS-5-RESTART`), `clear logging` empties the buffer, and
-    every line is IOS-stamped (`*Mmm dd hh:mm:ss.mmm: %FAC-SEV-MNEMONIC: text`).
+    every line is IOS-stamped (`*Mmm dd hh:mm:ss.mmm: %FAC-SEV-MNEMONIC: text`);
+  * `show logging | json` has the text's lines and counters.
 
     python3 tests/e2e/test_logging.py --bin-dir BUILD/bin
 
 Loopback only; every wait is bounded; no timing is asserted.
 """
 
+import json
 import re
 import sys
 import os
@@ -87,6 +89,16 @@ class LoggingAgainstKamailio(unittest.TestCase):
                            == 4, timeout=10, what="four configuration sessions logged")
             after = rf.run_cli(["show logging"])
             self.assertEqual(len([l for l in buffer_lines(after) if "%SYS-5-CONFIG_I" in l]), 4, after)
+            # The JSON form has the same lines and counters.
+            text_and_json = rf.run_cli(["show logging", "show logging | json"])
+            text, _, last = text_and_json.rstrip("\n").rpartition("\n")
+            doc = json.loads(last)
+            self.assertEqual(buffer_lines(text), doc["lines"])
+            self.assertEqual(len([l for l in doc["lines"] if "%SYS-5-CONFIG_I" in l]), 4, doc)
+            self.assertIn(f"Log Buffer ({doc['buffer_bytes']} bytes):", text)
+            self.assertEqual((doc["buffer_bytes"], doc["buffer_level"]), (65536, "informational"))
+            self.assertIn(f"level {doc['buffer_level']}, {doc['logged']} messages logged", text)
+            self.assertIn(f"{doc['overruns']} overruns", text)
 
             rf.run_cli(["enable", "clear logging"])
             cleared = rf.run_cli(["show logging"])

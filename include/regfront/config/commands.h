@@ -180,6 +180,9 @@ struct Result {
 //   show version | show users                   -> ExecHooks::info()
 //   show clock | show terminal | show history | show sip-ua timers | show sip-ua retry
 //                                               -> the session and the Config, no hook
+//   show debugging                              -> the session's debug filter, then
+//                                                  ExecHooks::show(Show::debugging)
+//   (every show above also takes `| json`; only running-config and startup-config do not)
 //   terminal length|width <0-512>, terminal history size <0-256>, terminal no …
 //                                               -> the Session's terminal settings
 //   clear sip-ua registration [registrar N] [number NUMBER]   -> ExecHooks::reregister()
@@ -222,8 +225,9 @@ class ExecHooks {
   }
   // show version / show users: the daemon's own state (build, uptime; control sessions, the
   // asking one `self`), rendered; false and the reason in `out` as show()'s.
+  // With `json`, the documents of docs/show-json.md.
   enum class Info : unsigned char { version, users };
-  virtual bool info(Info /*what*/, const Session& /*self*/, std::string& out) {
+  virtual bool info(Info /*what*/, const Session& /*self*/, bool /*json*/, std::string& out) {
     out = "Command not available";
     return false;
   }
@@ -327,13 +331,16 @@ std::string render_dial_peer_summary(const Config& cfg, bool json);
 
 // `show sip-ua timers` / `show sip-ua retry` in IOS's layout, with the values regfront uses
 // (`timers register`, `retry register`, each OPTIONS keepalive profile's `retry`), then
-// regfront's own (registration rate).
-std::string render_sip_ua_timers(const Config& cfg);
-std::string render_sip_ua_retry(const Config& cfg);
+// regfront's own (registration rate). With `json`, the documents of docs/show-json.md.
+std::string render_sip_ua_timers(const Config& cfg, bool json = false);
+std::string render_sip_ua_retry(const Config& cfg, bool json = false);
 
 // `show clock` as IOS prints it, in UTC: "*18:35:02.123 UTC Mon Dec 7 2026", the leading '*'
 // when the clock is not known to be synchronized.
 std::string render_clock(std::chrono::system_clock::time_point t, bool synchronized);
+// `show clock | json`: the same instant, {"utc": "2026-12-07T18:35:02.123Z", "unix_ms": …,
+// "synchronized": false}, on one line.
+std::string render_clock_json(std::chrono::system_clock::time_point t, bool synchronized);
 
 // Cisco type 7 password encoding (reversible; it is obfuscation, not security).
 std::string type7_encode(std::string_view clear, unsigned seed = 2);

@@ -98,7 +98,7 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
   bool show(Show what, bool json, std::string& out) override;
   bool write_memory(const config::Config& cfg, std::string& message) override;
   bool clear(Clear what, std::string& message) override;
-  bool info(Info what, const config::Session& self, std::string& out) override;
+  bool info(Info what, const config::Session& self, bool json, std::string& out) override;
   bool reregister(int registrar, std::string_view number, std::string& message) override;
   bool show_register_status(int registrar, std::string_view number, bool json, std::string& out) override;
 

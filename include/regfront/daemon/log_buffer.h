@@ -58,6 +58,8 @@ class LogBuffer {
   const Counters& counters() const { return counters_; }
   // show logging: IOS's header, then "Log Buffer (N bytes):" and the lines, oldest first.
   std::string render() const;
+  // show logging | json: the same facts as render(), one line (docs/show-json.md).
+  std::string render_json() const;
 
  private:
   void trim(std::size_t room);

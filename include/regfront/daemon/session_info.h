@@ -27,6 +27,8 @@ struct VersionInfo {
   std::string config_path;  // the startup-config file
 };
 std::string render_version(const VersionInfo& v);
+// `show version | json`: the same fields on one line (docs/show-json.md).
+std::string render_version_json(const VersionInfo& v);
 
 // One control session of `show users`; `self` is the one asking (IOS's '*').
 struct UserRow {
@@ -38,5 +40,7 @@ struct UserRow {
   std::string mode;          // "user exec", "privileged exec", "configuration" (regfront's column)
 };
 std::string render_users(const std::vector<UserRow>& rows);
+// `show users | json`: {"users": [{"line": 0, "self": true, …}]} (docs/show-json.md).
+std::string render_users_json(const std::vector<UserRow>& rows);
 
 }  // namespace regfront::daemon

@@ -2,6 +2,7 @@
 // output modifiers, write memory / copy, session end, mode moves, Result::changed, and that no
 // error message carries a password. ExecHooks has one fake, FakeHooks, which records calls.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <string>
 #include <tuple>
@@ -118,6 +119,8 @@ const ShowCase kShows[] = {
     {"show sip-ua calls | json", Show::calls, true},
     {"show logging", Show::logging, false},
     {"sh logg", Show::logging, false},
+    {"show logging | json", Show::logging, true},
+    {"sh logg | j", Show::logging, true},
 };
 
 TEST(ExecShow, EveryShowEveryModeCallsTheHook) {
@@ -404,6 +407,14 @@ TEST(ExecDebug, CcsipFilterPerSession) {
             "  SIP Call events tracing is enabled  (filter is ON: number 4155550100 number 4155550101 "
             "registrar 2)\n"
             "  Trace: 3 records, 0 lost\n");
+  // The JSON has the same filter, and the daemon's counters merged in.
+  const nlohmann::json j = nlohmann::json::parse(h.run("show debugging | json").output);
+  EXPECT_EQ(j["ccsip"]["messages"], true);
+  EXPECT_EQ(j["ccsip"]["events"], true);
+  EXPECT_EQ(j["ccsip"]["numbers"], nlohmann::json({"4155550100", "4155550101"}));
+  EXPECT_EQ(j["ccsip"]["registrar"], 2);
+  EXPECT_EQ(j["json"], true) << "the daemon's document (FakeHooks') is merged: " << j.dump();
+  EXPECT_EQ(h.hooks.shows.back(), (FakeHooks::ShowCall{Show::debugging, true}));
   const Session::Debug before = h.s.debug;
   EXPECT_EQ(h.run("debug ccsip messages registrar 7").code(), ResultCode::invalid_input);
   EXPECT_EQ(h.run("debug ccsip messages number").code(), ResultCode::incomplete);
@@ -415,6 +426,11 @@ TEST(ExecDebug, CcsipFilterPerSession) {
   EXPECT_EQ(h.run("undebug all").output, "All possible debugging has been turned off\n");
   EXPECT_FALSE(h.s.debug.on());
   EXPECT_EQ(h.run("show debugging").output, "");
+  const nlohmann::json off = nlohmann::json::parse(h.run("show debugging | json").output);
+  EXPECT_EQ(
+      off["ccsip"],
+      nlohmann::json(
+          {{"messages", false}, {"events", false}, {"numbers", nlohmann::json::array()}, {"registrar", 0}}));
   ASSERT_TRUE(h.run("debug ccsip messages").ok());
   EXPECT_TRUE(h.s.debug.numbers.empty()) << "every number";
   ASSERT_TRUE(h.run("debug ccsip messages number 1").ok());

@@ -3,6 +3,7 @@
 #include "regfront/daemon/log_buffer.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <regex>
 #include <string>
@@ -82,6 +83,41 @@ TEST(LogBufferTest, EventsReachTheProcessBufferInIosForm) {
   b.configure(true, 8192, kNotifications);
   event(kDebugging, "SIP", "TEST", "filtered");
   EXPECT_EQ(b.render().find("filtered\n"), std::string::npos);
+}
+
+// show logging | json: the buffer's lines and the header's counters, as the text has them.
+TEST(LogBufferTest, JsonHasTheTextsLinesAndCounters) {
+  LogBuffer b;
+  b.configure(true, 1000, kWarnings);
+  for (int i = 0; i < 15; ++i) b.add(kErrors, line_of(i));
+  b.add(kDebugging, "above the level");
+  b.count_stderr();
+  const std::string text = b.render();
+  const nlohmann::json j = nlohmann::json::parse(b.render_json());
+  EXPECT_EQ(j["buffer_enabled"], true);
+  EXPECT_EQ(j["buffer_level"], "warnings");
+  EXPECT_EQ(j["buffer_bytes"], 1000);
+  EXPECT_EQ(j["buffer_used"], b.used());
+  EXPECT_EQ(j["logged"], 15);
+  EXPECT_EQ(j["overruns"], 5);
+  EXPECT_EQ(j["filtered"], 1);
+  EXPECT_EQ(j["stderr_logged"], 1);
+  // The same figures in the text.
+  EXPECT_NE(text.find(std::to_string(j["overruns"].get<int>()) + " overruns"), std::string::npos) << text;
+  EXPECT_NE(text.find("Buffer logging:  level warnings, 15 messages logged"), std::string::npos) << text;
+  EXPECT_NE(text.find("Standard error logging: every level, 1 messages logged"), std::string::npos) << text;
+  EXPECT_NE(text.find("5 messages dropped (oldest first), 1 above the buffer's level"), std::string::npos)
+      << text;
+  // The lines: those after "Log Buffer (1000 bytes):", in order.
+  const std::string head = "Log Buffer (1000 bytes):\n\n";
+  std::string lines;
+  for (const auto& l : j["lines"]) lines += l.get<std::string>() + "\n";
+  ASSERT_EQ(j["lines"].size(), 10u) << "ten lines of 100 bytes fill 1000";
+  EXPECT_EQ(text.substr(text.find(head) + head.size()), lines);
+  b.configure(false, 1000, kWarnings);
+  const nlohmann::json off = nlohmann::json::parse(b.render_json());
+  EXPECT_EQ(off["buffer_enabled"], false);
+  EXPECT_TRUE(off["lines"].empty());
 }
 
 }  // namespace
