@@ -234,7 +234,9 @@ Result h_terminal(Context& c, const Args& a) {
   Session& s = c.session;
   const bool reset = a.has("no");
   const auto n = static_cast<std::uint16_t>(a.number("n"));
-  if (a.has("length")) {
+  if (a.has("monitor")) {
+    s.monitor = !reset;
+  } else if (a.has("length")) {
     s.terminal_length = reset ? kTerminalLength : n;
   } else if (a.has("width")) {
     s.terminal_width = reset ? kTerminalWidth : n;
@@ -290,6 +292,7 @@ bool session_show(Context& c, const std::string& what, bool json, Result& r) {
       j["width"] = s.terminal_width;
       j["history_enabled"] = s.history_size != 0;
       j["history_size"] = s.history_size;
+      j["monitor"] = s.monitor;
       r.output = j.dump() + "\n";
       return true;
     }
@@ -298,6 +301,8 @@ bool session_show(Context& c, const std::string& what, bool json, Result& r) {
     r.output += s.history_size == 0 ? std::string("History is disabled.\n")
                                     : "History is enabled, history size is " +
                                           std::to_string(s.history_size) + ".\n";
+    // IOS's line for `terminal monitor`.
+    r.output += s.monitor ? "Capabilities: Receives Logging Output\n" : "Capabilities: none\n";
   } else if (what == "history") {
     if (json) {
       r.output = nlohmann::json{{"history", s.history}}.dump() + "\n";
@@ -1279,8 +1284,8 @@ struct Builder {
     return sh;
   }
   // terminal length|width <0-512>, terminal history size <0-256>, terminal no … (IOS defaults
-  // back), in user and privileged exec.
-  Node* terminal() {
+  // back), in user and privileged exec; terminal [no] monitor in privileged exec, as IOS.
+  Node* terminal(bool privileged) {
     Node* t = kw(nullptr, "terminal", "Set terminal line parameters");
     Node* no = kw(t, "no", "Negate a command or set its defaults", "no");
     const auto setting = [&](Node* parent, const char* text, const char* help, std::uint64_t hi, const char* nhelp) {
@@ -1291,6 +1296,12 @@ struct Builder {
     };
     setting(t, "length", "Set number of lines on a screen", 512, "Number of lines on screen (0 for no pausing)");
     setting(t, "width", "Set width of the display terminal", 512, "Number of characters on a screen line");
+    if (privileged) {
+      // Privileged exec, IOS's help; on regfront it brings the log lines (debug output goes to
+      // the session that asked for it either way).
+      end(kw(t, "monitor", "Copy debug output to the current terminal line", "monitor"), h_terminal);
+      end(kw(no, "monitor", "Copy debug output to the current terminal line", "monitor"), h_terminal);
+    }
     Node* h = kw(t, "history", "Enable and control the command history function");
     end(num(kw(h, "size", "Set history buffer size"), 0, 256, "Size of history buffer", "n"), h_terminal);
     end(kw(kw(no, "history", "Enable and control the command history function"), "size", "Set history buffer size"),
@@ -1316,7 +1327,7 @@ struct Builder {
              Opt{clnum, {param(clnum, Kind::e164, "WORD", "Endpoint number (digits, optional leading +)", "number")}}},
             h_clear_registration);
     end(kw(cl, "logging", "Clear logging buffer"), h_clear_logging);
-    exec_commands = {show(true), w, cp, cl, terminal()};
+    exec_commands = {show(true), w, cp, cl, terminal(true)};
     debug_commands();
   }
   // debug ccsip {messages|events} [number N] [registrar R], undebug …, no debug …
@@ -1355,7 +1366,7 @@ struct Builder {
     end(kw(root, "exit", "Exit from the EXEC"), h_exec_exit);
     end(kw(root, "logout", "Exit from the EXEC"), h_exec_exit);
     root->next.push_back(show(false));
-    root->next.push_back(terminal());
+    root->next.push_back(terminal(false));
     return root;
   }
   Node* privileged_exec() {

@@ -55,6 +55,7 @@ Daemon::~Daemon() {
   // go away; no worker reads a snapshot any more when the publisher frees them.
   workers_.clear();
   metrics_.reset();
+  set_monitor_sink({});  // it queues to server_'s sessions
   server_.reset();
   Telemetry::disable();  // before the EAL goes: its telemetry thread answers from nothing after this
   dpdk_.reset();
@@ -189,6 +190,18 @@ Status Daemon::start() {
     log("%s", s.message().c_str());
     return s;
   }
+  // terminal monitor: every event line, as the logging buffer has it, to the sessions that
+  // asked, bounded as debug output is (ControlServer::monitor()).
+  set_monitor_sink([this](int, std::string_view line) {
+    if (!server_) return;
+    std::string text(line);
+    text += '\n';
+    bool queued = false;
+    for (std::size_t i = 0; i < server_->sessions(); ++i) {
+      if (server_->session(i).monitor) queued = server_->monitor(i, text) || queued;
+    }
+    if (queued) log_buffer().count_monitor();
+  });
   if (!opts_.metrics.empty()) {
     StatusOr<std::unique_ptr<MetricsServer>> m = MetricsServer::start(opts_.metrics);
     if (!m.ok()) {

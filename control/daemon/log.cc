@@ -27,6 +27,17 @@ LogBuffer& log_buffer() {
   return buffer;
 }
 
+namespace {
+std::function<void(int, std::string_view)>& monitor_sink() {
+  static std::function<void(int, std::string_view)> sink;
+  return sink;
+}
+}  // namespace
+
+void set_monitor_sink(std::function<void(int severity, std::string_view line)> sink) {
+  monitor_sink() = std::move(sink);
+}
+
 void log(const char* fmt, ...) {
   timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -60,6 +71,7 @@ void event(int severity, const char* facility, const char* mnemonic, const char*
   if (n < sizeof line) std::vsnprintf(line + n, sizeof line - n, fmt, copy);
   va_end(copy);
   log_buffer().add(severity, line);
+  if (monitor_sink()) monitor_sink()(severity, line);  // NUL-terminated by the formatting above
 }
 
 }  // namespace regfront::daemon

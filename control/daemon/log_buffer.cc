@@ -58,7 +58,10 @@ std::string LogBuffer::render() const {
                     " overruns, xml disabled, filtering disabled)\n\n";
   out += "No Active Message Discriminator.\n\n\n";
   out += "    Console logging: disabled\n";
-  out += "    Monitor logging: disabled\n";
+  // Every event goes to the sessions that asked with `terminal monitor` (IOS's default
+  // `logging monitor debugging`).
+  out += "    Monitor logging: level debugging, " + std::to_string(counters_.monitor_lines) +
+         " messages logged, xml disabled,\n" + "                     filtering disabled\n";
   if (enabled_) {
     out += "    Buffer logging:  level " + std::string(severity_name(level_)) + ", " +
            std::to_string(counters_.logged) + " messages logged, xml disabled,\n" +
@@ -93,6 +96,8 @@ std::string LogBuffer::render_json() const {
   j["overruns"] = counters_.overwritten;
   j["filtered"] = counters_.filtered;
   j["stderr_logged"] = counters_.stderr_lines;
+  j["monitor_level"] = severity_name(kDebugging);
+  j["monitor_logged"] = counters_.monitor_lines;
   j["lines"] = nlohmann::json::array();
   for (const std::string& l : lines_) j["lines"].push_back(l);
   return j.dump() + "\n";

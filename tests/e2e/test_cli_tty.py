@@ -450,8 +450,12 @@ class CliWithoutATerminal(unittest.TestCase):
     def test_session_shows_json_has_the_facts_of_the_text(self):
         text, j = self.text_and_json("terminal length 30", "terminal width 100", "show terminal")
         self.assertIn(f"Length: {j['length']} lines, Width: {j['width']} columns\n", text)
-        self.assertEqual((j["length"], j["width"], j["history_size"]), (30, 100, 10))
+        self.assertEqual((j["length"], j["width"], j["history_size"], j["monitor"]), (30, 100, 10, False))
         self.assertIn(f"history size is {j['history_size']}.", text)
+        self.assertIn("Capabilities: none", text)
+        text, j = self.text_and_json("enable", "terminal monitor", "show terminal")
+        self.assertTrue(j["monitor"])
+        self.assertIn("Capabilities: Receives Logging Output", text)
 
         text, j = self.text_and_json("show version")
         self.assertIn(f"regfront Software, Version {j['version']}\n", text)
@@ -505,6 +509,7 @@ class CliWithoutATerminal(unittest.TestCase):
         self.assertTrue(any("%SYS-5-RESTART" in line for line in j["lines"]), j)
         self.assertIn(f"{j['overruns']} overruns", text)
         self.assertIn(f"Buffer logging:  level {j['buffer_level']}, {j['logged']} messages logged", text)
+        self.assertIn(f"Monitor logging: level {j['monitor_level']}, {j['monitor_logged']} messages logged", text)
 
     def test_unreachable_daemon(self):
         r = subprocess.run([os.path.join(BIN_DIR, "regfront-cli"), "--socket",

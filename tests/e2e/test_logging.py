@@ -9,7 +9,11 @@
     registers;
   * the daemon's start is there (`%SYS-5-RESTART`), `clear logging` empties the buffer, and
     every line is IOS-stamped (`*Mmm dd hh:mm:ss.mmm: %FAC-SEV-MNEMONIC: text`);
-  * `show logging | json` has the text's lines and counters.
+  * `show logging | json` has the text's lines and counters;
+  * `terminal monitor`: a session that asked receives the `%SYS-5-CONFIG_I` line of another
+    session's change as it is logged, one that did not (or no longer does) receives nothing; one
+    that does not read is bounded (the lines beyond the bound are counted, and it is told how
+    many it lost).
 
     python3 tests/e2e/test_logging.py --bin-dir BUILD/bin
 
@@ -18,6 +22,8 @@ Loopback only; every wait is bounded; no timing is asserted.
 
 import json
 import re
+import socket
+import subprocess
 import sys
 import os
 import time
@@ -27,6 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import kamailio as kam  # noqa: E402
 import regfrontd as rfd  # noqa: E402
+import test_debug as dbg  # noqa: E402
 
 BIN_DIR = ""
 STAMP = rfd.IOS_STAMP
@@ -109,6 +116,100 @@ class LoggingAgainstKamailio(unittest.TestCase):
                                   "show running-config | include logging"])
             self.assertIn("% Invalid input detected", bad_out)
             self.assertIn("logging buffered 65536 informational", bad_out)
+        except Exception:
+            log(rf.log_tail())
+            raise
+
+    def test_terminal_monitor_streams_log_lines_to_the_sessions_that_asked(self):
+        reg = kam.KamailioRegistrar("mon", "mon.test", users=[("u7500101", "pm")], default_expires=300)
+        reg.start()
+        self.addCleanup(reg.stop)
+        config = ("sip-ua\n"
+                  " credentials number 7500101 username u7500101 password 0 pm realm mon.test\n"
+                  f" registrar 1 ipv4:{reg.address[0]}:{reg.address[1]} expires 300\n")
+        rf = rfd.SocketRegfrontd(BIN_DIR, config, workers=2, name="rf-monitor")
+        self.addCleanup(rf.kill)
+        rf.start(log)
+        watcher = dbg.Session(rf)  # terminal monitor
+        self.addCleanup(watcher.kill)
+        quiet = dbg.Session(rf)  # no terminal monitor
+        self.addCleanup(quiet.kill)
+        try:
+            watcher.send("enable")
+            watcher.send("terminal monitor")
+            watcher.send("show terminal")
+            watcher.expect("Capabilities: Receives Logging Output")
+            quiet.send("enable")
+            quiet.send("show terminal")
+            quiet.expect("Capabilities: none")
+            # Another session's change: %SYS-5-CONFIG_I is queued to the watcher as it is logged;
+            # a CLI reading a script prints it with its next reply.
+            out = rf.run_cli(["enable", "configure terminal", "hostname montest", "end"])
+            self.assertNotIn("% ", out, out)
+            watcher.send("show clock")
+            watcher.expect("%SYS-5-CONFIG_I")
+            quiet.send("show clock")
+            quiet.expect(" UTC ")
+            # Off again: the next change does not reach it.
+            watcher.send("terminal no monitor")
+            watcher.send("show terminal")
+            watcher.expect("Capabilities: none")
+            rf.run_cli(["enable", "configure terminal", "hostname montest2", "end"])
+            watcher.send("show clock")
+            watcher.expect(" UTC ")
+            watched = watcher.finish()
+            quiet_text = quiet.finish()
+            log(f"monitoring session:\n{watched}")
+            config_lines = [line for line in watched.splitlines() if "%SYS-5-CONFIG_I" in line]
+            self.assertEqual(len(config_lines), 1, watched)
+            self.assertRegex(config_lines[0], "^" + STAMP + r"%SYS-5-CONFIG_I: Configured from console by vty\d+ "
+                                                            r"\(uid \d+\)$")
+            self.assertNotIn("%SYS-5-CONFIG_I", quiet_text, "a session without terminal monitor")
+            # The same line is in the buffer, and show logging counts what went to monitors.
+            shown = rf.cli_json("show logging")
+            self.assertIn(config_lines[0], shown["lines"])
+            self.assertGreaterEqual(shown["monitor_logged"], 1, shown)
+
+            # Bounded: a monitoring session that does not read gets nothing beyond the monitor
+            # bound once the socket's buffers are full; the rest is counted, and it is told how
+            # many it lost with the next line it does get.
+            slow = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.addCleanup(slow.close)
+            slow.connect(rf.control_socket)
+            slow.sendall(b"exec enable\nexec terminal monitor\n")
+            got = b""
+            while got.count(b"\n") < 2:  # the two replies: header lines, empty payloads
+                chunk = slow.recv(4096)
+                self.assertTrue(chunk, "the session ended")
+                got += chunk
+            dropped_before = rf.cli_json("show debugging")["monitor_dropped"]
+            cycles = 4000  # ~90 bytes of %SYS-5-CONFIG_I each: more than the socket buffers and the bound
+            script = "enable\n" + "configure terminal\nend\n" * cycles
+            res = subprocess.run([rf.cli, "--socket", rf.control_socket], input=script, capture_output=True,
+                                 text=True, timeout=120)
+            self.assertEqual(res.returncode, 0, res.stderr[-2000:])
+            dropped = rf.cli_json("show debugging")["monitor_dropped"] - dropped_before
+            log(f"{cycles} configuration sessions; not queued to the session that did not read: {dropped}")
+            self.assertGreater(dropped, 0)
+            self.assertLess(dropped, cycles)
+            # It reads now: what was queued (at most the bound beyond the socket's buffers), then,
+            # after one more change, the count of what it lost and that change's line.
+            slow.settimeout(0.5)
+            try:
+                while slow.recv(65536):
+                    pass
+            except socket.timeout:
+                pass
+            rf.run_cli(["enable", "configure terminal", "end"])
+            slow.settimeout(None)
+            tail = b""
+            deadline = time.monotonic() + 10
+            while b"%SYS-5-CONFIG_I" not in tail and time.monotonic() < deadline:
+                slow.settimeout(max(0.1, deadline - time.monotonic()))
+                tail += slow.recv(65536)
+            text = tail.decode(errors="replace")
+            self.assertRegex(text, rf"%{dropped} debug messages lost \(this session read too slowly\)\n" + STAMP +
+                             r"%SYS-5-CONFIG_I: ")
         except Exception:
             log(rf.log_tail())
             raise

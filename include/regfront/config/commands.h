@@ -64,6 +64,9 @@ struct Session {
   // This session's last commands, oldest first, at most history_size (show history); kept by
   // Interpreter::execute() for sessions that are not loading a file, passwords masked.
   std::vector<std::string> history;
+  // `terminal monitor`: the daemon's log lines (the logging buffer's `%FAC-SEV-MNEMONIC` events)
+  // are streamed to this session as they are logged. Off by default, as on an IOS vty.
+  bool monitor = false;
   // The control session's line number (show users), set by the daemon on accept.
   std::uint32_t line = 0;
   // Who this session is, for the log ("vty3 (uid 1000)"; IOS: "vty0 (10.0.0.1)"): the daemon
@@ -185,6 +188,7 @@ struct Result {
 //   (every show above also takes `| json`; only running-config and startup-config do not)
 //   terminal length|width <0-512>, terminal history size <0-256>, terminal no …
 //                                               -> the Session's terminal settings
+//   terminal monitor | terminal no monitor      -> Session::monitor
 //   clear sip-ua registration [registrar N] [number NUMBER]   -> ExecHooks::reregister()
 // Without hooks, the commands that need them are refused ("% Command not available").
 // `exit`/`logout` in an exec mode set Result::end_session. Ctrl-Z is `end`.

@@ -84,8 +84,9 @@ class ControlServer {
   void serve(const pollfd* fds);
 
   std::size_t sessions() const { return clients_.size(); }
-  // Debug output (IOS's terminal monitor). The session `i` (0..sessions()) as its commands left
-  // it, and `text` queued to it as a monitor frame. A session whose unsent output is over
+  // Debug output and, for `terminal monitor` sessions, log lines (IOS's terminal monitor). The
+  // session `i` (0..sessions()) as its commands left it, and `text` queued to it as a monitor
+  // frame. A session whose unsent output is over
   // kMonitorHighWater gets nothing (counted, and told how many were lost with its next frame):
   // a slow reader costs the daemon at most that per session, and its commands still run.
   static constexpr std::size_t kMonitorHighWater = kOutputHighWater / 2;

@@ -12,6 +12,9 @@
 //   daemon::event(kNotifications, "SIP", "REGISTRAR_STATUS", "Registrar %d is down", 1);
 #pragma once
 
+#include <functional>
+#include <string_view>
+
 #include "regfront/daemon/log_buffer.h"
 
 namespace regfront::daemon {
@@ -23,5 +26,10 @@ void event(int severity, const char* facility, const char* mnemonic, const char*
 
 // The process's logging buffer (`show logging`, `logging buffered`, `clear logging`).
 LogBuffer& log_buffer();
+
+// Where event() also hands each line, as the buffer holds it (without its newline), with its
+// severity: the daemon streams it to its `terminal monitor` sessions. Empty: nowhere. Control
+// thread only, as event().
+void set_monitor_sink(std::function<void(int severity, std::string_view line)> sink);
 
 }  // namespace regfront::daemon

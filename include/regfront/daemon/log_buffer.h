@@ -39,6 +39,7 @@ class LogBuffer {
     std::uint64_t overwritten = 0;   // kept lines dropped, oldest first, to make room
     std::uint64_t filtered = 0;      // lines above the level, not kept
     std::uint64_t stderr_lines = 0;  // lines written to standard error (the journal)
+    std::uint64_t monitor_lines = 0;  // lines queued to at least one `terminal monitor` session
   };
 
   // Buffered logging on or off, its size in bytes (each line counts its length plus one) and
@@ -47,6 +48,7 @@ class LogBuffer {
   // One line, without its newline; longer than the buffer, it is cut to fit.
   void add(int severity, std::string_view line);
   void count_stderr() { ++counters_.stderr_lines; }
+  void count_monitor() { ++counters_.monitor_lines; }
   // clear logging: the lines go; the counters stay.
   void clear();
 

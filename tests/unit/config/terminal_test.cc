@@ -98,7 +98,9 @@ TEST(Terminal, ShowTerminal) {
   ASSERT_TRUE(t.run("terminal length 0").ok());
   Result r = t.run("show terminal");
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r.output, "Length: 0 lines, Width: 80 columns\nHistory is enabled, history size is 10.\n");
+  EXPECT_EQ(
+      r.output,
+      "Length: 0 lines, Width: 80 columns\nHistory is enabled, history size is 10.\nCapabilities: none\n");
   ASSERT_TRUE(t.run("terminal history size 0").ok());
   r = t.run("show terminal | include History");
   EXPECT_EQ(r.output, "History is disabled.\n");
@@ -107,7 +109,8 @@ TEST(Terminal, ShowTerminal) {
 // show terminal | json: the facts of the text, which is parsed back here.
 TEST(Terminal, ShowTerminalJsonHasTheTextsFacts) {
   Term t(Mode::privileged_exec);
-  for (const char* l : {"terminal length 37", "terminal width 132", "terminal history size 4"}) {
+  for (const char* l :
+       {"terminal length 37", "terminal width 132", "terminal history size 4", "terminal monitor"}) {
     ASSERT_TRUE(t.run(l).ok()) << l;
   }
   const std::string text = t.run("show terminal").output;
@@ -122,12 +125,41 @@ TEST(Terminal, ShowTerminalJsonHasTheTextsFacts) {
   EXPECT_EQ(j["width"], width);
   EXPECT_EQ(j["history_size"], size);
   EXPECT_EQ(j["history_enabled"], true);
-  EXPECT_EQ(j,
-            nlohmann::json({{"length", 37}, {"width", 132}, {"history_enabled", true}, {"history_size", 4}}));
+  EXPECT_EQ(j["monitor"], text.find("Capabilities: Receives Logging Output\n") != std::string::npos);
+  EXPECT_EQ(j, nlohmann::json({{"length", 37},
+                               {"width", 132},
+                               {"history_enabled", true},
+                               {"history_size", 4},
+                               {"monitor", true}}));
   ASSERT_TRUE(t.run("terminal history size 0").ok());
+  ASSERT_TRUE(t.run("terminal no monitor").ok());
   const nlohmann::json off = nlohmann::json::parse(t.run("show terminal | json").output);
   EXPECT_EQ(off["history_enabled"], false);
-  EXPECT_NE(t.run("show terminal").output.find("History is disabled.\n"), std::string::npos);
+  EXPECT_EQ(off["monitor"], false);
+  EXPECT_NE(t.run("show terminal").output.find("History is disabled.\nCapabilities: none\n"),
+            std::string::npos);
+}
+
+// terminal monitor / terminal no monitor: privileged exec (and `do`), as IOS; the session's
+// flag, shown by show terminal; refused in user exec without changing anything.
+TEST(Terminal, MonitorPerSessionFromPrivilegedExec) {
+  Term t(Mode::privileged_exec);
+  EXPECT_FALSE(t.s.monitor) << "off by default, as on an IOS vty";
+  ASSERT_TRUE(t.run("terminal monitor").ok());
+  EXPECT_TRUE(t.s.monitor);
+  EXPECT_NE(t.run("show terminal").output.find("Capabilities: Receives Logging Output\n"), std::string::npos);
+  ASSERT_TRUE(t.run("terminal no monitor").ok());
+  EXPECT_FALSE(t.s.monitor);
+  ASSERT_TRUE(t.run("term mon").ok());
+  EXPECT_TRUE(t.s.monitor);
+  ASSERT_TRUE(t.run("configure terminal").ok());
+  ASSERT_TRUE(t.run("do terminal no monitor").ok());
+  EXPECT_FALSE(t.s.monitor);
+  EXPECT_EQ(t.run("terminal monitor extra").code(), ResultCode::invalid_input);
+  EXPECT_FALSE(t.s.monitor);
+  Term user;
+  EXPECT_EQ(user.run("terminal monitor").code(), ResultCode::invalid_input);
+  EXPECT_FALSE(user.s.monitor);
 }
 
 TEST(History, KeepsTheSessionsLinesInOrderBoundedBySize) {

@@ -7,6 +7,8 @@
 
 #include <regex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "regfront/daemon/log.h"
 
@@ -92,6 +94,8 @@ TEST(LogBufferTest, JsonHasTheTextsLinesAndCounters) {
   for (int i = 0; i < 15; ++i) b.add(kErrors, line_of(i));
   b.add(kDebugging, "above the level");
   b.count_stderr();
+  b.count_monitor();
+  b.count_monitor();
   const std::string text = b.render();
   const nlohmann::json j = nlohmann::json::parse(b.render_json());
   EXPECT_EQ(j["buffer_enabled"], true);
@@ -102,9 +106,12 @@ TEST(LogBufferTest, JsonHasTheTextsLinesAndCounters) {
   EXPECT_EQ(j["overruns"], 5);
   EXPECT_EQ(j["filtered"], 1);
   EXPECT_EQ(j["stderr_logged"], 1);
+  EXPECT_EQ(j["monitor_logged"], 2);
+  EXPECT_EQ(j["monitor_level"], "debugging");
   // The same figures in the text.
   EXPECT_NE(text.find(std::to_string(j["overruns"].get<int>()) + " overruns"), std::string::npos) << text;
   EXPECT_NE(text.find("Buffer logging:  level warnings, 15 messages logged"), std::string::npos) << text;
+  EXPECT_NE(text.find("Monitor logging: level debugging, 2 messages logged"), std::string::npos) << text;
   EXPECT_NE(text.find("Standard error logging: every level, 1 messages logged"), std::string::npos) << text;
   EXPECT_NE(text.find("5 messages dropped (oldest first), 1 above the buffer's level"), std::string::npos)
       << text;
@@ -118,6 +125,26 @@ TEST(LogBufferTest, JsonHasTheTextsLinesAndCounters) {
   const nlohmann::json off = nlohmann::json::parse(b.render_json());
   EXPECT_EQ(off["buffer_enabled"], false);
   EXPECT_TRUE(off["lines"].empty());
+}
+
+// event() hands each line to the monitor sink (terminal monitor) as the buffer keeps it.
+TEST(LogBufferTest, EventsGoToTheMonitorSink) {
+  LogBuffer& b = log_buffer();
+  b.configure(true, 8192, kDebugging);
+  b.clear();
+  std::vector<std::pair<int, std::string>> seen;
+  set_monitor_sink(
+      [&](int severity, std::string_view line) { seen.emplace_back(severity, std::string(line)); });
+  event(kNotifications, "SYS", "CONFIG_I", "Configured from console by %s", "vty1 (uid 0)");
+  set_monitor_sink({});
+  event(kNotifications, "SYS", "CONFIG_I", "after the sink went");
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].first, kNotifications);
+  const nlohmann::json j = nlohmann::json::parse(b.render_json());
+  ASSERT_EQ(j["lines"].size(), 2u);
+  EXPECT_EQ(seen[0].second, j["lines"][0]) << "the buffer's line, stamp and tag included";
+  EXPECT_TRUE(seen[0].second.ends_with("%SYS-5-CONFIG_I: Configured from console by vty1 (uid 0)"))
+      << seen[0].second;
 }
 
 }  // namespace
