@@ -176,20 +176,6 @@ struct RegistrarCounters {
 
 enum class KeepaliveState : std::uint8_t { none = 0, up = 1, down = 2 };
 
-struct alignas(64) WorkerCounters {
-  REGFRONT_WORKER_COUNTERS(REGFRONT_COUNTER_FIELD)
-  RegistrarCounters registrar[kRegistrarSlots];
-};
-
-// Counter names and help, in declaration order (for show and metrics).
-extern const CounterInfo kRegistrarCounterInfo[];
-extern const std::size_t kRegistrarCounterCount;
-extern const CounterInfo kWorkerCounterInfo[];
-extern const std::size_t kWorkerCounterCount;
-// Reads counter i of a counter struct in declaration order.
-std::uint64_t registrar_counter(const RegistrarCounters& c, std::size_t i);
-std::uint64_t worker_counter(const WorkerCounters& c, std::size_t i);
-
 enum class BindingState : std::uint8_t {
   idle,           // slot not in use
   queued,         // waiting for its turn under the registrar's rate
@@ -201,7 +187,39 @@ enum class BindingState : std::uint8_t {
   waiting_dns,    // registrar not resolved yet
   held,           // queued; the OPTIONS keepalive has its registrar down (status rows only)
 };
+inline constexpr std::size_t kBindingStates = 9;
 std::string_view state_name(BindingState s);
+
+// A worker's bindings of one registrar slot of the snapshot by state, kept by the engine on
+// every transition (gauges; one writer, relaxed): what `show sip-ua register status` rows say
+// without walking them. `state[s]` counts the engine's own states (idle, waiting_dns and held
+// stay 0: a queued binding shows as waiting-dns or held when its whole registrar is so, which
+// `queued_as` says). `live` counts the bindings whose registration has not run out
+// (registered_until > now, the rows with seconds left, starred ones included): the engine
+// arms an expiry timer per registration and counts the lapse when it fires.
+struct BindingCounts {
+  Counter state[kBindingStates];
+  Counter live;
+  Counter queued_as;  // a BindingState: queued, waiting_dns or held
+};
+
+struct alignas(64) WorkerCounters {
+  REGFRONT_WORKER_COUNTERS(REGFRONT_COUNTER_FIELD)
+  RegistrarCounters registrar[kRegistrarSlots];
+  // By the snapshot's registrar slot (0..5: registrar index - 1; 6..11: bindings leaving a
+  // removed or re-addressed registrar), not by counter index.
+  BindingCounts bindings[kSnapRegistrarSlots];
+};
+
+// Counter names and help, in declaration order (for show and metrics).
+extern const CounterInfo kRegistrarCounterInfo[];
+extern const std::size_t kRegistrarCounterCount;
+extern const CounterInfo kWorkerCounterInfo[];
+extern const std::size_t kWorkerCounterCount;
+// Reads counter i of a counter struct in declaration order.
+std::uint64_t registrar_counter(const RegistrarCounters& c, std::size_t i);
+std::uint64_t worker_counter(const WorkerCounters& c, std::size_t i);
+
 
 // Why a binding's last attempt failed (the status row's `reason`; none while it is fine).
 enum class FailReason : std::uint8_t {

@@ -1774,6 +1774,135 @@ TEST_F(LiveEngineTest, ARegistrarReAddressedThenRemovedUnregistersWhereItWasRegi
   EXPECT_EQ(unregistered_c, at_c_registered) << "bindings left registered at C";
 }
 
+// ---- bindings by state (BindingCounts) ----
+
+// The counts the engine keeps per registrar slot on each transition equal, at every moment,
+// what its status rows say: each row's state (a queued one as waiting-dns or held when its
+// registrar is) and, for `live`, the rows with seconds left. Driven through registrations,
+// refusals, timeouts, a registration that lapses while its refresh is unanswered, a removed
+// registrar (its ghost slot), a re-addressed one and shutdown.
+class BindingCountsTest : public LiveEngineTest {
+ protected:
+  // Compares every slot's counts with the rows; returns false (once reported) on a mismatch.
+  bool counts_match(const char* when) {
+    std::uint64_t rows_state[kSnapRegistrarSlots][kBindingStates] = {};
+    std::uint64_t rows_live[kSnapRegistrarSlots] = {};
+    BindingStatus rows[256];
+    std::uint32_t next = 0;
+    const std::size_t n = engine_->status(pin(), 0, rows, 256, next, now_);
+    for (std::size_t i = 0; i < n; ++i) {
+      ++rows_state[rows[i].registrar][static_cast<std::size_t>(rows[i].state)];
+      if (rows[i].seconds_left > 0) ++rows_live[rows[i].registrar];
+    }
+    for (int ri = 0; ri < kSnapRegistrarSlots; ++ri) {
+      const BindingCounts& c = wc().bindings[ri];
+      std::uint64_t counted[kBindingStates] = {};
+      for (std::size_t st = 0; st < kBindingStates; ++st) counted[st] = c.state[st].get();
+      // A queued binding's row says how its registrar's queue waits.
+      const std::uint64_t queued = counted[static_cast<std::size_t>(BindingState::queued)];
+      counted[static_cast<std::size_t>(BindingState::queued)] = 0;
+      counted[c.queued_as.get()] += queued;
+      for (std::size_t st = 0; st < kBindingStates; ++st) {
+        if (counted[st] != rows_state[ri][st]) {
+          ADD_FAILURE() << when << " at +" << now_ - kStart << " ms: slot " << ri << " state "
+                        << state_name(static_cast<BindingState>(st)) << ": counted " << counted[st] << ", rows "
+                        << rows_state[ri][st];
+          return false;
+        }
+      }
+      if (c.live.get() != rows_live[ri]) {
+        ADD_FAILURE() << when << " at +" << now_ - kStart << " ms: slot " << ri << " live: counted " << c.live.get()
+                      << ", rows " << rows_live[ri];
+        return false;
+      }
+    }
+    return true;
+  }
+  // Runs `ms` one millisecond at a time, answering with `answer` and checking after each.
+  template <class F>
+  bool run_checked(std::uint64_t ms, const char* when, F&& answer) {
+    for (std::uint64_t i = 0; i < ms; ++i) {
+      for (const Timed& t : run(1)) answer(t.req);
+      if (!counts_match(when)) return false;
+    }
+    return true;
+  }
+  std::uint64_t live(int ri) { return wc().bindings[ri].live.get(); }
+  std::uint64_t in(int ri, BindingState s) { return wc().bindings[ri].state[static_cast<std::size_t>(s)].get(); }
+  using LiveEngineTest::live;
+};
+
+TEST_F(BindingCountsTest, EqualTheStatusRowsThroughEveryTransition) {
+  const auto cfg = [](std::string_view reg1, bool with_2) {
+    std::string t = dial_peers(1001, 5) + "sip-ua\n registrar 1 dns:" + std::string(reg1) + "\n";
+    if (with_2) t += " registrar 2 dns:reg-b.example\n";
+    return t + " registration rate 1000\n";
+  };
+  start(cfg("reg-a.example", true));
+  ASSERT_TRUE(counts_match("start"));
+  EXPECT_EQ(in(0, BindingState::queued), 5u);
+  EXPECT_EQ(in(1, BindingState::queued), 5u);
+  // 1001 is granted 10 s and its refresh goes unanswered (it lapses while registering); 1002
+  // is refused (backoff); 1003 is never answered (registering, then backoff by Timer F); the
+  // others are granted an hour. Unregistrations are accepted.
+  bool refresh_answered = true;
+  const auto answer = [&](const Sent& r) {
+    if (r.expires == "0") {
+      deliver(respond(r, 200, "OK"));
+    } else if (r.number == "1001") {
+      if (refresh_answered) deliver(ok_with_contact(r, 10));
+      refresh_answered = false;
+    } else if (r.number == "1002") {
+      deliver(respond(r, 403, "Forbidden"));
+    } else if (r.number != "1003") {
+      deliver(ok_with_contact(r, 3600));
+    }
+  };
+  ASSERT_TRUE(run_checked(100, "registering", answer));
+  EXPECT_EQ(in(0, BindingState::registered), 3u);
+  EXPECT_EQ(in(0, BindingState::backoff), 1u);
+  EXPECT_EQ(in(0, BindingState::registering), 1u);
+  EXPECT_EQ(live(0), 3u);
+  // 1001's refresh (5–8 s) is not answered: registered until 10 s, then lapsed (still in flight).
+  ASSERT_TRUE(run_checked(10500, "refresh unanswered", answer));
+  EXPECT_EQ(live(0), 2u) << "1001's registration ran out";
+  EXPECT_EQ(status_of("1001").state, BindingState::registering);
+  EXPECT_EQ(status_of("1001").seconds_left, 0);
+  // Registrar 2 removed: its bindings leave through a ghost slot and unregister.
+  live(cfg("reg-a.example", false));
+  ASSERT_TRUE(counts_match("registrar 2 removed"));
+  ASSERT_TRUE(run_checked(2000, "unregistering from 2", answer));
+  EXPECT_EQ(live(1), 0u);
+  // Registrar 1 re-addressed: the old bindings unregister, new ones register.
+  live(cfg("reg-a2.example", false));
+  ASSERT_TRUE(counts_match("registrar 1 re-addressed"));
+  ASSERT_TRUE(run_checked(3000, "re-addressed", answer));
+  EXPECT_EQ(live(0), 2u) << "1001 and 1003 unanswered, 1002 refused";
+  // Shutdown unregisters the registered ones.
+  engine_->begin_shutdown(pin(), now_);
+  ASSERT_TRUE(counts_match("shutdown"));
+  ASSERT_TRUE(run_checked(2000, "shutting down", answer));
+  EXPECT_EQ(live(0), 0u);
+  EXPECT_EQ(in(0, BindingState::registered), 0u);
+}
+
+// Bindings queued behind a registrar not resolved yet show as waiting-dns in the rows; the
+// counts say so through queued_as (a keepalive holding the registrar sets it to held the same way).
+TEST_F(BindingCountsTest, QueuedBindingsOfAnUnresolvedRegistrarShowAsWaitingForDns) {
+  snapshot::RegistrarAddresses none = loopback_addresses();
+  none[0].reset();
+  snaps_.clear();
+  opts_.capacity = capacity_;
+  opts_.max_inflight = capacity_;
+  engine_ = std::make_unique<Engine>(opts_, tx_);
+  snaps_.push_back(builder_.build(load_config(dial_peers(1001, 3) + "sip-ua\n registrar 1 dns:reg-a.example\n"), none,
+                                  5060, learned_realms_, nullptr, 0, sha_realms_));
+  engine_->adopt(pin(), now_);
+  ASSERT_TRUE(counts_match("unresolved"));
+  EXPECT_EQ(wc().bindings[0].queued_as.get(), static_cast<std::uint64_t>(BindingState::waiting_dns));
+  EXPECT_EQ(in(0, BindingState::queued), 3u);
+}
+
 // ---- realms learned for realm-less credentials ----
 
 constexpr std::string_view kRealmLessTwoRegistrars = R"(
