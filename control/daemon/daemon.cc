@@ -641,6 +641,36 @@ void Daemon::update_metrics(std::uint64_t now) {
                 {{"registrar", index}, {"code", std::to_string(code)}}, double(v));
     }
   }
+  // Bindings by state per registrar: the counts each worker's engine keeps on every transition
+  // (reg::BindingCounts), summed; no dump of the rows. Leaving bindings of a removed or
+  // re-addressed registrar (ghost slots) are left out, as show sip-ua register registrars does.
+  if (const reg::Snapshot* snap = publisher_->current()) {
+    for (int slot = 0; slot < reg::kRegistrarSlots; ++slot) {
+      if (!snap->registrars[slot].present) continue;
+      std::uint64_t by_state[reg::kBindingStates] = {}, live = 0;
+      for (const auto& w : workers_) {
+        const reg::BindingCounts& c = w->counters().bindings[slot];
+        // Queued bindings show as their registrar's queue waits: queued, waiting-dns or held.
+        const std::size_t queued = static_cast<std::size_t>(reg::BindingState::queued);
+        for (std::size_t s = 0; s < reg::kBindingStates; ++s) {
+          by_state[s == queued ? c.queued_as.get() % reg::kBindingStates : s] += c.state[s].get();
+        }
+        live += c.live.get();
+      }
+      const std::string index = std::to_string(snap->registrars[slot].index);
+      for (std::size_t s = 0; s < reg::kBindingStates; ++s) {
+        if (s == static_cast<std::size_t>(reg::BindingState::idle)) continue;
+        f.gauge("regfront_registrar_bindings",
+                "Bindings of each registrar by state, as show sip-ua register status names them",
+                {{"registrar", index}, {"state", std::string(reg::state_name(static_cast<reg::BindingState>(s)))}},
+                double(by_state[s]));
+      }
+      f.gauge("regfront_registrar_bindings_registered",
+              "Bindings of each registrar whose registration runs now (registered, or starred: refreshing "
+              "before it expires), as the Registered column of show sip-ua register registrars",
+              {{"registrar", index}}, double(live));
+    }
+  }
   for (const auto& [name, v] : st.calls) {
     const std::string_view base = std::string_view(name).starts_with("calls_") ? std::string_view(name).substr(6) : name;
     f.counter("regfront_calls_" + std::string(base) + "_total", counter_help(name), {}, double(v));

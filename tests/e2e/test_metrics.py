@@ -144,12 +144,28 @@ class MetricsAgainstPrometheus(unittest.TestCase):
         self.assertEqual(value(samples, "regfront_workers"), 2)
         self.assertEqual(value(samples, "regfront_registrar_expires_seconds", registrar=1), 300)
         self.assertIsNotNone(value(samples, "regfront_build_info"))
+        # Bindings by state: what the engines count on each transition is what the rows of
+        # show sip-ua register status say (state without its star; registered = seconds left).
+        def states_agree():
+            s = parse(http_get(url))
+            rows = [b for b in rf.cli_json("show sip-ua register status")["bindings"] if b["registrar"] == 1]
+            shown = {}
+            for b in rows:
+                shown[b["state"].rstrip("*")] = shown.get(b["state"].rstrip("*"), 0) + 1
+            counted = {l["state"]: v for n, l, v in s
+                       if n == "regfront_registrar_bindings" and l.get("registrar") == "1" and v != 0}
+            running = value(s, "regfront_registrar_bindings_registered", registrar=1)
+            return (counted, running) if (shown, sum(b["seconds_left"] > 0 for b in rows)) == (counted, running) else None
+        counted, running = kam.wait_until(states_agree, timeout=10, interval=0.5,
+                                          what="bindings by state as show sip-ua register status counts them")
+        self.assertEqual(counted, {"registered": len(numbers)})
+        self.assertEqual(running, len(numbers))
         # Bounded labels only: no number, username or realm of an endpoint anywhere.
         secrets = set(numbers) | {f"u{x}" for x in numbers} | {REALM}
         for n, labels, _ in samples:
             for k, v in labels.items():
                 self.assertNotIn(v, secrets, f"{n} carries {k}={v}")
-            self.assertTrue(set(labels) <= {"registrar", "worker", "code", "port", "dial_peer", "stage",
+            self.assertTrue(set(labels) <= {"registrar", "worker", "code", "port", "dial_peer", "stage", "state",
                                             "version"}, f"{n}: {labels}")
         # What the dashboard and the alert rules use is exported (those of DPDK ports, poll-mode
         # busy time and dial peers that carried calls apart: not on this daemon).
@@ -210,6 +226,19 @@ class MetricsAgainstPrometheus(unittest.TestCase):
         self.assertEqual(got, len(numbers))
         self.assertEqual(query('sum(regfront_worker_bindings)'), len(numbers))
         self.assertEqual(query('regfront_workers'), 2)
+        # Registered bindings per registrar in Prometheus equal Kamailio's own location table.
+        def contacts():
+            return sum(len(c) for c in reg.ul_dump().values())
+        kam.wait_until(lambda: query('regfront_registrar_bindings_registered{registrar="1"}') == contacts() == len(numbers),
+                       timeout=10, interval=0.5, what="registered bindings in Prometheus = Kamailio's location count")
+        # Two numbers removed: they unregister, and both counts follow.
+        gone = numbers[:2]
+        self.assertEqual(rf.run_cli(["enable", "configure terminal", "sip-ua"]
+                                    + [f"no credentials number {x} realm {REALM}" for x in gone] + ["end"]).strip(), "")
+        kam.wait_until(lambda: query('regfront_registrar_bindings_registered{registrar="1"}') == contacts()
+                       == len(numbers) - len(gone), timeout=20, interval=0.5,
+                       what="the removed numbers gone from Prometheus and from Kamailio's location table")
+        self.assertEqual(query('regfront_registrar_bindings{registrar="1", state="registered"}'), len(numbers) - len(gone))
 
         # The alert rules load and evaluate without error in this Prometheus.
         def rules_ok():
