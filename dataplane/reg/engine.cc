@@ -293,7 +293,7 @@ class Engine::Impl {
 
  public:
   Impl(Engine& e, const EngineOptions& o, TxQueue& tx)
-      : eng_(e), opts_(o), tx_(tx), bindings_(o.capacity), wheel_(o.capacity, 0), expiry_(o.capacity, 0),
+      : eng_(e), opts_(o), tx_(tx), bindings_(o.capacity), wheel_(o.capacity, 0), expiry_(o.capacity, 0), timing_(o.capacity),
         txns_(o.max_inflight), prng_(o.seed) {
     for (std::uint32_t i = 0; i < txns_.size(); ++i) {
       txns_[i].next_free = i + 1 < txns_.size() ? i + 1 : kNoEntry;
@@ -313,6 +313,15 @@ class Engine::Impl {
   TimerWheel expiry_;
   // adopt() recounts every binding at its end; transitions it makes on the way are not counted.
   bool counting_ = true;
+  // Per slot, for the latency histograms: when the running registration attempt began (the
+  // binding not registered then) and the planned point of its next refresh; low 32 bits of
+  // the engine's ms clock, 0 = none.
+  struct Timing {
+    std::uint32_t attempt_ms = 0;
+    std::uint32_t planned_ms = 0;
+  };
+  std::vector<Timing> timing_;
+  static std::uint32_t stamp(std::uint64_t now) { return std::max<std::uint32_t>(1, static_cast<std::uint32_t>(now)); }
   std::vector<Txn> txns_;
   std::uint32_t free_txn_ = kNoEntry;
   std::uint32_t inflight_ = 0;
@@ -951,6 +960,19 @@ class Engine::Impl {
   }
 
   void start_attempt(std::uint32_t slot, Binding& b, std::uint64_t now) {
+    if (!b.unregister) {
+      Timing& t = timing_[slot];
+      if (t.planned_ms != 0) {
+        // A refresh: how late against its planned point (clear sip-ua registration's early
+        // ones are not late, and not planned).
+        const std::int32_t late = static_cast<std::int32_t>(static_cast<std::uint32_t>(now) - t.planned_ms);
+        if (late >= 0) rc(b).refresh_lateness.observe(kRefreshLatenessMs, static_cast<std::uint64_t>(late));
+        t.planned_ms = 0;
+      }
+      // The first REGISTER of a registration; a refresh so late that the registration ran out
+      // is one too.
+      if (b.registered_until <= now && t.attempt_ms == 0) t.attempt_ms = stamp(now);
+    }
     b.txn = alloc_txn(slot);
     b.rounds = 0;
     b.sent_to = address_id_[b.registrar];
@@ -1066,6 +1088,11 @@ class Engine::Impl {
     b.reason = FailReason::none;
     b.granted = granted;
     set_registered_until(slot, b, now + std::uint64_t{granted} * 1000, now);
+    Timing& tm = timing_[slot];
+    if (tm.attempt_ms != 0) {
+      rc(b).register_duration.observe(kRegisterDurationMs, static_cast<std::uint32_t>(now) - tm.attempt_ms);
+      tm.attempt_ms = 0;
+    }
     trace_state(b, BindingState::registered, now);
     set_state(b, BindingState::registered);
     rc(b).accepted.inc();
@@ -1079,6 +1106,7 @@ class Engine::Impl {
     const std::uint64_t lo = refresh ? at - at / 10 : std::min<std::uint64_t>(std::uint64_t{granted} * 500, at - at / 10);
     const std::uint64_t delay = std::max<std::uint64_t>(1000, prng_.between(lo, at));
     wheel_.schedule(slot, now + delay);
+    tm.planned_ms = stamp(now + delay);
   }
 
   // The binding leaves (removed from the configuration, or shutdown): a registered one — or
@@ -1086,6 +1114,7 @@ class Engine::Impl {
   // the others are done. Idempotent.
   void leave(std::uint32_t slot, Binding& b, std::uint64_t now) {
     if (b.unregister || b.state == BindingState::idle || b.state == BindingState::unregistered) return;
+    timing_[slot] = Timing{};
     wheel_.cancel(slot);
     free_txn(b);
     if (b.registered_until > now || b.state == BindingState::registering) {
@@ -1329,6 +1358,7 @@ class Engine::Impl {
   }
 
   void on_challenge(std::uint32_t slot, Binding& b, const sip::Message& m, std::uint64_t now) {
+    const std::uint64_t received = opts_.ticks != nullptr ? opts_.ticks() : 0;
     rc(b).challenged.inc();
     if (b.preemptive) note_preemptive_challenged(b, now);
     const bool proxy = m.status == 407;
@@ -1418,6 +1448,12 @@ class Engine::Impl {
     const std::uint32_t nc = auth_cache_[b.registrar].record_answer(tag, d, best_realm);
     if (!send_authorized(slot, b, *choice.cred, choice.ha1, d, nc, now, Send::retry)) {
       fail(slot, b, 0, 0, now, FailReason::build_error);
+      return;
+    }
+    // The answer queued now (not waiting for a token of the registrar's rate): how long it took.
+    if (received != 0 && !txns_[b.txn].unsent) {
+      const std::uint64_t ticks = opts_.ticks() - received;
+      rc(b).challenge_answer.observe(kChallengeAnswerNs, ticks * 1000 / std::max<std::uint64_t>(1, opts_.ticks_per_us));
     }
   }
 
@@ -1752,6 +1788,7 @@ void Engine::adopt(const SnapshotPin& pin, std::uint64_t now_ms) {
     if (b.state != BindingState::idle) {
       m.wheel_.cancel(slot);
       m.expiry_.cancel(slot);
+      m.timing_[slot] = Impl::Timing{};
       m.free_txn(b);
       b.state = BindingState::idle;  // a queued entry is skipped when popped
     }

@@ -1903,6 +1903,90 @@ TEST_F(BindingCountsTest, QueuedBindingsOfAnUnresolvedRegistrarShowAsWaitingForD
   EXPECT_EQ(in(0, BindingState::queued), 3u);
 }
 
+// ---- latency histograms (RegistrarCounters::register_duration, challenge_answer,
+// refresh_lateness) ----
+
+// A fine clock the test moves: each read is 3 µs after the previous one.
+std::uint64_t g_fake_ticks = 0;
+std::uint64_t fake_ticks() { return g_fake_ticks += 3000; }
+
+template <class H>
+std::uint64_t total(const H& h) {
+  std::uint64_t n = 0;
+  for (const Counter& b : h.bucket) n += b.get();
+  return n;
+}
+
+TEST_F(EngineTest, TimeToRegisterRunsFromTheFirstRequestToThe2xxAndAChallengeAnswerIsTimed) {
+  EngineOptions o;
+  o.ticks = &fake_ticks;
+  o.ticks_per_us = 1000;  // ns
+  start(kOneEndpoint, o);
+  const Sent r = first_request();
+  run(30);
+  const auto out = deliver(respond(r, 401, "Unauthorized",
+                                   "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n-1\"\r\n"));
+  ASSERT_EQ(out.size(), 1u);
+  // Received at one read, queued at the next: 3 µs, within the 5 µs bucket (bounds 1, 2, 5 µs).
+  EXPECT_EQ(total(rc().challenge_answer), 1u);
+  EXPECT_EQ(rc().challenge_answer.bucket[2].get(), 1u);
+  EXPECT_EQ(rc().challenge_answer.sum.get(), 3000u);
+  run(20);
+  deliver(ok_with_contact(out[0], 120));
+  // 50 ms from the first REGISTER (its 401 and the answer included): the 50 ms bucket.
+  EXPECT_EQ(total(rc().register_duration), 1u);
+  EXPECT_EQ(rc().register_duration.bucket[2].get(), 1u);
+  EXPECT_EQ(rc().register_duration.sum.get(), 50u);
+}
+
+TEST_F(EngineTest, AFailedAttemptCountsInTheTimeToRegisterAndARefreshDoesNot) {
+  start(kOneEndpoint);
+  const Sent r = first_request();
+  deliver(respond(r, 503, "Service Unavailable"));
+  const std::uint64_t failed_at = now_;
+  const std::vector<Timed> retry = run_until_sent();
+  ASSERT_EQ(retry.size(), 1u);
+  deliver(ok_with_contact(retry[0].req, 120));
+  EXPECT_EQ(total(rc().register_duration), 1u);
+  EXPECT_EQ(rc().register_duration.sum.get(), now_ - failed_at) << "from the first REGISTER, the retry's wait included";
+  // The refresh (the binding registered when it went) is not a time to register.
+  const std::vector<Timed> refresh = run_until_sent();
+  ASSERT_EQ(refresh.size(), 1u);
+  deliver(ok_with_contact(refresh[0].req, 120));
+  EXPECT_EQ(total(rc().register_duration), 1u);
+  EXPECT_EQ(rc().accepted.get(), 2u);
+}
+
+// Five bindings granted 60 s at once under a rate of 1/s: their refreshes queue behind each
+// other, and each one's lateness is its send time minus the refresh point its row announced.
+TEST_F(LiveEngineTest, RefreshLatenessIsTheSendTimeMinusThePlannedPoint) {
+  start(dial_peers(1001, 5) + "sip-ua\n registrar 1 dns:reg-a.example\n registration rate 1000\n");
+  for (int ms = 0; ms < 50; ++ms) accept_all(run(1), 60);
+  live(dial_peers(1001, 5) + "sip-ua\n registrar 1 dns:reg-a.example\n registration rate 1\n");
+  std::map<std::string, std::uint64_t> planned;
+  for (int i = 0; i < 5; ++i) {
+    const BindingStatus st = status_of(std::to_string(1001 + i));
+    ASSERT_GE(st.next_attempt_ms, 0);
+    planned[std::to_string(1001 + i)] = now_ + static_cast<std::uint64_t>(st.next_attempt_ms);
+  }
+  std::uint64_t late_sum = 0, late_max = 0, sent = 0;
+  for (int ms = 0; ms < 60000 && sent < 5; ++ms) {
+    for (const Timed& t : run(1)) {
+      ASSERT_GE(t.at, planned[t.req.number]);
+      late_sum += t.at - planned[t.req.number];
+      late_max = std::max(late_max, t.at - planned[t.req.number]);
+      ++sent;
+      EXPECT_GT(status_of(t.req.number).seconds_left, 0) << "set-up: refreshed before it ran out";
+      deliver(ok_with_contact(t.req, 60));
+    }
+  }
+  ASSERT_EQ(sent, 5u);
+  EXPECT_GT(late_max, 0u) << "set-up: the rate should have made some refresh late";
+  EXPECT_EQ(total(rc().refresh_lateness), 5u);
+  EXPECT_EQ(rc().refresh_lateness.sum.get(), late_sum);
+  EXPECT_EQ(total(rc().register_duration), 5u) << "the five first registrations, not their refreshes";
+}
+
 // ---- realms learned for realm-less credentials ----
 
 constexpr std::string_view kRealmLessTwoRegistrars = R"(
