@@ -53,7 +53,7 @@ def rule_names():
 
 def documented_metrics():
     """The metric names of docs/metrics.md's table as regular expressions (`<counter>` and
-    `{a,b}` expanded)."""
+    `{a,b}` expanded; a histogram's series are its `_bucket`, `_sum` and `_count`)."""
     out = []
     with open(os.path.join(REPO, "docs", "metrics.md")) as f:
         for line in f:
@@ -62,6 +62,8 @@ def documented_metrics():
             for name in re.findall(r"`(regfront_[^`]+)`", line.split("|")[1]):
                 rx = re.escape(name).replace(re.escape("<counter>"), "[a-z0-9_]+")
                 rx = re.sub(r"\\\{([^}]*)\\\}", lambda m: "(" + m.group(1).replace(",", "|") + ")", rx)
+                if line.split("|")[2].strip() == "histogram":
+                    rx += "(_bucket|_sum|_count)"
                 out.append(rx)
     return out
 
@@ -144,6 +146,24 @@ class MetricsAgainstPrometheus(unittest.TestCase):
         self.assertEqual(value(samples, "regfront_workers"), 2)
         self.assertEqual(value(samples, "regfront_registrar_expires_seconds", registrar=1), 300)
         self.assertIsNotNone(value(samples, "regfront_build_info"))
+        # Latency histograms: each first registration accepted is one time to register, each
+        # challenge answered at once (not waiting for the rate) one answer latency; refreshes
+        # (none yet at expires 300) are what is accepted beyond the first registrations.
+        h = "regfront_register_duration_seconds"
+        self.assertEqual(value(samples, h + "_count", registrar=1), len(numbers))
+        self.assertEqual(value(samples, h + "_bucket", registrar=1, le="+Inf"), len(numbers))
+        self.assertGreater(value(samples, h + "_sum", registrar=1), 0)
+        c = "regfront_challenge_answer_seconds"
+        self.assertEqual(value(samples, c + "_count", registrar=1), want["challenged"] - want["retry_deferred"])
+        self.assertGreater(want["challenged"], 0)
+        self.assertLess(value(samples, c + "_sum", registrar=1), 1.0, "µs each, not seconds")
+        self.assertEqual(value(samples, "regfront_refresh_lateness_seconds_count", registrar=1),
+                         want["accepted"] - value(samples, h + "_count", registrar=1))
+        log(f"mean time to register {value(samples, h + '_sum', registrar=1) / len(numbers) * 1e3:.1f} ms, mean "
+            f"401 -> answer {value(samples, c + '_sum', registrar=1) / value(samples, c + '_count', registrar=1) * 1e6:.1f} µs")
+        for name in (h, c, "regfront_refresh_lateness_seconds"):
+            counts = [v for n, l, v in samples if n == name + "_bucket" and l.get("registrar") == "1"]
+            self.assertEqual(counts, sorted(counts), f"{name}: buckets not cumulative")
         # Bindings by state: what the engines count on each transition is what the rows of
         # show sip-ua register status say (state without its star; registered = seconds left).
         def states_agree():
@@ -166,7 +186,7 @@ class MetricsAgainstPrometheus(unittest.TestCase):
             for k, v in labels.items():
                 self.assertNotIn(v, secrets, f"{n} carries {k}={v}")
             self.assertTrue(set(labels) <= {"registrar", "worker", "code", "port", "dial_peer", "stage", "state",
-                                            "version"}, f"{n}: {labels}")
+                                            "version", "le"}, f"{n}: {labels}")
         # What the dashboard and the alert rules use is exported (those of DPDK ports, poll-mode
         # busy time and dial peers that carried calls apart: not on this daemon).
         scraped = {n for n, _, _ in samples}
@@ -226,6 +246,8 @@ class MetricsAgainstPrometheus(unittest.TestCase):
         self.assertEqual(got, len(numbers))
         self.assertEqual(query('sum(regfront_worker_bindings)'), len(numbers))
         self.assertEqual(query('regfront_workers'), 2)
+        self.assertEqual(query('regfront_register_duration_seconds_count{registrar="1"}'), len(numbers))
+        self.assertIsNotNone(query('histogram_quantile(0.5, sum by (le) (regfront_challenge_answer_seconds_bucket))'))
         # Registered bindings per registrar in Prometheus equal Kamailio's own location table.
         def contacts():
             return sum(len(c) for c in reg.ul_dump().values())
