@@ -3,8 +3,10 @@
 regfrontd (socket backend, two workers) registers numbers at a real Kamailio; its /metrics text
 passes `promtool check metrics`, its figures agree with `show sip-ua statistics` and `show
 dataplane`, no label carries a number, user or realm; a real Prometheus server scrapes it and
-answers queries with the same figures; a live configuration change is counted; an address that
-cannot be listened on stops start-up with a reason.
+answers queries with the same figures, its registered bindings Kamailio's location count; a live
+configuration change is counted; registrations that run out at a frozen Kamailio leave the
+registered count as they lapse; an address that cannot be listened on stops start-up with a
+reason.
 
     python3 tests/e2e/test_metrics.py --bin-dir BUILD/bin
 
@@ -14,6 +16,7 @@ Needs Debian's `prometheus` (server and promtool), installed by deploy/install-d
 import json
 import os
 import re
+import signal
 import shutil
 import socket
 import subprocess
@@ -106,6 +109,19 @@ def value(samples, name, **labels):
     return None
 
 
+def states_agree(rf, url):
+    """(bindings by state, registered) of registrar 1 from /metrics when they equal what the rows
+    of show sip-ua register status count (state without its star; registered = seconds left)."""
+    s = parse(http_get(url))
+    rows = [b for b in rf.cli_json("show sip-ua register status")["bindings"] if b["registrar"] == 1]
+    shown = {}
+    for b in rows:
+        shown[b["state"].rstrip("*")] = shown.get(b["state"].rstrip("*"), 0) + 1
+    counted = {l["state"]: v for n, l, v in s if n == "regfront_registrar_bindings" and l.get("registrar") == "1" and v != 0}
+    running = value(s, "regfront_registrar_bindings_registered", registrar=1)
+    return (counted, running) if (shown, sum(b["seconds_left"] > 0 for b in rows)) == (counted, running) else None
+
+
 class MetricsAgainstPrometheus(unittest.TestCase):
     def test_scraped_by_prometheus_and_true_to_show(self):
         for tool in ("prometheus", "promtool"):
@@ -166,17 +182,7 @@ class MetricsAgainstPrometheus(unittest.TestCase):
             self.assertEqual(counts, sorted(counts), f"{name}: buckets not cumulative")
         # Bindings by state: what the engines count on each transition is what the rows of
         # show sip-ua register status say (state without its star; registered = seconds left).
-        def states_agree():
-            s = parse(http_get(url))
-            rows = [b for b in rf.cli_json("show sip-ua register status")["bindings"] if b["registrar"] == 1]
-            shown = {}
-            for b in rows:
-                shown[b["state"].rstrip("*")] = shown.get(b["state"].rstrip("*"), 0) + 1
-            counted = {l["state"]: v for n, l, v in s
-                       if n == "regfront_registrar_bindings" and l.get("registrar") == "1" and v != 0}
-            running = value(s, "regfront_registrar_bindings_registered", registrar=1)
-            return (counted, running) if (shown, sum(b["seconds_left"] > 0 for b in rows)) == (counted, running) else None
-        counted, running = kam.wait_until(states_agree, timeout=10, interval=0.5,
+        counted, running = kam.wait_until(lambda: states_agree(rf, url), timeout=10, interval=0.5,
                                           what="bindings by state as show sip-ua register status counts them")
         self.assertEqual(counted, {"registered": len(numbers)})
         self.assertEqual(running, len(numbers))
@@ -341,6 +347,56 @@ class MetricsAgainstPrometheus(unittest.TestCase):
         unknown = sorted(n for n in used if not any(re.fullmatch(p, n) for p in exported))
         self.assertEqual(unknown, [], "metrics used by the dashboard or the rules but not exported")
         self.assertGreaterEqual(len(list(dashboard_queries())), 30)
+
+    def test_a_lapse_leaves_the_registered_count_when_it_happens(self):
+        """Kamailio frozen (SIGSTOP) with every binding registered for 10 s: their refreshes go
+        unanswered and the registrations run out; the registered count falls to 0 as they do,
+        the states stay those the rows show, and both come back with Kamailio's location."""
+        n, expires = 6, 10
+        numbers = [str(7610000 + i) for i in range(n)]
+        reg = kam.KamailioRegistrar("mx-lapse", REALM, users=[(f"u{x}", f"p{x}") for x in numbers],
+                                    default_expires=expires)
+        reg.start()
+        self.addCleanup(reg.stop)
+        config = ("sip-ua\n"
+                  + "".join(f" credentials number {x} username u{x} password 0 p{x} realm {REALM}\n" for x in numbers)
+                  + f" registrar 1 ipv4:{reg.address[0]}:{reg.address[1]} expires {expires}\n"
+                  + " timers register 100\n")
+        rf = rfd.SocketRegfrontd(BIN_DIR, config, workers=2, name="rf-metrics-lapse")
+        mport = free_tcp_port()
+        rf.extra_args = ["--metrics", f"127.0.0.1:{mport}"]
+        self.addCleanup(rf.kill)
+        rf.start(log)
+        url = f"http://127.0.0.1:{mport}/metrics"
+
+        def registered():
+            return value(parse(http_get(url)), "regfront_registrar_bindings_registered", registrar=1)
+
+        def contacts():
+            return sum(len(c) for c in reg.ul_dump().values())
+        kam.wait_until(lambda: registered() == contacts() == n, timeout=20, interval=0.25,
+                       what="every number registered, in /metrics and in Kamailio")
+        pgid = reg.proc.pid  # Kamailio runs in a process group of its own
+        os.killpg(pgid, signal.SIGSTOP)
+        frozen = [True]
+
+        def thaw():
+            if frozen[0]:
+                os.killpg(pgid, signal.SIGCONT)
+                frozen[0] = False
+        self.addCleanup(thaw)
+        stopped = time.monotonic()
+        kam.wait_until(lambda: registered() == 0, timeout=expires + 10, interval=0.25,
+                       what="every registration run out")
+        log(f"registered 0 after {time.monotonic() - stopped:.1f} s frozen")
+        counted, running = kam.wait_until(lambda: states_agree(rf, url), timeout=10, interval=0.5,
+                                          what="bindings by state as the rows count them, lapsed")
+        self.assertEqual(running, 0)
+        self.assertEqual(sum(counted.values()), n)
+        self.assertNotIn("registered", counted)
+        thaw()
+        kam.wait_until(lambda: registered() == contacts() == n, timeout=40, interval=0.5,
+                       what="registered again, in /metrics and in Kamailio")
 
     def test_an_address_that_cannot_be_listened_on_stops_start_up(self):
         busy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
