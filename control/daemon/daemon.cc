@@ -662,8 +662,8 @@ void Daemon::update_metrics(std::uint64_t now) {
     if (r.index < 1 || r.index > reg::kRegistrarSlots) continue;
     const std::string index = std::to_string(r.index);
     histogram("regfront_register_duration_seconds",
-              "Time to register: a registration's first REGISTER (the binding not registered) to its 2xx, "
-              "challenges, failures and retries included",
+              "Time to register: the first REGISTER of the attempt that registered a binding (not registered "
+              "when it went) to its 2xx, challenge rounds and retransmissions included",
               index, &reg::RegistrarCounters::register_duration, reg::kRegisterDurationMs, 1e-3);
     histogram("regfront_challenge_answer_seconds",
               "A 401/407 received to its answer queued for sending (the worker's TSC on DPDK, CLOCK_MONOTONIC on "

@@ -132,12 +132,14 @@ struct Engine::Binding {
   // This attempt answered a stale=true challenge already (RFC 7616 §3.3 allows one more answer
   // for a realm whose credential was just sent; see on_challenge).
   bool stale_answered : 1 = false;
+  bool refresh_planned : 1 = false;   // queued by its refresh timer (refresh lateness)
 };
 
 struct Engine::Txn {
   std::uint32_t binding = kNoEntry;
   std::uint32_t next_free = kNoEntry;
   std::uint64_t started_ms = 0;
+  std::uint64_t attempt_ms = 0;  // the attempt's first REGISTER, the binding not registered (0: it was)
   std::uint32_t interval_ms = 0;
   std::uint16_t len = 0;
   std::uint8_t retransmits = 0;
@@ -293,7 +295,7 @@ class Engine::Impl {
 
  public:
   Impl(Engine& e, const EngineOptions& o, TxQueue& tx)
-      : eng_(e), opts_(o), tx_(tx), bindings_(o.capacity), wheel_(o.capacity, 0), expiry_(o.capacity, 0), timing_(o.capacity),
+      : eng_(e), opts_(o), tx_(tx), bindings_(o.capacity), wheel_(o.capacity, 0), expiry_(o.capacity, 0),
         txns_(o.max_inflight), prng_(o.seed) {
     for (std::uint32_t i = 0; i < txns_.size(); ++i) {
       txns_[i].next_free = i + 1 < txns_.size() ? i + 1 : kNoEntry;
@@ -313,15 +315,7 @@ class Engine::Impl {
   TimerWheel expiry_;
   // adopt() recounts every binding at its end; transitions it makes on the way are not counted.
   bool counting_ = true;
-  // Per slot, for the latency histograms: when the running registration attempt began (the
-  // binding not registered then) and the planned point of its next refresh; low 32 bits of
-  // the engine's ms clock, 0 = none.
-  struct Timing {
-    std::uint32_t attempt_ms = 0;
-    std::uint32_t planned_ms = 0;
-  };
-  std::vector<Timing> timing_;
-  static std::uint32_t stamp(std::uint64_t now) { return std::max<std::uint32_t>(1, static_cast<std::uint32_t>(now)); }
+
   std::vector<Txn> txns_;
   std::uint32_t free_txn_ = kNoEntry;
   std::uint32_t inflight_ = 0;
@@ -960,20 +954,16 @@ class Engine::Impl {
   }
 
   void start_attempt(std::uint32_t slot, Binding& b, std::uint64_t now) {
-    if (!b.unregister) {
-      Timing& t = timing_[slot];
-      if (t.planned_ms != 0) {
-        // A refresh: how late against its planned point (clear sip-ua registration's early
-        // ones are not late, and not planned).
-        const std::int32_t late = static_cast<std::int32_t>(static_cast<std::uint32_t>(now) - t.planned_ms);
-        if (late >= 0) rc(b).refresh_lateness.observe(kRefreshLatenessMs, static_cast<std::uint64_t>(late));
-        t.planned_ms = 0;
-      }
-      // The first REGISTER of a registration; a refresh so late that the registration ran out
-      // is one too.
-      if (b.registered_until <= now && t.attempt_ms == 0) t.attempt_ms = stamp(now);
+    // A refresh its timer queued: how late against the planned point, which the wheel still
+    // holds as that timer's due time (nothing re-armed it while the binding waited).
+    if (b.refresh_planned && !b.unregister && !wheel_.armed(slot) && now >= wheel_.due(slot)) {
+      rc(b).refresh_lateness.observe(kRefreshLatenessMs, now - wheel_.due(slot));
     }
+    b.refresh_planned = false;
     b.txn = alloc_txn(slot);
+    // The first REGISTER of a registration (the binding not registered: at start, after a
+    // failure or a lapse), kept through its challenge rounds until the 2xx.
+    txns_[b.txn].attempt_ms = !b.unregister && b.registered_until <= now ? now : 0;
     b.rounds = 0;
     b.sent_to = address_id_[b.registrar];
     b.transport_failed = false;
@@ -1082,17 +1072,14 @@ class Engine::Impl {
   }
 
   void registered(std::uint32_t slot, Binding& b, std::uint32_t granted, std::uint64_t now) {
+    const std::uint64_t attempt_ms = b.txn != kNoEntry ? txns_[b.txn].attempt_ms : 0;
     free_txn(b);
     const bool refresh = b.registered_until > now;  // the previous registration still held
     b.failures = 0;
     b.reason = FailReason::none;
     b.granted = granted;
     set_registered_until(slot, b, now + std::uint64_t{granted} * 1000, now);
-    Timing& tm = timing_[slot];
-    if (tm.attempt_ms != 0) {
-      rc(b).register_duration.observe(kRegisterDurationMs, static_cast<std::uint32_t>(now) - tm.attempt_ms);
-      tm.attempt_ms = 0;
-    }
+    if (attempt_ms != 0) rc(b).register_duration.observe(kRegisterDurationMs, now - attempt_ms);
     trace_state(b, BindingState::registered, now);
     set_state(b, BindingState::registered);
     rc(b).accepted.inc();
@@ -1106,7 +1093,6 @@ class Engine::Impl {
     const std::uint64_t lo = refresh ? at - at / 10 : std::min<std::uint64_t>(std::uint64_t{granted} * 500, at - at / 10);
     const std::uint64_t delay = std::max<std::uint64_t>(1000, prng_.between(lo, at));
     wheel_.schedule(slot, now + delay);
-    tm.planned_ms = stamp(now + delay);
   }
 
   // The binding leaves (removed from the configuration, or shutdown): a registered one — or
@@ -1114,7 +1100,6 @@ class Engine::Impl {
   // the others are done. Idempotent.
   void leave(std::uint32_t slot, Binding& b, std::uint64_t now) {
     if (b.unregister || b.state == BindingState::idle || b.state == BindingState::unregistered) return;
-    timing_[slot] = Timing{};
     wheel_.cancel(slot);
     free_txn(b);
     if (b.registered_until > now || b.state == BindingState::registering) {
@@ -1704,6 +1689,7 @@ class Engine::Impl {
       }
       case BindingState::registered:
       case BindingState::backoff:
+        b.refresh_planned = b.state == BindingState::registered;
         if (held_[b.registrar]) rc(b).keepalive_held.inc();  // waits in the queue until up
         enqueue(slot, b);  // refresh or retry, paced
         return;
@@ -1788,7 +1774,6 @@ void Engine::adopt(const SnapshotPin& pin, std::uint64_t now_ms) {
     if (b.state != BindingState::idle) {
       m.wheel_.cancel(slot);
       m.expiry_.cancel(slot);
-      m.timing_[slot] = Impl::Timing{};
       m.free_txn(b);
       b.state = BindingState::idle;  // a queued entry is skipped when popped
     }

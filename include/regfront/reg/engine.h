@@ -175,8 +175,9 @@ struct Histogram {
     sum.inc(v);
   }
 };
-// Time to register, ms: the first REGISTER of a registration (the binding not registered when
-// it went) to its 2xx, challenges, failures and retries included.
+// Time to register, ms: the first REGISTER of an attempt that registers the binding (not
+// registered when it went: at start, after a failure or a lapse) to its 2xx, its challenge
+// rounds and retransmissions included. Failed attempts are counted by their own counters.
 inline constexpr std::uint64_t kRegisterDurationMs[] = {10, 25, 50, 100, 250, 500, 1000, 2500, 5000,
                                                        10000, 30000, 60000, 120000, 300000};
 // A 401/407 received to its answer sent (queued for the I/O backend's flush), ns.
