@@ -169,8 +169,10 @@ Status Daemon::start() {
   // Calls reach worker 0's port and belong to the worker of their number: rings between them.
   if (!dpdk_ && opts_.workers > 1) handoff_ = std::make_unique<worker::RequestHandoff>(opts_.workers);
   for (std::uint32_t i = 0; i < opts_.workers && !dpdk_; ++i) {
-    auto w = std::make_unique<worker::SocketWorker>(worker_options(opts_, i, seed + i, key), publisher_->qsbr(),
-                                                    publisher_->current_ptr(), handoff_.get());
+    worker::WorkerOptions wo = worker_options(opts_, i, seed + i, key);
+    wo.engine.ticks = &monotonic_ns;  // the challenge-answer latency in ns
+    wo.engine.ticks_per_us = 1000;
+    auto w = std::make_unique<worker::SocketWorker>(wo, publisher_->qsbr(), publisher_->current_ptr(), handoff_.get());
     sockaddr_storage local;
     socklen_t len;
     if (!literal_address(opts_.listen_ip, static_cast<std::uint16_t>(opts_.listen_port + i), local, len)) {
@@ -653,6 +655,66 @@ void Daemon::update_metrics(std::uint64_t now) {
     for (const auto& [code, v] : r.responses) {
       f.counter("regfront_registrar_responses_total", "Final responses (3xx-6xx) to REGISTER, by code",
                 {{"registrar", index}, {"code", std::to_string(code)}}, double(v));
+    }
+  }
+  // Latency histograms per registrar: each worker's buckets (reg::Histogram, written by the
+  // worker alone), summed; bounds and sums converted to seconds.
+  const auto histogram = [&](const std::string& name, const char* help, const std::string& index, auto member,
+                             const auto& bounds, double unit_s) {
+    std::vector<double> le;
+    for (const std::uint64_t b : bounds) le.push_back(double(b) * unit_s);
+    std::vector<std::uint64_t> buckets(std::size(bounds) + 1, 0);
+    double sum = 0;
+    for (const auto& w : workers_) {
+      const auto& h = w->counters().registrar[std::stoi(index) - 1].*member;
+      for (std::size_t i = 0; i < buckets.size(); ++i) buckets[i] += h.bucket[i].get();
+      sum += double(h.sum.get()) * unit_s;
+    }
+    f.histogram(name, help, {{"registrar", index}}, le, buckets, sum);
+  };
+  for (const cli::RegistrarStatistics& r : st.registrars) {
+    if (r.index < 1 || r.index > reg::kRegistrarSlots) continue;
+    const std::string index = std::to_string(r.index);
+    histogram("regfront_register_duration_seconds",
+              "Time to register: the first REGISTER of the attempt that registered a binding (not registered "
+              "when it went) to its 2xx, challenge rounds and retransmissions included",
+              index, &reg::RegistrarCounters::register_duration, reg::kRegisterDurationMs, 1e-3);
+    histogram("regfront_challenge_answer_seconds",
+              "A 401/407 received to its answer queued for sending (the worker's TSC on DPDK, CLOCK_MONOTONIC on "
+              "sockets); answers that waited for a token of the registration rate are not observed",
+              index, &reg::RegistrarCounters::challenge_answer, reg::kChallengeAnswerNs, 1e-9);
+    histogram("regfront_refresh_lateness_seconds",
+              "A refresh's REGISTER sent after its planned refresh point (pacing, a registrar held down)", index,
+              &reg::RegistrarCounters::refresh_lateness, reg::kRefreshLatenessMs, 1e-3);
+  }
+  // Bindings by state per registrar: the counts each worker's engine keeps on every transition
+  // (reg::BindingCounts), summed; no dump of the rows. Leaving bindings of a removed or
+  // re-addressed registrar (ghost slots) are left out, as show sip-ua register registrars does.
+  if (const reg::Snapshot* snap = publisher_->current()) {
+    for (int slot = 0; slot < reg::kRegistrarSlots; ++slot) {
+      if (!snap->registrars[slot].present) continue;
+      std::uint64_t by_state[reg::kBindingStates] = {}, live = 0;
+      for (const auto& w : workers_) {
+        const reg::BindingCounts& c = w->counters().bindings[slot];
+        // Queued bindings show as their registrar's queue waits: queued, waiting-dns or held.
+        const std::size_t queued = static_cast<std::size_t>(reg::BindingState::queued);
+        for (std::size_t s = 0; s < reg::kBindingStates; ++s) {
+          by_state[s == queued ? c.queued_as.get() % reg::kBindingStates : s] += c.state[s].get();
+        }
+        live += c.live.get();
+      }
+      const std::string index = std::to_string(snap->registrars[slot].index);
+      for (std::size_t s = 0; s < reg::kBindingStates; ++s) {
+        if (s == static_cast<std::size_t>(reg::BindingState::idle)) continue;
+        f.gauge("regfront_registrar_bindings",
+                "Bindings of each registrar by state, as show sip-ua register status names them",
+                {{"registrar", index}, {"state", std::string(reg::state_name(static_cast<reg::BindingState>(s)))}},
+                double(by_state[s]));
+      }
+      f.gauge("regfront_registrar_bindings_registered",
+              "Bindings of each registrar whose registration runs now (registered, or starred: refreshing "
+              "before it expires), as the Registered column of show sip-ua register registrars",
+              {{"registrar", index}}, double(live));
     }
   }
   for (const auto& [name, v] : st.calls) {

@@ -1,6 +1,7 @@
 // regfrontd --io dpdk, control-thread side (see regfront/daemon/dpdk_backend.h).
 #include "regfront/daemon/dpdk_backend.h"
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -14,6 +15,9 @@
 #include "regfront/worker/dpdk_worker.h"
 
 namespace regfront::daemon {
+namespace {
+std::uint64_t tsc_now() { return rte_rdtsc(); }
+}  // namespace
 
 worker::WorkerOptions worker_options(const Options& o, std::uint32_t id, std::uint64_t seed, const SipKey& key) {
   worker::WorkerOptions w;
@@ -103,8 +107,11 @@ Status DpdkBackend::make_workers(const Options& o, const snapshot::Publisher& pu
     d.io.source4 = plan_.source4;
     d.io.source6 = plan_.source6;
     d.io.stage_timing = o.stage_timing;
-    auto w = std::make_unique<worker::DpdkWorker>(worker_options(o, i, seed + i, key), publisher.qsbr(),
-                                                  publisher.current_ptr(), d, plan_.net, pool_, fabric_.get());
+    worker::WorkerOptions wo = worker_options(o, i, seed + i, key);
+    wo.engine.ticks = &tsc_now;  // the challenge-answer latency on the TSC the loop reads
+    wo.engine.ticks_per_us = std::max<std::uint64_t>(1, rte_get_tsc_hz() / 1000000);
+    auto w = std::make_unique<worker::DpdkWorker>(wo, publisher.qsbr(), publisher.current_ptr(), d, plan_.net, pool_,
+                                                  fabric_.get());
     if (Status s = w->init(); !s.ok()) return s;
     out.push_back(std::move(w));
   }

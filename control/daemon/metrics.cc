@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <deque>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -28,6 +29,20 @@ MetricsServer::Families::Family& MetricsServer::Families::of(const std::string& 
 
 void MetricsServer::Families::counter(const std::string& name, const std::string& help, Labels labels, double value) {
   of(name, help, true).samples.push_back(Sample{std::move(labels), value});
+}
+
+void MetricsServer::Families::histogram(const std::string& name, const std::string& help, Labels labels,
+                                       const std::vector<double>& bounds, const std::vector<std::uint64_t>& buckets,
+                                       double sum) {
+  Family& f = of(name, help, false);
+  f.histogram = true;
+  Sample s{std::move(labels), sum, {}};
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < buckets.size(); ++i) {
+    cumulative += buckets[i];
+    s.buckets.emplace_back(i < bounds.size() ? bounds[i] : std::numeric_limits<double>::infinity(), cumulative);
+  }
+  f.samples.push_back(std::move(s));
 }
 
 void MetricsServer::Families::gauge(const std::string& name, const std::string& help, Labels labels, double value) {
@@ -166,11 +181,17 @@ void MetricsServer::publish(Families f) {
     prometheus::MetricFamily m;
     m.name = fam.name;
     m.help = fam.help;
-    m.type = fam.counter ? prometheus::MetricType::Counter : prometheus::MetricType::Gauge;
+    m.type = fam.histogram ? prometheus::MetricType::Histogram
+             : fam.counter ? prometheus::MetricType::Counter
+                           : prometheus::MetricType::Gauge;
     for (const Families::Sample& s : fam.samples) {
       prometheus::ClientMetric c;
       for (const auto& [k, v] : s.labels) c.label.push_back({k, v});
-      if (fam.counter) {
+      if (fam.histogram) {
+        c.histogram.sample_sum = s.value;
+        c.histogram.sample_count = s.buckets.empty() ? 0 : s.buckets.back().second;
+        for (const auto& [le, n] : s.buckets) c.histogram.bucket.push_back({n, le});
+      } else if (fam.counter) {
         c.counter.value = s.value;
       } else {
         c.gauge.value = s.value;

@@ -132,12 +132,14 @@ struct Engine::Binding {
   // This attempt answered a stale=true challenge already (RFC 7616 §3.3 allows one more answer
   // for a realm whose credential was just sent; see on_challenge).
   bool stale_answered : 1 = false;
+  bool refresh_planned : 1 = false;   // queued by its refresh timer (refresh lateness)
 };
 
 struct Engine::Txn {
   std::uint32_t binding = kNoEntry;
   std::uint32_t next_free = kNoEntry;
   std::uint64_t started_ms = 0;
+  std::uint64_t attempt_ms = 0;  // the attempt's first REGISTER, the binding not registered (0: it was)
   std::uint32_t interval_ms = 0;
   std::uint16_t len = 0;
   std::uint8_t retransmits = 0;
@@ -293,7 +295,7 @@ class Engine::Impl {
 
  public:
   Impl(Engine& e, const EngineOptions& o, TxQueue& tx)
-      : eng_(e), opts_(o), tx_(tx), bindings_(o.capacity), wheel_(o.capacity, 0),
+      : eng_(e), opts_(o), tx_(tx), bindings_(o.capacity), wheel_(o.capacity, 0), expiry_(o.capacity, 0),
         txns_(o.max_inflight), prng_(o.seed) {
     for (std::uint32_t i = 0; i < txns_.size(); ++i) {
       txns_[i].next_free = i + 1 < txns_.size() ? i + 1 : kNoEntry;
@@ -308,6 +310,12 @@ class Engine::Impl {
   std::vector<Binding> bindings_;
   std::uint32_t used_slots_ = 0;  // slots [0, used_slots_) may be in use
   TimerWheel wheel_;
+  // One timer per registration, at registered_until: its lapse is counted when it fires
+  // (BindingCounts::live); armed exactly while the registration is live.
+  TimerWheel expiry_;
+  // adopt() recounts every binding at its end; transitions it makes on the way are not counted.
+  bool counting_ = true;
+
   std::vector<Txn> txns_;
   std::uint32_t free_txn_ = kNoEntry;
   std::uint32_t inflight_ = 0;
@@ -416,6 +424,55 @@ class Engine::Impl {
   // A binding's counters are its registrar index's, whichever slot it is in (a leaving one
   // may be in any ghost slot 6..11; counter_index_ is set on adopt).
   RegistrarCounters& rc(const Binding& b) { return eng_.counters_->registrar[counter_index_[b.registrar]]; }
+
+  // ---- bindings by state (BindingCounts): every state change and registration goes here ----
+  void set_state(Binding& b, BindingState to) {
+    if (counting_) {
+      BindingCounts& c = eng_.counters_->bindings[b.registrar];
+      c.state[static_cast<std::size_t>(b.state)].dec();
+      c.state[static_cast<std::size_t>(to)].inc();
+    }
+    b.state = to;
+  }
+  // The registration runs until `until` (0 or the past: it does not run any more).
+  void set_registered_until(std::uint32_t slot, Binding& b, std::uint64_t until, std::uint64_t now) {
+    b.registered_until = until;
+    Counter& live = eng_.counters_->bindings[b.registrar].live;
+    if (until <= now) {
+      if (!expiry_.armed(slot)) return;
+      expiry_.cancel(slot);
+      if (counting_) live.dec();
+      return;
+    }
+    if (!expiry_.armed(slot) && counting_) live.inc();
+    expiry_.schedule(slot, until);
+  }
+  // A registration ran out without a refresh accepted in time.
+  void on_lapse(std::uint32_t slot) {
+    if (counting_) eng_.counters_->bindings[bindings_[slot].registrar].live.dec();
+  }
+  // How registrar slot ri's queued bindings show (status()).
+  BindingState queued_as(int ri) const {
+    if (snap().registrars[ri].addr_len == 0) return BindingState::waiting_dns;
+    return held_[ri] ? BindingState::held : BindingState::queued;
+  }
+  // All counts from the bindings themselves (after adopt() moved them between slots).
+  void recount() {
+    std::uint64_t n[kSnapRegistrarSlots][kBindingStates] = {};
+    std::uint64_t live[kSnapRegistrarSlots] = {};
+    for (std::uint32_t slot = 0; slot < used_slots_; ++slot) {
+      const Binding& b = bindings_[slot];
+      if (b.state == BindingState::idle) continue;
+      ++n[b.registrar][static_cast<std::size_t>(b.state)];
+      if (expiry_.armed(slot)) ++live[b.registrar];
+    }
+    for (int ri = 0; ri < kSnapRegistrarSlots; ++ri) {
+      BindingCounts& c = eng_.counters_->bindings[ri];
+      for (std::size_t st = 0; st < kBindingStates; ++st) c.state[st].set(n[ri][st]);
+      c.live.set(live[ri]);
+      c.queued_as.set(static_cast<std::uint64_t>(queued_as(ri)));
+    }
+  }
 
   // ---- what status rows' ids mean (StatusTables) ----
   StatusTables tables_;
@@ -713,7 +770,7 @@ class Engine::Impl {
 
   // ---- pacing ----
   void enqueue(std::uint32_t slot, Binding& b) {
-    b.state = BindingState::queued;
+    set_state(b, BindingState::queued);
     pace_dirty_ = true;
     if (b.linked) return;  // still on a queue: keeps its place (moved if the registrar differs)
     b.linked = true;
@@ -785,8 +842,8 @@ class Engine::Impl {
             const std::uint32_t slot = dequeue(p);
             Binding& b = bindings_[slot];
             if (b.state == BindingState::queued && b.registrar == ri) {
-              b.registered_until = 0;
-              b.state = BindingState::unregistered;
+              set_registered_until(slot, b, 0, now);
+              set_state(b, BindingState::unregistered);
             }
           }
         }
@@ -897,14 +954,23 @@ class Engine::Impl {
   }
 
   void start_attempt(std::uint32_t slot, Binding& b, std::uint64_t now) {
+    // A refresh its timer queued: how late against the planned point, which the wheel still
+    // holds as that timer's due time (nothing re-armed it while the binding waited).
+    if (b.refresh_planned && !b.unregister && !wheel_.armed(slot) && now >= wheel_.due(slot)) {
+      rc(b).refresh_lateness.observe(kRefreshLatenessMs, now - wheel_.due(slot));
+    }
+    b.refresh_planned = false;
     b.txn = alloc_txn(slot);
+    // The first REGISTER of a registration (the binding not registered: at start, after a
+    // failure or a lapse), kept through its challenge rounds until the 2xx.
+    txns_[b.txn].attempt_ms = !b.unregister && b.registered_until <= now ? now : 0;
     b.rounds = 0;
     b.sent_to = address_id_[b.registrar];
     b.transport_failed = false;
     b.preemptive = false;
     b.stale_answered = false;
     trace_state(b, b.unregister ? BindingState::unregistering : BindingState::registering, now);
-    b.state = b.unregister ? BindingState::unregistering : BindingState::registering;
+    set_state(b, b.unregister ? BindingState::unregistering : BindingState::registering);
     rc(b).sent.inc();
     // A refresh or an unregistration (the registration is still valid) may answer the
     // registrar's last nonce now: 2 datagrams instead of 4, which at shutdown halves what the
@@ -1001,19 +1067,21 @@ class Engine::Impl {
       rc(b).retry_after.inc();
     }
     trace_state(b, BindingState::backoff, now);
-    b.state = BindingState::backoff;
+    set_state(b, BindingState::backoff);
     wheel_.schedule(slot, now + delay);
   }
 
   void registered(std::uint32_t slot, Binding& b, std::uint32_t granted, std::uint64_t now) {
+    const std::uint64_t attempt_ms = b.txn != kNoEntry ? txns_[b.txn].attempt_ms : 0;
     free_txn(b);
     const bool refresh = b.registered_until > now;  // the previous registration still held
     b.failures = 0;
     b.reason = FailReason::none;
     b.granted = granted;
-    b.registered_until = now + std::uint64_t{granted} * 1000;
+    set_registered_until(slot, b, now + std::uint64_t{granted} * 1000, now);
+    if (attempt_ms != 0) rc(b).register_duration.observe(kRegisterDurationMs, now - attempt_ms);
     trace_state(b, BindingState::registered, now);
-    b.state = BindingState::registered;
+    set_state(b, BindingState::registered);
     rc(b).accepted.inc();
     // Refresh at refresh-ratio of the granted time (never later), minus up to 10 % of that as
     // jitter; never sooner than 1 s. The first refresh after a registration that was not a
@@ -1038,15 +1106,15 @@ class Engine::Impl {
       b.unregister = true;
       enqueue(slot, b);
     } else {
-      b.state = BindingState::unregistered;
+      set_state(b, BindingState::unregistered);
     }
   }
 
   void finish_unregister(std::uint32_t slot, Binding& b) {
     free_txn(b);
     wheel_.cancel(slot);
-    b.registered_until = 0;
-    b.state = BindingState::unregistered;
+    set_registered_until(slot, b, 0, wheel_.now());
+    set_state(b, BindingState::unregistered);
   }
 
   // ---- matching ----
@@ -1275,6 +1343,7 @@ class Engine::Impl {
   }
 
   void on_challenge(std::uint32_t slot, Binding& b, const sip::Message& m, std::uint64_t now) {
+    const std::uint64_t received = opts_.ticks != nullptr ? opts_.ticks() : 0;
     rc(b).challenged.inc();
     if (b.preemptive) note_preemptive_challenged(b, now);
     const bool proxy = m.status == 407;
@@ -1301,7 +1370,7 @@ class Engine::Impl {
         free_txn(b);
         b.failures = 1;
         trace_state(b, BindingState::backoff, now);
-        b.state = BindingState::backoff;
+        set_state(b, BindingState::backoff);
         wheel_.schedule(slot, now + prng_.between(800, 1200));
         return;
       }
@@ -1318,7 +1387,7 @@ class Engine::Impl {
         free_txn(b);
         b.failures = reported ? 1 : 0;
         trace_state(b, BindingState::backoff, now);
-        b.state = BindingState::backoff;
+        set_state(b, BindingState::backoff);
         wheel_.schedule(slot, now + prng_.between(800, 1200));
         return;
       }
@@ -1364,6 +1433,12 @@ class Engine::Impl {
     const std::uint32_t nc = auth_cache_[b.registrar].record_answer(tag, d, best_realm);
     if (!send_authorized(slot, b, *choice.cred, choice.ha1, d, nc, now, Send::retry)) {
       fail(slot, b, 0, 0, now, FailReason::build_error);
+      return;
+    }
+    // The answer queued now (not waiting for a token of the registrar's rate): how long it took.
+    if (received != 0 && !txns_[b.txn].unsent) {
+      const std::uint64_t ticks = opts_.ticks() - received;
+      rc(b).challenge_answer.observe(kChallengeAnswerNs, ticks * 1000 / std::max<std::uint64_t>(1, opts_.ticks_per_us));
     }
   }
 
@@ -1437,6 +1512,7 @@ class Engine::Impl {
                       (ka_[ri].active ? ka_[ri].down : r.keepalive_down);
     if (held == held_[ri]) return;
     held_[ri] = held;
+    eng_.counters_->bindings[ri].queued_as.set(static_cast<std::uint64_t>(queued_as(ri)));
     pace_dirty_ = true;
     if (!held) {
       Pacer& p = pacers_[ri];
@@ -1613,6 +1689,7 @@ class Engine::Impl {
       }
       case BindingState::registered:
       case BindingState::backoff:
+        b.refresh_planned = b.state == BindingState::registered;
         if (held_[b.registrar]) rc(b).keepalive_held.inc();  // waits in the queue until up
         enqueue(slot, b);  // refresh or retry, paced
         return;
@@ -1643,9 +1720,11 @@ void Engine::adopt(const SnapshotPin& pin, std::uint64_t now_ms) {
   m.pace_dirty_ = true;
   if (!m.clock_started_) {
     m.wheel_ = TimerWheel(m.opts_.capacity, now_ms);  // set-up: the wheel starts at our clock
+    m.expiry_ = TimerWheel(m.opts_.capacity, now_ms);
     m.clock_started_ = true;
   }
   const bool had_snapshot = snap_ != nullptr;
+  m.counting_ = false;
   // What each binding last used, in the new snapshot's ids: mapped when it was built right
   // after ours, else forgotten (a status row then shows none until the next request; no realm
   // is wrongly taken as already answered).
@@ -1694,6 +1773,7 @@ void Engine::adopt(const SnapshotPin& pin, std::uint64_t now_ms) {
     // The slot was given to another binding, or emptied: drop what ran there.
     if (b.state != BindingState::idle) {
       m.wheel_.cancel(slot);
+      m.expiry_.cancel(slot);
       m.free_txn(b);
       b.state = BindingState::idle;  // a queued entry is skipped when popped
     }
@@ -1714,6 +1794,9 @@ void Engine::adopt(const SnapshotPin& pin, std::uint64_t now_ms) {
   m.used_slots_ = std::max(limit, m.used_slots_);
   for (int ri = 0; ri < kRegistrarSlots; ++ri) m.adopt_keepalive(ri, now_ms);
   for (int ri = 0; ri < kSnapRegistrarSlots; ++ri) m.update_held(ri);
+  // Bindings moved between registrar slots above: count them again, then by each transition.
+  m.recount();
+  m.counting_ = true;
   for (int ri = 0; ri < kSnapRegistrarSlots; ++ri) {
     const SnapRegistrar& r = snap->registrars[ri];
     m.adopted_expires_[ri] = r.expires;
@@ -1772,6 +1855,7 @@ void Engine::advance(const SnapshotPin& pin, std::uint64_t now_ms) {
   if (snap_ == nullptr) return;
   Impl& m = *impl_;
   m.wheel_.advance(now_ms, [&](std::uint32_t slot) { m.on_timer(slot, now_ms); });
+  m.expiry_.advance(now_ms, [&](std::uint32_t slot) { m.on_lapse(slot); });
   if (m.sweep_mask_ != 0) m.sweep();
   m.run_keepalives(now_ms);
   m.start_paced(now_ms);
@@ -1818,7 +1902,8 @@ bool Engine::shutdown_done() const {
 std::uint64_t Engine::next_deadline_ms(const SnapshotPin& pin) const {
   check_pin(pin);
   const Impl& m = *impl_;
-  std::uint64_t next = m.wheel_.next_hint();
+  // A lapse is counted when it happens (BindingCounts::live), not at the next wake.
+  std::uint64_t next = std::min(m.wheel_.next_hint(), m.expiry_.next_hint());
   if (snap_ == nullptr) return next;
   const std::uint64_t now = m.wheel_.now();
   if (m.starts_pending_ || m.sweep_mask_ != 0) return now;  // starts or a sweep left for the next call
@@ -1917,8 +2002,10 @@ std::size_t Engine::status(const SnapshotPin& pin, std::uint32_t from, BindingSt
     }
     s.last_code = b.last_code;
     s.granted = b.granted;
+    // Rounded up: a row has seconds left exactly while its registration runs (as
+    // BindingCounts::live counts it), its last second included.
     s.seconds_left = b.registered_until > now_ms
-                         ? static_cast<std::int64_t>((b.registered_until - now_ms) / 1000)
+                         ? static_cast<std::int64_t>((b.registered_until - now_ms + 999) / 1000)
                          : 0;
     s.credential = b.credential;
     s.realm = b.realm;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "regfront/common/clock.h"
 #include "regfront/config/model.h"
 #include "regfront/reg/engine.h"
 #include "regfront/reg/request.h"
@@ -133,6 +134,7 @@ struct ChallengeFixture {
     opts.capacity = kBindings;
     opts.max_inflight = kBindings;
     opts.key = SipKey{7, 8};
+    opts.ticks = &monotonic_ns;  // answers timed as a socket worker times them (two clock reads)
     // Probe run: identifiers are deterministic (key, slot, generation, CSeq), so the responses
     // crafted here match every fresh engine built the same way.
     const std::string challenge =

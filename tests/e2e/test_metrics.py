@@ -3,8 +3,10 @@
 regfrontd (socket backend, two workers) registers numbers at a real Kamailio; its /metrics text
 passes `promtool check metrics`, its figures agree with `show sip-ua statistics` and `show
 dataplane`, no label carries a number, user or realm; a real Prometheus server scrapes it and
-answers queries with the same figures; a live configuration change is counted; an address that
-cannot be listened on stops start-up with a reason.
+answers queries with the same figures, its registered bindings Kamailio's location count; a live
+configuration change is counted; registrations that run out at a frozen Kamailio leave the
+registered count as they lapse; an address that cannot be listened on stops start-up with a
+reason.
 
     python3 tests/e2e/test_metrics.py --bin-dir BUILD/bin
 
@@ -14,6 +16,7 @@ Needs Debian's `prometheus` (server and promtool), installed by deploy/install-d
 import json
 import os
 import re
+import signal
 import shutil
 import socket
 import subprocess
@@ -53,7 +56,7 @@ def rule_names():
 
 def documented_metrics():
     """The metric names of docs/metrics.md's table as regular expressions (`<counter>` and
-    `{a,b}` expanded)."""
+    `{a,b}` expanded; a histogram's series are its `_bucket`, `_sum` and `_count`)."""
     out = []
     with open(os.path.join(REPO, "docs", "metrics.md")) as f:
         for line in f:
@@ -62,6 +65,8 @@ def documented_metrics():
             for name in re.findall(r"`(regfront_[^`]+)`", line.split("|")[1]):
                 rx = re.escape(name).replace(re.escape("<counter>"), "[a-z0-9_]+")
                 rx = re.sub(r"\\\{([^}]*)\\\}", lambda m: "(" + m.group(1).replace(",", "|") + ")", rx)
+                if line.split("|")[2].strip() == "histogram":
+                    rx += "(_bucket|_sum|_count)"
                 out.append(rx)
     return out
 
@@ -104,6 +109,19 @@ def value(samples, name, **labels):
     return None
 
 
+def states_agree(rf, url):
+    """(bindings by state, registered) of registrar 1 from /metrics when they equal what the rows
+    of show sip-ua register status count (state without its star; registered = seconds left)."""
+    s = parse(http_get(url))
+    rows = [b for b in rf.cli_json("show sip-ua register status")["bindings"] if b["registrar"] == 1]
+    shown = {}
+    for b in rows:
+        shown[b["state"].rstrip("*")] = shown.get(b["state"].rstrip("*"), 0) + 1
+    counted = {l["state"]: v for n, l, v in s if n == "regfront_registrar_bindings" and l.get("registrar") == "1" and v != 0}
+    running = value(s, "regfront_registrar_bindings_registered", registrar=1)
+    return (counted, running) if (shown, sum(b["seconds_left"] > 0 for b in rows)) == (counted, running) else None
+
+
 class MetricsAgainstPrometheus(unittest.TestCase):
     def test_scraped_by_prometheus_and_true_to_show(self):
         for tool in ("prometheus", "promtool"):
@@ -144,13 +162,37 @@ class MetricsAgainstPrometheus(unittest.TestCase):
         self.assertEqual(value(samples, "regfront_workers"), 2)
         self.assertEqual(value(samples, "regfront_registrar_expires_seconds", registrar=1), 300)
         self.assertIsNotNone(value(samples, "regfront_build_info"))
+        # Latency histograms: each first registration accepted is one time to register, each
+        # challenge answered at once (not waiting for the rate) one answer latency; refreshes
+        # (none yet at expires 300) are what is accepted beyond the first registrations.
+        h = "regfront_register_duration_seconds"
+        self.assertEqual(value(samples, h + "_count", registrar=1), len(numbers))
+        self.assertEqual(value(samples, h + "_bucket", registrar=1, le="+Inf"), len(numbers))
+        self.assertGreater(value(samples, h + "_sum", registrar=1), 0)
+        c = "regfront_challenge_answer_seconds"
+        self.assertEqual(value(samples, c + "_count", registrar=1), want["challenged"] - want["retry_deferred"])
+        self.assertGreater(want["challenged"], 0)
+        self.assertLess(value(samples, c + "_sum", registrar=1), 1.0, "µs each, not seconds")
+        self.assertEqual(value(samples, "regfront_refresh_lateness_seconds_count", registrar=1),
+                         want["accepted"] - value(samples, h + "_count", registrar=1))
+        log(f"mean time to register {value(samples, h + '_sum', registrar=1) / len(numbers) * 1e3:.1f} ms, mean "
+            f"401 -> answer {value(samples, c + '_sum', registrar=1) / value(samples, c + '_count', registrar=1) * 1e6:.1f} µs")
+        for name in (h, c, "regfront_refresh_lateness_seconds"):
+            counts = [v for n, l, v in samples if n == name + "_bucket" and l.get("registrar") == "1"]
+            self.assertEqual(counts, sorted(counts), f"{name}: buckets not cumulative")
+        # Bindings by state: what the engines count on each transition is what the rows of
+        # show sip-ua register status say (state without its star; registered = seconds left).
+        counted, running = kam.wait_until(lambda: states_agree(rf, url), timeout=10, interval=0.5,
+                                          what="bindings by state as show sip-ua register status counts them")
+        self.assertEqual(counted, {"registered": len(numbers)})
+        self.assertEqual(running, len(numbers))
         # Bounded labels only: no number, username or realm of an endpoint anywhere.
         secrets = set(numbers) | {f"u{x}" for x in numbers} | {REALM}
         for n, labels, _ in samples:
             for k, v in labels.items():
                 self.assertNotIn(v, secrets, f"{n} carries {k}={v}")
-            self.assertTrue(set(labels) <= {"registrar", "worker", "code", "port", "dial_peer", "stage",
-                                            "version"}, f"{n}: {labels}")
+            self.assertTrue(set(labels) <= {"registrar", "worker", "code", "port", "dial_peer", "stage", "state",
+                                            "version", "le"}, f"{n}: {labels}")
         # What the dashboard and the alert rules use is exported (those of DPDK ports, poll-mode
         # busy time and dial peers that carried calls apart: not on this daemon).
         scraped = {n for n, _, _ in samples}
@@ -210,6 +252,21 @@ class MetricsAgainstPrometheus(unittest.TestCase):
         self.assertEqual(got, len(numbers))
         self.assertEqual(query('sum(regfront_worker_bindings)'), len(numbers))
         self.assertEqual(query('regfront_workers'), 2)
+        self.assertEqual(query('regfront_register_duration_seconds_count{registrar="1"}'), len(numbers))
+        self.assertIsNotNone(query('histogram_quantile(0.5, sum by (le) (regfront_challenge_answer_seconds_bucket))'))
+        # Registered bindings per registrar in Prometheus equal Kamailio's own location table.
+        def contacts():
+            return sum(len(c) for c in reg.ul_dump().values())
+        kam.wait_until(lambda: query('regfront_registrar_bindings_registered{registrar="1"}') == contacts() == len(numbers),
+                       timeout=10, interval=0.5, what="registered bindings in Prometheus = Kamailio's location count")
+        # Two numbers removed: they unregister, and both counts follow.
+        gone = numbers[:2]
+        self.assertEqual(rf.run_cli(["enable", "configure terminal", "sip-ua"]
+                                    + [f"no credentials number {x} realm {REALM}" for x in gone] + ["end"]).strip(), "")
+        kam.wait_until(lambda: query('regfront_registrar_bindings_registered{registrar="1"}') == contacts()
+                       == len(numbers) - len(gone), timeout=20, interval=0.5,
+                       what="the removed numbers gone from Prometheus and from Kamailio's location table")
+        self.assertEqual(query('regfront_registrar_bindings{registrar="1", state="registered"}'), len(numbers) - len(gone))
 
         # The alert rules load and evaluate without error in this Prometheus.
         def rules_ok():
@@ -290,6 +347,56 @@ class MetricsAgainstPrometheus(unittest.TestCase):
         unknown = sorted(n for n in used if not any(re.fullmatch(p, n) for p in exported))
         self.assertEqual(unknown, [], "metrics used by the dashboard or the rules but not exported")
         self.assertGreaterEqual(len(list(dashboard_queries())), 30)
+
+    def test_a_lapse_leaves_the_registered_count_when_it_happens(self):
+        """Kamailio frozen (SIGSTOP) with every binding registered for 10 s: their refreshes go
+        unanswered and the registrations run out; the registered count falls to 0 as they do,
+        the states stay those the rows show, and both come back with Kamailio's location."""
+        n, expires = 6, 10
+        numbers = [str(7610000 + i) for i in range(n)]
+        reg = kam.KamailioRegistrar("mx-lapse", REALM, users=[(f"u{x}", f"p{x}") for x in numbers],
+                                    default_expires=expires)
+        reg.start()
+        self.addCleanup(reg.stop)
+        config = ("sip-ua\n"
+                  + "".join(f" credentials number {x} username u{x} password 0 p{x} realm {REALM}\n" for x in numbers)
+                  + f" registrar 1 ipv4:{reg.address[0]}:{reg.address[1]} expires {expires}\n"
+                  + " timers register 100\n")
+        rf = rfd.SocketRegfrontd(BIN_DIR, config, workers=2, name="rf-metrics-lapse")
+        mport = free_tcp_port()
+        rf.extra_args = ["--metrics", f"127.0.0.1:{mport}"]
+        self.addCleanup(rf.kill)
+        rf.start(log)
+        url = f"http://127.0.0.1:{mport}/metrics"
+
+        def registered():
+            return value(parse(http_get(url)), "regfront_registrar_bindings_registered", registrar=1)
+
+        def contacts():
+            return sum(len(c) for c in reg.ul_dump().values())
+        kam.wait_until(lambda: registered() == contacts() == n, timeout=20, interval=0.25,
+                       what="every number registered, in /metrics and in Kamailio")
+        pgid = reg.proc.pid  # Kamailio runs in a process group of its own
+        os.killpg(pgid, signal.SIGSTOP)
+        frozen = [True]
+
+        def thaw():
+            if frozen[0]:
+                os.killpg(pgid, signal.SIGCONT)
+                frozen[0] = False
+        self.addCleanup(thaw)
+        stopped = time.monotonic()
+        kam.wait_until(lambda: registered() == 0, timeout=expires + 10, interval=0.25,
+                       what="every registration run out")
+        log(f"registered 0 after {time.monotonic() - stopped:.1f} s frozen")
+        counted, running = kam.wait_until(lambda: states_agree(rf, url), timeout=10, interval=0.5,
+                                          what="bindings by state as the rows count them, lapsed")
+        self.assertEqual(running, 0)
+        self.assertEqual(sum(counted.values()), n)
+        self.assertNotIn("registered", counted)
+        thaw()
+        kam.wait_until(lambda: registered() == contacts() == n, timeout=40, interval=0.5,
+                       what="registered again, in /metrics and in Kamailio")
 
     def test_an_address_that_cannot_be_listened_on_stops_start_up(self):
         busy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

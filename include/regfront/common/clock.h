@@ -16,6 +16,13 @@ inline std::uint64_t monotonic_ms() {
   return static_cast<std::uint64_t>(ts.tv_sec) * 1000 + static_cast<std::uint64_t>(ts.tv_nsec) / 1000000;
 }
 
+// Nanoseconds of the same clock (a socket worker's fine clock for latencies; vDSO, no system call).
+inline std::uint64_t monotonic_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000 + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
 // Microseconds of the same clock (durations the control plane reports).
 inline std::uint64_t monotonic_us() {
   timespec ts;

@@ -18,6 +18,8 @@ class Counter {
   void inc(std::uint64_t n = 1) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
   // A gauge-style write (a last value rather than a count), same single-writer rule.
   void set(std::uint64_t v) { v_.store(v, std::memory_order_relaxed); }
+  // For a gauge kept by increments (a count of things in some state), same single-writer rule.
+  void dec(std::uint64_t n = 1) { v_.store(v_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed); }
   std::uint64_t get() const { return v_.load(std::memory_order_relaxed); }
 
  private:

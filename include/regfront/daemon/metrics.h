@@ -34,13 +34,19 @@ class MetricsServer {
    public:
     void counter(const std::string& name, const std::string& help, Labels labels, double value);
     void gauge(const std::string& name, const std::string& help, Labels labels, double value);
+    // A histogram: `buckets[i]` observations within (bounds[i-1], bounds[i]] (not cumulative),
+    // one more for +Inf; serialised as name_bucket{le=…} (cumulative), name_sum and name_count.
+    void histogram(const std::string& name, const std::string& help, Labels labels, const std::vector<double>& bounds,
+                   const std::vector<std::uint64_t>& buckets, double sum);
     struct Sample {
       Labels labels;
       double value;
+      std::vector<std::pair<double, std::uint64_t>> buckets;  // histograms: (le, cumulative count)
     };
     struct Family {
       std::string name, help;
       bool counter = false;
+      bool histogram = false;
       std::vector<Sample> samples;
     };
     const std::vector<Family>& all() const { return families_; }

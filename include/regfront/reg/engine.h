@@ -39,6 +39,7 @@
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -159,6 +160,32 @@ class TxQueue {
   X(plan_overflow, "bindings beyond the worker's capacity (not started)")                    \
   X(realm_reports_dropped, "realm reports for the control plane dropped: its queue was full")
 
+// A latency histogram a worker fills alone (relaxed stores, no allocation, no lock): a count per
+// bucket (not cumulative; the control thread sums them into Prometheus' `le` buckets), the
+// sum in the histogram's unit, and the bounds in that unit, ascending (the last bucket is +Inf).
+template <std::size_t N>
+struct Histogram {
+  static constexpr std::size_t kBounds = N;
+  Counter bucket[N + 1];
+  Counter sum;
+  void observe(const std::uint64_t (&bounds)[N], std::uint64_t v) {
+    std::size_t i = 0;
+    while (i < N && v > bounds[i]) ++i;
+    bucket[i].inc();
+    sum.inc(v);
+  }
+};
+// Time to register, ms: the first REGISTER of an attempt that registers the binding (not
+// registered when it went: at start, after a failure or a lapse) to its 2xx, its challenge
+// rounds and retransmissions included. Failed attempts are counted by their own counters.
+inline constexpr std::uint64_t kRegisterDurationMs[] = {10, 25, 50, 100, 250, 500, 1000, 2500, 5000,
+                                                       10000, 30000, 60000, 120000, 300000};
+// A 401/407 received to its answer sent (queued for the I/O backend's flush), ns.
+inline constexpr std::uint64_t kChallengeAnswerNs[] = {1000,   2000,   5000,    10000,   20000,  50000,
+                                                      100000, 200000, 500000, 1000000, 5000000};
+// A refresh's REGISTER sent past its planned refresh point (pacing, a held registrar), ms.
+inline constexpr std::uint64_t kRefreshLatenessMs[] = {1, 5, 10, 50, 100, 500, 1000, 5000, 10000, 30000, 60000, 300000};
+
 struct RegistrarCounters {
   REGFRONT_REGISTRAR_COUNTERS(REGFRONT_COUNTER_FIELD)
   Counter by_code[400];  // final responses 300..699 (index code - 300)
@@ -172,23 +199,12 @@ struct RegistrarCounters {
   Counter keepalive_state;
   Counter keepalive_since_ms;
   Counter keepalive_last_code;
+  Histogram<std::size(kRegisterDurationMs)> register_duration;    // ms
+  Histogram<std::size(kChallengeAnswerNs)> challenge_answer;      // ns (EngineOptions::ticks set)
+  Histogram<std::size(kRefreshLatenessMs)> refresh_lateness;      // ms
 };
 
 enum class KeepaliveState : std::uint8_t { none = 0, up = 1, down = 2 };
-
-struct alignas(64) WorkerCounters {
-  REGFRONT_WORKER_COUNTERS(REGFRONT_COUNTER_FIELD)
-  RegistrarCounters registrar[kRegistrarSlots];
-};
-
-// Counter names and help, in declaration order (for show and metrics).
-extern const CounterInfo kRegistrarCounterInfo[];
-extern const std::size_t kRegistrarCounterCount;
-extern const CounterInfo kWorkerCounterInfo[];
-extern const std::size_t kWorkerCounterCount;
-// Reads counter i of a counter struct in declaration order.
-std::uint64_t registrar_counter(const RegistrarCounters& c, std::size_t i);
-std::uint64_t worker_counter(const WorkerCounters& c, std::size_t i);
 
 enum class BindingState : std::uint8_t {
   idle,           // slot not in use
@@ -201,7 +217,39 @@ enum class BindingState : std::uint8_t {
   waiting_dns,    // registrar not resolved yet
   held,           // queued; the OPTIONS keepalive has its registrar down (status rows only)
 };
+inline constexpr std::size_t kBindingStates = 9;
 std::string_view state_name(BindingState s);
+
+// A worker's bindings of one registrar slot of the snapshot by state, kept by the engine on
+// every transition (gauges; one writer, relaxed): what `show sip-ua register status` rows say
+// without walking them. `state[s]` counts the engine's own states (idle, waiting_dns and held
+// stay 0: a queued binding shows as waiting-dns or held when its whole registrar is so, which
+// `queued_as` says). `live` counts the bindings whose registration has not run out
+// (registered_until > now, the rows with seconds left, starred ones included): the engine
+// arms an expiry timer per registration and counts the lapse when it fires.
+struct BindingCounts {
+  Counter state[kBindingStates];
+  Counter live;
+  Counter queued_as;  // a BindingState: queued, waiting_dns or held
+};
+
+struct alignas(64) WorkerCounters {
+  REGFRONT_WORKER_COUNTERS(REGFRONT_COUNTER_FIELD)
+  RegistrarCounters registrar[kRegistrarSlots];
+  // By the snapshot's registrar slot (0..5: registrar index - 1; 6..11: bindings leaving a
+  // removed or re-addressed registrar), not by counter index.
+  BindingCounts bindings[kSnapRegistrarSlots];
+};
+
+// Counter names and help, in declaration order (for show and metrics).
+extern const CounterInfo kRegistrarCounterInfo[];
+extern const std::size_t kRegistrarCounterCount;
+extern const CounterInfo kWorkerCounterInfo[];
+extern const std::size_t kWorkerCounterCount;
+// Reads counter i of a counter struct in declaration order.
+std::uint64_t registrar_counter(const RegistrarCounters& c, std::size_t i);
+std::uint64_t worker_counter(const WorkerCounters& c, std::size_t i);
+
 
 // Why a binding's last attempt failed (the status row's `reason`; none while it is fine).
 enum class FailReason : std::uint8_t {
@@ -278,6 +326,11 @@ struct EngineOptions {
   std::string_view user_agent = "regfront/0.1";
   // debug ccsip: the worker's tracer (regfront/reg/trace.h), or none. Not owned.
   Tracer* tracer = nullptr;
+  // A fine clock for the challenge-answer latency (RegistrarCounters::challenge_answer): read
+  // when a 401/407 arrives and when its answer is queued. DPDK workers give the TSC, socket
+  // workers CLOCK_MONOTONIC in ns; none: that histogram stays empty.
+  std::uint64_t (*ticks)() = nullptr;
+  std::uint64_t ticks_per_us = 1000;
 };
 
 class Engine {

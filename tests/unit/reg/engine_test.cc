@@ -1774,6 +1774,222 @@ TEST_F(LiveEngineTest, ARegistrarReAddressedThenRemovedUnregistersWhereItWasRegi
   EXPECT_EQ(unregistered_c, at_c_registered) << "bindings left registered at C";
 }
 
+// ---- bindings by state (BindingCounts) ----
+
+// The counts the engine keeps per registrar slot on each transition equal, at every moment,
+// what its status rows say: each row's state (a queued one as waiting-dns or held when its
+// registrar is) and, for `live`, the rows with seconds left. Driven through registrations,
+// refusals, timeouts, a registration that lapses while its refresh is unanswered, a removed
+// registrar (its ghost slot), a re-addressed one and shutdown.
+class BindingCountsTest : public LiveEngineTest {
+ protected:
+  // Compares every slot's counts with the rows; returns false (once reported) on a mismatch.
+  bool counts_match(const char* when) {
+    std::uint64_t rows_state[kSnapRegistrarSlots][kBindingStates] = {};
+    std::uint64_t rows_live[kSnapRegistrarSlots] = {};
+    BindingStatus rows[256];
+    std::uint32_t next = 0;
+    const std::size_t n = engine_->status(pin(), 0, rows, 256, next, now_);
+    for (std::size_t i = 0; i < n; ++i) {
+      ++rows_state[rows[i].registrar][static_cast<std::size_t>(rows[i].state)];
+      if (rows[i].seconds_left > 0) ++rows_live[rows[i].registrar];
+    }
+    for (int ri = 0; ri < kSnapRegistrarSlots; ++ri) {
+      const BindingCounts& c = wc().bindings[ri];
+      std::uint64_t counted[kBindingStates] = {};
+      for (std::size_t st = 0; st < kBindingStates; ++st) counted[st] = c.state[st].get();
+      // A queued binding's row says how its registrar's queue waits.
+      const std::uint64_t queued = counted[static_cast<std::size_t>(BindingState::queued)];
+      counted[static_cast<std::size_t>(BindingState::queued)] = 0;
+      counted[c.queued_as.get()] += queued;
+      for (std::size_t st = 0; st < kBindingStates; ++st) {
+        if (counted[st] != rows_state[ri][st]) {
+          ADD_FAILURE() << when << " at +" << now_ - kStart << " ms: slot " << ri << " state "
+                        << state_name(static_cast<BindingState>(st)) << ": counted " << counted[st] << ", rows "
+                        << rows_state[ri][st];
+          return false;
+        }
+      }
+      if (c.live.get() != rows_live[ri]) {
+        ADD_FAILURE() << when << " at +" << now_ - kStart << " ms: slot " << ri << " live: counted " << c.live.get()
+                      << ", rows " << rows_live[ri];
+        return false;
+      }
+    }
+    return true;
+  }
+  // Runs `ms` one millisecond at a time, answering with `answer` and checking after each.
+  template <class F>
+  bool run_checked(std::uint64_t ms, const char* when, F&& answer) {
+    for (std::uint64_t i = 0; i < ms; ++i) {
+      for (const Timed& t : run(1)) answer(t.req);
+      if (!counts_match(when)) return false;
+    }
+    return true;
+  }
+  std::uint64_t live(int ri) { return wc().bindings[ri].live.get(); }
+  std::uint64_t in(int ri, BindingState s) { return wc().bindings[ri].state[static_cast<std::size_t>(s)].get(); }
+  using LiveEngineTest::live;
+};
+
+TEST_F(BindingCountsTest, EqualTheStatusRowsThroughEveryTransition) {
+  const auto cfg = [](std::string_view reg1, bool with_2) {
+    std::string t = dial_peers(1001, 5) + "sip-ua\n registrar 1 dns:" + std::string(reg1) + "\n";
+    if (with_2) t += " registrar 2 dns:reg-b.example\n";
+    return t + " registration rate 1000\n";
+  };
+  start(cfg("reg-a.example", true));
+  ASSERT_TRUE(counts_match("start"));
+  EXPECT_EQ(in(0, BindingState::queued), 5u);
+  EXPECT_EQ(in(1, BindingState::queued), 5u);
+  // 1001 is granted 10 s and its refresh goes unanswered (it lapses while registering); 1002
+  // is refused (backoff); 1003 is never answered (registering, then backoff by Timer F); the
+  // others are granted an hour. Unregistrations are accepted.
+  bool refresh_answered = true;
+  const auto answer = [&](const Sent& r) {
+    if (r.expires == "0") {
+      deliver(respond(r, 200, "OK"));
+    } else if (r.number == "1001") {
+      if (refresh_answered) deliver(ok_with_contact(r, 10));
+      refresh_answered = false;
+    } else if (r.number == "1002") {
+      deliver(respond(r, 403, "Forbidden"));
+    } else if (r.number != "1003") {
+      deliver(ok_with_contact(r, 3600));
+    }
+  };
+  ASSERT_TRUE(run_checked(100, "registering", answer));
+  EXPECT_EQ(in(0, BindingState::registered), 3u);
+  EXPECT_EQ(in(0, BindingState::backoff), 1u);
+  EXPECT_EQ(in(0, BindingState::registering), 1u);
+  EXPECT_EQ(live(0), 3u);
+  // 1001's refresh (5–8 s) is not answered: registered until 10 s, then lapsed (still in flight).
+  ASSERT_TRUE(run_checked(10500, "refresh unanswered", answer));
+  EXPECT_EQ(live(0), 2u) << "1001's registration ran out";
+  EXPECT_EQ(status_of("1001").state, BindingState::registering);
+  EXPECT_EQ(status_of("1001").seconds_left, 0);
+  // Registrar 2 removed: its bindings leave through a ghost slot and unregister.
+  live(cfg("reg-a.example", false));
+  ASSERT_TRUE(counts_match("registrar 2 removed"));
+  ASSERT_TRUE(run_checked(2000, "unregistering from 2", answer));
+  EXPECT_EQ(live(1), 0u);
+  // Registrar 1 re-addressed: the old bindings unregister, new ones register.
+  live(cfg("reg-a2.example", false));
+  ASSERT_TRUE(counts_match("registrar 1 re-addressed"));
+  ASSERT_TRUE(run_checked(3000, "re-addressed", answer));
+  EXPECT_EQ(live(0), 2u) << "1001 and 1003 unanswered, 1002 refused";
+  // Shutdown unregisters the registered ones.
+  engine_->begin_shutdown(pin(), now_);
+  ASSERT_TRUE(counts_match("shutdown"));
+  ASSERT_TRUE(run_checked(2000, "shutting down", answer));
+  EXPECT_EQ(live(0), 0u);
+  EXPECT_EQ(in(0, BindingState::registered), 0u);
+}
+
+// Bindings queued behind a registrar not resolved yet show as waiting-dns in the rows; the
+// counts say so through queued_as (a keepalive holding the registrar sets it to held the same way).
+TEST_F(BindingCountsTest, QueuedBindingsOfAnUnresolvedRegistrarShowAsWaitingForDns) {
+  snapshot::RegistrarAddresses none = loopback_addresses();
+  none[0].reset();
+  snaps_.clear();
+  opts_.capacity = capacity_;
+  opts_.max_inflight = capacity_;
+  engine_ = std::make_unique<Engine>(opts_, tx_);
+  snaps_.push_back(builder_.build(load_config(dial_peers(1001, 3) + "sip-ua\n registrar 1 dns:reg-a.example\n"), none,
+                                  5060, learned_realms_, nullptr, 0, sha_realms_));
+  engine_->adopt(pin(), now_);
+  ASSERT_TRUE(counts_match("unresolved"));
+  EXPECT_EQ(wc().bindings[0].queued_as.get(), static_cast<std::uint64_t>(BindingState::waiting_dns));
+  EXPECT_EQ(in(0, BindingState::queued), 3u);
+}
+
+// ---- latency histograms (RegistrarCounters::register_duration, challenge_answer,
+// refresh_lateness) ----
+
+// A fine clock the test moves: each read is 3 µs after the previous one.
+std::uint64_t g_fake_ticks = 0;
+std::uint64_t fake_ticks() { return g_fake_ticks += 3000; }
+
+template <class H>
+std::uint64_t total(const H& h) {
+  std::uint64_t n = 0;
+  for (const Counter& b : h.bucket) n += b.get();
+  return n;
+}
+
+TEST_F(EngineTest, TimeToRegisterRunsFromTheFirstRequestToThe2xxAndAChallengeAnswerIsTimed) {
+  EngineOptions o;
+  o.ticks = &fake_ticks;
+  o.ticks_per_us = 1000;  // ns
+  start(kOneEndpoint, o);
+  const Sent r = first_request();
+  run(30);
+  const auto out = deliver(respond(r, 401, "Unauthorized",
+                                   "WWW-Authenticate: Digest realm=\"reg-a.example\", nonce=\"n-1\"\r\n"));
+  ASSERT_EQ(out.size(), 1u);
+  // Received at one read, queued at the next: 3 µs, within the 5 µs bucket (bounds 1, 2, 5 µs).
+  EXPECT_EQ(total(rc().challenge_answer), 1u);
+  EXPECT_EQ(rc().challenge_answer.bucket[2].get(), 1u);
+  EXPECT_EQ(rc().challenge_answer.sum.get(), 3000u);
+  run(20);
+  deliver(ok_with_contact(out[0], 120));
+  // 50 ms from the first REGISTER (its 401 and the answer included): the 50 ms bucket.
+  EXPECT_EQ(total(rc().register_duration), 1u);
+  EXPECT_EQ(rc().register_duration.bucket[2].get(), 1u);
+  EXPECT_EQ(rc().register_duration.sum.get(), 50u);
+}
+
+TEST_F(EngineTest, TimeToRegisterIsTheAttemptThatRegisteredAndARefreshIsNone) {
+  start(kOneEndpoint);
+  const Sent r = first_request();
+  deliver(respond(r, 503, "Service Unavailable"));
+  EXPECT_EQ(total(rc().register_duration), 0u) << "a failed attempt is not a time to register";
+  const std::vector<Timed> retry = run_until_sent();
+  ASSERT_EQ(retry.size(), 1u);
+  const std::uint64_t retried_at = now_;
+  run(40);
+  deliver(ok_with_contact(retry[0].req, 120));
+  EXPECT_EQ(total(rc().register_duration), 1u);
+  EXPECT_EQ(rc().register_duration.sum.get(), now_ - retried_at) << "from the attempt that registered";
+  EXPECT_EQ(rc().register_duration.sum.get(), 40u);
+  // The refresh (the binding registered when it went) is not a time to register.
+  const std::vector<Timed> refresh = run_until_sent();
+  ASSERT_EQ(refresh.size(), 1u);
+  deliver(ok_with_contact(refresh[0].req, 120));
+  EXPECT_EQ(total(rc().register_duration), 1u);
+  EXPECT_EQ(rc().accepted.get(), 2u);
+}
+
+// Five bindings granted 60 s at once under a rate of 1/s: their refreshes queue behind each
+// other, and each one's lateness is its send time minus the refresh point its row announced.
+TEST_F(LiveEngineTest, RefreshLatenessIsTheSendTimeMinusThePlannedPoint) {
+  start(dial_peers(1001, 5) + "sip-ua\n registrar 1 dns:reg-a.example\n registration rate 1000\n");
+  for (int ms = 0; ms < 50; ++ms) accept_all(run(1), 60);
+  live(dial_peers(1001, 5) + "sip-ua\n registrar 1 dns:reg-a.example\n registration rate 1\n");
+  std::map<std::string, std::uint64_t> planned;
+  for (int i = 0; i < 5; ++i) {
+    const BindingStatus st = status_of(std::to_string(1001 + i));
+    ASSERT_GE(st.next_attempt_ms, 0);
+    planned[std::to_string(1001 + i)] = now_ + static_cast<std::uint64_t>(st.next_attempt_ms);
+  }
+  std::uint64_t late_sum = 0, late_max = 0, sent = 0;
+  for (int ms = 0; ms < 60000 && sent < 5; ++ms) {
+    for (const Timed& t : run(1)) {
+      ASSERT_GE(t.at, planned[t.req.number]);
+      late_sum += t.at - planned[t.req.number];
+      late_max = std::max(late_max, t.at - planned[t.req.number]);
+      ++sent;
+      EXPECT_GT(status_of(t.req.number).seconds_left, 0) << "set-up: refreshed before it ran out";
+      deliver(ok_with_contact(t.req, 60));
+    }
+  }
+  ASSERT_EQ(sent, 5u);
+  EXPECT_GT(late_max, 0u) << "set-up: the rate should have made some refresh late";
+  EXPECT_EQ(total(rc().refresh_lateness), 5u);
+  EXPECT_EQ(rc().refresh_lateness.sum.get(), late_sum);
+  EXPECT_EQ(total(rc().register_duration), 5u) << "the five first registrations, not their refreshes";
+}
+
 // ---- realms learned for realm-less credentials ----
 
 constexpr std::string_view kRealmLessTwoRegistrars = R"(

@@ -12,6 +12,7 @@
 
 #include "alloc_counter.h"
 #include "harness.h"
+#include "regfront/common/clock.h"
 #include "regfront/reg/engine.h"
 #include "regfront/reg/trace.h"
 
@@ -60,6 +61,7 @@ struct EngineRig {
     o.capacity = slots;
     o.max_inflight = slots;
     o.key = SipKey{42, 43};
+    o.ticks = &monotonic_ns;  // as a socket worker: the challenge-answer latency is timed too
     return o;
   }
   snapshot::Builder builder{1};
