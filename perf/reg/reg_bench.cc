@@ -346,7 +346,7 @@ void BM_WheelExpire(benchmark::State& state) {
 BENCHMARK(BM_WheelExpire)->Unit(benchmark::kMillisecond);
 
 // ---- snapshot::Builder: 100k endpoints (one `credentials` entry each) × 3 registrars ----
-config::Config big_config() {
+config::Config big_config(int registrars = 3) {
   config::Config cfg;
   for (std::uint32_t i = 0; i < 100000; ++i) {
     const std::string number = std::to_string(14085000000ull + i);
@@ -354,11 +354,11 @@ config::Config big_config() {
   }
   cfg.sip_ua.authentication.push_back({"trunk-b", "pw-b", "sip.provider-b.example"});
   cfg.sip_ua.authentication.push_back({"trunk-c", "pw-c", "sip.provider-c.example"});
-  const char* hosts[] = {"sip.provider-a.example", "sip.provider-b.example", "sip.provider-c.example"};
-  for (int i = 1; i <= 3; ++i) {
+  for (int i = 1; i <= registrars; ++i) {
     config::Registrar r;
     r.index = i;
-    r.address.host = hosts[i - 1];
+    r.address.host = i <= 3 ? std::string("sip.provider-") + char('a' + i - 1) + ".example"
+                            : "sip" + std::to_string(i) + ".provider-a.example";
     cfg.sip_ua.registrars.emplace(i, r);
   }
   return cfg;
@@ -389,5 +389,27 @@ void BM_SnapshotBuild(benchmark::State& state) {
   state.SetLabel(rebuild ? "rebuild (slots kept)" : "first build");
 }
 BENCHMARK(BM_SnapshotBuild)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+// One live command at storm scale: 100k endpoints × 6 registrars = 600k bindings, and each
+// iteration is the rebuild after one endpoint's password changed (what the daemon does after
+// `credentials number … password …`), given the snapshot the workers run.
+void BM_SnapshotCommand600k(benchmark::State& state) {
+  config::Config cfg = big_config(6);
+  snapshot::RegistrarAddresses addrs = bench_addresses();
+  for (auto& a : addrs) a = addrs[0];
+  snapshot::Builder persistent(2);
+  std::unique_ptr<reg::Snapshot> previous = persistent.build(cfg, addrs, 5060);
+  config::Credential& changed = cfg.sip_ua.credentials[50000];
+  bool flip = false;
+  for (auto _ : state) {
+    flip = !flip;
+    changed.password = flip ? "other" : "pw";
+    auto s = persistent.build(cfg, addrs, 5060, {}, previous.get());
+    benchmark::DoNotOptimize(s.get());
+    previous = std::move(s);
+  }
+  state.counters["bindings"] = 600000;
+}
+BENCHMARK(BM_SnapshotCommand600k)->Unit(benchmark::kMillisecond);
 
 }  // namespace
