@@ -105,6 +105,19 @@ struct Builder::Build {
   // build (see ha1()).
   std::vector<std::uint64_t> cred_fp{}, anyrealm_fp{};
 
+  // s.realms.find(realm) for a realm text of cfg (an interned SharedString mostly), remembered
+  // by its address: 600k credentials name a dozen realms.
+  std::array<std::pair<const char*, std::uint32_t>, 16> realm_cache{};
+  std::uint32_t realm_id(std::string_view realm) {
+    auto& e = realm_cache[(reinterpret_cast<std::uintptr_t>(realm.data()) >> 4) & 15];
+    if (e.first != nullptr && e.first == realm.data() && e.second != reg::kNoRealm &&
+        s.realms.names[e.second].size() == realm.size()) {
+      return e.second;
+    }
+    e = {realm.data(), s.realms.find(realm)};
+    return e.second;
+  }
+
   // The endpoint index of configured number `n`, or kNoEntry. Valid from configured_bindings()
   // on (the table is s.endpoint_index, keyed by the numbers in `numbers` until s.endpoints has
   // them too).
@@ -214,6 +227,7 @@ void Builder::configured_bindings(Build& b) {
   b.s.endpoint_index.assign(size, reg::kNoEntry);
   b.numbers.reserve(candidates);
   config::for_each_endpoint_number(b.cfg, [&](std::string_view n) {
+    if (!b.numbers.empty() && b.numbers.back() == n) return;  // a number's entries mostly follow each other
     const std::size_t mask = size - 1;
     std::size_t i = reg::RealmTable::hash(n) & mask;
     for (; b.s.endpoint_index[i] != reg::kNoEntry; i = (i + 1) & mask) {
@@ -455,8 +469,11 @@ Builder::EndpointCredentials Builder::add_credentials(Build& b) {
   std::uint32_t guess = 0;
   for (std::size_t k = 0; k < list.size(); ++k) {
     const std::string_view n = list[k].number.view();
-    // Most entries list a number of their own, in the order the endpoints were numbered.
-    const std::uint32_t ei = guess < b.numbers.size() && b.numbers[guess] == n ? guess : b.endpoint_of(n);
+    // Entries mostly come in the order the endpoints were numbered, a number's together.
+    std::uint32_t ei;
+    if (guess > 0 && b.numbers[guess - 1] == n) ei = guess - 1;
+    else if (guess < b.numbers.size() && b.numbers[guess] == n) ei = guess;
+    else ei = b.endpoint_of(n);
     owner[k] = ei;
     if (ei == reg::kNoEntry) continue;
     ++out.by_number_at[ei + 1];
@@ -493,7 +510,7 @@ std::uint32_t Builder::add_credential(Build& b, std::string_view user, std::stri
     }
     fp = 0;
   } else {
-    c.realm = s.realms.find(realm);
+    c.realm = b.realm_id(realm);
     const bool sha = s.sha_realm[c.realm];
     const auto at = static_cast<std::uint32_t>(s.credentials.size());
     const auth::Ha1Set h = ha1(user, realm, password, sha ? auth::kAllHashes : auth::kMd5Hash, at, fp);

@@ -346,11 +346,14 @@ void BM_WheelExpire(benchmark::State& state) {
 BENCHMARK(BM_WheelExpire)->Unit(benchmark::kMillisecond);
 
 // ---- snapshot::Builder: 100k endpoints (one `credentials` entry each) × 3 registrars ----
-config::Config big_config(int registrars = 3) {
+config::Config big_config(int registrars = 3, int realms_per_number = 1) {
   config::Config cfg;
   for (std::uint32_t i = 0; i < 100000; ++i) {
     const std::string number = std::to_string(14085000000ull + i);
     cfg.sip_ua.credentials.push_back({number, number, "pw" + number, "sip.provider-a.example"});
+    for (int r = 2; r <= realms_per_number; ++r) {
+      cfg.sip_ua.credentials.push_back({number, number, "pw" + number, "realm" + std::to_string(r) + ".example"});
+    }
   }
   cfg.sip_ua.authentication.push_back({"trunk-b", "pw-b", "sip.provider-b.example"});
   cfg.sip_ua.authentication.push_back({"trunk-c", "pw-c", "sip.provider-c.example"});
@@ -392,9 +395,10 @@ BENCHMARK(BM_SnapshotBuild)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
 // One live command at storm scale: 100k endpoints × 6 registrars = 600k bindings, and each
 // iteration is the rebuild after one endpoint's password changed (what the daemon does after
-// `credentials number … password …`), given the snapshot the workers run.
+// `credentials number … password …`), given the snapshot the workers run. Arg: credentials per
+// number (1, or 6 as in the storm scenarios: 600k credential lines).
 void BM_SnapshotCommand600k(benchmark::State& state) {
-  config::Config cfg = big_config(6);
+  config::Config cfg = big_config(6, static_cast<int>(state.range(0)));
   snapshot::RegistrarAddresses addrs = bench_addresses();
   for (auto& a : addrs) a = addrs[0];
   snapshot::Builder persistent(2);
@@ -409,7 +413,8 @@ void BM_SnapshotCommand600k(benchmark::State& state) {
     previous = std::move(s);
   }
   state.counters["bindings"] = 600000;
+  state.counters["credentials"] = static_cast<double>(cfg.sip_ua.credentials.size());
 }
-BENCHMARK(BM_SnapshotCommand600k)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SnapshotCommand600k)->Arg(1)->Arg(6)->Unit(benchmark::kMillisecond);
 
 }  // namespace
