@@ -68,6 +68,11 @@ void append_kept_credential(reg::Snapshot& s, reg::SnapCredential c, std::string
 
 }  // namespace
 
+// How far from its own index an HA1 or credential is looked for in the previous snapshot
+// before every one of them is indexed: one command adds or removes a few entries.
+constexpr std::int64_t kShiftWindow = 4;
+constexpr std::uint32_t kMissesBeforeIndex = 64;
+
 // One build: its inputs, the snapshot being filled, and what the phases hand each other.
 struct Builder::Build {
   const config::Config& cfg;
@@ -414,6 +419,8 @@ void Builder::fill_registrars(Build& b) {
 void Builder::prepare_ha1_reuse(const reg::Snapshot* previous) {
   reuse_.clear();
   reuse_sorted_ = false;
+  reuse_shift_ = {0, 0};
+  reuse_misses_ = 0;
   reuse_from_ = previous != nullptr && previous->version == fp_version_ ? previous : nullptr;
 }
 
@@ -837,7 +844,7 @@ void Builder::map_previous_ids(Build& b) const {
     s.realm_from_previous[id] = s.realms.find(previous->realms.names[id]);
   }
   // Most credentials keep their index from one build to the next: compare in place first, and
-  // look the others up in an index of this build's credentials (made only when one moved).
+  // look the others up near their place, then among the credentials no other one took.
   const auto realm_of = [](const reg::Snapshot& snap, const reg::SnapCredential& c) -> std::string_view {
     return c.realm == reg::kNoRealm ? std::string_view() : std::string_view(snap.realms.names[c.realm]);
   };
@@ -848,19 +855,47 @@ void Builder::map_previous_ids(Build& b) const {
     const std::size_t h = std::hash<std::string_view>()(snap.username(c));
     return (h * 0x9e3779b97f4a7c15ull) ^ std::hash<std::string_view>()(realm_of(snap, c)) ^ c.tier;
   };
-  std::vector<std::pair<std::size_t, std::uint32_t>> by_hash;  // (hash, index in s), sorted
   s.credential_from_previous.assign(previous->credentials.size(), reg::kNoEntry);
+  std::vector<std::uint32_t> pending;  // previous indices not found near their place
+  std::int64_t shift = 0;  // where the last one that moved went: those after it moved alike
   for (std::uint32_t i = 0; i < previous->credentials.size(); ++i) {
     const reg::SnapCredential& was = previous->credentials[i];
     if (i < s.credentials.size() && same(was, s.credentials[i])) {
       s.credential_from_previous[i] = i;
       continue;
     }
-    if (by_hash.empty()) {
-      by_hash.reserve(s.credentials.size());
-      for (std::uint32_t j = 0; j < s.credentials.size(); ++j) by_hash.emplace_back(hash(s, s.credentials[j]), j);
-      std::sort(by_hash.begin(), by_hash.end());
-    }
+    // Where the last one that moved went, then near its own index (a few entries added or
+    // removed ahead of it).
+    const auto moved_by = [&](std::int64_t d) {
+      const std::int64_t j = std::int64_t{i} + d;
+      if (j < 0 || j >= static_cast<std::int64_t>(s.credentials.size()) ||
+          !same(was, s.credentials[static_cast<std::size_t>(j)])) {
+        return false;
+      }
+      s.credential_from_previous[i] = static_cast<std::uint32_t>(j);
+      shift = d;
+      return true;
+    };
+    if (shift != 0 && moved_by(shift)) continue;
+    bool near = false;
+    for (std::int64_t d = 1; d <= kShiftWindow && !near; ++d) near = moved_by(d) || moved_by(-d);
+    if (near) continue;
+    pending.push_back(i);
+  }
+  if (pending.empty()) return;
+  // The others (removed, or moved far): looked up among this build's credentials that none took
+  // yet, by hash; after one command, a few.
+  std::vector<bool> taken(s.credentials.size(), false);
+  for (const std::uint32_t j : s.credential_from_previous) {
+    if (j != reg::kNoEntry) taken[j] = true;
+  }
+  std::vector<std::pair<std::size_t, std::uint32_t>> by_hash;  // (hash, index in s), sorted
+  for (std::uint32_t j = 0; j < s.credentials.size(); ++j) {
+    if (!taken[j]) by_hash.emplace_back(hash(s, s.credentials[j]), j);
+  }
+  std::sort(by_hash.begin(), by_hash.end());
+  for (const std::uint32_t i : pending) {
+    const reg::SnapCredential& was = previous->credentials[i];
     const std::size_t h = hash(*previous, was);
     for (auto it = std::lower_bound(by_hash.begin(), by_hash.end(), std::make_pair(h, std::uint32_t{0}));
          it != by_hash.end() && it->first == h; ++it) {
@@ -1059,19 +1094,42 @@ auth::Ha1Set Builder::ha1(std::string_view user, std::string_view realm, std::st
                           std::uint8_t hashes, std::uint32_t at, std::uint64_t& fp) {
   fp = fingerprint(user, realm, password);
   if (reuse_from_ == nullptr) return auth::compute_ha1(user, realm, password, hashes);
-  // Its own index first: after one command nearly every HA1 is where it was.
-  const std::vector<std::uint64_t>& fps = (at & kAnyRealmBit) != 0 ? anyrealm_fp_ : cred_fp_;
+  // Its own index first: after one command nearly every HA1 is where it was, or where the one
+  // before it moved to (an entry added or removed ahead of it shifts all that follow alike).
+  const std::uint32_t any = at & kAnyRealmBit;
   const std::uint32_t k = at & ~kAnyRealmBit;
-  if (k < fps.size() && fps[k] == fp) {
-    if (auto set = reuse_ha1(at, user, realm, password, hashes)) return *set;
-  } else if ((at & kAnyRealmBit) == 0 && k < fps.size() && fps[k] != 0 &&
-             reuse_ha1(at, user, realm, password, auth::kMd5Hash)) {
+  const std::vector<std::uint64_t>& fps = any != 0 ? anyrealm_fp_ : cred_fp_;
+  std::int64_t& shift = reuse_shift_[any != 0 ? 1 : 0];
+  const auto try_at = [&](std::int64_t d) -> std::optional<auth::Ha1Set> {
+    const std::int64_t i = std::int64_t{k} + d;
+    if (i < 0 || static_cast<std::uint64_t>(i) >= fps.size() || fps[static_cast<std::size_t>(i)] != fp) return std::nullopt;
+    auto set = reuse_ha1(static_cast<std::uint32_t>(i) | any, user, realm, password, hashes);
+    if (set) shift = d;
+    return set;
+  };
+  if (auto set = try_at(0)) return *set;
+  if (shift != 0) {
+    if (auto set = try_at(shift)) return *set;
+  }
+  // A few entries added or removed just ahead of it: near its own index (before the index of
+  // every fingerprint, which costs a sort of all of them).
+  for (std::int64_t d = 1; d <= kShiftWindow; ++d) {
+    if (auto set = try_at(d)) return *set;
+    if (auto set = try_at(-d)) return *set;
+  }
+  if (any == 0 && k < fps.size() && fps[k] != 0 && reuse_ha1(at, user, realm, password, auth::kMd5Hash)) {
     return auth::compute_ha1(user, realm, password, hashes);  // the same credential, another password
   }
+  // A few new credentials are computed (about a microsecond each); only when many are not found
+  // near their place is every fingerprint indexed (a sort of them all: tens of ms at 600k).
+  if (!reuse_sorted_ && ++reuse_misses_ < kMissesBeforeIndex) return auth::compute_ha1(user, realm, password, hashes);
   if (!reuse_sorted_) sort_reuse();
   auto it = std::lower_bound(reuse_.begin(), reuse_.end(), fp, [](const Reuse& r, std::uint64_t v) { return r.fp < v; });
   for (; it != reuse_.end() && it->fp == fp; ++it) {
-    if (auto set = reuse_ha1(it->index, user, realm, password, hashes)) return *set;
+    if (auto set = reuse_ha1(it->index, user, realm, password, hashes)) {
+      if ((it->index & kAnyRealmBit) == any) shift = std::int64_t{it->index & ~kAnyRealmBit} - std::int64_t{k};
+      return *set;
+    }
   }
   return auth::compute_ha1(user, realm, password, hashes);
 }

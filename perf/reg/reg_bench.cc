@@ -395,8 +395,8 @@ BENCHMARK(BM_SnapshotBuild)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
 // One live command at storm scale: 100k endpoints × 6 registrars = 600k bindings, and each
 // iteration is the rebuild after one endpoint's password changed (what the daemon does after
-// `credentials number … password …`), given the snapshot the workers run. Arg: credentials per
-// number (1, or 6 as in the storm scenarios: 600k credential lines).
+// `credentials number … password …`), given the snapshot the workers run. Args: credentials per
+// number (1, or 6 as in the storm scenarios: 600k credential lines), and the kind of command.
 void BM_SnapshotCommand600k(benchmark::State& state) {
   config::Config cfg = big_config(6, static_cast<int>(state.range(0)));
   snapshot::RegistrarAddresses addrs = bench_addresses();
@@ -404,10 +404,15 @@ void BM_SnapshotCommand600k(benchmark::State& state) {
   snapshot::Builder persistent(2);
   std::unique_ptr<reg::Snapshot> previous = persistent.build(cfg, addrs, 5060);
   config::Credential& changed = cfg.sip_ua.credentials[50000];
+  // Arg 1 of the pair: the command adds and removes a sip-ua authentication instead (its
+  // credential comes first: every other one moves by one index).
+  const bool authentication = state.range(1) != 0;
   bool flip = false;
   for (auto _ : state) {
     flip = !flip;
-    changed.password = flip ? "other" : "pw";
+    if (authentication && flip) cfg.sip_ua.authentication.push_back({"extra", "x", "extra.example"});
+    else if (authentication) cfg.sip_ua.authentication.pop_back();
+    else changed.password = flip ? "other" : "pw";
     auto s = persistent.build(cfg, addrs, 5060, {}, previous.get());
     benchmark::DoNotOptimize(s.get());
     previous = std::move(s);
@@ -415,6 +420,6 @@ void BM_SnapshotCommand600k(benchmark::State& state) {
   state.counters["bindings"] = 600000;
   state.counters["credentials"] = static_cast<double>(cfg.sip_ua.credentials.size());
 }
-BENCHMARK(BM_SnapshotCommand600k)->Arg(1)->Arg(6)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SnapshotCommand600k)->Args({1, 0})->Args({6, 0})->Args({6, 1})->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -167,6 +167,8 @@ class Builder {
   static constexpr std::uint32_t kAnyRealmBit = 0x80000000u;
   std::vector<Reuse> reuse_;             // during a build only, sorted by fp, made when first needed
   bool reuse_sorted_ = false;
+  std::array<std::int64_t, 2> reuse_shift_{};  // credentials, anyrealm_ha1: the last move found
+  std::uint32_t reuse_misses_ = 0;             // HA1s not found near their place in this build
   const reg::Snapshot* reuse_from_ = nullptr;
   std::uint64_t fp_version_ = 0;         // the snapshot cred_fp_ / anyrealm_fp_ describe
   std::vector<std::uint64_t> cred_fp_;   // per credential; 0 = not from the configuration

@@ -612,6 +612,49 @@ TEST(SnapshotCredentials, Ha1ReusedWhenIndicesShift) {
   }
 }
 
+// credential_from_previous names, for each credential of the previous snapshot, the one with the
+// same username, realm and tier in the new one — whether it stayed, moved a little (an entry
+// added ahead of it), moved far (ten removed ahead of it), or is gone (kNoEntry).
+TEST(SnapshotCredentials, PreviousIdsFollowEveryMove) {
+  auto text = [](int from, int to, bool extra) {
+    std::string t = "sip-ua\n registrar 1 ipv4:127.0.0.1:5071\n";
+    if (extra) t += " authentication username extra password 0 x realm extra.example\n";
+    for (int n = from; n < to; ++n) {
+      const std::string num = std::to_string(8000 + n);
+      t += " credentials number " + num + " username u" + num + " password 0 p realm r\n";
+    }
+    return t;
+  };
+  Builder b(2);
+  const auto check = [](const Snapshot& prev, const Snapshot& now) {
+    ASSERT_EQ(now.previous_version, prev.version);
+    ASSERT_EQ(now.credential_from_previous.size(), prev.credentials.size());
+    for (std::uint32_t i = 0; i < prev.credentials.size(); ++i) {
+      const SnapCredential& was = prev.credentials[i];
+      const std::uint32_t j = now.credential_from_previous[i];
+      bool exists = false;
+      for (const SnapCredential& c : now.credentials) {
+        exists = exists || (now.username(c) == prev.username(was) && c.tier == was.tier);
+      }
+      if (!exists) {
+        EXPECT_EQ(j, reg::kNoEntry) << prev.username(was);
+        continue;
+      }
+      ASSERT_NE(j, reg::kNoEntry) << prev.username(was);
+      EXPECT_EQ(now.username(now.credentials[j]), prev.username(was));
+      EXPECT_EQ(now.credentials[j].tier, was.tier);
+    }
+  };
+  auto s1 = b.build(load_config(text(0, 40, false)), loopback_addresses(), 5060);
+  auto s2 = b.build(load_config(text(0, 40, true)), loopback_addresses(), 5060, {}, s1.get(), 1000);  // +1 ahead
+  check(*s1, *s2);
+  auto s3 = b.build(load_config(text(10, 40, true)), loopback_addresses(), 5060, {}, s2.get(), 2000);  // -10 ahead
+  check(*s2, *s3);
+  auto s4 = b.build(load_config(text(10, 40, false)), loopback_addresses(), 5060, {}, s3.get(), 3000);  // one gone
+  check(*s3, *s4);
+  EXPECT_EQ(s4->credential_from_previous[0], reg::kNoEntry);  // the sip-ua entry, first
+}
+
 TEST(SnapshotCredentials, ShaHa1sOnlyForShaRealmsAndReused) {
   const std::string text =
       "sip-ua\n registrar 1 ipv4:127.0.0.1:5071\n"
