@@ -61,12 +61,12 @@ std::string pair_key(std::string_view a, std::string_view b) {
 
 Index::AuthTable& Index::auth(const std::vector<Authentication>& list) {
   AuthTable& t = auth_[&list];
-  if (t.size != list.size() || t.by_key.size() != list.size()) {
+  if (t.size != list.size() || t.keys.size() != list.size()) {
     t = AuthTable{};
-    t.by_key.reserve(list.size());
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      t.by_key.emplace(pair_key(list[i].username, list[i].realm), i);
-      if (!list[i].realm.empty()) t.realms.insert(list[i].realm);
+    t.keys.reserve(list.size());
+    for (const Authentication& a : list) {
+      t.keys.insert(pair_key(a.username, a.realm));
+      if (!a.realm.empty()) ++t.realms[a.realm];
     }
     t.size = list.size();
   }
@@ -76,17 +76,35 @@ Index::AuthTable& Index::auth(const std::vector<Authentication>& list) {
 Index::CredTable& Index::creds(const SipUa& ua) {
   const auto& list = ua.credentials;
   CredTable& t = creds_[&ua];
-  if (t.size != list.size() || t.by_key.size() != list.size()) {
+  if (t.size != list.size() || t.keys.size() != list.size()) {
     t = CredTable{};
-    t.by_key.reserve(list.size());
+    t.keys.reserve(list.size());
     t.per_number.reserve(list.size());
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      t.by_key.emplace(pair_key(list[i].number, list[i].realm), i);
-      ++t.per_number[std::string(list[i].number)];
+    for (const Credential& c : list) {
+      t.keys.insert(pair_key(c.number, c.realm));
+      ++t.per_number[std::string(c.number.view())];
     }
     t.size = list.size();
   }
   return t;
+}
+
+void Index::auth_removed(const std::vector<Authentication>& list, std::string_view username, std::string_view realm) {
+  const auto it = auth_.find(&list);
+  if (it == auth_.end()) return;
+  AuthTable& t = it->second;
+  if (t.keys.erase(pair_key(username, realm)) == 0) return;
+  if (const auto r = t.realms.find(realm); r != t.realms.end() && --r->second == 0) t.realms.erase(r);
+  t.size = list.size();
+}
+
+void Index::credential_removed(const SipUa& ua, std::string_view number, std::string_view realm) {
+  const auto it = creds_.find(&ua);
+  if (it == creds_.end()) return;
+  CredTable& t = it->second;
+  if (t.keys.erase(pair_key(number, realm)) == 0) return;
+  if (const auto n = t.per_number.find(number); n != t.per_number.end() && --n->second == 0) t.per_number.erase(n);
+  t.size = ua.credentials.size();
 }
 
 const std::vector<const DialPeer*>& Index::dial_peers_of(const Config& cfg, std::string_view number) {
@@ -98,13 +116,13 @@ const std::vector<const DialPeer*>& Index::dial_peers_of(const Config& cfg, std:
     dp_built_ = true;
   }
   static const std::vector<const DialPeer*> kNone;
-  const auto it = dp_by_number_.find(std::string(number));
+  const auto it = dp_by_number_.find(number);
   return it == dp_by_number_.end() ? kNone : it->second;
 }
 
 void Index::dial_peer_moved(const DialPeer& dp, std::string_view old_pattern) {
   if (!dp_built_) return;
-  if (const auto it = dp_by_number_.find(std::string(old_pattern)); it != dp_by_number_.end()) {
+  if (const auto it = dp_by_number_.find(old_pattern); it != dp_by_number_.end()) {
     std::erase(it->second, &dp);
     if (it->second.empty()) dp_by_number_.erase(it);
   }
@@ -120,16 +138,20 @@ std::size_t endpoint_realms(const Config& cfg, std::string_view number, const st
   const auto add = [&](std::string_view r) {
     if (!r.empty() && std::find(others.begin(), others.end(), r) == others.end()) others.push_back(r);
   };
-  for (const std::string& r : index.auth(cfg.sip_ua.authentication).realms) add(r);
+  for (const auto& [r, entries] : index.auth(cfg.sip_ua.authentication).realms) add(r);
   for (const DialPeer* dp : index.dial_peers_of(cfg, number)) {
     for (const auto& e : dp->authentication) add(e.realm);
   }
   for (std::string_view r : more) add(r);
   Index::CredTable& t = index.creds(cfg.sip_ua);
-  const auto own = t.per_number.find(std::string(number));
+  const auto own = t.per_number.find(number);
   std::size_t n = own == t.per_number.end() ? 0 : own->second;
+  if (n + others.size() <= static_cast<std::size_t>(kMaxRealmsPerEndpoint)) return n + others.size();  // a bound is enough
+  std::string key;
   for (std::string_view r : others) {
-    if (!t.by_key.contains(pair_key(number, r))) ++n;
+    key.assign(number).push_back('\0');
+    key.append(r);
+    if (!t.keys.contains(key)) ++n;
   }
   return n;
 }
@@ -143,13 +165,14 @@ Result check_endpoint_realms(const Config& cfg, std::string_view number, const s
   // Every endpoint: only a realm that is not a sip-ua realm already adds anything.
   const auto& sip_ua_realms = ix.auth(cfg.sip_ua.authentication).realms;
   if (std::all_of(more.begin(), more.end(),
-                  [&](std::string_view r) { return r.empty() || sip_ua_realms.contains(std::string(r)); })) {
+                  [&](std::string_view r) { return r.empty() || sip_ua_realms.contains(r); })) {
     return ok();
   }
-  for (const std::string& n : endpoint_numbers(cfg)) {
-    if (endpoint_realms(cfg, n, more, ix) > limit) return too_many_realms();  // R5
-  }
-  return ok();
+  bool over = false;
+  for_each_endpoint_number(cfg, [&](std::string_view n) {
+    over = over || endpoint_realms(cfg, n, more, ix) > limit;  // R5
+  });
+  return over ? too_many_realms() : ok();
 }
 
 Result ok() { return Result{}; }
@@ -219,8 +242,8 @@ Result dial_peer_remove(Config& cfg, std::uint32_t tag, Index* index,
   // IOS: removing an absent dial peer is silent.
   if (it == cfg.dial_peers.end()) return ok();
   if (type && it->second.type != *type) return dial_peer_type_conflict(it->second);
+  if (index) index->dial_peer_removed(it->second);
   cfg.dial_peers.erase(it);
-  if (index) index->clear();  // a new peer may get the node (and list address) of this one
   return changed();
 }
 
@@ -260,6 +283,7 @@ std::size_t distinct_realms(const std::vector<Authentication>& list) {
 
 Result authentication_set(std::vector<Authentication>& list, const Authentication& a,
                           Index* index) {
+  auto same = [&](const Authentication& e) { return e.username == a.username && e.realm == a.realm; };
   auto replace = [&](Authentication& e) {
     // R3: the (username, realm) pair is the key; only the password changes.
     if (e.password == a.password && e.password_encrypted == a.password_encrypted) return ok();
@@ -270,17 +294,16 @@ Result authentication_set(std::vector<Authentication>& list, const Authenticatio
   if (index) {
     Index::AuthTable& t = index->auth(list);
     std::string key = pair_key(a.username, a.realm);
-    if (auto it = t.by_key.find(key); it != t.by_key.end()) return replace(list[it->second]);
+    if (t.keys.contains(key)) return replace(*std::find_if(list.begin(), list.end(), same));
     bool new_realm = !a.realm.empty() && !t.realms.contains(a.realm);
     if (new_realm && t.realms.size() >= static_cast<std::size_t>(kMaxRealmsPerEndpoint))
       return too_many_realms();  // R5
     list.push_back(a);
-    t.by_key.emplace(std::move(key), list.size() - 1);
-    if (new_realm) t.realms.insert(a.realm);
+    t.keys.insert(std::move(key));
+    if (!a.realm.empty()) ++t.realms[a.realm];
     t.size = list.size();
     return changed();
   }
-  auto same = [&](const Authentication& e) { return e.username == a.username && e.realm == a.realm; };
   if (auto it = std::find_if(list.begin(), list.end(), same); it != list.end()) return replace(*it);
   bool new_realm = !a.realm.empty() && std::none_of(list.begin(), list.end(), [&](const auto& e) {
     return e.realm == a.realm;
@@ -296,11 +319,12 @@ Result authentication_remove(std::vector<Authentication>& list, std::string_view
   std::size_t n = std::erase_if(list, [&](const Authentication& e) {
     return e.username == username && e.realm == realm;
   });
-  if (n != 0 && index) index->clear();
+  if (n != 0 && index) index->auth_removed(list, username, realm);
   return changed_if(n != 0);
 }
 
 Result credential_set(SipUa& ua, const Credential& c, Index* index) {
+  auto key = [&](const Credential& e) { return e.number == c.number && e.realm == c.realm; };
   auto replace = [&](Credential& e) {
     if (e == c) return ok();
     e = c;  // F5: (number, realm) is the key; a new username replaces the old one
@@ -308,18 +332,17 @@ Result credential_set(SipUa& ua, const Credential& c, Index* index) {
   };
   if (index) {
     Index::CredTable& t = index->creds(ua);
-    std::string key = pair_key(c.number, c.realm);
-    if (auto it = t.by_key.find(key); it != t.by_key.end()) return replace(ua.credentials[it->second]);
-    std::size_t& realms = t.per_number[std::string(c.number)];
+    std::string k = pair_key(c.number, c.realm);
+    if (t.keys.contains(k)) return replace(*std::find_if(ua.credentials.begin(), ua.credentials.end(), key));
+    std::size_t& realms = t.per_number[std::string(c.number.view())];
     if (realms >= static_cast<std::size_t>(kMaxRealmsPerEndpoint))
       return too_many_realms();  // R5 ((number, realm) is unique: entries = realms)
     ua.credentials.push_back(c);
     ++realms;
-    t.by_key.emplace(std::move(key), ua.credentials.size() - 1);
+    t.keys.insert(std::move(k));
     t.size = ua.credentials.size();
     return changed();
   }
-  auto key = [&](const Credential& e) { return e.number == c.number && e.realm == c.realm; };
   if (auto it = std::find_if(ua.credentials.begin(), ua.credentials.end(), key);
       it != ua.credentials.end()) {
     return replace(*it);
@@ -339,7 +362,7 @@ Result credential_remove(SipUa& ua, std::string_view number, std::string_view re
   std::size_t n = std::erase_if(ua.credentials, [&](const Credential& e) {
     return e.number == number && e.realm == realm;
   });
-  if (n != 0 && index) index->clear();
+  if (n != 0 && index) index->credential_removed(ua, number, realm);
   return changed_if(n != 0);
 }
 

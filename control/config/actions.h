@@ -11,10 +11,11 @@
 //
 // The keyed lists (authentication by (username, realm), credentials by (number, realm)) are
 // vectors in the model, so that the running-config keeps the order of configuration. Finding a
-// key is a linear scan; a bulk load of 100k entries would make that quadratic, so the loader
-// passes an `Index` (hash tables over the lists it builds) to every action. Interactive
-// sessions pass none: several sessions edit one Config, and a scan of 100k short keys costs
-// well under a millisecond per command.
+// key is a linear scan; a bulk load of 100k entries would make that quadratic, and the realm
+// limit (R5) of one endpoint needs every entry of its number, so the loader passes an `Index`
+// (hash tables over the lists) to every action, and so does the daemon, whose one Index lives
+// as long as its running Config (every session's command runs on its control thread). An
+// action without one scans the lists (or builds a throw-away Index for R5).
 #pragma once
 
 #include <cstddef>
@@ -33,20 +34,28 @@
 namespace regfront::config::actions {
 
 // Lookup tables over the keyed lists of one Config, built lazily per list on first use and kept
-// up to date by the actions that add entries. Removals clear them (they shift positions; a
-// startup-config rarely removes anything). Valid only while the actions given this Index are
-// the only writers of the Config.
+// up to date by the actions that add and remove entries (the tables hold keys and counts, not
+// positions, so a removal does not invalidate them). Valid only while the actions given this
+// Index are the only writers of the Config: whoever replaces the Config clears it.
 class Index {
  public:
+  // Heterogeneous lookup: a number or realm is looked up by view, without a string copy.
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  template <typename V>
+  using Map = std::unordered_map<std::string, V, Hash, std::equal_to<>>;
+  using Set = std::unordered_set<std::string, Hash, std::equal_to<>>;
   struct AuthTable {
-    std::size_t size = 0;                                 // list size the table describes
-    std::unordered_map<std::string, std::size_t> by_key;  // username '\0' realm -> position
-    std::unordered_set<std::string> realms;               // distinct non-empty realms (R5)
+    std::size_t size = 0;         // list size the table describes
+    Set keys;                     // username '\0' realm
+    Map<std::size_t> realms;      // distinct non-empty realms (R5) -> entries with it
   };
   struct CredTable {
     std::size_t size = 0;
-    std::unordered_map<std::string, std::size_t> by_key;     // number '\0' realm -> position
-    std::unordered_map<std::string, std::size_t> per_number;  // entries (= realms) per number
+    Set keys;                     // number '\0' realm
+    Map<std::size_t> per_number;  // entries (= realms) per number
   };
   // The table of `list`/`ua.credentials`, rebuilt when missing or out of step with the list.
   AuthTable& auth(const std::vector<Authentication>& list);
@@ -57,6 +66,14 @@ class Index {
   // `dp`'s destination-pattern changed from `old_pattern`: moves it in the table of
   // dial_peers_of() (kept up to date rather than rebuilt: a load sets 100k patterns).
   void dial_peer_moved(const DialPeer& dp, std::string_view old_pattern);
+  // An entry with this key left `list` / `ua.credentials` (already erased from it).
+  void auth_removed(const std::vector<Authentication>& list, std::string_view username, std::string_view realm);
+  void credential_removed(const SipUa& ua, std::string_view number, std::string_view realm);
+  // `dp` is about to be erased: its tables go (another peer may get its node and addresses).
+  void dial_peer_removed(const DialPeer& dp) {
+    auth_.erase(&dp.authentication);
+    dp_built_ = false;
+  }
   void clear() {
     auth_.clear();
     creds_.clear();
@@ -64,7 +81,7 @@ class Index {
   }
 
  private:
-  std::unordered_map<std::string, std::vector<const DialPeer*>> dp_by_number_;
+  Map<std::vector<const DialPeer*>> dp_by_number_;
   bool dp_built_ = false;
   std::unordered_map<const void*, AuthTable> auth_;
   std::unordered_map<const void*, CredTable> creds_;
@@ -194,7 +211,8 @@ std::size_t distinct_realms(const std::vector<Authentication>& list);
 // configured for it too — the union of sip-ua `authentication` realms, its `credentials`
 // realms and the `authentication` realms of its POTS dial peers (plus `more`). Realm-less
 // entries are not realms. `index` holds the lookup tables (a caller without one passes a
-// fresh Index).
+// fresh Index). Exact when over kMaxRealmsPerEndpoint; within it, possibly an upper bound that
+// is within it too (what R5 needs, without a lookup per realm for each of 100k endpoints).
 std::size_t endpoint_realms(const Config& cfg, std::string_view number, const std::vector<std::string_view>& more,
                             Index& index);
 // Refuses, with R5's error, a change that would give an endpoint more than

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "actions.h"
 #include "grammar.h"
 #include "regfront/config/commands.h"
 
@@ -232,6 +233,10 @@ Result execute(Config& cfg, ExecHooks* hooks, actions::Index* index, std::string
 
 }  // namespace grammar
 
+ConfigIndex::ConfigIndex() : index_(std::make_unique<actions::Index>()) {}
+ConfigIndex::~ConfigIndex() = default;
+void ConfigIndex::clear() { index_->clear(); }
+
 Result Interpreter::execute(std::string_view line, Session& s) {
   // An operator's command history (show history), as IOS keeps it: every line entered, refused
   // ones included, the oldest dropped beyond the size; passwords masked.
@@ -239,7 +244,7 @@ Result Interpreter::execute(std::string_view line, Session& s) {
     if (s.history.size() >= s.history_size) s.history.erase(s.history.begin(), s.history.end() - (s.history_size - 1));
     s.history.push_back(redact_passwords(trim(line)));
   }
-  return g::execute(cfg_, hooks_, nullptr, line, s);
+  return g::execute(cfg_, hooks_, index_ != nullptr ? &index_->tables() : nullptr, line, s);
 }
 
 std::vector<Interpreter::HelpItem> Interpreter::help(std::string_view line,

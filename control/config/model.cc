@@ -88,15 +88,9 @@ std::ostream& operator<<(std::ostream& os, const SharedString& s) { return os <<
 std::vector<std::string> endpoint_numbers(const Config& cfg) {
   std::vector<std::string> out;
   std::unordered_set<std::string_view> seen;  // views into cfg, which outlives this call
-  auto add = [&](std::string_view n) {
+  for_each_endpoint_number(cfg, [&](std::string_view n) {
     if (seen.insert(n).second) out.emplace_back(n);
-  };
-  for (const auto& [tag, dp] : cfg.dial_peers) {
-    if (is_endpoint_dial_peer(dp)) add(dp.destination_pattern);
-  }
-  for (const auto& c : cfg.sip_ua.credentials) {
-    if (!c.number.empty()) add(c.number);
-  }
+  });
   return out;
 }
 

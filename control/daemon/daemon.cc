@@ -81,6 +81,7 @@ Status Daemon::load() {
     return Status::invalid_argument(all);
   }
   cfg_ = std::move(cfg);
+  cfg_index_.clear();
   apply_logging();
   for (const auto& [index, r] : cfg_.sip_ua.registrars) {
     if (r.tcp || r.scheme == config::Scheme::sips) {
@@ -537,6 +538,7 @@ void Daemon::reload() {
     return;
   }
   cfg_ = std::move(cfg);
+  cfg_index_.clear();
   ++config_changes_;
   apply_logging();
   rebuild_and_publish(received_us);
@@ -878,7 +880,7 @@ std::string Daemon::local_ip_towards(const sockaddr_storage& dst, socklen_t len)
 
 protocol::Reply Daemon::handle(config::Session& session, std::string_view verb, std::string_view line) {
   protocol::Reply reply;
-  config::Interpreter in(cfg_, this);
+  config::Interpreter in(cfg_, this, &cfg_index_);
   if (verb == "exec") {
     const std::uint64_t received_us = monotonic_us();
     const bool configuring = session.mode >= config::Mode::global_config;

@@ -68,6 +68,11 @@ void append_kept_credential(reg::Snapshot& s, reg::SnapCredential c, std::string
 
 }  // namespace
 
+// How far from its own index an HA1 or credential is looked for in the previous snapshot
+// before every one of them is indexed: one command adds or removes a few entries.
+constexpr std::int64_t kShiftWindow = 4;
+constexpr std::uint32_t kMissesBeforeIndex = 64;
+
 // One build: its inputs, the snapshot being filled, and what the phases hand each other.
 struct Builder::Build {
   const config::Config& cfg;
@@ -81,10 +86,13 @@ struct Builder::Build {
 
   // configured_bindings(): the identity key of each registrar slot (0..5 configured; add_ghosts()
   // records in 6..11 whose copy each leaving slot holds), the interned ids of 0..5 (kFree: none
-  // configured there), and the configured endpoint numbers.
+  // configured there), and the configured endpoint numbers (views into cfg; their position is
+  // their endpoint index, and s.endpoint_index already maps them: see endpoint_of()).
   std::array<std::string, reg::kSnapRegistrarSlots> reg_keys{};
   std::array<std::uint8_t, reg::kSnapRegistrarSlots> reg_ids{};
-  std::vector<std::string> numbers{};
+  std::vector<std::string_view> numbers{};
+  // classify_slots(): each configured endpoint's interned number id (kNoEntry: new number).
+  std::vector<std::uint32_t> nids{};
   // Slots 0..5 whose key is unchanged but whose address in use is another one than the last
   // build's (DNS failover, a new answer): their bindings start again there.
   std::array<bool, reg::kRegistrarSlots> moved{};
@@ -101,13 +109,42 @@ struct Builder::Build {
   // add_credentials(): the fingerprint of each HA1 of the snapshot (0: none), for the next
   // build (see ha1()).
   std::vector<std::uint64_t> cred_fp{}, anyrealm_fp{};
+
+  // s.realms.find(realm) for a realm text of cfg (an interned SharedString mostly), remembered
+  // by its address: 600k credentials name a dozen realms.
+  std::array<std::pair<const char*, std::uint32_t>, 16> realm_cache{};
+  std::uint32_t realm_id(std::string_view realm) {
+    auto& e = realm_cache[(reinterpret_cast<std::uintptr_t>(realm.data()) >> 4) & 15];
+    if (e.first != nullptr && e.first == realm.data() && e.second != reg::kNoRealm &&
+        s.realms.names[e.second].size() == realm.size()) {
+      return e.second;
+    }
+    e = {realm.data(), s.realms.find(realm)};
+    return e.second;
+  }
+
+  // The endpoint index of configured number `n`, or kNoEntry. Valid from configured_bindings()
+  // on (the table is s.endpoint_index, keyed by the numbers in `numbers` until s.endpoints has
+  // them too).
+  std::uint32_t endpoint_of(std::string_view n) const {
+    const std::vector<std::uint32_t>& index = s.endpoint_index;
+    const std::size_t mask = index.size() - 1;
+    for (std::size_t i = reg::RealmTable::hash(n) & mask;; i = (i + 1) & mask) {
+      const std::uint32_t e = index[i];
+      if (e == reg::kNoEntry || numbers[e] == n) return e;
+    }
+  }
 };
 
 // What add_credentials() hands add_endpoints(): which credentials belong to whom.
 struct Builder::EndpointCredentials {
   std::map<std::uint32_t, std::vector<std::uint32_t>> dp_realm;     // dial-peer tag → realm entries
   std::map<std::uint32_t, std::vector<std::uint32_t>> dp_anyrealm;  // dial-peer tag → realm-less ones
-  std::unordered_map<std::string, std::vector<std::uint32_t>> by_number;  // number → `credentials`
+  // Endpoint ei's `credentials` entries, in configuration order: by_number[by_number_at[ei] ..
+  // by_number_at[ei + 1]). Flat, not a map of vectors: one command at storm scale rebuilds
+  // 100k+ of them.
+  std::vector<std::uint32_t> by_number_at;
+  std::vector<std::uint32_t> by_number;
 };
 
 // The configured index (as slot 0..5) of registrar slot `r` of `snap`, a ghost copy's too.
@@ -187,7 +224,23 @@ void Builder::configured_bindings(Build& b) {
   for (const auto& [index, r] : b.cfg.sip_ua.registrars) {
     if (usable(r)) b.reg_keys[index - 1] = registrar_key(r);
   }
-  b.numbers = config::endpoint_numbers(b.cfg);
+  // The endpoint numbers without duplicates, indexed as they are listed: the table becomes the
+  // snapshot's number → endpoint index (s.endpoint_index) once s.endpoints holds them.
+  std::size_t candidates = b.cfg.sip_ua.credentials.size() + b.cfg.dial_peers.size();
+  std::size_t size = 16;
+  while (size < 2 * candidates) size <<= 1;
+  b.s.endpoint_index.assign(size, reg::kNoEntry);
+  b.numbers.reserve(candidates);
+  config::for_each_endpoint_number(b.cfg, [&](std::string_view n) {
+    if (!b.numbers.empty() && b.numbers.back() == n) return;  // a number's entries mostly follow each other
+    const std::size_t mask = size - 1;
+    std::size_t i = reg::RealmTable::hash(n) & mask;
+    for (; b.s.endpoint_index[i] != reg::kNoEntry; i = (i + 1) & mask) {
+      if (b.numbers[b.s.endpoint_index[i]] == n) return;
+    }
+    b.s.endpoint_index[i] = static_cast<std::uint32_t>(b.numbers.size());
+    b.numbers.push_back(n);
+  });
   b.reg_ids.fill(kFree);
   for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
     if (!b.reg_keys[ri].empty()) b.reg_ids[ri] = registrar_id(b.reg_keys[ri]);
@@ -205,8 +258,10 @@ void Builder::configured_bindings(Build& b) {
 // (b.now_ms), and is leaving otherwise. New bindings get their slots in place_plans().
 void Builder::classify_slots(Build& b) {
   std::vector<bool> active_numbers(numbers_.size(), false);
-  for (const std::string& n : b.numbers) {
-    if (const std::uint32_t id = find_number(n); id != reg::kNoEntry) active_numbers[id] = true;
+  b.nids.resize(b.numbers.size());
+  for (std::size_t ei = 0; ei < b.numbers.size(); ++ei) {
+    b.nids[ei] = find_number(b.numbers[ei]);
+    if (b.nids[ei] != reg::kNoEntry) active_numbers[b.nids[ei]] = true;
   }
   std::array<bool, 256> active_registrars{};
   for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
@@ -359,20 +414,27 @@ void Builder::fill_registrars(Build& b) {
 }
 
 // Before 4. Reads `previous` when it is the snapshot the kept fingerprints (cred_fp_,
-// anyrealm_fp_) describe; produces reuse_ and reuse_from_, the HA1s ha1() may copy.
+// anyrealm_fp_) describe; produces reuse_from_, the snapshot whose HA1s ha1() may copy (the
+// index by fingerprint, reuse_, is made by the first HA1 not found at its own index).
 void Builder::prepare_ha1_reuse(const reg::Snapshot* previous) {
   reuse_.clear();
+  reuse_sorted_ = false;
+  reuse_shift_ = {0, 0};
+  reuse_misses_ = 0;
   reuse_from_ = previous != nullptr && previous->version == fp_version_ ? previous : nullptr;
-  if (reuse_from_ != nullptr) {
-    reuse_.reserve(cred_fp_.size() + anyrealm_fp_.size());
-    for (std::uint32_t i = 0; i < cred_fp_.size() && i < previous->credentials.size(); ++i) {
-      if (cred_fp_[i] != 0) reuse_.push_back({cred_fp_[i], i});
-    }
-    for (std::uint32_t i = 0; i < anyrealm_fp_.size() && i < previous->anyrealm_ha1.size(); ++i) {
-      if (anyrealm_fp_[i] != 0) reuse_.push_back({anyrealm_fp_[i], i | kAnyRealmBit});
-    }
-    std::sort(reuse_.begin(), reuse_.end(), [](const Reuse& a, const Reuse& b) { return a.fp < b.fp; });
+}
+
+void Builder::sort_reuse() {
+  const reg::Snapshot* previous = reuse_from_;
+  reuse_.reserve(cred_fp_.size() + anyrealm_fp_.size());
+  for (std::uint32_t i = 0; i < cred_fp_.size() && i < previous->credentials.size(); ++i) {
+    if (cred_fp_[i] != 0) reuse_.push_back({cred_fp_[i], i});
   }
+  for (std::uint32_t i = 0; i < anyrealm_fp_.size() && i < previous->anyrealm_ha1.size(); ++i) {
+    if (anyrealm_fp_[i] != 0) reuse_.push_back({anyrealm_fp_[i], i | kAnyRealmBit});
+  }
+  std::sort(reuse_.begin(), reuse_.end(), [](const Reuse& a, const Reuse& b) { return a.fp < b.fp; });
+  reuse_sorted_ = true;
 }
 
 // 4. Reads the configuration's sip-ua authentication, dial peers' authentication and sip-ua
@@ -406,9 +468,30 @@ Builder::EndpointCredentials Builder::add_credentials(Build& b) {
       else out.dp_realm[tag].push_back(add_credential(b, a.username, a.realm, a.password, 1));
     }
   }
-  out.by_number.reserve(cfg.sip_ua.credentials.size());
-  for (const auto& c : cfg.sip_ua.credentials) {
-    out.by_number[std::string(c.number)].push_back(add_credential(b, c.username, c.realm, c.password, 2));
+  // Which endpoint each `credentials` entry belongs to, then its entries grouped by endpoint
+  // (a counting sort, configuration order kept within each endpoint).
+  const auto& list = cfg.sip_ua.credentials;
+  std::vector<std::uint32_t> owner(list.size());
+  out.by_number_at.assign(b.numbers.size() + 1, 0);
+  std::uint32_t guess = 0;
+  for (std::size_t k = 0; k < list.size(); ++k) {
+    const std::string_view n = list[k].number.view();
+    // Entries mostly come in the order the endpoints were numbered, a number's together.
+    std::uint32_t ei;
+    if (guess > 0 && b.numbers[guess - 1] == n) ei = guess - 1;
+    else if (guess < b.numbers.size() && b.numbers[guess] == n) ei = guess;
+    else ei = b.endpoint_of(n);
+    owner[k] = ei;
+    if (ei == reg::kNoEntry) continue;
+    ++out.by_number_at[ei + 1];
+    guess = ei + 1;
+  }
+  for (std::size_t ei = 0; ei < b.numbers.size(); ++ei) out.by_number_at[ei + 1] += out.by_number_at[ei];
+  out.by_number.resize(out.by_number_at.back());
+  std::vector<std::uint32_t> cursor(out.by_number_at.begin(), out.by_number_at.end() - 1);
+  for (std::size_t k = 0; k < list.size(); ++k) {
+    const std::uint32_t c = add_credential(b, list[k].username, list[k].realm, list[k].password, 2);
+    if (owner[k] != reg::kNoEntry) out.by_number[cursor[owner[k]]++] = c;
   }
   return out;
 }
@@ -428,14 +511,16 @@ std::uint32_t Builder::add_credential(Build& b, std::string_view user, std::stri
     c.realm = reg::kNoRealm;
     c.anyrealm_row = realms_n == 0 ? 0 : static_cast<std::uint32_t>(s.anyrealm_ha1.size() / realms_n);
     for (std::uint32_t id = 0; id < realms_n; ++id) {
-      s.anyrealm_ha1.push_back(ha1(user, s.realms.names[id], password, auth::kAllHashes, fp));
+      const auto at = static_cast<std::uint32_t>(s.anyrealm_ha1.size()) | kAnyRealmBit;
+      s.anyrealm_ha1.push_back(ha1(user, s.realms.names[id], password, auth::kAllHashes, at, fp));
       b.anyrealm_fp.push_back(fp);
     }
     fp = 0;
   } else {
-    c.realm = s.realms.find(realm);
+    c.realm = b.realm_id(realm);
     const bool sha = s.sha_realm[c.realm];
-    const auth::Ha1Set h = ha1(user, realm, password, sha ? auth::kAllHashes : auth::kMd5Hash, fp);
+    const auto at = static_cast<std::uint32_t>(s.credentials.size());
+    const auth::Ha1Set h = ha1(user, realm, password, sha ? auth::kAllHashes : auth::kMd5Hash, at, fp);
     std::memcpy(c.md5, h.bytes, sizeof c.md5);
     if (sha) {
       c.sha_row = static_cast<std::uint32_t>(s.sha_ha1.size());
@@ -452,7 +537,7 @@ std::uint32_t Builder::add_credential(Build& b, std::string_view user, std::stri
 // (F4.1), its `credentials` (F4.2), its dial peer's realm-less entries (F4.4).
 void Builder::add_endpoints(Build& b, const EndpointCredentials& creds) const {
   reg::Snapshot& s = b.s;
-  std::unordered_map<std::string, std::uint32_t> number_dial_peer;
+  std::unordered_map<std::string_view, std::uint32_t> number_dial_peer;  // views into cfg
   for (const auto& [tag, dp] : b.cfg.dial_peers) {
     if (config::is_endpoint_dial_peer(dp)) number_dial_peer.emplace(dp.destination_pattern, tag);  // F2: POTS only
   }
@@ -462,17 +547,18 @@ void Builder::add_endpoints(Build& b, const EndpointCredentials& creds) const {
     }
   };
   s.endpoints.reserve(b.numbers.size() + b.leaving.size());
-  for (const std::string& number : b.numbers) {
+  for (std::uint32_t ei = 0; ei < b.numbers.size(); ++ei) {
+    const std::string_view number = b.numbers[ei];
     reg::SnapEndpoint e;
     set_number(s, e, number);
     e.cred_begin = static_cast<std::uint32_t>(s.endpoint_creds.size());
-    const auto dp = number_dial_peer.find(number);
+    const auto dp = number_dial_peer.empty() ? number_dial_peer.end() : number_dial_peer.find(number);
     if (dp != number_dial_peer.end()) {
       e.dial_peer = dp->second;
       append(creds.dp_realm, dp->second);  // F4.1
     }
-    if (const auto it = creds.by_number.find(number); it != creds.by_number.end()) {
-      for (std::uint32_t c : it->second) s.endpoint_creds.push_back(c);  // F4.2
+    for (std::uint32_t k = creds.by_number_at[ei]; k < creds.by_number_at[ei + 1]; ++k) {
+      s.endpoint_creds.push_back(creds.by_number[k]);  // F4.2
     }
     if (dp != number_dial_peer.end()) append(creds.dp_anyrealm, dp->second);  // F4.4
     e.cred_count = static_cast<std::uint16_t>(s.endpoint_creds.size() - e.cred_begin);
@@ -492,13 +578,13 @@ void Builder::retire_removed_credentials(Build& b) {
   std::uint32_t longest = 0;
   for (const auto& [index, r] : b.cfg.sip_ua.registrars) longest = std::max(longest, r.expires);
   keep_ms += 1000ull * longest;
-  std::unordered_map<std::string_view, std::uint32_t> now_index;
-  now_index.reserve(s.endpoints.size());
-  for (std::uint32_t i = 0; i < s.endpoints.size(); ++i) now_index.emplace(s.number(s.endpoints[i]), i);
-  for (const reg::SnapEndpoint& pe : previous->endpoints) {
-    const auto it = now_index.find(previous->number(pe));
-    if (it == now_index.end()) continue;  // the endpoint left: its ghost takes its credentials
-    const reg::SnapEndpoint& ne = s.endpoints[it->second];
+  for (std::uint32_t pi = 0; pi < previous->endpoints.size(); ++pi) {
+    const reg::SnapEndpoint& pe = previous->endpoints[pi];
+    const std::string_view number = previous->number(pe);
+    // Endpoints mostly keep their index from one build to the next.
+    const std::uint32_t ni = pi < b.numbers.size() && b.numbers[pi] == number ? pi : b.endpoint_of(number);
+    if (ni == reg::kNoEntry) continue;  // the endpoint left: its ghost takes its credentials
+    const reg::SnapEndpoint& ne = s.endpoints[ni];
     for (std::uint32_t k = 0; k < pe.cred_count; ++k) {
       const reg::SnapCredential& pc = previous->credentials[previous->endpoint_creds[pe.cred_begin + k]];
       if (pc.realm == reg::kNoRealm || pc.tier > 2) continue;  // the endpoint's own entries
@@ -594,41 +680,68 @@ std::vector<reg::PlanEntry> Builder::add_ghosts(Build& b) {
   return ghost_entries;
 }
 
-// 6. Reads b.numbers, b.reg_ids, b.leaving and `ghosts`; produces s.plans: every configured
-// binding in its slot (a new one acquires a slot under a new generation), every leaving one
-// that was not dropped in the slot it had; each endpoint's chain of binding slots
-// (SnapEndpoint::first_slot, PlanEntry::next_slot) and the number → endpoint index.
+// 6. Reads b.numbers, b.nids, b.reg_ids, b.leaving and `ghosts`; produces s.plans: every
+// configured binding in its slot (a new one acquires a slot under a new generation), every
+// leaving one that was not dropped in the slot it had, and each endpoint's chain of binding
+// slots (SnapEndpoint::first_slot, PlanEntry::next_slot). s.endpoint_index was made with the
+// numbers (configured_bindings()).
+// The kept bindings are found by one pass over each worker's slots in slot order, not by a
+// lookup per binding: a rebuild after one command at storm scale touches 600k of them.
 void Builder::place_plans(Build& b, const std::vector<reg::PlanEntry>& ghosts) {
   reg::Snapshot& s = b.s;
-  s.plans.assign(workers_, {});
-  for (std::uint32_t w = 0; w < workers_; ++w) s.plans[w].resize(slots_[w].slots.size());
+  std::vector<std::uint32_t> endpoint_of_number(numbers_.size(), reg::kNoEntry);  // number id → endpoint
   for (std::uint32_t ei = 0; ei < b.numbers.size(); ++ei) {
-    const std::string& number = b.numbers[ei];
-    const std::uint32_t w = owner_worker(number, workers_);
-    SlotState& st = slots_[w];
-    std::uint32_t nid = find_number(number);
-    for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
-      if (b.reg_ids[ri] == kFree) continue;
-      std::uint32_t slot = nid == reg::kNoEntry ? reg::kNoEntry : find(st, b.reg_ids[ri], nid);
-      if (slot == reg::kNoEntry) {
-        if (nid == reg::kNoEntry) nid = number_id(number);
-        slot = acquire(st, b.reg_ids[ri], nid);
-        if (s.plans[w].size() < st.slots.size()) s.plans[w].resize(st.slots.size());
-      }
-      // Chained in the endpoint's list of slots (the call relay's live-binding lookup).
-      s.plans[w][slot] = reg::PlanEntry{ei, st.slots[slot].generation, static_cast<std::uint8_t>(ri), false,
-                                        s.endpoints[ei].first_slot};
-      s.endpoints[ei].first_slot = slot;
+    if (b.nids[ei] != reg::kNoEntry) endpoint_of_number[b.nids[ei]] = ei;
+  }
+  std::array<std::uint8_t, 256> slot_of_registrar;  // interned registrar id → slot 0..5
+  slot_of_registrar.fill(kFree);
+  std::uint8_t wanted = 0;  // the registrar slots configured
+  for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
+    if (b.reg_ids[ri] == kFree) continue;
+    slot_of_registrar[b.reg_ids[ri]] = static_cast<std::uint8_t>(ri);
+    wanted |= static_cast<std::uint8_t>(1u << ri);
+  }
+  // Kept bindings: a slot whose number and registrar are both configured (classify_slots()
+  // released or marked leaving all others, and cleared the leaving mark of those configured again).
+  std::vector<std::uint8_t> placed(b.numbers.size(), 0);  // endpoint → registrar slots with a binding
+  s.plans.assign(workers_, {});
+  for (std::uint32_t w = 0; w < workers_; ++w) {
+    const std::vector<Slot>& slots = slots_[w].slots;
+    std::vector<reg::PlanEntry>& plan = s.plans[w];
+    plan.resize(slots.size());
+    for (std::uint32_t slot = 0; slot < slots.size(); ++slot) {
+      const Slot& sl = slots[slot];
+      if (sl.registrar == kFree) continue;
+      const std::uint8_t ri = slot_of_registrar[sl.registrar];
+      const std::uint32_t ei = sl.number < endpoint_of_number.size() ? endpoint_of_number[sl.number] : reg::kNoEntry;
+      if (ri == kFree || ei == reg::kNoEntry) continue;
+      plan[slot] = reg::PlanEntry{ei, sl.generation, ri, false};
+      placed[ei] |= static_cast<std::uint8_t>(1u << ri);
     }
   }
-  // number → endpoint, for the relay (configured endpoints only: ghosts take no calls).
-  std::size_t size = 16;
-  while (size < 2 * b.numbers.size()) size <<= 1;
-  s.endpoint_index.assign(size, reg::kNoEntry);
+  // New bindings: new endpoints, and endpoints at registrars new to them.
   for (std::uint32_t ei = 0; ei < b.numbers.size(); ++ei) {
-    std::size_t i = reg::RealmTable::hash(b.numbers[ei]) & (size - 1);
-    while (s.endpoint_index[i] != reg::kNoEntry) i = (i + 1) & (size - 1);
-    s.endpoint_index[i] = ei;
+    const std::uint8_t missing = wanted & static_cast<std::uint8_t>(~placed[ei]);
+    if (missing == 0) continue;
+    const std::string_view number = b.numbers[ei];
+    const std::uint32_t w = reg::owner_of(number, workers_);
+    SlotState& st = slots_[w];
+    if (b.nids[ei] == reg::kNoEntry) b.nids[ei] = number_id(number);
+    for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
+      if ((missing & (1u << ri)) == 0) continue;
+      const std::uint32_t slot = acquire(st, b.reg_ids[ri], b.nids[ei]);
+      if (s.plans[w].size() < st.slots.size()) s.plans[w].resize(st.slots.size());
+      s.plans[w][slot] = reg::PlanEntry{ei, st.slots[slot].generation, static_cast<std::uint8_t>(ri), false};
+    }
+  }
+  // Each endpoint's chain of its configured bindings (the call relay's live-binding lookup).
+  for (std::uint32_t w = 0; w < workers_; ++w) {
+    std::vector<reg::PlanEntry>& plan = s.plans[w];
+    for (std::uint32_t slot = 0; slot < plan.size(); ++slot) {
+      if (plan[slot].endpoint == reg::kNoEntry) continue;
+      plan[slot].next_slot = s.endpoints[plan[slot].endpoint].first_slot;
+      s.endpoints[plan[slot].endpoint].first_slot = slot;
+    }
   }
   for (std::size_t i = 0; i < b.leaving.size(); ++i) {
     if (ghosts[i].endpoint == reg::kNoEntry) continue;
@@ -731,7 +844,7 @@ void Builder::map_previous_ids(Build& b) const {
     s.realm_from_previous[id] = s.realms.find(previous->realms.names[id]);
   }
   // Most credentials keep their index from one build to the next: compare in place first, and
-  // look the others up in an index of this build's credentials (made only when one moved).
+  // look the others up near their place, then among the credentials no other one took.
   const auto realm_of = [](const reg::Snapshot& snap, const reg::SnapCredential& c) -> std::string_view {
     return c.realm == reg::kNoRealm ? std::string_view() : std::string_view(snap.realms.names[c.realm]);
   };
@@ -742,19 +855,47 @@ void Builder::map_previous_ids(Build& b) const {
     const std::size_t h = std::hash<std::string_view>()(snap.username(c));
     return (h * 0x9e3779b97f4a7c15ull) ^ std::hash<std::string_view>()(realm_of(snap, c)) ^ c.tier;
   };
-  std::vector<std::pair<std::size_t, std::uint32_t>> by_hash;  // (hash, index in s), sorted
   s.credential_from_previous.assign(previous->credentials.size(), reg::kNoEntry);
+  std::vector<std::uint32_t> pending;  // previous indices not found near their place
+  std::int64_t shift = 0;  // where the last one that moved went: those after it moved alike
   for (std::uint32_t i = 0; i < previous->credentials.size(); ++i) {
     const reg::SnapCredential& was = previous->credentials[i];
     if (i < s.credentials.size() && same(was, s.credentials[i])) {
       s.credential_from_previous[i] = i;
       continue;
     }
-    if (by_hash.empty()) {
-      by_hash.reserve(s.credentials.size());
-      for (std::uint32_t j = 0; j < s.credentials.size(); ++j) by_hash.emplace_back(hash(s, s.credentials[j]), j);
-      std::sort(by_hash.begin(), by_hash.end());
-    }
+    // Where the last one that moved went, then near its own index (a few entries added or
+    // removed ahead of it).
+    const auto moved_by = [&](std::int64_t d) {
+      const std::int64_t j = std::int64_t{i} + d;
+      if (j < 0 || j >= static_cast<std::int64_t>(s.credentials.size()) ||
+          !same(was, s.credentials[static_cast<std::size_t>(j)])) {
+        return false;
+      }
+      s.credential_from_previous[i] = static_cast<std::uint32_t>(j);
+      shift = d;
+      return true;
+    };
+    if (shift != 0 && moved_by(shift)) continue;
+    bool near = false;
+    for (std::int64_t d = 1; d <= kShiftWindow && !near; ++d) near = moved_by(d) || moved_by(-d);
+    if (near) continue;
+    pending.push_back(i);
+  }
+  if (pending.empty()) return;
+  // The others (removed, or moved far): looked up among this build's credentials that none took
+  // yet, by hash; after one command, a few.
+  std::vector<bool> taken(s.credentials.size(), false);
+  for (const std::uint32_t j : s.credential_from_previous) {
+    if (j != reg::kNoEntry) taken[j] = true;
+  }
+  std::vector<std::pair<std::size_t, std::uint32_t>> by_hash;  // (hash, index in s), sorted
+  for (std::uint32_t j = 0; j < s.credentials.size(); ++j) {
+    if (!taken[j]) by_hash.emplace_back(hash(s, s.credentials[j]), j);
+  }
+  std::sort(by_hash.begin(), by_hash.end());
+  for (const std::uint32_t i : pending) {
+    const reg::SnapCredential& was = previous->credentials[i];
     const std::size_t h = hash(*previous, was);
     for (auto it = std::lower_bound(by_hash.begin(), by_hash.end(), std::make_pair(h, std::uint32_t{0}));
          it != by_hash.end() && it->first == h; ++it) {
@@ -808,7 +949,7 @@ std::uint8_t Builder::registrar_id(const std::string& key) {
   return static_cast<std::uint8_t>(unused);
 }
 
-std::uint32_t Builder::find_number(const std::string& number) const {
+std::uint32_t Builder::find_number(std::string_view number) const {
   if (number_index_.empty()) return reg::kNoEntry;
   const std::size_t mask = number_index_.size() - 1;
   for (std::size_t i = reg::RealmTable::hash(number) & mask;; i = (i + 1) & mask) {
@@ -835,7 +976,7 @@ void Builder::number_index_insert(std::uint32_t id) {
   ++numbers_indexed_;
 }
 
-std::uint32_t Builder::number_id(const std::string& number) {
+std::uint32_t Builder::number_id(std::string_view number) {
   if (const std::uint32_t id = find_number(number); id != reg::kNoEntry) return id;
   std::uint32_t id;
   if (!free_numbers_.empty()) {
@@ -857,17 +998,6 @@ std::size_t slot_hash(std::uint8_t registrar, std::uint32_t number) {
   return static_cast<std::size_t>(x ^ (x >> 29));
 }
 }  // namespace
-
-std::uint32_t Builder::find(const SlotState& st, std::uint8_t registrar, std::uint32_t number) const {
-  if (st.index.empty()) return reg::kNoEntry;
-  const std::size_t mask = st.index.size() - 1;
-  for (std::size_t i = slot_hash(registrar, number) & mask;; i = (i + 1) & mask) {
-    const std::uint32_t slot = st.index[i];
-    if (slot == reg::kNoEntry) return reg::kNoEntry;
-    const Slot& sl = st.slots[slot];
-    if (sl.registrar == registrar && sl.number == number) return slot;
-  }
-}
 
 void Builder::index_insert(SlotState& st, std::uint32_t slot) {
   // Load factor at most 3/4 (linear probing), doubling.
@@ -961,37 +1091,80 @@ std::uint64_t Builder::fingerprint(std::string_view user, std::string_view realm
 }
 
 auth::Ha1Set Builder::ha1(std::string_view user, std::string_view realm, std::string_view password,
-                          std::uint8_t hashes, std::uint64_t& fp) {
+                          std::uint8_t hashes, std::uint32_t at, std::uint64_t& fp) {
   fp = fingerprint(user, realm, password);
+  if (reuse_from_ == nullptr) return auth::compute_ha1(user, realm, password, hashes);
+  // Its own index first: after one command nearly every HA1 is where it was, or where the one
+  // before it moved to (an entry added or removed ahead of it shifts all that follow alike).
+  const std::uint32_t any = at & kAnyRealmBit;
+  const std::uint32_t k = at & ~kAnyRealmBit;
+  const std::vector<std::uint64_t>& fps = any != 0 ? anyrealm_fp_ : cred_fp_;
+  std::int64_t& shift = reuse_shift_[any != 0 ? 1 : 0];
+  const auto try_at = [&](std::int64_t d) -> std::optional<auth::Ha1Set> {
+    const std::int64_t i = std::int64_t{k} + d;
+    if (i < 0 || static_cast<std::uint64_t>(i) >= fps.size() || fps[static_cast<std::size_t>(i)] != fp) return std::nullopt;
+    auto set = reuse_ha1(static_cast<std::uint32_t>(i) | any, user, realm, password, hashes);
+    if (set) shift = d;
+    return set;
+  };
+  if (auto set = try_at(0)) return *set;
+  if (shift != 0) {
+    if (auto set = try_at(shift)) return *set;
+  }
+  // A few entries added or removed just ahead of it: near its own index (before the index of
+  // every fingerprint, which costs a sort of all of them).
+  for (std::int64_t d = 1; d <= kShiftWindow; ++d) {
+    if (auto set = try_at(d)) return *set;
+    if (auto set = try_at(-d)) return *set;
+  }
+  if (any == 0 && k < fps.size() && fps[k] != 0 && reuse_ha1(at, user, realm, password, auth::kMd5Hash)) {
+    return auth::compute_ha1(user, realm, password, hashes);  // the same credential, another password
+  }
+  // A few new credentials are computed (about a microsecond each); only when many are not found
+  // near their place is every fingerprint indexed (a sort of them all: tens of ms at 600k).
+  if (!reuse_sorted_ && ++reuse_misses_ < kMissesBeforeIndex) return auth::compute_ha1(user, realm, password, hashes);
+  if (!reuse_sorted_) sort_reuse();
   auto it = std::lower_bound(reuse_.begin(), reuse_.end(), fp, [](const Reuse& r, std::uint64_t v) { return r.fp < v; });
   for (; it != reuse_.end() && it->fp == fp; ++it) {
-    if (it->index & kAnyRealmBit) {
-      // anyrealm_ha1[row * realms + realm id]: the realm is checked in full, the username and
-      // password are in the fingerprint only.
-      const std::uint32_t k = it->index & ~kAnyRealmBit;
-      const std::size_t realms_n = reuse_from_->realms.names.size();
-      if (realms_n != 0 && reuse_from_->realms.names[k % realms_n] == realm) return reuse_from_->anyrealm_ha1[k];
-      continue;
-    }
-    const reg::SnapCredential& c = reuse_from_->credentials[it->index];
-    // The password is only in the fingerprint; the username and realm are checked in full.
-    if (c.realm < reuse_from_->realms.names.size() && reuse_from_->realms.names[c.realm] == realm &&
-        reuse_from_->username(c) == user) {
-      auth::Ha1Set set;
-      if ((hashes & auth::kShaHashes) != 0) {
-        if (c.sha_row != reg::kNoEntry) {
-          const reg::ShaHa1& x = reuse_from_->sha_ha1[c.sha_row];
-          std::memcpy(set.bytes + auth::Ha1Set::kOffset[1], x.sha256, sizeof x.sha256);
-          std::memcpy(set.bytes + auth::Ha1Set::kOffset[2], x.sha512_256, sizeof x.sha512_256);
-        } else {
-          set = auth::compute_ha1(user, realm, password, auth::kShaHashes);  // realm new to SHA
-        }
-      }
-      std::memcpy(set.bytes, c.md5, sizeof c.md5);
-      return set;
+    if (auto set = reuse_ha1(it->index, user, realm, password, hashes)) {
+      if ((it->index & kAnyRealmBit) == any) shift = std::int64_t{it->index & ~kAnyRealmBit} - std::int64_t{k};
+      return *set;
     }
   }
   return auth::compute_ha1(user, realm, password, hashes);
+}
+
+std::optional<auth::Ha1Set> Builder::reuse_ha1(std::uint32_t index, std::string_view user, std::string_view realm,
+                                               std::string_view password, std::uint8_t hashes) const {
+  const reg::Snapshot& from = *reuse_from_;
+  if ((index & kAnyRealmBit) != 0) {
+    // anyrealm_ha1[row * realms + realm id]: the realm is checked in full, the username and
+    // password are in the fingerprint only.
+    const std::uint32_t k = index & ~kAnyRealmBit;
+    const std::size_t realms_n = from.realms.names.size();
+    if (realms_n != 0 && k < from.anyrealm_ha1.size() && from.realms.names[k % realms_n] == realm) {
+      return from.anyrealm_ha1[k];
+    }
+    return std::nullopt;
+  }
+  if (index >= from.credentials.size()) return std::nullopt;
+  const reg::SnapCredential& c = from.credentials[index];
+  // The password is only in the fingerprint; the username and realm are checked in full.
+  if (c.realm >= from.realms.names.size() || from.realms.names[c.realm] != realm || from.username(c) != user) {
+    return std::nullopt;
+  }
+  auth::Ha1Set set;
+  if ((hashes & auth::kShaHashes) != 0) {
+    if (c.sha_row != reg::kNoEntry) {
+      const reg::ShaHa1& x = from.sha_ha1[c.sha_row];
+      std::memcpy(set.bytes + auth::Ha1Set::kOffset[1], x.sha256, sizeof x.sha256);
+      std::memcpy(set.bytes + auth::Ha1Set::kOffset[2], x.sha512_256, sizeof x.sha512_256);
+    } else {
+      set = auth::compute_ha1(user, realm, password, auth::kShaHashes);  // realm new to SHA
+    }
+  }
+  std::memcpy(set.bytes, c.md5, sizeof c.md5);
+  return set;
 }
 
 }  // namespace regfront::snapshot

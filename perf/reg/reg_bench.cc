@@ -348,19 +348,22 @@ void BM_WheelExpire(benchmark::State& state) {
 BENCHMARK(BM_WheelExpire)->Unit(benchmark::kMillisecond);
 
 // ---- snapshot::Builder: 100k endpoints (one `credentials` entry each) × 3 registrars ----
-config::Config big_config() {
+config::Config big_config(int registrars = 3, int realms_per_number = 1) {
   config::Config cfg;
   for (std::uint32_t i = 0; i < 100000; ++i) {
     const std::string number = std::to_string(14085000000ull + i);
     cfg.sip_ua.credentials.push_back({number, number, "pw" + number, "sip.provider-a.example"});
+    for (int r = 2; r <= realms_per_number; ++r) {
+      cfg.sip_ua.credentials.push_back({number, number, "pw" + number, "realm" + std::to_string(r) + ".example"});
+    }
   }
   cfg.sip_ua.authentication.push_back({"trunk-b", "pw-b", "sip.provider-b.example"});
   cfg.sip_ua.authentication.push_back({"trunk-c", "pw-c", "sip.provider-c.example"});
-  const char* hosts[] = {"sip.provider-a.example", "sip.provider-b.example", "sip.provider-c.example"};
-  for (int i = 1; i <= 3; ++i) {
+  for (int i = 1; i <= registrars; ++i) {
     config::Registrar r;
     r.index = i;
-    r.address.host = hosts[i - 1];
+    r.address.host = i <= 3 ? std::string("sip.provider-") + char('a' + i - 1) + ".example"
+                            : "sip" + std::to_string(i) + ".provider-a.example";
     cfg.sip_ua.registrars.emplace(i, r);
   }
   return cfg;
@@ -391,5 +394,34 @@ void BM_SnapshotBuild(benchmark::State& state) {
   state.SetLabel(rebuild ? "rebuild (slots kept)" : "first build");
 }
 BENCHMARK(BM_SnapshotBuild)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+// One live command at storm scale: 100k endpoints × 6 registrars = 600k bindings, and each
+// iteration is the rebuild after one endpoint's password changed (what the daemon does after
+// `credentials number … password …`), given the snapshot the workers run. Args: credentials per
+// number (1, or 6 as in the storm scenarios: 600k credential lines), and the kind of command.
+void BM_SnapshotCommand600k(benchmark::State& state) {
+  config::Config cfg = big_config(6, static_cast<int>(state.range(0)));
+  snapshot::RegistrarAddresses addrs = bench_addresses();
+  for (auto& a : addrs) a = addrs[0];
+  snapshot::Builder persistent(2);
+  std::unique_ptr<reg::Snapshot> previous = persistent.build(cfg, addrs, 5060);
+  config::Credential& changed = cfg.sip_ua.credentials[50000];
+  // Arg 1 of the pair: the command adds and removes a sip-ua authentication instead (its
+  // credential comes first: every other one moves by one index).
+  const bool authentication = state.range(1) != 0;
+  bool flip = false;
+  for (auto _ : state) {
+    flip = !flip;
+    if (authentication && flip) cfg.sip_ua.authentication.push_back({"extra", "x", "extra.example"});
+    else if (authentication) cfg.sip_ua.authentication.pop_back();
+    else changed.password = flip ? "other" : "pw";
+    auto s = persistent.build(cfg, addrs, 5060, {}, previous.get());
+    benchmark::DoNotOptimize(s.get());
+    previous = std::move(s);
+  }
+  state.counters["bindings"] = 600000;
+  state.counters["credentials"] = static_cast<double>(cfg.sip_ua.credentials.size());
+}
+BENCHMARK(BM_SnapshotCommand600k)->Args({1, 0})->Args({6, 0})->Args({6, 1})->Unit(benchmark::kMillisecond);
 
 }  // namespace

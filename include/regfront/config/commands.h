@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -273,10 +274,33 @@ std::string redact_passwords(std::string_view line, long* column = nullptr);
 // Empty when `r` is OK.
 std::string format_error(std::string_view line, const Result& r);
 
+namespace actions {
+class Index;
+}
+
+// Lookup tables over one Config's keyed lists (credentials, authentication, endpoint dial
+// peers), kept from one command to the next by whoever owns the Config and runs every command
+// on it (the daemon): with 600k credentials, building them per command costs ~0.3 s. The
+// owner clears it whenever it replaces the Config.
+class ConfigIndex {
+ public:
+  ConfigIndex();
+  ~ConfigIndex();
+  ConfigIndex(const ConfigIndex&) = delete;
+  ConfigIndex& operator=(const ConfigIndex&) = delete;
+  void clear();
+  actions::Index& tables() { return *index_; }
+
+ private:
+  std::unique_ptr<actions::Index> index_;
+};
+
 class Interpreter {
  public:
   // `hooks` serves the exec commands that need the daemon; without it they are refused.
-  explicit Interpreter(Config& cfg, ExecHooks* hooks = nullptr) : cfg_(cfg), hooks_(hooks) {}
+  // `index`: see ConfigIndex; without one, each command that needs the tables builds its own.
+  explicit Interpreter(Config& cfg, ExecHooks* hooks = nullptr, ConfigIndex* index = nullptr)
+      : cfg_(cfg), hooks_(hooks), index_(index) {}
   // Runs one line in `s`. Blank lines and comments ('!' first) are no-ops. In a sub-mode, a
   // line that is not a command of the sub-mode but is one of global configuration leaves the
   // sub-mode and runs there (IOS behaviour).
@@ -298,6 +322,7 @@ class Interpreter {
  private:
   Config& cfg_;
   ExecHooks* hooks_;
+  ConfigIndex* index_;
 };
 
 // One refused line of a startup-config.

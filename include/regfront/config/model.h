@@ -519,5 +519,16 @@ Status validate_dial_pattern(std::string_view pattern);
 // destination-pattern is a number, then the `credentials` numbers not already listed, in order,
 // without duplicates.
 std::vector<std::string> endpoint_numbers(const Config& cfg);
+// The same candidates in the same order, duplicates included: fn(std::string_view number) with
+// views into `cfg`. For callers that dedupe with a table of their own (the snapshot builder).
+template <typename Fn>
+void for_each_endpoint_number(const Config& cfg, Fn&& fn) {
+  for (const auto& [tag, dp] : cfg.dial_peers) {
+    if (is_endpoint_dial_peer(dp)) fn(std::string_view(dp.destination_pattern));
+  }
+  for (const auto& c : cfg.sip_ua.credentials) {
+    if (!c.number.empty()) fn(c.number.view());
+  }
+}
 
 }  // namespace regfront::config

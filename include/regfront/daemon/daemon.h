@@ -104,6 +104,7 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
 
   Options opts_;
   config::Config cfg_;
+  config::ConfigIndex cfg_index_;  // cleared whenever cfg_ is replaced
   std::unique_ptr<snapshot::Builder> builder_;
   std::unique_ptr<snapshot::Publisher> publisher_;
   std::unique_ptr<DnsRegistry> dns_;

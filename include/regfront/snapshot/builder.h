@@ -122,13 +122,12 @@ class Builder {
     std::vector<std::uint32_t> free;
     std::unordered_map<std::uint32_t, std::uint64_t> leaving_until;  // slot → ms, leaving ones only
   };
-  std::uint32_t find(const SlotState& st, std::uint8_t registrar, std::uint32_t number) const;
   std::uint32_t acquire(SlotState& st, std::uint8_t registrar, std::uint32_t number);
   void release(SlotState& st, std::uint32_t slot);
   void index_insert(SlotState& st, std::uint32_t slot);
   std::uint8_t registrar_id(const std::string& key);          // interned, adds it when new
-  std::uint32_t number_id(const std::string& number);         // interned, adds it when new
-  std::uint32_t find_number(const std::string& number) const;  // kNoEntry when unknown
+  std::uint32_t number_id(std::string_view number);         // interned, adds it when new
+  std::uint32_t find_number(std::string_view number) const;  // kNoEntry when unknown
   struct Interned {
     std::string name;
     std::uint32_t uses = 0;  // slots that refer to it
@@ -151,16 +150,25 @@ class Builder {
   // fingerprint of (username, realm, password) per HA1 (8 bytes each; the HA1s themselves are
   // in that snapshot), and the next build copies an HA1 from it when the fingerprint, username
   // and realm match: the MD5 one, and the SHA ones when `hashes` asks for them and that
-  // credential had them (a realm that just became a SHA realm computes only those).
+  // credential had them (a realm that just became a SHA realm computes only those). `at` is
+  // the index the HA1 gets in the new snapshot (a credential index, or an anyrealm_ha1 index |
+  // kAnyRealmBit): the same index of the last one is tried first.
   auth::Ha1Set ha1(std::string_view user, std::string_view realm, std::string_view password, std::uint8_t hashes,
-                   std::uint64_t& fp);
+                   std::uint32_t at, std::uint64_t& fp);
+  // The HA1s of entry `index` (as Reuse::index) of reuse_from_ when it is `user`'s for `realm`.
+  std::optional<auth::Ha1Set> reuse_ha1(std::uint32_t index, std::string_view user, std::string_view realm,
+                                        std::string_view password, std::uint8_t hashes) const;
+  void sort_reuse();
   std::uint64_t fingerprint(std::string_view user, std::string_view realm, std::string_view password);
   struct Reuse {
     std::uint64_t fp;
     std::uint32_t index;  // credential index, or anyrealm_ha1 index | kAnyRealmBit
   };
   static constexpr std::uint32_t kAnyRealmBit = 0x80000000u;
-  std::vector<Reuse> reuse_;             // during a build only, sorted by fp
+  std::vector<Reuse> reuse_;             // during a build only, sorted by fp, made when first needed
+  bool reuse_sorted_ = false;
+  std::array<std::int64_t, 2> reuse_shift_{};  // credentials, anyrealm_ha1: the last move found
+  std::uint32_t reuse_misses_ = 0;             // HA1s not found near their place in this build
   const reg::Snapshot* reuse_from_ = nullptr;
   std::uint64_t fp_version_ = 0;         // the snapshot cred_fp_ / anyrealm_fp_ describe
   std::vector<std::uint64_t> cred_fp_;   // per credential; 0 = not from the configuration

@@ -232,5 +232,62 @@ TEST(Restrictions, R5CountsTheUnionOfAnEndpointsRealms) {
   EXPECT_EQ(r.errors[0].line, 15) << r.errors[0].format("f");
 }
 
+// The daemon keeps one ConfigIndex across every command of every session. After any mix of
+// additions and removals (credentials, sip-ua and dial-peer authentication, dial peers taking
+// and dropping numbers, dial peers removed), each command is accepted or refused (R5 above all)
+// exactly as a session without kept tables decides it, and leaves the same configuration.
+TEST(Restrictions, KeptIndexDecidesAsAFreshOne) {
+  Config kept_cfg, fresh_cfg;
+  ConfigIndex index;
+  Interpreter kept(kept_cfg, nullptr, &index), fresh(fresh_cfg);
+  Session ks, fs;
+  std::uint64_t seed = 42;
+  auto next = [&](std::uint64_t n) { return ((seed = seed * 6364136223846793005ull + 1442695040888963407ull) >> 33) % n; };
+  auto realm = [&] { return "r" + std::to_string(next(16)); };
+  auto number = [&] { return std::to_string(5000 + next(4)); };
+  int refused = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::vector<std::string> lines;
+    switch (next(8)) {
+      case 0:
+      case 1:
+        lines = {"sip-ua", "credentials number " + number() + " username u password 0 p" + std::to_string(next(2)) +
+                               " realm " + realm()};
+        break;
+      case 2:
+        lines = {"sip-ua", "no credentials number " + number() + " username u password 0 p0 realm " + realm()};
+        break;
+      case 3:
+        lines = {"sip-ua", "authentication username a password 0 p realm " + realm()};
+        break;
+      case 4:
+        lines = {"sip-ua", "no authentication username a password 0 p realm " + realm()};
+        break;
+      case 5: {
+        const std::string tag = std::to_string(1 + next(3));
+        lines = {"dial-peer voice " + tag + " pots", "destination-pattern " + number(),
+                 "authentication username d password 0 p realm " + realm()};
+        break;
+      }
+      case 6:
+        lines = {"dial-peer voice " + std::to_string(1 + next(3)) + " pots",
+                 "no authentication username d password 0 p realm " + realm()};
+        break;
+      default:
+        lines = {"no dial-peer voice " + std::to_string(1 + next(3)) + " pots"};
+        break;
+    }
+    ks.mode = fs.mode = Mode::global_config;
+    for (const std::string& line : lines) {
+      const Result a = kept.execute(line, ks), b = fresh.execute(line, fs);
+      ASSERT_EQ(a.code(), b.code()) << i << ": " << line << "\n" << format_error(line, a) << format_error(line, b);
+      ASSERT_EQ(a.changed, b.changed) << i << ": " << line;
+      refused += a.ok() ? 0 : 1;
+    }
+    ASSERT_EQ(kept_cfg, fresh_cfg) << i;
+  }
+  EXPECT_GT(refused, 10);  // R5 was reached: the realm counts were exercised, not only additions
+}
+
 }  // namespace
 }  // namespace regfront::config

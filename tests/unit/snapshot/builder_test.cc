@@ -515,6 +515,23 @@ TEST(SnapshotSlots, RandomChurnKeepsSlots) {
     const auto s = b.build(load_config(text), loopback_addresses(), 5060);
     const auto now = placements(*s);
     EXPECT_EQ(now.size(), 2 * configured.size()) << round;
+    // Each endpoint is found by its number, and its chain of slots holds exactly its two
+    // bindings (the call relay's live-binding lookup), however the slots moved around it.
+    for (const std::string& num : configured) {
+      const std::uint32_t ei = s->find_endpoint(num);
+      ASSERT_NE(ei, reg::kNoEntry) << num;
+      EXPECT_EQ(s->number(s->endpoints[ei]), num);
+      const auto& plan = s->plans[reg::owner_of(num, 3)];
+      std::set<int> registrars;
+      int length = 0;
+      for (std::uint32_t slot = s->endpoints[ei].first_slot; slot != reg::kNoEntry && length < 10;
+           slot = plan[slot].next_slot, ++length) {
+        EXPECT_EQ(plan[slot].endpoint, ei) << num;
+        registrars.insert(plan[slot].registrar);
+      }
+      EXPECT_EQ(length, 2) << num;
+      EXPECT_EQ(registrars, (std::set<int>{0, 1})) << num;
+    }
     for (const auto& [key, p] : now) {
       EXPECT_TRUE(configured.count(key.substr(0, key.find('@')))) << key;
       if (const auto it = before.find(key); it != before.end()) {
@@ -561,6 +578,81 @@ TEST(SnapshotCredentials, Ha1ReusedOnlyForTheSameKey) {
     }
     prev = std::move(s);
   }
+}
+
+// HA1s are copied, not recomputed, when every credential moved one index (an entry inserted in
+// front) and when a neighbour's password changed; the changed one is computed afresh.
+TEST(SnapshotCredentials, Ha1ReusedWhenIndicesShift) {
+  auto text = [](bool inserted) {
+    std::string t = "sip-ua\n registrar 1 ipv4:127.0.0.1:5071\n";
+    if (inserted) t += " credentials number 7999 username u7999 password 0 new realm r\n";
+    for (int n = 0; n < 40; ++n) {
+      const std::string num = std::to_string(8000 + n);
+      t += " credentials number " + num + " username u" + num + " password 0 " +
+           (inserted && n == 20 ? "changed" : "pw") + " realm r\n";
+    }
+    return t;
+  };
+  Builder b(2);
+  auto prev = b.build(load_config(text(false)), loopback_addresses(), 5060);
+  for (SnapCredential& c : prev->credentials) c.md5[15] ^= 0x5a;  // a copy keeps the mark
+  const config::Config cfg = load_config(text(true));
+  auto s = b.build(cfg, loopback_addresses(), 5060, {}, prev.get(), 1000);
+  for (const auto& c : cfg.sip_ua.credentials) {
+    SCOPED_TRACE(c.number.view());
+    const Snapshot::Choice ch = s->choose_credential(endpoint_index(*s, c.number), s->realms.find("r"));
+    ASSERT_NE(ch.cred, nullptr);
+    if (c.number == "7999" || c.number == "8020") {
+      expect_ha1(ch.ha1, c.username, c.realm, c.password);
+      continue;
+    }
+    const Snapshot::Choice was = prev->choose_credential(endpoint_index(*prev, c.number), prev->realms.find("r"));
+    ASSERT_NE(was.cred, nullptr);
+    EXPECT_EQ(std::memcmp(ch.cred->md5, was.cred->md5, sizeof ch.cred->md5), 0) << "copied";
+  }
+}
+
+// credential_from_previous names, for each credential of the previous snapshot, the one with the
+// same username, realm and tier in the new one — whether it stayed, moved a little (an entry
+// added ahead of it), moved far (ten removed ahead of it), or is gone (kNoEntry).
+TEST(SnapshotCredentials, PreviousIdsFollowEveryMove) {
+  auto text = [](int from, int to, bool extra) {
+    std::string t = "sip-ua\n registrar 1 ipv4:127.0.0.1:5071\n";
+    if (extra) t += " authentication username extra password 0 x realm extra.example\n";
+    for (int n = from; n < to; ++n) {
+      const std::string num = std::to_string(8000 + n);
+      t += " credentials number " + num + " username u" + num + " password 0 p realm r\n";
+    }
+    return t;
+  };
+  Builder b(2);
+  const auto check = [](const Snapshot& prev, const Snapshot& now) {
+    ASSERT_EQ(now.previous_version, prev.version);
+    ASSERT_EQ(now.credential_from_previous.size(), prev.credentials.size());
+    for (std::uint32_t i = 0; i < prev.credentials.size(); ++i) {
+      const SnapCredential& was = prev.credentials[i];
+      const std::uint32_t j = now.credential_from_previous[i];
+      bool exists = false;
+      for (const SnapCredential& c : now.credentials) {
+        exists = exists || (now.username(c) == prev.username(was) && c.tier == was.tier);
+      }
+      if (!exists) {
+        EXPECT_EQ(j, reg::kNoEntry) << prev.username(was);
+        continue;
+      }
+      ASSERT_NE(j, reg::kNoEntry) << prev.username(was);
+      EXPECT_EQ(now.username(now.credentials[j]), prev.username(was));
+      EXPECT_EQ(now.credentials[j].tier, was.tier);
+    }
+  };
+  auto s1 = b.build(load_config(text(0, 40, false)), loopback_addresses(), 5060);
+  auto s2 = b.build(load_config(text(0, 40, true)), loopback_addresses(), 5060, {}, s1.get(), 1000);  // +1 ahead
+  check(*s1, *s2);
+  auto s3 = b.build(load_config(text(10, 40, true)), loopback_addresses(), 5060, {}, s2.get(), 2000);  // -10 ahead
+  check(*s2, *s3);
+  auto s4 = b.build(load_config(text(10, 40, false)), loopback_addresses(), 5060, {}, s3.get(), 3000);  // one gone
+  check(*s3, *s4);
+  EXPECT_EQ(s4->credential_from_previous[0], reg::kNoEntry);  // the sip-ua entry, first
 }
 
 TEST(SnapshotCredentials, ShaHa1sOnlyForShaRealmsAndReused) {
