@@ -23,12 +23,12 @@ MetricsServer::Families::Family& MetricsServer::Families::of(const std::string& 
   for (Family& f : families_) {
     if (f.name == name) return f;
   }
-  families_.push_back(Family{name, help, counter, {}});
+  families_.push_back(Family{name, help, counter, false, {}});
   return families_.back();
 }
 
 void MetricsServer::Families::counter(const std::string& name, const std::string& help, Labels labels, double value) {
-  of(name, help, true).samples.push_back(Sample{std::move(labels), value});
+  of(name, help, true).samples.push_back(Sample{std::move(labels), value, {}});
 }
 
 void MetricsServer::Families::histogram(const std::string& name, const std::string& help, Labels labels,
@@ -46,7 +46,7 @@ void MetricsServer::Families::histogram(const std::string& name, const std::stri
 }
 
 void MetricsServer::Families::gauge(const std::string& name, const std::string& help, Labels labels, double value) {
-  of(name, help, false).samples.push_back(Sample{std::move(labels), value});
+  of(name, help, false).samples.push_back(Sample{std::move(labels), value, {}});
 }
 
 namespace {
