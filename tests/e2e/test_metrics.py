@@ -123,6 +123,15 @@ def states_agree(rf, url):
 
 
 class MetricsAgainstPrometheus(unittest.TestCase):
+    def start_with_metrics(self, config: str, name: str):
+        """A two-worker regfrontd serving /metrics on a free port: (it, the port)."""
+        rf = rfd.SocketRegfrontd(BIN_DIR, config, workers=2, name=name)
+        port = free_tcp_port()
+        rf.extra_args = ["--metrics", f"127.0.0.1:{port}"]
+        self.addCleanup(rf.kill)
+        rf.start(log)
+        return rf, port
+
     def test_scraped_by_prometheus_and_true_to_show(self):
         for tool in ("prometheus", "promtool"):
             self.assertIsNotNone(shutil.which(tool), f"{tool} missing: run deploy/install-deps.sh")
@@ -135,11 +144,7 @@ class MetricsAgainstPrometheus(unittest.TestCase):
                             for x in numbers)
                   + f" registrar 1 ipv4:{reg.address[0]}:{reg.address[1]} expires 300\n"
                   + "dial-peer voice 100 voip\n destination-pattern .T\n session target registrar\n")
-        rf = rfd.SocketRegfrontd(BIN_DIR, config, workers=2, name="rf-metrics")
-        mport = free_tcp_port()
-        rf.extra_args = ["--metrics", f"127.0.0.1:{mport}"]
-        self.addCleanup(rf.kill)
-        rf.start(log)
+        rf, mport = self.start_with_metrics(config, "rf-metrics")
         url = f"http://127.0.0.1:{mport}/metrics"
 
         kam.wait_until(lambda: len(reg.ul_dump()) == len(numbers), timeout=20, what="every number registered")
@@ -362,11 +367,7 @@ class MetricsAgainstPrometheus(unittest.TestCase):
                   + "".join(f" credentials number {x} username u{x} password 0 p{x} realm {REALM}\n" for x in numbers)
                   + f" registrar 1 ipv4:{reg.address[0]}:{reg.address[1]} expires {expires}\n"
                   + " timers register 100\n")
-        rf = rfd.SocketRegfrontd(BIN_DIR, config, workers=2, name="rf-metrics-lapse")
-        mport = free_tcp_port()
-        rf.extra_args = ["--metrics", f"127.0.0.1:{mport}"]
-        self.addCleanup(rf.kill)
-        rf.start(log)
+        rf, mport = self.start_with_metrics(config, "rf-metrics-lapse")
         url = f"http://127.0.0.1:{mport}/metrics"
 
         def registered():
