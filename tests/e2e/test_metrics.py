@@ -284,10 +284,17 @@ class MetricsAgainstPrometheus(unittest.TestCase):
         self.assertEqual(firing, [], "nothing is wrong here, yet alerts fire")
         # Every panel's query of the dashboard is valid PromQL in this Prometheus, and those over
         # figures a socket-backend daemon exports return data.
+        empty, checked = [], 0
         for title, expr in dashboard_queries():
             q = expr.replace("$registrar", ".*").replace("$worker", ".*")
             body = json.loads(http_get(f"http://127.0.0.1:{pport}/api/v1/query?" + urllib.parse.urlencode({"query": q})))
             self.assertEqual(body.get("status"), "success", f"{title}: {q}: {body}")
+            if set(re.findall(r"\bregfront_[a-z0-9_]+", q)) <= scraped:
+                checked += 1
+                if not body["data"]["result"]:
+                    empty.append(f"{title}: {q}")
+        self.assertEqual(empty, [], "dashboard queries over exported figures that return no data")
+        self.assertGreaterEqual(checked, 25)  # all but the DPDK and dial-peer panels
 
     def check_live_page(self, url: str, registered: int) -> None:
         """Headless Chromium (Debian chromium) runs the live page: its charts are drawn with
