@@ -226,20 +226,31 @@ void Builder::configured_bindings(Build& b) {
   }
   // The endpoint numbers without duplicates, indexed as they are listed: the table becomes the
   // snapshot's number → endpoint index (s.endpoint_index) once s.endpoints holds them.
-  std::size_t candidates = b.cfg.sip_ua.credentials.size() + b.cfg.dial_peers.size();
+  // Sized for the last build's endpoints (not for every candidate: with a credential per realm
+  // that would be six times too big, and each build touches all of it), doubled as it fills.
+  const std::size_t candidates = b.cfg.sip_ua.credentials.size() + b.cfg.dial_peers.size();
+  const std::size_t expected = std::min(candidates, b.previous != nullptr ? b.previous->endpoints.size() : candidates);
   std::size_t size = 16;
-  while (size < 2 * candidates) size <<= 1;
-  b.s.endpoint_index.assign(size, reg::kNoEntry);
-  b.numbers.reserve(candidates);
+  while (size < 2 * expected) size <<= 1;
+  std::vector<std::uint32_t>& index = b.s.endpoint_index;
+  index.assign(size, reg::kNoEntry);
+  const auto slot_of = [&](std::string_view n) {
+    std::size_t i = reg::RealmTable::hash(n) & (size - 1);
+    while (index[i] != reg::kNoEntry && b.numbers[index[i]] != n) i = (i + 1) & (size - 1);
+    return i;
+  };
+  b.numbers.reserve(expected);
   config::for_each_endpoint_number(b.cfg, [&](std::string_view n) {
     if (!b.numbers.empty() && b.numbers.back() == n) return;  // a number's entries mostly follow each other
-    const std::size_t mask = size - 1;
-    std::size_t i = reg::RealmTable::hash(n) & mask;
-    for (; b.s.endpoint_index[i] != reg::kNoEntry; i = (i + 1) & mask) {
-      if (b.numbers[b.s.endpoint_index[i]] == n) return;
-    }
-    b.s.endpoint_index[i] = static_cast<std::uint32_t>(b.numbers.size());
+    if (index[slot_of(n)] != reg::kNoEntry) return;
     b.numbers.push_back(n);
+    if (2 * b.numbers.size() > size) {  // load over 1/2: twice the size, every number again
+      size <<= 1;
+      index.assign(size, reg::kNoEntry);
+      for (std::uint32_t ei = 0; ei < b.numbers.size(); ++ei) index[slot_of(b.numbers[ei])] = ei;
+    } else {
+      index[slot_of(n)] = static_cast<std::uint32_t>(b.numbers.size() - 1);
+    }
   });
   b.reg_ids.fill(kFree);
   for (int ri = 0; ri < reg::kRegistrarSlots; ++ri) {
