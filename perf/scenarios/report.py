@@ -20,6 +20,7 @@ SECTIONS = [
     ("storm_dpdk_paced", "(a-dpdk') The storm on the DPDK path at rate 30,000 per registrar: 600k in ≤ 5 s, paced"),
     ("latency_dpdk", "(e-dpdk) 401 → authenticated REGISTER latency on the DPDK path at a light rate"),
     ("steady", "(b) Steady refresh at expires 60"),
+    ("live_change", "(g) A live change at 600k bindings: from a CLI command to every worker"),
     ("outage", "(c) One registrar down, then back"),
     ("outage_5min", "(c') One registrar down for 5 full minutes, then back"),
     ("compare_uac", "(d) regfrontd vs Kamailio 5.6 uac_reg"),
