@@ -702,7 +702,11 @@ void Builder::place_plans(Build& b, const std::vector<reg::PlanEntry>& ghosts) {
   reg::Snapshot& s = b.s;
   std::vector<std::uint32_t> endpoint_of_number(numbers_.size(), reg::kNoEntry);  // number id → endpoint
   for (std::uint32_t ei = 0; ei < b.numbers.size(); ++ei) {
-    if (b.nids[ei] != reg::kNoEntry) endpoint_of_number[b.nids[ei]] = ei;
+    std::uint32_t& nid = b.nids[ei];
+    // An id freed since classify_slots() looked it up (the number's last slot was released
+    // there or in add_ghosts()): the number is interned again when it gets a slot below.
+    if (nid != reg::kNoEntry && numbers_[nid].name != b.numbers[ei]) nid = reg::kNoEntry;
+    if (nid != reg::kNoEntry) endpoint_of_number[nid] = ei;
   }
   std::array<std::uint8_t, 256> slot_of_registrar;  // interned registrar id → slot 0..5
   slot_of_registrar.fill(kFree);

@@ -498,6 +498,25 @@ TEST(SnapshotLeaving, ReaddedWhileLeavingIsANewBinding) {
 // Endpoints come and go at random: a binding still configured keeps its slot and generation,
 // every configured binding has a slot, no slot holds two (the builder's open-addressed slot
 // and number indexes, with their deletions).
+// A registrar re-addressed while nothing is left to unregister releases its slots at once, and
+// with them the numbers' interned ids when those were their only slots; the numbers are still
+// configured and get new slots at the new address, and a new number added in the same build
+// must not share an id with them.
+TEST(SnapshotSlots, NumbersWhoseOnlySlotsWereReleasedGetSlotsOfTheirOwn) {
+  Builder b(1);
+  auto config = [](std::string_view address, std::initializer_list<const char*> numbers) {
+    std::string t = "sip-ua\n registrar 1 ipv4:" + std::string(address) + "\n";
+    for (const char* n : numbers) t += std::string(" credentials number ") + n + " username u password 0 p realm r\n";
+    return load_config(t);
+  };
+  b.build(config("127.0.0.1:5071", {"7001", "7002"}), loopback_addresses(), 5060);
+  b.build(config("127.0.0.1:5072", {"7001", "7002", "7003"}), loopback_addresses(), 5060);
+  const auto s = b.build(config("127.0.0.1:5072", {"7001", "7002", "7003"}), loopback_addresses(), 5060);
+  const auto placed = placements(*s);
+  EXPECT_EQ(placed.size(), 3u);
+  for (const char* n : {"7001", "7002", "7003"}) EXPECT_EQ(placed.count(std::string(n) + "@0"), 1u) << n;
+}
+
 TEST(SnapshotSlots, RandomChurnKeepsSlots) {
   Builder b(3);
   std::uint64_t seed = 12345;
