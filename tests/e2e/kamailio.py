@@ -475,6 +475,7 @@ class KamailioRegistrar:
         self.ctl_path = os.path.join(self.rundir, "ctl.sock")
         self.rpc_fifo = os.path.join(self.rundir, "rpc.fifo")
         self.proc: Optional[subprocess.Popen] = None
+        self.frozen = False
         self.starts = 0
 
     # -- configuration ---------------------------------------------------------------------
@@ -844,9 +845,21 @@ reply_route {{
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    def freeze(self) -> None:
+        """SIGSTOP to every Kamailio process (its own process group): it stops answering
+        without closing a socket, as a hung registrar does. thaw() (or stop()) undoes it."""
+        os.killpg(self.proc.pid, signal.SIGSTOP)
+        self.frozen = True
+
+    def thaw(self) -> None:
+        if self.frozen and self.proc is not None:
+            os.killpg(self.proc.pid, signal.SIGCONT)
+        self.frozen = False
+
     def stop(self, timeout: float = 10.0) -> Optional[int]:
         if self.proc is None:
             return None
+        self.thaw()
         rc = kill_tree(self.proc, grace=timeout)
         REGISTRY.remove(self.proc)
         self.proc = None

@@ -16,7 +16,6 @@ than the registration rate (plus the documented allowance) in a second.
 """
 
 import os
-import signal
 import sys
 import time
 import unittest
@@ -81,14 +80,7 @@ class KeepaliveAgainstKamailio(unittest.TestCase):
         rf = rfd.SocketRegfrontd(BIN_DIR, config, workers=workers, name="rf-keepalive")
         self.addCleanup(rf.kill)
         rf.start(log)
-        pgid = reg.proc.pid  # Kamailio runs in a session (and process group) of its own
-        frozen = [False]
-
-        def thaw():
-            if frozen[0]:
-                os.killpg(pgid, signal.SIGCONT)
-                frozen[0] = False
-        self.addCleanup(thaw)
+        self.addCleanup(reg.thaw)
         t0 = time.monotonic()
         try:
             kam.wait_until(lambda: registered(rf) == n, timeout=20, what="every binding registered")
@@ -96,8 +88,7 @@ class KeepaliveAgainstKamailio(unittest.TestCase):
                            timeout=10, what="the keepalive answered (405 from Kamailio)")
             log(f"all {n} registered, keepalive up at {time.monotonic() - t0:.1f} s: {keepalive(rf)}")
 
-            os.killpg(pgid, signal.SIGSTOP)
-            frozen[0] = True
+            reg.freeze()
             stopped = time.monotonic()
             kam.wait_until(lambda: keepalive(rf).get("state") == "down", timeout=5 + 6.4 + 5,
                            what="the keepalive marks the frozen registrar down")
@@ -122,7 +113,7 @@ class KeepaliveAgainstKamailio(unittest.TestCase):
             text = rf.run_cli(["show sip-ua register registrars"])
             self.assertIn("Keepalive:      OPTIONS (profile 1): down", text, text)
 
-            thaw()
+            reg.thaw()
             resumed = time.monotonic()
             kam.wait_until(lambda: keepalive(rf).get("state") == "up", timeout=5 + 6.4 + 3,
                            what="the keepalive finds the registrar up again")

@@ -16,7 +16,6 @@ Needs Debian's `prometheus` (server and promtool), installed by deploy/install-d
 import json
 import os
 import re
-import signal
 import shutil
 import socket
 import subprocess
@@ -384,15 +383,8 @@ class MetricsAgainstPrometheus(unittest.TestCase):
             return sum(len(c) for c in reg.ul_dump().values())
         kam.wait_until(lambda: registered() == contacts() == n, timeout=20, interval=0.25,
                        what="every number registered, in /metrics and in Kamailio")
-        pgid = reg.proc.pid  # Kamailio runs in a process group of its own
-        os.killpg(pgid, signal.SIGSTOP)
-        frozen = [True]
-
-        def thaw():
-            if frozen[0]:
-                os.killpg(pgid, signal.SIGCONT)
-                frozen[0] = False
-        self.addCleanup(thaw)
+        reg.freeze()
+        self.addCleanup(reg.thaw)
         stopped = time.monotonic()
         kam.wait_until(lambda: registered() == 0, timeout=expires + 10, interval=0.25,
                        what="every registration run out")
@@ -402,7 +394,7 @@ class MetricsAgainstPrometheus(unittest.TestCase):
         self.assertEqual(running, 0)
         self.assertEqual(sum(counted.values()), n)
         self.assertNotIn("registered", counted)
-        thaw()
+        reg.thaw()
         kam.wait_until(lambda: registered() == contacts() == n, timeout=40, interval=0.5,
                        what="registered again, in /metrics and in Kamailio")
 
