@@ -23,6 +23,7 @@ worker::WorkerOptions worker_options(const Options& o, std::uint32_t id, std::ui
   worker::WorkerOptions w;
   w.id = id;
   w.shutdown_timeout_s = o.shutdown_timeout_s;
+  w.socket_coalesce_us = o.socket_coalesce_us;
   w.engine.worker = id;
   w.engine.capacity = o.capacity;
   w.engine.key = key;

@@ -20,7 +20,7 @@ void usage(std::FILE* f) {
                "                 [--stage-timing] [--max-calls N] [--control-sessions N]\n"
                "                 [--control-idle-timeout SECONDS] [--learned-realms N]\n"
                "                 [--dns-server HOST:PORT[,...]] [--dns-hold-down SECONDS]\n"
-               "                 [--metrics ADDR:PORT]\n"
+               "                 [--metrics ADDR:PORT] [--socket-coalesce MICROSECONDS]\n"
                "       regfrontd --check-config FILE\n"
                "\n"
                "  --config FILE            startup-config in IOS syntax\n"
@@ -59,6 +59,12 @@ void usage(std::FILE* f) {
                "  --metrics ADDR:PORT      serve Prometheus metrics at http://ADDR:PORT/metrics and a\n"
                "                           live page at http://ADDR:PORT/ (off by default;\n"
                "                           docs/metrics.md lists them)\n"
+               "  --socket-coalesce US     --io socket: while traffic flows (the worker just sent\n"
+               "                           requests or answers, or read several datagrams at once)\n"
+               "                           it sleeps US microseconds on a timer and then reads\n"
+               "                           everything that arrived, instead of waking for each\n"
+               "                           datagram (default 2000; 0: wake for every datagram);\n"
+               "                           a lone datagram after a quiet spell still wakes it at once\n"
                "  --stage-timing           --io dpdk: split each worker's busy time by stage\n"
                "                           (stage_*_tsc in show dataplane; an rdtsc per stage)\n",
                regfront::protocol::default_control_socket().c_str());
@@ -128,6 +134,7 @@ int main(int argc, char** argv) {
       {"dns-server", required_argument, nullptr, 'D'},
       {"dns-hold-down", required_argument, nullptr, 'H'},
       {"metrics", required_argument, nullptr, 'X'},
+      {"socket-coalesce", required_argument, nullptr, 'W'},
       {nullptr, 0, nullptr, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "c:C:i:l:w:s:t:m:e:h", longopts, nullptr)) != -1) {
@@ -206,6 +213,16 @@ int main(int argc, char** argv) {
       }
       case 'D': o.dns_servers = optarg; break;
       case 'X': o.metrics = optarg; break;
+      case 'W': {
+        char* end = nullptr;
+        const long n = std::strtol(optarg, &end, 10);
+        if (*end != '\0' || end == optarg || n < 0 || n > 5000) {
+          std::fprintf(stderr, "regfrontd: --socket-coalesce must be 0..5000 microseconds\n");
+          return 2;
+        }
+        o.socket_coalesce_us = static_cast<std::uint32_t>(n);
+        break;
+      }
       case 'H': {
         char* end = nullptr;
         const long n = std::strtol(optarg, &end, 10);

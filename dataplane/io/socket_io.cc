@@ -60,7 +60,9 @@ std::size_t SocketIo::receive() {
     rx_msgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
   }
   const int n = ::recvmmsg(fd_, rx_msgs_.data(), kBurst, MSG_DONTWAIT, nullptr);
+  rx_calls.inc();
   if (n <= 0) return 0;
+  rx_datagrams.inc(static_cast<std::uint64_t>(n));
   for (int i = 0; i < n; ++i) {
     if (rx_msgs_[i].msg_hdr.msg_flags & MSG_TRUNC) rx_truncated.inc();
   }
@@ -118,6 +120,7 @@ void SocketIo::flush(reg::TxQueue& q) {
       tx_msgs_[i].msg_hdr.msg_iovlen = 1;
     }
     const int sent = ::sendmmsg(fd_, tx_msgs_.data(), static_cast<unsigned>(n), MSG_DONTWAIT);
+    tx_calls.inc();
     if (sent <= 0) {
       // The datagram at the head was refused (unreachable, buffer full): count it and move on;
       // the transaction's Timer E retransmits it.
@@ -126,6 +129,7 @@ void SocketIo::flush(reg::TxQueue& q) {
       continue;
     }
     done += static_cast<std::size_t>(sent);
+    tx_datagrams.inc(static_cast<std::uint64_t>(sent));
   }
   q.clear();
 }

@@ -108,6 +108,10 @@ def main() -> int:
     ap.add_argument("--out", default=os.path.join(c.REPO, "perf", "results", "compare_uac"))
     ap.add_argument("--io", choices=["socket", "dpdk"], default="socket",
                     help="regfrontd's backend (dpdk: net_tap in a namespace, busy time counted)")
+    ap.add_argument("--socket-coalesce", type=int, default=None,
+                    help="regfrontd --socket-coalesce MICROSECONDS (default: regfrontd's)")
+    ap.add_argument("--skip-uac", action="store_true",
+                    help="regfrontd's run only (no ratio): for trying a change to regfrontd side by side")
     a = ap.parse_args()
     n = a.accounts
     m = c.machine()
@@ -134,8 +138,9 @@ def main() -> int:
         eal = None
         if a.io == "dpdk":
             eal = rig.eal("cmp")
+        extra = [] if a.socket_coalesce is None else ["--socket-coalesce", str(a.socket_coalesce)]
         rf = c.Regfrontd(wd, "\n".join(lines) + "\n!\nend\n", workers=1, io=a.io, eal=eal,
-                         netns=ns)
+                         netns=ns, extra=extra)
         load0 = c.loadavg()
         rf.start()
         try:
@@ -152,12 +157,14 @@ def main() -> int:
             main1 = c.thread_cpu(rf.pid, "regfrontd")
             threads1 = c.thread_cpus(rf.pid)
             stats = rf.statistics() or {}
+            dp = rf.cli_json("show dataplane") or {}
         finally:
             rf.kill()  # also on failure: never leave a regfrontd behind
         st = (stats.get("registrars") or [{}])[0]
         results["regfrontd"] = {"cpu": cpu1 - cpu0, "registrations": n - r0, "seconds": t1 - t0,
                                 "challenged": st.get("challenged"), "load": f"{load0} -> {c.loadavg()}",
                                 "io": a.io,
+                                "worker_counters": [w.get("counters", {}) for w in dp.get("workers", [])],
                                 "threads": {k: round(v - threads0.get(k, 0.0), 3) for k, v in threads1.items()}}
         if a.io == "dpdk":
             # The process CPU is the spinning worker's whole core: count its busy share instead.
@@ -166,6 +173,13 @@ def main() -> int:
                                          **c.busy_cpu(worker_cpu, b0, b1, main1 - main0)})
         c.log(f"regfrontd: {results['regfrontd']}")
         reg.stop()
+        if a.skip_uac:
+            r = results["regfrontd"]
+            print(f"regfrontd --io {a.io}: {r['registrations']} registrations in {r['seconds']:.2f} s, "
+                  f"CPU {r['cpu']:.3f} s = {r['cpu'] / max(1, r['registrations']) * 1e6:.1f} µs per "
+                  f"registration; {r}")
+            c.cleanup(wd)
+            return 0
 
         # ---- Kamailio uac_reg ----
         reg.start(timeout=60)

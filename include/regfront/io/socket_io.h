@@ -69,6 +69,10 @@ class SocketIo {
 
   Counter tx_errors;   // datagrams the kernel refused
   Counter rx_truncated;
+  Counter rx_datagrams;  // received (every recvmmsg's count)
+  Counter rx_calls;      // recvmmsg calls
+  Counter tx_datagrams;  // accepted by the kernel
+  Counter tx_calls;      // sendmmsg calls
 
  private:
   std::size_t receive();

@@ -38,6 +38,8 @@ class SocketWorker : public Worker {
   io::SocketIo io_;
   RequestHandoff* handoff_;
   Counter handoff_out_, handoff_in_, handoff_drops_, handoff_wakeups_;
+  Counter sleeps_on_socket_, sleeps_coalesced_;
+  long coalesce_ns_;  // --socket-coalesce in ns; 0: every sleep watches the socket
   std::thread thread_;
 };
 

@@ -36,6 +36,7 @@ struct WorkerOptions {
   reg::EngineOptions engine;             // engine.worker must equal id
   call::RelayOptions relay;              // relay.worker must equal id
   std::uint32_t shutdown_timeout_s = 10; // unregistration time on shutdown
+  std::uint32_t socket_coalesce_us = 0;  // socket backend: wake-up coalescing interval (0 = off)
 };
 
 class Worker {
