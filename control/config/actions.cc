@@ -403,6 +403,26 @@ Result timers_register_set(SipUa& ua, std::uint32_t ms) {
   return changed();
 }
 
+Result shard_set(SipUa& ua, std::uint32_t index, std::uint32_t count) {
+  if (count == 0 || count > kMaxShards) {
+    return rejected(Status::out_of_range("Shards must number 1 to " + std::to_string(kMaxShards)));
+  }
+  if (index >= count) {
+    return rejected(Status::out_of_range("Shard " + std::to_string(index) + " does not exist: " + std::to_string(count) +
+                                         " shards are numbered 0 to " + std::to_string(count - 1)));
+  }
+  if (ua.shard_index == index && ua.shard_count == count) return ok();
+  ua.shard_index = index;
+  ua.shard_count = count;
+  return changed();
+}
+
+Result shard_clear(SipUa& ua) {
+  if (ua.shard_count == 0) return ok();
+  ua.shard_index = ua.shard_count = 0;
+  return changed();
+}
+
 Result registration_rate_set(SipUa& ua, std::uint32_t per_second) {
   if (ua.registration_rate == per_second) return ok();
   ua.registration_rate = per_second;

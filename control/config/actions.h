@@ -130,6 +130,9 @@ Result localhost_clear(std::optional<Localhost>& slot);
 Result retry_register_set(SipUa& ua, std::uint8_t n);
 Result timers_register_set(SipUa& ua, std::uint32_t ms);
 Result registration_rate_set(SipUa& ua, std::uint32_t per_second);
+// `shard I of N` / `no shard`: refused unless 1 <= N <= kMaxShards and I < N.
+Result shard_set(SipUa& ua, std::uint32_t index, std::uint32_t count);
+Result shard_clear(SipUa& ua);
 
 // dial-peer, both types. `pattern` "" removes it; else validate_dial_pattern() decides.
 Result destination_pattern_set(DialPeer& dp, std::string_view pattern);

@@ -85,6 +85,24 @@ void SharedString::release(Entry* e) noexcept {
 
 std::ostream& operator<<(std::ostream& os, const SharedString& s) { return os << s.view(); }
 
+std::uint32_t shard_of(std::string_view number, std::uint32_t count) {
+  std::uint64_t key = 0xcbf29ce484222325ull;  // FNV-1a 64
+  for (const char ch : number) {
+    key ^= static_cast<unsigned char>(ch);
+    key *= 0x100000001b3ull;
+  }
+  // Jump consistent hash: the last bucket a pseudo-random walk keyed by `key` jumps to below count.
+  std::int64_t b = -1;
+  std::int64_t j = 0;
+  while (j < static_cast<std::int64_t>(count)) {
+    b = j;
+    key = key * 2862933555777941757ull + 1;
+    j = static_cast<std::int64_t>(static_cast<double>(b + 1) *
+                                  (static_cast<double>(1ll << 31) / static_cast<double>((key >> 33) + 1)));
+  }
+  return static_cast<std::uint32_t>(b < 0 ? 0 : b);
+}
+
 std::vector<std::string> endpoint_numbers(const Config& cfg) {
   std::vector<std::string> out;
   std::unordered_set<std::string_view> seen;  // views into cfg, which outlives this call

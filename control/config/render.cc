@@ -215,6 +215,8 @@ std::string render_running_config(const Config& cfg) {
     for (const auto& [index, r] : ua.registrars) out += registrar(r);
     if (ua.registration_rate != kDefaultRegistrationRate)
       out += " registration rate " + std::to_string(ua.registration_rate) + "\n";
+    if (ua.shard_count != 0)
+      out += " shard " + std::to_string(ua.shard_index) + " of " + std::to_string(ua.shard_count) + "\n";
     out += "!\n";
   }
   out += "end\n";

@@ -894,6 +894,11 @@ Result h_rate(Context& c, const Args& a) {
 Result h_no_rate(Context& c, const Args&) {
   return actions::registration_rate_set(c.cfg.sip_ua, kDefaultRegistrationRate);
 }
+Result h_shard(Context& c, const Args& a) {
+  return actions::shard_set(c.cfg.sip_ua, static_cast<std::uint32_t>(a.number("i")),
+                            static_cast<std::uint32_t>(a.number("n")));
+}
+Result h_no_shard(Context& c, const Args&) { return actions::shard_clear(c.cfg.sip_ua); }
 
 // ---- handlers: dial-peer ----------------------------------------------------------------------
 
@@ -1656,6 +1661,16 @@ struct Builder {
     tunable(root, no, "registration", "Registration pacing", "rate",
             "REGISTER requests per second per registrar (retransmissions and retries too)", 1, 1000000,
             "Requests per second", h_rate, h_no_rate);
+    // regfront extension: this box registers one shard of the endpoints (docs/scale-out.md).
+    {
+      Node* s = kw(root, "shard", "Register only one shard of the endpoints (consistent hash of the number)");
+      Node* i = num(s, 0, kMaxShards - 1, "This box's shard (0 = the first)", "i");
+      end(num(kw(i, "of", "Number of shards"), 1, kMaxShards, "Shards in all", "n"), h_shard);
+      Node* ns = kw(no, "shard", "Register every endpoint");
+      end(ns, h_no_shard);
+      Node* ni = num(ns, 0, kMaxShards - 1, "This box's shard (0 = the first)", "i");
+      end(num(kw(ni, "of", "Number of shards"), 1, kMaxShards, "Shards in all", "n"), h_no_shard);
+    }
     return root;
   }
   // What POTS and VoIP dial peers share: the mode's root with exit/end/do, `destination-pattern`,

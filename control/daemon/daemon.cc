@@ -64,6 +64,13 @@ Daemon::~Daemon() {
   if (signal_fd_ >= 0) ::close(signal_fd_);
 }
 
+// --shard I/N replaces the startup-config's `shard` line, at start-up and on every re-read.
+void Daemon::apply_shard_option(config::Config& cfg) const {
+  if (opts_.shard_count == 0) return;
+  cfg.sip_ua.shard_index = opts_.shard_index;
+  cfg.sip_ua.shard_count = opts_.shard_count;
+}
+
 Status Daemon::load() {
   // A crash during an earlier `write memory` may have left PATH.tmp.PID files: not ours to keep.
   if (const std::size_t n = config::remove_stale_temporaries(opts_.config_path); n != 0) {
@@ -75,6 +82,7 @@ Status Daemon::load() {
   if (!text.ok()) return Status::not_found("cannot read " + text.status().message());
   config::Config cfg;
   const config::LoadResult r = config::load_startup_config(*text, cfg);
+  apply_shard_option(cfg);
   if (!r.ok()) {
     std::string all;
     for (const auto& e : r.errors) all += e.format(opts_.config_path) + "\n";
@@ -224,10 +232,15 @@ Status Daemon::start() {
   const reg::Snapshot* snap = publisher_->current();
   std::size_t bindings = 0;
   for (const auto& p : snap->plans) bindings += p.size();
+  std::string shard;
+  if (cfg_.sip_ua.shard_count != 0) {
+    shard = " (shard " + std::to_string(cfg_.sip_ua.shard_index) + " of " + std::to_string(cfg_.sip_ua.shard_count) +
+            ")";
+  }
   event(kNotifications, "SYS", "RESTART",
-        "System restarted -- %zu endpoints, %zu bindings, %u worker(s) of %u binding slots, "
+        "System restarted -- %zu endpoints%s, %zu bindings, %u worker(s) of %u binding slots, "
         "listening on %s:%u, control socket %s",
-        snap->endpoints.size(), bindings, opts_.workers, opts_.capacity, opts_.listen_ip.c_str(),
+        snap->endpoints.size(), shard.c_str(), bindings, opts_.workers, opts_.capacity, opts_.listen_ip.c_str(),
         opts_.listen_port, opts_.control_socket.c_str());
   check_shutdown_fit(true);
   return {};
@@ -521,6 +534,7 @@ void Daemon::reload() {
   }
   config::Config cfg;
   const config::LoadResult r = config::load_startup_config(*text, cfg);
+  apply_shard_option(cfg);
   if (!r.ok()) {
     ++reloads_refused_;
     for (const auto& e : r.errors) {

@@ -20,7 +20,7 @@ void usage(std::FILE* f) {
                "                 [--stage-timing] [--max-calls N] [--control-sessions N]\n"
                "                 [--control-idle-timeout SECONDS] [--learned-realms N]\n"
                "                 [--dns-server HOST:PORT[,...]] [--dns-hold-down SECONDS]\n"
-               "                 [--metrics ADDR:PORT] [--socket-coalesce MICROSECONDS]\n"
+               "                 [--metrics ADDR:PORT] [--socket-coalesce MICROSECONDS] [--shard I/N]\n"
                "       regfrontd --check-config FILE\n"
                "\n"
                "  --config FILE            startup-config in IOS syntax\n"
@@ -59,6 +59,10 @@ void usage(std::FILE* f) {
                "  --metrics ADDR:PORT      serve Prometheus metrics at http://ADDR:PORT/metrics and a\n"
                "                           live page at http://ADDR:PORT/ (off by default;\n"
                "                           docs/metrics.md lists them)\n"
+               "  --shard I/N              register only the endpoints of shard I of N (0 <= I < N):\n"
+               "                           a consistent hash of each number, so N -> N+1 moves about\n"
+               "                           1/(N+1) of them; replaces the startup-config's `shard`\n"
+               "                           line (a StatefulSet passes its pod ordinal)\n"
                "  --socket-coalesce US     --io socket: while traffic flows (the worker just sent\n"
                "                           requests or answers, or read several datagrams at once)\n"
                "                           it sleeps US microseconds on a timer and then reads\n"
@@ -70,7 +74,7 @@ void usage(std::FILE* f) {
                regfront::protocol::default_control_socket().c_str());
 }
 
-int check_config(const std::string& path) {
+int check_config(const std::string& path, const regfront::daemon::Options& o) {
   // The same reading as the daemon's: a directory, a FIFO or a read error is refused.
   const regfront::StatusOr<std::string> text = regfront::config::read_startup_config(path);
   if (!text.ok()) {
@@ -83,9 +87,17 @@ int check_config(const std::string& path) {
     for (const auto& e : r.errors) std::fprintf(stderr, "%s\n", e.format(path).c_str());
     return 1;
   }
+  if (o.shard_count != 0) {
+    cfg.sip_ua.shard_index = o.shard_index;
+    cfg.sip_ua.shard_count = o.shard_count;
+  }
   const auto endpoints = regfront::config::endpoint_numbers(cfg);
-  std::printf("%s: OK (%zu registrar(s), %zu endpoint(s))\n", path.c_str(), cfg.sip_ua.registrars.size(),
-              endpoints.size());
+  std::string shard;
+  if (cfg.sip_ua.shard_count != 0) {
+    shard = " in shard " + std::to_string(cfg.sip_ua.shard_index) + " of " + std::to_string(cfg.sip_ua.shard_count);
+  }
+  std::printf("%s: OK (%zu registrar(s), %zu endpoint(s)%s)\n", path.c_str(), cfg.sip_ua.registrars.size(),
+              endpoints.size(), shard.c_str());
   return 0;
 }
 
@@ -135,6 +147,7 @@ int main(int argc, char** argv) {
       {"dns-hold-down", required_argument, nullptr, 'H'},
       {"metrics", required_argument, nullptr, 'X'},
       {"socket-coalesce", required_argument, nullptr, 'W'},
+      {"shard", required_argument, nullptr, 'Z'},
       {nullptr, 0, nullptr, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "c:C:i:l:w:s:t:m:e:h", longopts, nullptr)) != -1) {
@@ -213,6 +226,19 @@ int main(int argc, char** argv) {
       }
       case 'D': o.dns_servers = optarg; break;
       case 'X': o.metrics = optarg; break;
+      case 'Z': {
+        unsigned i = 0, n = 0;
+        char tail = 0;
+        if (std::sscanf(optarg, "%u/%u%c", &i, &n, &tail) != 2 || n < 1 || n > regfront::config::kMaxShards ||
+            i >= n) {
+          std::fprintf(stderr, "regfrontd: --shard must be I/N with 1 <= N <= %u and 0 <= I < N\n",
+                       regfront::config::kMaxShards);
+          return 2;
+        }
+        o.shard_index = i;
+        o.shard_count = n;
+        break;
+      }
       case 'W': {
         char* end = nullptr;
         const long n = std::strtol(optarg, &end, 10);
@@ -237,7 +263,7 @@ int main(int argc, char** argv) {
       default: usage(stderr); return 2;
     }
   }
-  if (!check.empty()) return check_config(check);
+  if (!check.empty()) return check_config(check, o);
   if (o.config_path.empty()) {
     usage(stderr);
     return 2;

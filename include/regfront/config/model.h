@@ -339,9 +339,26 @@ struct SipUa {
   std::uint8_t retry_register = kDefaultRetryRegister;
   std::uint32_t timers_register_ms = kDefaultTimersRegisterMs;
   std::uint32_t registration_rate = kDefaultRegistrationRate;
+  // `shard I of N` (regfront extension; regfrontd --shard I/N sets the same): this box registers
+  // only the endpoints whose number falls in shard I of N (shard_of()); 0 of 0: every endpoint.
+  std::uint32_t shard_index = 0;
+  std::uint32_t shard_count = 0;
   bool present = false;  // `sip-ua` entered at least once (rendered even when empty)
   bool operator==(const SipUa&) const = default;
 };
+
+inline constexpr std::uint32_t kMaxShards = 1024;
+
+// The shard, 0..count-1, a number belongs to among `count`: jump consistent hashing (Lamping and
+// Veach, 2014) of the number's 64-bit FNV-1a hash. Going from N to N+1 shards moves about 1/(N+1)
+// of the numbers, all of them into the new shard N; nothing moves between the others. Fixed by
+// design: a different hash would move numbers between boxes on an upgrade.
+//   shard_of("4085550100", 1) == 0
+std::uint32_t shard_of(std::string_view number, std::uint32_t count);
+// True when `ua` is not sharded or `number` falls in its shard.
+inline bool in_shard(const SipUa& ua, std::string_view number) {
+  return ua.shard_count <= 1 || shard_of(number, ua.shard_count) == ua.shard_index;
+}
 
 // ---- Interfaces (the DPDK backend) -------------------------------------------------------------
 // Addresses are stored in binary, so that equal addresses written differently compare equal and
@@ -517,17 +534,19 @@ Status validate_dial_pattern(std::string_view pattern);
 
 // The endpoints of a configuration (F2): the numbers of POTS dial peers whose
 // destination-pattern is a number, then the `credentials` numbers not already listed, in order,
-// without duplicates.
+// without duplicates; with `shard I of N`, only those of shard I.
 std::vector<std::string> endpoint_numbers(const Config& cfg);
 // The same candidates in the same order, duplicates included: fn(std::string_view number) with
 // views into `cfg`. For callers that dedupe with a table of their own (the snapshot builder).
 template <typename Fn>
 void for_each_endpoint_number(const Config& cfg, Fn&& fn) {
   for (const auto& [tag, dp] : cfg.dial_peers) {
-    if (is_endpoint_dial_peer(dp)) fn(std::string_view(dp.destination_pattern));
+    if (is_endpoint_dial_peer(dp) && in_shard(cfg.sip_ua, dp.destination_pattern)) {
+      fn(std::string_view(dp.destination_pattern));
+    }
   }
   for (const auto& c : cfg.sip_ua.credentials) {
-    if (!c.number.empty()) fn(c.number.view());
+    if (!c.number.empty() && in_shard(cfg.sip_ua, c.number.view())) fn(c.number.view());
   }
 }
 

@@ -51,6 +51,7 @@ class Daemon : public config::ExecHooks, public ControlServer::Handler {
 
   // Loads the startup-config. A refusal's message lists every error as FILE:LINE: reason.
   Status load();
+  void apply_shard_option(config::Config& cfg) const;
   // Starts everything, runs the control loop until SIGTERM/SIGINT, unregisters; returns the
   // process exit status.
   int run();

@@ -26,6 +26,8 @@ struct Options {
   std::string dns_servers;             // --dns-server HOST:PORT[,…]; empty: /etc/resolv.conf's
   std::uint32_t dns_hold_down_s = 60;  // --dns-hold-down: a failed DNS target is avoided this long
   std::string metrics;                 // --metrics ADDR:PORT: Prometheus exposition; empty: off
+  std::uint32_t shard_index = 0;       // --shard I/N: overrides the startup-config's `shard I of N`
+  std::uint32_t shard_count = 0;       // 0: --shard not given
   std::uint32_t socket_coalesce_us = 2000;  // --socket-coalesce: socket worker's wake-up coalescing; 0 = off
 };
 

@@ -622,6 +622,7 @@ const ExecError kErrors[] = {
     {Mode::dial_peer, "do exit", ResultCode::invalid_input, 3, ""},
     {Mode::global_config, "do do show dataplane", ResultCode::invalid_input, 3, ""},
     {Mode::sip_ua, "do sh run | json", ResultCode::invalid_input, 12, ""},
+    {Mode::sip_ua, "shard 3 of 3", ResultCode::rejected, 0, "% Shard 3 does not exist: 3 shards are numbered 0 to 2"},
 };
 
 TEST(ExecErrors, CodesMarkersAndMessages) {

@@ -87,6 +87,8 @@ const UaCase kUaCases[] = {
     {"tim reg 10000", [](const SipUa& u) { return u.timers_register_ms == 10000; }},
     {"registration rate 1000000", [](const SipUa& u) { return u.registration_rate == 1000000; }},
     {"registrati ra 1", [](const SipUa& u) { return u.registration_rate == 1; }},
+    {"shard 2 of 3", [](const SipUa& u) { return u.shard_index == 2 && u.shard_count == 3; }},
+    {"sha 0 o 1024", [](const SipUa& u) { return u.shard_index == 0 && u.shard_count == 1024; }},
 };
 
 TEST(GrammarSipUa, EveryCommandAndAbbreviation) {
@@ -147,6 +149,8 @@ const NoCase kNoCases[] = {
      [](const Config& c) { return c.sip_ua.timers_register_ms == kDefaultTimersRegisterMs; }},
     {{"registration rate 7"}, "no registration rate",
      [](const Config& c) { return c.sip_ua.registration_rate == kDefaultRegistrationRate; }},
+    {{"shard 1 of 4"}, "no shard", [](const Config& c) { return c.sip_ua.shard_count == 0; }},
+    {{"shard 1 of 4"}, "no shard 1 of 4", [](const Config& c) { return c.sip_ua == SipUa{.present = true}; }},
     // Global commands from inside sip-ua leave the sub-mode (IOS behaviour).
     {{"registrar 1 dns:a.com"}, "no sip-ua", [](const Config& c) { return c.sip_ua == SipUa{}; }},
 };
@@ -255,6 +259,9 @@ const ErrorCase kErrors[] = {
     {Mode::sip_ua, "retry register 11", ResultCode::invalid_input, 15},
     {Mode::sip_ua, "timers register 99", ResultCode::invalid_input, 16},
     {Mode::sip_ua, "registration rate 0", ResultCode::invalid_input, 18},
+    {Mode::sip_ua, "shard 1024 of 1024", ResultCode::invalid_input, 6},
+    {Mode::sip_ua, "shard 1 of 0", ResultCode::invalid_input, 11},
+    {Mode::sip_ua, "shard 1", ResultCode::incomplete, 0},
     {Mode::sip_ua, "localhost 1.2.3.4", ResultCode::invalid_input, 10},
     {Mode::sip_ua, "e", ResultCode::ambiguous, 0},  // end, exit
     {Mode::sip_ua, "registrar 1 dns:x.com t", ResultCode::ok, 0},  // tcp, unique

@@ -154,5 +154,60 @@ TEST(DialPeerModel, VoipDialPeersAreNotEndpoints) {
   EXPECT_EQ(endpoint_numbers(cfg), (std::vector<std::string>{"1111"}));
 }
 
+
+// The hash is part of the deployment contract: boxes of different versions must agree on who
+// owns a number. The values agree with an independent script of the same two published
+// algorithms (FNV-1a 64, jump consistent hash); a change here moves numbers between boxes.
+TEST(Shards, TheHashIsFixed) {
+  EXPECT_EQ(shard_of("4085550100", 1), 0u);
+  const std::uint32_t pinned[] = {shard_of("4085550100", 4), shard_of("+14085551234", 16), shard_of("1", 1024)};
+  EXPECT_EQ(pinned[0], 3u);
+  EXPECT_EQ(pinned[1], 6u);
+  EXPECT_EQ(pinned[2], 595u);
+}
+
+TEST(Shards, EvenAndConsistent) {
+  constexpr std::uint32_t kNumbers = 30000;
+  for (std::uint32_t n = 1; n <= 8; ++n) {
+    std::vector<std::uint32_t> count(n + 1, 0);
+    std::uint32_t moved = 0;
+    for (std::uint32_t k = 0; k < kNumbers; ++k) {
+      const std::string number = std::to_string(4085000000ull + k);
+      const std::uint32_t a = shard_of(number, n);
+      const std::uint32_t b = shard_of(number, n + 1);
+      ASSERT_LT(a, n);
+      ++count[a];
+      if (a != b) {
+        ++moved;
+        EXPECT_EQ(b, n) << number << ": a number that moves goes to the new shard only";
+      }
+    }
+    for (std::uint32_t s = 0; s < n; ++s) {
+      EXPECT_NEAR(double(count[s]), double(kNumbers) / n, 0.05 * kNumbers / n) << s << " of " << n;
+    }
+    EXPECT_NEAR(double(moved), double(kNumbers) / (n + 1), 0.05 * kNumbers / (n + 1)) << n << " -> " << n + 1;
+  }
+}
+
+TEST(Shards, EndpointNumbersKeepTheirShardOnly) {
+  Config cfg;
+  for (int k = 0; k < 300; ++k) {
+    const std::string n = std::to_string(5550000 + k);
+    cfg.sip_ua.credentials.push_back(Credential{n, "u" + n, "p", "r"});
+  }
+  std::size_t total = 0;
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    cfg.sip_ua.shard_index = i;
+    cfg.sip_ua.shard_count = 3;
+    for (const std::string& n : endpoint_numbers(cfg)) {
+      EXPECT_EQ(shard_of(n, 3), i);
+      ++total;
+    }
+  }
+  EXPECT_EQ(total, 300u);
+  cfg.sip_ua.shard_count = 0;
+  EXPECT_EQ(endpoint_numbers(cfg).size(), 300u);
+}
+
 }  // namespace
 }  // namespace regfront::config
