@@ -24,6 +24,8 @@ packages=(
   chromium                            # headless: loads the live page in the e2e test
   python3 iproute2 procps tmux
   python3-matplotlib                  # perf/scenarios plots (perf/run-all)
+  # the Debian package's test (tests/pkg): its checks and its throw-away root
+  lintian mmdebstrap systemd          # systemd: systemd-analyze verify / security --offline
 )
 
 missing=()

@@ -1,0 +1,334 @@
+#!/usr/bin/env python3
+"""The Debian package, built, checked and installed in a throw-away root: lintian, the unit
+through systemd-analyze (verify, and security --offline: the exposure score), then in a Debian 12
+root made by mmdebstrap (cached as a tarball under /var/cache/regfront-test, rebuilt when the
+package's dependencies change): install, --check-config on the shipped configurations,
+regfrontd started from the unit's own command line as the service user (regfront-cli over
+/run/regfront, a reload = SIGHUP applying an edited startup-config, a stop = SIGTERM), remove
+and purge leaving nothing. The host's /etc and services are not touched. Needs root.
+
+  python3 tests/pkg/test_package.py --build-dir BUILD
+"""
+
+import argparse
+import glob
+import hashlib
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+CACHE = os.environ.get("REGFRONT_TEST_CACHE", "/var/cache/regfront-test")
+SUITE = "bookworm"
+# The exposure score systemd-analyze security --offline gives the packaged unit, alone and with
+# the DPDK drop-in, must stay at or below these (0 is best, 10 worst; measured 1.3 and 2.3).
+MAX_EXPOSURE_SOCKET = 2.0
+MAX_EXPOSURE_DPDK = 3.5
+BUILD_DIR = ""
+# Beside the package's dependencies, what a Debian 12 server has and the unit's checks use:
+# systemd (systemd-analyze verify --root resolves the unit's targets there), man-db (its
+# Documentation= pages).
+ROOT_EXTRAS = ("systemd", "man-db")
+
+
+def run(argv, check=True, **kw):
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=kw.pop("timeout", 600), **kw)
+    if check and r.returncode != 0:
+        raise AssertionError(f"{shlex.join(argv)} exited {r.returncode}:\n{r.stdout}\n{r.stderr}")
+    return r
+
+
+def deb_field(deb, field):
+    return run(["dpkg-deb", "--field", deb, field]).stdout.strip()
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def wait_until(pred, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class Package(unittest.TestCase):
+    deb = ""
+    root = ""
+    timings = {}
+
+    @classmethod
+    def setUpClass(cls):
+        t0 = time.monotonic()
+        env = dict(os.environ, REGFRONT_BUILD_DIR=BUILD_DIR)
+        out = run([os.path.join(ROOT, "deploy", "package.sh")], env=env, timeout=1800).stdout
+        cls.deb = out.strip().splitlines()[-1]
+        cls.timings["package"] = time.monotonic() - t0
+        print(f"package: {cls.deb}, {os.path.getsize(cls.deb) / 1e6:.1f} MB, "
+              f"Installed-Size {int(deb_field(cls.deb, 'Installed-Size')) / 1e3:.1f} MB", file=sys.stderr)
+
+    # -- the package itself --------------------------------------------------------------
+
+    def test_1_name_and_contents(self):
+        self.assertRegex(os.path.basename(self.deb), r"^regfront_[0-9.]+-[0-9]+_amd64\.deb$")
+        files = run(["dpkg-deb", "--contents", self.deb]).stdout
+        for path in ("./usr/sbin/regfrontd", "./usr/bin/regfront-cli", "./lib/systemd/system/regfront.service",
+                     "./usr/share/man/man8/regfrontd.8.gz", "./usr/share/man/man1/regfront-cli.1.gz",
+                     "./etc/regfront/startup-config.example", "./etc/regfront/dpdk.profile",
+                     "./etc/default/regfront", "./usr/share/regfront/grafana/regfront.json",
+                     "./usr/share/regfront/prometheus/regfront-alerts.yml",
+                     "./usr/share/doc/regfront/examples/dpdk.conf", "./usr/share/doc/regfront/deploy.md",
+                     "./usr/share/doc/regfront/copyright", "./usr/share/doc/regfront/changelog.Debian.gz"):
+            self.assertRegex(files, re.escape(path) + r"\n", f"{path} not in the package")
+        depends = deb_field(self.deb, "Depends")
+        for lib in ("adduser", "procps", "libssl3", "libc-ares2", "libedit2"):
+            self.assertIn(lib, depends)
+        self.assertEqual(run(["dpkg-deb", "--ctrl-tarfile", self.deb]).returncode, 0)
+        conffiles = run(["sh", "-c", f"dpkg-deb --info {shlex.quote(self.deb)} conffiles"]).stdout.split()
+        self.assertEqual(sorted(conffiles), ["/etc/default/regfront", "/etc/regfront/dpdk.profile",
+                                             "/etc/regfront/startup-config.example"])
+
+    def test_2_lintian_clean(self):
+        t0 = time.monotonic()
+        r = run(["lintian", "--fail-on", "error,warning", "--display-info", self.deb], check=False)
+        self.timings["lintian"] = time.monotonic() - t0
+        print(f"lintian ({self.timings['lintian']:.0f} s):\n{r.stdout or '  (no tags)'}", file=sys.stderr)
+        self.assertEqual(r.returncode, 0, f"lintian:\n{r.stdout}{r.stderr}")
+        self.assertNotRegex(r.stdout, r"(?m)^[EW]: ", r.stdout)
+
+    # -- the unit -------------------------------------------------------------------------
+
+    def _exposure(self, unit_dir):
+        r = run(["systemd-analyze", "security", "--offline=yes", "--no-pager",
+                 os.path.join(unit_dir, "regfront.service")], check=False)
+        m = re.search(r"Overall exposure level for regfront\.service: ([0-9.]+) (\w+)", r.stdout)
+        self.assertIsNotNone(m, r.stdout + r.stderr)
+        return float(m.group(1)), m.group(2), r.stdout
+
+    def test_3_unit_verifies_and_is_hardened(self):
+        root = self._root()
+        r = run(["systemd-analyze", "verify", "--man=no", f"--root={root}", "regfront.service"], check=False)
+        # verify has nothing to say about a unit it accepts. (--man=no: it would look for the
+        # Documentation= pages on the host; test_4 finds them in the root.)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(r.stderr.strip(), "", r.stderr)
+        unit_dir = os.path.join(root, "lib/systemd/system")
+        score, level, _ = self._exposure(unit_dir)
+        print(f"systemd-analyze security --offline: regfront.service {score} {level}", file=sys.stderr)
+        self.assertLessEqual(score, MAX_EXPOSURE_SOCKET)
+
+        # The DPDK drop-in as docs/deploy.md installs it: the unit still verifies, and its
+        # score with the capabilities and devices it adds back.
+        dropin = os.path.join(root, "etc/systemd/system/regfront.service.d")
+        os.makedirs(dropin, exist_ok=True)
+        shutil.copy(os.path.join(root, "usr/share/doc/regfront/examples/dpdk.conf"), dropin)
+        try:
+            r = run(["systemd-analyze", "verify", "--man=no", f"--root={root}", "regfront.service"], check=False)
+            self.assertEqual((r.returncode, r.stderr.strip()), (0, ""), r.stdout + r.stderr)
+            merged = tempfile.mkdtemp(prefix="regfront-unit-")
+            with open(os.path.join(merged, "regfront.service"), "w") as f:
+                f.write(read(os.path.join(unit_dir, "regfront.service")))
+                f.write("\n" + read(os.path.join(dropin, "dpdk.conf")))
+            dscore, dlevel, _ = self._exposure(merged)
+            shutil.rmtree(merged)
+            print(f"systemd-analyze security --offline: with the DPDK drop-in {dscore} {dlevel}", file=sys.stderr)
+            self.assertGreater(dscore, score)  # it does add rights back
+            self.assertLessEqual(dscore, MAX_EXPOSURE_DPDK)
+        finally:
+            shutil.rmtree(os.path.join(root, "etc/systemd/system/regfront.service.d"))
+
+    # -- installed in a throw-away root ---------------------------------------------------
+
+    _root_dir = ""
+
+    @classmethod
+    def _root(cls):
+        if cls._root_dir:
+            return cls._root_dir
+        t0 = time.monotonic()
+        tarball = cached_root(cls.deb)
+        cls.timings["root"] = time.monotonic() - t0
+        cls._root_dir = tempfile.mkdtemp(prefix="regfront-pkg-root-", dir="/var/tmp")
+        run(["tar", "-C", cls._root_dir, "-xf", tarball])
+        shutil.copy(cls.deb, os.path.join(cls._root_dir, "tmp", "regfront.deb"))
+        t0 = time.monotonic()
+        r = run(["chroot", cls._root_dir, "dpkg", "-i", "/tmp/regfront.deb"], check=False)
+        cls.timings["install"] = time.monotonic() - t0
+        if r.returncode != 0:
+            raise AssertionError(f"dpkg -i in the throw-away root:\n{r.stdout}\n{r.stderr}")
+        cls.install_output = r.stdout + r.stderr
+        return cls._root_dir
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls._root_dir and not os.environ.get("REGFRONT_E2E_KEEP"):
+            subprocess.run(["umount", "--lazy", os.path.join(cls._root_dir, "proc")], capture_output=True)
+            shutil.rmtree(cls._root_dir, ignore_errors=True)
+        print("times: " + ", ".join(f"{k} {v:.1f} s" for k, v in cls.timings.items()), file=sys.stderr)
+
+    def chroot(self, *argv, user=None, check=True, **kw):
+        pre = ["chroot"] + ([f"--userspec={user}"] if user else []) + [self._root()]
+        return run(pre + list(argv), check=check, **kw)
+
+    def test_4_installed_as_the_package_says(self):
+        root = self._root()
+        self.assertNotIn("warning", self.install_output.lower(), self.install_output)
+        passwd = self.chroot("getent", "passwd", "regfront").stdout
+        self.assertRegex(passwd, r"^regfront:x:\d+:\d+:.*:/nonexistent:/usr/sbin/nologin$")
+        st = os.stat(os.path.join(root, "etc/regfront"))
+        self.assertEqual(oct(st.st_mode & 0o7777), "0o2770")
+        cfg = os.stat(os.path.join(root, "etc/regfront/startup-config"))
+        self.assertEqual(oct(cfg.st_mode & 0o777), "0o660")
+        # Enabled (the symlink deb-systemd-helper made), not started: no systemd runs there.
+        self.assertTrue(os.path.islink(os.path.join(root, "etc/systemd/system/multi-user.target.wants/regfront.service")))
+        self.assertEqual(self.chroot("dpkg-query", "-W", "-f=${Status}", "regfront").stdout, "install ok installed")
+        # The unit's Documentation= pages, as man finds them there.
+        self.assertEqual(self.chroot("man", "-w", "8", "regfrontd").stdout.strip(), "/usr/share/man/man8/regfrontd.8.gz")
+        self.assertEqual(self.chroot("man", "-w", "1", "regfront-cli").stdout.strip(),
+                         "/usr/share/man/man1/regfront-cli.1.gz")
+        self.assertIn("--dpdk-profile", self.chroot("man", "-P", "cat", "8", "regfrontd", env=dict(os.environ, MANWIDTH="100")).stdout)
+
+    def test_5_check_config_on_the_shipped_files(self):
+        for cfg in ("/etc/regfront/startup-config", "/etc/regfront/startup-config.example"):
+            r = self.chroot("/usr/sbin/regfrontd", "--check-config", cfg, "--dpdk-profile", "/etc/regfront/dpdk.profile",
+                            user="regfront:regfront", check=False)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn(f"{cfg}: OK", r.stdout)
+            self.assertIn("/etc/regfront/dpdk.profile: OK (EAL arguments: -l 1-2 --in-memory --file-prefix regfront -a 0000:03:00.0)", r.stdout)
+        # and a bad line is FILE:LINE, exit 1
+        with open(os.path.join(self._root(), "tmp/bad.cfg"), "w") as f:
+            f.write("hostname x\nsip-ua\n registrar 9 ipv4:192.0.2.1 expires 60\n")
+        r = self.chroot("/usr/sbin/regfrontd", "--check-config", "/tmp/bad.cfg", check=False)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("/tmp/bad.cfg:3:", r.stderr)
+
+    def test_6_starts_from_the_units_command_line(self):
+        root = self._root()
+        unit = read(os.path.join(root, "lib/systemd/system/regfront.service"))
+        exec_start = re.search(r"(?m)^ExecStart=(.*)$", unit).group(1)
+        check = re.search(r"(?m)^ExecStartPre=(.*)$", unit).group(1)
+        # What systemd would do: RuntimeDirectory, /etc/default/regfront's REGFRONT_OPTS (here a
+        # free loopback port: the host's 5060 may be in use), the unit's User and Group.
+        os.makedirs(os.path.join(root, "run/regfront"), exist_ok=True)
+        self.chroot("chown", "regfront:regfront", "/run/regfront")
+        os.chmod(os.path.join(root, "run/regfront"), 0o750)
+        port = free_udp_port()
+        opts = f"--listen 127.0.0.1:{port}"
+        argv = shlex.split(exec_start.replace("$REGFRONT_OPTS", opts))
+        self.assertEqual(argv[0], "/usr/sbin/regfrontd")
+        self.chroot(*shlex.split(check), user="regfront:regfront")
+        os.makedirs(os.path.join(root, "proc"), exist_ok=True)
+        run(["mount", "-t", "proc", "proc", os.path.join(root, "proc")])
+        try:
+            proc = subprocess.Popen(["chroot", "--userspec=regfront:regfront", root] + argv,
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            try:
+                sock = os.path.join(root, "run/regfront/regfrontd.sock")
+                wait_until(lambda: os.path.exists(sock) or proc.poll() is not None, 30, "the control socket")
+                self.assertIsNone(proc.poll(), "regfrontd exited at start")
+                self.assertEqual(oct(os.stat(sock).st_mode & 0o777), "0o660")
+                show = self.chroot("regfront-cli", "-s", "/run/regfront/regfrontd.sock", "-c", "enable", "-c", "show running-config",
+                                   user="regfront:regfront").stdout
+                self.assertIn("hostname regfront", show)
+                # systemctl reload: the edited startup-config applied live.
+                path = os.path.join(root, "etc/regfront/startup-config")
+                text = read(path).replace("hostname regfront", "hostname sbc-pkg-test")
+                with open(path, "w") as f:
+                    f.write(text)
+                proc.send_signal(signal.SIGHUP)
+                wait_until(lambda: "hostname sbc-pkg-test" in self.chroot(
+                    "regfront-cli", "-s", "/run/regfront/regfrontd.sock", "-c", "enable", "-c", "show running-config",
+                    user="regfront:regfront").stdout, 15, "the reloaded hostname")
+                # systemctl stop: SIGTERM, exit 0 well within TimeoutStopSec.
+                stop = int(re.search(r"(?m)^TimeoutStopSec=(\d+)$", unit).group(1))
+                proc.send_signal(signal.SIGTERM)
+                out, _ = proc.communicate(timeout=stop)
+                self.assertEqual(proc.returncode, 0, out)
+                self.assertIn("stopped:", out)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        finally:
+            run(["umount", os.path.join(root, "proc")])
+
+    def test_9_removes_and_purges_cleanly(self):
+        root = self._root()
+        files = [p[1:] for p in re.findall(r"\s(\./\S+)\n", run(["dpkg-deb", "--contents", self.deb]).stdout)]
+        self.chroot("dpkg", "--remove", "regfront")
+        # Removed: the program and the unit are gone, the conffiles and the box's
+        # startup-config stay until purge.
+        self.assertFalse(os.path.exists(os.path.join(root, "usr/sbin/regfrontd")))
+        self.assertFalse(os.path.exists(os.path.join(root, "lib/systemd/system/regfront.service")))
+        self.assertTrue(os.path.exists(os.path.join(root, "etc/regfront/startup-config")))
+        self.chroot("dpkg", "--purge", "regfront")
+        left = [f for f in files if not f.endswith("/") and os.path.lexists(os.path.join(root, f.lstrip("/")))]
+        self.assertEqual(left, [])
+        for gone in ("etc/regfront", "etc/default/regfront", "usr/share/regfront", "usr/share/doc/regfront",
+                     "etc/systemd/system/multi-user.target.wants/regfront.service"):
+            self.assertFalse(os.path.lexists(os.path.join(root, gone)), gone)
+        r = self.chroot("dpkg-query", "-W", "-f=${Status}", "regfront", check=False)
+        self.assertNotIn("installed", r.stdout.replace("not-installed", ""))
+
+
+def free_udp_port():
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cached_root(deb):
+    """A Debian 12 minbase root with the package's dependencies installed, as a tarball under
+    CACHE named by what it holds (so a changed dependency builds a new one)."""
+    depends = deb_field(deb, "Depends") + "," + deb_field(deb, "Pre-Depends")
+    names = sorted({alt.split("|")[0].split("(")[0].strip() for alt in depends.split(",") if alt.strip()}
+                   | set(ROOT_EXTRAS))
+    sources = read("/etc/apt/sources.list.d/debian.sources") if os.path.exists(
+        "/etc/apt/sources.list.d/debian.sources") else ""
+    key = hashlib.sha256((" ".join(names) + "\n" + sources).encode()).hexdigest()[:16]
+    tarball = os.path.join(CACHE, f"{SUITE}-minbase-{key}.tar")
+    if os.path.exists(tarball):
+        return tarball
+    os.makedirs(CACHE, exist_ok=True)
+    for old in glob.glob(os.path.join(CACHE, f"{SUITE}-minbase-*.tar")):
+        os.unlink(old)  # one root at a time: the previous dependencies' is of no use
+    tmp = tarball + ".part"
+    mirrors = ["/etc/apt/sources.list.d/debian.sources"] if sources else []
+    print(f"building the throw-away root {tarball} (once; {len(names)} packages)", file=sys.stderr)
+    run(["mmdebstrap", "--quiet", "--variant=minbase", "--mode=root", "--format=tar",
+         "--include=" + ",".join(names), SUITE, tmp] + mirrors, timeout=1200)
+    os.rename(tmp, tarball)
+    return tarball
+
+
+def main():
+    global BUILD_DIR
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--build-dir", required=True, help="the release build directory (regfrontd, regfront-cli)")
+    args, rest = parser.parse_known_args()
+    BUILD_DIR = os.path.abspath(args.build_dir)
+    if os.geteuid() != 0:
+        print("FAIL: the package test needs root (chroot, mount, chown)", file=sys.stderr)
+        sys.exit(1)
+    for tool in ("lintian", "mmdebstrap", "systemd-analyze", "dpkg-deb"):
+        if shutil.which(tool) is None:
+            print(f"FAIL: {tool} not installed: run deploy/install-deps.sh", file=sys.stderr)
+            sys.exit(1)
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+
+
+if __name__ == "__main__":
+    main()
