@@ -25,6 +25,8 @@ import time
 import unittest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+import kamailio as kam  # noqa: E402  (a real registrar for the reload and the stop)
 CACHE = os.environ.get("REGFRONT_TEST_CACHE", "/var/cache/regfront-test")
 SUITE = "bookworm"
 # The exposure score systemd-analyze security --offline gives the packaged unit, alone and with
@@ -230,33 +232,56 @@ class Package(unittest.TestCase):
         self.assertEqual(argv[0], "/usr/sbin/regfrontd")
         self.chroot(*shlex.split(check), user="regfront:regfront")
         os.makedirs(os.path.join(root, "proc"), exist_ok=True)
+        numbers = [str(4085550100 + i) for i in range(20)]
+        reg = kam.KamailioRegistrar("pkg", "pkg.test", [(f"u{n}", f"p{n}") for n in numbers],
+                                    default_expires=600, children=2)
+        reg.start()
+        self.addCleanup(reg.stop)
         run(["mount", "-t", "proc", "proc", os.path.join(root, "proc")])
         try:
+            log = tempfile.TemporaryFile(mode="w+")  # read after it stops; never a pipe left unread
+            self.addCleanup(log.close)
             proc = subprocess.Popen(["chroot", "--userspec=regfront:regfront", root] + argv,
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                    stdout=log, stderr=subprocess.STDOUT, text=True)
             try:
                 sock = os.path.join(root, "run/regfront/regfrontd.sock")
                 wait_until(lambda: os.path.exists(sock) or proc.poll() is not None, 30, "the control socket")
                 self.assertIsNone(proc.poll(), "regfrontd exited at start")
                 self.assertEqual(oct(os.stat(sock).st_mode & 0o777), "0o660")
-                show = self.chroot("regfront-cli", "-s", "/run/regfront/regfrontd.sock", "-c", "enable", "-c", "show running-config",
+                # An operator (the regfront group) finds the service's socket without -s; a user
+                # outside the group is kept out by the directory and the socket's modes.
+                show = self.chroot("regfront-cli", "-c", "enable", "-c", "show running-config",
                                    user="regfront:regfront").stdout
                 self.assertIn("hostname regfront", show)
-                # systemctl reload: the edited startup-config applied live.
+                self.assertNotIn("registrar", show)
+                r = self.chroot("regfront-cli", "-c", "show clock", user="nobody:nogroup", check=False)
+                self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+                self.assertIn("Permission denied", r.stderr)
+
+                # systemctl reload: the edited startup-config (a real registrar, 20 numbers)
+                # applied live; they register.
                 path = os.path.join(root, "etc/regfront/startup-config")
-                text = read(path).replace("hostname regfront", "hostname sbc-pkg-test")
                 with open(path, "w") as f:
-                    f.write(text)
+                    f.write(startup_config(reg, numbers))
                 proc.send_signal(signal.SIGHUP)
                 wait_until(lambda: "hostname sbc-pkg-test" in self.chroot(
-                    "regfront-cli", "-s", "/run/regfront/regfrontd.sock", "-c", "enable", "-c", "show running-config",
+                    "regfront-cli", "-c", "enable", "-c", "show running-config",
                     user="regfront:regfront").stdout, 15, "the reloaded hostname")
-                # systemctl stop: SIGTERM, exit 0 well within TimeoutStopSec.
+                wait_until(lambda: all(reg.ul_dump().get(n) for n in numbers), 30,
+                           "the reloaded startup-config's 20 bindings in Kamailio's location table")
+
+                # systemctl stop: SIGTERM unregisters every binding and exits 0 within
+                # TimeoutStopSec; Kamailio's table empties (the expiry is 600 s away).
                 stop = int(re.search(r"(?m)^TimeoutStopSec=(\d+)$", unit).group(1))
+                t0 = time.monotonic()
                 proc.send_signal(signal.SIGTERM)
-                out, _ = proc.communicate(timeout=stop)
+                proc.wait(timeout=stop)
+                self.timings["stop"] = time.monotonic() - t0
+                log.seek(0)
+                out = log.read()
                 self.assertEqual(proc.returncode, 0, out)
-                self.assertIn("stopped:", out)
+                self.assertIn("stopped: 20 bindings unregistered", out)
+                self.assertEqual({n: c for n, c in reg.ul_dump().items() if c}, {})
             finally:
                 if proc.poll() is None:
                     proc.kill()
@@ -281,6 +306,14 @@ class Package(unittest.TestCase):
             self.assertFalse(os.path.lexists(os.path.join(root, gone)), gone)
         r = self.chroot("dpkg-query", "-W", "-f=${Status}", "regfront", check=False)
         self.assertNotIn("installed", r.stdout.replace("not-installed", ""))
+
+
+def startup_config(reg, numbers):
+    lines = ["hostname sbc-pkg-test", "sip-ua",
+             f" registrar 1 ipv4:127.0.0.1:{reg.port} expires 600",
+             " registration rate 100"]
+    lines += [f" credentials number {n} username u{n} password 0 p{n} realm {reg.realm}" for n in numbers]
+    return "\n".join(lines) + "\n"
 
 
 def free_udp_port():
