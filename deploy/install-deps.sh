@@ -25,7 +25,8 @@ packages=(
   python3 iproute2 procps tmux
   python3-matplotlib                  # perf/scenarios plots (perf/run-all)
   # the Debian package's test (tests/pkg): its checks and its throw-away root
-  lintian mmdebstrap systemd          # systemd: systemd-analyze verify / security --offline
+  lintian mmdebstrap systemd strace   # systemd-analyze verify and security --offline; strace:
+                                      # the system calls the unit's filter must allow
 )
 
 missing=()
