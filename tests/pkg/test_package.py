@@ -274,6 +274,12 @@ class Package(unittest.TestCase):
                     user="regfront:regfront").stdout, 15, "the reloaded hostname")
                 wait_until(lambda: all(reg.ul_dump().get(n) for n in numbers), 30,
                            "the reloaded startup-config's 20 bindings in Kamailio's location table")
+                # write memory: the service user replaces the startup-config in /etc/regfront.
+                self.chroot("regfront-cli", "-c", "enable", "-c", "configure terminal", "-c", "hostname sbc-saved",
+                            "-c", "end", "-c", "write memory", user="regfront:regfront")
+                self.assertIn("hostname sbc-saved", read(path))
+                self.assertEqual(self.chroot("stat", "-c", "%U", "/etc/regfront/startup-config").stdout.strip(),
+                                 "regfront")
 
                 # systemctl stop: SIGTERM unregisters every binding and exits 0 within
                 # TimeoutStopSec; Kamailio's table empties (the expiry is 600 s away).
@@ -291,12 +297,39 @@ class Package(unittest.TestCase):
                 self.assertTrue(used & {"sendto", "sendmsg", "sendmmsg"}, f"no send in the trace: {sorted(used)}")
                 denied = used - allowed_syscalls(unit)
                 self.assertEqual(denied, set(), "system calls the unit's SystemCallFilter would refuse (EPERM)")
+                self.check_sandbox(trace, unit)
             finally:
                 if proc.poll() is None:
                     proc.kill()
                     proc.wait()
         finally:
             run(["umount", os.path.join(root, "proc")])
+
+    def check_sandbox(self, trace, unit):
+        """What else the unit forbids, from the same trace: socket families
+        (RestrictAddressFamilies), memory both writable and executable (MemoryDenyWriteExecute),
+        files opened for writing outside ReadWritePaths, RuntimeDirectory and PrivateTmp
+        (ProtectSystem=strict)."""
+        with open(trace, errors="replace") as f:
+            text = f.read()
+        text = text[re.search(r'(?m)^\d+\s+execve\("/usr/sbin/regfrontd".*= 0$', text).end():]
+        families = set(re.findall(r"(?m)^\d+\s+socket\((AF_[A-Z0-9]+)", text))
+        allowed = set(re.search(r"(?m)^RestrictAddressFamilies=(.*)$", unit).group(1).split())
+        self.assertTrue(families, "no socket() in the trace")
+        self.assertLessEqual(families, allowed)
+        wx = re.findall(r"(?m)^\d+\s+(?:mmap|mprotect|pkey_mprotect)\(.*PROT_(?:WRITE\|PROT_EXEC|EXEC\|PROT_WRITE).*$",
+                        text)
+        self.assertEqual(wx, [])
+        # Writable under ProtectSystem=strict: PrivateTmp's, the RuntimeDirectory, ReadWritePaths.
+        writable = ["/tmp/", "/var/tmp/", "/dev/null"]
+        writable += ["/run/" + d + "/" for d in re.findall(r"(?m)^RuntimeDirectory=(.*)$", unit)]
+        writable += [p.rstrip("/") + "/" for p in re.findall(r"(?m)^ReadWritePaths=(.*)$", unit)]
+        opened = re.findall(r'(?m)^\d+\s+open(?:at)?\((?:AT_FDCWD, )?"([^"]+)", ([A-Z_|]+)', text)
+        written = [(path, flags) for path, flags in opened if re.search(r"O_WRONLY|O_RDWR|O_CREAT|O_TRUNC", flags)]
+        self.assertTrue(any(p.startswith("/etc/regfront/startup-config.tmp.") for p, _ in written), written)
+        for path, flags in written:
+            self.assertTrue(any(path == w.rstrip("/") or path.startswith(w) for w in writable),
+                            f"{path} opened for writing ({flags}) under ProtectSystem=strict")
 
     def test_9_removes_and_purges_cleanly(self):
         root = self._root()
