@@ -59,7 +59,10 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)   # regfront_VERSION-1_amd64.deb
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)    # dpkg-shlibdeps: the DPDK, OpenSSL, c-ares ... libraries
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, procps")   # procps: the unit's /bin/kill (reload)
+# procps: the unit's /bin/kill (reload). librte-mempool-ring23: the EAL loads mempool drivers
+# as plugins, and --io dpdk's mbuf pool needs the ring one (no library links it, so shlibdeps
+# cannot see it); 23 is Debian 12's DPDK 22.11 ABI.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, procps, librte-mempool-ring23")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "dpdk, driverctl, libjs-chart.js, prometheus, grafana")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${REGFRONT_DEB_DIR}/postinst ${REGFRONT_DEB_DIR}/prerm ${REGFRONT_DEB_DIR}/postrm
