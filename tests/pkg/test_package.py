@@ -176,8 +176,15 @@ class Package(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         if cls._root_dir and not os.environ.get("REGFRONT_E2E_KEEP"):
-            subprocess.run(["umount", "--lazy", os.path.join(cls._root_dir, "proc")], capture_output=True)
-            shutil.rmtree(cls._root_dir, ignore_errors=True)
+            for m in ("proc", "sys"):
+                path = os.path.join(cls._root_dir, m)
+                if os.path.ismount(path):
+                    subprocess.run(["umount", "--lazy", path], capture_output=True)
+            # Never delete through a mount into the host's /proc or /sys.
+            if not any(os.path.ismount(os.path.join(cls._root_dir, m)) for m in ("proc", "sys", "dev")):
+                shutil.rmtree(cls._root_dir, ignore_errors=True)
+            else:
+                print(f"left {cls._root_dir}: a mount is still inside", file=sys.stderr)
         print("times: " + ", ".join(f"{k} {v:.1f} s" for k, v in cls.timings.items()), file=sys.stderr)
 
     def chroot(self, *argv, user=None, check=True, **kw):
