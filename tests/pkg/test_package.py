@@ -272,10 +272,20 @@ class Package(unittest.TestCase):
 
                 # systemctl reload: the edited startup-config (a real registrar, 20 numbers)
                 # applied live; they register.
+                # The unit's ExecReload= lines, in order, as its user: a file with an error
+                # fails the reload before regfrontd is signalled, and nothing changes.
                 path = os.path.join(root, "etc/regfront/startup-config")
+                good = read(path)
+                with open(path, "w") as f:
+                    f.write(good + "sip-ua\n registrar 7 ipv4:192.0.2.1\n")
+                r = self.reload(unit, pid)
+                self.assertEqual(r.returncode, 1)
+                self.assertIn("/etc/regfront/startup-config:", r.stderr)
+                self.assertEqual(self.chroot("regfront-cli", "-c", "enable", "-c", "show running-config",
+                                             user="regfront:regfront").stdout, show)
                 with open(path, "w") as f:
                     f.write(startup_config(reg, numbers))
-                os.kill(pid, signal.SIGHUP)
+                self.assertEqual(self.reload(unit, pid).returncode, 0)
                 wait_until(lambda: "hostname sbc-pkg-test" in self.chroot(
                     "regfront-cli", "-c", "enable", "-c", "show running-config",
                     user="regfront:regfront").stdout, 15, "the reloaded hostname")
@@ -311,6 +321,15 @@ class Package(unittest.TestCase):
                     proc.wait()
         finally:
             run(["umount", os.path.join(root, "proc")])
+
+    def reload(self, unit, pid):
+        """systemctl reload: the unit's ExecReload= commands in order, as its user; the first
+        that fails fails the reload (its result is returned)."""
+        for line in re.findall(r"(?m)^ExecReload=(.*)$", unit):
+            r = self.chroot(*shlex.split(line.replace("$MAINPID", str(pid))), user="regfront:regfront", check=False)
+            if r.returncode != 0:
+                return r
+        return r
 
     def test_7_dpdk_drop_in(self):
         """The DPDK drop-in as docs/deploy.md installs it: regfrontd --io dpdk from the unit's
