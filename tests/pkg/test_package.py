@@ -518,8 +518,10 @@ def cached_root(deb):
     depends = deb_field(deb, "Depends") + "," + deb_field(deb, "Pre-Depends")
     names = sorted({alt.split("|")[0].split("(")[0].strip() for alt in depends.split(",") if alt.strip()}
                    | set(ROOT_EXTRAS))
-    sources = read("/etc/apt/sources.list.d/debian.sources") if os.path.exists(
-        "/etc/apt/sources.list.d/debian.sources") else ""
+    # The host's own mirrors (the root's packages match what the package was built against).
+    mirrors = [p for p in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list"))
+               + sorted(glob.glob("/etc/apt/sources.list.d/*.sources")) if os.path.isfile(p) and os.path.getsize(p)]
+    sources = "".join(read(p) for p in mirrors)
     key = hashlib.sha256((" ".join(names) + "\n" + sources).encode()).hexdigest()[:16]
     tarball = os.path.join(CACHE, f"{SUITE}-minbase-{key}.tar")
     if os.path.exists(tarball):
@@ -528,7 +530,6 @@ def cached_root(deb):
     for old in glob.glob(os.path.join(CACHE, f"{SUITE}-minbase-*.tar")):
         os.unlink(old)  # one root at a time: the previous dependencies' is of no use
     tmp = tarball + ".part"
-    mirrors = ["/etc/apt/sources.list.d/debian.sources"] if sources else []
     print(f"building the throw-away root {tarball} (once; {len(names)} packages)", file=sys.stderr)
     run(["mmdebstrap", "--quiet", "--variant=minbase", "--mode=root", "--format=tar",
          "--include=" + ",".join(names), SUITE, tmp] + mirrors, timeout=1200)
