@@ -68,7 +68,6 @@ def wait_until(pred, timeout, what):
 
 class Package(unittest.TestCase):
     deb = ""
-    root = ""
     timings = {}
 
     @classmethod
@@ -97,7 +96,6 @@ class Package(unittest.TestCase):
         depends = deb_field(self.deb, "Depends")
         for lib in ("adduser", "procps", "librte-mempool-ring23", "libssl3", "libc-ares2", "libedit2"):
             self.assertIn(lib, depends)
-        self.assertEqual(run(["dpkg-deb", "--ctrl-tarfile", self.deb]).returncode, 0)
         conffiles = run(["sh", "-c", f"dpkg-deb --info {shlex.quote(self.deb)} conffiles"]).stdout.split()
         self.assertEqual(sorted(conffiles), ["/etc/default/regfront", "/etc/regfront/dpdk.profile",
                                              "/etc/regfront/startup-config.example"])
