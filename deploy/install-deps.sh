@@ -24,6 +24,9 @@ packages=(
   chromium                            # headless: loads the live page in the e2e test
   python3 iproute2 procps tmux
   python3-matplotlib                  # perf/scenarios plots (perf/run-all)
+  # the Debian package's test (tests/pkg): its checks and its throw-away root
+  lintian mmdebstrap systemd strace   # systemd-analyze verify and security --offline; strace:
+                                      # the system calls the unit's filter must allow
 )
 
 missing=()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is needed, builds, and runs every test.
 #   1. release build: unit tests, end-to-end tests against real Kamailio registrars, fuzz corpus
-#      replay, benchmark smoke runs;
+#      replay, benchmark smoke runs, the Debian package's test (tests/pkg, label pkg);
 #   2. dev build (ASan + UBSan): unit tests and fuzz corpus replay;
 #   3. ThreadSanitizer build of the threaded tests (label "threads": snapshot publication while
 #      workers run, status dumps, shutdown, the lock-free rings);

@@ -402,13 +402,13 @@ void usage(std::FILE* to) {
                "  -s, --socket PATH   regfrontd's control socket (default %s)\n"
                "  -c, --command CMD   run CMD (repeatable, in order, in one session)\n"
                "Without -c, runs the lines of standard input, or an interactive shell on a terminal.\n",
-               regfront::protocol::default_control_socket().c_str());
+               regfront::protocol::default_client_socket().c_str());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string socket_path = regfront::protocol::default_control_socket();
+  std::string socket_path = regfront::protocol::default_client_socket();
   std::vector<std::string> commands;
   static const option longopts[] = {{"socket", required_argument, nullptr, 's'},
                                     {"command", required_argument, nullptr, 'c'},

@@ -10,26 +10,33 @@
 #include "regfront/config/persist.h"
 #include "regfront/protocol/protocol.h"
 #include "regfront/daemon/daemon.h"
+#include "regfront/daemon/dpdk_profile.h"
 
 namespace {
 
 void usage(std::FILE* f) {
   std::fprintf(f,
-               "usage: regfrontd --config FILE [--io socket|dpdk] [--eal \"EAL ARGS\"] [--listen IP:PORT] [--workers N]\n"
+               "usage: regfrontd --config FILE [--io socket|dpdk] [--dpdk-profile FILE] [--eal \"EAL ARGS\"]\n"
+               "                 [--listen IP:PORT] [--workers N]\n"
                "                 [--control-socket PATH] [--shutdown-timeout SECONDS] [--no-preemptive-auth]\n"
                "                 [--stage-timing] [--max-calls N] [--control-sessions N]\n"
                "                 [--control-idle-timeout SECONDS] [--learned-realms N]\n"
                "                 [--dns-server HOST:PORT[,...]] [--dns-hold-down SECONDS]\n"
                "                 [--metrics ADDR:PORT] [--socket-coalesce MICROSECONDS] [--shard I/N]\n"
-               "       regfrontd --check-config FILE\n"
+               "       regfrontd --check-config FILE [--dpdk-profile FILE] [--shard I/N]\n"
                "\n"
                "  --config FILE            startup-config in IOS syntax\n"
-               "  --check-config FILE      validate FILE, print errors with line numbers, exit\n"
+               "  --check-config FILE      validate FILE (and the --dpdk-profile, if given), print errors\n"
+               "                           as FILE:LINE, exit 0 if valid, 1 if not; no network\n"
                "  --io socket|dpdk         I/O backend (socket: kernel UDP, the default; dpdk: ethdev\n"
                "                           ports from the EAL, `interface dpdkN` in the config)\n"
                "  --eal \"ARGS\"             --io dpdk: EAL arguments, e.g. \"--no-huge --no-pci -m 512\n"
                "                           --file-prefix rf --vdev net_tap0,iface=rftap0\"; without\n"
-               "                           -l/--lcores, lcores 0..N float over every CPU\n"
+               "                           -l/--lcores, lcores 0..N float over every CPU; added after\n"
+               "                           the profile's\n"
+               "  --dpdk-profile FILE      --io dpdk: EAL arguments from FILE, one a line: an option\n"
+               "                           and its value, `port PCI-ADDRESS[,DEVARGS]` or `vdev\n"
+               "                           DEVICE`; '!' or '#' starts a comment (docs/deploy.md)\n"
                "  --listen IP:PORT         local SIP address (Via, Contact); default 0.0.0.0:5060;\n"
                "                           worker i uses PORT+i; with 0.0.0.0 the address towards\n"
                "                           each registrar is the one the kernel routes from\n"
@@ -72,6 +79,16 @@ void usage(std::FILE* f) {
                "  --stage-timing           --io dpdk: split each worker's busy time by stage\n"
                "                           (stage_*_tsc in show dataplane; an rdtsc per stage)\n",
                regfront::protocol::default_control_socket().c_str());
+}
+
+int check_profile(const std::string& path) {
+  const regfront::StatusOr<std::string> eal = regfront::daemon::load_dpdk_profile(path);
+  if (!eal.ok()) {
+    std::fprintf(stderr, "%s", eal.status().message().c_str());
+    return 1;
+  }
+  std::printf("%s: OK (EAL arguments: %s)\n", path.c_str(), eal->c_str());
+  return 0;
 }
 
 int check_config(const std::string& path, const regfront::daemon::Options& o) {
@@ -130,7 +147,7 @@ bool parse_listen(const std::string& s, regfront::daemon::Options& o) {
 
 int main(int argc, char** argv) {
   regfront::daemon::Options o;
-  std::string check;
+  std::string check, profile;
   static const option longopts[] = {
       {"config", required_argument, nullptr, 'c'},  {"check-config", required_argument, nullptr, 'C'},
       {"io", required_argument, nullptr, 'i'},      {"listen", required_argument, nullptr, 'l'},
@@ -148,6 +165,7 @@ int main(int argc, char** argv) {
       {"metrics", required_argument, nullptr, 'X'},
       {"socket-coalesce", required_argument, nullptr, 'W'},
       {"shard", required_argument, nullptr, 'Z'},
+      {"dpdk-profile", required_argument, nullptr, 'E'},
       {nullptr, 0, nullptr, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "c:C:i:l:w:s:t:m:e:h", longopts, nullptr)) != -1) {
@@ -182,6 +200,7 @@ int main(int argc, char** argv) {
         break;
       }
       case 'e': o.eal_args = optarg; break;
+      case 'E': profile = optarg; break;
       case 'P': o.preemptive_auth = false; break;
       case 'T': o.stage_timing = true; break;
       case 'M': {
@@ -263,7 +282,11 @@ int main(int argc, char** argv) {
       default: usage(stderr); return 2;
     }
   }
-  if (!check.empty()) return check_config(check, o);
+  if (!check.empty()) {
+    const int config = check_config(check, o);
+    const int eal = profile.empty() ? 0 : check_profile(profile);
+    return config != 0 ? config : eal;
+  }
   if (o.config_path.empty()) {
     usage(stderr);
     return 2;
@@ -271,6 +294,18 @@ int main(int argc, char** argv) {
   if (o.io != "socket" && o.io != "dpdk") {
     std::fprintf(stderr, "regfrontd: --io %s: expected socket or dpdk\n", o.io.c_str());
     return 2;
+  }
+  if (!profile.empty()) {
+    if (o.io != "dpdk") {
+      std::fprintf(stderr, "regfrontd: --dpdk-profile is for --io dpdk (the socket backend has no EAL)\n");
+      return 2;
+    }
+    const regfront::StatusOr<std::string> eal = regfront::daemon::load_dpdk_profile(profile);
+    if (!eal.ok()) {
+      std::fprintf(stderr, "%sregfrontd: %s: profile refused\n", eal.status().message().c_str(), profile.c_str());
+      return 1;
+    }
+    o.eal_args = o.eal_args.empty() ? *eal : *eal + " " + o.eal_args;
   }
   regfront::daemon::Daemon d(o);
   if (const regfront::Status s = d.load(); !s.ok()) {

@@ -49,6 +49,32 @@ class CheckConfig(unittest.TestCase):
         self.assertIn("bad-line-5.cfg:5:", r.stderr)
         self.assertIn("% Invalid input detected at '^' marker.", r.stderr)
 
+    def test_dpdk_profile_checked_with_the_config(self):
+        work = kam.make_workdir("daemon-profile-")
+        good = os.path.join(work, "good.profile")
+        with open(good, "w") as f:
+            f.write("! comment\n-l 0-1\n--in-memory\nport 0000:03:00.0\nvdev net_tap0,iface=rft0\n")
+        cfg = os.path.join(DATA, "seed-example-1.cfg")
+        r = regfrontd("--check-config", cfg, "--dpdk-profile", good)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"{good}: OK (EAL arguments: -l 0-1 --in-memory -a 0000:03:00.0 --vdev net_tap0,iface=rft0)",
+                      r.stdout)
+        bad = os.path.join(work, "bad.profile")
+        with open(bad, "w") as f:
+            f.write("--in-memory\nlcores 0-1\n")
+        r = regfrontd("--check-config", cfg, "--dpdk-profile", bad)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(f"{bad}:2: % expected an EAL option", r.stderr)
+        # At start: refused before anything is opened, and never with the socket backend.
+        sock = os.path.join(work, "c.sock")
+        r = regfrontd("--config", cfg, "--io", "dpdk", "--dpdk-profile", bad, "--control-socket", sock)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(f"{bad}: profile refused", r.stderr)
+        r = regfrontd("--config", cfg, "--dpdk-profile", good, "--control-socket", sock)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--dpdk-profile is for --io dpdk", r.stderr)
+        self.assertFalse(os.path.exists(sock))
+
     def test_daemon_refuses_bad_config_at_start(self):
         work = kam.make_workdir("daemon-bad-")
         r = regfrontd("--config", os.path.join(DATA, "bad-line-5.cfg"), "--listen",

@@ -63,6 +63,12 @@ struct Reply {
 // /tmp/regfrontd-UID.sock for any other user (the effective user id of this process).
 std::string default_control_socket();
 
+// Where a client looks unless told otherwise: the packaged service's socket,
+// /run/regfront/regfrontd.sock, when it exists (an operator in the regfront group need not
+// name it) or cannot be looked at (anyone else is told "Permission denied" there), else
+// default_control_socket().
+std::string default_client_socket();
+
 // A reply as it goes on the wire (daemon side): header line, then the payload.
 std::string format_reply(const Reply& r);
 
