@@ -170,6 +170,9 @@ struct Engine::Pacer {
   // waits for a token: served before new transactions start, oldest first.
   std::uint32_t deferred_head = kNoEntry;
   std::uint32_t deferred_tail = kNoEntry;
+  // ms: registrations accepted before then came out of a storm, a backlog of at least half a
+  // second of the rate on this queue (start-up, a recovery): see refresh_delay.
+  std::uint64_t storm_until = 0;
 };
 
 // The OPTIONS keepalive of one registrar (RFC 3261 §11), run by one worker only
@@ -900,6 +903,12 @@ class Engine::Impl {
         }
         p.bucket.take();
         --budget;
+        if (r.rate_per_worker > 0 && p.length >= r.rate_per_worker / 2) {
+          // Those still waiting are a storm until they are through (two REGISTERs each if
+          // challenged) and answered (2 s for the rounds and some retransmissions).
+          const auto drain_ms = static_cast<std::uint64_t>(2000.0 * p.length / r.rate_per_worker);
+          p.storm_until = std::max(p.storm_until, now + drain_ms + 2000);
+        }
         start_attempt(slot, b, now);
       }
     }
@@ -1083,16 +1092,52 @@ class Engine::Impl {
     trace_state(b, BindingState::registered, now);
     set_state(b, BindingState::registered);
     rc(b).accepted.inc();
-    // Refresh at refresh-ratio of the granted time (never later), minus up to 10 % of that as
-    // jitter; never sooner than 1 s. The first refresh after a registration that was not a
-    // refresh (start, storm, recovery) is spread over a wide window — from half the granted
-    // time (or the small window's start, if earlier) to the refresh point — so that bindings
-    // registered together do not refresh as a wave; later refreshes keep their phase.
+    wheel_.schedule(slot, now + refresh_delay(slot, b, granted, refresh, now));
+  }
+
+  // When to refresh a registration accepted at `now` for `granted` s. The refresh point is
+  // refresh-ratio of the granted time (at: 48 s of 60 s at 80 %), and nothing goes later.
+  // Each binding slot has a phase in [0, at): refreshes go at the last instant up to the
+  // refresh point whose clock time modulo at is that phase. The phases of a worker's slots are
+  // a golden-ratio (Kronecker) sequence, and the builder gives a registrar's bindings every
+  // R-th slot (R registrars per endpoint; consecutive ones with one registrar), which keeps
+  // that sequence even; slots reused after changes are random at worst. So a registrar's
+  // phases fill the period evenly without a byte of per-binding state, and bindings on their
+  // phase refresh at a flat N / at a second, each once per period.
+  //  - A registration out of a storm (its registrar's pacing queue held half a second of the
+  //    rate or more, see Pacer::storm_until): the first refresh goes at the phase, anywhere
+  //    from 1 s to the refresh point. That is the one early refresh a binding pays, so that
+  //    the storm does not come back as a wave: from the second cycle on every second carries
+  //    its share.
+  //  - Any other registration that was not a refresh (a new binding, a retry, a few bindings
+  //    started together): the first refresh is anywhere from half the granted time to the
+  //    refresh point, as random as the time it registered, and nothing is sent soon after.
+  //  - A refresh: its phase, which is exactly at ahead when the refresh went on time, so the
+  //    period is kept and the even spread lasts; never sooner than at - 10 % (the jitter
+  //    window refreshes had before), so a refresh that went late (its pacing queue, challenge
+  //    rounds, retransmissions) or a binding off its phase is never early again: it moves to
+  //    its phase by up to 10 % of at per period.
+  //  - Never sooner than 1 s after the 2xx.
+  std::uint64_t refresh_delay(std::uint32_t slot, const Binding& b, std::uint32_t granted, bool refresh,
+                              std::uint64_t now) {
     const SnapRegistrar& r = snap().registrars[b.registrar];
     const std::uint64_t at = std::uint64_t{granted} * 10 * r.refresh_ratio;  // ms
-    const std::uint64_t lo = refresh ? at - at / 10 : std::min<std::uint64_t>(std::uint64_t{granted} * 500, at - at / 10);
-    const std::uint64_t delay = std::max<std::uint64_t>(1000, prng_.between(lo, at));
-    wheel_.schedule(slot, now + delay);
+    if (at == 0) return 1000;
+    const std::uint64_t small = at - at / 10;
+    if (!refresh && now >= pacers_[b.registrar].storm_until) {
+      const std::uint64_t lo = std::min<std::uint64_t>(std::uint64_t{granted} * 500, small);
+      return std::max<std::uint64_t>(1000, prng_.between(lo, at));
+    }
+    // Fibonacci hashing: the upper bits of slot x 2^64/phi, plus an offset per worker so that
+    // the workers' equal slot numbers do not refresh in the same millisecond.
+    const std::uint64_t h =
+        std::uint64_t{slot} * 0x9e3779b97f4a7c15ull + std::uint64_t{opts_.worker} * 0x6a09e667f3bcc909ull;
+    const auto phase = static_cast<std::uint64_t>((static_cast<unsigned __int128>(h) * at) >> 64);
+    const std::uint64_t end = now + at;  // the refresh point
+    // The last instant up to it in the phase: (0, at] ahead, now + delay = phase (mod at).
+    std::uint64_t delay = at - (end % at + at - phase) % at;
+    if (refresh) delay = std::max(delay, small);
+    return std::max<std::uint64_t>(1000, delay);
   }
 
   // The binding leaves (removed from the configuration, or shutdown): a registered one — or

@@ -2,8 +2,9 @@
 """Scenario (b): steady refresh at expires 60 — REGISTERs per second per registrar.
 
 N endpoints x R registrars register once (paced by `registration rate`), then refresh before
-every expiry at the refresh ratio, spread with jitter. After the first `--settle` seconds
-(initial registration + first refresh) the per-second REGISTER counts of each registrar should
+every expiry at the refresh ratio, each binding at its phase of the refresh period. After the
+first `--settle` seconds (initial registration + first refresh: the second refresh cycle starts
+at most 0.8 x expires after the storm) the per-second REGISTER counts of each registrar should
 be flat: the table gives mean, standard deviation, min and max per registrar, and the largest
 second relative to the mean (a synchronized burst would show as a max far above the mean).
   steady.py [--endpoints 10000] [--registrars 6] [--duration 240] [--expires 60]
@@ -39,13 +40,13 @@ def main() -> int:
         mean = statistics.mean(vals)
         rows.append([i, f"{mean:.1f}", f"{statistics.pstdev(vals):.1f}", min(vals), max(vals),
                      f"{max(vals) / mean:.2f}" if mean else "-"])
-    # 2 REGISTERs per refresh; refresh at 75 % of expires minus 0–10 % jitter (mean 95 %).
-    expect = a.endpoints / (a.expires * 0.8 * 0.95)
+    # One REGISTER per refresh (the registrar's last nonce), each binding once per 80 % of expires.
+    expect = a.endpoints / (a.expires * 0.8)
     print()
     print(f"steady refresh: {a.endpoints} endpoints x {a.registrars} registrars, expires {a.expires}, "
           f"{a.duration:.0f} s (statistics after {a.settle:.0f} s); regfrontd CPU {r['cpu']:.1f} s; "
           f"load {r['machine']['loadavg']} -> {r['load_end']}")
-    print(f"(for scale: one REGISTER per refresh (with the registrar's last nonce) every 0.8 x 0.95 x "
+    print(f"(for scale: one REGISTER per refresh (with the registrar's last nonce) every 0.8 x "
           f"expires would be {expect:.0f}/s per registrar, twice that if every refresh were "
           f"challenged; retransmissions come on top)")
     print(c.table(["registrar", "mean REGISTER/s", "stdev", "min", "max", "max/mean"], rows))

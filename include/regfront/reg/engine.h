@@ -2,8 +2,9 @@
 //
 // A binding is (endpoint, registrar). The engine owns the bindings its worker was given by the
 // snapshot's plan and runs, for each, REGISTER client transactions (RFC 3261 §17.1.2), the
-// REGISTER rules of §10.2, digest answers (credential order F4, realm scoping F7), refresh with
-// jitter, backoff with jitter and Retry-After, per-registrar pacing, and unregistration.
+// REGISTER rules of §10.2, digest answers (credential order F4, realm scoping F7), refresh at
+// each binding's phase of the refresh period (spread evenly, also after a storm), backoff with
+// jitter and Retry-After, per-registrar pacing, and unregistration.
 // Refreshes answer the registrar's last accepted nonce without waiting for a challenge
 // (EngineOptions::preemptive_auth), and a registrar answering again after timeouts gets its
 // backed-off bindings back through its pacer, not when their timers expire.

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <deque>
 #include <map>
@@ -196,8 +197,8 @@ TEST_F(EngineTest, GrantedFromOurContactExpiresAndRefreshWindow) {
   EXPECT_EQ(rc().accepted.get(), 1u);
   EXPECT_EQ(engine_->inflight(), 0u);
   EXPECT_EQ(engine_->registered_count(now_), 1u);
-  // First refresh after a registration that was not a refresh: from half the 120 s granted up
-  // to 80 % of it (96 s).
+  // First refresh after a registration that was not a refresh (nor out of a storm): from half
+  // the 120 s granted up to 80 % of it (96 s).
   const auto sent = run_until_sent(100000);
   ASSERT_EQ(sent.size(), 1u);
   EXPECT_GE(sent[0].at - t0, 60000u);
@@ -207,14 +208,38 @@ TEST_F(EngineTest, GrantedFromOurContactExpiresAndRefreshWindow) {
   EXPECT_NE(sent[0].req.branch, r.branch);
   EXPECT_EQ(sent[0].req.expires, "3600");
   EXPECT_EQ(status_of("1001").state, BindingState::registering);
-  // Accepted while the registration held: a refresh, so the next one keeps the small jitter,
-  // 80 % of 120 s minus up to 10 %: within [86.4 s, 96 s].
-  deliver(ok_with_contact(sent[0].req, 120));
-  const std::uint64_t t1 = now_;
-  const auto again = run_until_sent(100000);
-  ASSERT_EQ(again.size(), 1u);
-  EXPECT_GE(again[0].at - t1, 86400u);
-  EXPECT_LE(again[0].at - t1, 96000u);
+  // Accepted while the registration held (answered at once): refreshes, each within
+  // [86.4 s, 96 s] of the last 2xx, moving to the slot's phase (slot 0 of worker 0: clock
+  // times that are multiples of 96 s) and then keeping the period, 96 s.
+  Sent last = sent[0].req;
+  int off_phase = 0;
+  bool was_on_phase = false;
+  for (int i = 0; i < 4; ++i) {
+    deliver(ok_with_contact(last, 120));
+    const std::uint64_t t1 = now_;
+    const auto again = run_until_sent(100000);
+    ASSERT_EQ(again.size(), 1u);
+    EXPECT_GE(again[0].at - t1, 86400u);
+    EXPECT_LE(again[0].at - t1, 96000u);
+    const bool on_phase = again[0].at % 96000 == 0;
+    if (!on_phase) {
+      ++off_phase;
+      EXPECT_EQ(again[0].at - t1, 86400u) << "off its phase only while moving to it";
+    } else if (was_on_phase) {
+      EXPECT_EQ(again[0].at - t1, 96000u);
+    }
+    was_on_phase = on_phase;
+    last = again[0].req;
+  }
+  EXPECT_LE(off_phase, 1);
+  // Answered 12 s late (after retransmissions): its phase is 84 s away, sooner than 90 % of
+  // the refresh point, so it refreshes at 86.4 s, not early.
+  run(12000);
+  deliver(ok_with_contact(last, 120));
+  const std::uint64_t t2 = now_;
+  const auto late = run_until_sent(100000);
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_EQ(late[0].at - t2, 86400u);
 }
 
 TEST_F(EngineTest, GrantedFromExpiresHeaderWhenContactIsNotOurs) {
@@ -730,17 +755,19 @@ TEST_F(EngineTest, PacingKeepsEachRegistrarUnderItsRate) {
   cfg += "sip-ua\n registrar 1 dns:reg-a.example\n registrar 2 dns:reg-b.example\n registration rate 10\n";
   start(cfg);
   std::vector<std::uint64_t> starts[2];
+  std::uint64_t refreshes[2] = {};
   for (int ms = 0; ms < 15000; ++ms) {
     for (const Timed& t : run(1)) {
       ASSERT_TRUE(t.req.registrar == 0 || t.req.registrar == 1);
       if (t.req.cseq == 1) starts[t.req.registrar].push_back(t.at);
+      else ++refreshes[t.req.registrar];  // a binding whose phase comes up within the 15 s
       deliver(respond(t.req, 200, "OK"));
     }
   }
   for (int ri = 0; ri < 2; ++ri) {
     SCOPED_TRACE(ri);
     ASSERT_EQ(starts[ri].size(), 100u);  // all started eventually
-    EXPECT_EQ(rc(ri).accepted.get(), 100u);
+    EXPECT_EQ(rc(ri).accepted.get(), 100u + refreshes[ri]);
     // One worker, rate 10/s, bucket depth max(1, 10/50) = 1 token: any half-open 1 s window
     // holds at most 1 + 9.99 tokens, i.e. at most 10 starts.
     std::size_t worst = 0;
@@ -831,19 +858,54 @@ TEST_F(EngineTest, AdoptLeavesUnchangedBindingsAlone) {
 
 // ---- refresh spread: bindings registered together do not refresh together ----
 
-// 10k bindings registered together: their first refreshes cover [50 %, 80 %] of the granted
-// time uniformly, none before, none after the refresh point.
-TEST_F(EngineTest, FirstRefreshesOfAStormSpreadOverTheWideWindow) {
+// A few bindings started together are not a storm (the pacing queue never holds half a second
+// of the rate): their first refreshes come from half the granted time to the refresh point,
+// nothing sooner.
+TEST_F(EngineTest, FirstRefreshesOfAFewBindingsFromHalfTheGrantedTime) {
+  constexpr int kBindings = 200;  // rate 500: a queue of up to 0.4 s
+  std::string cfg;
+  for (int i = 0; i < kBindings; ++i) {
+    cfg += "dial-peer voice " + std::to_string(i + 1) + " pots\n destination-pattern " + std::to_string(100000 + i) + "\n";
+  }
+  cfg += "sip-ua\n registrar 1 dns:reg-a.example expires 100\n registration rate 500\n";
+  start(cfg);
+  std::map<std::string, std::uint64_t> registered_at;
+  std::uint64_t lo = ~0ull, hi = 0;
+  int refreshes = 0;
+  for (int ms = 0; ms < 81000; ++ms) {
+    for (const Timed& t : run(1)) {
+      if (t.req.cseq == 1) {
+        registered_at[t.req.call_id] = now_;
+      } else {
+        const std::uint64_t d = t.at - registered_at.at(t.req.call_id);
+        EXPECT_GE(d, 50000u);
+        EXPECT_LE(d, 80000u);
+        lo = std::min(lo, d);
+        hi = std::max(hi, d);
+        ++refreshes;
+      }
+      deliver(ok_with_contact(t.req, 100));
+    }
+  }
+  EXPECT_EQ(registered_at.size(), static_cast<std::size_t>(kBindings));
+  EXPECT_EQ(refreshes, kBindings);
+  std::printf("[ measure ] first refreshes of %d bindings started together: %.1f-%.1f s after\n", kBindings,
+              static_cast<double>(lo) / 1000, static_cast<double>(hi) / 1000);
+}
+
+// 10k bindings out of a storm (rate 5,000: 2 s of backlog): their first refreshes cover the
+// whole refresh period (1 s to 80 % of the granted time) evenly, none after the refresh point.
+TEST_F(EngineTest, FirstRefreshesOfAStormFillTheRefreshPeriod) {
   constexpr int kBindings = 10000;
   std::string cfg;
   for (int i = 0; i < kBindings; ++i) {
     cfg += "dial-peer voice " + std::to_string(i + 1) + " pots\n destination-pattern " + std::to_string(100000 + i) + "\n";
   }
-  cfg += "sip-ua\n registrar 1 dns:reg-a.example expires 100\n registration rate 1000000\n";
+  cfg += "sip-ua\n registrar 1 dns:reg-a.example expires 100\n registration rate 5000\n";
   capacity_ = kBindings;
   start(cfg);
   std::map<std::string, std::uint64_t> registered_at, refresh_after;
-  for (int ms = 0; ms < 81000 && refresh_after.size() < kBindings; ++ms) {
+  for (int ms = 0; ms < 83000 && refresh_after.size() < kBindings; ++ms) {
     for (const Timed& t : run(1)) {
       if (t.req.cseq == 1) {
         deliver(ok_with_contact(t.req, 100));
@@ -858,28 +920,118 @@ TEST_F(EngineTest, FirstRefreshesOfAStormSpreadOverTheWideWindow) {
   ASSERT_EQ(refresh_after.size(), static_cast<std::size_t>(kBindings));
   std::uint64_t first_reg = ~0ull, last_reg = 0;
   for (const auto& [id, t] : registered_at) first_reg = std::min(first_reg, t), last_reg = std::max(last_reg, t);
-  EXPECT_LE(last_reg - first_reg, 100u);  // registered at once (within 0.1 s)
+  EXPECT_LE(last_reg - first_reg, 2100u);  // registered within 2 s, at the rate
   int bins[10] = {};
   std::uint64_t lo = ~0ull, hi = 0;
   for (const auto& [id, d] : refresh_after) {
-    EXPECT_GE(d, 50000u);
+    EXPECT_GE(d, 1000u);
     EXPECT_LE(d, 80000u);
     lo = std::min(lo, d);
     hi = std::max(hi, d);
-    if (d >= 50000 && d <= 80000) ++bins[std::min<std::uint64_t>(9, (d - 50000) / 3000)];
+    if (d <= 80000) ++bins[std::min<std::uint64_t>(9, d / 8000)];
   }
-  EXPECT_LT(lo, 50300u);
-  EXPECT_GT(hi, 79700u);
-  // Uniform: 1,000 per 3 s bin expected (σ ≈ 30); a wave would put them in one or two bins.
+  EXPECT_LT(lo, 2000u);
+  EXPECT_GT(hi, 79000u);
+  // Even: 1,000 per 8 s bin (random phases would give σ ≈ 30); the old window from half the
+  // granted time left the first five bins empty.
   for (int i = 0; i < 10; ++i) {
-    EXPECT_GT(bins[i], 850) << "bin " << i;
-    EXPECT_LT(bins[i], 1150) << "bin " << i;
+    EXPECT_GT(bins[i], 900) << "bin " << i;
+    EXPECT_LT(bins[i], 1100) << "bin " << i;
   }
   std::printf("[ measure ] first refreshes of %d bindings registered within %llu ms: %.1f–%.1f s after, "
-              "per 3 s: %d %d %d %d %d %d %d %d %d %d\n",
+              "per 8 s: %d %d %d %d %d %d %d %d %d %d\n",
               kBindings, static_cast<unsigned long long>(last_reg - first_reg), static_cast<double>(lo) / 1000,
               static_cast<double>(hi) / 1000, bins[0], bins[1], bins[2], bins[3], bins[4], bins[5], bins[6], bins[7],
               bins[8], bins[9]);
+}
+
+// A storm of 3 x 3,000 bindings at expires 60 (refresh point 48 s), paced at 1,000/s per
+// registrar, and 240 s of refreshes answered at once by a registrar that grants 60 s. From the
+// second refresh cycle on, every second of every registrar carries the same share of the
+// refreshes (N / 48 s = 62.5), within 30 %; no binding ever goes unregistered, none refreshes
+// later than 48 s after its last 2xx, and none more than once sooner than 90 % of that.
+TEST_F(EngineTest, SteadyRefreshAfterAStormIsFlatFromTheSecondCycle) {
+  constexpr int kEndpoints = 3000;
+  constexpr int kRegistrars = 3;
+  constexpr int kBindings = kEndpoints * kRegistrars;
+  constexpr std::uint64_t kAt = 48000;      // 80 % of 60 s
+  constexpr std::uint64_t kRun = 240000;    // five refresh periods
+  constexpr std::uint64_t kSteady = 60000;  // the storm (9 s) and the first refreshes (48 s) are over
+  std::string cfg;
+  for (int i = 0; i < kEndpoints; ++i) {
+    cfg += "dial-peer voice " + std::to_string(i + 1) + " pots\n destination-pattern " + std::to_string(200000 + i) + "\n";
+  }
+  cfg += "sip-ua\n registrar 1 dns:reg-a.example expires 60\n registrar 2 dns:reg-b.example expires 60\n"
+         " registrar 3 dns:reg-c.example expires 60\n registration rate 1000\n";
+  capacity_ = kBindings;
+  start(cfg);
+  struct Life {
+    std::uint64_t accepted = 0;  // the last 2xx
+    int refreshes = 0;
+    int early = 0;  // refreshes sooner than 90 % of the refresh point after the 2xx before
+  };
+  std::map<std::string, Life> life;  // by Call-ID
+  std::vector<std::array<int, kRegistrars>> per_second(kRun / 1000 + 1, std::array<int, kRegistrars>{});
+  std::uint64_t storm_end = 0, latest = 0, unregistered_seconds = 0;
+  const std::uint64_t t0 = now_;
+  while (now_ - t0 < kRun) {
+    for (const Timed& t : run(1)) {
+      ASSERT_GE(t.req.registrar, 0);
+      ASSERT_LT(t.req.registrar, kRegistrars);
+      Life& l = life[t.req.call_id];
+      if (t.req.cseq == 1) {
+        storm_end = std::max(storm_end, t.at - t0);
+      } else {
+        const std::uint64_t after = t.at - l.accepted;
+        ASSERT_NE(l.accepted, 0u) << t.req.text;
+        latest = std::max(latest, after);
+        ++l.refreshes;
+        if (after < kAt - kAt / 10) ++l.early;
+        ++per_second[(t.at - t0) / 1000][t.req.registrar];
+      }
+      deliver(ok_with_contact(t.req, 60));
+      l.accepted = now_;
+    }
+    if ((now_ - t0) % 1000 == 0 && now_ - t0 > storm_end + 1000 &&
+        engine_->registered_count(now_) != static_cast<std::uint32_t>(kBindings)) {
+      ++unregistered_seconds;
+    }
+  }
+  ASSERT_EQ(life.size(), static_cast<std::size_t>(kBindings));
+  EXPECT_LT(storm_end, 10000u);
+  EXPECT_EQ(unregistered_seconds, 0u) << "a registration lapsed";
+  EXPECT_LE(latest, kAt) << "a refresh later than the refresh point";
+  int early_twice = 0, early_once = 0;
+  for (const auto& [id, l] : life) {
+    EXPECT_GE(l.refreshes, 4) << id;  // (240 s - 10 s) / 48 s, the first one early
+    early_twice += l.early > 1;
+    early_once += l.early == 1;
+  }
+  EXPECT_EQ(early_twice, 0) << "bindings that refreshed early more than once";
+  // Per registrar and second from the second cycle on: counts within 30 % of their mean.
+  for (int r = 0; r < kRegistrars; ++r) {
+    int lo = 1 << 30, hi = 0;
+    std::uint64_t sum = 0, seconds = 0;
+    for (std::uint64_t sec = kSteady / 1000; sec < kRun / 1000; ++sec) {
+      const int n = per_second[sec][r];
+      lo = std::min(lo, n);
+      hi = std::max(hi, n);
+      sum += n;
+      ++seconds;
+    }
+    const double mean = static_cast<double>(sum) / static_cast<double>(seconds);
+    EXPECT_NEAR(mean, kEndpoints / 48.0, kEndpoints / 48.0 * 0.02) << "registrar " << r;
+    EXPECT_LE(hi, 1.3 * mean) << "registrar " << r;
+    EXPECT_GE(lo, 0.7 * mean) << "registrar " << r;
+    std::printf("[ measure ] registrar %d, seconds %llu-%llu: refreshes per second mean %.1f, min %d, max %d "
+                "(max/mean %.2f)\n",
+                r + 1, static_cast<unsigned long long>(kSteady / 1000), static_cast<unsigned long long>(kRun / 1000),
+                mean, lo, hi, hi / mean);
+  }
+  std::printf("[ measure ] %d bindings, storm over in %.1f s: %d refreshed early once, %d more than once; latest "
+              "refresh %.3f s after its 2xx\n",
+              kBindings, static_cast<double>(storm_end) / 1000, early_once, early_twice,
+              static_cast<double>(latest) / 1000);
 }
 
 // ---- recovery of a registrar ----
@@ -1554,10 +1706,12 @@ TEST_F(LiveEngineTest, ChangedExpiresIsRequestedAtNextRefresh) {
   EXPECT_EQ(r.expires, "3600");
   deliver(ok_with_contact(r, 120));
   const std::uint64_t t0 = now_;
+  const std::int64_t planned = status_of("1001").next_attempt_ms;
+  ASSERT_GT(planned, 0);
   live(dial_peers(1001, 1) + "sip-ua\n registrar 1 dns:reg-a.example expires 600\n");
   const auto sent = run_until_sent(100000);
   ASSERT_EQ(sent.size(), 1u);
-  EXPECT_GE(sent[0].at - t0, 86400u) << "the change does not trigger a refresh of its own";
+  EXPECT_EQ(sent[0].at - t0, static_cast<std::uint64_t>(planned)) << "the change does not trigger a refresh of its own";
   EXPECT_LE(sent[0].at - t0, 96000u);
   EXPECT_EQ(sent[0].req.expires, "600");
   EXPECT_EQ(sent[0].req.call_id, r.call_id);
