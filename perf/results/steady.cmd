@@ -1,1 +1,1 @@
-== steady: /usr/bin/python3 /work/wt-refresh/perf/scenarios/steady.py --endpoints 10000 --registrars 6 --expires 60 --duration 240
+== steady: /usr/bin/python3 /work/main/perf/scenarios/steady.py --endpoints 10000 --registrars 6 --expires 60 --duration 240
