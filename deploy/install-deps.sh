@@ -24,6 +24,7 @@ packages=(
   chromium                            # headless: loads the live page in the e2e test
   python3 iproute2 procps tmux
   python3-matplotlib                  # perf/scenarios plots (perf/run-all)
+  yamllint python3-kubernetes         # deploy/kubernetes/check.py: lint and schema of the manifests
 )
 
 missing=()
