@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Offline checks of the Kubernetes manifests in this directory (no cluster needed).
+"""Offline checks of the Kubernetes manifests in this directory and socket/ (no cluster needed).
 
   check.py --bin-dir BUILD/bin     lint, schema, regfront's own rules, then the self-test
 
@@ -242,21 +242,29 @@ def check_shards(sts, docs, bin_dir, where):
         return [f"{where}: the container does not run start.sh (which passes --shard)"]
     cms = {d["metadata"]["name"]: d for d in docs if d.get("kind") == "ConfigMap"}
     mounts = {m["name"]: m["mountPath"] for m in c.get("volumeMounts") or []}
-    config_dir = None
+    data = {}  # what the pod sees in its configuration directory: a ConfigMap, or several projected
     for v in pod.get("volumes") or []:
-        if "configMap" in v and v["name"] in mounts:
-            config_dir, cm = mounts[v["name"]], cms.get(v["configMap"]["name"])
-    if config_dir is None or cm is None:
-        return [f"{where}: no ConfigMap mounted for start.sh"]
-    script = cm["data"].get("start.sh", "")
-    if not re.search(r'--shard "\$ordinal/\$shards"', script):
-        errors.append(f"{where}: start.sh does not pass --shard \"$ordinal/$shards\" to regfrontd")
+        if v.get("name") not in mounts:
+            continue
+        names = [v["configMap"]["name"]] if "configMap" in v else \
+            [s["configMap"]["name"] for s in (v.get("projected") or {}).get("sources") or [] if "configMap" in s]
+        for name in names:
+            if name not in cms:
+                errors.append(f"{where}: volume {v['name']} takes ConfigMap {name}, which is not here")
+            else:
+                data.update(cms[name].get("data") or {})
+    if "start.sh" not in data or "startup-config" not in data:
+        return errors + [f"{where}: no start.sh and startup-config among the mounted ConfigMaps"]
+    script = data["start.sh"]
+    # Both ways out of start.sh (the check and the daemon) give regfrontd --shard ORDINAL/SHARDS.
+    if len(re.findall(r'--shard "?\$ordinal/\$shards', script)) < 2:
+        errors.append(f"{where}: start.sh does not pass --shard $ordinal/$shards to regfrontd")
     regfrontd = os.path.join(bin_dir, "regfrontd")
     with tempfile.TemporaryDirectory() as tmp:
         etc, run = os.path.join(tmp, "etc"), os.path.join(tmp, "run")
         os.mkdir(etc)
         os.mkdir(run)
-        for key, text in cm["data"].items():
+        for key, text in data.items():
             with open(os.path.join(etc, key), "w") as f:
                 f.write(text)
         env = dict(os.environ, REGFRONTD=regfrontd, CONFIG_DIR=etc, RUN_DIR=run)
@@ -292,6 +300,9 @@ def load_kustomization(directory):
     return out
 
 
+VARIANTS = ("", "socket")  # kustomization roots: DPDK, and the kernel-socket backend
+
+
 def check_directory(directory, bin_dir):
     errors = []
     yamls = sorted(os.path.join(dp, f) for dp, _, fs in os.walk(directory) for f in fs
@@ -301,21 +312,28 @@ def check_directory(directory, bin_dir):
     print(f"yamllint --strict: {len(yamls)} files, exit {p.returncode}")
     if p.returncode != 0:
         errors.append("yamllint:\n" + p.stdout + p.stderr)
-    docs = load_kustomization(directory)
-    listed = {os.path.join(HERE, f) for f, _, _ in docs} | {os.path.join(directory, "kustomization.yaml")}
+    listed = set()
+    checked = set()
+    for variant in VARIANTS:
+        root = os.path.join(directory, variant)
+        docs = load_kustomization(root)
+        listed |= {os.path.join(HERE, f) for f, _, _ in docs} | {os.path.join(root, "kustomization.yaml")}
+        plain = [d for _, _, d in docs]
+        print(f"{variant or 'dpdk'} ({os.path.relpath(root, directory)}/kustomization.yaml): {len(docs)} documents")
+        for f, i, doc in docs:
+            where = f"{f}#{i} {doc.get('kind')}/{(doc.get('metadata') or {}).get('name')}"
+            if (f, i) not in checked:
+                checked.add((f, i))
+                errs = check_schema(doc, where)
+                print(f"  schema: {where}: {'OK' if not errs else str(len(errs)) + ' error(s)'}")
+                errors += errs
+            if doc.get("kind") == "StatefulSet" and not check_schema(doc, where):
+                errors += check_statefulset(doc, plain, where)
+                if bin_dir is not None:
+                    errors += check_shards(doc, plain, bin_dir, where)
     for y in yamls:
-        if os.path.dirname(y) == directory and y not in listed:
-            errors.append(f"{os.path.relpath(y, directory)}: not among the kustomization's resources")
-    plain = [d for _, _, d in docs]
-    for f, i, doc in docs:
-        where = f"{f}#{i} {doc.get('kind')}/{(doc.get('metadata') or {}).get('name')}"
-        errs = check_schema(doc, where)
-        print(f"schema: {where}: {'OK' if not errs else str(len(errs)) + ' error(s)'}")
-        errors += errs
-        if doc.get("kind") == "StatefulSet" and not errs:
-            errors += check_statefulset(doc, plain, where)
-            if bin_dir is not None:
-                errors += check_shards(doc, plain, bin_dir, where)
+        if y not in listed and os.path.basename(y) != "kustomization.yaml":
+            errors.append(f"{os.path.relpath(y, directory)}: in no kustomization's resources")
     return errors
 
 
