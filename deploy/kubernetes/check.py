@@ -351,10 +351,10 @@ def self_test():
         if not hit:
             failures.append(f"self-test: {name} was not refused with '{needle}': {errs}")
 
-    if check_schema(sts, "sts") or check_statefulset(sts, docs, "sts"):
+    if check_schema(sts, "StatefulSet") or check_statefulset(sts, docs, "StatefulSet"):
         failures.append("self-test: the unbroken StatefulSet does not pass")
-    schema = lambda d: check_schema(d, "sts")  # noqa: E731
-    rules = lambda d: check_statefulset(d, docs, "sts")  # noqa: E731
+    schema = lambda d: check_schema(d, d.get("kind", "?"))  # noqa: E731
+    rules = lambda d: check_statefulset(d, docs, "StatefulSet")  # noqa: E731
 
     d = copy.deepcopy(sts)
     pod = d["spec"]["template"]["spec"]
