@@ -27,6 +27,7 @@ packages=(
   # the Debian package's test (tests/pkg): its checks and its throw-away root
   lintian mmdebstrap systemd strace   # systemd-analyze verify and security --offline; strace:
                                       # the system calls the unit's filter must allow
+  yamllint python3-kubernetes         # deploy/kubernetes/check.py: lint and schema of the manifests
 )
 
 missing=()
