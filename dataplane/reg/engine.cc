@@ -1058,16 +1058,31 @@ class Engine::Impl {
     }
     rc(b).last_failure_code.set(code);
     rc(b).last_failure_ms.set(now);
-    if (b.unregister) {
-      // An unregistration that failed is not retried: the binding expires at the registrar.
-      finish_unregister(slot, b);
-      return;
-    }
     if (b.failures < 31) b.failures = b.failures + 1;
     const unsigned shift = std::min<unsigned>(b.failures - 1, 16);
     const std::uint64_t cap = std::min<std::uint64_t>(opts_.backoff_max_ms, std::uint64_t{opts_.backoff_base_ms} << shift);
     // "Full jitter" in the upper half: spread retries of bindings that failed together.
     std::uint64_t delay = prng_.between(cap / 2, cap);
+    if (b.unregister) {
+      // A removed binding's Expires: 0 that went unanswered (timeout, ICMP) or met 408/5xx is
+      // sent again after the same backoff, while the registration it removes is still held
+      // there: a contact left behind would keep a removed (or moved to another shard) number
+      // reachable here beside its new home. A refusal (other 4xx, 6xx), a registration that
+      // lapses before the retry, and shutdown (its budget is the stop timeout) end it: the
+      // binding then expires at the registrar.
+      const bool answerless = reason == FailReason::timeout || reason == FailReason::unreachable;
+      const bool transient = code == 408 || (code >= 500 && code < 600);
+      const std::uint64_t at = now + std::max<std::uint64_t>(delay, std::uint64_t{retry_after_s} * 1000);
+      if (shutting_down_ || !(answerless || transient) || b.registered_until <= at) {
+        finish_unregister(slot, b);
+        return;
+      }
+      rc(b).unregister_retried.inc();
+      trace_state(b, BindingState::backoff, now);
+      set_state(b, BindingState::backoff);
+      wheel_.schedule(slot, at);
+      return;
+    }
     if (retry_after_s > 0) {
       // Honour Retry-After (RFC 3261 §20.33), plus up to 10 % so that every binding told the
       // same value does not come back in the same millisecond.

@@ -129,6 +129,7 @@ class TxQueue {
   X(retry_after_capped, "Retry-After values above kMaxRetryAfterS, honoured as that maximum")  \
   X(response_too_large, "responses to our transactions the parser refused for size")         \
   X(unregistered, "bindings removed with Expires: 0")                                       \
+  X(unregister_retried, "Expires: 0 sent again after a timeout or 408/5xx (old contact still held)") \
   X(stray, "late or duplicated responses of finished transactions")                        \
   X(realm_learning, "challenges for a realm new to realm-less credentials (HA1 requested)") \
   X(sha_learning, "SHA challenges for a realm without SHA HA1s yet (HA1s requested)")       \

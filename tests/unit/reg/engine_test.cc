@@ -1497,6 +1497,51 @@ sip-ua
  registrar 1 dns:reg-a.example expires 3600
 )";
 
+// A removed binding's Expires: 0 that goes unanswered, or meets a 5xx, is sent again (a new
+// transaction of the same Call-ID, after the backoff) while the registration it removes is still
+// held at the registrar; a refusal ends it for good.
+TEST_F(LiveEngineTest, RemovedEndpointsUnregistrationIsRetriedAfterATimeoutOrA503NotAfterA403) {
+  start(kLiveTwo);
+  for (const Timed& t : run(1)) deliver(ok_with_contact(t.req, 3600));
+  ASSERT_EQ(engine_->registered_count(now_), 2u);
+  live(kLiveOne);  // 1001 removed
+  const auto first = run(1);
+  ASSERT_EQ(first.size(), 1u);
+  const Sent u = first[0].req;
+  ASSERT_EQ(u.expires, "0");
+  // The next transaction of 1001 (another CSeq), waiting up to `ms`.
+  auto next_after = [&](std::uint32_t cseq, int ms) -> std::optional<Sent> {
+    for (int i = 0; i < ms / 100; ++i) {
+      for (const Timed& t : run(100)) {
+        if (t.req.number == "1001" && t.req.cseq != cseq) return t.req;
+      }
+    }
+    return std::nullopt;
+  };
+  // Nobody answers: retransmissions, Timer F (32 s), the backoff, then the same request again.
+  const auto again = next_after(u.cseq, 200000);
+  ASSERT_TRUE(again) << "the unregistration is sent again after its timeout";
+  EXPECT_EQ(again->expires, "0");
+  EXPECT_EQ(again->call_id, u.call_id);
+  EXPECT_GT(again->cseq, u.cseq);
+  EXPECT_EQ(rc().unregister_retried.get(), 1u);
+  EXPECT_EQ(status_of("1001").state, BindingState::unregistering);
+  // A 503: tried again.
+  deliver(respond(*again, 503, "Service Unavailable"));
+  EXPECT_EQ(status_of("1001").state, BindingState::backoff);
+  const auto third = next_after(again->cseq, 200000);
+  ASSERT_TRUE(third) << "the unregistration is sent again after a 503";
+  EXPECT_EQ(third->expires, "0");
+  EXPECT_EQ(rc().unregister_retried.get(), 2u);
+  // A 403: the registrar refuses; not sent again.
+  deliver(respond(*third, 403, "Forbidden"));
+  EXPECT_EQ(status_of("1001").state, BindingState::unregistered);
+  EXPECT_FALSE(next_after(third->cseq, 300000)) << "nothing after a refusal";
+  EXPECT_EQ(rc().unregister_retried.get(), 2u);
+  EXPECT_EQ(rc().unregistered.get(), 0u) << "counts 2xx only";
+  EXPECT_EQ(status_of("1002").state, BindingState::registered);
+}
+
 TEST_F(LiveEngineTest, RemovedEndpointUnregistersWithSameCallIdAndAnswersChallenge) {
   start(kLiveTwo);
   std::map<std::string, Sent> reg;
