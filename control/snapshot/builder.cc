@@ -48,6 +48,9 @@ bool usable(const config::Registrar& r) {
 // How long a transaction started now may still run: a whole non-INVITE transaction (Timer F,
 // 64·T1) and a margin for challenges.
 std::uint64_t transaction_margin_ms(std::uint32_t t1_ms) { return 64ull * t1_ms + 10000; }
+// The engine's first retry after a failure comes at most this long after it (its default
+// backoff_base_ms): a leaving slot is kept for one retry of a timed-out unregistration.
+constexpr std::uint64_t kFirstBackoffMs = 4000;
 
 // Appends to `s` a copy of `c`, a realm-specific credential kept from an earlier snapshot, as
 // the next entry of the endpoint being added: its realm id and username are those of `s`, and
@@ -667,9 +670,10 @@ std::vector<reg::PlanEntry> Builder::add_ghosts(Build& b) {
     }
     if (const auto [lv, fresh] = slots_[l.worker].leaving_until.try_emplace(l.slot, 0); fresh) {
       // Time to unregister at the registrar's rate, plus a whole transaction (Timer F) and a
-      // margin for challenges.
+      // margin for challenges, twice, and the first backoff between them: an unregistration
+      // that timed out is sent once more before the slot is released.
       const std::uint32_t rate = std::max<std::uint32_t>(1, b.cfg.sip_ua.registration_rate);
-      lv->second = b.now_ms + transaction_margin_ms(s.t1_ms) +
+      lv->second = b.now_ms + 2 * transaction_margin_ms(s.t1_ms) + kFirstBackoffMs +
                    1000ull * b.leaving_per_index[index_slot(*previous, pr)] / rate;
     }
     auto [it, fresh] = ghost_endpoint.emplace(l.prev.endpoint, 0);
