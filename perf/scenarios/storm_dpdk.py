@@ -21,7 +21,8 @@ generator (TSC, one clock):
     binding's 200 (the generator's TSC put on CLOCK_MONOTONIC).
 
   storm_dpdk.py [--endpoints 100000] [--registrars 6] [--rate 1000000] [--workers 1] [--scrape S]
-                [--credentials-per-number] [--settle 10] [--no-baseline] [--smoke]
+                [--credentials-per-number] [--max-bindings N] [--settle 10] [--no-baseline]
+                [--smoke]
 
 A million bindings (perf/RESULTS.md, section i): --endpoints 200000 --registrars 5.
 
@@ -104,6 +105,9 @@ def main() -> int:
     ap.add_argument("--settle", type=float, default=10, metavar="SECONDS",
                     help="RSS again this long after all registered (pages jemalloc still holds from the config "
                          "load are returned over seconds; a fast storm may end first); 0: not")
+    ap.add_argument("--max-bindings", type=int, default=None,
+                    help="regfrontd --max-bindings (slots per worker; default: its own sizing, the "
+                         "startup-config's largest plan plus a quarter)")
     ap.add_argument("--no-baseline", action="store_true",
                     help="skip the no-endpoint regfrontd whose RSS is subtracted (bytes per binding)")
     ap.add_argument("--smoke", action="store_true", help="CI: assert completion and verification only")
@@ -142,7 +146,8 @@ def main() -> int:
     eal_s = " ".join(eal(f"{tag}-d", f"net_memif0,role=client,socket={sock}",
                          ["--lcores" if "@" in lc else "-l", lc]))
     rf_cmd = [*nice, daemon, "--io", "dpdk", "--eal", eal_s, "--config", cfg_path, "--control-socket", ctl,
-              "--workers", str(a.workers), *([] if a.no_stage_timing else ["--stage-timing"])]
+              "--workers", str(a.workers), *([] if a.no_stage_timing else ["--stage-timing"]),
+              *(["--max-bindings", str(a.max_bindings)] if a.max_bindings else [])]
     metrics_port = 0
     if a.scrape > 0:
         import socket
