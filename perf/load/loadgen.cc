@@ -362,8 +362,9 @@ class Generator {
                 .hex(regfront::auth::Hash::md5);
     }
     char expect[regfront::auth::kMaxHexLength];
-    const std::size_t n = hasher_.response(regfront::auth::Algorithm::md5, ha1.view(), param(cred, "nonce="), {},
-                                           {}, regfront::auth::Qop::none, method, param(cred, "uri="), {}, expect);
+    const std::size_t n = hasher_.response(regfront::auth::Algorithm::md5, ha1.view(), param(cred, "nonce="),
+                                           {}, {}, regfront::auth::Qop::none, method, param(cred, "uri="), {},
+                                           expect);
     return n != 0 && param(cred, "response=") == std::string_view(expect, n);
   }
 
@@ -1104,7 +1105,8 @@ int main(int argc, char** argv) {
       "REGFRONT-LOADGEN {\"role\":\"%s\",\"mode\":\"%s\",\"seconds\":%.3f,\"rx\":%llu,\"tx\":%llu,"
       "\"rx_pps\":%.0f,\"tx_pps\":%.0f,\"tx_fail\":%llu,\"registers\":%llu,\"with_auth\":%llu,"
       "\"sent_401\":%llu,\"sent_200\":%llu,\"got_401\":%llu,\"got_200\":%llu,\"resent\":%llu,\"repeated\":%llu,"
-      "\"branches_not_remembered\":%llu,\"net_rx_packets\":%llu,\"net_drop_not_ours\":%llu,\"net_drop_udp_checksum\":%llu,\"net_drop_tx_batch_full\":%llu,"
+      "\"branches_not_remembered\":%llu,"
+      "\"net_rx_packets\":%llu,\"net_drop_not_ours\":%llu,\"net_drop_udp_checksum\":%llu,\"net_drop_tx_batch_full\":%llu,"
       "\"busy_poll_ratio\":%.3f,\"mempool_in_use_start\":%u,\"mempool_in_use_end\":%u,"
       "\"verified\":%llu,\"verify_failed\":%llu,%s%s}\n",
       o.role.c_str(), o.mode.c_str(), secs, static_cast<unsigned long long>(s.rx),

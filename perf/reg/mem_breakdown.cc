@@ -80,8 +80,8 @@ int main(int argc, char** argv) {
     for (int n = 0; n < endpoints; ++n) {
       const std::string num = std::to_string(5000000000LL + n);
       for (int r = 1; r <= registrars; ++r) {
-        *text += " credentials number " + num + " username " + num + " password 0 pw-" + num + " realm storm-" +
-                 std::to_string(r) + ".test\n";
+        *text += " credentials number " + num + " username " + num + " password 0 pw-" + num +
+                 " realm storm-" + std::to_string(r) + ".test\n";
       }
     }
     *text += "!\n";
@@ -157,9 +157,10 @@ int main(int argc, char** argv) {
     engines.push_back(std::make_unique<reg::Engine>(o, tx));
   }
   const std::size_t all = stat("stats.allocated") - last;
-  const double per_slot = capacity > 65536 ? (double(all) / workers - double(fixed_and_64k)) / (capacity - 65536.0) : 0.0;
+  const double per_slot =
+      capacity > 65536 ? (double(all) / workers - double(fixed_and_64k)) / (capacity - 65536.0) : 0.0;
   step("engines (binding slots, timers, transactions)");
-  std::printf("  %u slots per worker for a largest plan of %zu: %.1f B per slot, %.2f slots per binding\n", capacity,
-              largest, per_slot, double(capacity) * workers / bindings);
+  std::printf("  %u slots per worker for a largest plan of %zu: %.1f B per slot, %.2f slots per binding\n",
+              capacity, largest, per_slot, double(capacity) * workers / bindings);
   return 0;
 }
