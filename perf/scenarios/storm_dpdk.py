@@ -351,9 +351,10 @@ def main() -> int:
          f"{mib(rss0)} / {mib(rss_ctl)} / {mib(rss_end)} / {mib(hwm)}"],
         ["(RSS all registered - baseline) / bindings",
          f"{(rss_end - rss0) / total:.0f} B" if rss0 and rss_end else "?"],
-        [f"(RSS {a.settle:g} s later - baseline) / bindings",
-         f"{(rss_settled - rss0) / total:.0f} B ({mib(rss_settled)})" if rss0 and rss_settled else "?"],
     ]
+    if a.settle > 0:
+        metric_rows.append([f"(RSS {a.settle:g} s later - baseline) / bindings",
+                            f"{(rss_settled - rss0) / total:.0f} B ({mib(rss_settled)})" if rss0 and rss_settled else "?"])
     for w in workers:
         k = w["counters"]
         hz = w.get("tsc_hz") or 0
