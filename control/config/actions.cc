@@ -391,6 +391,18 @@ Result localhost_clear(std::optional<Localhost>& slot) {
   return changed();
 }
 
+Result localhost_set(OptionalBox<Localhost>& slot, const Localhost& l) {
+  if (slot == l) return ok();
+  slot.emplace(l);
+  return changed();
+}
+
+Result localhost_clear(OptionalBox<Localhost>& slot) {
+  if (!slot) return ok();
+  slot.reset();
+  return changed();
+}
+
 Result retry_register_set(SipUa& ua, std::uint8_t n) {
   if (ua.retry_register == n) return ok();
   ua.retry_register = n;

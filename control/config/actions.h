@@ -127,6 +127,8 @@ Result credentials_dhcp_set(SipUa& ua, const Credential& c);  // R2
 Result credentials_dhcp_remove(SipUa& ua);
 Result localhost_set(std::optional<Localhost>& slot, const Localhost& l);
 Result localhost_clear(std::optional<Localhost>& slot);
+Result localhost_set(OptionalBox<Localhost>& slot, const Localhost& l);  // a dial peer's
+Result localhost_clear(OptionalBox<Localhost>& slot);
 Result retry_register_set(SipUa& ua, std::uint8_t n);
 Result timers_register_set(SipUa& ua, std::uint32_t ms);
 Result registration_rate_set(SipUa& ua, std::uint32_t per_second);

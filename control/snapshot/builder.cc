@@ -776,7 +776,7 @@ void Builder::place_plans(Build& b, const std::vector<reg::PlanEntry>& ghosts) {
 void Builder::add_calls(Build& b) {
   reg::SnapCalls& c = b.s.calls;
   std::vector<std::tuple<std::uint32_t, std::string, std::uint8_t, std::uint32_t>> out, in;
-  const auto preferred = [](const std::optional<config::Localhost>& l) {
+  const auto preferred = [](const auto& l) {  // std::optional (sip-ua) or OptionalBox (dial peer)
     return l && l->preferred ? l->dns_name : std::string();
   };
   c.ua_from_host = preferred(b.cfg.sip_ua.localhost);

@@ -16,16 +16,18 @@
 //   regfront_loadgen [EAL args] -- --role registrar|uac --local IP --peer IP [--prefix N]
 //                    [--port UDP] [--duration S] [--mode refresh|stale] [--expires S]
 //                    [--bindings N] [--window N] [--min-rx N] [--dup N]
-//                    [--realms R1,R2,…] [--user U] [--password-prefix P] [--verify-every N]
+//                    [--realms R1,R2,…] [--user U] [--password-prefix P] [--per-user] [--verify-every N]
 //                    [--expect N] [--linger S] [--queues N] [--hold]
 // --realms (registrar): one registrar per realm, registrar i (0-based) on UDP port --port + i,
 // each answering with its own realm. --verify-every N: every Nth authenticated REGISTER (1 = all)
 // is checked like a registrar would: username = --user, realm = the registrar's, response =
 // MD5(HA1:nonce:MD5(REGISTER:uri)) with HA1 = MD5(user:realm:P+realm) (regfront's auth::Hasher);
-// a mismatch is answered 403 and counted. Per registrar: REGISTERs by 10 ms of TSC (new = no
-// Authorization and a Via branch not seen before), the peak over any sliding second, and the
-// latency from a 401 leaving (TSC after rte_eth_tx_burst) to the REGISTER answering it arriving
-// (TSC after rte_eth_rx_burst), matched by the nonce, which is the 401's sequence number.
+// a mismatch is answered 403 and counted. --per-user: any username U, password P+U (the rule of
+// regfront-registrar-emu), for a config with one `credentials number` line per binding.
+// Per registrar: REGISTERs by 10 ms of TSC (new = no Authorization and a Via branch not seen
+// before; a table of 4 x --expect branches, at least 2^22), the peak over any sliding second,
+// and the latency from a 401 leaving (TSC after rte_eth_tx_burst) to the REGISTER answering it
+// arriving (TSC after rte_eth_rx_burst), matched by the nonce, which is the 401's sequence number.
 // --expect N: the run ends --linger seconds after the Nth new authenticated REGISTER was
 // answered 200 (the time from the first REGISTER to that 200 is reported).
 // --dup N (registrar): every response is sent 1 + N times; the copies are duplicates the client
@@ -54,6 +56,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -90,6 +93,7 @@ struct Options {
   std::vector<std::string> realms{"load.test"};
   std::string user = "load";
   std::string password_prefix = "pw-";
+  bool per_user = false;           // --per-user: any username U, password P+U
   std::uint32_t verify_every = 0;  // 0: the response is not checked
   std::uint64_t expect = 0;        // end the run once this many bindings got their 200
   double linger = 0.5;
@@ -108,6 +112,7 @@ struct Stats {
   std::uint64_t registers = 0, with_auth = 0, sent_401 = 0, sent_200 = 0;  // registrar
   std::uint64_t got_401 = 0, got_200 = 0, resent = 0, other = 0;           // uac
   std::uint64_t repeated = 0;  // registrar: REGISTERs whose Via branch was seen before
+  std::uint64_t seen_full = 0; // registrar: branches not remembered (table half full)
   std::uint64_t verified = 0, verify_failed = 0;
   // role calls: at the core, the provider and the far end
   std::uint64_t calls_started = 0, calls_answered = 0, calls_done = 0, calls_failed = 0, calls_timed_out = 0;
@@ -242,7 +247,12 @@ class Generator {
     if (o.role == "registrar" || o.role == "calls") {
       // Touched now, before the link is up: faulting in 32 MB at the first REGISTER stalled
       // the generator for tens of milliseconds, which showed up as regfrontd's tail latency.
-      seen_.assign(std::size_t(1) << 22, 0);
+      // Two branches per binding (the first REGISTER and the authenticated one), at most half
+      // the slots used: 2^22 up to ~1M bindings, more for a larger --expect (2M bindings: 2^23).
+      // Beyond half full a branch is no longer remembered (counted: branches_not_remembered).
+      std::size_t slots = std::size_t(1) << 22;
+      while (slots / 2 < 2 * o.expect + 4096) slots *= 2;
+      seen_.assign(slots, 0);
       latency_.resize(std::max<std::uint64_t>(o.expect, 1u << 20));
       latency_.clear();
       for (auto& r : regs_) {
@@ -314,7 +324,7 @@ class Generator {
   }
 
   // FNV-1a of a Via branch: the set of branches seen holds 64-bit hashes (a collision would
-  // count one new REGISTER as repeated: at 2^22 slots and ~1.2 M branches, negligible).
+  // count one new REGISTER as repeated: at most half the slots are used, negligible).
   static std::uint64_t hash(std::string_view s) {
     std::uint64_t h = 1469598103934665603ull;
     for (char c : s) h = (h ^ std::uint8_t(c)) * 1099511628211ull;
@@ -326,7 +336,11 @@ class Generator {
     for (std::size_t i = h & mask;; i = (i + 1) & mask) {
       if (seen_[i] == h) return true;
       if (seen_[i] == 0) {
-        if (++seen_used_ < seen_.size() / 2) seen_[i] = h;  // full table: stop remembering
+        if (++seen_used_ < seen_.size() / 2) {
+          seen_[i] = h;
+        } else {
+          ++st.seen_full;  // full table: stop remembering (a later repeat is then not counted)
+        }
         return false;
       }
     }
@@ -339,10 +353,18 @@ class Generator {
 
   // Authorization check of a registrar: true when the response matches.
   bool verify(const Registrar& r, std::string_view cred, std::string_view method = "REGISTER") {
-    if (param(cred, "username=") != o_.user || param(cred, "realm=") != r.realm) return false;
+    const std::string_view user = param(cred, "username=");
+    if ((!o_.per_user && user != o_.user) || param(cred, "realm=") != r.realm) return false;
+    regfront::auth::HexDigest ha1 = r.ha1;
+    if (o_.per_user) {  // the password of user U is P+U (one more MD5 per verified REGISTER)
+      password_.assign(o_.password_prefix).append(user);
+      ha1 = regfront::auth::compute_ha1(user, r.realm, password_, regfront::auth::kMd5Hash)
+                .hex(regfront::auth::Hash::md5);
+    }
     char expect[regfront::auth::kMaxHexLength];
-    const std::size_t n = hasher_.response(regfront::auth::Algorithm::md5, r.ha1.view(), param(cred, "nonce="), {},
-                                           {}, regfront::auth::Qop::none, method, param(cred, "uri="), {}, expect);
+    const std::size_t n = hasher_.response(regfront::auth::Algorithm::md5, ha1.view(), param(cred, "nonce="),
+                                           {}, {}, regfront::auth::Qop::none, method, param(cred, "uri="), {},
+                                           expect);
     return n != 0 && param(cred, "response=") == std::string_view(expect, n);
   }
 
@@ -758,6 +780,7 @@ class Generator {
   std::uint64_t nonce_ = 0;
   std::vector<std::uint64_t> seen_;  // Via branch hashes (open addressing)
   std::size_t seen_used_ = 0;
+  std::string password_;  // --per-user: P+U of the REGISTER being verified
   std::vector<Registrar> regs_;
   regfront::auth::Hasher hasher_;
   Headers hs_;
@@ -806,6 +829,7 @@ bool parse_options(int argc, char** argv, Options& o) {
     }
     else if (a == "--user") o.user = val();
     else if (a == "--password-prefix") o.password_prefix = val();
+    else if (a == "--per-user") o.per_user = true;
     else if (a == "--verify-every") o.verify_every = static_cast<std::uint32_t>(std::atol(val().c_str()));
     else if (a == "--expect") o.expect = std::strtoull(val().c_str(), nullptr, 10);
     else if (a == "--linger") o.linger = std::atof(val().c_str());
@@ -839,6 +863,16 @@ std::uint64_t peak_window(const std::vector<std::uint32_t>& v, std::size_t w) {
     best = std::max(best, sum);
   }
   return best;
+}
+
+// CLOCK_MONOTONIC of a TSC reading taken earlier (0 when there was none), so that a script can
+// put the last binding's 200 on its own clock (Python's time.monotonic()): exec -> all registered.
+double last_200_monotonic(std::uint64_t tsc, std::uint64_t hz) {
+  if (tsc == 0) return 0.0;
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  const std::uint64_t now = rte_rdtsc();
+  return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9 - double(now - tsc) / double(hz);
 }
 
 // The registrar side's figures: per registrar, the storm's timing, the latency percentiles.
@@ -883,10 +917,10 @@ std::string storm_json(Generator& g, const Options& o, std::uint64_t hz) {
   std::snprintf(buf, sizeof buf,
                 ",\"latency_samples\":%zu,\"latency_p50_us\":%.2f,\"latency_p90_us\":%.2f,\"latency_p99_us\":%.2f,"
                 "\"latency_p999_us\":%.2f,\"latency_max_us\":%.2f,\"expect\":%llu,\"bindings_done\":%llu,"
-                "\"first_register_to_last_200_s\":%.4f",
+                "\"first_register_to_last_200_s\":%.4f,\"last_200_monotonic_s\":%.4f",
                 lat.size(), pct(0.5), pct(0.9), pct(0.99), pct(0.999), lat.empty() ? 0.0 : lat.back() / 1000.0,
                 static_cast<unsigned long long>(o.expect), static_cast<unsigned long long>(g.bindings_done()),
-                secs(g.first_tsc(), g.done_tsc()));
+                secs(g.first_tsc(), g.done_tsc()), last_200_monotonic(g.done_tsc(), hz));
   j += buf;
   return j;
 }
@@ -1071,6 +1105,7 @@ int main(int argc, char** argv) {
       "REGFRONT-LOADGEN {\"role\":\"%s\",\"mode\":\"%s\",\"seconds\":%.3f,\"rx\":%llu,\"tx\":%llu,"
       "\"rx_pps\":%.0f,\"tx_pps\":%.0f,\"tx_fail\":%llu,\"registers\":%llu,\"with_auth\":%llu,"
       "\"sent_401\":%llu,\"sent_200\":%llu,\"got_401\":%llu,\"got_200\":%llu,\"resent\":%llu,\"repeated\":%llu,"
+      "\"branches_not_remembered\":%llu,"
       "\"net_rx_packets\":%llu,\"net_drop_not_ours\":%llu,\"net_drop_udp_checksum\":%llu,\"net_drop_tx_batch_full\":%llu,"
       "\"busy_poll_ratio\":%.3f,\"mempool_in_use_start\":%u,\"mempool_in_use_end\":%u,"
       "\"verified\":%llu,\"verify_failed\":%llu,%s%s}\n",
@@ -1080,7 +1115,7 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(s.with_auth), static_cast<unsigned long long>(s.sent_401),
       static_cast<unsigned long long>(s.sent_200), static_cast<unsigned long long>(s.got_401),
       static_cast<unsigned long long>(s.got_200), static_cast<unsigned long long>(s.resent),
-      static_cast<unsigned long long>(s.repeated),
+      static_cast<unsigned long long>(s.repeated), static_cast<unsigned long long>(s.seen_full),
       static_cast<unsigned long long>(c.rx_packets.get()), static_cast<unsigned long long>(c.drop_eth_not_ours.get()),
       static_cast<unsigned long long>(c.drop_udp_bad_checksum.get()),
       static_cast<unsigned long long>(c.drop_tx_batch_full.get()), polls ? double(busy_polls) / double(polls) : 0.0,

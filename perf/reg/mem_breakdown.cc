@@ -2,9 +2,11 @@
 // memory budget of 256 bytes per binding): the startup-config text, the configuration model,
 // the first snapshot, and what the snapshot builder keeps between builds. jemalloc's
 // stats.allocated after each step; the same configuration as perf/scenarios/storm.py (one
-// `credentials` line per (endpoint, realm)).
+// `credentials` line per (endpoint, realm)), or with `dial-peer` storm_dpdk.py's default one
+// (a POTS dial-peer per endpoint, one `authentication` per realm); then the engines' binding
+// slot tables, sized as regfrontd sizes them (the largest plan plus a quarter, at least 64k).
 //
-//   perf/mem_breakdown [endpoints=100000] [registrars=6] [workers=2]
+//   perf/mem_breakdown [endpoints=100000] [registrars=6] [workers=2] [credentials|dial-peer]
 #include <jemalloc/jemalloc.h>
 
 #include <cstdint>
@@ -13,7 +15,12 @@
 #include <memory>
 #include <string>
 
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
 #include "regfront/config/commands.h"
+#include "regfront/reg/engine.h"
 #include "regfront/snapshot/builder.h"
 
 namespace {
@@ -41,6 +48,7 @@ int main(int argc, char** argv) {
   const int endpoints = argc > 1 ? std::atoi(argv[1]) : 100000;
   const int registrars = argc > 2 ? std::atoi(argv[2]) : 6;
   const std::uint32_t workers = argc > 3 ? static_cast<std::uint32_t>(std::atoi(argv[3])) : 2;
+  const bool dial_peers = argc > 4 && std::strcmp(argv[4], "dial-peer") == 0;
   const double bindings = double(endpoints) * registrars;
 
   std::size_t last = stat("stats.allocated");
@@ -58,14 +66,27 @@ int main(int argc, char** argv) {
     *text += " registrar " + std::to_string(i) + " ipv4:127.0.0.1:" + std::to_string(15060 + i) + " expires 3600\n";
   }
   *text += " registration rate 20000\n";
-  for (int n = 0; n < endpoints; ++n) {
-    const std::string num = std::to_string(5000000000LL + n);
+  if (dial_peers) {
     for (int r = 1; r <= registrars; ++r) {
-      *text += " credentials number " + num + " username " + num + " password 0 pw-" + num + " realm storm-" +
-               std::to_string(r) + ".test\n";
+      const std::string realm = "storm-" + std::to_string(r) + ".test";
+      *text += " authentication username storm password 0 pw-" + realm + " realm " + realm + "\n";
     }
+    *text += "!\n";
+    for (int n = 0; n < endpoints; ++n) {
+      *text += "dial-peer voice " + std::to_string(n + 1) + " pots\n destination-pattern " +
+               std::to_string(5000000000LL + n) + "\n";
+    }
+  } else {
+    for (int n = 0; n < endpoints; ++n) {
+      const std::string num = std::to_string(5000000000LL + n);
+      for (int r = 1; r <= registrars; ++r) {
+        *text += " credentials number " + num + " username " + num + " password 0 pw-" + num +
+                 " realm storm-" + std::to_string(r) + ".test\n";
+      }
+    }
+    *text += "!\n";
   }
-  *text += "!\nend\n";
+  *text += "end\n";
   text->shrink_to_fit();
   step("startup-config text");
 
@@ -98,6 +119,8 @@ int main(int argc, char** argv) {
   std::printf("  sizeof SnapCredential %zu, SnapEndpoint %zu, Ha1Set %zu; %zu credentials, %zu endpoints\n",
               sizeof(reg::SnapCredential), sizeof(reg::SnapEndpoint), sizeof(auth::Ha1Set), snap->credentials.size(),
               snap->endpoints.size());
+  std::size_t largest = 0;
+  for (const auto& p : snap->plans) largest = std::max(largest, p.size());
   auto snap2 = builder.build(*cfg, addrs, 5060, {}, snap.get());
   step("second build (rebuild, both snapshots alive)");
   snap.reset();
@@ -112,5 +135,32 @@ int main(int argc, char** argv) {
   step("free the text");
   cfg.reset();
   step("free the model");
+
+  // The workers' engines, as regfrontd sizes them (daemon.cc): one per worker, each with the
+  // largest plan plus a quarter (at least 64k) of slots. The per-slot cost is measured against
+  // an engine of 64k slots (the transaction pool and the rest are fixed), not taken from sizeof.
+  const std::uint32_t capacity =
+      static_cast<std::uint32_t>(std::max<std::size_t>(65536, (largest + largest / 4 + 4095) / 4096 * 4096));
+  reg::TxQueue tx(64);
+  reg::EngineOptions small;
+  small.capacity = 65536;
+  std::size_t at = stat("stats.allocated");
+  auto probe = std::make_unique<reg::Engine>(small, tx);
+  const std::size_t fixed_and_64k = stat("stats.allocated") - at;
+  probe.reset();
+  last = stat("stats.allocated");
+  std::vector<std::unique_ptr<reg::Engine>> engines;
+  for (std::uint32_t w = 0; w < workers; ++w) {
+    reg::EngineOptions o;
+    o.worker = w;
+    o.capacity = capacity;
+    engines.push_back(std::make_unique<reg::Engine>(o, tx));
+  }
+  const std::size_t all = stat("stats.allocated") - last;
+  const double per_slot =
+      capacity > 65536 ? (double(all) / workers - double(fixed_and_64k)) / (capacity - 65536.0) : 0.0;
+  step("engines (binding slots, timers, transactions)");
+  std::printf("  %u slots per worker for a largest plan of %zu: %.1f B per slot, %.2f slots per binding\n",
+              capacity, largest, per_slot, double(capacity) * workers / bindings);
   return 0;
 }

@@ -19,6 +19,7 @@ SECTIONS = [
     ("storm_dpdk", "(a-dpdk) The storm on the DPDK path (net_memif), pacing out of the way: throughput per worker"),
     ("storm_dpdk_paced", "(a-dpdk') The storm on the DPDK path at rate 30,000 per registrar: 600k in ≤ 5 s, paced"),
     ("latency_dpdk", "(e-dpdk) 401 → authenticated REGISTER latency on the DPDK path at a light rate"),
+    ("million", "(i) A million bindings: 200k endpoints x 5 registrars from a cold start (DPDK path)"),
     ("steady", "(b) Steady refresh at expires 60"),
     ("live_change", "(g) A live change at 600k bindings: from a CLI command to every worker"),
     ("outage", "(c) One registrar down, then back"),

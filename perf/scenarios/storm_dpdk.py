@@ -16,7 +16,15 @@ generator (TSC, one clock):
   * regfrontd's worker counters from `show dataplane | json`: busy TSC ticks (iterations that
     moved a packet) and the per-stage split, i.e. ns per packet by stage.
 
-  storm_dpdk.py [--endpoints 100000] [--registrars 6] [--rate 1000000] [--workers 1] [--scrape S] [--smoke]
+  * regfrontd's RSS (/proc/PID/statm) when all are registered, minus that of the same daemon
+    with no endpoint (storm.py's bytes per binding), and its peak (VmHWM); exec -> the last
+    binding's 200 (the generator's TSC put on CLOCK_MONOTONIC).
+
+  storm_dpdk.py [--endpoints 100000] [--registrars 6] [--rate 1000000] [--workers 1] [--scrape S]
+                [--credentials-per-number] [--max-bindings N] [--settle 10] [--no-baseline]
+                [--smoke]
+
+A million bindings (perf/RESULTS.md, section i): --endpoints 200000 --registrars 5.
 
 lcores: the generator polls CPU 0 together with regfrontd's main lcore (control thread, idle
 once the config is loaded); regfrontd's workers poll lcores 1..W. With W >= nproc the workers
@@ -38,19 +46,28 @@ import common as c  # noqa: E402
 BASE_PORT = 5060
 
 
-def config(endpoints: int, registrars: int, rate: int, expires: int) -> str:
+def config(endpoints: int, registrars: int, rate: int, expires: int, per_number: bool = False) -> str:
+    """per_number: one `credentials number N username N password 0 pw-N realm R` line per binding
+    (N x R lines, the shape of storm.py's config and of the 600k memory figure) instead of the
+    dial-peers and one `authentication` per realm."""
     out = ["interface dpdk0", " ip address 10.77.0.1 255.255.255.0", "!",
            "voice service voip", " sip", "  bind control source-interface dpdk0",
            "  listen-port non-secure 5060", "!", "sip-ua"]
     for i in range(registrars):
         out.append(f" registrar {i + 1} ipv4:10.77.0.254:{BASE_PORT + i} expires {expires}")
-    for i in range(registrars):
-        realm = f"storm-{i + 1}.test"
-        out.append(f" authentication username storm password 0 pw-{realm} realm {realm}")
+    realms = [f"storm-{i + 1}.test" for i in range(registrars)]
+    if not per_number:
+        for realm in realms:
+            out.append(f" authentication username storm password 0 pw-{realm} realm {realm}")
     out.append(f" registration rate {rate}")
+    if per_number:
+        for i in range(endpoints):
+            n = 4000000000 + i
+            out.extend(f" credentials number {n} username {n} password 0 pw-{n} realm {realm}" for realm in realms)
     out.append("!")
-    for i in range(endpoints):
-        out.append(f"dial-peer voice {i + 1} pots\n destination-pattern {4000000000 + i}")
+    if not per_number:
+        for i in range(endpoints):
+            out.append(f"dial-peer voice {i + 1} pots\n destination-pattern {4000000000 + i}")
     out.append("end")
     return "\n".join(out) + "\n"
 
@@ -81,10 +98,24 @@ def main() -> int:
     ap.add_argument("--scrape", type=float, default=0, metavar="SECONDS",
                     help="run regfrontd with --metrics and scrape /metrics every SECONDS during the storm (0: off); "
                          "`promtool check metrics` must pass on a scrape taken mid-storm")
+    ap.add_argument("--credentials-per-number", action="store_true",
+                    help="one `credentials number` line per binding (username = the number, password pw-NUMBER, "
+                         "as storm.py) instead of dial-peers and one `authentication` per realm; the generator "
+                         "verifies with --per-user")
+    ap.add_argument("--settle", type=float, default=10, metavar="SECONDS",
+                    help="RSS again this long after all registered (pages jemalloc still holds from the config "
+                         "load are returned over seconds; a fast storm may end first); 0: not")
+    ap.add_argument("--max-bindings", type=int, default=None,
+                    help="regfrontd --max-bindings (slots per worker; default: its own sizing, the "
+                         "startup-config's largest plan plus a quarter)")
+    ap.add_argument("--no-baseline", action="store_true",
+                    help="skip the no-endpoint regfrontd whose RSS is subtracted (bytes per binding)")
     ap.add_argument("--smoke", action="store_true", help="CI: assert completion and verification only")
     a = ap.parse_args()
 
     total = a.endpoints * a.registrars
+    if a.smoke:  # CI asserts completion only: no memory figures (they take a second daemon and 10 s)
+        a.settle, a.no_baseline = 0, True
     loadgen = a.loadgen or c.binary("regfront_loadgen")
     daemon, cli = c.binary("regfrontd"), c.binary("regfront-cli")
     wd = c.workdir("storm-dpdk")
@@ -92,7 +123,7 @@ def main() -> int:
     ctl = os.path.join(wd, "control.sock")
     cfg_path = os.path.join(wd, "startup-config")
     with open(cfg_path, "w") as f:
-        f.write(config(a.endpoints, a.registrars, a.rate, a.expires))
+        f.write(config(a.endpoints, a.registrars, a.rate, a.expires, a.credentials_per_number))
     tag = f"rfstorm-{os.getpid()}"
     ncpu = os.cpu_count() or 1
     realms = [f"storm-{i + 1}.test" for i in range(a.registrars)]
@@ -109,12 +140,14 @@ def main() -> int:
                "--port", str(BASE_PORT), "--realms", ",".join(realms), "--user", "storm",
                "--password-prefix", "pw-", "--verify-every", str(a.verify_every),
                "--expect", str(total), "--linger", "0.3", "--expires", str(a.expires),
-               "--duration", str(a.timeout), "--queues", str(a.workers), "--hold"]
+               "--duration", str(a.timeout), "--queues", str(a.workers), "--hold",
+               *(["--per-user"] if a.credentials_per_number else [])]
     lc = f"0-{a.workers}" if a.workers + 1 <= ncpu else f"(0-{a.workers})@(0-{ncpu - 1})"
     eal_s = " ".join(eal(f"{tag}-d", f"net_memif0,role=client,socket={sock}",
                          ["--lcores" if "@" in lc else "-l", lc]))
     rf_cmd = [*nice, daemon, "--io", "dpdk", "--eal", eal_s, "--config", cfg_path, "--control-socket", ctl,
-              "--workers", str(a.workers), *([] if a.no_stage_timing else ["--stage-timing"])]
+              "--workers", str(a.workers), *([] if a.no_stage_timing else ["--stage-timing"]),
+              *(["--max-bindings", str(a.max_bindings)] if a.max_bindings else [])]
     metrics_port = 0
     if a.scrape > 0:
         import socket
@@ -145,11 +178,58 @@ def main() -> int:
           f"{a.workers} worker(s); {placement}; load {m['loadavg']}"
           + (f"; nice {a.nice}" if a.nice else "") + ("; pollers SCHED_RR" if a.rt else ""))
 
-    def show_dataplane():
-        return c.cli_show_json(cli, ctl, "show dataplane")
+    def show_dataplane(sock_path=ctl):
+        return c.cli_show_json(cli, sock_path, "show dataplane")
+
+    def vm_kib(pid: int, field: str) -> int:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+        return 0
+
+    # Baseline for bytes per binding (storm.py's definition): the same daemon, EAL memory and
+    # registrars with no endpoint, 0.5 s after its control socket answers (code, jemalloc arenas,
+    # the mbuf pool, the minimum binding tables), against a generator of its own (a memif client
+    # does not start without its server) that sees no REGISTER.
+    rss0 = None
+    if not a.no_baseline:
+        wd0 = c.workdir("storm-dpdk-base")
+        cfg0, ctl0 = os.path.join(wd0, "startup-config"), os.path.join(wd0, "control.sock")
+        with open(cfg0, "w") as f:
+            f.write(config(0, a.registrars, a.rate, a.expires))
+        sock0 = os.path.join(wd0, "memif.sock")
+        eal0 = " ".join(eal(f"{tag}-b", f"net_memif0,role=client,socket={sock0}",
+                            ["--lcores" if "@" in lc else "-l", lc]))
+        base = c.Processes()
+        try:
+            base.start([loadgen, *eal(f"{tag}-g", f"net_memif0,role=server,socket={sock0}", ["-l", "0"]), "--",
+                        "--role", "registrar", "--local", "10.77.0.254", "--peer", "10.77.0.1",
+                        "--port", str(BASE_PORT), "--realms", ",".join(realms), "--duration", "30",
+                        "--queues", str(a.workers), "--hold"], os.path.join(wd0, "loadgen.log"))
+            time.sleep(0.5)
+            rf0 = base.start([daemon, "--io", "dpdk", "--eal", eal0, "--config", cfg0, "--control-socket", ctl0,
+                              "--workers", str(a.workers), *([] if a.no_stage_timing else ["--stage-timing"])],
+                             os.path.join(wd0, "regfrontd.log"))
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and rf0.poll() is None:
+                if os.path.exists(ctl0) and show_dataplane(ctl0) is not None:
+                    time.sleep(0.5)
+                    rss0 = c.rss_bytes(rf0.pid)
+                    break
+                time.sleep(0.05)
+        finally:
+            base.stop()
+        if rss0 is None:
+            with open(os.path.join(wd0, "regfrontd.log"), errors="replace") as f:
+                c.log("baseline regfrontd did not answer: " + f.read()[-2000:])
+        else:
+            c.cleanup(wd0)
+        c.log(f"baseline RSS with no endpoint: {rss0 / 2**20 if rss0 else float('nan'):.1f} MiB")
 
     d0 = d1 = None
     t_exec = None
+    rss_ctl = rss_end = hwm = rss_settled = None
     try:
         gen = start(gen_cmd, gen_log)
         time.sleep(0.5)
@@ -164,6 +244,7 @@ def main() -> int:
                     break
             time.sleep(0.05)
         t_ctl = time.monotonic() - t_exec
+        rss_ctl = c.rss_bytes(rf.pid) if rf.poll() is None else None
         if a.rt:
             # Not before the memif link is up: its handshake runs in the EAL interrupt threads,
             # which two RT pollers would starve (then the first ARP request is lost: 1 s).
@@ -193,6 +274,11 @@ def main() -> int:
         if not c.wait_for_summary(gen, gen_log, a.timeout + 30):
             c.log("the generator did not finish")
         t_gen_end = time.monotonic() - t_exec
+        rss_end = c.rss_bytes(rf.pid) if rf.poll() is None else None
+        hwm = vm_kib(rf.pid, "VmHWM") * 1024 if rf.poll() is None else None
+        if a.settle > 0 and rf.poll() is None:
+            time.sleep(a.settle)
+            rss_settled = c.rss_bytes(rf.pid) if rf.poll() is None else None
         if scrape_stop is not None:
             scrape_stop.set()
         if perf is not None:
@@ -243,20 +329,32 @@ def main() -> int:
                    "bindings 200", "first REGISTER -> last 200 s"], rows))
     print()
     regs_s = total / span if span and span > 0 else 0
+    t_all = s.get("last_200_monotonic_s", 0) - t_exec if s.get("last_200_monotonic_s") and t_exec else None
+    mib = lambda v: f"{v / 2**20:.1f} MiB" if v else "?"  # noqa: E731
     metric_rows = [
         ["all registered, every response verified", f"{ok} ({s.get('bindings_done', 0)}/{total}; "
          f"verified {s.get('verified', 0)}, failed {s.get('verify_failed', '?')})"],
         ["regfrontd exec -> control socket (config load)", f"{t_ctl:.2f} s"],
         ["first REGISTER -> last binding's 200", f"{span:.3f} s" if span > 0 else "NOT REACHED"],
+        ["regfrontd exec -> last binding's 200", f"{t_all:.2f} s" if t_all and span > 0 else "?"],
         ["challenged registrations/s (all workers)", f"{regs_s:,.0f}"],
         ["challenged registrations/s per worker", f"{regs_s / a.workers:,.0f}"],
         ["401 -> auth REGISTER latency p50 / p90 / p99 / p99.9 / max",
          f"{s.get('latency_p50_us', '?')} / {s.get('latency_p90_us', '?')} / {s.get('latency_p99_us', '?')} / "
          f"{s.get('latency_p999_us', '?')} / {s.get('latency_max_us', '?')} µs "
          f"({s.get('latency_samples', 0)} samples)"],
-        ["REGISTERs repeated (retransmissions)", s.get("repeated", "?")],
+        ["REGISTERs repeated (retransmissions)", f"{s.get('repeated', '?')}"
+         + (f" (the generator's branch table was full: {s['branches_not_remembered']} not remembered)"
+            if s.get("branches_not_remembered") else "")],
         ["generator mbufs in use start/end", f"{s.get('mempool_in_use_start')}/{s.get('mempool_in_use_end')}"],
+        ["regfrontd RSS: no endpoint (baseline) / config loaded / all registered / peak (VmHWM)",
+         f"{mib(rss0)} / {mib(rss_ctl)} / {mib(rss_end)} / {mib(hwm)}"],
+        ["(RSS all registered - baseline) / bindings",
+         f"{(rss_end - rss0) / total:.0f} B" if rss0 and rss_end else "?"],
     ]
+    if a.settle > 0:
+        metric_rows.append([f"(RSS {a.settle:g} s later - baseline) / bindings",
+                            f"{(rss_settled - rss0) / total:.0f} B ({mib(rss_settled)})" if rss0 and rss_settled else "?"])
     for w in workers:
         k = w["counters"]
         hz = w.get("tsc_hz") or 0
@@ -313,7 +411,11 @@ def main() -> int:
     result = {"machine": m, "load_end": load_end, "placement": placement, "endpoints": a.endpoints,
               "registrars": a.registrars, "rate": a.rate, "workers": a.workers, "generator": s,
               "regfrontd_workers": workers, "seconds_to_control_socket": t_ctl, "all_registered": ok,
-              "registrations_per_second": regs_s, "heap_allocated": heap}
+              "registrations_per_second": regs_s, "heap_allocated": heap,
+              "credentials_per_number": a.credentials_per_number, "seconds_exec_to_last_200": t_all,
+              "rss_baseline_bytes": rss0, "rss_config_loaded_bytes": rss_ctl, "rss_end_bytes": rss_end,
+              "rss_peak_bytes": hwm, "rss_settled_bytes": rss_settled, "settle_seconds": a.settle,
+              "rss_growth_over_baseline_per_binding": (rss_end - rss0) / total if rss0 and rss_end else None}
     if not heap_ok:
         print("FAIL: a worker allocated on the heap during the storm (or the count is unavailable)")
         ok = False

@@ -128,14 +128,26 @@ TEST(OptionalBox, ValueSemantics) {
   EXPECT_EQ(sizeof(OptionalBox<VoipSettings>), sizeof(void*));
 }
 
-// The model holds one POTS dial peer per registered number (100k+): the VoIP settings must not
-// grow it beyond one pointer (before them: 112 bytes with libstdc++).
+// The model holds one POTS dial peer per registered number (100k+, 200k for a million bindings):
+// the VoIP settings and `voice-class sip localhost` must not grow it beyond one pointer each
+// (112 bytes with libstdc++ before the VoIP settings, 120 with localhost in an std::optional).
 TEST(DialPeerModel, PotsPeersStaySmall) {
-  EXPECT_LE(sizeof(DialPeer), 120u);
+  EXPECT_LE(sizeof(DialPeer), 80u);
+  EXPECT_EQ(sizeof(DialPeer::localhost), sizeof(void*));
   DialPeer pots;
   EXPECT_EQ(pots.type, DialPeerType::pots);
   EXPECT_FALSE(pots.voip);
   EXPECT_FALSE(pots.is_voip());
+  EXPECT_FALSE(pots.localhost);
+}
+
+TEST(OptionalBox, ComparesWithAValue) {
+  OptionalBox<Localhost> box;
+  EXPECT_FALSE(box == (Localhost{"sbc.example.com", true}));  // empty: equal to no value
+  box.emplace(Localhost{"sbc.example.com", true});
+  EXPECT_TRUE(box == (Localhost{"sbc.example.com", true}));
+  EXPECT_FALSE(box == (Localhost{"sbc.example.com", false}));
+  EXPECT_FALSE(box == Localhost{});
 }
 
 TEST(DialPeerModel, VoipDialPeersAreNotEndpoints) {

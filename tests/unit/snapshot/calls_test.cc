@@ -33,7 +33,7 @@ config::Config calls_config() {
   v.session_target = {config::SessionTargetKind::ipv4, "192.0.2.9", 5070};
   v.preference = 3;
   v.huntstop = true;
-  in.localhost = config::Localhost{"core-facing.example", true};
+  in.localhost.emplace(config::Localhost{"core-facing.example", true});
   cfg.dial_peers[200] = in;
   cfg.voice.trusted.present = true;
   cfg.voice.trusted.ipv4.push_back({0xc0000200, 24});  // 192.0.2.0/24
