@@ -150,7 +150,8 @@ const NoCase kNoCases[] = {
     {{"registration rate 7"}, "no registration rate",
      [](const Config& c) { return c.sip_ua.registration_rate == kDefaultRegistrationRate; }},
     {{"shard 1 of 4"}, "no shard", [](const Config& c) { return c.sip_ua.shard_count == 0; }},
-    {{"shard 1 of 4"}, "no shard 1 of 4", [](const Config& c) { return c.sip_ua == SipUa{.present = true}; }},
+    {{"shard 1 of 4"}, "no shard 1 of 4",
+     [](const Config& c) { return c.sip_ua.shard_count == 0 && c.sip_ua.shard_index == 0; }},
     // Global commands from inside sip-ua leave the sub-mode (IOS behaviour).
     {{"registrar 1 dns:a.com"}, "no sip-ua", [](const Config& c) { return c.sip_ua == SipUa{}; }},
 };
