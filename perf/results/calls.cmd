@@ -1,1 +1,1 @@
-== calls: /usr/bin/python3 /work/wt-callperf/perf/scenarios/calls.py
+== calls: /usr/bin/python3 /work/main/perf/scenarios/calls.py
