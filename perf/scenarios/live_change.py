@@ -21,13 +21,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common as c  # noqa: E402
 
 
-def vm_kib(pid: int, field: str) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -67,7 +60,7 @@ def main() -> int:
             raise RuntimeError(f"only {registered} of {want} bindings registered")
         c.log(f"all {want} bindings registered")
         time.sleep(2)
-        rss0 = vm_kib(rf.pid, "VmRSS")
+        rss0 = c.vm_kib(rf.pid, "VmRSS")
         first, new = numbers[a.endpoints // 2], "19990000000"
         p1 = ports[0]
         # (what, command, the command that undoes it): each in sip-ua configuration mode.
@@ -106,7 +99,7 @@ def main() -> int:
             rows.append([what, f"{statistics.median(builds):.1f}", f"{max(builds):.1f}",
                          f"{statistics.median(adopts):.1f}", f"{max(adopts):.1f}",
                          f"{statistics.median(trips):.0f}"])
-        peak = vm_kib(rf.pid, "VmHWM")
+        peak = c.vm_kib(rf.pid, "VmHWM")
         result = {"endpoints": a.endpoints, "registrars": a.registrars, "workers": a.workers,
                   "bindings": want, "rss_before_kib": rss0, "peak_kib": peak, "table": rows,
                   "machine": c.machine()}

@@ -181,13 +181,6 @@ def main() -> int:
     def show_dataplane(sock_path=ctl):
         return c.cli_show_json(cli, sock_path, "show dataplane")
 
-    def vm_kib(pid: int, field: str) -> int:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-        return 0
-
     # Baseline for bytes per binding (storm.py's definition): the same daemon, EAL memory and
     # registrars with no endpoint, 0.5 s after its control socket answers (code, jemalloc arenas,
     # the mbuf pool, the minimum binding tables), against a generator of its own (a memif client
@@ -275,7 +268,7 @@ def main() -> int:
             c.log("the generator did not finish")
         t_gen_end = time.monotonic() - t_exec
         rss_end = c.rss_bytes(rf.pid) if rf.poll() is None else None
-        hwm = vm_kib(rf.pid, "VmHWM") * 1024 if rf.poll() is None else None
+        hwm = c.vm_kib(rf.pid, "VmHWM") * 1024 if rf.poll() is None else None
         if a.settle > 0 and rf.poll() is None:
             time.sleep(a.settle)
             rss_settled = c.rss_bytes(rf.pid) if rf.poll() is None else None
